@@ -1,0 +1,113 @@
+/// Everything a batch needs from its surroundings: schema, models, filters and the object store.
+public struct EngineEnvironment {
+    public var models: ModelRegistry
+    public var filters: [String: FilterDescriptor]
+    public var repository: any ObjectRepository
+
+    public init(models: ModelRegistry, filters: [FilterDescriptor] = StandardFilters.all, repository: any ObjectRepository) {
+        self.models = models
+        self.filters = Dictionary(filters.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.repository = repository
+    }
+}
+
+/// A prepared import batch (CONTROL-FILE.md §8.1): the control file compiled against a model.
+/// Transform records one by one with `transform(_:identifier:)`.
+public final class ImportBatch {
+    public let model: Model
+    public let control: JSONObject
+    let schema: Schema
+    let repository: any ObjectRepository
+    private let filterDescriptors: [String: FilterDescriptor]
+    private var filterInstances: [String: any ValueFilter] = [:]
+    private var errorSink: (String) -> Void
+    private(set) var instructions: [Instruction] = []
+
+    /// Every error counted, reported or not.
+    public private(set) var errorCount: Int
+    /// Deliver every error, lifting the cap of 500 (`report-all-errors`).
+    public var reportAllErrors = false
+    /// Counts records transformed so far; gives the default `record <n>` identifiers.
+    public private(set) var recordCounter: Int
+    var currentIdentifier: String?
+    var titleHintReported = false
+
+    public static let errorCap = 500
+    public static let tooManyErrorsMessage = "Too many errors in import batch, no further errors will be reported"
+
+    /// Validates and prepares the control file.
+    /// - Parameters:
+    ///   - resumeAt: restores the record counter and error count of a run that stopped part-way.
+    /// - Throws: `ImportFatalError` with `Errors in control file:…`, an unknown action or filter.
+    public init(control: JSONValue, environment: EngineEnvironment, readers: Set<String>,
+                resumeAt resume: (records: Int, errors: Int)? = nil,
+                errorSink: @escaping (String) -> Void) throws(ImportFatalError) {
+        let vocabulary = ControlFileVocabulary(models: environment.models, readers: readers,
+                                               filters: Set(environment.filters.keys))
+        let messages = ControlFileValidator(vocabulary: vocabulary).validate(control)
+        guard messages.isEmpty, case .object(let root) = control,
+              let model = environment.models[root["model"]?.jsForm ?? ""] else {
+            throw ImportFatalError("Errors in control file:\n  " + messages.joined(separator: "\n  "))
+        }
+        self.model = model
+        self.control = root
+        self.schema = environment.models.schema
+        self.repository = environment.repository
+        self.filterDescriptors = environment.filters
+        self.errorCount = 0
+        self.recordCounter = resume?.records ?? 0
+        // A resumed run already logged its preparation messages; count and deliver nothing twice.
+        self.errorSink = resume == nil ? errorSink : { _ in }
+        let list = root["instructions"]?.arrayValue ?? []
+        var compiler = InstructionCompiler(batch: self)
+        self.instructions = try compiler.compile(list)
+        if let resume {
+            self.errorCount = resume.errors
+            self.titleHintReported = true
+            self.errorSink = errorSink
+        }
+    }
+
+    /// Reports a runtime error with the latest record's identifier appended.
+    func report(_ message: String) {
+        if let id = currentIdentifier {
+            deliver("\(message) (\(id))")
+        } else {
+            deliver(message)
+        }
+    }
+
+    /// Reports a preparation error, which has no record suffix.
+    func reportPreparation(_ message: String) {
+        deliver(message)
+    }
+
+    private func deliver(_ line: String) {
+        errorCount += 1
+        if reportAllErrors || errorCount < Self.errorCap {
+            errorSink(line)
+        } else if errorCount == Self.errorCap {
+            errorSink(Self.tooManyErrorsMessage)
+        }
+    }
+
+    /// The batch's one instance of a filter, made on first use.
+    func filter(named name: String) -> (any ValueFilter)? {
+        if let existing = filterInstances[name] { return existing }
+        guard let descriptor = filterDescriptors[name] else { return nil }
+        let instance = descriptor.make()
+        filterInstances[name] = instance
+        return instance
+    }
+
+    /// Runs the instructions over one record.
+    /// - Throws: `ImportFatalError` for errors that stop the run, or the repository's errors.
+    public func transform(_ record: JSONValue, identifier: String? = nil) throws -> Transformation {
+        let id = identifier ?? "record \(recordCounter)"
+        recordCounter += 1
+        currentIdentifier = id
+        let transformation = Transformation(batch: self, identifier: id)
+        try transformation.run(record)
+        return transformation
+    }
+}

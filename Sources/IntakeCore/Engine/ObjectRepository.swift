@@ -1,0 +1,42 @@
+/// An object as stored: identity, version and values.
+public struct StoredObject: Sendable, Equatable {
+    public var ref: ObjectRef
+    public var version: Int
+    public var values: [ObjectValue]
+
+    public init(ref: ObjectRef, version: Int, values: [ObjectValue]) {
+        self.ref = ref
+        self.version = version
+        self.values = values
+    }
+
+    /// The first `dc:attribute:type` value.
+    public var type: String? {
+        for v in values where v.attribute == StandardSchema.typeAttribute {
+            if case .objectType(let code) = v.value { return code }
+        }
+        return nil
+    }
+}
+
+/// What happened when an object was saved.
+public enum SaveOutcome: Sendable, Equatable {
+    case created
+    case updated
+    /// The values equal the stored version: nothing written, version not bumped.
+    case unchanged
+}
+
+/// The engine's window on the object store. Implementations do the I/O; the engine stays pure and
+/// calls these synchronously, inside whatever transaction the driver opened for the record.
+public protocol ObjectRepository: AnyObject {
+    func object(_ ref: ObjectRef) throws -> StoredObject?
+    /// The oldest object of one of `types` that links to `target` through `attribute`.
+    func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) throws -> StoredObject?
+    func ref(forBehaviour code: String) throws -> ObjectRef?
+    func ref(forUsername username: String) throws -> ObjectRef?
+    /// Pre-allocates the identity of a new object so others can link to it before it is saved.
+    func allocateRef() throws -> ObjectRef
+    func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome
+    func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws
+}

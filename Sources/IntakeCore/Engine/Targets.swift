@@ -1,0 +1,75 @@
+/// The editable object behind an object destination for the current record.
+public final class ObjectTarget {
+    /// Nil until the object is saved or another target links to it.
+    public var ref: ObjectRef?
+    public let isNew: Bool
+    public var values: [ObjectValue]
+
+    init(ref: ObjectRef? = nil, isNew: Bool, values: [ObjectValue] = []) {
+        self.ref = ref
+        self.isNew = isNew
+        self.values = values
+    }
+
+    func hasValue(_ attribute: String) -> Bool {
+        values.contains { $0.attribute == attribute }
+    }
+
+    var type: String? {
+        for v in values where v.attribute == StandardSchema.typeAttribute {
+            if case .objectType(let code) = v.value { return code }
+        }
+        return nil
+    }
+}
+
+/// One entry of a dictionary target: a single value, or the list of a multivalue Name.
+public enum DictionaryEntry: Sendable, Equatable {
+    case single(AttributeValue)
+    case multiple([AttributeValue])
+
+    var plainJSON: JSONValue {
+        switch self {
+        case .single(let v): return AttributeValueCoding.plainJSON(v)
+        case .multiple(let vs): return .array(vs.map(AttributeValueCoding.plainJSON))
+        }
+    }
+}
+
+/// The ordered dictionary behind a dictionary destination; keeps the order Names were first set.
+public final class DictionaryTarget {
+    public private(set) var keys: [String] = []
+    public private(set) var entries: [DictionaryEntry] = []
+
+    init() {}
+
+    subscript(key: String) -> DictionaryEntry? {
+        get { keys.firstIndex(of: key).map { entries[$0] } }
+        set {
+            if let i = keys.firstIndex(of: key) {
+                if let newValue { entries[i] = newValue } else { keys.remove(at: i); entries.remove(at: i) }
+            } else if let newValue {
+                keys.append(key)
+                entries.append(newValue)
+            }
+        }
+    }
+
+    var isEmpty: Bool { keys.isEmpty }
+
+    /// The compact JSON form used in messages and stored documents.
+    public var plainJSON: JSONObject {
+        var o = JSONObject()
+        for (k, e) in zip(keys, entries) { o[k] = e.plainJSON }
+        return o
+    }
+}
+
+enum Target {
+    case object(ObjectTarget)
+    case dictionary(DictionaryTarget)
+
+    static func blank(for destination: Destination) -> Target {
+        destination.kind == .object ? .object(ObjectTarget(isNew: true)) : .dictionary(DictionaryTarget())
+    }
+}

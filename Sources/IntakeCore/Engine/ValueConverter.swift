@@ -1,0 +1,30 @@
+/// Converts one input value for one instruction: generic mapping, then filters, then the data type
+/// (CONTROL-FILE.md §5.1). Built once during preparation.
+struct ValueConverter {
+    let mapInputValue: JSONObject?
+    let mapInputValueDefault: JSONValue?
+    let filters: [any ValueFilter]
+    let convertDataType: (FilterValue, ImportBatch) throws -> AttributeValue?
+
+    func convert(_ input: JSONValue, batch: ImportBatch) throws -> AttributeValue? {
+        var value = input
+        if let mapInputValue {
+            switch value {
+            case .array, .object: if let d = mapInputValueDefault { value = d }
+            default:
+                if let mapped = mapInputValue[value.jsForm] {
+                    value = mapped
+                } else if let d = mapInputValueDefault {
+                    value = d
+                }
+            }
+            if case .null = value { return nil }
+        }
+        var filtered = FilterValue.json(value)
+        for filter in filters {
+            guard let next = try filter.apply(filtered, repository: batch.repository), !next.isNull else { return nil }
+            filtered = next
+        }
+        return try convertDataType(filtered, batch)
+    }
+}

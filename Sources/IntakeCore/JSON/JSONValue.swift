@@ -1,0 +1,89 @@
+/// A JSON value that keeps the order of object keys, as control files and records need.
+public enum JSONValue: Sendable, Equatable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// The CONTROL-FILE.md notion of a missing source value: absent, `null`, `false` or `""`.
+    public var isMissing: Bool {
+        switch self {
+        case .null, .bool(false): return true
+        case .string(let s): return s.isEmpty
+        default: return false
+        }
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var objectValue: JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    /// JavaScript truthiness, used for flags such as `multivalue` and `singleRecord`.
+    public var isTruthy: Bool {
+        switch self {
+        case .null: return false
+        case .bool(let b): return b
+        case .number(let n): return n != 0 && !n.isNaN
+        case .string(let s): return !s.isEmpty
+        case .array, .object: return true
+        }
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+}
+
+/// An insertion-ordered JSON object. Records are small, so lookups scan linearly,
+/// which beats hashing for the dozen keys a typical record has.
+public struct JSONObject: Sendable, Equatable, Hashable {
+    public private(set) var keys: [String] = []
+    public private(set) var values: [JSONValue] = []
+
+    public init() {}
+
+    public init(_ pairs: [(String, JSONValue)]) {
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+
+    public func index(of key: String) -> Int? {
+        keys.firstIndex(of: key)
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        get {
+            guard let i = index(of: key) else { return nil }
+            return values[i]
+        }
+        set {
+            if let i = index(of: key) {
+                if let newValue { values[i] = newValue } else { keys.remove(at: i); values.remove(at: i) }
+            } else if let newValue {
+                keys.append(key)
+                values.append(newValue)
+            }
+        }
+    }
+
+    /// Appends without checking for an existing key; the parser uses `set` semantics instead.
+    public mutating func set(_ key: String, _ value: JSONValue) { self[key] = value }
+
+    public var pairs: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }
+}

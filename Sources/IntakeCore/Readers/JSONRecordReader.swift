@@ -1,0 +1,181 @@
+/// The `json` reader (CONTROL-FILE.md §3.2), streaming: a top-level array or object is read one
+/// element at a time; only the current element is held in memory.
+public struct JSONRecordReader: RecordReader {
+    private enum Mode { case start, array, object, finished }
+
+    private let fileName: String
+    private var source: any ByteSource
+    private let singleRecord: Bool
+    private var mode = Mode.start
+    private var chunk: [UInt8] = []
+    private var position = 0
+    private var atEOF = false
+    public private(set) var bytesRead = 0
+    private var line = 1
+    private var lineStart = 0  // absolute offset of the current line's first byte
+    private var absolute = 0   // absolute offset of chunk[position]
+    private var first = true
+
+    static let chunkSize = 256 * 1024
+
+    public init(fileName: String, source: any ByteSource, singleRecord: Bool) {
+        self.fileName = fileName
+        self.source = source
+        self.singleRecord = singleRecord
+    }
+
+    private func fail(_ message: String, line: Int, column: Int) -> ReaderError {
+        ReaderError("JSON syntax error in \(fileName) at line \(line), column \(column): \(message)", line: line)
+    }
+
+    private func failHere(_ message: String) -> ReaderError {
+        fail(message, line: line, column: absolute - lineStart + 1)
+    }
+
+    /// Ensures at least one unread byte, unless at the end of the input.
+    private mutating func fill() throws(ReaderError) -> Bool {
+        if position < chunk.count { return true }
+        if atEOF { return false }
+        chunk.removeAll(keepingCapacity: true)
+        position = 0
+        var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+        let n: Int
+        do {
+            n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+        } catch {
+            throw ReaderError("Could not read \(fileName): \(error)")
+        }
+        if n == 0 { atEOF = true; return false }
+        chunk.append(contentsOf: buffer[0..<n])
+        bytesRead += n
+        return true
+    }
+
+    private mutating func peek() throws(ReaderError) -> UInt8? {
+        try fill() ? chunk[position] : nil
+    }
+
+    private mutating func advance() {
+        if chunk[position] == 0x0A { line += 1; lineStart = absolute + 1 }
+        position += 1
+        absolute += 1
+    }
+
+    private mutating func skipWhitespace() throws(ReaderError) {
+        while let b = try peek(), b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { advance() }
+    }
+
+    /// Copies the bytes of one complete JSON value into `out`, tracking nesting and strings.
+    private mutating func scanValue(into out: inout [UInt8]) throws(ReaderError) {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        guard let firstByte = try peek() else { throw failHere("Unexpected end of JSON") }
+        let scalar = firstByte != UInt8(ascii: "{") && firstByte != UInt8(ascii: "[") && firstByte != UInt8(ascii: "\"")
+        while let b = try peek() {
+            if inString {
+                out.append(b); advance()
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") {
+                    inString = false
+                    if depth == 0 { return }
+                }
+                continue
+            }
+            if scalar {
+                switch b {
+                case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x20, 0x0A, 0x0D, 0x09: return
+                default: out.append(b); advance()
+                }
+                continue
+            }
+            out.append(b); advance()
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return }
+            default: break
+            }
+        }
+    }
+
+    /// Reads and parses one value starting at the current position.
+    private mutating func readValue() throws(ReaderError) -> SourceRecord {
+        let startLine = line
+        let startColumn = absolute - lineStart + 1
+        var bytes: [UInt8] = []
+        try scanValue(into: &bytes)
+        do {
+            return SourceRecord(value: try JSONParser.parse(bytes), line: startLine)
+        } catch {
+            // Convert the offset inside the value to a line and column in the file.
+            var l = startLine, c = startColumn
+            for b in bytes.prefix(error.offset) {
+                if b == 0x0A { l += 1; c = 1 } else { c += 1 }
+            }
+            throw fail(error.message, line: l, column: c)
+        }
+    }
+
+    public mutating func next() throws(ReaderError) -> SourceRecord? {
+        switch mode {
+        case .finished:
+            return nil
+        case .start:
+            if try peek() == 0xEF {
+                advance()
+                guard try peek() == 0xBB else { throw failHere("Invalid byte") }
+                advance()
+                guard try peek() == 0xBF else { throw failHere("Invalid byte") }
+                advance()
+                lineStart = absolute
+            }
+            try skipWhitespace()
+            guard let b = try peek() else { throw failHere("The file is empty, not JSON") }
+            if singleRecord || (b != UInt8(ascii: "[") && b != UInt8(ascii: "{")) {
+                let record = try readValue()
+                try expectEnd()
+                mode = .finished
+                if singleRecord { return record }
+                return nil  // a scalar document gives no records
+            }
+            advance()
+            mode = b == UInt8(ascii: "[") ? .array : .object
+            first = true
+            return try next()
+        case .array, .object:
+            let closer = mode == .array ? UInt8(ascii: "]") : UInt8(ascii: "}")
+            try skipWhitespace()
+            guard let b = try peek() else { throw failHere("Unexpected end of JSON") }
+            if b == closer {
+                advance()
+                try expectEnd()
+                mode = .finished
+                return nil
+            }
+            if !first {
+                guard b == UInt8(ascii: ",") else {
+                    throw failHere("Expected ',' or '\(Character(UnicodeScalar(closer)))'")
+                }
+                advance()
+                try skipWhitespace()
+            }
+            first = false
+            if mode == .object {
+                guard try peek() == UInt8(ascii: "\"") else { throw failHere("Expected a string key in object") }
+                _ = try readValue()
+                try skipWhitespace()
+                guard try peek() == UInt8(ascii: ":") else { throw failHere("Expected ':' after object key") }
+                advance()
+                try skipWhitespace()
+            }
+            return try readValue()
+        }
+    }
+
+    private mutating func expectEnd() throws(ReaderError) {
+        try skipWhitespace()
+        if try peek() != nil { throw failHere("Unexpected data after the JSON value") }
+    }
+}

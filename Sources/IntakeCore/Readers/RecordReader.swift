@@ -1,0 +1,72 @@
+/// A source of bytes; returns 0 at the end. Readers pull from it in chunks, so a file never has to
+/// be held in memory.
+public protocol ByteSource {
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// Bytes held in memory, for tests and small inputs.
+public struct MemoryByteSource: ByteSource {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ text: String) { self.bytes = Array(text.utf8) }
+
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - offset)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBytes { src in
+            buffer.baseAddress!.copyMemory(from: src.baseAddress! + offset, byteCount: n)
+        }
+        offset += n
+        return n
+    }
+}
+
+/// A record and where it came from.
+public struct SourceRecord: Sendable {
+    public var value: JSONValue
+    /// 1-based line (or row) where the record starts.
+    public var line: Int
+}
+
+/// A fatal problem with an input file, naming the file and position.
+public struct ReaderError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var line: Int?
+
+    public init(_ message: String, line: Int? = nil) {
+        self.message = message
+        self.line = line
+    }
+
+    public var description: String { message }
+}
+
+/// Turns a file into records, one at a time (CONTROL-FILE.md §3.6).
+public protocol RecordReader {
+    /// The next record, or nil at the end of the file.
+    mutating func next() throws(ReaderError) -> SourceRecord?
+    /// Bytes consumed from the source so far, for progress.
+    var bytesRead: Int { get }
+}
+
+/// A reader registered under a `read` name.
+public struct ReaderDescriptor: Sendable {
+    public var name: String
+    public var make: @Sendable (_ fileName: String, _ source: any ByteSource, _ spec: JSONObject) throws(ReaderError) -> any RecordReader
+
+    public init(name: String,
+                make: @escaping @Sendable (String, any ByteSource, JSONObject) throws(ReaderError) -> any RecordReader) {
+        self.name = name
+        self.make = make
+    }
+}
+
+public enum StandardReaders {
+    public static let all: [ReaderDescriptor] = [
+        ReaderDescriptor(name: "json") { fileName, source, spec throws(ReaderError) in
+            JSONRecordReader(fileName: fileName, source: source, singleRecord: spec["singleRecord"]?.isTruthy ?? false)
+        },
+    ]
+}

@@ -1,0 +1,107 @@
+/// A person's name: the structured value of `person-name`.
+public struct PersonName: Sendable, Hashable {
+    public var title: String?
+    public var first: String?
+    public var middle: String?
+    public var last: String?
+    public var suffix: String?
+
+    public init(title: String? = nil, first: String? = nil, middle: String? = nil, last: String? = nil, suffix: String? = nil) {
+        self.title = title
+        self.first = first
+        self.middle = middle
+        self.last = last
+        self.suffix = suffix
+    }
+
+    public static let fieldNames = ["title", "first", "middle", "last", "suffix"]
+
+    public var fields: [(String, String?)] {
+        [("title", title), ("first", first), ("middle", middle), ("last", last), ("suffix", suffix)]
+    }
+
+    /// The non-empty parts joined by single spaces, e.g. `Mr Joe Middle Bloggs III`.
+    public var displayText: String {
+        fields.compactMap { $0.1 }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+}
+
+public struct PostalAddress: Sendable, Hashable {
+    public var street1: String?
+    public var street2: String?
+    public var city: String?
+    public var county: String?
+    public var postcode: String?
+    public var country: String
+
+    public static let fieldNames = ["street1", "street2", "city", "county", "postcode", "country"]
+
+    public var fields: [(String, String?)] {
+        [("street1", street1), ("street2", street2), ("city", city), ("county", county),
+         ("postcode", postcode), ("country", country)]
+    }
+}
+
+/// A typed value stored in an object attribute or a dictionary target.
+public enum AttributeValue: Sendable, Hashable {
+    /// Plain and typed text: text, text-paragraph, text-multiline, configuration-name, isbn, email-address, url.
+    case text(DataType, String)
+    case telephone(text: String, e164: String?)
+    /// Seconds since 1970 UTC; `dateOnly` when the format had no time fields.
+    case datetime(seconds: Int64, milliseconds: Int, dateOnly: Bool)
+    case integer(Int64)
+    case number(Double)
+    case boolean(Bool)
+    case ref(ObjectRef)
+    case objectType(String)
+    case personName(PersonName)
+    case postalAddress(PostalAddress)
+    /// `json` values and pass-through values of types the engine does not interpret (`file`, `plugin`…).
+    case json(DataType, JSONValue)
+
+    public var dataType: DataType {
+        switch self {
+        case .text(let t, _): return t
+        case .telephone: return .telephoneNumber
+        case .datetime: return .datetime
+        case .integer: return .integer
+        case .number: return .number
+        case .boolean: return .boolean
+        case .ref: return .ref
+        case .objectType: return .objectType
+        case .personName: return .personName
+        case .postalAddress: return .postalAddress
+        case .json(let t, _): return t
+        }
+    }
+
+    /// The value's text as the object's title would show it.
+    public var displayText: String {
+        switch self {
+        case .text(_, let s): return s
+        case .telephone(let text, _): return text
+        case .datetime: return AttributeValueCoding.datetimeText(self) ?? ""
+        case .integer(let i): return String(i)
+        case .number(let n): return JSForm.number(n)
+        case .boolean(let b): return b ? "true" : "false"
+        case .ref(let r): return r.text
+        case .objectType(let code): return code
+        case .personName(let name): return name.displayText
+        case .postalAddress(let a): return a.fields.compactMap { $0.1 }.joined(separator: ", ")
+        case .json(_, let v): return v.compactJSON
+        }
+    }
+}
+
+/// One value of an object: attribute, optional qualifier, typed value.
+public struct ObjectValue: Sendable, Hashable {
+    public var attribute: String
+    public var qualifier: String?
+    public var value: AttributeValue
+
+    public init(attribute: String, qualifier: String? = nil, value: AttributeValue) {
+        self.attribute = attribute
+        self.qualifier = qualifier
+        self.value = value
+    }
+}

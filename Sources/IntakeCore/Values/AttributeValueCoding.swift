@@ -1,0 +1,104 @@
+/// The value encoding of SCHEMA.md ("Value encoding (JSON)"), used by the read API and the store.
+public enum AttributeValueCoding {
+    public static func datetimeText(_ value: AttributeValue) -> String? {
+        guard case .datetime(let seconds, let ms, let dateOnly) = value else { return nil }
+        return dateOnly ? CivilTime.isoDate(seconds: seconds) : CivilTime.iso8601(seconds: seconds, milliseconds: ms)
+    }
+
+    public static func encode(_ value: ObjectValue) -> JSONObject {
+        var o = encode(value.value)
+        if let q = value.qualifier { o["qualifier"] = .string(q) }
+        return o
+    }
+
+    public static func encode(_ value: AttributeValue) -> JSONObject {
+        var o = JSONObject()
+        o["type"] = .string(value.dataType.rawValue)
+        switch value {
+        case .text(_, let s):
+            o["text"] = .string(s)
+        case .telephone(let text, let e164):
+            o["text"] = .string(text)
+            if let e164 { o["e164"] = .string(e164) }
+        case .datetime:
+            o["value"] = .string(datetimeText(value) ?? "")
+        case .integer(let i):
+            o["value"] = .number(Double(i))
+        case .number(let n):
+            o["value"] = .number(n)
+        case .boolean(let b):
+            o["value"] = .bool(b)
+        case .ref(let r):
+            o["ref"] = .string(r.text)
+        case .objectType(let code):
+            o["code"] = .string(code)
+        case .personName(let name):
+            for (k, v) in name.fields { if let v { o[k] = .string(v) } }
+        case .postalAddress(let address):
+            for (k, v) in address.fields { if let v { o[k] = .string(v) } }
+        case .json(_, let v):
+            o["value"] = v
+        }
+        return o
+    }
+
+    public static func decode(_ o: JSONObject) -> ObjectValue? {
+        guard let typeName = o["type"]?.stringValue, let type = DataType(rawValue: typeName) else { return nil }
+        let qualifier = o["qualifier"]?.stringValue
+        let value: AttributeValue
+        switch type {
+        case .text, .textParagraph, .textMultiline, .configurationName, .isbn, .emailAddress, .url:
+            value = .text(type, o["text"]?.stringValue ?? "")
+        case .telephoneNumber:
+            value = .telephone(text: o["text"]?.stringValue ?? "", e164: o["e164"]?.stringValue)
+        case .datetime:
+            guard let parsed = CivilTime.parseISO(o["value"]?.stringValue ?? "") else { return nil }
+            value = .datetime(seconds: parsed.seconds, milliseconds: parsed.milliseconds, dateOnly: parsed.dateOnly)
+        case .integer:
+            guard case .number(let n)? = o["value"] else { return nil }
+            value = .integer(Int64(n))
+        case .number:
+            guard case .number(let n)? = o["value"] else { return nil }
+            value = .number(n)
+        case .boolean:
+            guard case .bool(let b)? = o["value"] else { return nil }
+            value = .boolean(b)
+        case .ref:
+            guard let r = o["ref"]?.stringValue.flatMap(ObjectRef.init(text:)) else { return nil }
+            value = .ref(r)
+        case .objectType:
+            value = .objectType(o["code"]?.stringValue ?? "")
+        case .personName:
+            value = .personName(PersonName(title: o["title"]?.stringValue, first: o["first"]?.stringValue,
+                                           middle: o["middle"]?.stringValue, last: o["last"]?.stringValue,
+                                           suffix: o["suffix"]?.stringValue))
+        case .postalAddress:
+            value = .postalAddress(PostalAddress(street1: o["street1"]?.stringValue, street2: o["street2"]?.stringValue,
+                                                 city: o["city"]?.stringValue, county: o["county"]?.stringValue,
+                                                 postcode: o["postcode"]?.stringValue,
+                                                 country: o["country"]?.stringValue ?? ""))
+        default:
+            value = .json(type, o["value"] ?? .null)
+        }
+        return ObjectValue(attribute: "", qualifier: qualifier, value: value)
+    }
+
+    /// A plain JSON rendering for dictionary documents: text as strings, refs in textual form.
+    public static func plainJSON(_ value: AttributeValue) -> JSONValue {
+        switch value {
+        case .text(_, let s): return .string(s)
+        case .telephone(let text, _): return .string(text)
+        case .datetime: return .string(datetimeText(value) ?? "")
+        case .integer(let i): return .number(Double(i))
+        case .number(let n): return .number(n)
+        case .boolean(let b): return .bool(b)
+        case .ref(let r): return .string(r.text)
+        case .objectType(let code): return .string(code)
+        case .json(_, let v): return v
+        case .personName, .postalAddress:
+            var o = encode(value)
+            o["type"] = nil
+            return .object(o)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Hummingbird
+
+/// A failed request: the status and the exact text/plain message of API.md.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var message: String
+    public var extraHeaders: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.extraHeaders = headers
+    }
+
+    public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
+    public static func missing(_ parameter: String) -> APIError { APIError(.badRequest, "Missing parameter: \(parameter)") }
+    public static let unauthorized = APIError(.unauthorized, "Unauthorized",
+                                              headers: [.wwwAuthenticate: "Basic realm=\"Intake\""])
+    public static let forbidden = APIError(.forbidden, "Forbidden")
+    public static let methodNotAllowed = APIError(.methodNotAllowed, "Method Not Allowed")
+    public static let tooLarge = APIError(.contentTooLarge, "Upload too large")
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = extraHeaders
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
+    }
+}
+
+/// A JSON error of the read API: `{"error": "message"}`.
+public struct JSONAPIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var body = "{\"error\":"
+        IntakeJSON.writeString(message, to: &body)
+        body += "}"
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+enum TextResponse {
+    static func plain(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,13 @@
+/// Every path of the HTTP API, written once.
+enum APIPath {
+    static let batchAPI = "/api/haplo-data-import-batch"
+    static let control = "\(batchAPI)/control"
+    static let batch = "\(batchAPI)/batch"
+    static let file = "\(batchAPI)/file"
+    static let schedule = "\(batchAPI)/schedule"
+    static let status = "\(batchAPI)/status"
+    static let log = "\(batchAPI)/log"
+    static let readAPI = "/api/v1"
+    static let objects = "\(readAPI)/objects"
+    static let health = "/health"
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import IntakeRunner
+import IntakeStore
+import Logging
+
+/// Server settings, read once at start-up.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var maxUploadBytes: Int64
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30) {
+        self.host = host
+        self.port = port
+        self.maxUploadBytes = maxUploadBytes
+    }
+}
+
+/// Builds the HTTP application with its worker; `intake serve` and the tests call this same function.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    environment: ImportEnvironment,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = buildRouter(configuration: configuration, environment: environment)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Intake"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+    app.addServices(BatchWorker(environment: environment, logger: logger))
+    return app
+}
+
+public func buildRouter(configuration: ServerConfiguration, environment: ImportEnvironment) -> Router<IntakeRequestContext> {
+    let router = Router(context: IntakeRequestContext.self)
+    let authenticator = Authenticator(store: environment.store, now: environment.now)
+    let forms = FormReader(blobs: environment.blobs, maxUploadBytes: configuration.maxUploadBytes)
+    BatchAPIController(environment: environment, authenticator: authenticator, forms: forms).addRoutes(to: router)
+    ReadAPIController(environment: environment, authenticator: authenticator).addRoutes(to: router)
+    router.get(RouterPath(APIPath.health)) { _, _ -> Response in
+        do {
+            try await environment.store.ping()
+            return TextResponse.plain("OK")
+        } catch {
+            return TextResponse.plain("Database unavailable", status: .serviceUnavailable)
+        }
+    }
+    return router
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Hummingbird
+import IntakeCore
+import IntakeRunner
+import IntakeStore
+
+/// The four batch endpoints of API.md §1–4 and the status/log extensions. Handlers are thin:
+/// read the form, call the store, answer with the exact messages.
+struct BatchAPIController: Sendable {
+    let environment: ImportEnvironment
+    let authenticator: Authenticator
+    let forms: FormReader
+    /// Control files are configuration, not data; anything bigger is refused before parsing.
+    static let maxControlFileBytes = 16 * 1024 * 1024
+
+    private var store: any BatchStore { environment.store }
+
+    func addRoutes(to router: Router<IntakeRequestContext>) {
+        router.addEndpoint(APIPath.control, method: .post, handler: uploadControl)
+        router.addEndpoint(APIPath.batch, method: .post, handler: createBatch)
+        router.addEndpoint(APIPath.file, method: .post, handler: uploadFile)
+        router.addEndpoint(APIPath.schedule, method: .post, handler: schedule)
+        router.addEndpoint(APIPath.status, method: .get, handler: status)
+        router.addEndpoint(APIPath.log, method: .get, handler: log)
+    }
+
+    private func authenticate(_ request: Request) async throws {
+        _ = try await authenticator.authenticate(request, scope: .batch)
+    }
+
+    @Sendable func uploadControl(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        try await authenticate(request)
+        let form = try await forms.read(request)
+        guard let writer = form.file else { throw APIError.missing("file") }
+        guard writer.size <= Self.maxControlFileBytes,
+              let data = FileManager().contents(atPath: writer.temporary.path),
+              let control = ImportEnvironment.parseControl(Array(data)) else {
+            throw APIError.badRequest("Uploaded file is not JSON")
+        }
+        let messages = ControlFileValidator(vocabulary: environment.vocabulary).validate(control)
+        guard messages.isEmpty else {
+            throw APIError.badRequest("Invalid control file:" + messages.map { "\n  " + $0 }.joined())
+        }
+        let (digest, size) = try writer.finish()
+        form.file = nil
+        let comment = form.fields["comment"] ?? "Unnamed control file"
+        try await store.addControlFile(digest: digest, size: size, comment: comment, now: environment.now())
+        return TextResponse.plain(digest.hex)
+    }
+
+    @Sendable func createBatch(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        try await authenticate(request)
+        let form = try await forms.read(request)
+        let control = try form.require("control")
+        guard let digest = Digest(hex: control), try await store.controlFileExists(digest) else {
+            throw APIError.badRequest("Control file not found: \(control)")
+        }
+        let id = BatchID.random()
+        try await store.createBatch(id: id, control: digest, comment: form.fields["comment"] ?? "Unnamed batch",
+                                    state: .uploading, now: environment.now())
+        return TextResponse.plain(id.rawValue)
+    }
+
+    private func loadBatch(_ idText: String) async throws -> Batch {
+        guard let batch = try await store.batch(BatchID(rawValue: idText)) else {
+            throw APIError.badRequest("Batch not found: \(idText)")
+        }
+        return batch
+    }
+
+    private static func wrongState(_ id: BatchID) -> APIError {
+        APIError.badRequest("Batch \(id.rawValue) is not in the 'uploading' state")
+    }
+
+    @Sendable func uploadFile(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        try await authenticate(request)
+        let form = try await forms.read(request)
+        let batchID = try form.require("batch")
+        let name = try form.require("name")
+        guard let writer = form.file else { throw APIError.missing("file") }
+        let batch = try await loadBatch(batchID)
+        guard batch.state == .uploading else { throw Self.wrongState(batch.id) }
+        let files = try controlFiles(of: batch)
+        guard files[name] != nil || files["DEFAULT"] != nil else {
+            throw APIError.badRequest("No file specification for \(name) in control file (and no DEFAULT entry)")
+        }
+        let (digest, size) = try writer.finish()
+        form.file = nil
+        do {
+            try await store.addFile(BatchFile(name: name, digest: digest, size: size, filename: form.filename ?? name), to: batch.id)
+        } catch StoreError.wrongState(let id, _) {
+            throw Self.wrongState(id)
+        }
+        return TextResponse.plain(digest.hex)
+    }
+
+    private func controlFiles(of batch: Batch) throws -> JSONObject {
+        guard let data = FileManager().contents(atPath: environment.blobs.url(for: batch.control).path),
+              let control = ImportEnvironment.parseControl(Array(data)) else {
+            throw APIError(.internalServerError, "Control file \(batch.control) is missing")
+        }
+        return control["files"]?.objectValue ?? JSONObject()
+    }
+
+    @Sendable func schedule(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let key = try await authenticator.authenticate(request, scope: .batch)
+        let form = try await forms.read(request)
+        let batchID = try form.require("batch")
+        let batch = try await loadBatch(batchID)
+        guard batch.state == .uploading else { throw Self.wrongState(batch.id) }
+        do {
+            try await store.schedule(batch.id, dryRun: form.fields["mode"] == "dry-run",
+                                     by: "api key \(key.id) (\(key.name))", now: environment.now())
+        } catch StoreError.wrongState(let id, _) {
+            throw Self.wrongState(id)
+        }
+        return TextResponse.plain("SCHEDULED")
+    }
+
+    @Sendable func status(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        try await authenticate(request)
+        guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
+        let batch = try await loadBatch(id)
+        return TextResponse.plain(BatchStatusJSON.render(batch), contentType: "application/json; charset=utf-8")
+    }
+
+    @Sendable func log(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        try await authenticate(request)
+        guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
+        let batch = try await loadBatch(id)
+        let lines = try await store.log(of: batch.id)
+        return TextResponse.plain(lines.joined(separator: "\n"))
+    }
+}
+
+/// The JSON of `GET status` (API.md "Extensions").
+enum BatchStatusJSON {
+    static func render(_ batch: Batch) -> String {
+        func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.string($0)) } ?? .null }
+        let p = batch.progress
+        let files: [JSONValue] = batch.files.map { f in
+            .object(JSONObject([("name", .string(f.name)), ("digest", .string(f.digest.hex)),
+                                ("size", .number(Double(f.size))), ("filename", .string(f.filename))]))
+        }
+        let progress = JSONObject([
+            ("recordsRead", .number(Double(p.recordsRead))),
+            ("recordsApplied", .number(Double(p.recordsApplied))),
+            ("recordsFailed", .number(Double(p.recordsFailed))),
+            ("recordsUnchanged", .number(Double(p.recordsUnchanged))),
+            ("bytesRead", .number(Double(p.bytesRead))),
+            ("bytesTotal", .number(Double(batch.files.reduce(Int64(0)) { $0 + $1.size }))),
+        ])
+        return JSONValue.object(JSONObject([
+            ("identifier", .string(batch.id.rawValue)),
+            ("state", .string(batch.state.rawValue)),
+            ("comment", .string(batch.comment)),
+            ("control", .string(batch.control.hex)),
+            ("dryRun", .bool(batch.dryRun)),
+            ("created", time(batch.created)),
+            ("scheduled", time(batch.scheduled)),
+            ("started", time(batch.started)),
+            ("finished", time(batch.finished)),
+            ("files", .array(files)),
+            ("progress", .object(progress)),
+            ("errors", .number(Double(p.errors))),
+        ])).compactJSON
+    }
+}

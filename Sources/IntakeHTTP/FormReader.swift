@@ -1,0 +1,179 @@
+import Foundation
+import Hummingbird
+import IntakeStore
+import MultipartKit
+
+/// A submitted form: small text fields, plus at most one streamed file that is still in the
+/// blob store's temporary area until the handler accepts or discards it.
+final class SubmittedForm: @unchecked Sendable {
+    var fields: [String: String] = [:]
+    var file: BlobWriter?
+    var filename: String?
+
+    func require(_ name: String) throws -> String {
+        guard let value = fields[name] else { throw APIError.missing(name) }
+        return value
+    }
+
+    deinit { file?.discard() }
+}
+
+/// Reads `multipart/form-data` (streaming the `file` part to disk while hashing) or
+/// `application/x-www-form-urlencoded` bodies, enforcing the upload limit as bytes arrive.
+struct FormReader: Sendable {
+    let blobs: BlobStore
+    let maxUploadBytes: Int64
+    static let maxFieldBytes = 64 * 1024
+
+    func read(_ request: Request) async throws -> SubmittedForm {
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > maxUploadBytes {
+            throw APIError.tooLarge
+        }
+        let contentType = request.headers[.contentType] ?? ""
+        if contentType.lowercased().hasPrefix("multipart/form-data") {
+            guard let boundary = Self.boundary(contentType) else { throw APIError.badRequest("Malformed multipart body") }
+            return try await readMultipart(request, boundary: boundary)
+        }
+        let form = SubmittedForm()
+        var body = ByteBuffer()
+        for try await chunk in request.body {
+            guard body.readableBytes + chunk.readableBytes <= Self.maxFieldBytes * 16 else { throw APIError.tooLarge }
+            var chunk = chunk
+            body.writeBuffer(&chunk)
+        }
+        form.fields = Self.parseURLEncoded(String(buffer: body))
+        if let query = request.uri.query {
+            for (k, v) in Self.parseURLEncoded(query) where form.fields[k] == nil { form.fields[k] = v }
+        }
+        return form
+    }
+
+    static func boundary(_ contentType: String) -> String? {
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0].lowercased() == "boundary" {
+                let value = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                return value.isEmpty ? nil : value
+            }
+        }
+        return nil
+    }
+
+    static func parseURLEncoded(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+            }
+            let key = decode(parts[0])
+            if result[key] == nil { result[key] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return result
+    }
+
+    /// Parses the Content-Disposition parameters `name` and `filename`.
+    static func disposition(_ value: String) -> (name: String?, filename: String?) {
+        var name: String?, filename: String?
+        for parameter in value.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2 else { continue }
+            var v = pair[1]
+            if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()) }
+            switch pair[0].lowercased() {
+            case "name": name = v
+            case "filename": filename = v
+            default: break
+            }
+        }
+        return (name, filename)
+    }
+
+    private func readMultipart(_ request: Request, boundary: String) async throws -> SubmittedForm {
+        let form = SubmittedForm()
+        let parser = MultipartParser(boundary: boundary)
+        let state = PartState()
+        var failure: (any Error)?
+        parser.onHeader = { name, value in
+            if name.lowercased() == "content-disposition" {
+                let d = Self.disposition(value)
+                state.name = d.name
+                state.filename = d.filename
+            }
+        }
+        parser.onBody = { buffer in
+            guard failure == nil else { return }
+            do {
+                if state.name == "file" {
+                    if state.writer == nil {
+                        form.file?.discard()
+                        state.writer = try blobs.makeWriter()
+                        form.file = state.writer
+                        form.filename = state.filename
+                    }
+                    try buffer.withUnsafeReadableBytes { try state.writer!.write($0) }
+                } else {
+                    guard state.text.count + buffer.readableBytes <= Self.maxFieldBytes else {
+                        throw APIError.badRequest("Form field \(state.name ?? "") is too long")
+                    }
+                    state.text.append(contentsOf: buffer.readableBytesView)
+                }
+            } catch {
+                failure = error
+            }
+        }
+        parser.onPartComplete = {
+            if let name = state.name {
+                if name == "file" {
+                    if state.writer == nil {
+                        // An empty file part still counts as an (empty) upload.
+                        do {
+                            form.file?.discard()
+                            form.file = try blobs.makeWriter()
+                            form.filename = state.filename
+                        } catch { failure = error }
+                    }
+                } else if form.fields[name] == nil {
+                    form.fields[name] = String(decoding: state.text, as: UTF8.self)
+                }
+            }
+            state.reset()
+        }
+        var total: Int64 = 0
+        for try await chunk in request.body {
+            total += Int64(chunk.readableBytes)
+            if total > maxUploadBytes {
+                form.file?.discard()
+                throw APIError.tooLarge
+            }
+            do {
+                try parser.execute(chunk)
+            } catch {
+                form.file?.discard()
+                throw APIError.badRequest("Malformed multipart body")
+            }
+            if let failure {
+                form.file?.discard()
+                throw failure
+            }
+        }
+        if let query = request.uri.query {
+            for (k, v) in Self.parseURLEncoded(query) where form.fields[k] == nil { form.fields[k] = v }
+        }
+        return form
+    }
+}
+
+private final class PartState {
+    var name: String?
+    var filename: String?
+    var writer: BlobWriter?
+    var text: [UInt8] = []
+
+    func reset() {
+        name = nil
+        filename = nil
+        writer = nil
+        text = []
+    }
+}

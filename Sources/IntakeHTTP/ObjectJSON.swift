@@ -1,0 +1,37 @@
+import Foundation
+import IntakeCore
+import IntakeStore
+
+/// The object JSON of SCHEMA.md ("Object JSON").
+enum ObjectJSON {
+    static func attributes(_ values: [ObjectValue]) -> JSONValue {
+        var grouped = JSONObject()
+        for value in values {
+            var list = grouped[value.attribute]?.arrayValue ?? []
+            list.append(.object(AttributeValueCoding.encode(value)))
+            grouped[value.attribute] = .array(list)
+        }
+        return .object(grouped)
+    }
+
+    static func object(_ o: ObjectRecord) -> JSONValue {
+        .object(JSONObject([
+            ("ref", .string(o.ref.text)),
+            ("type", o.type.map(JSONValue.string) ?? .null),
+            ("title", .string(o.title)),
+            ("version", .number(Double(o.version))),
+            ("created", .string(Timestamp.string(o.created))),
+            ("updated", .string(Timestamp.string(o.updated))),
+            ("attributes", attributes(o.values)),
+        ]))
+    }
+
+    static func version(_ v: ObjectVersionRecord) -> JSONValue {
+        .object(JSONObject([
+            ("version", .number(Double(v.version))),
+            ("batch", v.batch.map(JSONValue.string) ?? .null),
+            ("saved", .string(Timestamp.string(v.saved))),
+            ("attributes", attributes(v.values)),
+        ]))
+    }
+}

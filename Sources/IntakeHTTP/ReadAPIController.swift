@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import IntakeCore
+import IntakeRunner
+import IntakeStore
+
+/// The read API of SCHEMA.md: objects, their history and listings by type.
+struct ReadAPIController: Sendable {
+    let environment: ImportEnvironment
+    let authenticator: Authenticator
+
+    func addRoutes(to router: Router<IntakeRequestContext>) {
+        router.addEndpoint(APIPath.objects, method: .get, handler: list)
+        router.addEndpoint("\(APIPath.objects)/:ref", method: .get, handler: object)
+        router.addEndpoint("\(APIPath.objects)/:ref/history", method: .get, handler: history)
+    }
+
+    private func json(_ value: JSONValue) -> Response {
+        TextResponse.plain(value.compactJSON, contentType: "application/json; charset=utf-8")
+    }
+
+    private func ref(_ context: IntakeRequestContext) throws -> ObjectRef {
+        let text = context.parameters.get("ref") ?? ""
+        guard let ref = ObjectRef(text: text) else { throw JSONAPIError(.notFound, "Object not found: \(text)") }
+        return ref
+    }
+
+    @Sendable func object(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        _ = try await authenticator.authenticate(request, scope: .read)
+        let ref = try ref(context)
+        guard let object = try await environment.store.object(ref) else {
+            throw JSONAPIError(.notFound, "Object not found: \(ref.text)")
+        }
+        return json(ObjectJSON.object(object))
+    }
+
+    @Sendable func history(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        _ = try await authenticator.authenticate(request, scope: .read)
+        let ref = try ref(context)
+        let versions = try await environment.store.history(of: ref)
+        guard !versions.isEmpty else { throw JSONAPIError(.notFound, "Object not found: \(ref.text)") }
+        return json(.object(JSONObject([("versions", .array(versions.map(ObjectJSON.version)))])))
+    }
+
+    @Sendable func list(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        _ = try await authenticator.authenticate(request, scope: .read)
+        let query = request.uri.queryParameters
+        var types: Set<String>?
+        if let type = query["type"].map(String.init) {
+            guard environment.models.schema.types[type] != nil else {
+                throw JSONAPIError(.badRequest, "Unknown type: \(type)")
+            }
+            types = query["subtypes"] == "true" ? environment.models.schema.typeWithSubtypes(type) : [type]
+        }
+        var limit = 100
+        if let text = query["limit"] {
+            guard let n = Int(String(text)), n >= 1 else { throw JSONAPIError(.badRequest, "Invalid limit: \(text)") }
+            limit = min(n, 1000)
+        }
+        var after: ObjectRef?
+        if let cursor = query["cursor"] {
+            guard let ref = ObjectRef(text: String(cursor)) else { throw JSONAPIError(.badRequest, "Invalid cursor: \(cursor)") }
+            after = ref
+        }
+        let objects = try await environment.store.objects(types: types, title: query["title"].map(String.init),
+                                                          after: after, limit: limit + 1)
+        let page = Array(objects.prefix(limit))
+        let next: JSONValue = objects.count > limit ? .string(page.last!.ref.text) : .null
+        return json(.object(JSONObject([("objects", .array(page.map(ObjectJSON.object))), ("next", next)])))
+    }
+}

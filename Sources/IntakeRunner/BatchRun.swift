@@ -1,0 +1,240 @@
+import Foundation
+import IntakeCore
+import IntakeStore
+import Logging
+import Synchronization
+
+/// Runs one batch (CONTROL-FILE.md §8.3) synchronously: call it on a thread of its own.
+/// Records are processed in chunks; each chunk's commits, log lines and run position are saved
+/// in one transaction, so a stopped run resumes at the first uncommitted record.
+public final class BatchRun {
+    public enum Outcome: Sendable, Equatable {
+        case finished(BatchState)
+        /// Stopped on request before the end; the batch stays `running` and resumes later.
+        case interrupted
+    }
+
+    private let environment: ImportEnvironment
+    private let batch: Batch
+    private let logger: Logger
+    private let stopRequested: @Sendable () -> Bool
+    private var progress: RunProgress
+    private var pendingLines: [String] = []
+
+    static let recordsPerChunk = 500
+    static let secondsPerChunk = 0.25
+
+    public init(environment: ImportEnvironment, batch: Batch, logger: Logger,
+                stopRequested: @escaping @Sendable () -> Bool = { false }) {
+        self.environment = environment
+        self.batch = batch
+        self.logger = logger
+        self.stopRequested = stopRequested
+        self.progress = batch.progress
+    }
+
+    private var now: Date { environment.now() }
+
+    /// Runs on a dedicated thread: the run blocks on database I/O, which must not tie up the
+    /// cooperative thread pool that serves HTTP requests.
+    public func runOnOwnThread() async -> Outcome {
+        let box = UncheckedBox(self)
+        return await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: box.value.run()) }
+            thread.name = "intake-batch-run"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    public func run() -> Outcome {
+        let resuming = progress.logLines > 0
+        if !resuming { pendingLines.append("START: \(Timestamp.string(now))") }
+        var state = batch.dryRun ? BatchState.dryRun : .complete
+        do {
+            if try process(resuming: resuming) == .interrupted {
+                try flushLog()
+                return .interrupted
+            }
+        } catch let error as FatalRunError {
+            pendingLines.append("EXCEPTION: Error during import: \(error.message). File: \(error.file ?? "undefined"), line: \(error.line.map(String.init) ?? "undefined")")
+            progress.errors += 1
+            state = .error
+        } catch {
+            pendingLines.append("EXCEPTION: Error during import: \(error). File: undefined, line: undefined")
+            progress.errors += 1
+            state = .error
+        }
+        pendingLines.append("END: \(Timestamp.string(now))")
+        do {
+            let (store, id, finalState, finalProgress, lines, time) = (environment.store, batch.id, state, progress, pendingLines, now)
+            try blocking {
+                try await store.finish(id, state: finalState, progress: finalProgress, logLines: lines, now: time)
+            }
+        } catch {
+            logger.error("could not save the end of a run", metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
+        }
+        logger.info("batch finished", metadata: ["intake.batch.id": "\(batch.id)", "intake.state": "\(state.rawValue)"])
+        return .finished(state)
+    }
+
+    struct FatalRunError: Error {
+        var message: String
+        var file: String?
+        var line: Int?
+    }
+
+    private func flushLog() throws {
+        guard !pendingLines.isEmpty else { return }
+        try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+            try tx.appendLog(pendingLines, startingAt: progress.logLines)
+            progress.logLines += pendingLines.count
+            try tx.saveProgress(progress)
+        }
+        pendingLines = []
+    }
+
+    private func process(resuming: Bool) throws -> Outcome {
+        let controlPath = environment.blobs.url(for: batch.control).path
+        guard let controlBytes = FileManager().contents(atPath: controlPath),
+              let control = ImportEnvironment.parseControl(Array(controlBytes)) else {
+            throw FatalRunError(message: "Control file \(batch.control) is missing or not JSON")
+        }
+        let proxy = RepositoryProxy()
+        let engineEnvironment = EngineEnvironment(models: environment.models, filters: environment.filters, repository: proxy)
+        let importBatch: ImportBatch
+        do {
+            importBatch = try ImportBatch(
+                control: control, environment: engineEnvironment, readers: Set(environment.readers.keys),
+                resumeAt: resuming ? (progress.recordsRead, progress.errors) : nil,
+                errorSink: { [unowned self] line in pendingLines.append(line) })
+        } catch {
+            throw FatalRunError(message: error.message)
+        }
+        let files = try batch.files.map { file in (file, try readerFactory(for: file, control: importBatch.control)) }
+        // Every file is checked for well-formedness before the first record is transformed (§3.1).
+        for (file, makeReader) in files {
+            var reader = try makeReader()
+            do {
+                while try reader.next() != nil {}
+            } catch {
+                throw FatalRunError(message: error.message, file: file.name, line: error.line)
+            }
+        }
+        progress.errors = importBatch.errorCount
+        for index in progress.fileIndex..<files.count {
+            let (file, makeReader) = files[index]
+            var reader = try makeReader()
+            do {
+                for _ in 0..<progress.recordsDoneInFile { _ = try reader.next() }
+            } catch {
+                throw FatalRunError(message: error.message, file: file.name, line: error.line)
+            }
+            let bytesBefore = batch.files[..<index].reduce(Int64(0)) { $0 + $1.size }
+            if try processFile(file, reader: &reader, batch: importBatch, proxy: proxy, bytesBefore: bytesBefore) == .interrupted {
+                return .interrupted
+            }
+            progress.fileIndex = index + 1
+            progress.recordsDoneInFile = 0
+        }
+        progress.errors = importBatch.errorCount
+        return .finished(.complete)
+    }
+
+    private func readerFactory(for file: BatchFile, control: JSONObject) throws -> () throws -> any RecordReader {
+        let files = control["files"]?.objectValue ?? JSONObject()
+        guard case .object(let spec)? = files[file.name] ?? files["DEFAULT"] else {
+            throw FatalRunError(message: "Could not find file specification in control file for file \(file.name) (and DEFAULT file entry does not exist)")
+        }
+        let readName = spec["read"]?.jsForm ?? ""
+        guard let descriptor = environment.readers[readName] else {
+            throw FatalRunError(message: "Unknown reader for file \(file.name): \(readName)")
+        }
+        let path = environment.blobs.url(for: file.digest).path
+        return {
+            do {
+                return try descriptor.make(file.name, try FileByteSource(path: path), spec)
+            } catch let error as ReaderError {
+                throw FatalRunError(message: error.message, file: file.name, line: error.line)
+            } catch {
+                throw FatalRunError(message: "Could not open file \(file.name)", file: file.name)
+            }
+        }
+    }
+
+    /// Processes one file chunk by chunk. Returns `.interrupted` when asked to stop between chunks.
+    private func processFile(_ file: BatchFile, reader: inout any RecordReader, batch importBatch: ImportBatch,
+                             proxy: RepositoryProxy, bytesBefore: Int64) throws -> Outcome {
+        var finished = false
+        while !finished {
+            if stopRequested() { return .interrupted }
+            var fatal: FatalRunError?
+            try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+                proxy.transaction = tx
+                defer { proxy.transaction = nil }
+                let started = Date()
+                var count = 0
+                while count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
+                    let record: SourceRecord?
+                    do {
+                        record = try reader.next()
+                    } catch let error as ReaderError {
+                        fatal = FatalRunError(message: error.message, file: file.name, line: error.line)
+                        break
+                    }
+                    guard let record else { finished = true; break }
+                    count += 1
+                    do {
+                        try transformAndCommit(record, importBatch: importBatch, tx: tx)
+                    } catch let error as ImportFatalError {
+                        fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
+                        break
+                    }
+                }
+                progress.bytesRead = bytesBefore + Int64(reader.bytesRead)
+                progress.errors = importBatch.errorCount
+                try tx.appendLog(pendingLines, startingAt: progress.logLines)
+                progress.logLines += pendingLines.count
+                pendingLines = []
+                try tx.saveProgress(progress)
+            }
+            if let fatal { throw fatal }
+        }
+        return .finished(.complete)
+    }
+
+    private func transformAndCommit(_ record: SourceRecord, importBatch: ImportBatch, tx: any ImportTransaction) throws {
+        let transformation = try importBatch.transform(record.value)
+        progress.recordsRead += 1
+        progress.recordsDoneInFile += 1
+        if transformation.isComplete && !batch.dryRun {
+            let changes = try tx.atomically { try transformation.commit() }
+            if !transformation.isComplete {
+                progress.recordsFailed += 1
+            } else if changes.allSatisfy({ $0.outcome == .unchanged }) && !changes.isEmpty {
+                progress.recordsUnchanged += 1
+                progress.recordsApplied += 1
+            } else {
+                progress.recordsApplied += 1
+            }
+        } else if transformation.isComplete {
+            progress.recordsApplied += 1
+        } else {
+            progress.recordsFailed += 1
+        }
+    }
+}
+
+/// Runs async work from synchronous code on a runner thread.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let result = Mutex<Result<T, any Error>?>(nil)
+    let semaphore = DispatchSemaphore(value: 0)
+    Task {
+        let r: Result<T, any Error>
+        do { r = .success(try await body()) } catch { r = .failure(error) }
+        result.withLock { $0 = r }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return try result.withLock { $0! }.get()
+}

@@ -1,0 +1,64 @@
+import Foundation
+import IntakeStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The in-process worker: claims scheduled batches from the persistent queue and runs them, one at
+/// a time, on a thread of its own. On shutdown the current batch stops after its current chunk and
+/// stays `running`; the next start puts it back in the queue and it resumes.
+public final class BatchWorker: Service, Sendable {
+    private let environment: ImportEnvironment
+    private let logger: Logger
+    private let pollInterval: Duration
+    private let stopping = Atomic<Bool>(false)
+
+    public init(environment: ImportEnvironment, logger: Logger, pollInterval: Duration = .milliseconds(100)) {
+        self.environment = environment
+        self.logger = logger
+        self.pollInterval = pollInterval
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await loop()
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+        }
+    }
+
+    private func loop() async {
+        do {
+            let requeued = try await environment.store.requeueInterruptedBatches()
+            if requeued > 0 { logger.info("resuming interrupted batches", metadata: ["intake.count": "\(requeued)"]) }
+        } catch {
+            logger.error("could not requeue interrupted batches", metadata: ["error": "\(error)"])
+        }
+        while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            do {
+                if let batch = try await environment.store.claimNextBatch(now: environment.now()) {
+                    logger.info("batch started", metadata: ["intake.batch.id": "\(batch.id)", "intake.dry_run": "\(batch.dryRun)"])
+                    let run = BatchRun(environment: environment, batch: batch, logger: logger,
+                                       stopRequested: { self.stopping.load(ordering: .relaxed) })
+                    _ = await run.runOnOwnThread()
+                    continue
+                }
+            } catch {
+                logger.error("worker could not claim a batch", metadata: ["error": "\(error)"])
+            }
+            await sleepOrWake()
+        }
+    }
+
+    /// Polling keeps the queue in the database the only source of truth, so batches scheduled by
+    /// another process (or before a restart) are found the same way as local ones.
+    private func sleepOrWake() async {
+        try? await Task.sleep(for: pollInterval)
+    }
+}
+
+/// Hands a non-Sendable value to exactly one other thread.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

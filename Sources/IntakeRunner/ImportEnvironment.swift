@@ -1,0 +1,33 @@
+import Foundation
+import IntakeCore
+import IntakeStore
+
+/// What a run needs: the store, blob files, models, filters and readers. Built once at start-up.
+public struct ImportEnvironment: Sendable {
+    public var store: any BatchStore
+    public var blobs: BlobStore
+    public var models: ModelRegistry
+    public var filters: [FilterDescriptor]
+    public var readers: [String: ReaderDescriptor]
+    public var now: @Sendable () -> Date
+
+    public init(store: any BatchStore, blobs: BlobStore, models: ModelRegistry,
+                filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.blobs = blobs
+        self.models = models
+        self.filters = filters
+        self.readers = Dictionary(readers.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.now = now
+    }
+
+    public var vocabulary: ControlFileVocabulary {
+        ControlFileVocabulary(models: models, readers: Set(readers.keys), filters: Set(filters.map(\.name)))
+    }
+
+    /// Parses control-file bytes; nil when they are not JSON.
+    public static func parseControl(_ bytes: [UInt8]) -> JSONValue? {
+        try? JSONParser.parse(bytes)
+    }
+}

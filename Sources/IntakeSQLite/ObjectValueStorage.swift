@@ -1,0 +1,43 @@
+import IntakeCore
+
+/// How object values are kept in the `data` column: a JSON array of SCHEMA.md value encodings,
+/// each with its `attribute`. The encoding is deterministic, so equal values give equal text and the
+/// "unchanged" test is a string comparison.
+enum ObjectValueStorage {
+    static func encode(_ values: [ObjectValue]) -> String {
+        var out = "["
+        for (i, v) in values.enumerated() {
+            if i > 0 { out += "," }
+            var o = JSONObject()
+            o["attribute"] = .string(v.attribute)
+            for (k, x) in AttributeValueCoding.encode(v).pairs { o[k] = x }
+            JSONValue.object(o).write(to: &out)
+        }
+        return out + "]"
+    }
+
+    static func decode(_ text: String) -> [ObjectValue] {
+        guard case .array(let items)? = try? JSONParser.parse(text) else { return [] }
+        return items.compactMap { item in
+            guard case .object(let o) = item, let attribute = o["attribute"]?.stringValue,
+                  var value = AttributeValueCoding.decode(o) else { return nil }
+            value.attribute = attribute
+            return value
+        }
+    }
+
+    static func title(_ values: [ObjectValue]) -> String {
+        values.first { $0.attribute == StandardSchema.titleAttribute }?.value.displayText ?? ""
+    }
+
+    static func type(_ values: [ObjectValue]) -> String? {
+        for v in values where v.attribute == StandardSchema.typeAttribute {
+            if case .objectType(let code) = v.value { return code }
+        }
+        return nil
+    }
+
+    static func firstText(_ values: [ObjectValue], _ attribute: String) -> String? {
+        values.first { $0.attribute == attribute }.map { $0.value.displayText }
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+import IntakeCore
+import IntakeStore
+
+extension SQLiteBatchStore {
+    static func objectRecord(_ row: Row) -> ObjectRecord {
+        ObjectRecord(ref: ObjectRef(row["ref"]), type: row["type"], title: row["title"], version: row["version"],
+                     created: date(row["created"])!, updated: date(row["updated"])!,
+                     values: ObjectValueStorage.decode(row["data"]))
+    }
+
+    public func object(_ ref: ObjectRef) async throws -> ObjectRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM objects WHERE ref = ?", arguments: [ref.number]).map(Self.objectRecord)
+        }
+    }
+
+    public func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
+        try await writer.read { db in
+            var sql = "SELECT * FROM objects WHERE ref > ?"
+            var arguments: StatementArguments = [after?.number ?? 0]
+            if let types {
+                sql += " AND type IN (\(types.map { _ in "?" }.joined(separator: ",")))"
+                for t in types.sorted() { arguments += [t] }
+            }
+            if let title {
+                sql += " AND title = ?"
+                arguments += [title]
+            }
+            sql += " ORDER BY ref LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.objectRecord)
+        }
+    }
+
+    public func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM object_versions WHERE ref = ? ORDER BY version",
+                             arguments: [ref.number]).map { row in
+                ObjectVersionRecord(version: row["version"], batch: row["batch"], saved: Self.date(row["saved"])!,
+                                    values: ObjectValueStorage.decode(row["data"]))
+            }
+        }
+    }
+
+    public func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws {
+        try await writer.write { db in
+            let transaction = SQLiteImportTransaction(db: db, batch: nil, now: now)
+            for object in objects where try transaction.ref(forBehaviour: object.behaviour) == nil {
+                let values = [
+                    ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, object.title)),
+                    ObjectValue(attribute: StandardSchema.typeAttribute, value: .objectType(object.type)),
+                    ObjectValue(attribute: StandardSchema.behaviourAttribute, value: .text(.configurationName, object.behaviour)),
+                ]
+                _ = try transaction.save(ref: try transaction.allocateRef(), values: values, isNew: true)
+            }
+        }
+    }
+
+    public func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T {
+        try writer.write { db in
+            try body(SQLiteImportTransaction(db: db, batch: batch, now: now))
+        }
+    }
+}
+
+/// One write transaction of an import run. Only valid inside the closure that made it.
+final class SQLiteImportTransaction: ImportTransaction {
+    private let db: Database
+    private let batch: BatchID?
+    private let now: Int64
+
+    init(db: Database, batch: BatchID?, now: Date) {
+        self.db = db
+        self.batch = batch
+        self.now = SQLiteBatchStore.seconds(now)
+    }
+
+    func atomically<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        return result!
+    }
+
+    func appendLog(_ lines: [String], startingAt index: Int) throws {
+        guard let batch else { return }
+        try SQLiteBatchStore.appendLog(db, batch, lines, startingAt: index)
+    }
+
+    func saveProgress(_ progress: RunProgress) throws {
+        guard let batch else { return }
+        try db.execute(sql: "UPDATE batches SET progress = ? WHERE id = ?",
+                       arguments: [SQLiteBatchStore.encode(progress), batch.rawValue])
+    }
+
+    func object(_ ref: ObjectRef) throws -> StoredObject? {
+        let statement = try db.cachedStatement(sql: "SELECT version, data FROM objects WHERE ref = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [ref.number]) else { return nil }
+        return StoredObject(ref: ref, version: row[0], values: ObjectValueStorage.decode(row[1]))
+    }
+
+    func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) throws -> StoredObject? {
+        guard !types.isEmpty else { return nil }
+        let sql = """
+            SELECT o.ref FROM object_links l JOIN objects o ON o.ref = l.ref
+            WHERE l.target = ? AND l.attribute = ? AND o.type IN (\(types.map { _ in "?" }.joined(separator: ",")))
+            ORDER BY o.created, o.ref LIMIT 1
+            """
+        var arguments: StatementArguments = [target.number, attribute]
+        for t in types.sorted() { arguments += [t] }
+        guard let ref = try Int64.fetchOne(db, sql: sql, arguments: arguments) else { return nil }
+        return try object(ObjectRef(ref))
+    }
+
+    func ref(forBehaviour code: String) throws -> ObjectRef? {
+        let statement = try db.cachedStatement(sql: "SELECT ref FROM objects WHERE behaviour = ? ORDER BY ref LIMIT 1")
+        return try Int64.fetchOne(statement, arguments: [code]).map(ObjectRef.init)
+    }
+
+    func ref(forUsername username: String) throws -> ObjectRef? {
+        let statement = try db.cachedStatement(sql: "SELECT ref FROM objects WHERE username = ? ORDER BY ref LIMIT 1")
+        return try Int64.fetchOne(statement, arguments: [username]).map(ObjectRef.init)
+    }
+
+    func allocateRef() throws -> ObjectRef {
+        let statement = try db.cachedStatement(sql: "UPDATE counters SET value = value + 1 WHERE name = 'ref' RETURNING value")
+        guard let value = try Int64.fetchOne(statement) else { throw DatabaseError(message: "ref counter missing") }
+        return ObjectRef(value)
+    }
+
+    func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {
+        let data = ObjectValueStorage.encode(values)
+        let current = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, data FROM objects WHERE ref = ?"),
+                                       arguments: [ref.number])
+        let title = ObjectValueStorage.title(values)
+        let type = ObjectValueStorage.type(values)
+        let behaviour = ObjectValueStorage.firstText(values, StandardSchema.behaviourAttribute)
+        let username = ObjectValueStorage.firstText(values, StandardSchema.usernameAttribute)
+        let version: Int
+        let outcome: SaveOutcome
+        if let current {
+            let stored: String = current[1]
+            if stored == data { return .unchanged }
+            version = (current[0] as Int) + 1
+            try db.cachedStatement(sql: """
+                UPDATE objects SET type = ?, title = ?, version = ?, updated = ?, batch = ?, behaviour = ?, username = ?, data = ?
+                WHERE ref = ?
+                """).execute(arguments: [type, title, version, now, batch?.rawValue, behaviour, username, data, ref.number])
+            try db.cachedStatement(sql: "DELETE FROM object_links WHERE ref = ?").execute(arguments: [ref.number])
+            outcome = .updated
+        } else {
+            version = 1
+            try db.cachedStatement(sql: """
+                INSERT INTO objects (ref, type, title, version, created, updated, batch, behaviour, username, data)
+                VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [ref.number, type, title, now, now, batch?.rawValue, behaviour, username, data])
+            outcome = .created
+        }
+        try db.cachedStatement(sql: "INSERT INTO object_versions (ref, version, batch, saved, data) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [ref.number, version, batch?.rawValue, now, data])
+        let link = try db.cachedStatement(sql: "INSERT INTO object_links (ref, attribute, target) VALUES (?, ?, ?)")
+        for value in values {
+            if case .ref(let target) = value.value {
+                try link.execute(arguments: [ref.number, value.attribute, target.number])
+            }
+        }
+        return outcome
+    }
+
+    func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {
+        try db.cachedStatement(sql: "INSERT INTO documents (model, destination, batch, record, data) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [model, destination, batch?.rawValue, record, JSONValue.object(values).compactJSON])
+    }
+}

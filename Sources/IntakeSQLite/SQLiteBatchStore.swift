@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+import IntakeCore
+import IntakeStore
+
+/// The embedded store: one SQLite database in WAL mode.
+public final class SQLiteBatchStore: BatchStore {
+    let writer: any DatabaseWriter
+
+    /// Opens (and migrates) the database file at `path`, in WAL mode.
+    public convenience init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// An in-memory database, for tests.
+    public static func inMemory() throws -> SQLiteBatchStore {
+        try SQLiteBatchStore(writer: DatabaseQueue())
+    }
+
+    public init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try SQLiteMigrations.migrator().migrate(writer)
+    }
+
+    static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
+    static func date(_ seconds: Int64?) -> Date? { seconds.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    // MARK: Control files
+
+    public func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO control_files (digest, size, comment, created) VALUES (?, ?, ?, ?)
+                """, arguments: [digest.hex, size, comment, Self.seconds(now)])
+        }
+    }
+
+    public func controlFileExists(_ digest: Digest) async throws -> Bool {
+        try await writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM control_files WHERE digest = ?)",
+                              arguments: [digest.hex]) ?? false
+        }
+    }
+
+    // MARK: Settings
+
+    public func setting(_ key: String) async throws -> String? {
+        try await writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setSetting(_ key: String, _ value: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
+    // MARK: API keys
+
+    public func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT INTO api_keys (name, scope, hash, created) VALUES (?, ?, ?, ?)",
+                           arguments: [name, scope.rawValue, hash, Self.seconds(now)])
+            return db.lastInsertedRowID
+        }
+    }
+
+    private static func apiKey(_ row: Row) -> APIKeyRecord {
+        APIKeyRecord(id: row["id"], name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .batch,
+                     created: date(row["created"])!, lastUsed: date(row["last_used"]), revoked: row["revoked"])
+    }
+
+    public func apiKeys() async throws -> [APIKeyRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id").map(Self.apiKey)
+        }
+    }
+
+    public func revokeAPIKey(id: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE api_keys SET revoked = 1 WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? {
+        let found = try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE hash = ? AND revoked = 0", arguments: [hash]).map(Self.apiKey)
+        }
+        guard let found else { return nil }
+        // Last-used is informational; record it at most once a minute to keep requests read-only.
+        if found.lastUsed.map({ now.timeIntervalSince($0) > 60 }) ?? true {
+            try await writer.write { db in
+                try db.execute(sql: "UPDATE api_keys SET last_used = ? WHERE id = ?", arguments: [Self.seconds(now), found.id])
+            }
+        }
+        return found
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import IntakeCore
+
+/// Errors the stores raise for conditions callers must handle.
+public enum StoreError: Error, Sendable, Equatable {
+    case batchNotFound(BatchID)
+    case wrongState(BatchID, expected: BatchState)
+    case controlFileNotFound(String)
+}
+
+/// Persistent state of Intake: control files, batches, API keys, objects and the job queue.
+/// `SQLiteBatchStore` implements it; HTTP handlers and the worker see only this protocol.
+public protocol BatchStore: Sendable {
+    // Control files
+    func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws
+    func controlFileExists(_ digest: Digest) async throws -> Bool
+
+    // Batches
+    func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws
+    func batch(_ id: BatchID) async throws -> Batch?
+    /// Adds or replaces a file; a replaced name keeps its first position. Fails unless `uploading`.
+    func addFile(_ file: BatchFile, to id: BatchID) async throws
+    /// Moves an `uploading` batch to `scheduled`.
+    func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
+    /// Moves an `uploading` batch straight to `running`, for runs driven by `intake run` rather than the queue.
+    func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
+    /// Atomically takes the oldest `scheduled` batch, or a `running` one left by a stopped process,
+    /// and marks it `running`.
+    func claimNextBatch(now: Date) async throws -> Batch?
+    func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws
+    func log(of id: BatchID) async throws -> [String]
+
+    // API keys
+    func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64
+    func apiKeys() async throws -> [APIKeyRecord]
+    func revokeAPIKey(id: Int64) async throws -> Bool
+    /// The active key with this hash; records its use.
+    func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord?
+
+    // Settings (admin password hash and the like)
+    func setting(_ key: String) async throws -> String?
+    func setSetting(_ key: String, _ value: String) async throws
+
+    // Objects
+    func object(_ ref: ObjectRef) async throws -> ObjectRecord?
+    func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord]
+    func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord]
+    /// Creates the schema's list objects unless an object with the same behaviour exists.
+    func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws
+
+    /// Runs `body` in one write transaction. Import runs use it chunk by chunk.
+    func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T
+
+    /// Batches that were `running` when their process stopped go back to `scheduled`; their saved
+    /// progress makes them resume. Call once at start-up of the worker.
+    func requeueInterruptedBatches() async throws -> Int
+
+    func ping() async throws
+}
+
+/// The store as one import chunk sees it: the engine's repository plus run bookkeeping, all in one
+/// transaction.
+public protocol ImportTransaction: ObjectRepository {
+    /// Runs `body` so that its writes are undone if it throws: one record stays atomic.
+    func atomically<T>(_ body: () throws -> T) throws -> T
+    func appendLog(_ lines: [String], startingAt index: Int) throws
+    func saveProgress(_ progress: RunProgress) throws
+}

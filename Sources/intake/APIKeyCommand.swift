@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import IntakeStore
+
+struct APIKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apikey", abstract: "Create, list and revoke API keys.",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key; it is printed once, alone on the last line.")
+        @OptionGroup var data: DataOptions
+        @Option(help: "A name to recognise the key by.") var name: String
+        @Option(help: "batch, read or all.") var scope: String = "batch"
+
+        func run() async throws {
+            guard let scope = APIScope(rawValue: scope) else {
+                throw ValidationError("Unknown scope '\(scope)': use batch, read or all.")
+            }
+            let directory = try DataDirectory(path: data.data)
+            let key = APIKeyHashing.newKey()
+            let id = try await directory.store.createAPIKey(name: name, scope: scope, hash: APIKeyHashing.hash(key), now: Date())
+            print("Created API key \(id) '\(name)' with scope \(scope.rawValue). It is shown only once:")
+            print(key)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One line per key: ID, name, scope, created, last used, state.")
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let directory = try DataDirectory(path: data.data)
+            for key in try await directory.store.apiKeys() {
+                let fields = [String(key.id), key.name, key.scope.rawValue, Timestamp.string(key.created),
+                              key.lastUsed.map(Timestamp.string) ?? "never", key.revoked ? "revoked" : "active"]
+                print(fields.joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key; it fails with 401 from its next request.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The key's ID, as `intake apikey list` shows it.") var id: Int64
+
+        func run() async throws {
+            let directory = try DataDirectory(path: data.data)
+            guard try await directory.store.revokeAPIKey(id: id) else {
+                throw ValidationError("No API key with ID \(id).")
+            }
+            print("Revoked API key \(id).")
+        }
+    }
+}

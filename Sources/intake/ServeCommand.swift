@@ -1,0 +1,68 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Hummingbird
+import IntakeHTTP
+import IntakeStore
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP server and the import worker.")
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(help: "The largest accepted request body, in bytes.")
+    var maxUploadBytes: Int64 = 4 << 30
+
+    func run() async throws {
+        let logger = Logging.bootstrapOnce(label: "intake")
+        let directory = try DataDirectory(path: data.data)
+        let environment = try await directory.environment(schemaFiles: data.schema)
+        try await Self.createFirstCredentials(store: directory.store)
+        let app = buildApplication(
+            configuration: ServerConfiguration(host: host, port: port, maxUploadBytes: maxUploadBytes),
+            environment: environment, logger: logger,
+            onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
+        try await app.runService()
+    }
+
+    /// On first start: an admin password and an API key, each printed once and stored only as hashes.
+    static func createFirstCredentials(store: any BatchStore) async throws {
+        guard try await store.setting("admin.password") == nil else { return }
+        let password = String(APIKeyHashing.newKey().dropFirst(3).prefix(24))
+        let salt = String(APIKeyHashing.newKey().dropFirst(3).prefix(16))
+        try await store.setSetting("admin.password", salt + "$" + APIKeyHashing.hash(salt + password))
+        let key = APIKeyHashing.newKey()
+        _ = try await store.createAPIKey(name: "initial", scope: .all, hash: APIKeyHashing.hash(key), now: Date())
+        Console.write("""
+            First start: created these credentials. They are shown only once.
+              Admin user:     admin
+              Admin password: \(password)
+              API key:        \(key)
+            """)
+    }
+}
+
+enum Logging {
+    static func bootstrapOnce(label: String) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        return Logger(label: label)
+    }
+}
+
+/// Unbuffered writes to stdout, so scripts and tests see lines as soon as they are printed.
+enum Console {
+    static func write(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
