@@ -1,0 +1,81 @@
+import IntakeCore
+
+/// A complete in-memory implementation of the engine's repository, so engine tests run record by
+/// record without a database.
+final class InMemoryRepository: ObjectRepository {
+    var objects: [ObjectRef: StoredObject] = [:]
+    var documents: [(String, String, String, JSONObject)] = []
+    var nextRef: Int64 = 32768
+    var saves = 0
+
+    func object(_ ref: ObjectRef) -> StoredObject? { objects[ref] }
+
+    func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) -> StoredObject? {
+        objects.values.sorted { $0.ref < $1.ref }.first { o in
+            types.contains(o.type ?? "") && o.values.contains { $0.attribute == attribute && $0.value == .ref(target) }
+        }
+    }
+
+    func ref(forBehaviour code: String) -> ObjectRef? {
+        objects.values.sorted { $0.ref < $1.ref }.first { o in
+            o.values.contains { $0.attribute == StandardSchema.behaviourAttribute && $0.value.displayText == code }
+        }?.ref
+    }
+
+    func ref(forUsername username: String) -> ObjectRef? {
+        objects.values.sorted { $0.ref < $1.ref }.first { o in
+            o.values.contains { $0.attribute == StandardSchema.usernameAttribute && $0.value.displayText == username }
+        }?.ref
+    }
+
+    func allocateRef() -> ObjectRef {
+        defer { nextRef += 1 }
+        return ObjectRef(nextRef)
+    }
+
+    func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) -> SaveOutcome {
+        if let existing = objects[ref] {
+            if existing.values == values { return .unchanged }
+            objects[ref] = StoredObject(ref: ref, version: existing.version + 1, values: values)
+            saves += 1
+            return .updated
+        }
+        objects[ref] = StoredObject(ref: ref, version: 1, values: values)
+        saves += 1
+        return .created
+    }
+
+    func appendDocument(model: String, destination: String, record: String, values: JSONObject) {
+        documents.append((model, destination, record, values))
+    }
+}
+
+/// Runs a control file over records and collects the log, as the driver does.
+struct EngineHarness {
+    let repository = InMemoryRepository()
+    var log: [String] = []
+    let models = ModelRegistry(schema: StandardSchema.make())
+
+    mutating func run(_ control: String, _ records: [String], dryRun: Bool = false) throws {
+        var lines: [String] = []
+        let batch = try ImportBatch(control: try JSONParser.parse(control),
+                                    environment: EngineEnvironment(models: models, repository: repository),
+                                    readers: ["json"], errorSink: { lines.append($0) })
+        for record in records {
+            let t = try batch.transform(try JSONParser.parse(record))
+            if t.isComplete && !dryRun { _ = try t.commit() }
+        }
+        log += lines
+    }
+
+    func objects(ofType type: String) -> [StoredObject] {
+        repository.objects.values.filter { $0.type == type }.sorted { $0.ref < $1.ref }
+    }
+}
+
+func control(model: String = "haplo:person", _ instructions: String) -> String {
+    """
+    {"dataImportControlFileVersion": 0, "model": "\(model)", "files": {"data0": {"read": "json"}},
+     "instructions": \(instructions)}
+    """
+}
