@@ -81,8 +81,10 @@ let package = Package(
             dependencies: [
                 "IntakeHTTP", "IntakeSQLite", "IntakeRunner",
                 .product(name: "Hummingbird", package: "hummingbird"),
-            ],
-            resources: [.copy("Fixtures")]
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ]
 )

@@ -1,12 +1,17 @@
 import IntakeCore
 
 /// How object values are kept in the `data` column: a JSON array of SCHEMA.md value encodings,
-/// each with its `attribute`. The encoding is deterministic, so equal values give equal text and the
-/// "unchanged" test is a string comparison.
+/// each with its `attribute`. Values are grouped by attribute code (a stable sort, so the order within
+/// an attribute is kept): replacing a value moves it to the end of the object, and that must not make
+/// an otherwise equal object look changed. Equal values give equal text, so the "unchanged" test is a
+/// string comparison.
 enum ObjectValueStorage {
     static func encode(_ values: [ObjectValue]) -> String {
+        let grouped = values.enumerated().sorted { a, b in
+            a.element.attribute == b.element.attribute ? a.offset < b.offset : a.element.attribute < b.element.attribute
+        }.map(\.element)
         var out = "["
-        for (i, v) in values.enumerated() {
+        for (i, v) in grouped.enumerated() {
             if i > 0 { out += "," }
             var o = JSONObject()
             o["attribute"] = .string(v.attribute)

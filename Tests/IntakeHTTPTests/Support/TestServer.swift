@@ -1,0 +1,150 @@
+import Foundation
+import Hummingbird
+import IntakeCore
+import IntakeHTTP
+import IntakeRunner
+import IntakeSQLite
+import IntakeStore
+import Logging
+import ServiceLifecycle
+
+/// A real Intake server on a loopback port over a real SQLite file in a temporary directory,
+/// built by the same `buildApplication` as `intake serve`.
+final class TestServer: @unchecked Sendable {
+    let directory: URL
+    let store: SQLiteBatchStore
+    let blobs: BlobStore
+    let port: Int
+    let apiKey: String
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    static func makeDirectory() throws -> URL {
+        let url = FileManager().temporaryDirectory.appendingPathComponent("intake-test-\(UUID().uuidString)")
+        try FileManager().createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func start(directory: URL? = nil, maxUploadBytes: Int64 = 4 << 30, apiKey: String? = nil,
+                      scope: APIScope = .all) async throws -> TestServer {
+        let directory = try directory ?? makeDirectory()
+        let store = try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path)
+        let blobs = try BlobStore(root: directory.appendingPathComponent("blobs"))
+        let key: String
+        if let apiKey {
+            key = apiKey
+        } else {
+            key = APIKeyHashing.newKey()
+            _ = try await store.createAPIKey(name: "test", scope: scope, hash: APIKeyHashing.hash(key), now: Date())
+        }
+        let environment = ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: StandardSchema.make()))
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
+        let app = buildApplication(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadBytes: maxUploadBytes),
+            environment: environment, logger: logger,
+            onServerRunning: { port in portContinuation.yield(port) })
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
+        var iterator = portStream.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CocoaError(.featureUnsupported) }
+        return TestServer(directory: directory, store: store, blobs: blobs, port: port, apiKey: key, group: group, task: task)
+    }
+
+    private init(directory: URL, store: SQLiteBatchStore, blobs: BlobStore, port: Int, apiKey: String,
+                 group: ServiceGroup, task: Task<Void, any Error>) {
+        self.directory = directory
+        self.store = store
+        self.blobs = blobs
+        self.port = port
+        self.apiKey = apiKey
+        self.group = group
+        self.task = task
+    }
+
+    /// Graceful shutdown, as on SIGTERM: the worker stops after its current chunk.
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+
+    /// Polls the status endpoint until the batch reaches a final state.
+    func waitForBatch(_ id: String, timeout: TimeInterval = 60) async throws -> JSONValue {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let status = try await Curl.run(["-u", "haplo:\(apiKey)", "\(base)/api/haplo-data-import-batch/status?batch=\(id)"])
+            let json = try JSONParser.parse(status.body)
+            if let state = json["state"]?.stringValue, ["complete", "dry-run", "error", "cancelled"].contains(state) {
+                return json
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "batch \(id) did not finish"])
+    }
+}
+
+/// Runs the real `curl`, the original API's own client.
+enum Curl {
+    struct Result {
+        var status: Int
+        var body: String
+        var headers: String
+    }
+
+    static func run(_ arguments: [String], stdin: String? = nil) async throws -> Result {
+        let dir = FileManager().temporaryDirectory
+        let bodyFile = dir.appendingPathComponent("curl-body-\(UUID().uuidString)")
+        let headerFile = dir.appendingPathComponent("curl-headers-\(UUID().uuidString)")
+        defer {
+            try? FileManager().removeItem(at: bodyFile)
+            try? FileManager().removeItem(at: headerFile)
+        }
+        let output = try await Process.output("/usr/bin/env", ["curl", "-s", "-o", bodyFile.path, "-D", headerFile.path,
+                                                                "-w", "%{http_code}"] + arguments)
+        let body = (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? ""
+        let headers = (try? String(contentsOf: headerFile, encoding: .utf8)) ?? ""
+        return Result(status: Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, body: body, headers: headers)
+    }
+}
+
+extension Process {
+    /// Runs a program to the end and returns its stdout; throws when it exits non-zero.
+    static func output(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       currentDirectory: URL? = nil) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        let errorPipe = Pipe()
+        process.standardError = errorPipe
+        try process.run()
+        let data = await Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }.value
+        let errorData = await Task.detached { errorPipe.fileHandleForReading.readDataToEndOfFile() }.value
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey:
+                "\(arguments) exited \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))"])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Test fixtures: the shipped example files and scratch files.
+enum Fixtures {
+    static var examples: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples")
+    }
+
+    static func write(_ text: String, name: String = "file-\(UUID().uuidString)") throws -> URL {
+        let url = FileManager().temporaryDirectory.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+}
