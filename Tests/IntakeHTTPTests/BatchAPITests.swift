@@ -153,7 +153,7 @@ import Testing
         let again = try await client.schedule(batch: batch)
         #expect(again.status == 400)
         #expect(again.body == "Batch \(batch) is not in the 'uploading' state")
-        let status = try await server.waitForBatch(batch)
+        let status = try await BatchClient(server).waitForBatch(batch)
         #expect(status["state"] == .string("complete"))
     }
 

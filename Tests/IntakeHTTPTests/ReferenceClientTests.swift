@@ -36,7 +36,7 @@ import Testing
 
         _ = try await runScript(server, dryRun: true, in: server.directory)
         let dryBatch = try await newestBatch(server)
-        let dry = try await server.waitForBatch(dryBatch)
+        let dry = try await BatchClient(server).waitForBatch(dryBatch)
         #expect(dry["state"] == .string("dry-run"))
         #expect(dry["dryRun"] == .bool(true))
         #expect(dry["progress"]?["recordsRead"] == .number(3))
@@ -52,7 +52,7 @@ import Testing
 
         _ = try await runScript(server, dryRun: false, in: server.directory)
         let realBatch = try await newestBatch(server)
-        let real = try await server.waitForBatch(realBatch)
+        let real = try await BatchClient(server).waitForBatch(realBatch)
         #expect(real["state"] == .string("complete"))
         #expect(real["progress"]?["recordsApplied"] == .number(3))
 
@@ -105,11 +105,11 @@ import Testing
         """#)
         let first = try await client.prepareBatch(control: control, files: [("data0", try Fixtures.write(#"[{"name":{"last":"Doe"},"job":"Reader"}]"#))])
         _ = try await client.schedule(batch: first)
-        _ = try await server.waitForBatch(first)
+        _ = try await BatchClient(server).waitForBatch(first)
         let again = try Fixtures.write(#"[{"ref":"8000","name":{"last":"Doe"},"job":"Reader"},{"ref":"8000","name":{"last":"Doe"},"job":"Professor"}]"#)
         let second = try await client.prepareBatch(control: control, files: [("data0", again)])
         _ = try await client.schedule(batch: second)
-        let status = try await server.waitForBatch(second)
+        let status = try await BatchClient(server).waitForBatch(second)
         #expect(status["progress"]?["recordsUnchanged"] == .number(1))
         let history = try JSONParser.parse(try await client.get("/api/v1/objects/8000/history").body)
         #expect(history["versions"]?.arrayValue?.map { $0["version"] } == [.number(1), .number(2)])

@@ -1,11 +1,12 @@
 import Foundation
+import IntakeCore
 
 /// The four batch API calls, made with curl exactly as the reference client makes them.
 struct BatchClient {
-    let server: TestServer
+    let server: any ServerEndpoint
     var key: String
 
-    init(_ server: TestServer, key: String? = nil) {
+    init(_ server: any ServerEndpoint, key: String? = nil) {
         self.server = server
         self.key = key ?? server.apiKey
     }
@@ -42,5 +43,18 @@ struct BatchClient {
         let batch = try await createBatch(control: digest).body
         for (name, file) in files { _ = try await uploadFile(batch: batch, name: name, file: file) }
         return batch
+    }
+
+    /// Polls the status endpoint until the batch reaches a final state.
+    func waitForBatch(_ id: String, timeout: TimeInterval = 120) async throws -> JSONValue {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let json = try JSONParser.parse(try await get("/api/haplo-data-import-batch/status?batch=\(id)").body)
+            if let state = json["state"]?.stringValue, ["complete", "dry-run", "error", "cancelled"].contains(state) {
+                return json
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "batch \(id) did not finish"])
     }
 }

@@ -70,20 +70,21 @@ final class TestServer: @unchecked Sendable {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
+}
 
-    /// Polls the status endpoint until the batch reaches a final state.
-    func waitForBatch(_ id: String, timeout: TimeInterval = 60) async throws -> JSONValue {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let status = try await Curl.run(["-u", "haplo:\(apiKey)", "\(base)/api/haplo-data-import-batch/status?batch=\(id)"])
-            let json = try JSONParser.parse(status.body)
-            if let state = json["state"]?.stringValue, ["complete", "dry-run", "error", "cancelled"].contains(state) {
-                return json
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "batch \(id) did not finish"])
-    }
+/// Where a running Intake answers, and the key to use.
+protocol ServerEndpoint: Sendable {
+    var base: String { get }
+    var apiKey: String { get }
+}
+
+extension TestServer: ServerEndpoint {}
+
+/// A server this test did not start in-process (a child process).
+struct RemoteServer: ServerEndpoint {
+    let port: Int
+    let apiKey: String
+    var base: String { "http://127.0.0.1:\(port)" }
 }
 
 /// Runs the real `curl`, the original API's own client.

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The real `intake serve` executable as a child process, for tests that kill it hard.
+final class ServerProcess: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let apiKey: String?
+    private let output: Pipe
+
+    static var executable: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/intake")
+    }
+
+    static func start(data: URL) async throws -> ServerProcess {
+        guard FileManager().isExecutableFile(atPath: executable.path) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey:
+                "\(executable.path) is missing: run `swift build` before the tests (.ci/run does)"])
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["serve", "--data", data.path, "--port", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !text.contains("Intake is listening on"), Date() < deadline {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { try await Task.sleep(for: .milliseconds(20)); continue }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else {
+            process.terminate()
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "server did not start: \(text)"])
+        }
+        let url = String(text[range])
+        let port = Int(url.dropFirst("http://127.0.0.1:".count).dropLast()) ?? 0
+        let key = text.split(separator: "\n").first { $0.contains("API key:") }
+            .map { String($0.split(separator: " ").last!) }
+        return ServerProcess(process: process, port: port, apiKey: key, output: output)
+    }
+
+    private init(process: Process, port: Int, apiKey: String?, output: Pipe) {
+        self.process = process
+        self.port = port
+        self.apiKey = apiKey
+        self.output = output
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func terminate() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
