@@ -88,15 +88,15 @@ import Testing
         let batch = try await client.prepareBatch(control: try Fixtures.write(Self.control), files: [("people", try Self.peopleFile())])
         _ = try await client.schedule(batch: batch)
         let readBeforeKill = try await waitUntilRunning(client, batch)
-        first.kill()
+        try await first.kill()
         #expect(readBeforeKill < Self.recordCount)
 
         let second = try await ServerProcess.start(data: data)
-        defer { second.terminate() }
         #expect(second.apiKey == nil)  // credentials are printed on the first start only
         let status = try await BatchClient(RemoteServer(port: second.port, apiKey: key)).waitForBatch(batch)
         #expect(status["state"] == .string("complete"))
         #expect(status["progress"]?["recordsApplied"] == .number(Double(Self.recordCount)))
+        try await second.terminate()
         try Self.verifyExactlyOnce(databasePath: data.appendingPathComponent("intake.sqlite").path)
     }
 }

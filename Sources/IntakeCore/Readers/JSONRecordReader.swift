@@ -8,6 +8,7 @@ public struct JSONRecordReader: RecordReader {
     private let singleRecord: Bool
     private var mode = Mode.start
     private var chunk: [UInt8] = []
+    private var chunkEnd = 0
     private var position = 0
     private var atEOF = false
     public private(set) var bytesRead = 0
@@ -34,19 +35,19 @@ public struct JSONRecordReader: RecordReader {
 
     /// Ensures at least one unread byte, unless at the end of the input.
     private mutating func fill() throws(ReaderError) -> Bool {
-        if position < chunk.count { return true }
+        if position < chunkEnd { return true }
         if atEOF { return false }
-        chunk.removeAll(keepingCapacity: true)
         position = 0
-        var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+        // The chunk buffer is reused: resized once, then filled in place.
+        if chunk.count != Self.chunkSize { chunk = [UInt8](repeating: 0, count: Self.chunkSize) }
         let n: Int
         do {
-            n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
         } catch {
             throw ReaderError("Could not read \(fileName): \(error)")
         }
-        if n == 0 { atEOF = true; return false }
-        chunk.append(contentsOf: buffer[0..<n])
+        chunkEnd = n
+        if n == 0 { atEOF = true; chunk = []; return false }
         bytesRead += n
         return true
     }

@@ -25,12 +25,15 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while !text.contains("Intake is listening on"), Date() < deadline {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { try await Task.sleep(for: .milliseconds(20)); continue }
-            text += String(decoding: data, as: UTF8.self)
+        let reader = output.fileHandleForReading
+        let text = try await onOwnThread {
+            var text = ""
+            while !text.contains("Intake is listening on") {
+                let data = reader.availableData
+                if data.isEmpty { break }  // the process exited
+                text += String(decoding: data, as: UTF8.self)
+            }
+            return text
         }
         guard let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else {
             process.terminate()
@@ -50,13 +53,19 @@ final class ServerProcess: @unchecked Sendable {
         self.output = output
     }
 
-    func kill() {
+    func kill() async throws {
         Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let process = UncheckedProcess(process: process)
+        try await onOwnThread { process.process.waitUntilExit() }
     }
 
-    func terminate() {
+    func terminate() async throws {
         process.terminate()
-        process.waitUntilExit()
+        let process = UncheckedProcess(process: process)
+        try await onOwnThread { process.process.waitUntilExit() }
     }
+}
+
+private struct UncheckedProcess: @unchecked Sendable {
+    let process: Process
 }

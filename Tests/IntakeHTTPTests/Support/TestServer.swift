@@ -111,28 +111,40 @@ enum Curl {
     }
 }
 
+/// Runs blocking work on a thread of its own. Blocking calls (pipes, waitUntilExit) must never run on
+/// the cooperative pool: with two cores, two blocked tests would starve the in-process server.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
 extension Process {
     /// Runs a program to the end and returns its stdout; throws when it exits non-zero.
     static func output(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                        currentDirectory: URL? = nil) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        let errorPipe = Pipe()
-        process.standardError = errorPipe
-        try process.run()
-        let data = await Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }.value
-        let errorData = await Task.detached { errorPipe.fileHandleForReading.readDataToEndOfFile() }.value
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey:
-                "\(arguments) exited \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))"])
+        try await onOwnThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            if let environment { process.environment = environment }
+            if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            let errorFile = FileManager().temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
+            FileManager().createFile(atPath: errorFile.path, contents: nil)
+            defer { try? FileManager().removeItem(at: errorFile) }
+            process.standardError = try FileHandle(forWritingTo: errorFile)
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
+                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey:
+                    "\(arguments) exited \(process.terminationStatus): \(errors)"])
+            }
+            return String(decoding: data, as: UTF8.self)
         }
-        return String(decoding: data, as: UTF8.self)
     }
 }
 
