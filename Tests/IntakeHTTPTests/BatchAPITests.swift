@@ -170,3 +170,18 @@ import Testing
         #expect(try await server.store.batch(BatchID(rawValue: batch))?.files.isEmpty == true)
     }
 }
+
+extension BatchAPITests {
+    @Test func chunkedUploadsOverTheLimitAre413() async throws {
+        let server = try await TestServer.start(maxUploadBytes: 4096)
+        defer { Task { await server.stop() } }
+        let batch = try await BatchClient(server).prepareBatch(control: control, files: [])
+        let big = try Fixtures.write("[" + String(repeating: "1,", count: 10_000) + "1]")
+        let result = try await Curl.run(["-X", "POST", "-H", "Transfer-Encoding: chunked", "-F", "batch=\(batch)", "-F", "name=data0",
+                                         "-F", "file=@\(big.path)", "--user", "haplo:\(server.apiKey)",
+                                         "\(server.base)/api/haplo-data-import-batch/file"])
+        #expect(result.status == 413)
+        let leftovers = try FileManager().contentsOfDirectory(atPath: server.blobs.root.appendingPathComponent("tmp").path)
+        #expect(leftovers.isEmpty)
+    }
+}
