@@ -68,5 +68,14 @@ public enum StandardReaders {
         ReaderDescriptor(name: "json") { fileName, source, spec throws(ReaderError) in
             JSONRecordReader(fileName: fileName, source: source, singleRecord: spec["singleRecord"]?.isTruthy ?? false)
         },
+        ReaderDescriptor(name: "jsonl") { fileName, source, _ throws(ReaderError) in
+            JSONLinesRecordReader(fileName: fileName, source: source)
+        },
+        ReaderDescriptor(name: "tsv-with-name-row") { fileName, source, spec throws(ReaderError) in
+            try TSVRecordReader(fileName: fileName, source: source, spec: spec)
+        },
+        ReaderDescriptor(name: "csv") { fileName, source, spec throws(ReaderError) in
+            try CSVRecordReader(fileName: fileName, source: source, spec: spec)
+        },
     ]
 }

@@ -1,0 +1,68 @@
+/// Buffered, byte-at-a-time access to a byte source, for the line-oriented readers.
+struct ByteStream {
+    private var source: any ByteSource
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private var position = 0
+    private var end = 0
+    private var finished = false
+    private(set) var bytesRead = 0
+
+    init(_ source: any ByteSource) {
+        self.source = source
+    }
+
+    /// The next byte without consuming it, or nil at the end.
+    mutating func peek() throws(ReaderError) -> UInt8? {
+        if position < end { return buffer[position] }
+        if finished { return nil }
+        do {
+            end = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+        } catch {
+            throw ReaderError("Could not read the file: \(error)")
+        }
+        position = 0
+        bytesRead += end
+        if end == 0 { finished = true; return nil }
+        return buffer[0]
+    }
+
+    mutating func next() throws(ReaderError) -> UInt8? {
+        guard let b = try peek() else { return nil }
+        position += 1
+        return b
+    }
+}
+
+extension [UInt8] {
+    /// Splits on a literal separator of one or more bytes.
+    func split(separator: [UInt8]) -> [ArraySlice<UInt8>] {
+        guard !separator.isEmpty else { return [self[...]] }
+        var parts: [ArraySlice<UInt8>] = []
+        var start = 0
+        var i = 0
+        while i + separator.count <= count {
+            if self[i] == separator[0], self[i..<(i + separator.count)].elementsEqual(separator) {
+                parts.append(self[start..<i])
+                i += separator.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        parts.append(self[start...])
+        return parts
+    }
+}
+
+func decodeUTF8<C: Collection<UInt8>>(_ bytes: C) -> String {
+    String(decoding: bytes, as: UTF8.self)
+}
+
+/// Reads the `charset` option: empty means UTF-8, an unknown name is fatal.
+func charsetOption(_ spec: JSONObject, fileName: String) throws(ReaderError) -> Charset {
+    guard let value = spec["charset"], !value.isMissing else { return .utf8 }
+    guard let charset = Charset(name: value.jsForm) else {
+        throw ReaderError("Unknown charset for file \(fileName): \(value.jsForm)")
+    }
+    return charset
+}

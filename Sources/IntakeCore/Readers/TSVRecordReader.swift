@@ -1,0 +1,70 @@
+/// `tsv-with-name-row` (CONTROL-FILE.md §3.5) with the original's splitting, streamed line by line:
+/// lines end at each maximal run of CR/LF, so blank lines vanish, and a trailing line break gives a
+/// final empty record.
+public struct TSVRecordReader: RecordReader {
+    private var stream: ByteStream
+    private let separator: [UInt8]
+    private var names: [String]?
+    private var done = false
+    private var line = 1
+
+    public var bytesRead: Int { stream.bytesRead }
+
+    public init(fileName: String, source: any ByteSource, spec: JSONObject) throws(ReaderError) {
+        let charset = try charsetOption(spec, fileName: fileName)
+        stream = ByteStream(UTF8TranscodingSource(source, charset: charset))
+        if let s = spec["separator"], !s.isMissing {
+            separator = Array(s.jsForm.utf8)
+        } else {
+            separator = [0x09]
+        }
+    }
+
+    /// Reads one line; nil at the end of the input. `ended` tells whether a line break followed it.
+    private mutating func readLine() throws(ReaderError) -> (bytes: [UInt8], ended: Bool, line: Int)? {
+        var bytes: [UInt8] = []
+        let startLine = line
+        while let b = try stream.next() {
+            if b == 0x0D || b == 0x0A {
+                if b == 0x0A { line += 1 } else if try stream.peek() != 0x0A { line += 1 }
+                while let n = try stream.peek(), n == 0x0D || n == 0x0A {
+                    _ = try stream.next()
+                    if n == 0x0A { line += 1 } else if try stream.peek() != 0x0A { line += 1 }
+                }
+                return (bytes, true, startLine)
+            }
+            bytes.append(b)
+        }
+        return (bytes.isEmpty && done) ? nil : (bytes, false, startLine)
+    }
+
+    private var pendingFinalEmpty = false
+
+    public mutating func next() throws(ReaderError) -> SourceRecord? {
+        if names == nil {
+            guard try stream.peek() != nil else { done = true; return nil }
+            guard let header = try readLine() else { return nil }
+            names = header.bytes.split(separator: separator).map(decodeUTF8)
+            if !header.ended { done = true; return nil }
+            if try stream.peek() == nil { pendingFinalEmpty = true }
+        }
+        if pendingFinalEmpty {
+            pendingFinalEmpty = false
+            done = true
+            return SourceRecord(value: .object(JSONObject()), line: line)
+        }
+        if done { return nil }
+        guard let current = try readLine() else { done = true; return nil }
+        if !current.ended {
+            done = true
+        } else if try stream.peek() == nil {
+            pendingFinalEmpty = true
+        }
+        var record = JSONObject()
+        let fields = current.bytes.split(separator: separator)
+        for (h, name) in (names ?? []).enumerated() where h < fields.count && !fields[h].isEmpty {
+            record[name] = .string(decodeUTF8(fields[h]))
+        }
+        return SourceRecord(value: .object(record), line: current.line)
+    }
+}

@@ -1,0 +1,75 @@
+import Testing
+@testable import IntakeCore
+
+@Suite struct TextReaderTests {
+    private func records(_ reader: inout some RecordReader) throws -> [String] {
+        var out: [String] = []
+        while let r = try reader.next() { out.append(r.value.compactJSON) }
+        return out
+    }
+
+    private func tsv(_ bytes: [UInt8], _ spec: String = "{}") throws -> [String] {
+        var reader = try TSVRecordReader(fileName: "f", source: MemoryByteSource(bytes), spec: try JSONParser.parse(spec).objectValue!)
+        return try records(&reader)
+    }
+
+    private func csv(_ bytes: [UInt8], _ spec: String = "{}") throws -> [String] {
+        var reader = try CSVRecordReader(fileName: "f", source: MemoryByteSource(bytes), spec: try JSONParser.parse(spec).objectValue!)
+        return try records(&reader)
+    }
+
+    @Test func tsvSpecExample() throws {
+        #expect(try tsv(Array("ID\tVALUE\tX\n1234\tPING\n654\tPONG\tY".utf8)) ==
+            [#"{"ID":"1234","VALUE":"PING"}"#, #"{"ID":"654","VALUE":"PONG","X":"Y"}"#])
+    }
+
+    @Test func tsvBlankLinesVanishAndATrailingBreakGivesAnEmptyRecord() throws {
+        #expect(try tsv(Array("A\tB\r\n\r\n1\t2\n\n\n3\t\n".utf8)) == [#"{"A":"1","B":"2"}"#, #"{"A":"3"}"#, "{}"])
+        #expect(try tsv([]) == [])
+        #expect(try tsv(Array("A\tB".utf8)) == [])
+        #expect(try tsv(Array("A\tB\n".utf8)) == ["{}"])
+        #expect(try tsv(Array("\nA\n1".utf8)) == [#"{"":"A"}"#, #"{"":"1"}"#])
+    }
+
+    @Test func tsvSeparatorAndDuplicateNames() throws {
+        #expect(try tsv(Array("a, b, a\n1, 2, 3".utf8), #"{"separator":", "}"#) == [#"{"a":"3","b":"2"}"#])
+        #expect(try tsv(Array("a\ta\n1\t".utf8)) == [#"{"a":"1"}"#])
+    }
+
+    @Test func tsvCharsets() throws {
+        // "é" and "Ł" in windows-1252 cannot both exist; use é and the euro sign (0x80).
+        #expect(try tsv([0x4E, 0x0A, 0xE9, 0x80], #"{"charset":"windows-1252"}"#) == [#"{"N":"é€"}"#])
+        #expect(try tsv([0x4E, 0x0A, 0xE9], #"{"charset":"ISO-8859-1"}"#) == [#"{"N":"é"}"#])
+        let utf16: [UInt8] = [0xFF, 0xFE] + Array("N\n東京Ł".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        #expect(try tsv(utf16, #"{"charset":"UTF-16"}"#) == [#"{"N":"東京Ł"}"#])
+        #expect(try tsv([0xEF, 0xBB, 0xBF] + Array("N\nx".utf8)) == [#"{"N":"x"}"#])
+        #expect(throws: ReaderError("Unknown charset for file f: klingon")) { try tsv([], #"{"charset":"klingon"}"#) }
+    }
+
+    @Test func csvQuotedFieldsAcrossLines() throws {
+        let text = "\u{FEFF}id,name,notes\r\n1,\"Smith, Jo\",\"said \"\"hi\"\"\nthen left\"\r\n\r\n2,東京,\n"
+        #expect(try csv(Array(text.utf8)) == [
+            #"{"id":"1","name":"Smith, Jo","notes":"said \"hi\"\nthen left"}"#,
+            #"{"id":"2","name":"東京","notes":""}"#,
+        ])
+        #expect(try csv(Array("a;b\n1;2".utf8), #"{"separator":";"}"#) == [#"{"a":"1","b":"2"}"#])
+        #expect(try csv(Array("a,b\n".utf8)) == [])
+        #expect(try csv([]) == [])
+        #expect(throws: ReaderError.self) { try csv(Array("a\n\"open".utf8)) }
+    }
+
+    @Test func csvRecordsKnowTheirLine() throws {
+        var reader = try CSVRecordReader(fileName: "f", source: MemoryByteSource("a\n\"x\ny\"\nz\n"), spec: JSONObject())
+        #expect(try reader.next()?.line == 2)
+        #expect(try reader.next()?.line == 4)
+    }
+
+    @Test func jsonLines() throws {
+        var reader = JSONLinesRecordReader(fileName: "f.jsonl", source: MemoryByteSource("{\"a\":1}\r\n\n{\"a\":2}\n"))
+        #expect(try records(&reader) == [#"{"a":1}"#, #"{"a":2}"#])
+        var bad = JSONLinesRecordReader(fileName: "f.jsonl", source: MemoryByteSource("{\"a\":1}\n{\"a\" 2}\n"))
+        #expect(throws: ReaderError("JSON syntax error in f.jsonl at line 2, column 6: Expected ':' after object key", line: 2)) {
+            try records(&bad)
+        }
+    }
+}
