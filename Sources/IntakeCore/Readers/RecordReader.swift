@@ -74,6 +74,14 @@ public enum StandardReaders {
         ReaderDescriptor(name: "tsv-with-name-row") { fileName, source, spec throws(ReaderError) in
             try TSVRecordReader(fileName: fileName, source: source, spec: spec)
         },
+        ReaderDescriptor(name: "xml-text-of-children") { fileName, source, spec throws(ReaderError) in
+            XMLRecordReader(fileName: fileName, source: source, fields: .textOfChildren,
+                            singleRecord: spec["singleRecord"]?.isTruthy ?? false)
+        },
+        ReaderDescriptor(name: "xml-attributes") { fileName, source, spec throws(ReaderError) in
+            XMLRecordReader(fileName: fileName, source: source, fields: .attributes,
+                            singleRecord: spec["singleRecord"]?.isTruthy ?? false)
+        },
         ReaderDescriptor(name: "csv") { fileName, source, spec throws(ReaderError) in
             try CSVRecordReader(fileName: fileName, source: source, spec: spec)
         },

@@ -1,0 +1,239 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// `xml-text-of-children` and `xml-attributes` (CONTROL-FILE.md §3.3–3.4), streamed with Foundation's
+/// SAX `XMLParser`. The parser pushes; records are handed to the pulling engine through a small
+/// bounded queue, so memory stays flat however big the file. The charset comes from the XML
+/// declaration (libxml2 decodes it). A DOCTYPE that declares entities is refused before the parser
+/// sees it, so external entities are never resolved and entity expansion attacks cannot start.
+public final class XMLRecordReader: RecordReader {
+    public enum Fields: Sendable { case textOfChildren, attributes }
+
+    private let pipe: RecordPipe
+    private let input: GuardedInputStream
+
+    public var bytesRead: Int { input.bytesRead }
+
+    public init(fileName: String, source: any ByteSource, fields: Fields, singleRecord: Bool) {
+        let pipe = RecordPipe()
+        let input = GuardedInputStream(source)
+        self.pipe = pipe
+        self.input = input
+        let handOff = StreamHandOff(stream: input)
+        let thread = Thread {
+            let input = handOff.stream
+            let parser = XMLParser(stream: input)
+            parser.shouldResolveExternalEntities = false
+            let builder = XMLRecordBuilder(pipe: pipe, fields: fields, singleRecord: singleRecord)
+            parser.delegate = builder
+            let ok = parser.parse()
+            if let refusal = input.refusal {
+                pipe.fail(ReaderError("XML file \(fileName) refused: \(refusal)", line: nil))
+            } else if let error = input.readError {
+                pipe.fail(ReaderError("Could not read \(fileName): \(error)"))
+            } else if !ok, !pipe.isCancelled {
+                let code = (parser.parserError as NSError?)?.code ?? 0
+                let name = XMLParser.ErrorCode(rawValue: code).map { "\($0)" } ?? "error"
+                pipe.fail(ReaderError("XML syntax error in \(fileName) at line \(parser.lineNumber), column \(parser.columnNumber) (\(name), code \(code))",
+                                      line: parser.lineNumber))
+            } else if !builder.sawRoot || builder.openElements != 0 {
+                // libxml2's push parser can stop at the end of the stream without noticing open elements.
+                let problem = builder.sawRoot ? "the document ends before its root element is closed" : "there is no root element"
+                pipe.fail(ReaderError("XML syntax error in \(fileName) at line \(parser.lineNumber): \(problem)", line: parser.lineNumber))
+            } else {
+                pipe.finish()
+            }
+        }
+        thread.name = "intake-xml-reader"
+        thread.start()
+    }
+
+    deinit { pipe.cancel() }
+
+    public func next() throws(ReaderError) -> SourceRecord? {
+        try pipe.take()
+    }
+}
+
+/// A bounded producer/consumer queue between the parser thread and the reader.
+final class RecordPipe: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [SourceRecord] = []
+    private var head = 0
+    private var finished = false
+    private var error: ReaderError?
+    private(set) var isCancelled = false
+    static let capacity = 256
+
+    /// Blocks while the queue is full; returns false when the consumer has gone.
+    func put(_ record: SourceRecord) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count - head >= Self.capacity && !isCancelled { condition.wait() }
+        if isCancelled { return false }
+        queue.append(record)
+        condition.broadcast()
+        return true
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func fail(_ error: ReaderError) {
+        condition.lock()
+        self.error = error
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        isCancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func take() throws(ReaderError) -> SourceRecord? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head >= queue.count && !finished { condition.wait() }
+        if head < queue.count {
+            let record = queue[head]
+            head += 1
+            if head > 1024 { queue.removeFirst(head); head = 0 }
+            condition.broadcast()
+            return record
+        }
+        if let error { throw error }
+        return nil
+    }
+}
+
+/// Builds records from SAX events.
+final class XMLRecordBuilder: NSObject, XMLParserDelegate {
+    private let pipe: RecordPipe
+    private let fields: XMLRecordReader.Fields
+    private let singleRecord: Bool
+    private var depth = 0
+    private(set) var sawRoot = false
+    var openElements: Int { depth }
+    private var record = JSONObject()
+    private var recordLine = 0
+    private var fieldName: String?
+    private var fieldText = ""
+
+    init(pipe: RecordPipe, fields: XMLRecordReader.Fields, singleRecord: Bool) {
+        self.pipe = pipe
+        self.fields = fields
+        self.singleRecord = singleRecord
+    }
+
+    private var recordDepth: Int { singleRecord ? 0 : 1 }
+
+    private static func localName(_ name: String) -> String {
+        name.lastIndex(of: ":").map { String(name[name.index(after: $0)...]) } ?? name
+    }
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName qName: String?, attributes: [String: String] = [:]) {
+        sawRoot = true
+        if depth == recordDepth {
+            record = JSONObject()
+            recordLine = parser.lineNumber
+            if fields == .attributes {
+                // Attribute order is not reported by the parser; sort for a stable record.
+                let named = attributes.filter { $0.key != "xmlns" && !$0.key.hasPrefix("xmlns:") }
+                    .map { (Self.localName($0.key), $0.value) }.sorted { $0.0 < $1.0 }
+                for (name, value) in named { record[name] = .string(value) }
+            }
+        } else if depth == recordDepth + 1, fields == .textOfChildren {
+            fieldName = Self.localName(elementName)
+            fieldText = ""
+        }
+        depth += 1
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+        depth -= 1
+        if depth == recordDepth + 1, let name = fieldName {
+            record[name] = nil  // duplicates: the last wins, in its own position
+            record[name] = .string(fieldText)
+            fieldName = nil
+        } else if depth == recordDepth {
+            if !pipe.put(SourceRecord(value: .object(record), line: recordLine)) { parser.abortParsing() }
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if fieldName != nil { fieldText += string }
+    }
+
+    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+        if fieldName != nil { fieldText += String(decoding: CDATABlock, as: UTF8.self) }
+    }
+}
+
+/// Feeds a byte source to `XMLParser` and refuses documents whose DOCTYPE declares entities.
+final class GuardedInputStream: InputStream, @unchecked Sendable {
+    private var source: any ByteSource
+    private(set) var bytesRead = 0
+    private(set) var refusal: String?
+    private(set) var readError: (any Error)?
+    private var prolog: [UInt8] = []
+    private var prologDone = false
+    private var atEnd = false
+
+    init(_ source: any ByteSource) {
+        self.source = source
+        super.init(data: Data())
+    }
+
+    override func open() {}
+    override func close() {}
+    override var hasBytesAvailable: Bool { !atEnd }
+    override var streamStatus: Stream.Status { refusal != nil || readError != nil ? .error : atEnd ? .atEnd : .open }
+    override var streamError: (any Error)? {
+        refusal == nil && readError == nil ? nil : NSError(domain: "Intake", code: 1)
+    }
+
+    private static let patterns: [[UInt8]] = {
+        let ascii = Array("<!ENTITY".utf8)
+        return [ascii, ascii.flatMap { [$0, 0] }, ascii.flatMap { [0, $0] }]
+    }()
+
+    override func read(_ buffer: UnsafeMutablePointer<UInt8>, maxLength len: Int) -> Int {
+        guard refusal == nil else { return -1 }
+        let n: Int
+        do {
+            n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: len))
+        } catch {
+            readError = error
+            return -1
+        }
+        if n == 0 { atEnd = true; return 0 }
+        bytesRead += n
+        if !prologDone {
+            // Entity declarations can only appear in the DOCTYPE, before the root element; look at the
+            // first 64 KiB, which holds any realistic prolog.
+            prolog.append(contentsOf: UnsafeBufferPointer(start: buffer, count: n))
+            for pattern in Self.patterns where prolog.firstRange(of: pattern) != nil {
+                refusal = "its DOCTYPE declares entities, which Intake does not expand (external entities are never read)"
+                return -1
+            }
+            if prolog.count > 64 * 1024 { prologDone = true; prolog = [] }
+        }
+        return n
+    }
+}
+
+/// The input stream is used by the parser thread only, after the reader made it.
+private struct StreamHandOff: @unchecked Sendable {
+    let stream: GuardedInputStream
+}

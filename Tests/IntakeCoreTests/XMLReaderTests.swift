@@ -1,0 +1,84 @@
+import Testing
+@testable import IntakeCore
+
+@Suite struct XMLReaderTests {
+    private func read(_ bytes: [UInt8], _ fields: XMLRecordReader.Fields = .textOfChildren, single: Bool = false) throws -> [String] {
+        let reader = XMLRecordReader(fileName: "data.xml", source: MemoryByteSource(bytes), fields: fields, singleRecord: single)
+        var out: [String] = []
+        while let r = try reader.next() { out.append(r.value.compactJSON) }
+        return out
+    }
+
+    private func read(_ text: String, _ fields: XMLRecordReader.Fields = .textOfChildren, single: Bool = false) throws -> [String] {
+        try read(Array(text.utf8), fields, single: single)
+    }
+
+    @Test func textOfChildrenSpecExample() throws {
+        #expect(try read("<root> <v/> <v><x>PING</x><y>PONG</y></v> </root>") == ["{}", #"{"x":"PING","y":"PONG"}"#])
+    }
+
+    @Test func fullTextContentUntrimmedWithCDATAAndLastDuplicateWins() throws {
+        let xml = "<root><r><a> one <b>two</b><![CDATA[<3>]]></a><e/><a>again</a><c>x</c></r></root>"
+        #expect(try read(xml) == [#"{"e":"","a":"again","c":"x"}"#])
+        #expect(try read("<root><r><a> one <b>two</b><![CDATA[<3>]]></a></r></root>") == [#"{"a":" one two<3>"}"#])
+        #expect(try read("<root/>") == [])
+        #expect(try read("<root><a>1</a></root>", single: true) == [#"{"a":"1"}"#])
+    }
+
+    @Test func attributesLeaveOutNamespaceDeclarations() throws {
+        #expect(try read(#"<root a="b2" def="abc2"/>"#, .attributes, single: true) == [#"{"a":"b2","def":"abc2"}"#])
+        #expect(try read(#"<root xmlns:p="urn:x"><p:r xmlns="urn:y" p:id="7" name="A &amp; B"/><r/></root>"#, .attributes) ==
+            [#"{"id":"7","name":"A & B"}"#, "{}"])
+    }
+
+    @Test func charsetsFromTheDeclaration() throws {
+        let cp1252: [UInt8] = Array("<?xml version=\"1.0\" encoding=\"windows-1252\"?><root><r><n>".utf8) + [0x63, 0x61, 0x66, 0xE9, 0x20, 0x80]
+            + Array("</n></r></root>".utf8)
+        #expect(try read(cp1252) == [#"{"n":"café €"}"#])
+        let latin1: [UInt8] = Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><root><r><n>".utf8) + [0xE9] + Array("</n></r></root>".utf8)
+        #expect(try read(latin1) == [#"{"n":"é"}"#])
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><root><r><n>東京 Łódź</n></r></root>"
+        let utf16: [UInt8] = [0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        #expect(try read(utf16) == [#"{"n":"東京 Łódź"}"#])
+        #expect(try read("\u{FEFF}<root><r><n>東京</n></r></root>") == [#"{"n":"東京"}"#])
+    }
+
+    @Test func malformedXMLIsFatalWithALine() throws {
+        for bad in ["<root><r><a>1</a></r>", "<root>\n<r><a>1</b></r></root>", "<root></root>trailing", "", "not xml"] {
+            #expect(throws: ReaderError.self) { try read(bad) }
+        }
+        do {
+            _ = try read("<root>\n<r><a>1</a></r>\n<r><a>2</b></r></root>")
+            Issue.record("expected an error")
+        } catch {
+            #expect((error as? ReaderError)?.message.hasPrefix("XML syntax error in data.xml at line 3") == true)
+        }
+    }
+
+    @Test func externalEntitiesAreNeverRead() throws {
+        let xxe = """
+            <?xml version="1.0"?>
+            <!DOCTYPE root [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+            <root><r><a>&xxe;</a></r></root>
+            """
+        #expect(throws: ReaderError("XML file data.xml refused: its DOCTYPE declares entities, which Intake does not expand (external entities are never read)")) {
+            try read(xxe)
+        }
+    }
+
+    @Test func billionLaughsFailsFast() throws {
+        var dtd = #"<!ENTITY lol "lol">"#
+        for i in 2...9 {
+            dtd += "<!ENTITY lol\(i) \"" + String(repeating: "&lol\(i == 2 ? "" : String(i - 1));", count: 10) + "\">"
+        }
+        let xml = "<?xml version=\"1.0\"?><!DOCTYPE lolz [\(dtd)]><lolz><r><a>&lol9;</a></r></lolz>"
+        #expect(throws: ReaderError.self) { try read(xml) }
+    }
+
+    @Test func manyRecordsStreamThroughTheBoundedQueue() throws {
+        let xml = "<root>" + String(repeating: "<p><id>1</id><name>Zoë</name></p>\n", count: 5000) + "</root>"
+        let records = try read(xml)
+        #expect(records.count == 5000)
+        #expect(records.last == #"{"id":"1","name":"Zoë"}"#)
+    }
+}
