@@ -13,6 +13,52 @@ struct ReadAPIController: Sendable {
         router.addEndpoint(APIPath.objects, method: .get, handler: list)
         router.addEndpoint("\(APIPath.objects)/:ref", method: .get, handler: object)
         router.addEndpoint("\(APIPath.objects)/:ref/history", method: .get, handler: history)
+        router.addEndpoint("\(APIPath.readAPI)/schema", method: .get) { request, _ in
+            _ = try await authenticator.authenticate(request, scope: .read)
+            return json(SchemaJSON.schema(environment.models.schema))
+        }
+        router.addEndpoint("\(APIPath.readAPI)/models", method: .get) { request, _ in
+            _ = try await authenticator.authenticate(request, scope: .read)
+            let models = environment.models.order.compactMap { environment.models[$0] }
+            return json(.object(JSONObject([("models", .array(models.map(SchemaJSON.modelSummary)))])))
+        }
+        router.addEndpoint("\(APIPath.readAPI)/models/:name", method: .get) { request, context in
+            _ = try await authenticator.authenticate(request, scope: .read)
+            let name = context.parameters.get("name") ?? ""
+            guard let model = environment.models[name] else { throw JSONAPIError(.notFound, "Model not found: \(name)") }
+            return json(SchemaJSON.model(model))
+        }
+        router.addEndpoint("\(APIPath.readAPI)/dictionaries/:model/:destination", method: .get, handler: dictionaries)
+        router.addEndpoint("\(APIPath.readAPI)/batches", method: .get, handler: batches)
+    }
+
+    @Sendable func dictionaries(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        _ = try await authenticator.authenticate(request, scope: .read)
+        let model = context.parameters.get("model") ?? ""
+        let destination = context.parameters.get("destination") ?? ""
+        guard environment.models[model]?.destination(destination) != nil else {
+            throw JSONAPIError(.notFound, "Destination not found: \(model)/\(destination)")
+        }
+        let batch = request.uri.queryParameters["batch"].map { BatchID(rawValue: String($0)) }
+        let documents = try await environment.store.documents(model: model, destination: destination, batch: batch)
+        return json(.object(JSONObject([("documents", .array(documents.map { d in
+            .object(JSONObject([("batch", d.batch.map(JSONValue.string) ?? .null), ("record", .string(d.record)), ("values", d.values)]))
+        }))])))
+    }
+
+    @Sendable func batches(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        _ = try await authenticator.authenticate(request, scope: .read)
+        let query = request.uri.queryParameters
+        var state: BatchState?
+        if let text = query["state"] {
+            guard let s = BatchState(rawValue: String(text)) else { throw JSONAPIError(.badRequest, "Unknown state: \(text)") }
+            state = s
+        }
+        let limit = min(max(query["limit"].flatMap { Int(String($0)) } ?? 100, 1), 1000)
+        let list = try await environment.store.batches(state: state, limit: limit)
+        return json(.object(JSONObject([("batches", .array(list.map { b in
+            (try? JSONParser.parse(BatchStatusJSON.render(b))) ?? .null
+        }))])))
     }
 
     private func json(_ value: JSONValue) -> Response {

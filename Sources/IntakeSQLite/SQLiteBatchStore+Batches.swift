@@ -123,4 +123,17 @@ extension SQLiteBatchStore {
             try String.fetchAll(db, sql: "SELECT line FROM batch_log WHERE batch = ? ORDER BY seq", arguments: [id.rawValue])
         }
     }
+
+    public func batches(state: BatchState?, limit: Int) async throws -> [Batch] {
+        try await writer.read { db in
+            let ids: [String]
+            if let state {
+                ids = try String.fetchAll(db, sql: "SELECT id FROM batches WHERE state = ? ORDER BY created DESC, rowid DESC LIMIT ?",
+                                          arguments: [state.rawValue, limit])
+            } else {
+                ids = try String.fetchAll(db, sql: "SELECT id FROM batches ORDER BY created DESC, rowid DESC LIMIT ?", arguments: [limit])
+            }
+            return try ids.compactMap { try Self.fetchBatch(db, BatchID(rawValue: $0)) }
+        }
+    }
 }

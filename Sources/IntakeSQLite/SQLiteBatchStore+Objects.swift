@@ -44,6 +44,22 @@ extension SQLiteBatchStore {
         }
     }
 
+    public func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument] {
+        try await writer.read { db in
+            var sql = "SELECT batch, record, data FROM documents WHERE model = ? AND destination = ?"
+            var arguments: StatementArguments = [model, destination]
+            if let batch {
+                sql += " AND batch = ?"
+                arguments += [batch.rawValue]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).map { row in
+                let text: String = row["data"]
+                return DictionaryDocument(batch: row["batch"], record: row["record"],
+                                          values: (try? JSONParser.parse(text)) ?? .null)
+            }
+        }
+    }
+
     public func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws {
         try await writer.write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: nil, now: now)

@@ -29,6 +29,8 @@ public protocol BatchStore: Sendable {
     func claimNextBatch(now: Date) async throws -> Batch?
     func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws
     func log(of id: BatchID) async throws -> [String]
+    /// Newest first, optionally only those in one state.
+    func batches(state: BatchState?, limit: Int) async throws -> [Batch]
 
     // API keys
     func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64
@@ -45,6 +47,8 @@ public protocol BatchStore: Sendable {
     func object(_ ref: ObjectRef) async throws -> ObjectRecord?
     func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord]
     func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord]
+    /// Committed dictionary targets of a destination, in commit order.
+    func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument]
     /// Creates the schema's list objects unless an object with the same behaviour exists.
     func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws
 

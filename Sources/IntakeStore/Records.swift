@@ -132,3 +132,16 @@ public struct ObjectVersionRecord: Sendable, Equatable {
         self.values = values
     }
 }
+
+/// A committed dictionary target, stored as a JSON document.
+public struct DictionaryDocument: Sendable, Equatable {
+    public var batch: String?
+    public var record: String
+    public var values: JSONValue
+
+    public init(batch: String?, record: String, values: JSONValue) {
+        self.batch = batch
+        self.record = record
+        self.values = values
+    }
+}

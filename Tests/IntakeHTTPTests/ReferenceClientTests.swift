@@ -23,10 +23,8 @@ import Testing
     }
 
     private func newestBatch(_ server: TestServer) async throws -> String {
-        let dbPath = server.directory.appendingPathComponent("intake.sqlite").path
-        return try await Process.output("/usr/bin/env", ["python3", "-c",
-            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select id from batches order by created desc, rowid desc limit 1').fetchone()[0], end='')",
-            dbPath])
+        let list = try JSONParser.parse(try await BatchClient(server).get("/api/v1/batches?limit=1").body)
+        return try #require(list["batches"]?.arrayValue?.first?["identifier"]?.stringValue)
     }
 
     @Test func dryRunThenRealRun() async throws {

@@ -28,7 +28,7 @@ final class TestServer: @unchecked Sendable {
     }
 
     static func start(directory: URL? = nil, maxUploadBytes: Int64 = 4 << 30, apiKey: String? = nil,
-                      scope: APIScope = .all) async throws -> TestServer {
+                      scope: APIScope = .all, schema: Schema = StandardSchema.make()) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
         let store = try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path)
         let blobs = try BlobStore(root: directory.appendingPathComponent("blobs"))
@@ -39,7 +39,8 @@ final class TestServer: @unchecked Sendable {
             key = APIKeyHashing.newKey()
             _ = try await store.createAPIKey(name: "test", scope: scope, hash: APIKeyHashing.hash(key), now: Date())
         }
-        let environment = ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: StandardSchema.make()))
+        try await store.ensureListObjects(schema.listObjects, now: Date())
+        let environment = ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: schema))
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Peak RSS of `intake run` (release build) importing generated people files of growing size, in
+# json, csv and xml. Memory must stay flat as inputs grow.
+# Usage: bench/memory.sh [SIZE_MB...]   (default: 100 1000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(100 1000)
+gen=${GEN_PEOPLE:-../shared/bench/gen_people.py}
+work=${WORK:-bench/work}
+mkdir -p "$work"
+
+swift build -c release --product intake >/dev/null
+bin=$(swift build -c release --show-bin-path)/intake
+
+printf '| format | input MB | records | seconds | records/s | peak RSS MB |\n|---|---|---|---|---|---|\n'
+for format in json csv xml; do
+    reader=$format
+    [ "$format" = xml ] && reader=xml-text-of-children
+    sed "s/READER/$reader/" bench/controls/people.json >"$work/control-$format.json"
+    python3 "$gen" --count 2000 --format "$format" --out "$work/sample.$format"
+    per_record=$(( $(stat -c %s "$work/sample.$format") / 2000 ))
+    for mb in "${sizes[@]}"; do
+        count=$(( mb * 1000000 / per_record ))
+        input="$work/people-$count.$format"
+        [ -f "$input" ] || python3 "$gen" --count "$count" --format "$format" --out "$input"
+        rm -rf "$work/data"
+        start=$(date +%s.%N)
+        /usr/bin/time -f %M -o "$work/rss" "$bin" run --data "$work/data" --control "$work/control-$format.json" \
+            --file "people=$input" >"$work/run.log" 2>&1 || { tail -5 "$work/run.log" >&2; exit 1; }
+        end=$(date +%s.%N)
+        seconds=$(echo "$end - $start" | bc)
+        size_mb=$(( $(stat -c %s "$input") / 1000000 ))
+        printf '| %s | %s | %s | %.1f | %.0f | %.1f |\n' "$format" "$size_mb" "$count" "$seconds" \
+            "$(echo "$count / $seconds" | bc -l)" "$(echo "$(cat "$work/rss") / 1024" | bc -l)"
+        tail -1 "$work/run.log" | grep -q "^complete: $count records read, $count applied" \
+            || { echo "unexpected summary: $(tail -1 "$work/run.log")" >&2; exit 1; }
+    done
+done
