@@ -102,14 +102,18 @@ public final class BatchRun {
         }
         let proxy = RepositoryProxy()
         let engineEnvironment = EngineEnvironment(models: environment.models, filters: environment.filters, repository: proxy)
-        let importBatch: ImportBatch
-        do {
-            importBatch = try ImportBatch(
-                control: control, environment: engineEnvironment, readers: Set(environment.readers.keys),
-                resumeAt: resuming ? (progress.recordsRead, progress.errors) : nil,
-                errorSink: { [unowned self] line in pendingLines.append(line) })
-        } catch {
-            throw FatalRunError(message: error.message)
+        // Preparation may read the store (title mappings), so it runs in a transaction too.
+        let importBatch: ImportBatch = try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+            proxy.transaction = tx
+            defer { proxy.transaction = nil }
+            do {
+                return try ImportBatch(
+                    control: control, environment: engineEnvironment, readers: Set(environment.readers.keys),
+                    resumeAt: resuming ? (progress.recordsRead, progress.errors) : nil,
+                    errorSink: { [unowned self] line in pendingLines.append(line) })
+            } catch let error as ImportFatalError {
+                throw FatalRunError(message: error.message)
+            }
         }
         let files = try batch.files.map { file in (file, try readerFactory(for: file, control: importBatch.control)) }
         // Every file is checked for well-formedness before the first record is transformed (§3.1).

@@ -18,6 +18,9 @@ final class RepositoryProxy: ObjectRepository {
     func ref(forBehaviour code: String) throws -> ObjectRef? { try current().ref(forBehaviour: code) }
     func ref(forUsername username: String) throws -> ObjectRef? { try current().ref(forUsername: username) }
     func allocateRef() throws -> ObjectRef { try current().allocateRef() }
+    func titles(ofTypes types: Set<String>, limit: Int) throws -> [(title: String, ref: ObjectRef)]? {
+        try current().titles(ofTypes: types, limit: limit)
+    }
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {
         try current().save(ref: ref, values: values, isNew: isNew)
     }

@@ -142,6 +142,24 @@ final class SQLiteImportTransaction: ImportTransaction {
         return try Int64.fetchOne(statement, arguments: [username]).map(ObjectRef.init)
     }
 
+    func titles(ofTypes types: Set<String>, limit: Int) throws -> [(title: String, ref: ObjectRef)]? {
+        guard !types.isEmpty else { return [] }
+        let placeholders = types.map { _ in "?" }.joined(separator: ",")
+        var arguments: StatementArguments = []
+        for t in types.sorted() { arguments += [t] }
+        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type IN (\(placeholders))", arguments: arguments) ?? 0
+        guard count <= limit else { return nil }
+        var result: [(title: String, ref: ObjectRef)] = []
+        for row in try Row.fetchAll(db, sql: "SELECT ref, data FROM objects WHERE type IN (\(placeholders)) ORDER BY created, ref",
+                                    arguments: arguments) {
+            let ref = ObjectRef(row[0])
+            for value in ObjectValueStorage.decode(row[1]) where value.attribute == StandardSchema.titleAttribute {
+                result.append((value.value.displayText, ref))
+            }
+        }
+        return result
+    }
+
     func allocateRef() throws -> ObjectRef {
         let statement = try db.cachedStatement(sql: "UPDATE counters SET value = value + 1 WHERE name = 'ref' RETURNING value")
         guard let value = try Int64.fetchOne(statement) else { throw DatabaseError(message: "ref counter missing") }

@@ -35,6 +35,9 @@ public protocol ObjectRepository: AnyObject {
     func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) throws -> StoredObject?
     func ref(forBehaviour code: String) throws -> ObjectRef?
     func ref(forUsername username: String) throws -> ObjectRef?
+    /// Every title (alternatives included) of objects of these types, in creation order, or nil when
+    /// there are more than `limit` such objects.
+    func titles(ofTypes types: Set<String>, limit: Int) throws -> [(title: String, ref: ObjectRef)]?
     /// Pre-allocates the identity of a new object so others can link to it before it is saved.
     func allocateRef() throws -> ObjectRef
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome

@@ -30,10 +30,57 @@ enum RefMapping {
                 cache[behaviour] = ref
                 return .ref(ref)
             }
+        case .string("title")?:
+            guard let index = titleIndex(mapping, name: name, batch: batch) else { return refsOnly }
+            return { value, batch in
+                if case .ref(let r) = value { return .ref(r) }
+                let key = value.jsForm
+                guard let title = values[key] else { return nil }
+                guard let ref = index[title.jsForm] else {
+                    batch.report("Value in input data cannot be mapped for \(d): \(key)")
+                    return nil
+                }
+                return .ref(ref)
+            }
         default:
-            // `title` mapping needs a title index from the store; until it exists such mappings act as
-            // "no refMapping", which is also the documented behaviour for any other `using` value.
+            // Any other `using` means "no refMapping", without a message (compat).
             return refsOnly
         }
+    }
+
+    static let titleMappingLimit = 4096
+
+    /// Builds the title → ref index of a title mapping, or reports why there is none.
+    private static func titleIndex(_ mapping: JSONObject, name: String, batch: ImportBatch) -> [String: ObjectRef]? {
+        guard case .array(let codes)? = mapping["types"] else {
+            batch.reportPreparation("Mapping \(name) does not specify types")
+            return nil
+        }
+        var types: Set<String> = []
+        for code in codes.map(\.jsForm) {
+            if batch.schema.types[code] == nil {
+                batch.reportPreparation("Mapping \(name) refers to unknown type \(code)")
+            } else {
+                types.formUnion(batch.schema.typeWithSubtypes(code))
+            }
+        }
+        guard !types.isEmpty else {
+            batch.reportPreparation("No types for mapping \(name)")
+            return nil
+        }
+        let titles: [(title: String, ref: ObjectRef)]?
+        do {
+            titles = try batch.repository.titles(ofTypes: types, limit: titleMappingLimit)
+        } catch {
+            batch.reportPreparation("Mapping \(name) could not read titles from the store: \(error)")
+            return nil
+        }
+        guard let titles else {
+            batch.reportPreparation("Mapping \(name) uses title mapping, but too many objects in store to use this method.")
+            return nil
+        }
+        var index: [String: ObjectRef] = [:]
+        for (title, ref) in titles { index[title] = ref }  // later objects win
+        return index
     }
 }

@@ -28,6 +28,14 @@ final class InMemoryRepository: ObjectRepository {
         }?.ref
     }
 
+    func titles(ofTypes types: Set<String>, limit: Int) -> [(title: String, ref: ObjectRef)]? {
+        let matching = objects.values.filter { types.contains($0.type ?? "") }.sorted { $0.ref < $1.ref }
+        guard matching.count <= limit else { return nil }
+        return matching.flatMap { o in
+            o.values.filter { $0.attribute == StandardSchema.titleAttribute }.map { ($0.value.displayText, o.ref) }
+        }
+    }
+
     func allocateRef() -> ObjectRef {
         defer { nextRef += 1 }
         return ObjectRef(nextRef)
