@@ -13,7 +13,7 @@ struct BatchAPIController: Sendable {
     /// Control files are configuration, not data; anything bigger is refused before parsing.
     static let maxControlFileBytes = 16 * 1024 * 1024
 
-    private var store: any BatchStore { environment.store }
+    var store: any BatchStore { environment.store }
 
     func addRoutes(to router: Router<IntakeRequestContext>) {
         router.addEndpoint(APIPath.control, method: .post, handler: uploadControl)
@@ -22,9 +22,13 @@ struct BatchAPIController: Sendable {
         router.addEndpoint(APIPath.schedule, method: .post, handler: schedule)
         router.addEndpoint(APIPath.status, method: .get, handler: status)
         router.addEndpoint(APIPath.log, method: .get, handler: log)
+        router.addEndpoint(APIPath.results, method: .get, handler: results)
+        router.addEndpoint(APIPath.cancel, method: .post, handler: cancel)
+        router.addEndpoint(APIPath.copy, method: .post, handler: copy)
+        router.addEndpoint(APIPath.rollback, method: .post, handler: rollback)
     }
 
-    private func authenticate(_ request: Request) async throws {
+    func authenticate(_ request: Request) async throws {
         _ = try await authenticator.authenticate(request, scope: .batch)
     }
 
@@ -61,7 +65,7 @@ struct BatchAPIController: Sendable {
         return TextResponse.plain(id.rawValue)
     }
 
-    private func loadBatch(_ idText: String) async throws -> Batch {
+    func loadBatch(_ idText: String) async throws -> Batch {
         guard let batch = try await store.batch(BatchID(rawValue: idText)) else {
             throw APIError.badRequest("Batch not found: \(idText)")
         }
@@ -130,6 +134,49 @@ struct BatchAPIController: Sendable {
         let batch = try await loadBatch(id)
         let lines = try await store.log(of: batch.id)
         return TextResponse.plain(lines.joined(separator: "\n"))
+    }
+}
+
+extension BatchAPIController {
+    @Sendable func results(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        try await authenticate(request)
+        guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
+        let batch = try await loadBatch(id)
+        let lines = try await store.results(of: batch.id)
+        return TextResponse.plain(lines.map { $0 + "\n" }.joined(), contentType: "application/x-ndjson")
+    }
+
+    @Sendable func cancel(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        try await authenticate(request)
+        let batch = try await loadBatch(try await forms.read(request).require("batch"))
+        guard try await store.cancel(batch.id, now: environment.now()) else {
+            throw APIError.badRequest("Batch \(batch.id.rawValue) has already finished")
+        }
+        environment.cancellations.request(batch.id)
+        return TextResponse.plain("CANCELLED")
+    }
+
+    @Sendable func copy(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        try await authenticate(request)
+        let batch = try await loadBatch(try await forms.read(request).require("batch"))
+        let copyID = BatchID.random()
+        try await store.copy(batch.id, as: copyID, now: environment.now())
+        return TextResponse.plain(copyID.rawValue)
+    }
+
+    @Sendable func rollback(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        try await authenticate(request)
+        let batch = try await loadBatch(try await forms.read(request).require("batch"))
+        let conflicts: [ObjectRef]
+        do {
+            conflicts = try await store.rollback(batch.id, now: environment.now())
+        } catch StoreError.wrongState(let id, _) {
+            throw APIError.badRequest("Batch \(id.rawValue) is not in the 'complete' state")
+        }
+        guard conflicts.isEmpty else {
+            throw APIError(.conflict, "Rolled back, except these objects, which later changes touched:" + conflicts.map { "\n  " + $0.text }.joined())
+        }
+        return TextResponse.plain("ROLLED BACK")
     }
 }
 

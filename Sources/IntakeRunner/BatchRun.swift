@@ -52,9 +52,14 @@ public final class BatchRun {
         if !resuming { pendingLines.append("START: \(Timestamp.string(now))") }
         var state = batch.dryRun ? BatchState.dryRun : .complete
         do {
-            if try process(resuming: resuming) == .interrupted {
+            switch try process(resuming: resuming) {
+            case .interrupted:
                 try flushLog()
                 return .interrupted
+            case .finished(.cancelled):
+                state = .cancelled
+            default:
+                break
             }
         } catch let error as FatalRunError {
             pendingLines.append("EXCEPTION: Error during import: \(error.message). File: \(error.file ?? "undefined"), line: \(error.line.map(String.init) ?? "undefined")")
@@ -135,9 +140,8 @@ public final class BatchRun {
                 throw FatalRunError(message: error.message, file: file.name, line: error.line)
             }
             let bytesBefore = batch.files[..<index].reduce(Int64(0)) { $0 + $1.size }
-            if try processFile(file, reader: &reader, batch: importBatch, proxy: proxy, bytesBefore: bytesBefore) == .interrupted {
-                return .interrupted
-            }
+            let outcome = try processFile(file, reader: &reader, batch: importBatch, proxy: proxy, bytesBefore: bytesBefore)
+            if outcome != .finished(.complete) { return outcome }
             progress.fileIndex = index + 1
             progress.recordsDoneInFile = 0
         }
@@ -166,19 +170,26 @@ public final class BatchRun {
         }
     }
 
-    /// Processes one file chunk by chunk. Returns `.interrupted` when asked to stop between chunks.
+    /// Processes one file chunk by chunk. Returns `.interrupted` when asked to stop between chunks and
+    /// `.finished(.cancelled)` when the batch was cancelled.
     private func processFile(_ file: BatchFile, reader: inout any RecordReader, batch importBatch: ImportBatch,
                              proxy: RepositoryProxy, bytesBefore: Int64) throws -> Outcome {
         var finished = false
-        while !finished {
+        var cancelled = false
+        while !finished && !cancelled {
             if stopRequested() { return .interrupted }
             var fatal: FatalRunError?
             try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
                 proxy.transaction = tx
                 defer { proxy.transaction = nil }
+                // A cancel from another process is seen here, between chunks; one through this process's
+                // API is seen between records.
+                if try tx.isCancelRequested() { cancelled = true }
                 let started = Date()
                 var count = 0
-                while count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
+                var results: [String] = []
+                while !cancelled, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
+                    if environment.cancellations.contains(batch.id) { cancelled = true; break }
                     let record: SourceRecord?
                     do {
                         record = try reader.next()
@@ -189,43 +200,80 @@ public final class BatchRun {
                     guard let record else { finished = true; break }
                     count += 1
                     do {
-                        try transformAndCommit(record, importBatch: importBatch, tx: tx)
+                        results.append(try transformAndCommit(record, file: file, importBatch: importBatch, tx: tx))
                     } catch let error as ImportFatalError {
                         fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
                         break
                     }
+                }
+                if cancelled {
+                    pendingLines.append("CANCELLED: stopped after \(progress.recordsRead) records, before \(file.name) line \(lastLine + 1)")
                 }
                 progress.bytesRead = bytesBefore + Int64(reader.bytesRead)
                 progress.errors = importBatch.errorCount
                 try tx.appendLog(pendingLines, startingAt: progress.logLines)
                 progress.logLines += pendingLines.count
                 pendingLines = []
+                try tx.appendResults(results, startingAt: progress.resultLines)
+                progress.resultLines += results.count
                 try tx.saveProgress(progress)
             }
             if let fatal { throw fatal }
         }
-        return .finished(.complete)
+        return cancelled ? .finished(.cancelled) : .finished(.complete)
     }
 
-    private func transformAndCommit(_ record: SourceRecord, importBatch: ImportBatch, tx: any ImportTransaction) throws {
+    private var lastLine = 0
+
+    /// Transforms one record, commits it unless this is a dry run, and returns its result line.
+    private func transformAndCommit(_ record: SourceRecord, file: BatchFile, importBatch: ImportBatch,
+                                    tx: any ImportTransaction) throws -> String {
+        let linesBefore = pendingLines.count
         let transformation = try importBatch.transform(record.value)
         progress.recordsRead += 1
         progress.recordsDoneInFile += 1
+        lastLine = record.line
+        var status = "failed"
+        var changes: [RecordChange] = []
         if transformation.isComplete && !batch.dryRun {
-            let changes = try tx.atomically { try transformation.commit() }
+            changes = try tx.atomically { try transformation.commit() }
             if !transformation.isComplete {
                 progress.recordsFailed += 1
             } else if changes.allSatisfy({ $0.outcome == .unchanged }) && !changes.isEmpty {
                 progress.recordsUnchanged += 1
                 progress.recordsApplied += 1
+                status = "unchanged"
             } else {
                 progress.recordsApplied += 1
+                status = "applied"
             }
         } else if transformation.isComplete {
             progress.recordsApplied += 1
+            status = "dry-run"
         } else {
             progress.recordsFailed += 1
         }
+        return RecordResult.line(record: transformation.identifier, file: file.name, line: record.line, status: status,
+                                 changes: changes, errors: Array(pendingLines[linesBefore...]))
+    }
+}
+
+/// One line of `GET results` (API.md "Extensions").
+enum RecordResult {
+    static func line(record: String, file: String, line: Int, status: String, changes: [RecordChange], errors: [String]) -> String {
+        let changeList: [JSONValue] = changes.filter { $0.outcome != .unchanged }.map { change in
+            var o = JSONObject([("kind", .string(change.ref == nil ? "dictionary:commit" : "object:save")),
+                                ("destination", .string(change.destination))])
+            if let ref = change.ref {
+                o["ref"] = .string(ref.text)
+                o["new"] = .bool(change.isNew)
+            }
+            return .object(o)
+        }
+        return JSONValue.object(JSONObject([
+            ("record", .string(record)), ("file", .string(file)), ("line", .number(Double(line))),
+            ("status", .string(status)), ("changes", .array(changeList)), ("errors", .array(errors.map(JSONValue.string))),
+        ])).compactJSON
     }
 }
 

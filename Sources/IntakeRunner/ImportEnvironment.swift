@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import IntakeCore
 import IntakeStore
 
@@ -10,6 +11,8 @@ public struct ImportEnvironment: Sendable {
     public var filters: [FilterDescriptor]
     public var readers: [String: ReaderDescriptor]
     public var now: @Sendable () -> Date
+    /// Batches whose cancellation was requested through this process.
+    public var cancellations = CancellationRegistry()
 
     public init(store: any BatchStore, blobs: BlobStore, models: ModelRegistry,
                 filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all,
@@ -29,5 +32,20 @@ public struct ImportEnvironment: Sendable {
     /// Parses control-file bytes; nil when they are not JSON.
     public static func parseControl(_ bytes: [UInt8]) -> JSONValue? {
         try? JSONParser.parse(bytes)
+    }
+}
+
+/// Cancel requests seen by this process, so a running batch can stop after its current record.
+public final class CancellationRegistry: Sendable {
+    private let requested = Mutex<Set<BatchID>>([])
+
+    public init() {}
+
+    public func request(_ id: BatchID) {
+        requested.withLock { _ = $0.insert(id) }
+    }
+
+    public func contains(_ id: BatchID) -> Bool {
+        requested.withLock { $0.contains(id) }
     }
 }

@@ -107,6 +107,59 @@ extension SQLiteBatchStore {
         }
     }
 
+    public func results(of id: BatchID) async throws -> [String] {
+        try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT line FROM batch_results WHERE batch = ? ORDER BY seq", arguments: [id.rawValue])
+        }
+    }
+
+    static func appendResults(_ db: Database, _ id: BatchID, _ lines: [String], startingAt index: Int) throws {
+        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO batch_results (batch, seq, line) VALUES (?, ?, ?)")
+        for (offset, line) in lines.enumerated() {
+            try statement.execute(arguments: [id.rawValue, index + offset, line])
+        }
+    }
+
+    public func cancel(_ id: BatchID, now: Date) async throws -> Bool {
+        try await writer.write { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
+                throw StoreError.batchNotFound(id)
+            }
+            switch BatchState(rawValue: state) {
+            case .running?:
+                try db.execute(sql: "UPDATE batches SET cancel_requested = 1 WHERE id = ?", arguments: [id.rawValue])
+            case .uploading?, .ready?, .scheduled?:
+                try db.execute(sql: "UPDATE batches SET state = 'cancelled', cancel_requested = 1, finished = ? WHERE id = ?",
+                               arguments: [Self.seconds(now), id.rawValue])
+            default:
+                return false
+            }
+            try Self.audit(db, id, "cancel requested", state, now)
+            return true
+        }
+    }
+
+    public func isCancelRequested(_ id: BatchID) async throws -> Bool {
+        try await writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT cancel_requested FROM batches WHERE id = ?", arguments: [id.rawValue]) ?? false
+        }
+    }
+
+    public func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws {
+        try await writer.write { db in
+            guard try Self.fetchBatch(db, id) != nil else { throw StoreError.batchNotFound(id) }
+            try db.execute(sql: """
+                INSERT INTO batches (id, state, comment, control, created)
+                SELECT ?, 'uploading', comment || ' (copy)', control, ? FROM batches WHERE id = ?
+                """, arguments: [newID.rawValue, Self.seconds(now), id.rawValue])
+            try db.execute(sql: """
+                INSERT INTO batch_files (batch, name, position, digest, size, filename)
+                SELECT ?, name, position, digest, size, filename FROM batch_files WHERE batch = ?
+                """, arguments: [newID.rawValue, id.rawValue])
+            try Self.audit(db, newID, "copied", id.rawValue, now)
+        }
+    }
+
     static func encode(_ progress: RunProgress) -> String {
         String(decoding: (try? JSONEncoder().encode(progress)) ?? Data("{}".utf8), as: UTF8.self)
     }

@@ -74,6 +74,40 @@ extension SQLiteBatchStore {
         }
     }
 
+    public func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] {
+        try await writer.write { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
+                throw StoreError.batchNotFound(id)
+            }
+            guard state == BatchState.complete.rawValue else { throw StoreError.wrongState(id, expected: .complete) }
+            // Restored versions are labelled with the rollback, so history shows what happened.
+            let restorer = SQLiteImportTransaction(db: db, batch: BatchID(rawValue: "rollback of \(id.rawValue)"), now: now)
+            var conflicts: [ObjectRef] = []
+            let refs = try Int64.fetchAll(db, sql: "SELECT DISTINCT ref FROM object_versions WHERE batch = ? ORDER BY ref",
+                                          arguments: [id.rawValue])
+            for number in refs {
+                let ref = ObjectRef(number)
+                let versions = try Row.fetchAll(db, sql: "SELECT version, batch, data FROM object_versions WHERE ref = ? ORDER BY version",
+                                                arguments: [number])
+                guard let latest = versions.last, (latest["batch"] as String?) == id.rawValue,
+                      let firstByBatch = versions.first(where: { ($0["batch"] as String?) == id.rawValue }) else {
+                    conflicts.append(ref)
+                    continue
+                }
+                let firstVersion: Int = firstByBatch["version"]
+                if firstVersion == 1 {
+                    try db.execute(sql: "DELETE FROM objects WHERE ref = ?", arguments: [number])
+                    try db.execute(sql: "DELETE FROM object_links WHERE ref = ?", arguments: [number])
+                } else if let previous = versions.first(where: { ($0["version"] as Int) == firstVersion - 1 }) {
+                    _ = try restorer.save(ref: ref, values: ObjectValueStorage.decode(previous["data"]), isNew: false)
+                }
+            }
+            try db.execute(sql: "DELETE FROM documents WHERE batch = ?", arguments: [id.rawValue])
+            try Self.audit(db, id, "rolled back", conflicts.map(\.text).joined(separator: " "), now)
+            return conflicts
+        }
+    }
+
     public func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T {
         try writer.write { db in
             try body(SQLiteImportTransaction(db: db, batch: batch, now: now))
@@ -105,6 +139,17 @@ final class SQLiteImportTransaction: ImportTransaction {
     func appendLog(_ lines: [String], startingAt index: Int) throws {
         guard let batch else { return }
         try SQLiteBatchStore.appendLog(db, batch, lines, startingAt: index)
+    }
+
+    func appendResults(_ lines: [String], startingAt index: Int) throws {
+        guard let batch else { return }
+        try SQLiteBatchStore.appendResults(db, batch, lines, startingAt: index)
+    }
+
+    func isCancelRequested() throws -> Bool {
+        guard let batch else { return false }
+        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT cancel_requested FROM batches WHERE id = ?"),
+                                 arguments: [batch.rawValue]) ?? false
     }
 
     func saveProgress(_ progress: RunProgress) throws {

@@ -104,6 +104,17 @@ enum SQLiteMigrations {
                 CREATE INDEX documents_batch ON documents (model, destination, batch);
                 """)
         }
+        migrator.registerMigration("v2 results and cancel") { db in
+            try db.execute(sql: """
+                CREATE TABLE batch_results (
+                    batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,
+                    line TEXT NOT NULL,
+                    PRIMARY KEY (batch, seq)
+                );
+                ALTER TABLE batches ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -29,6 +29,16 @@ public protocol BatchStore: Sendable {
     func claimNextBatch(now: Date) async throws -> Batch?
     func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws
     func log(of id: BatchID) async throws -> [String]
+    /// Per-record results (one JSON line each), in input order.
+    func results(of id: BatchID) async throws -> [String]
+    /// Cancels a batch that has not finished. A `running` batch is flagged and stops after its current
+    /// record; others become `cancelled` at once. Returns false when the batch had already finished.
+    func cancel(_ id: BatchID, now: Date) async throws -> Bool
+    func isCancelRequested(_ id: BatchID) async throws -> Bool
+    /// A new `uploading` batch with the same control file and files.
+    func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws
+    /// Undoes a `complete` batch; returns the refs left alone because a later change touched them.
+    func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef]
     /// Newest first, optionally only those in one state.
     func batches(state: BatchState?, limit: Int) async throws -> [Batch]
 
@@ -68,5 +78,8 @@ public protocol ImportTransaction: ObjectRepository {
     /// Runs `body` so that its writes are undone if it throws: one record stays atomic.
     func atomically<T>(_ body: () throws -> T) throws -> T
     func appendLog(_ lines: [String], startingAt index: Int) throws
+    func appendResults(_ lines: [String], startingAt index: Int) throws
+    /// Whether a cancel was requested, read inside the transaction.
+    func isCancelRequested() throws -> Bool
     func saveProgress(_ progress: RunProgress) throws
 }

@@ -46,6 +46,8 @@ public struct RunProgress: Sendable, Equatable, Codable {
     public var errors = 0
     /// Log lines written so far.
     public var logLines = 0
+    /// Result lines written so far.
+    public var resultLines = 0
 
     public init() {}
 }

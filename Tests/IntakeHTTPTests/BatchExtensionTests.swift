@@ -1,0 +1,119 @@
+import Foundation
+import IntakeCore
+import IntakeStore
+import Testing
+
+/// The extensions of API.md: results, copy, cancel and rollback.
+@Suite struct BatchExtensionTests {
+    let control = Fixtures.examples.appendingPathComponent("control.json")
+    let data = Fixtures.examples.appendingPathComponent("data.json")
+
+    private func post(_ client: BatchClient, _ endpoint: String, batch: String) async throws -> Curl.Result {
+        try await Curl.run(["-X", "POST", "-d", "batch=\(batch)", "--user", "haplo:\(client.key)",
+                            "\(client.server.base)/api/haplo-data-import-batch/\(endpoint)"])
+    }
+
+    @Test func resultsListEveryRecordInInputOrder() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let batch = try await client.prepareBatch(control: control, files: [("data0", data)])
+        _ = try await client.schedule(batch: batch)
+        _ = try await client.waitForBatch(batch)
+        let results = try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)")
+        #expect(results.status == 200)
+        #expect(results.headers.lowercased().contains("content-type: application/x-ndjson"))
+        let lines = try results.body.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(lines.count == 3)
+        #expect(lines[0] == .object(JSONObject([
+            ("record", .string("record 0")), ("file", .string("data0")), ("line", .number(2)), ("status", .string("applied")),
+            ("changes", .array([.object(JSONObject([("kind", .string("object:save")), ("destination", .string("profile")),
+                                                    ("ref", .string("8000")), ("new", .bool(true))]))])),
+            ("errors", .array([])),
+        ])))
+        #expect(lines[2]["errors"] == .array([.string("Invalid email address for input field email: not-an-email (record 2)")]))
+    }
+
+    @Test func copyThenImportForReal() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let dry = try await client.prepareBatch(control: control, files: [("data0", data)])
+        _ = try await client.schedule(batch: dry, dryRun: true)
+        #expect(try await client.waitForBatch(dry)["state"] == .string("dry-run"))
+        let copy = try await post(client, "copy", batch: dry)
+        #expect(copy.status == 200)
+        let copied = try #require(try await server.store.batch(BatchID(rawValue: copy.body)))
+        #expect(copied.state == .uploading)
+        #expect(copied.comment == "Example import (copy)")
+        #expect(copied.files.map(\.name) == ["data0"])
+        _ = try await client.schedule(batch: copy.body)
+        #expect(try await client.waitForBatch(copy.body)["progress"]?["recordsApplied"] == .number(3))
+        #expect(try await post(client, "copy", batch: "nope").body == "Batch not found: nope")
+    }
+
+    @Test func cancellingBeforeAndDuringARun() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let waiting = try await client.prepareBatch(control: control, files: [("data0", data)])
+        let cancelled = try await post(client, "cancel", batch: waiting)
+        #expect(cancelled.status == 200)
+        #expect(cancelled.body == "CANCELLED")
+        #expect(try await server.store.batch(BatchID(rawValue: waiting))?.state == .cancelled)
+        #expect(try await client.schedule(batch: waiting).body == "Batch \(waiting) is not in the 'uploading' state")
+        #expect(try await post(client, "cancel", batch: waiting).body == "Batch \(waiting) has already finished")
+
+        let big = try await client.prepareBatch(control: try Fixtures.write(RestartTests.control),
+                                                files: [("people", try RestartTests.peopleFile())])
+        _ = try await client.schedule(batch: big)
+        while try await server.store.batch(BatchID(rawValue: big))?.progress.recordsRead ?? 0 < 500 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(try await post(client, "cancel", batch: big).body == "CANCELLED")
+        let status = try await client.waitForBatch(big)
+        #expect(status["state"] == .string("cancelled"))
+        let read = try #require(status["progress"]?["recordsRead"].flatMap { if case .number(let n) = $0 { n } else { nil } })
+        #expect(read < Double(RestartTests.recordCount))
+        let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(big)").body
+        #expect(log.contains("CANCELLED: stopped after \(Int(read)) records"))
+        let objects = try JSONParser.parse(try await client.get("/api/v1/objects?limit=1000").body)["objects"]?.arrayValue?.count ?? 0
+        #expect(Double(objects) == read)
+    }
+
+    @Test func rollbackRestoresAndDeletesOrReportsConflicts() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let upsert = try Fixtures.write(#"""
+        {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"d":{"read":"json"}},
+         "instructions":[
+          {"source":"ref","destination":"load:by-ref","name":"ref","filters":["haplo:string-to-ref"]},
+          {"action":"load","destination":"profile","using":"load:by-ref","otherwise":[{"action":"new","destination":"profile"}]},
+          {"source":"name","destination":"profile","name":"dc:attribute:title"},
+          {"source":"job","destination":"profile","name":"std:attribute:job-title"}]}
+        """#)
+        let first = try await client.prepareBatch(control: upsert, files: [("d", try Fixtures.write(#"[{"name":{"last":"Keep"},"job":"Lecturer"}]"#))])
+        _ = try await client.schedule(batch: first)
+        _ = try await client.waitForBatch(first)
+        let second = try await client.prepareBatch(control: upsert, files: [("d", try Fixtures.write(
+            #"[{"ref":"8000","name":{"last":"Keep"},"job":"Professor"},{"name":{"last":"Added"}}]"#))])
+        _ = try await client.schedule(batch: second)
+        _ = try await client.waitForBatch(second)
+
+        let rolledBack = try await post(client, "rollback", batch: second)
+        #expect(rolledBack.status == 200)
+        #expect(rolledBack.body == "ROLLED BACK")
+        let kept = try JSONParser.parse(try await client.get("/api/v1/objects/8000").body)
+        #expect(kept["version"] == .number(3))
+        #expect(kept["attributes"]?["std:attribute:job-title"]?.arrayValue?.first?["text"] == .string("Lecturer"))
+        #expect(try await client.get("/api/v1/objects/8001").status == 404)
+
+        let conflict = try await post(client, "rollback", batch: first)
+        #expect(conflict.status == 409)
+        #expect(conflict.body == "Rolled back, except these objects, which later changes touched:\n  8000")
+
+        let notComplete = try await client.prepareBatch(control: upsert, files: [])
+        #expect(try await post(client, "rollback", batch: notComplete).body == "Batch \(notComplete) is not in the 'complete' state")
+    }
+}
