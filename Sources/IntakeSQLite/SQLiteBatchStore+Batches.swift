@@ -109,15 +109,16 @@ extension SQLiteBatchStore {
 
     public func results(of id: BatchID) async throws -> [String] {
         try await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT line FROM batch_results WHERE batch = ? ORDER BY seq", arguments: [id.rawValue])
+            try String.fetchAll(db, sql: "SELECT lines FROM batch_results WHERE batch = ? ORDER BY seq", arguments: [id.rawValue])
+                .flatMap { $0.split(separator: "\n").map(String.init) }
         }
     }
 
+    /// Stores a chunk's result lines as one row, keyed by the index of its first line.
     static func appendResults(_ db: Database, _ id: BatchID, _ lines: [String], startingAt index: Int) throws {
-        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO batch_results (batch, seq, line) VALUES (?, ?, ?)")
-        for (offset, line) in lines.enumerated() {
-            try statement.execute(arguments: [id.rawValue, index + offset, line])
-        }
+        guard !lines.isEmpty else { return }
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO batch_results (batch, seq, lines) VALUES (?, ?, ?)")
+            .execute(arguments: [id.rawValue, index, lines.joined(separator: "\n")])
     }
 
     public func cancel(_ id: BatchID, now: Date) async throws -> Bool {

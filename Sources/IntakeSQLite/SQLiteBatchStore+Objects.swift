@@ -12,23 +12,23 @@ extension SQLiteBatchStore {
 
     public func object(_ ref: ObjectRef) async throws -> ObjectRecord? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM objects WHERE ref = ?", arguments: [ref.number]).map(Self.objectRecord)
+            try Row.fetchOne(db, sql: "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?", arguments: [ref.number]).map(Self.objectRecord)
         }
     }
 
     public func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
         try await writer.read { db in
-            var sql = "SELECT * FROM objects WHERE ref > ?"
+            var sql = "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref > ?"
             var arguments: StatementArguments = [after?.number ?? 0]
             if let types {
-                sql += " AND type IN (\(types.map { _ in "?" }.joined(separator: ",")))"
+                sql += " AND o.type IN (\(types.map { _ in "?" }.joined(separator: ",")))"
                 for t in types.sorted() { arguments += [t] }
             }
             if let title {
-                sql += " AND title = ?"
+                sql += " AND o.title = ?"
                 arguments += [title]
             }
-            sql += " ORDER BY ref LIMIT ?"
+            sql += " ORDER BY o.ref LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.objectRecord)
         }
@@ -71,6 +71,7 @@ extension SQLiteBatchStore {
                 ]
                 _ = try transaction.save(ref: try transaction.allocateRef(), values: values, isNew: true)
             }
+            try transaction.finish()
         }
     }
 
@@ -102,6 +103,7 @@ extension SQLiteBatchStore {
                     _ = try restorer.save(ref: ref, values: ObjectValueStorage.decode(previous["data"]), isNew: false)
                 }
             }
+            try restorer.finish()
             try db.execute(sql: "DELETE FROM documents WHERE batch = ?", arguments: [id.rawValue])
             try Self.audit(db, id, "rolled back", conflicts.map(\.text).joined(separator: " "), now)
             return conflicts
@@ -110,7 +112,10 @@ extension SQLiteBatchStore {
 
     public func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T {
         try writer.write { db in
-            try body(SQLiteImportTransaction(db: db, batch: batch, now: now))
+            let transaction = SQLiteImportTransaction(db: db, batch: batch, now: now)
+            let result = try body(transaction)
+            try transaction.finish()
+            return result
         }
     }
 }
@@ -120,6 +125,7 @@ final class SQLiteImportTransaction: ImportTransaction {
     private let db: Database
     private let batch: BatchID?
     private let now: Int64
+    private var lastRef: Int64?
 
     init(db: Database, batch: BatchID?, now: Date) {
         self.db = db
@@ -159,7 +165,7 @@ final class SQLiteImportTransaction: ImportTransaction {
     }
 
     func object(_ ref: ObjectRef) throws -> StoredObject? {
-        let statement = try db.cachedStatement(sql: "SELECT version, data FROM objects WHERE ref = ?")
+        let statement = try db.cachedStatement(sql: "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
         guard let row = try Row.fetchOne(statement, arguments: [ref.number]) else { return nil }
         return StoredObject(ref: ref, version: row[0], values: ObjectValueStorage.decode(row[1]))
     }
@@ -195,7 +201,7 @@ final class SQLiteImportTransaction: ImportTransaction {
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type IN (\(placeholders))", arguments: arguments) ?? 0
         guard count <= limit else { return nil }
         var result: [(title: String, ref: ObjectRef)] = []
-        for row in try Row.fetchAll(db, sql: "SELECT ref, data FROM objects WHERE type IN (\(placeholders)) ORDER BY created, ref",
+        for row in try Row.fetchAll(db, sql: "SELECT o.ref, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.type IN (\(placeholders)) ORDER BY o.created, o.ref",
                                     arguments: arguments) {
             let ref = ObjectRef(row[0])
             for value in ObjectValueStorage.decode(row[1]) where value.attribute == StandardSchema.titleAttribute {
@@ -205,16 +211,30 @@ final class SQLiteImportTransaction: ImportTransaction {
         return result
     }
 
+    /// Refs are counted in memory and the counter is written once, by `finish()`, in the same
+    /// transaction: the write lock makes this safe, and a rolled-back chunk gives its refs back.
     func allocateRef() throws -> ObjectRef {
-        let statement = try db.cachedStatement(sql: "UPDATE counters SET value = value + 1 WHERE name = 'ref' RETURNING value")
-        guard let value = try Int64.fetchOne(statement) else { throw DatabaseError(message: "ref counter missing") }
-        return ObjectRef(value)
+        if lastRef == nil {
+            guard let value = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'ref'") else {
+                throw DatabaseError(message: "ref counter missing")
+            }
+            lastRef = value
+        }
+        lastRef! += 1
+        return ObjectRef(lastRef!)
+    }
+
+    func finish() throws {
+        if let lastRef {
+            try db.execute(sql: "UPDATE counters SET value = ? WHERE name = 'ref'", arguments: [lastRef])
+        }
     }
 
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {
         let data = ObjectValueStorage.encode(values)
-        let current = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, data FROM objects WHERE ref = ?"),
-                                       arguments: [ref.number])
+        // A new object cannot be stored yet: its ref was allocated in this run.
+        let current = isNew ? nil : try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?"), arguments: [ref.number])
         let title = ObjectValueStorage.title(values)
         let type = ObjectValueStorage.type(values)
         let behaviour = ObjectValueStorage.firstText(values, StandardSchema.behaviourAttribute)
@@ -226,17 +246,17 @@ final class SQLiteImportTransaction: ImportTransaction {
             if stored == data { return .unchanged }
             version = (current[0] as Int) + 1
             try db.cachedStatement(sql: """
-                UPDATE objects SET type = ?, title = ?, version = ?, updated = ?, batch = ?, behaviour = ?, username = ?, data = ?
+                UPDATE objects SET type = ?, title = ?, version = ?, updated = ?, batch = ?, behaviour = ?, username = ?
                 WHERE ref = ?
-                """).execute(arguments: [type, title, version, now, batch?.rawValue, behaviour, username, data, ref.number])
+                """).execute(arguments: [type, title, version, now, batch?.rawValue, behaviour, username, ref.number])
             try db.cachedStatement(sql: "DELETE FROM object_links WHERE ref = ?").execute(arguments: [ref.number])
             outcome = .updated
         } else {
             version = 1
             try db.cachedStatement(sql: """
-                INSERT INTO objects (ref, type, title, version, created, updated, batch, behaviour, username, data)
-                VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [ref.number, type, title, now, now, batch?.rawValue, behaviour, username, data])
+                INSERT INTO objects (ref, type, title, version, created, updated, batch, behaviour, username)
+                VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)
+                """).execute(arguments: [ref.number, type, title, now, now, batch?.rawValue, behaviour, username])
             outcome = .created
         }
         try db.cachedStatement(sql: "INSERT INTO object_versions (ref, version, batch, saved, data) VALUES (?, ?, ?, ?, ?)")

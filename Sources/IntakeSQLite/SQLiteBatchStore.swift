@@ -13,6 +13,8 @@ public final class SQLiteBatchStore: BatchStore {
         configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 32 MiB of page cache: big imports otherwise re-read index pages from the OS on every insert.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         try self.init(writer: DatabasePool(path: path, configuration: configuration))

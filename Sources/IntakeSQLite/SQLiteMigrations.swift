@@ -1,6 +1,8 @@
 import GRDB
 
 /// The database schema. Constraints live here ("trust SQLite more than yourself").
+/// An object's current values live only in `object_versions` (the row of `objects.version`), so each
+/// save writes its values once.
 enum SQLiteMigrations {
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -25,7 +27,8 @@ enum SQLiteMigrations {
                     started INTEGER,
                     finished INTEGER,
                     scheduled_by TEXT,
-                    progress TEXT NOT NULL DEFAULT '{}'
+                    progress TEXT NOT NULL DEFAULT '{}',
+                    cancel_requested INTEGER NOT NULL DEFAULT 0
                 );
                 CREATE INDEX batches_state ON batches (state, scheduled);
                 CREATE TABLE batch_files (
@@ -71,8 +74,7 @@ enum SQLiteMigrations {
                     updated INTEGER NOT NULL,
                     batch TEXT,
                     behaviour TEXT,
-                    username TEXT,
-                    data TEXT NOT NULL
+                    username TEXT
                 );
                 CREATE INDEX objects_type ON objects (type, ref);
                 CREATE INDEX objects_title ON objects (title);
@@ -102,17 +104,12 @@ enum SQLiteMigrations {
                     data TEXT NOT NULL
                 );
                 CREATE INDEX documents_batch ON documents (model, destination, batch);
-                """)
-        }
-        migrator.registerMigration("v2 results and cancel") { db in
-            try db.execute(sql: """
                 CREATE TABLE batch_results (
                     batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
                     seq INTEGER NOT NULL,
-                    line TEXT NOT NULL,
+                    lines TEXT NOT NULL,
                     PRIMARY KEY (batch, seq)
                 );
-                ALTER TABLE batches ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
                 """)
         }
         return migrator
