@@ -125,7 +125,7 @@ public final class BatchRun {
         for (file, makeReader) in files {
             var reader = try makeReader()
             do {
-                while try reader.next() != nil {}
+                while try reader.skipNext() {}
             } catch {
                 throw FatalRunError(message: error.message, file: file.name, line: error.line)
             }
@@ -135,7 +135,7 @@ public final class BatchRun {
             let (file, makeReader) = files[index]
             var reader = try makeReader()
             do {
-                for _ in 0..<progress.recordsDoneInFile { _ = try reader.next() }
+                for _ in 0..<progress.recordsDoneInFile { _ = try reader.skipNext() }
             } catch {
                 throw FatalRunError(message: error.message, file: file.name, line: error.line)
             }

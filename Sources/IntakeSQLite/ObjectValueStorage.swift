@@ -13,10 +13,16 @@ enum ObjectValueStorage {
         var out = "["
         for (i, v) in grouped.enumerated() {
             if i > 0 { out += "," }
-            var o = JSONObject()
-            o["attribute"] = .string(v.attribute)
-            for (k, x) in AttributeValueCoding.encode(v).pairs { o[k] = x }
-            JSONValue.object(o).write(to: &out)
+            // Written directly rather than through a JSONObject: this runs for every saved object.
+            out += "{\"attribute\":"
+            JSONValue.string(v.attribute).write(to: &out)
+            for (k, x) in AttributeValueCoding.encode(v).pairs {
+                out += ","
+                JSONValue.string(k).write(to: &out)
+                out += ":"
+                x.write(to: &out)
+            }
+            out += "}"
         }
         return out + "]"
     }

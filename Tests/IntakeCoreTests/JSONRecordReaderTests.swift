@@ -37,3 +37,15 @@ import Testing
         #expect(records.last?.value == records.first?.value)
     }
 }
+
+extension JSONRecordReaderTests {
+    @Test func skippingChecksWithoutBuilding() throws {
+        var reader = JSONRecordReader(fileName: "d", source: MemoryByteSource("[{\"a\":[1,2,{\"b\":\"\\u00e9\"}]},\n{\"a\" 1}]"), singleRecord: false)
+        #expect(try reader.skipNext())
+        #expect(throws: ReaderError("JSON syntax error in d at line 2, column 6: Expected ':' after object key", line: 2)) {
+            try reader.skipNext()
+        }
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.validate([0x22, 0xFF, 0x22]) }
+        try JSONParser.validate(Array("{\"x\":[true,null,-1.5e3,\"é\"]}".utf8))
+    }
+}

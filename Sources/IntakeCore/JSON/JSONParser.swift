@@ -9,9 +9,29 @@ public struct JSONSyntaxError: Error, Sendable, Equatable {
 public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var i = 0
+    /// False when only checking well-formedness: nothing is allocated for values.
+    private let building: Bool
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, building: Bool = true) {
         self.bytes = bytes
+        self.building = building
+    }
+
+    /// Checks that the bytes are one well-formed JSON document, without building it.
+    public static func validate(_ bytes: [UInt8]) throws(JSONSyntaxError) {
+        do {
+            try bytes.withUnsafeBufferPointer { buffer in
+                var parser = JSONParser(buffer, building: false)
+                parser.skipWhitespace()
+                _ = try parser.parseValue(depth: 0)
+                parser.skipWhitespace()
+                if parser.i < buffer.count { throw parser.error("Unexpected data after the JSON value") }
+            }
+        } catch let error as JSONSyntaxError {
+            throw error
+        } catch {
+            throw JSONSyntaxError(message: "\(error)", offset: 0)
+        }
     }
 
     /// Parses one complete JSON document; a leading UTF-8 BOM is skipped.
@@ -95,7 +115,7 @@ public struct JSONParser {
             i += 1
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
-            object[key] = value
+            if building { object[key] = value }
             skipWhitespace()
             guard i < bytes.count else { throw error("Unexpected end of JSON in object") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -111,7 +131,8 @@ public struct JSONParser {
         if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(array) }
         while true {
             skipWhitespace()
-            array.append(try parseValue(depth: depth + 1))
+            let value = try parseValue(depth: depth + 1)
+            if building { array.append(value) }
             skipWhitespace()
             guard i < bytes.count else { throw error("Unexpected end of JSON in array") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -127,7 +148,13 @@ public struct JSONParser {
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
-                let s = try Self.decodeUTF8(UnsafeBufferPointer(rebasing: bytes[start..<i]), offset: start)
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                if !building {
+                    try Self.checkUTF8(slice, offset: start)
+                    i += 1
+                    return ""
+                }
+                let s = try Self.decodeUTF8(slice, offset: start)
                 i += 1
                 return s
             }
@@ -197,6 +224,14 @@ public struct JSONParser {
             i += 1
         }
         return value
+    }
+
+    /// Validates UTF-8 without making a String; ASCII, the common case, is checked byte by byte.
+    private static func checkUTF8(_ buffer: UnsafeBufferPointer<UInt8>, offset: Int) throws(JSONSyntaxError) {
+        for b in buffer where b >= 0x80 {
+            _ = try decodeUTF8(buffer, offset: offset)
+            return
+        }
     }
 
     private static func decodeUTF8(_ buffer: UnsafeBufferPointer<UInt8>, offset: Int) throws(JSONSyntaxError) -> String {

@@ -101,6 +101,9 @@ public struct JSONRecordReader: RecordReader {
         }
     }
 
+    /// Only check values, do not build them (`skipNext`).
+    private var validating = false
+
     /// Reads and parses one value starting at the current position.
     private mutating func readValue() throws(ReaderError) -> SourceRecord {
         let startLine = line
@@ -108,6 +111,10 @@ public struct JSONRecordReader: RecordReader {
         var bytes: [UInt8] = []
         try scanValue(into: &bytes)
         do {
+            if validating {
+                try JSONParser.validate(bytes)
+                return SourceRecord(value: .null, line: startLine)
+            }
             return SourceRecord(value: try JSONParser.parse(bytes), line: startLine)
         } catch {
             // Convert the offset inside the value to a line and column in the file.
@@ -117,6 +124,12 @@ public struct JSONRecordReader: RecordReader {
             }
             throw fail(error.message, line: l, column: c)
         }
+    }
+
+    public mutating func skipNext() throws(ReaderError) -> Bool {
+        validating = true
+        defer { validating = false }
+        return try next() != nil
     }
 
     public mutating func next() throws(ReaderError) -> SourceRecord? {

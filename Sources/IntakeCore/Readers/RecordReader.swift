@@ -49,6 +49,15 @@ public protocol RecordReader {
     mutating func next() throws(ReaderError) -> SourceRecord?
     /// Bytes consumed from the source so far, for progress.
     var bytesRead: Int { get }
+    /// Reads past the next record, checking it but not necessarily building it; false at the end.
+    /// Used for the well-formedness pass and to skip records already done when a run resumes.
+    mutating func skipNext() throws(ReaderError) -> Bool
+}
+
+extension RecordReader {
+    public mutating func skipNext() throws(ReaderError) -> Bool {
+        try next() != nil
+    }
 }
 
 /// A reader registered under a `read` name.
