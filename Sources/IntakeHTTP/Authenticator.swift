@@ -3,8 +3,7 @@ import Hummingbird
 import IntakeStore
 
 /// HTTP Basic authentication with API keys: the user name is ignored, the password is the key.
-/// Keys are looked up by their SHA-256, so the comparison never touches the key itself and takes
-/// no time that depends on how much of a guess was right.
+/// Only the key's SHA-256 is stored; the store compares it with every active key's hash in constant time.
 struct Authenticator: Sendable {
     let store: any BatchStore
     let now: @Sendable () -> Date

@@ -95,8 +95,14 @@ public final class SQLiteBatchStore: BatchStore {
     }
 
     public func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? {
+        // Every active key's hash is compared in constant time, rather than looked up by an index whose
+        // timing depends on the presented value. Deployments have a handful of keys.
         let found = try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE hash = ? AND revoked = 0", arguments: [hash]).map(Self.apiKey)
+            var match: APIKeyRecord?
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE revoked = 0") {
+                if APIKeyHashing.constantTimeEquals(row["hash"], hash) { match = Self.apiKey(row) }
+            }
+            return match
         }
         guard let found else { return nil }
         // Last-used is informational; record it at most once a minute to keep requests read-only.
