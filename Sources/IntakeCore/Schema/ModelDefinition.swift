@@ -23,6 +23,9 @@ public struct DestinationDefinition: Sendable, Equatable {
     public var annotatedTypes: String?
     public var objectDependsWithAttribute: String?
     public var without: [String] = []
+    /// Attribute code → Name properties (`type`, `required`, `multivalue`, `description`) merged over
+    /// the generated ones.
+    public var objectAttributesOverride: [String: JSONObject] = [:]
     public var dictionaryNames: [NameDefinition] = []
 
     public init(name: String, kind: Kind) {

@@ -18,7 +18,8 @@ public struct ModelRegistry: Sendable {
                 switch d.kind {
                 case .object:
                     var destination = makeObjectDestination(name: d.name, objectType: d.objectType,
-                                                            annotatedTypes: d.annotatedTypes, without: Set(d.without))
+                                                            annotatedTypes: d.annotatedTypes, without: Set(d.without),
+                                                            propertyOverrides: d.objectAttributesOverride)
                     destination.title = d.title ?? d.name
                     destination.optional = d.optional
                     destination.depends = d.depends
@@ -48,7 +49,8 @@ public struct ModelRegistry: Sendable {
     }
 
     private func makeObjectDestination(name: String, objectType: String?, annotatedTypes: String? = nil,
-                                       without: Set<String> = [], overrides: [String: DataType] = [:]) -> Destination {
+                                       without: Set<String> = [], overrides: [String: DataType] = [:],
+                                       propertyOverrides: [String: JSONObject] = [:]) -> Destination {
         let types: [String]
         let accepted: Set<String>
         if let objectType {
@@ -67,11 +69,17 @@ public struct ModelRegistry: Sendable {
             for code in schema.attributes(ofType: type) where !without.contains(code) && !seen.contains(code) {
                 guard let attribute = schema.attributes[code] else { continue }
                 seen.insert(code)
-                var dataType = overrides[code] ?? attribute.dataType
-                if code == StandardSchema.typeAttribute { dataType = .objectType }
-                names.append(NameDefinition(name: code, dataType: dataType, multivalue: true,
-                                            required: code == StandardSchema.titleAttribute,
-                                            description: attribute.name))
+                var definition = NameDefinition(name: code, dataType: overrides[code] ?? attribute.dataType, multivalue: true,
+                                                required: code == StandardSchema.titleAttribute, description: attribute.name)
+                if let o = propertyOverrides[code] {
+                    if let type = o["type"]?.stringValue.flatMap(DataType.init(schemaName:)) { definition.dataType = type }
+                    if let required = o["required"] { definition.required = required.isTruthy }
+                    if let multivalue = o["multivalue"] { definition.multivalue = multivalue.isTruthy }
+                    if let description = o["description"]?.stringValue { definition.description = description }
+                }
+                // Applied after the overrides (CONTROL-FILE.md §7.2).
+                if code == StandardSchema.typeAttribute { definition.dataType = .objectType }
+                names.append(definition)
             }
         }
         return Destination(name: name, kind: .object, objectType: objectType,

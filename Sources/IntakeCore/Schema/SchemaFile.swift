@@ -61,6 +61,15 @@ public enum SchemaFile {
                     definition.annotatedTypes = d["annotatedTypes"]?.stringValue
                     definition.objectDependsWithAttribute = d["objectDependsWithAttribute"]?.stringValue
                     definition.without = strings(d, "without")
+                    if case .object(let overrides)? = d["objectAttributesOverride"] {
+                        for (code, properties) in overrides.pairs {
+                            guard case .object(let o) = properties else { throw fail("override of \(code) is not an object") }
+                            if let type = o["type"]?.stringValue, DataType(schemaName: type) == nil {
+                                throw fail("unknown type \(type) in the override of \(code)")
+                            }
+                            definition.objectAttributesOverride[code] = o
+                        }
+                    }
                     if case .object(let names)? = d["dictionaryNames"] {
                         definition.dictionaryNames = names.pairs.compactMap { key, spec in
                             guard case .object(let s) = spec else { return nil }
