@@ -10,21 +10,49 @@ enum ObjectValueStorage {
         let grouped = values.enumerated().sorted { a, b in
             a.element.attribute == b.element.attribute ? a.offset < b.offset : a.element.attribute < b.element.attribute
         }.map(\.element)
-        var out = "["
+        // Written as bytes, field by field: this runs for every saved object, and going through
+        // JSONObject and String appends cost more than the SQL that stores the result.
+        var out = JSONBytes()
+        out.raw("[")
         for (i, v) in grouped.enumerated() {
-            if i > 0 { out += "," }
-            // Written directly rather than through a JSONObject: this runs for every saved object.
-            out += "{\"attribute\":"
-            JSONValue.string(v.attribute).write(to: &out)
-            for (k, x) in AttributeValueCoding.encode(v).pairs {
-                out += ","
-                JSONValue.string(k).write(to: &out)
-                out += ":"
-                x.write(to: &out)
+            if i > 0 { out.raw(",") }
+            out.raw("{\"attribute\":")
+            out.string(v.attribute)
+            out.raw(",\"type\":")
+            out.string(v.value.dataType.rawValue)
+            switch v.value {
+            case .text(_, let text):
+                out.field("text", text)
+            case .telephone(let text, let e164):
+                out.field("text", text)
+                if let e164 { out.field("e164", e164) }
+            case .datetime:
+                out.field("value", AttributeValueCoding.datetimeText(v.value) ?? "")
+            case .integer(let n):
+                out.raw(",\"value\":")
+                out.raw(String(n))
+            case .number(let n):
+                out.raw(",\"value\":")
+                out.raw(n.isFinite ? JSForm.number(n) : "null")
+            case .boolean(let b):
+                out.raw(b ? ",\"value\":true" : ",\"value\":false")
+            case .ref(let r):
+                out.field("ref", r.text)
+            case .objectType(let code):
+                out.field("code", code)
+            case .personName(let name):
+                for (k, x) in name.fields { if let x { out.field(k, x) } }
+            case .postalAddress(let address):
+                for (k, x) in address.fields { if let x { out.field(k, x) } }
+            case .json(_, let json):
+                out.raw(",\"value\":")
+                out.raw(json.compactJSON)
             }
-            out += "}"
+            if let q = v.qualifier { out.field("qualifier", q) }
+            out.raw("}")
         }
-        return out + "]"
+        out.raw("]")
+        return out.text
     }
 
     static func decode(_ text: String) -> [ObjectValue] {
@@ -50,5 +78,41 @@ enum ObjectValueStorage {
 
     static func firstText(_ values: [ObjectValue], _ attribute: String) -> String? {
         values.first { $0.attribute == attribute }.map { $0.value.displayText }
+    }
+}
+
+/// A small JSON writer over a byte buffer.
+struct JSONBytes {
+    private(set) var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(512) }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    mutating func field(_ key: String, _ value: String) {
+        bytes.append(UInt8(ascii: ","))
+        string(key)
+        bytes.append(UInt8(ascii: ":"))
+        string(value)
+    }
+
+    mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }

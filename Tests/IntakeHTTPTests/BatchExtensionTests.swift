@@ -85,14 +85,7 @@ import Testing
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
-        let upsert = try Fixtures.write(#"""
-        {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"d":{"read":"json"}},
-         "instructions":[
-          {"source":"ref","destination":"load:by-ref","name":"ref","filters":["haplo:string-to-ref"]},
-          {"action":"load","destination":"profile","using":"load:by-ref","otherwise":[{"action":"new","destination":"profile"}]},
-          {"source":"name","destination":"profile","name":"dc:attribute:title"},
-          {"source":"job","destination":"profile","name":"std:attribute:job-title"}]}
-        """#)
+        let upsert = try Fixtures.upsertControl(fileName: "d")
         let first = try await client.prepareBatch(control: upsert, files: [("d", try Fixtures.write(#"[{"name":{"last":"Keep"},"job":"Lecturer"}]"#))])
         _ = try await client.schedule(batch: first)
         _ = try await client.waitForBatch(first)

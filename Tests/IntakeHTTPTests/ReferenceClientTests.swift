@@ -92,15 +92,7 @@ import Testing
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
-        // Load by ref: a control that updates the first object in place.
-        let control = try Fixtures.write(#"""
-        {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"data0":{"read":"json"}},
-         "instructions":[
-          {"source":"ref","destination":"load:by-ref","name":"ref","filters":["haplo:string-to-ref"]},
-          {"action":"load","destination":"profile","using":"load:by-ref","otherwise":[{"action":"new","destination":"profile"}]},
-          {"source":"name","destination":"profile","name":"dc:attribute:title"},
-          {"source":"job","destination":"profile","name":"std:attribute:job-title"}]}
-        """#)
+        let control = try Fixtures.upsertControl()
         let first = try await client.prepareBatch(control: control, files: [("data0", try Fixtures.write(#"[{"name":{"last":"Doe"},"job":"Reader"}]"#))])
         _ = try await client.schedule(batch: first)
         _ = try await BatchClient(server).waitForBatch(first)

@@ -66,38 +66,63 @@ public struct JSONRecordReader: RecordReader {
         while let b = try peek(), b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { advance() }
     }
 
-    /// Copies the bytes of one complete JSON value into `out`, tracking nesting and strings.
+    /// Copies the bytes of one complete JSON value into `out`, tracking nesting and strings. Works a
+    /// chunk at a time: this loop sees every byte of the input.
     private mutating func scanValue(into out: inout [UInt8]) throws(ReaderError) {
+        guard let firstByte = try peek() else { throw failHere("Unexpected end of JSON") }
+        let scalar = firstByte != UInt8(ascii: "{") && firstByte != UInt8(ascii: "[") && firstByte != UInt8(ascii: "\"")
         var depth = 0
         var inString = false
         var escaped = false
-        guard let firstByte = try peek() else { throw failHere("Unexpected end of JSON") }
-        let scalar = firstByte != UInt8(ascii: "{") && firstByte != UInt8(ascii: "[") && firstByte != UInt8(ascii: "\"")
-        while let b = try peek() {
-            if inString {
-                out.append(b); advance()
-                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") {
-                    inString = false
-                    if depth == 0 { return }
+        while try fill() {
+            let from = position
+            var k = position
+            var done = false
+            var newlines = 0
+            var lastNewline = -1
+            chunk.withUnsafeBufferPointer { buffer in
+                let end = chunkEnd
+                scan: while k < end {
+                    let b = buffer[k]
+                    if b == 0x0A { newlines += 1; lastNewline = k }
+                    if inString {
+                        if escaped {
+                            escaped = false
+                        } else if b == UInt8(ascii: "\\") {
+                            escaped = true
+                        } else if b == UInt8(ascii: "\"") {
+                            inString = false
+                            if depth == 0 { k += 1; done = true; break scan }
+                        }
+                    } else if scalar {
+                        switch b {
+                        case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x20, 0x0A, 0x0D, 0x09:
+                            if b == 0x0A { newlines -= 1; lastNewline = -1 }
+                            done = true
+                            break scan
+                        default: break
+                        }
+                    } else {
+                        switch b {
+                        case UInt8(ascii: "\""): inString = true
+                        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                        case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                            depth -= 1
+                            if depth == 0 { k += 1; done = true; break scan }
+                        default: break
+                        }
+                    }
+                    k += 1
                 }
-                continue
             }
-            if scalar {
-                switch b {
-                case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x20, 0x0A, 0x0D, 0x09: return
-                default: out.append(b); advance()
-                }
-                continue
+            out.append(contentsOf: chunk[from..<k])
+            if newlines > 0 {
+                line += newlines
+                lineStart = absolute + (lastNewline - from) + 1
             }
-            out.append(b); advance()
-            switch b {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1
-                if depth == 0 { return }
-            default: break
-            }
+            absolute += k - from
+            position = k
+            if done { return }
         }
     }
 

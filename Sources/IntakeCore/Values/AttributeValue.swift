@@ -36,6 +36,16 @@ public struct PostalAddress: Sendable, Hashable {
 
     public static let fieldNames = ["street1", "street2", "city", "county", "postcode", "country"]
 
+    public init(street1: String? = nil, street2: String? = nil, city: String? = nil, county: String? = nil,
+                postcode: String? = nil, country: String) {
+        self.street1 = street1
+        self.street2 = street2
+        self.city = city
+        self.county = county
+        self.postcode = postcode
+        self.country = country
+    }
+
     public var fields: [(String, String?)] {
         [("street1", street1), ("street2", street2), ("city", city), ("county", county),
          ("postcode", postcode), ("country", country)]

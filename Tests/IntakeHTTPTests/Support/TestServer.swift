@@ -156,6 +156,18 @@ enum Fixtures {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples")
     }
 
+    /// A control file that loads a person by ref, or creates one, and sets name and job title.
+    static func upsertControl(fileName: String = "data0") throws -> URL {
+        try write(#"""
+        {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"\#(fileName)":{"read":"json"}},
+         "instructions":[
+          {"source":"ref","destination":"load:by-ref","name":"ref","filters":["haplo:string-to-ref"]},
+          {"action":"load","destination":"profile","using":"load:by-ref","otherwise":[{"action":"new","destination":"profile"}]},
+          {"source":"name","destination":"profile","name":"dc:attribute:title"},
+          {"source":"job","destination":"profile","name":"std:attribute:job-title"}]}
+        """#)
+    }
+
     static func write(_ text: String, name: String = "file-\(UUID().uuidString)") throws -> URL {
         let url = FileManager().temporaryDirectory.appendingPathComponent(name)
         try text.write(to: url, atomically: true, encoding: .utf8)

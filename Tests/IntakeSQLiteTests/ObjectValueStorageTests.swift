@@ -1,0 +1,32 @@
+import IntakeCore
+@testable import IntakeSQLite
+import Testing
+
+@Suite struct ObjectValueStorageTests {
+    @Test func everyValueKindRoundTrips() throws {
+        let values: [ObjectValue] = [
+            ObjectValue(attribute: "dc:attribute:title", value: .personName(PersonName(title: "Dr", first: "Zoë", last: "O\"Brien\\\n"))),
+            ObjectValue(attribute: "std:attribute:email", qualifier: "std:qualifier:work", value: .text(.emailAddress, "a@b.c")),
+            ObjectValue(attribute: "std:attribute:telephone", value: .telephone(text: "+44 20 7946 0123", e164: "+442079460123")),
+            ObjectValue(attribute: "dc:attribute:date", value: .datetime(seconds: 1_518_267_900, milliseconds: 0, dateOnly: false)),
+            ObjectValue(attribute: "dc:attribute:date", value: .datetime(seconds: 1_518_220_800, milliseconds: 0, dateOnly: true)),
+            ObjectValue(attribute: "x:attribute:i", value: .integer(-42)),
+            ObjectValue(attribute: "x:attribute:n", value: .number(2.5)),
+            ObjectValue(attribute: "x:attribute:b", value: .boolean(true)),
+            ObjectValue(attribute: "dc:attribute:author", value: .ref(ObjectRef(32782))),
+            ObjectValue(attribute: "dc:attribute:type", value: .objectType("std:type:person")),
+            ObjectValue(attribute: "std:attribute:address", value: .postalAddress(PostalAddress(street1: "1 High St", city: "Town", country: "GB"))),
+            ObjectValue(attribute: "x:attribute:j", value: .json(.json, .object(JSONObject([("k", .array([.number(1), .string("\u{1}")]))])))),
+            ObjectValue(attribute: "std:attribute:notes", value: .text(.textParagraph, "tab\there")),
+        ]
+        let text = ObjectValueStorage.encode(values)
+        let decoded = ObjectValueStorage.decode(text)
+        // Stored grouped by attribute, keeping the order within each attribute.
+        let expected = values.enumerated().sorted { a, b in
+            a.element.attribute == b.element.attribute ? a.offset < b.offset : a.element.attribute < b.element.attribute
+        }.map(\.element)
+        #expect(decoded == expected)
+        #expect(ObjectValueStorage.encode(decoded) == text)
+        #expect(ObjectValueStorage.title(values) == "Dr Zoë O\"Brien\\\n")
+    }
+}
