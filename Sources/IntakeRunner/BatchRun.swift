@@ -258,22 +258,35 @@ public final class BatchRun {
     }
 }
 
-/// One line of `GET results` (API.md "Extensions").
+/// One line of `GET results` (API.md "Extensions"), written as bytes: one is made per record.
 enum RecordResult {
     static func line(record: String, file: String, line: Int, status: String, changes: [RecordChange], errors: [String]) -> String {
-        let changeList: [JSONValue] = changes.filter { $0.outcome != .unchanged }.map { change in
-            var o = JSONObject([("kind", .string(change.ref == nil ? "dictionary:commit" : "object:save")),
-                                ("destination", .string(change.destination))])
+        var out = JSONBytes()
+        out.raw("{\"record\":")
+        out.string(record)
+        out.field("file", file)
+        out.raw(",\"line\":" + String(line))
+        out.field("status", status)
+        out.raw(",\"changes\":[")
+        var first = true
+        for change in changes where change.outcome != .unchanged {
+            out.raw(first ? "{\"kind\":" : ",{\"kind\":")
+            first = false
+            out.string(change.ref == nil ? "dictionary:commit" : "object:save")
+            out.field("destination", change.destination)
             if let ref = change.ref {
-                o["ref"] = .string(ref.text)
-                o["new"] = .bool(change.isNew)
+                out.field("ref", ref.text)
+                out.raw(change.isNew ? ",\"new\":true" : ",\"new\":false")
             }
-            return .object(o)
+            out.raw("}")
         }
-        return JSONValue.object(JSONObject([
-            ("record", .string(record)), ("file", .string(file)), ("line", .number(Double(line))),
-            ("status", .string(status)), ("changes", .array(changeList)), ("errors", .array(errors.map(JSONValue.string))),
-        ])).compactJSON
+        out.raw("],\"errors\":[")
+        for (i, error) in errors.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.string(error)
+        }
+        out.raw("]}")
+        return out.text
     }
 }
 

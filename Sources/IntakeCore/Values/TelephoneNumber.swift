@@ -15,11 +15,21 @@ public enum TelephoneNumber {
 
     public static func parse(_ input: String, defaultCountry: String) -> Parsed {
         let trimmed = input.trimmingSpaces
-        var digits = ""
+        // Bytes, not Characters: this runs for every telephone value of an import.
+        var digitBytes: [UInt8] = []
+        var readable = true
+        for b in trimmed.utf8 {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digitBytes.append(b)
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."),
+                 UInt8(ascii: "+"), UInt8(ascii: "/"): break
+            default: readable = false
+            }
+        }
         let hasPlus = trimmed.hasPrefix("+") || trimmed.hasPrefix("00")
-        for c in trimmed where c.isASCII && c.isNumber { digits.append(c) }
-        if trimmed.hasPrefix("00") { digits.removeFirst(2) }
-        guard digits.count >= 4, trimmed.allSatisfy({ $0.isNumber || " -().+/".contains($0) }) else {
+        if trimmed.hasPrefix("00") { digitBytes.removeFirst(min(2, digitBytes.count)) }
+        let digits = String(decoding: digitBytes, as: UTF8.self)
+        guard digitBytes.count >= 4, readable else {
             return Parsed(text: trimmed, e164: nil)
         }
         var callingCode: String
@@ -30,6 +40,8 @@ public enum TelephoneNumber {
             }
             callingCode = code
             national = String(digits.dropFirst(code.count))
+            // "+44 (0)20 …": a trunk prefix written after the country code is not dialled (Italy keeps its 0).
+            if national.hasPrefix("0") && code != "39" { national.removeFirst() }
         } else {
             guard let code = callingCodes[defaultCountry.uppercased()] else { return Parsed(text: trimmed, e164: nil) }
             callingCode = code
@@ -66,7 +78,9 @@ public enum TelephoneNumber {
         guard n.count == 10 else { return n }
         if n.hasPrefix("2") { return split([2, 4, 4]) }
         if n.hasPrefix("7") || n.hasPrefix("8") { return split([4, 6]) }
-        if n.hasPrefix("11") || n.dropFirst().hasPrefix("1") { return split([3, 3, 4]) }
+        // 0113, 0121, 0161…: three-digit area codes with a 1 in the second or third place.
+        let u = Array(n.utf8)
+        if u[0] == UInt8(ascii: "1") && (u[1] == UInt8(ascii: "1") || u[2] == UInt8(ascii: "1")) { return split([3, 3, 4]) }
         return split([4, 6])
     }
 }
