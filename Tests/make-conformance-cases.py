@@ -326,6 +326,104 @@ case("malformed-input-is-fatal-before-import",
      ["EXCEPTION: Error during import: JSON syntax error in b at line 2, column 10: Expected ':' after object key. File: b, line: 2"],
      [], status={"state": "error", "recordsRead": 0, "errors": 1})
 
+
+case("json-top-level-object-gives-its-values",
+     ctl("haplo:person", [NEW, nm("last", "last"), FS]),
+     {"data0.json": {"x": {"last": "First"}, "y": {"last": "Second"}}},
+     [], [obj("8000", P, "First", {"dc:attribute:title": [name(last="First")], "dc:attribute:type": [otype(P)]}),
+          obj("8001", P, "Second", {"dc:attribute:title": [name(last="Second")], "dc:attribute:type": [otype(P)]})])
+
+case("json-single-record",
+     ctl("haplo:person", [NEW, nm("last", "last"), FS, {"action": "for-each", "source": "emails", "wrapValues": True,
+                          "instructions": [f("value", "std:attribute:email", multivalue=True)]}],
+         files={"data0": {"read": "json", "singleRecord": True}}),
+     {"data0.json": {"last": "Only", "emails": ["a@x.org", "b@x.org"]}},
+     [], [obj("8000", P, "Only", {"dc:attribute:title": [name(last="Only")], "std:attribute:email": [text("a@x.org", "email-address"), text("b@x.org", "email-address")],
+                                  "dc:attribute:type": [otype(P)]})])
+
+case("xml-attributes-reader",
+     ctl("haplo:person", [NEW, nm("last", "last"), FS, f("job", "std:attribute:job-title")], files={"DEFAULT": {"read": "xml-attributes"}}),
+     {"data0.xml": '<?xml version="1.0"?>\n<people xmlns:h="urn:h">\n <p h:last="Ng" job="Reader"/>\n <p last="Roe"><ignored last="x"/></p>\n</people>\n'},
+     [], [obj("8000", P, "Ng", {"dc:attribute:title": [name(last="Ng")], "std:attribute:job-title": [text("Reader")], "dc:attribute:type": [otype(P)]}),
+          obj("8001", P, "Roe", {"dc:attribute:title": [name(last="Roe")], "dc:attribute:type": [otype(P)]})])
+
+FLAG_SCHEMA = {"attributes": [{"code": "test:attribute:flag", "name": "Flag", "dataType": "boolean"},
+                              {"code": "test:attribute:score", "name": "Score", "dataType": "number"},
+                              {"code": "test:attribute:extra", "name": "Extra", "dataType": "json"}],
+               "types": [{"code": "test:type:item", "name": "Item", "attributes": ["dc:attribute:title", "test:attribute:flag", "test:attribute:score", "test:attribute:extra"]}]}
+IT = "test:type:item"
+case("boolean-number-and-json-types",
+     ctl("TYPE:test:type:item", [{"action": "new", "destination": "object"}, f("t", "dc:attribute:title", "object"),
+                                 f("flag", "test:attribute:flag", "object", trueValue="Y", falseValue="N"),
+                                 f("score", "test:attribute:score", "object"), f("extra", "test:attribute:extra", "object")]),
+     {"data0.json": [{"t": "a", "flag": "Y", "score": "12abc", "extra": {"k": [1, "two"]}},
+                     {"t": "b", "flag": "N", "score": " -1.5e2x", "extra": "text"},
+                     {"t": "c", "flag": "maybe", "score": "abc", "extra": [True]},
+                     {"t": "d", "flag": True, "score": 7}]},
+     ["Invalid boolean value for input field flag: maybe (record 2)", "Invalid number for input field score: abc (record 2)"],
+     [obj("8000", IT, "a", {"dc:attribute:title": [text("a")], "test:attribute:flag": [{"type": "boolean", "value": True}],
+                            "test:attribute:score": [{"type": "number", "value": 12}], "test:attribute:extra": [{"type": "json", "value": {"k": [1, "two"]}}],
+                            "dc:attribute:type": [otype(IT)]}),
+      obj("8001", IT, "b", {"dc:attribute:title": [text("b")], "test:attribute:flag": [{"type": "boolean", "value": False}],
+                            "test:attribute:score": [{"type": "number", "value": -150}], "dc:attribute:type": [otype(IT)]}),
+      obj("8002", IT, "c", {"dc:attribute:title": [text("c")], "test:attribute:extra": [{"type": "json", "value": [True]}], "dc:attribute:type": [otype(IT)]}),
+      obj("8003", IT, "d", {"dc:attribute:title": [text("d")], "test:attribute:flag": [{"type": "boolean", "value": True}],
+                            "test:attribute:score": [{"type": "number", "value": 7}], "dc:attribute:type": [otype(IT)]})],
+     schema=FLAG_SCHEMA)
+
+case("unknown-filter-in-otherwise-is-fatal",
+     ctl("haplo:person", [{"action": "load", "destination": "profile", "using": "load:by-ref",
+                           "otherwise": [NEW, f("x", "std:attribute:job-title", filters=["test:no-such-filter"])]}]),
+     {"data0.json": [{"x": "y"}]},
+     ["EXCEPTION: Error during import: no filter defined for name: test:no-such-filter. File: undefined, line: undefined"],
+     [], status={"state": "error", "recordsRead": 0, "errors": 1})
+
+CHECK_SCHEMA = {"models": [{"name": "test:checks", "destinations": [
+    {"name": "profile", "kind": "object", "objectType": "std:type:person"},
+    {"name": "book", "kind": "object", "objectType": "std:type:book", "depends": "profile", "objectDependsWithAttribute": "dc:attribute:author", "optional": True},
+    {"name": "info", "kind": "dictionary", "optional": True, "dictionaryNames": {"two": {"type": "text", "required": True}, "one": {"type": "text", "required": True}}}]}]}
+case("end-of-record-checks-in-model-order",
+     ctl("test:checks", [{"action": "new", "destination": "profile"}, {"action": "new", "destination": "book"}, {"action": "new", "destination": "info"}]),
+     {"data0.json": [{}]},
+     ["dc:attribute:title is not set in object profile (record 0)",
+      "To set defaults for dc:attribute:title, see example of if-has-value instruction at https://docs.haplo.org/import/control/instruction/if-has-value (record 0)",
+      "dc:attribute:title is not set in object book (record 0)",
+      "Missing values in info: one, two (record 0)"],
+     [], schema=CHECK_SCHEMA, status={"recordsFailed": 1})
+
+case("load-refuses-an-object-of-another-type",
+     ctl("haplo:person", [LOAD[0], {"action": "load", "destination": "profile", "using": "load:by-ref"}]),
+     {"data0.json": [{"ref": "8000"}]},
+     ["Couldn't load destination: profile (record 0)"],
+     [obj("8000", "std:type:book", "A book", {"dc:attribute:title": [text("A book")], "dc:attribute:type": [otype("std:type:book")]})],
+     before=dict(control=ctl("TYPE:std:type:book", [{"action": "new", "destination": "object"}, f("t", "dc:attribute:title", "object")]),
+                 inputs={"data0.json": [{"t": "A book"}]}))
+
+case("code-to-ref-filter",
+     ctl("TYPE:std:type:project", [{"action": "new", "destination": "object"}, f("t", "dc:attribute:title", "object"),
+                                   f("mode", "dc:attribute:subject", "object", filters=["haplo:code-to-ref"], multivalue=True),
+                                   f("other", "dc:attribute:subject", "object", filters=["haplo:code-to-ref"], multivalue=True)]),
+     {"data0.json": [{"t": "P", "mode": "test:list:mode:part", "other": "test:list:mode:none"}]},
+     [], MODE_OBJ + [obj("8002", PRJ, "P", {"dc:attribute:title": [text("P")], "dc:attribute:subject": [ref("8001")], "dc:attribute:type": [otype(PRJ)]})],
+     schema=LIST_SCHEMA)
+
+case("for-each-over-object-values-and-scalars",
+     ctl("haplo:person", [NEW, nm("last", "last"), FS,
+                          {"action": "for-each", "source": "byKind", "instructions": [f("address", "std:attribute:email", multivalue=True)]},
+                          {"action": "for-each", "source": "scalar", "instructions": [{"action": "log-error", "message": "never"}]}]),
+     {"data0.json": [{"last": "K", "byKind": {"work": {"address": "w@x.org"}, "home": {"address": "h@x.org"}}, "scalar": "abc"}]},
+     [], [obj("8000", P, "K", {"dc:attribute:title": [name(last="K")], "std:attribute:email": [text("w@x.org", "email-address"), text("h@x.org", "email-address")],
+                               "dc:attribute:type": [otype(P)]})])
+
+case("mapping-never-matches-arrays-or-objects",
+     ctl("haplo:person", [NEW, nm("last", "last"), FS,
+                          f("job", "std:attribute:job-title", mapInputValue={"L": "Lecturer", "1,2": "Joined"}, mapInputValueDefault="Other"),
+                          f("plain", "std:attribute:notes", mapInputValue={"x": None})]),
+     {"data0.json": [{"last": "A", "job": ["1", "2"], "plain": "x"}, {"last": "B", "job": "L", "plain": "kept"}]},
+     [], [obj("8000", P, "A", {"dc:attribute:title": [name(last="A")], "std:attribute:job-title": [text("Other")], "dc:attribute:type": [otype(P)]}),
+          obj("8001", P, "B", {"dc:attribute:title": [name(last="B")], "std:attribute:job-title": [text("Lecturer")],
+                               "std:attribute:notes": [text("kept", "text-paragraph")], "dc:attribute:type": [otype(P)]})])
+
 # ---- write
 if os.path.exists(ROOT): shutil.rmtree(ROOT)
 for name, c in cases.items():
