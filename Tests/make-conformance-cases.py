@@ -424,6 +424,29 @@ case("mapping-never-matches-arrays-or-objects",
           obj("8001", P, "B", {"dc:attribute:title": [name(last="B")], "std:attribute:job-title": [text("Lecturer")],
                                "std:attribute:notes": [text("kept", "text-paragraph")], "dc:attribute:type": [otype(P)]})])
 
+
+def xlsx(rows, strings):
+    """A minimal workbook, as Excel writes it: shared strings, one sheet, a date style."""
+    import io, zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Staff" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/sharedStrings.xml", '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + "".join("<si><t>%s</t></si>" % t for t in strings) + "</sst>")
+        z.writestr("xl/styles.xml", '<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>')
+        z.writestr("xl/worksheets/sheet1.xml", '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' + rows + "</sheetData></worksheet>")
+    return buf.getvalue()
+
+case("xlsx-reader",
+     ctl("TYPE:std:type:project", [{"action": "new", "destination": "object"}, f("Title", "dc:attribute:title", "object"),
+                                   f("Start", "dc:attribute:date", "object", dateFormat="yyyy-MM-dd")], files={"DEFAULT": {"read": "xlsx"}}),
+     {"data0.xlsx": xlsx('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+                         '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="1"><v>43141</v></c></row>'
+                         '<row r="3"><c r="A3"><v>42</v></c></row>', ["Title", "Start", "Zoë's project"])},
+     [], [obj("8000", PRJ, "Zoë's project", {"dc:attribute:title": [text("Zoë's project")], "dc:attribute:date": [{"type": "datetime", "value": "2018-02-10"}],
+                                             "dc:attribute:type": [otype(PRJ)]}),
+          obj("8001", PRJ, "42", {"dc:attribute:title": [text("42")], "dc:attribute:type": [otype(PRJ)]})])
+
 # ---- write
 if os.path.exists(ROOT): shutil.rmtree(ROOT)
 for name, c in cases.items():
@@ -434,7 +457,9 @@ for name, c in cases.items():
             path = os.path.join(folder, "input-" + fname)
             if fname.endswith(".jsonl") and content is None:
                 content = '{"last":"B","email":"b@x.org"}\n{"last":"C","email":"@b"}\n'
-            if isinstance(content, str):
+            if isinstance(content, bytes):
+                open(path, "wb").write(content)
+            elif isinstance(content, str):
                 open(path, "w", encoding="utf-8").write(content)
             else:
                 json.dump(content, open(path, "w", encoding="utf-8"), indent=1, ensure_ascii=False)

@@ -161,7 +161,10 @@ public final class BatchRun {
         let path = environment.blobs.url(for: file.digest).path
         return {
             do {
-                return try descriptor.make(file.name, try FileByteSource(path: path), spec)
+                switch descriptor.input {
+                case .bytes(let make): return try make(file.name, try FileByteSource(path: path), spec)
+                case .file(let make): return try make(file.name, path, spec)
+                }
             } catch let error as ReaderError {
                 throw FatalRunError(message: error.message, file: file.name, line: error.line)
             } catch {

@@ -15,7 +15,7 @@ public struct ImportEnvironment: Sendable {
     public var cancellations = CancellationRegistry()
 
     public init(store: any BatchStore, blobs: BlobStore, models: ModelRegistry,
-                filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all,
+                filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all + [XLSXReader.descriptor],
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.blobs = blobs

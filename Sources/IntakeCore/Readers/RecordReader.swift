@@ -60,15 +60,27 @@ extension RecordReader {
     }
 }
 
-/// A reader registered under a `read` name.
+/// A reader registered under a `read` name. Most readers stream from a byte source; a reader of a
+/// container format that needs random access (xlsx) is given the stored file's path instead.
 public struct ReaderDescriptor: Sendable {
+    public enum Input: Sendable {
+        case bytes(@Sendable (_ fileName: String, _ source: any ByteSource, _ spec: JSONObject) throws(ReaderError) -> any RecordReader)
+        case file(@Sendable (_ fileName: String, _ path: String, _ spec: JSONObject) throws(ReaderError) -> any RecordReader)
+    }
+
     public var name: String
-    public var make: @Sendable (_ fileName: String, _ source: any ByteSource, _ spec: JSONObject) throws(ReaderError) -> any RecordReader
+    public var input: Input
 
     public init(name: String,
                 make: @escaping @Sendable (String, any ByteSource, JSONObject) throws(ReaderError) -> any RecordReader) {
         self.name = name
-        self.make = make
+        self.input = .bytes(make)
+    }
+
+    public init(name: String,
+                makeFromFile: @escaping @Sendable (String, String, JSONObject) throws(ReaderError) -> any RecordReader) {
+        self.name = name
+        self.input = .file(makeFromFile)
     }
 }
 

@@ -1,0 +1,289 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// The parts of an `.xlsx` workbook the `xlsx` reader needs besides the sheet itself, parsed from
+/// their XML. The zip container is opened elsewhere (IntakeRunner), so this stays free of file I/O.
+public enum XLSXParts {
+    /// The shared string table: `<si>` items, rich-text runs joined.
+    public static func sharedStrings(_ xml: Data) -> [String] {
+        let parser = XMLParser(data: xml)
+        let delegate = SharedStringsDelegate()
+        parser.delegate = delegate
+        _ = parser.parse()
+        return delegate.strings
+    }
+
+    /// Indices into `cellXfs` whose number format shows a date or time.
+    public static func dateStyles(_ xml: Data) -> Set<Int> {
+        let parser = XMLParser(data: xml)
+        let delegate = StylesDelegate()
+        parser.delegate = delegate
+        _ = parser.parse()
+        var result: Set<Int> = []
+        for (index, format) in delegate.cellFormats.enumerated() {
+            if (14...22).contains(format) || (45...47).contains(format) {
+                result.insert(index)
+            } else if let code = delegate.customFormats[format], isDateFormat(code) {
+                result.insert(index)
+            }
+        }
+        return result
+    }
+
+    /// A custom number format is a date when, outside quoted text and [colour] brackets, it uses
+    /// d, m, y, h or s.
+    static func isDateFormat(_ code: String) -> Bool {
+        var quoted = false
+        var bracket = false
+        for c in code.lowercased() {
+            switch c {
+            case "\"": quoted.toggle()
+            case "[": bracket = true
+            case "]": bracket = false
+            case "d", "m", "y", "h", "s": if !quoted && !bracket { return true }
+            default: break
+            }
+        }
+        return false
+    }
+
+    /// The zip path of the sheet named `sheetName`, or of the first sheet.
+    public static func sheetPath(workbook: Data, relationships: Data, sheetName: String?) -> String? {
+        let sheets = AttributeCollector(element: "sheet")
+        let workbookParser = XMLParser(data: workbook)
+        workbookParser.delegate = sheets
+        _ = workbookParser.parse()
+        let chosen = sheetName.map { name in sheets.items.first { $0["name"] == name } } ?? sheets.items.first
+        guard let sheet = chosen, let relationID = sheet["r:id"] ?? sheet.first(where: { $0.key.hasSuffix(":id") })?.value else {
+            return nil
+        }
+        let rels = AttributeCollector(element: "Relationship")
+        let relsParser = XMLParser(data: relationships)
+        relsParser.delegate = rels
+        _ = relsParser.parse()
+        guard let target = rels.items.first(where: { $0["Id"] == relationID })?["Target"] else { return nil }
+        return target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target
+    }
+
+    public static func sheetNames(workbook: Data) -> [String] {
+        let sheets = AttributeCollector(element: "sheet")
+        let parser = XMLParser(data: workbook)
+        parser.delegate = sheets
+        _ = parser.parse()
+        return sheets.items.compactMap { $0["name"] }
+    }
+}
+
+private final class AttributeCollector: NSObject, XMLParserDelegate {
+    let element: String
+    var items: [[String: String]] = []
+
+    init(element: String) { self.element = element }
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName: String?, attributes: [String: String] = [:]) {
+        if elementName == element || elementName.hasSuffix(":" + element) { items.append(attributes) }
+    }
+}
+
+private final class SharedStringsDelegate: NSObject, XMLParserDelegate {
+    var strings: [String] = []
+    private var current = ""
+    private var inItem = false
+    private var inText = false
+    private var phoneticDepth = 0
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName: String?, attributes: [String: String] = [:]) {
+        switch elementName {
+        case "si": inItem = true; current = ""
+        case "rPh": phoneticDepth += 1  // phonetic hints are not part of the text
+        case "t": inText = inItem && phoneticDepth == 0
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        switch elementName {
+        case "si": strings.append(current); inItem = false
+        case "rPh": phoneticDepth -= 1
+        case "t": inText = false
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inText { current += string }
+    }
+}
+
+private final class StylesDelegate: NSObject, XMLParserDelegate {
+    var customFormats: [Int: String] = [:]
+    var cellFormats: [Int] = []
+    private var inCellXfs = false
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName: String?, attributes: [String: String] = [:]) {
+        switch elementName {
+        case "numFmt":
+            if let id = attributes["numFmtId"].flatMap(Int.init), let code = attributes["formatCode"] { customFormats[id] = code }
+        case "cellXfs": inCellXfs = true
+        case "xf": if inCellXfs { cellFormats.append(attributes["numFmtId"].flatMap(Int.init) ?? 0) }
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        if elementName == "cellXfs" { inCellXfs = false }
+    }
+}
+
+/// Reads one worksheet's XML as records: the first row names the columns, every later row with any
+/// value is a record. Cells become text: shared and inline strings as they are, booleans as
+/// `true`/`false`, numbers as written, and numbers in a date format as `yyyy-MM-dd` (with
+/// ` HH:mm:ss` when there is a time). Streams like the XML readers.
+public final class XLSXSheetReader: RecordReader {
+    private let pipe: RecordPipe
+    private let input: GuardedInputStream
+
+    public var bytesRead: Int { input.bytesRead }
+
+    public init(fileName: String, source: any ByteSource, sharedStrings: [String], dateStyles: Set<Int>) {
+        let pipe = RecordPipe()
+        let input = GuardedInputStream(source)
+        self.pipe = pipe
+        self.input = input
+        let handOff = SheetHandOff(stream: input)
+        let thread = Thread {
+            let parser = XMLParser(stream: handOff.stream)
+            parser.shouldResolveExternalEntities = false
+            let builder = SheetBuilder(pipe: pipe, sharedStrings: sharedStrings, dateStyles: dateStyles)
+            parser.delegate = builder
+            if parser.parse() || pipe.isCancelled {
+                pipe.finish()
+            } else {
+                pipe.fail(ReaderError("The worksheet of \(fileName) is not well-formed XML (line \(parser.lineNumber))",
+                                      line: parser.lineNumber))
+            }
+        }
+        thread.name = "intake-xlsx-reader"
+        thread.start()
+    }
+
+    deinit { pipe.cancel() }
+
+    public func next() throws(ReaderError) -> SourceRecord? {
+        try pipe.take()
+    }
+
+    /// The column number of a cell reference: `A1` → 0, `AB7` → 27.
+    static func column(_ reference: String) -> Int? {
+        var n = 0
+        var letters = 0
+        for b in reference.utf8 {
+            let upper = b & 0xDF
+            guard upper >= UInt8(ascii: "A") && upper <= UInt8(ascii: "Z") else { break }
+            n = n * 26 + Int(upper - UInt8(ascii: "A") + 1)
+            letters += 1
+        }
+        return letters == 0 ? nil : n - 1
+    }
+
+    /// Excel's serial date (days since 1899-12-30) as text.
+    static func dateText(_ serial: Double) -> String {
+        let totalSeconds = Int64((serial * 86400).rounded())
+        let seconds = totalSeconds - Int64(25569) * 86400  // 1899-12-30 → 1970-01-01
+        let date = CivilTime.isoDate(seconds: seconds)
+        let time = ((totalSeconds % 86400) + 86400) % 86400
+        if time == 0 { return date }
+        return date + " " + CivilTime.pad(Int(time / 3600), 2) + ":" + CivilTime.pad(Int(time / 60 % 60), 2) + ":"
+            + CivilTime.pad(Int(time % 60), 2)
+    }
+}
+
+private struct SheetHandOff: @unchecked Sendable {
+    let stream: GuardedInputStream
+}
+
+private final class SheetBuilder: NSObject, XMLParserDelegate {
+    private let pipe: RecordPipe
+    private let sharedStrings: [String]
+    private let dateStyles: Set<Int>
+    private var names: [Int: String]?
+    private var row: [(Int, String)] = []
+    private var rowLine = 0
+    private var cellColumn = 0
+    private var nextColumn = 0
+    private var cellType = ""
+    private var cellStyle = 0
+    private var text = ""
+    private var collecting = false
+
+    init(pipe: RecordPipe, sharedStrings: [String], dateStyles: Set<Int>) {
+        self.pipe = pipe
+        self.sharedStrings = sharedStrings
+        self.dateStyles = dateStyles
+    }
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName: String?, attributes: [String: String] = [:]) {
+        switch elementName {
+        case "row":
+            row = []
+            rowLine = parser.lineNumber
+            nextColumn = 0
+        case "c":
+            cellColumn = attributes["r"].flatMap(XLSXSheetReader.column) ?? nextColumn
+            nextColumn = cellColumn + 1
+            cellType = attributes["t"] ?? "n"
+            cellStyle = attributes["s"].flatMap(Int.init) ?? 0
+            text = ""
+        case "v", "t":
+            collecting = true
+        default:
+            break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if collecting { text += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        switch elementName {
+        case "v", "t":
+            collecting = false
+        case "c":
+            if let value = cellValue(), !value.isEmpty { row.append((cellColumn, value)) }
+        case "row":
+            if names == nil {
+                names = Dictionary(row, uniquingKeysWith: { _, last in last })
+            } else if !row.isEmpty {
+                var record = JSONObject()
+                for (column, value) in row {
+                    if let name = names?[column] { record[name] = .string(value) }
+                }
+                if !pipe.put(SourceRecord(value: .object(record), line: rowLine)) { parser.abortParsing() }
+            }
+        default:
+            break
+        }
+    }
+
+    private func cellValue() -> String? {
+        switch cellType {
+        case "s":
+            guard let index = Int(text), index >= 0, index < sharedStrings.count else { return nil }
+            return sharedStrings[index]
+        case "b":
+            return text == "1" ? "true" : "false"
+        case "inlineStr", "str", "e":
+            return text
+        default:
+            if dateStyles.contains(cellStyle), let serial = Double(text) { return XLSXSheetReader.dateText(serial) }
+            return text
+        }
+    }
+}
