@@ -447,6 +447,15 @@ case("xlsx-reader",
                                              "dc:attribute:type": [otype(PRJ)]}),
           obj("8001", PRJ, "42", {"dc:attribute:title": [text("42")], "dc:attribute:type": [otype(PRJ)]})])
 
+
+case("record-locations-opt-in",
+     dict(ctl("haplo:person", [NEW, nm("last", "last"), FS, f("email", "std:attribute:email")], files={"DEFAULT": {"read": "csv"}}),
+          recordLocations=True),
+     {"data0.csv": "last,email\nA,a@x.org\n\"B\nB\",@b\n"},
+     ["Invalid email address for input field email: @b (record 1, input-data0.csv line 3)"],
+     [obj("8000", P, "A", {"dc:attribute:title": [name(last="A")], "std:attribute:email": [text("a@x.org", "email-address")], "dc:attribute:type": [otype(P)]}),
+      obj("8001", P, "B\nB", {"dc:attribute:title": [name(last="B\nB")], "dc:attribute:type": [otype(P)]})])
+
 # ---- write
 if os.path.exists(ROOT): shutil.rmtree(ROOT)
 for name, c in cases.items():

@@ -120,6 +120,7 @@ public final class BatchRun {
                 throw FatalRunError(message: error.message)
             }
         }
+        recordLocations = importBatch.control["recordLocations"]?.isTruthy ?? false
         let files = try batch.files.map { file in (file, try readerFactory(for: file, control: importBatch.control)) }
         // Every file is checked for well-formedness before the first record is transformed (§3.1).
         for (file, makeReader) in files {
@@ -227,12 +228,17 @@ public final class BatchRun {
     }
 
     private var lastLine = 0
+    private var recordLocations = false
 
     /// Transforms one record, commits it unless this is a dry run, and returns its result line.
     private func transformAndCommit(_ record: SourceRecord, file: BatchFile, importBatch: ImportBatch,
                                     tx: any ImportTransaction) throws -> String {
         let linesBefore = pendingLines.count
-        let transformation = try importBatch.transform(record.value)
+        // Opt-in `"recordLocations": true` in the control file (an extension; other keys are ignored by
+        // the original) adds the file and line to each record's identifier, and so to every message.
+        let identifier = recordLocations
+            ? "record \(importBatch.recordCounter), \(file.filename) line \(record.line)" : nil
+        let transformation = try importBatch.transform(record.value, identifier: identifier)
         progress.recordsRead += 1
         progress.recordsDoneInFile += 1
         lastLine = record.line
