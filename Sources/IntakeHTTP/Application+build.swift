@@ -36,6 +36,7 @@ public func buildApplication(
 
 public func buildRouter(configuration: ServerConfiguration, environment: ImportEnvironment) -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
+    router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
     let authenticator = Authenticator(store: environment.store, now: environment.now)
     let forms = FormReader(blobs: environment.blobs, maxUploadBytes: configuration.maxUploadBytes)
     BatchAPIController(environment: environment, authenticator: authenticator, forms: forms).addRoutes(to: router)
@@ -48,5 +49,29 @@ public func buildRouter(configuration: ServerConfiguration, environment: ImportE
             return TextResponse.plain("Database unavailable", status: .serviceUnavailable)
         }
     }
+    router.get("/metrics") { _, _ -> Response in
+        let depth = (try? await environment.store.batches(state: .scheduled, limit: 100_000).count) ?? 0
+        return TextResponse.plain(environment.metrics.render(queueDepth: depth), contentType: "text/plain; version=0.0.4")
+    }
     return router
+}
+
+/// Counts every answered request by method and status for `GET /metrics`.
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = IntakeRequestContext
+    let metrics: IntakeMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            metrics.recordRequest(method: request.method.rawValue, status: response.status.code)
+            return response
+        } catch let error as any HTTPResponseError {
+            metrics.recordRequest(method: request.method.rawValue, status: error.status.code)
+            throw error
+        } catch {
+            metrics.recordRequest(method: request.method.rawValue, status: 500)
+            throw error
+        }
+    }
 }

@@ -47,6 +47,7 @@ struct BatchAPIController: Sendable {
         }
         let (digest, size) = try writer.finish()
         form.file = nil
+        environment.metrics.recordUpload(bytes: size)
         let comment = form.fields["comment"] ?? "Unnamed control file"
         try await store.addControlFile(digest: digest, size: size, comment: comment, now: environment.now())
         return TextResponse.plain(digest.hex)
@@ -90,6 +91,7 @@ struct BatchAPIController: Sendable {
         }
         let (digest, size) = try writer.finish()
         form.file = nil
+        environment.metrics.recordUpload(bytes: size)
         do {
             try await store.addFile(BatchFile(name: name, digest: digest, size: size, filename: form.filename ?? name), to: batch.id)
         } catch StoreError.wrongState(let id, _) {

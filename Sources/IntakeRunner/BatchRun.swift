@@ -47,6 +47,8 @@ public final class BatchRun {
         }
     }
 
+    private let runStarted = Date()
+
     public func run() -> Outcome {
         let resuming = progress.logLines > 0
         if !resuming { pendingLines.append("START: \(Timestamp.string(now))") }
@@ -79,6 +81,9 @@ public final class BatchRun {
         } catch {
             logger.error("could not save the end of a run", metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
         }
+        environment.metrics.recordRecords(applied: progress.recordsApplied - batch.progress.recordsApplied,
+                                          failed: progress.recordsFailed - batch.progress.recordsFailed)
+        environment.metrics.recordBatch(state: state.rawValue, seconds: Date().timeIntervalSince(runStarted))
         logger.info("batch finished", metadata: ["intake.batch.id": "\(batch.id)", "intake.state": "\(state.rawValue)"])
         return .finished(state)
     }

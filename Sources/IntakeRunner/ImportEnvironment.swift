@@ -13,6 +13,7 @@ public struct ImportEnvironment: Sendable {
     public var now: @Sendable () -> Date
     /// Batches whose cancellation was requested through this process.
     public var cancellations = CancellationRegistry()
+    public var metrics = IntakeMetrics()
 
     public init(store: any BatchStore, blobs: BlobStore, models: ModelRegistry,
                 filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all + [XLSXReader.descriptor],
