@@ -15,6 +15,8 @@ public final class SQLiteBatchStore: BatchStore {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // 32 MiB of page cache: big imports otherwise re-read index pages from the OS on every insert.
             try db.execute(sql: "PRAGMA cache_size = -32768")
+            // Checkpoint every 32 MiB of WAL instead of 4 MiB: fewer, larger copies into the database.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         try self.init(writer: DatabasePool(path: path, configuration: configuration))
