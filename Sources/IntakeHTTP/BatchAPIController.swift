@@ -36,6 +36,7 @@ struct BatchAPIController: Sendable {
         try await authenticate(request)
         let form = try await forms.read(request)
         guard let writer = form.file else { throw APIError.missing("file") }
+        try writer.flush()
         guard writer.size <= Self.maxControlFileBytes,
               let data = FileManager().contents(atPath: writer.temporary.path),
               let control = ImportEnvironment.parseControl(Array(data)) else {

@@ -42,15 +42,19 @@ public struct BlobStore: Sendable {
     }
 }
 
-/// Writes one upload: bytes go to disk as they arrive, and are hashed on the way.
+/// Writes one upload: bytes go to disk as they arrive, and are hashed on the way. Multipart parsing
+/// hands over many small slices (it splits at every CR), so they are gathered into 1 MiB blocks
+/// before hashing and writing.
 public final class BlobWriter: @unchecked Sendable {
     private let store: BlobStore
     /// Where the bytes are until `finish()`; handlers may read them back to validate.
     public let temporary: URL
     private let handle: FileHandle
     private var hasher = SHA256()
+    private var block: [UInt8] = []
     public private(set) var size: Int64 = 0
     private var finished = false
+    static let blockSize = 1 << 20
 
     init(store: BlobStore) throws {
         self.store = store
@@ -59,23 +63,41 @@ public final class BlobWriter: @unchecked Sendable {
             throw CocoaError(.fileWriteUnknown)
         }
         self.handle = try FileHandle(forWritingTo: temporary)
+        block.reserveCapacity(Self.blockSize)
     }
 
     public func write<Bytes: Sequence>(_ bytes: Bytes) throws where Bytes.Element == UInt8 {
-        let data = Data(bytes)
-        hasher.update(data: data)
-        try handle.write(contentsOf: data)
-        size += Int64(data.count)
+        for byte in bytes {
+            block.append(byte)
+            size += 1
+            if block.count >= Self.blockSize { try flush() }
+        }
     }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
-        hasher.update(bufferPointer: buffer)
-        try handle.write(contentsOf: Data(buffer))
         size += Int64(buffer.count)
+        if block.count + buffer.count > Self.blockSize { try flush() }
+        if buffer.count >= Self.blockSize {
+            hasher.update(bufferPointer: buffer)
+            try handle.write(contentsOf: Data(buffer))
+        } else {
+            block.append(contentsOf: buffer)
+        }
+    }
+
+    /// Writes out the gathered block, so `temporary` holds everything written so far.
+    public func flush() throws {
+        guard !block.isEmpty else { return }
+        try block.withUnsafeBytes { bytes in
+            hasher.update(bufferPointer: bytes)
+            try handle.write(contentsOf: Data(bytes))
+        }
+        block.removeAll(keepingCapacity: true)
     }
 
     /// Closes the file and moves it into the store.
     public func finish() throws -> (Digest, Int64) {
+        try flush()
         finished = true
         try handle.close()
         let digest = Digest(hasher.finalize())
