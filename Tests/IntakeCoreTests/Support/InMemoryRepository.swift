@@ -62,7 +62,7 @@ final class InMemoryRepository: ObjectRepository {
 struct EngineHarness {
     let repository = InMemoryRepository()
     var log: [String] = []
-    let models = ModelRegistry(schema: StandardSchema.make())
+    var models = ModelRegistry(schema: StandardSchema.make())
 
     mutating func run(_ control: String, _ records: [String], dryRun: Bool = false) throws {
         var lines: [String] = []
