@@ -82,7 +82,8 @@ let package = Package(
         .testTarget(name: "IntakeSQLiteTests", dependencies: ["IntakeSQLite", "IntakeRunner"]),
         .testTarget(
             name: "IntakeRunnerTests",
-            dependencies: ["IntakeRunner", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["IntakeRunner", "IntakeSQLite", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "IntakeHTTPTests",

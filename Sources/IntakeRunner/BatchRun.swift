@@ -111,7 +111,8 @@ public final class BatchRun {
             throw FatalRunError(message: "Control file \(batch.control) is missing or not JSON")
         }
         let proxy = RepositoryProxy()
-        let engineEnvironment = EngineEnvironment(models: environment.models, filters: environment.filters, repository: proxy)
+        let engineEnvironment = EngineEnvironment(models: environment.models, filters: environment.filters, repository: proxy,
+                                                  recordProcessors: Set(environment.recordProcessors.keys))
         // Preparation may read the store (title mappings), so it runs in a transaction too.
         let importBatch: ImportBatch = try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
             proxy.transaction = tx
@@ -137,22 +138,52 @@ public final class BatchRun {
             }
         }
         progress.errors = importBatch.errorCount
-        for index in progress.fileIndex..<files.count {
-            let (file, makeReader) = files[index]
-            var reader = try makeReader()
+        let sources = try recordSources(files, control: importBatch.control)
+        for index in progress.fileIndex..<sources.count {
+            let source = sources[index]
+            var reader = try source.makeReader()
             do {
                 for _ in 0..<progress.recordsDoneInFile { _ = try reader.skipNext() }
             } catch {
-                throw FatalRunError(message: error.message, file: file.name, line: error.line)
+                throw FatalRunError(message: error.message, file: source.name, line: error.line)
             }
-            let bytesBefore = batch.files[..<index].reduce(Int64(0)) { $0 + $1.size }
-            let outcome = try processFile(file, reader: &reader, batch: importBatch, proxy: proxy, bytesBefore: bytesBefore)
+            let outcome = try processFile(source, reader: &reader, batch: importBatch, proxy: proxy, bytesBefore: source.bytesBefore)
             if outcome != .finished(.complete) { return outcome }
             progress.fileIndex = index + 1
             progress.recordsDoneInFile = 0
         }
         progress.errors = importBatch.errorCount
         return .finished(.complete)
+    }
+
+    /// Where records come from: a file and its reader.
+    struct RecordSource {
+        var name: String
+        var filename: String
+        var bytesBefore: Int64
+        var makeReader: () throws -> any RecordReader
+    }
+
+    /// The batch's files in order or, with a `recordProcessor`, what the processor makes of them. A
+    /// resumed run processes again and skips what was done, so processors must be deterministic.
+    private func recordSources(_ files: [(BatchFile, () throws -> any RecordReader)], control: JSONObject) throws -> [RecordSource] {
+        var offset: Int64 = 0
+        let plain = files.map { file, make in
+            defer { offset += file.size }
+            return RecordSource(name: file.name, filename: file.filename, bytesBefore: offset, makeReader: make)
+        }
+        guard let name = control["recordProcessor"]?.jsForm, let descriptor = environment.recordProcessors[name] else {
+            return plain
+        }
+        let outputs: [NamedReader]
+        do {
+            outputs = try descriptor.make().process(try plain.map { NamedReader(fileName: $0.name, reader: try $0.makeReader()) })
+        } catch let error as ReaderError {
+            throw FatalRunError(message: error.message, line: error.line)
+        }
+        return outputs.map { output in
+            RecordSource(name: output.fileName, filename: output.fileName, bytesBefore: 0, makeReader: { output.reader })
+        }
     }
 
     private func readerFactory(for file: BatchFile, control: JSONObject) throws -> () throws -> any RecordReader {
@@ -181,7 +212,7 @@ public final class BatchRun {
 
     /// Processes one file chunk by chunk. Returns `.interrupted` when asked to stop between chunks and
     /// `.finished(.cancelled)` when the batch was cancelled.
-    private func processFile(_ file: BatchFile, reader: inout any RecordReader, batch importBatch: ImportBatch,
+    private func processFile(_ file: RecordSource, reader: inout any RecordReader, batch importBatch: ImportBatch,
                              proxy: RepositoryProxy, bytesBefore: Int64) throws -> Outcome {
         var finished = false
         var cancelled = false
@@ -236,7 +267,7 @@ public final class BatchRun {
     private var recordLocations = false
 
     /// Transforms one record, commits it unless this is a dry run, and returns its result line.
-    private func transformAndCommit(_ record: SourceRecord, file: BatchFile, importBatch: ImportBatch,
+    private func transformAndCommit(_ record: SourceRecord, file: RecordSource, importBatch: ImportBatch,
                                     tx: any ImportTransaction) throws -> String {
         let linesBefore = pendingLines.count
         // Opt-in `"recordLocations": true` in the control file (an extension; other keys are ignored by

@@ -10,6 +10,7 @@ public struct ImportEnvironment: Sendable {
     public var models: ModelRegistry
     public var filters: [FilterDescriptor]
     public var readers: [String: ReaderDescriptor]
+    public var recordProcessors: [String: RecordProcessorDescriptor]
     public var now: @Sendable () -> Date
     /// Batches whose cancellation was requested through this process.
     public var cancellations = CancellationRegistry()
@@ -17,17 +18,20 @@ public struct ImportEnvironment: Sendable {
 
     public init(store: any BatchStore, blobs: BlobStore, models: ModelRegistry,
                 filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all + [XLSXReader.descriptor],
+                recordProcessors: [RecordProcessorDescriptor] = [],
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.blobs = blobs
         self.models = models
         self.filters = filters
         self.readers = Dictionary(readers.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.recordProcessors = Dictionary(recordProcessors.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.now = now
     }
 
     public var vocabulary: ControlFileVocabulary {
-        ControlFileVocabulary(models: models, readers: Set(readers.keys), filters: Set(filters.map(\.name)))
+        ControlFileVocabulary(models: models, readers: Set(readers.keys), filters: Set(filters.map(\.name)),
+                              recordProcessors: Set(recordProcessors.keys))
     }
 
     /// Parses control-file bytes; nil when they are not JSON.

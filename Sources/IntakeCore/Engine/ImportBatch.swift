@@ -3,11 +3,14 @@ public struct EngineEnvironment {
     public var models: ModelRegistry
     public var filters: [String: FilterDescriptor]
     public var repository: any ObjectRepository
+    public var recordProcessors: Set<String>
 
-    public init(models: ModelRegistry, filters: [FilterDescriptor] = StandardFilters.all, repository: any ObjectRepository) {
+    public init(models: ModelRegistry, filters: [FilterDescriptor] = StandardFilters.all, repository: any ObjectRepository,
+                recordProcessors: Set<String> = []) {
         self.models = models
         self.filters = Dictionary(filters.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.repository = repository
+        self.recordProcessors = recordProcessors
     }
 }
 
@@ -43,7 +46,8 @@ public final class ImportBatch {
                 resumeAt resume: (records: Int, errors: Int)? = nil,
                 errorSink: @escaping (String) -> Void) throws(ImportFatalError) {
         let vocabulary = ControlFileVocabulary(models: environment.models, readers: readers,
-                                               filters: Set(environment.filters.keys))
+                                               filters: Set(environment.filters.keys),
+                                               recordProcessors: environment.recordProcessors)
         let messages = ControlFileValidator(vocabulary: vocabulary).validate(control)
         guard messages.isEmpty, case .object(let root) = control,
               let model = environment.models[root["model"]?.jsForm ?? ""] else {

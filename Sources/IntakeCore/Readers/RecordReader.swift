@@ -28,6 +28,11 @@ public struct SourceRecord: Sendable {
     public var value: JSONValue
     /// 1-based line (or row) where the record starts.
     public var line: Int
+
+    public init(value: JSONValue, line: Int) {
+        self.value = value
+        self.line = line
+    }
 }
 
 /// A fatal problem with an input file, naming the file and position.
