@@ -18,6 +18,8 @@ public struct DestinationDefinition: Sendable, Equatable {
     public var kind: Kind
     public var title: String?
     public var optional: Bool = false
+    /// Never checked or committed; only gathers values (e.g. the members of an attribute group).
+    public var pseudo: Bool = false
     public var depends: String?
     public var objectType: String?
     public var annotatedTypes: String?

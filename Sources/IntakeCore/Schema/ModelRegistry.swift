@@ -27,7 +27,7 @@ public struct ModelRegistry: Sendable {
                     return destination
                 case .dictionary:
                     return Destination(name: d.name, title: d.title, kind: .dictionary, optional: d.optional,
-                                       depends: d.depends, names: d.dictionaryNames)
+                                       depends: d.depends, pseudo: d.pseudo, names: d.dictionaryNames)
                 }
             }
             add(Model(name: definition.name, title: definition.name, description: definition.description,

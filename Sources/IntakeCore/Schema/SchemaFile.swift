@@ -56,6 +56,7 @@ public enum SchemaFile {
                     var definition = DestinationDefinition(name: destinationName, kind: kind)
                     definition.title = d["title"]?.stringValue
                     definition.optional = d["optional"]?.isTruthy ?? false
+                    definition.pseudo = d["pseudo"]?.isTruthy ?? false
                     definition.depends = d["depends"]?.stringValue
                     definition.objectType = d["objectType"]?.stringValue
                     definition.annotatedTypes = d["annotatedTypes"]?.stringValue
