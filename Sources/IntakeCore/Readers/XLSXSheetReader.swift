@@ -155,21 +155,15 @@ public final class XLSXSheetReader: RecordReader {
         let input = GuardedInputStream(source)
         self.pipe = pipe
         self.input = input
-        let handOff = SheetHandOff(stream: input)
-        let thread = Thread {
-            let parser = XMLParser(stream: handOff.stream)
-            parser.shouldResolveExternalEntities = false
-            let builder = SheetBuilder(pipe: pipe, sharedStrings: sharedStrings, dateStyles: dateStyles)
-            parser.delegate = builder
-            if parser.parse() || pipe.isCancelled {
+        parseOnOwnThread(name: "intake-xlsx-reader", input: input,
+                         makeDelegate: { SheetBuilder(pipe: pipe, sharedStrings: sharedStrings, dateStyles: dateStyles) }) { parser, ok, _, _ in
+            if ok || pipe.isCancelled {
                 pipe.finish()
             } else {
                 pipe.fail(ReaderError("The worksheet of \(fileName) is not well-formed XML (line \(parser.lineNumber))",
                                       line: parser.lineNumber))
             }
         }
-        thread.name = "intake-xlsx-reader"
-        thread.start()
     }
 
     deinit { pipe.cancel() }
@@ -201,10 +195,6 @@ public final class XLSXSheetReader: RecordReader {
         return date + " " + CivilTime.pad(Int(time / 3600), 2) + ":" + CivilTime.pad(Int(time / 60 % 60), 2) + ":"
             + CivilTime.pad(Int(time % 60), 2)
     }
-}
-
-private struct SheetHandOff: @unchecked Sendable {
-    let stream: GuardedInputStream
 }
 
 private final class SheetBuilder: NSObject, XMLParserDelegate {

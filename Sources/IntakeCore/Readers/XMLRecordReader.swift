@@ -21,14 +21,8 @@ public final class XMLRecordReader: RecordReader {
         let input = GuardedInputStream(source)
         self.pipe = pipe
         self.input = input
-        let handOff = StreamHandOff(stream: input)
-        let thread = Thread {
-            let input = handOff.stream
-            let parser = XMLParser(stream: input)
-            parser.shouldResolveExternalEntities = false
-            let builder = XMLRecordBuilder(pipe: pipe, fields: fields, singleRecord: singleRecord)
-            parser.delegate = builder
-            let ok = parser.parse()
+        parseOnOwnThread(name: "intake-xml-reader", input: input,
+                         makeDelegate: { XMLRecordBuilder(pipe: pipe, fields: fields, singleRecord: singleRecord) }) { parser, ok, builder, input in
             if let refusal = input.refusal {
                 pipe.fail(ReaderError("XML file \(fileName) refused: \(refusal)", line: nil))
             } else if let error = input.readError {
@@ -46,8 +40,6 @@ public final class XMLRecordReader: RecordReader {
                 pipe.finish()
             }
         }
-        thread.name = "intake-xml-reader"
-        thread.start()
     }
 
     deinit { pipe.cancel() }
@@ -231,6 +223,26 @@ final class GuardedInputStream: InputStream, @unchecked Sendable {
         }
         return n
     }
+}
+
+/// Parses `input` on a thread of its own: `XMLParser` only pushes events, while readers are pulled,
+/// so the two meet at a `RecordPipe`. The delegate is made on that thread and handed to `finish`
+/// with the stream, whose refusal or read error explains a failed parse.
+func parseOnOwnThread<Delegate: NSObject & XMLParserDelegate>(
+    name: String, input: GuardedInputStream, makeDelegate: @escaping @Sendable () -> Delegate,
+    finish: @escaping @Sendable (XMLParser, Bool, Delegate, GuardedInputStream) -> Void
+) {
+    let handOff = StreamHandOff(stream: input)
+    let thread = Thread {
+        let parser = XMLParser(stream: handOff.stream)
+        parser.shouldResolveExternalEntities = false
+        let delegate = makeDelegate()
+        parser.delegate = delegate
+        let ok = parser.parse()
+        finish(parser, ok, delegate, handOff.stream)
+    }
+    thread.name = name
+    thread.start()
 }
 
 /// The input stream is used by the parser thread only, after the reader made it.
