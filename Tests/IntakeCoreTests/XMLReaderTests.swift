@@ -82,3 +82,26 @@ import Testing
         #expect(records.last == #"{"id":"1","name":"Zoë"}"#)
     }
 }
+
+extension XMLReaderTests {
+    @Test func entitiesAfterALongPrologAreStillRefused() throws {
+        let padding = "<!--" + String(repeating: "x", count: 200_000) + "-->"
+        let xml = "<?xml version=\"1.0\"?>\(padding)<!DOCTYPE r [<!ENTITY e \"boom\">]><r><a><b>&e;</b></a></r>"
+        #expect(throws: ReaderError.self) { _ = try XMLRecordReader.collect(xml) }
+        // An ENTITY mentioned inside the document body is just text.
+        #expect(try XMLRecordReader.collect("<r><a><b>&lt;!ENTITY</b></a></r>") == [#"{"b":"<!ENTITY"}"#])
+        let longProlog = "<?xml version=\"1.0\"?><!--" + String(repeating: "y", count: 1_100_000) + "--><r/>"
+        #expect(throws: ReaderError("XML file data.xml refused: its prolog (before the root element) is longer than 1 MiB")) {
+            _ = try XMLRecordReader.collect(longProlog)
+        }
+    }
+}
+
+extension XMLRecordReader {
+    static func collect(_ text: String) throws -> [String] {
+        let reader = XMLRecordReader(fileName: "data.xml", source: MemoryByteSource(text), fields: .textOfChildren, singleRecord: false)
+        var out: [String] = []
+        while let r = try reader.next() { out.append(r.value.compactJSON) }
+        return out
+    }
+}

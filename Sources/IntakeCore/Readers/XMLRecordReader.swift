@@ -200,6 +200,24 @@ final class GuardedInputStream: InputStream, @unchecked Sendable {
         return [ascii, ascii.flatMap { [$0, 0] }, ascii.flatMap { [0, $0] }]
     }()
 
+    /// Where the root element's start tag begins: `<` followed by a name character, in UTF-8 or UTF-16.
+    static func rootElementStart(in bytes: [UInt8]) -> Int? {
+        func isNameStart(_ b: UInt8) -> Bool {
+            (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") || b == UInt8(ascii: "_") || b == UInt8(ascii: ":") || b >= 0x80
+        }
+        var i = 0
+        while i + 1 < bytes.count {
+            if bytes[i] == UInt8(ascii: "<") {
+                if isNameStart(bytes[i + 1]) { return i }
+                // UTF-16: "<" 00 X 00 (little-endian) or 00 "<" 00 X (big-endian)
+                if bytes[i + 1] == 0, i + 2 < bytes.count, isNameStart(bytes[i + 2]) { return i }
+                if i > 0, bytes[i - 1] == 0, i + 2 < bytes.count, bytes[i + 1] == 0, isNameStart(bytes[i + 2]) { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
     override func read(_ buffer: UnsafeMutablePointer<UInt8>, maxLength len: Int) -> Int {
         guard refusal == nil else { return -1 }
         let n: Int
@@ -212,14 +230,23 @@ final class GuardedInputStream: InputStream, @unchecked Sendable {
         if n == 0 { atEnd = true; return 0 }
         bytesRead += n
         if !prologDone {
-            // Entity declarations can only appear in the DOCTYPE, before the root element; look at the
-            // first 64 KiB, which holds any realistic prolog.
+            // Entity declarations can only appear in the DOCTYPE, before the root element starts, so the
+            // bytes are checked until then. A prolog longer than 1 MiB is refused rather than scanned.
             prolog.append(contentsOf: UnsafeBufferPointer(start: buffer, count: n))
-            for pattern in Self.patterns where prolog.firstRange(of: pattern) != nil {
+            let rootStart = Self.rootElementStart(in: prolog)
+            let checked = rootStart.map { prolog[..<$0] } ?? prolog[...]
+            for pattern in Self.patterns where checked.firstRange(of: pattern) != nil {
                 refusal = "its DOCTYPE declares entities, which Intake does not expand (external entities are never read)"
                 return -1
             }
-            if prolog.count > 64 * 1024 { prologDone = true; prolog = [] }
+            if (rootStart ?? prolog.count) > 1 << 20 {
+                refusal = "its prolog (before the root element) is longer than 1 MiB"
+                return -1
+            }
+            if rootStart != nil {
+                prologDone = true
+                prolog = []
+            }
         }
         return n
     }
