@@ -1,4 +1,5 @@
 import Hummingbird
+import IntakeCore
 
 /// A failed request: the status and the exact text/plain message of API.md.
 public struct APIError: HTTPResponseError, Sendable {
@@ -38,9 +39,7 @@ public struct JSONAPIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var body = "{\"error\":"
-        IntakeJSON.writeString(message, to: &body)
-        body += "}"
+        let body = JSONValue.object(JSONObject([("error", .string(message))])).compactJSON
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: body)))
     }

@@ -1,21 +1,6 @@
 import Foundation
 import IntakeCore
 
-/// An uploaded control file, kept by digest; one file may be kept under several comments.
-public struct ControlFileRecord: Sendable, Equatable {
-    public var digest: Digest
-    public var size: Int64
-    public var comment: String
-    public var created: Date
-
-    public init(digest: Digest, size: Int64, comment: String, created: Date) {
-        self.digest = digest
-        self.size = size
-        self.comment = comment
-        self.created = created
-    }
-}
-
 /// A named data file of a batch.
 public struct BatchFile: Sendable, Equatable, Codable {
     public var name: String

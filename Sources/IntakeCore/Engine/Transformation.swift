@@ -19,10 +19,6 @@ public final class Transformation {
         batch.report(message)
     }
 
-    func markIncomplete() {
-        isComplete = false
-    }
-
     func run(_ record: JSONValue) throws {
         try run(batch.instructions, context: record)
         if isComplete { endOfRecordChecks() }

@@ -82,8 +82,5 @@ public struct JSONObject: Sendable, Equatable, Hashable {
         }
     }
 
-    /// Appends without checking for an existing key; the parser uses `set` semantics instead.
-    public mutating func set(_ key: String, _ value: JSONValue) { self[key] = value }
-
     public var pairs: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }
 }

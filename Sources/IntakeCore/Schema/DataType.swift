@@ -26,6 +26,4 @@ public enum DataType: String, Sendable, CaseIterable, Codable {
     public init?(schemaName: String) {
         if schemaName == "link" { self = .ref } else { self.init(rawValue: schemaName) }
     }
-
-    public var isStructured: Bool { self == .personName || self == .postalAddress }
 }

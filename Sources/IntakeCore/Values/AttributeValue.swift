@@ -14,8 +14,6 @@ public struct PersonName: Sendable, Hashable {
         self.suffix = suffix
     }
 
-    public static let fieldNames = ["title", "first", "middle", "last", "suffix"]
-
     public var fields: [(String, String?)] {
         [("title", title), ("first", first), ("middle", middle), ("last", last), ("suffix", suffix)]
     }
@@ -33,8 +31,6 @@ public struct PostalAddress: Sendable, Hashable {
     public var county: String?
     public var postcode: String?
     public var country: String
-
-    public static let fieldNames = ["street1", "street2", "city", "county", "postcode", "country"]
 
     public init(street1: String? = nil, street2: String? = nil, city: String? = nil, county: String? = nil,
                 postcode: String? = nil, country: String) {
