@@ -6,6 +6,9 @@ import sys
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
+    # HTTP/1.1 makes the handler answer curl's `Expect: 100-continue` at once, as Intake does.
+    protocol_version = "HTTP/1.1"
+
     def do_POST(self):
         remaining = int(self.headers["Content-Length"])
         with open(sys.argv[2], "wb") as out:

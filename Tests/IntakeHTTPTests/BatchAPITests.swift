@@ -185,3 +185,16 @@ extension BatchAPITests {
         #expect(leftovers.isEmpty)
     }
 }
+
+extension BatchAPITests {
+    @Test func largeUploadsGetAnImmediate100Continue() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let batch = try await BatchClient(server).prepareBatch(control: control, files: [])
+        let big = try Fixtures.write("[" + String(repeating: "{\"first\":\"x\"},", count: 200_000) + "{}]")
+        let result = try await BatchClient(server).uploadFile(batch: batch, name: "data0", file: big)
+        #expect(result.status == 200)
+        // curl asks with `Expect: 100-continue` above 1 MiB; the interim response is in its header dump.
+        #expect(result.headers.hasPrefix("HTTP/1.1 100 Continue"))
+    }
+}
