@@ -144,11 +144,9 @@ private final class StylesDelegate: NSObject, XMLParserDelegate {
 /// value is a record. Cells become text: shared and inline strings as they are, booleans as
 /// `true`/`false`, numbers as written, and numbers in a date format as `yyyy-MM-dd` (with
 /// ` HH:mm:ss` when there is a time). Streams like the XML readers.
-public final class XLSXSheetReader: RecordReader {
-    private let pipe: RecordPipe
-    private let input: GuardedInputStream
-
-    public var bytesRead: Int { input.bytesRead }
+public final class XLSXSheetReader: PipedRecordReader {
+    let pipe: RecordPipe
+    let input: GuardedInputStream
 
     public init(fileName: String, source: any ByteSource, sharedStrings: [String], dateStyles: Set<Int>) {
         let pipe = RecordPipe()
@@ -167,10 +165,6 @@ public final class XLSXSheetReader: RecordReader {
     }
 
     deinit { pipe.cancel() }
-
-    public func next() throws(ReaderError) -> SourceRecord? {
-        try pipe.take()
-    }
 
     /// The column number of a cell reference: `A1` → 0, `AB7` → 27.
     static func column(_ reference: String) -> Int? {

@@ -8,13 +8,11 @@ import FoundationXML
 /// bounded queue, so memory stays flat however big the file. The charset comes from the XML
 /// declaration (libxml2 decodes it). A DOCTYPE that declares entities is refused before the parser
 /// sees it, so external entities are never resolved and entity expansion attacks cannot start.
-public final class XMLRecordReader: RecordReader {
+public final class XMLRecordReader: PipedRecordReader {
     public enum Fields: Sendable { case textOfChildren, attributes }
 
-    private let pipe: RecordPipe
-    private let input: GuardedInputStream
-
-    public var bytesRead: Int { input.bytesRead }
+    let pipe: RecordPipe
+    let input: GuardedInputStream
 
     public init(fileName: String, source: any ByteSource, fields: Fields, singleRecord: Bool) {
         let pipe = RecordPipe()
@@ -43,6 +41,16 @@ public final class XMLRecordReader: RecordReader {
     }
 
     deinit { pipe.cancel() }
+}
+
+/// A reader fed by a parser thread through a `RecordPipe`; the XML and xlsx readers share this.
+protocol PipedRecordReader: RecordReader {
+    var pipe: RecordPipe { get }
+    var input: GuardedInputStream { get }
+}
+
+extension PipedRecordReader {
+    public var bytesRead: Int { input.bytesRead }
 
     public func next() throws(ReaderError) -> SourceRecord? {
         try pipe.take()
