@@ -1,17 +1,237 @@
-/// A small, offline telephone number normaliser: international form and E.164 for numbers whose
-/// country calling code is known. Numbers it cannot read are kept as given.
+/// An offline telephone number normaliser: international form and E.164 from the ITU calling code
+/// of every country. Grouping follows the national plan for the UK and NANP; other numbers keep
+/// their national digits in one group, as in the spec's `+1 823124125`. Numbers it cannot read
+/// (letters, fewer than four digits, unknown country) are kept as given.
 public enum TelephoneNumber {
     public struct Parsed: Sendable, Equatable {
         public var text: String
         public var e164: String?
     }
 
-    /// Country code → calling code, for the countries whose national prefix `0` is dropped.
-    static let callingCodes: [String: String] = [
-        "GB": "44", "US": "1", "CA": "1", "IE": "353", "FR": "33", "DE": "49", "NL": "31", "BE": "32", "ES": "34",
-        "IT": "39", "PT": "351", "CH": "41", "AT": "43", "SE": "46", "NO": "47", "DK": "45", "FI": "358",
-        "PL": "48", "AU": "61", "NZ": "64", "JP": "81", "CN": "86", "IN": "91", "ZA": "27",
-    ]
+    /// ISO 3166-1 alpha-2 → ITU-T E.164 country calling code, for every country with one (ITU
+    /// assignments; territories sharing a plan, such as the NANP islands or Jersey, use its code).
+    /// Calling codes are prefix-free, so the digits after a `+` match at most one code.
+    static let callingCodes: [String: String] = {
+        let table = """
+        1 US CA AG AI AS BB BM BS DM DO GD GU JM KN KY LC MP MS PR SX TC TT VC VG VI
+        7 RU KZ
+        20 EG
+        27 ZA
+        30 GR
+        31 NL
+        32 BE
+        33 FR
+        34 ES
+        36 HU
+        39 IT VA
+        40 RO
+        41 CH
+        43 AT
+        44 GB GG IM JE
+        45 DK
+        46 SE
+        47 NO SJ
+        48 PL
+        49 DE
+        51 PE
+        52 MX
+        53 CU
+        54 AR
+        55 BR
+        56 CL
+        57 CO
+        58 VE
+        60 MY
+        61 AU CX CC
+        62 ID
+        63 PH
+        64 NZ
+        65 SG
+        66 TH
+        81 JP
+        82 KR
+        84 VN
+        86 CN
+        90 TR
+        91 IN
+        92 PK
+        93 AF
+        94 LK
+        95 MM
+        98 IR
+        211 SS
+        212 MA EH
+        213 DZ
+        216 TN
+        218 LY
+        220 GM
+        221 SN
+        222 MR
+        223 ML
+        224 GN
+        225 CI
+        226 BF
+        227 NE
+        228 TG
+        229 BJ
+        230 MU
+        231 LR
+        232 SL
+        233 GH
+        234 NG
+        235 TD
+        236 CF
+        237 CM
+        238 CV
+        239 ST
+        240 GQ
+        241 GA
+        242 CG
+        243 CD
+        244 AO
+        245 GW
+        246 IO
+        248 SC
+        249 SD
+        250 RW
+        251 ET
+        252 SO
+        253 DJ
+        254 KE
+        255 TZ
+        256 UG
+        257 BI
+        258 MZ
+        260 ZM
+        261 MG
+        262 RE YT
+        263 ZW
+        264 NA
+        265 MW
+        266 LS
+        267 BW
+        268 SZ
+        269 KM
+        290 SH
+        291 ER
+        297 AW
+        298 FO
+        299 GL
+        350 GI
+        351 PT
+        352 LU
+        353 IE
+        354 IS
+        355 AL
+        356 MT
+        357 CY
+        358 FI AX
+        359 BG
+        370 LT
+        371 LV
+        372 EE
+        373 MD
+        374 AM
+        375 BY
+        376 AD
+        377 MC
+        378 SM
+        380 UA
+        381 RS
+        382 ME
+        383 XK
+        385 HR
+        386 SI
+        387 BA
+        389 MK
+        420 CZ
+        421 SK
+        423 LI
+        500 FK
+        501 BZ
+        502 GT
+        503 SV
+        504 HN
+        505 NI
+        506 CR
+        507 PA
+        508 PM
+        509 HT
+        590 GP BL MF
+        591 BO
+        592 GY
+        593 EC
+        594 GF
+        595 PY
+        596 MQ
+        597 SR
+        598 UY
+        599 CW BQ
+        670 TL
+        672 NF
+        673 BN
+        674 NR
+        675 PG
+        676 TO
+        677 SB
+        678 VU
+        679 FJ
+        680 PW
+        681 WF
+        682 CK
+        683 NU
+        685 WS
+        686 KI
+        687 NC
+        688 TV
+        689 PF
+        690 TK
+        691 FM
+        692 MH
+        850 KP
+        852 HK
+        853 MO
+        855 KH
+        856 LA
+        880 BD
+        886 TW
+        960 MV
+        961 LB
+        962 JO
+        963 SY
+        964 IQ
+        965 KW
+        966 SA
+        967 YE
+        968 OM
+        970 PS
+        971 AE
+        972 IL
+        973 BH
+        974 QA
+        975 BT
+        976 MN
+        977 NP
+        992 TJ
+        993 TM
+        994 AZ
+        995 GE
+        996 KG
+        998 UZ
+        """
+        var codes: [String: String] = [:]
+        for line in table.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            for country in fields.dropFirst() { codes[String(country)] = String(fields[0]) }
+        }
+        return codes
+    }()
+
+    static let knownCallingCodes = Set(callingCodes.values)
+
+    /// Countries whose national numbers keep their leading 0 after the calling code (Italy and
+    /// the two states inside its numbering plan); everywhere else that 0 is the trunk prefix.
+    static let keepsLeadingZero: Set<String> = ["39", "378"]
 
     public static func parse(_ input: String, defaultCountry: String) -> Parsed {
         let trimmed = input.trimmingSpaces
@@ -35,17 +255,19 @@ public enum TelephoneNumber {
         var callingCode: String
         var national: String
         if hasPlus {
-            guard let code = (1...3).lazy.map({ String(digits.prefix($0)) }).first(where: { callingCodes.values.contains($0) }) else {
+            guard let code = (1...3).lazy.map({ String(digits.prefix($0)) }).first(where: { knownCallingCodes.contains($0) }) else {
                 return Parsed(text: "+" + digits, e164: nil)
             }
             callingCode = code
             national = String(digits.dropFirst(code.count))
             // "+44 (0)20 …": a trunk prefix written after the country code is not dialled (Italy keeps its 0).
-            if national.hasPrefix("0") && code != "39" { national.removeFirst() }
+            if national.hasPrefix("0") && !keepsLeadingZero.contains(code) { national.removeFirst() }
         } else {
             guard let code = callingCodes[defaultCountry.uppercased()] else { return Parsed(text: trimmed, e164: nil) }
             callingCode = code
-            national = digits.hasPrefix("0") ? String(digits.dropFirst()) : digits
+            national = digits.hasPrefix("0") && !keepsLeadingZero.contains(code) ? String(digits.dropFirst()) : digits
+            // NANP numbers are often written with their trunk prefix 1: "1 (212) 555-0100".
+            if code == "1" && national.count == 11 && national.hasPrefix("1") { national.removeFirst() }
         }
         if callingCode == "44" {
             let plausible = national.count == 10 || national.count == 9
