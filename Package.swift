@@ -44,6 +44,8 @@ let package = Package(
             dependencies: [
                 "IntakeStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for the per-record statements (see BoundStatement).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -144,19 +144,22 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         i += 1
         let start = i
-        // Fast path: no escapes.
+        // Fast path: no escapes. ASCII-only strings (most of them) need no UTF-8 validation.
+        var highBits: UInt8 = 0
         while i < bytes.count {
             let b = bytes[i]
+            highBits |= b
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                i += 1
+                if highBits < 0x80 {
+                    return building ? String(decoding: slice, as: UTF8.self) : ""
+                }
                 if !building {
                     try Self.checkUTF8(slice, offset: start)
-                    i += 1
                     return ""
                 }
-                let s = try Self.decodeUTF8(slice, offset: start)
-                i += 1
-                return s
+                return try Self.decodeUTF8(slice, offset: start)
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error("Control character in string") }
