@@ -147,7 +147,8 @@ public final class BatchRun {
             } catch {
                 throw FatalRunError(message: error.message, file: source.name, line: error.line)
             }
-            let outcome = try processFile(source, reader: &reader, batch: importBatch, proxy: proxy, bytesBefore: source.bytesBefore)
+            var prefetching: any RecordReader = PrefetchingRecordReader(reader)
+            let outcome = try processFile(source, reader: &prefetching, batch: importBatch, proxy: proxy, bytesBefore: source.bytesBefore)
             if outcome != .finished(.complete) { return outcome }
             progress.fileIndex = index + 1
             progress.recordsDoneInFile = 0

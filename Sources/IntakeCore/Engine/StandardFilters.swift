@@ -46,7 +46,7 @@ public enum StandardFilters {
     final class FixUpURL: ValueFilter {
         func apply(_ value: FilterValue, repository: any ObjectRepository) -> FilterValue? {
             guard case .json(.string(let s)) = value else { return nil }
-            if s.contains(":") { return value }
+            if s.utf8.contains(UInt8(ascii: ":")) { return value }
             let u = Array(s.utf8)
             func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
             guard u.count >= 2, isLetter(u[0]) else { return value }
