@@ -21,8 +21,8 @@ public final class BatchRun {
     private var progress: RunProgress
     private var pendingLines: [String] = []
 
-    static let recordsPerChunk = 500
-    static let secondsPerChunk = 0.25
+    static let recordsPerChunk = 2000
+    static let secondsPerChunk = 0.5
 
     public init(environment: ImportEnvironment, batch: Batch, logger: Logger,
                 stopRequested: @escaping @Sendable () -> Bool = { false }) {
@@ -220,44 +220,52 @@ public final class BatchRun {
         while !finished && !cancelled {
             if stopRequested() { return .interrupted }
             var fatal: FatalRunError?
-            try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
-                proxy.transaction = tx
-                defer { proxy.transaction = nil }
-                // A cancel from another process is seen here, between chunks; one through this process's
-                // API is seen between records.
-                if try tx.isCancelRequested() { cancelled = true }
-                let started = Date()
-                var count = 0
-                var results: [String] = []
-                while !cancelled, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
-                    if environment.cancellations.contains(batch.id) { cancelled = true; break }
-                    let record: SourceRecord?
-                    do {
-                        record = try reader.next()
-                    } catch let error as ReaderError {
-                        fatal = FatalRunError(message: error.message, file: file.name, line: error.line)
-                        break
+            // A chunk that fails (a database error) is rolled back whole; so are its counts and lines,
+            // so the batch's end state reports only what was stored.
+            let (progressBefore, linesBefore) = (progress, pendingLines)
+            do {
+                try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+                    proxy.transaction = tx
+                    defer { proxy.transaction = nil }
+                    // A cancel from another process is seen here, between chunks; one through this process's
+                    // API is seen between records.
+                    if try tx.isCancelRequested() { cancelled = true }
+                    let started = Date()
+                    var count = 0
+                    var results: [String] = []
+                    while !cancelled, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
+                        if environment.cancellations.contains(batch.id) { cancelled = true; break }
+                        let record: SourceRecord?
+                        do {
+                            record = try reader.next()
+                        } catch let error as ReaderError {
+                            fatal = FatalRunError(message: error.message, file: file.name, line: error.line)
+                            break
+                        }
+                        guard let record else { finished = true; break }
+                        count += 1
+                        do {
+                            results.append(try transformAndCommit(record, file: file, importBatch: importBatch, tx: tx))
+                        } catch let error as ImportFatalError {
+                            fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
+                            break
+                        }
                     }
-                    guard let record else { finished = true; break }
-                    count += 1
-                    do {
-                        results.append(try transformAndCommit(record, file: file, importBatch: importBatch, tx: tx))
-                    } catch let error as ImportFatalError {
-                        fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
-                        break
+                    if cancelled {
+                        pendingLines.append("CANCELLED: stopped after \(progress.recordsRead) records, before \(file.name) line \(lastLine + 1)")
                     }
+                    progress.bytesRead = bytesBefore + Int64(reader.bytesRead)
+                    progress.errors = importBatch.errorCount
+                    try tx.appendLog(pendingLines, startingAt: progress.logLines)
+                    progress.logLines += pendingLines.count
+                    pendingLines = []
+                    try tx.appendResults(results, startingAt: progress.resultLines)
+                    progress.resultLines += results.count
+                    try tx.saveProgress(progress)
                 }
-                if cancelled {
-                    pendingLines.append("CANCELLED: stopped after \(progress.recordsRead) records, before \(file.name) line \(lastLine + 1)")
-                }
-                progress.bytesRead = bytesBefore + Int64(reader.bytesRead)
-                progress.errors = importBatch.errorCount
-                try tx.appendLog(pendingLines, startingAt: progress.logLines)
-                progress.logLines += pendingLines.count
-                pendingLines = []
-                try tx.appendResults(results, startingAt: progress.resultLines)
-                progress.resultLines += results.count
-                try tx.saveProgress(progress)
+            } catch {
+                (progress, pendingLines) = (progressBefore, linesBefore)
+                throw error
             }
             if let fatal { throw fatal }
         }
@@ -282,7 +290,13 @@ public final class BatchRun {
         var status = "failed"
         var changes: [RecordChange] = []
         if transformation.isComplete && !batch.dryRun {
-            changes = try tx.atomically { try transformation.commit() }
+            // A commit stops half-way only on a database error (an aborted target is skipped and the
+            // others still saved, §7.7 compat), and a database error rolls back the chunk's transaction
+            // and ends the run. So one target's writes need no savepoint; several get one all the same,
+            // so a record stays whole even with a store that recovers from a failed statement.
+            changes = transformation.targetsToCommit > 1
+                ? try tx.atomically { try transformation.commit() }
+                : try transformation.commit()
             if !transformation.isComplete {
                 progress.recordsFailed += 1
             } else if changes.allSatisfy({ $0.outcome == .unchanged }) && !changes.isEmpty {

@@ -77,7 +77,13 @@ import Testing
         #expect(read < Double(RestartTests.recordCount))
         let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(big)").body
         #expect(log.contains("CANCELLED: stopped after \(Int(read)) records"))
-        let objects = try JSONParser.parse(try await client.get("/api/v1/objects?limit=1000").body)["objects"]?.arrayValue?.count ?? 0
+        var objects = 0
+        var cursor = ""
+        repeat {
+            let page = try JSONParser.parse(try await client.get("/api/v1/objects?limit=1000\(cursor)").body)
+            objects += page["objects"]?.arrayValue?.count ?? 0
+            cursor = page["next"]?.stringValue.map { "&cursor=\($0)" } ?? ""
+        } while !cursor.isEmpty
         #expect(Double(objects) == read)
     }
 

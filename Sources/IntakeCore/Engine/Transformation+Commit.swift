@@ -26,6 +26,11 @@ extension Transformation {
         return changes
     }
 
+    /// How many targets `commit()` would write: a caller needs a savepoint only when it is above one.
+    public var targetsToCommit: Int {
+        (queue + current).count { name, _ in batch.model.destination(name).map { !$0.pseudo } ?? false }
+    }
+
     private func commitObject(_ o: ObjectTarget, of d: Destination) throws -> RecordChange? {
         if o.type == nil {
             if d.annotatedTypes != nil {
