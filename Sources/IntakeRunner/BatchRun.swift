@@ -54,7 +54,16 @@ public final class BatchRun {
         if !resuming { pendingLines.append("START: \(Timestamp.string(now))") }
         var state = batch.dryRun ? BatchState.dryRun : .complete
         do {
-            switch try process(resuming: resuming) {
+            let outcome: Outcome
+            do {
+                outcome = try process(resuming: resuming)
+            } catch {
+                // What was queued before the error is still stored; a failure to store it wins.
+                try finishStoreWriter()
+                throw error
+            }
+            try finishStoreWriter()
+            switch outcome {
             case .interrupted:
                 try flushLog()
                 return .interrupted
@@ -63,6 +72,12 @@ public final class BatchRun {
             default:
                 break
             }
+        } catch let failure as StoreWriterFailure {
+            // The chunks after the last stored one are gone, and so are their counts and lines.
+            (progress, pendingLines) = (failure.committedProgress, failure.carriedLines)
+            pendingLines.append("EXCEPTION: Error during import: \(failure.error). File: undefined, line: undefined")
+            progress.errors += 1
+            state = .error
         } catch let error as FatalRunError {
             pendingLines.append("EXCEPTION: Error during import: \(error.message). File: \(error.file ?? "undefined"), line: \(error.line.map(String.init) ?? "undefined")")
             progress.errors += 1
@@ -215,61 +230,111 @@ public final class BatchRun {
     /// `.finished(.cancelled)` when the batch was cancelled.
     private func processFile(_ file: RecordSource, reader: inout any RecordReader, batch importBatch: ImportBatch,
                              proxy: RepositoryProxy, bytesBefore: Int64) throws -> Outcome {
+        var chunk = ChunkState()
+        while !chunk.finished && !chunk.cancelled {
+            if stopRequested() { return .interrupted }
+            if directChunksLeft == 0 {
+                let (writer, tx) = pipeline()
+                try writer.begin(carrying: pendingLines)
+                proxy.transaction = tx
+                defer { proxy.transaction = nil }
+                let count = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
+                // Records that read the store make the run loop wait for the writer at every read;
+                // then direct transactions on this thread are faster for a while.
+                if tx.readsInChunk * 4 > count { directChunksLeft = Self.directChunksAfterReads }
+                try tx.endChunk()
+                try writer.commit(progress)
+            } else {
+                directChunksLeft -= 1
+                if let writer = storeWriter {
+                    try writer.drain()
+                    pipelinedTransaction?.forgetRefCounter()
+                }
+                // A chunk that fails (a database error) is rolled back whole; so are its counts and
+                // lines, so the batch's end state reports only what was stored.
+                let (progressBefore, linesBefore) = (progress, pendingLines)
+                do {
+                    try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+                        proxy.transaction = tx
+                        defer { proxy.transaction = nil }
+                        _ = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
+                    }
+                } catch {
+                    (progress, pendingLines) = (progressBefore, linesBefore)
+                    throw error
+                }
+            }
+            if let fatal = chunk.fatal { throw fatal }
+        }
+        return chunk.cancelled ? .finished(.cancelled) : .finished(.complete)
+    }
+
+    private struct ChunkState {
         var finished = false
         var cancelled = false
-        while !finished && !cancelled {
-            if stopRequested() { return .interrupted }
-            var fatal: FatalRunError?
-            // A chunk that fails (a database error) is rolled back whole; so are its counts and lines,
-            // so the batch's end state reports only what was stored.
-            let (progressBefore, linesBefore) = (progress, pendingLines)
+        var fatal: FatalRunError?
+    }
+
+    static let directChunksAfterReads = 16
+    private var directChunksLeft = 0
+    private var storeWriter: StoreWriter?
+    private var pipelinedTransaction: PipelinedTransaction?
+
+    private func pipeline() -> (StoreWriter, PipelinedTransaction) {
+        if let storeWriter, let pipelinedTransaction { return (storeWriter, pipelinedTransaction) }
+        let writer = StoreWriter(store: environment.store, batch: batch.id, now: environment.now, progress: progress)
+        let tx = PipelinedTransaction(writer: writer)
+        (storeWriter, pipelinedTransaction) = (writer, tx)
+        return (writer, tx)
+    }
+
+    /// Waits for the writer thread to store everything and ends it.
+    private func finishStoreWriter() throws {
+        guard let writer = storeWriter else { return }
+        (storeWriter, pipelinedTransaction) = (nil, nil)
+        try writer.finish()
+    }
+
+    /// Transforms and commits records into one chunk's transaction and saves the chunk's log lines,
+    /// results and run position in it. Returns the number of records.
+    private func fillChunk(_ chunk: inout ChunkState, tx: any ImportTransaction, file: RecordSource,
+                           reader: inout any RecordReader, importBatch: ImportBatch, bytesBefore: Int64) throws -> Int {
+        // A cancel from another process is seen here, between chunks; one through this process's
+        // API is seen between records.
+        if try tx.isCancelRequested() { chunk.cancelled = true }
+        let started = Date()
+        var count = 0
+        var results: [String] = []
+        while !chunk.cancelled, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
+            if environment.cancellations.contains(batch.id) { chunk.cancelled = true; break }
+            let record: SourceRecord?
             do {
-                try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
-                    proxy.transaction = tx
-                    defer { proxy.transaction = nil }
-                    // A cancel from another process is seen here, between chunks; one through this process's
-                    // API is seen between records.
-                    if try tx.isCancelRequested() { cancelled = true }
-                    let started = Date()
-                    var count = 0
-                    var results: [String] = []
-                    while !cancelled, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
-                        if environment.cancellations.contains(batch.id) { cancelled = true; break }
-                        let record: SourceRecord?
-                        do {
-                            record = try reader.next()
-                        } catch let error as ReaderError {
-                            fatal = FatalRunError(message: error.message, file: file.name, line: error.line)
-                            break
-                        }
-                        guard let record else { finished = true; break }
-                        count += 1
-                        do {
-                            results.append(try transformAndCommit(record, file: file, importBatch: importBatch, tx: tx))
-                        } catch let error as ImportFatalError {
-                            fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
-                            break
-                        }
-                    }
-                    if cancelled {
-                        pendingLines.append("CANCELLED: stopped after \(progress.recordsRead) records, before \(file.name) line \(lastLine + 1)")
-                    }
-                    progress.bytesRead = bytesBefore + Int64(reader.bytesRead)
-                    progress.errors = importBatch.errorCount
-                    try tx.appendLog(pendingLines, startingAt: progress.logLines)
-                    progress.logLines += pendingLines.count
-                    pendingLines = []
-                    try tx.appendResults(results, startingAt: progress.resultLines)
-                    progress.resultLines += results.count
-                    try tx.saveProgress(progress)
-                }
-            } catch {
-                (progress, pendingLines) = (progressBefore, linesBefore)
-                throw error
+                record = try reader.next()
+            } catch let error as ReaderError {
+                chunk.fatal = FatalRunError(message: error.message, file: file.name, line: error.line)
+                break
             }
-            if let fatal { throw fatal }
+            guard let record else { chunk.finished = true; break }
+            count += 1
+            do {
+                results.append(try transformAndCommit(record, file: file, importBatch: importBatch, tx: tx))
+            } catch let error as ImportFatalError {
+                chunk.fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
+                break
+            }
         }
-        return cancelled ? .finished(.cancelled) : .finished(.complete)
+        if chunk.cancelled {
+            pendingLines.append("CANCELLED: stopped after \(progress.recordsRead) records, before \(file.name) line \(lastLine + 1)")
+        }
+        progress.bytesRead = bytesBefore + Int64(reader.bytesRead)
+        progress.errors = importBatch.errorCount
+        try tx.appendLog(pendingLines, startingAt: progress.logLines)
+        progress.logLines += pendingLines.count
+        pendingLines = []
+        try tx.appendResults(results, startingAt: progress.resultLines)
+        progress.resultLines += results.count
+        try tx.saveProgress(progress)
+        return count
     }
 
     private var lastLine = 0

@@ -231,6 +231,22 @@ final class SQLiteImportTransaction: ImportTransaction {
         return ObjectRef(lastRef!)
     }
 
+    func lastAllocatedRef() throws -> Int64 {
+        if let lastRef { return lastRef }
+        guard let value = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'ref'") else {
+            throw DatabaseError(message: "ref counter missing")
+        }
+        return value
+    }
+
+    func advanceLastAllocatedRef(from expected: Int64, to value: Int64) throws {
+        let current = try lastAllocatedRef()
+        guard current == expected else {
+            throw DatabaseError(message: "object ref counter is \(current), expected \(expected): refs were allocated by another writer during the run")
+        }
+        lastRef = value
+    }
+
     func finish() throws {
         if let lastRef {
             try db.execute(sql: "UPDATE counters SET value = ? WHERE name = 'ref'", arguments: [lastRef])

@@ -82,4 +82,9 @@ public protocol ImportTransaction: ObjectRepository {
     /// Whether a cancel was requested, read inside the transaction.
     func isCancelRequested() throws -> Bool
     func saveProgress(_ progress: RunProgress) throws
+    /// The last ref handed out, for a run that allocates refs itself ahead of its writes.
+    func lastAllocatedRef() throws -> Int64
+    /// Records refs allocated outside `allocateRef()`; fails if the counter is no longer `expected`,
+    /// which would mean another writer allocated refs meanwhile.
+    func advanceLastAllocatedRef(from expected: Int64, to value: Int64) throws
 }
