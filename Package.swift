@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(
             name: "IntakeRunnerTests",
             dependencies: ["IntakeRunner", "IntakeSQLite", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "IntakeHTTPTests",

@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+import IntakeCore
+@testable import IntakeRunner
+import IntakeSQLite
+import IntakeStore
+import Logging
+import Testing
+
+/// Runs whose store writes go through the writer thread, against a real SQLite file.
+@Suite struct PipelinedRunTests {
+    struct Setup {
+        var directory: URL
+        var store: SQLiteBatchStore
+        var environment: ImportEnvironment
+        var databasePath: String
+
+        init() throws {
+            directory = FileManager().temporaryDirectory.appendingPathComponent("intake-pipe-\(UUID().uuidString)")
+            try FileManager().createDirectory(at: directory, withIntermediateDirectories: true)
+            databasePath = directory.appendingPathComponent("intake.sqlite").path
+            store = try SQLiteBatchStore(path: databasePath)
+            environment = ImportEnvironment(store: store, blobs: try BlobStore(root: directory.appendingPathComponent("blobs")),
+                                            models: ModelRegistry(schema: StandardSchema.make()))
+        }
+
+        func write(_ name: String, _ text: String) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+
+        func run(_ control: String, _ records: [String]) async throws -> DirectRun.Summary {
+            let controlPath = try write("control-\(UUID().uuidString).json", control)
+            let data = try write("data-\(UUID().uuidString).json", "[" + records.joined(separator: ",\n") + "]")
+            return try await DirectRun.run(environment: environment, controlPath: controlPath, files: [("data0", data)],
+                                           dryRun: false, logger: Logger(label: "test"))
+        }
+
+        func allObjects() async throws -> [ObjectRecord] {
+            try await store.objects(types: nil, title: nil, after: nil, limit: 100_000)
+        }
+    }
+
+    static let createControl = #"""
+        {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"data0":{"read":"json"}},
+         "instructions":[{"action":"new","destination":"profile"},
+          {"source":"last","destination":"value:person-name","name":"last"},
+          {"action":"field-structured","structured":"value:person-name","destination":"profile","name":"dc:attribute:title"}]}
+        """#
+
+    @Test func aStoreFailureKeepsWholeChunksOnly() async throws {
+        let setup = try Setup()
+        defer { try? FileManager().removeItem(at: setup.directory) }
+        // A real database error in the middle of the third chunk.
+        let queue = try DatabaseQueue(path: setup.databasePath)
+        try await queue.write { db in
+            try db.execute(sql: "CREATE TRIGGER boom BEFORE INSERT ON objects WHEN NEW.title = 'Boom' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+        }
+        try await queue.close()
+        let records = (0..<5000).map { #"{"last":"\#($0 == 4500 ? "Boom" : "P\($0)")"}"# }
+        let summary = try await setup.run(Self.createControl, records)
+
+        let chunk = BatchRun.recordsPerChunk
+        let stored = 4500 / chunk * chunk
+        #expect(summary.batch.state == .error)
+        #expect(summary.batch.progress.recordsRead == stored)
+        #expect(summary.batch.progress.recordsApplied == stored)
+        let objects = try await setup.allObjects()
+        #expect(objects.count == stored)
+        #expect(Set(objects.map(\.ref)).count == stored)
+        #expect(summary.log.first?.hasPrefix("START: ") == true)
+        #expect(summary.log.contains { $0.hasPrefix("EXCEPTION: Error during import: ") && $0.contains("boom") })
+        #expect(summary.log.last?.hasPrefix("END: ") == true)
+        #expect(try await setup.store.results(of: summary.batch.id).count == stored)
+    }
+
+    @Test func loadsAfterCreatesSeeEveryEarlierWrite() async throws {
+        let setup = try Setup()
+        defer { try? FileManager().removeItem(at: setup.directory) }
+        let count = 5000
+        let created = try await setup.run(Self.createControl, (0..<count).map { #"{"last":"P\#($0)"}"# })
+        #expect(created.batch.progress.recordsApplied == count)
+        let refs = try await setup.allObjects().map(\.ref)
+        #expect(refs.count == count)
+
+        // Loads make the run read the store on every record: the first chunk waits for the writer at
+        // each one, the next ones run in direct transactions. New objects in between get fresh refs.
+        let update = #"""
+            {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"data0":{"read":"json"}},
+             "instructions":[{"source":"ref","destination":"load:by-ref","name":"ref","filters":["haplo:string-to-ref"]},
+              {"action":"load","destination":"profile","using":"load:by-ref","otherwise":[{"action":"new","destination":"profile"}]},
+              {"source":"last","destination":"value:person-name","name":"last"},
+              {"action":"field-structured","structured":"value:person-name","destination":"profile","name":"dc:attribute:title"},
+              {"source":"job","destination":"profile","name":"std:attribute:job-title"}]}
+            """#
+        var records: [String] = []
+        for (i, ref) in refs.enumerated() {
+            records.append(#"{"ref":"\#(ref.text)","last":"P\#(i)","job":"Job \#(i)"}"#)
+            if i % 1000 == 0 { records.append(#"{"last":"New\#(i)","job":"New"}"#) }
+        }
+        let updated = try await setup.run(update, records)
+        #expect(updated.batch.state == .complete)
+        #expect(updated.batch.progress.recordsApplied == records.count)
+        let objects = try await setup.allObjects()
+        #expect(objects.count == count + 5)
+        #expect(Set(objects.map(\.ref)).count == count + 5)
+        #expect(objects.filter { $0.version == 2 }.count == count)
+        #expect(objects.filter { $0.title.hasPrefix("New") }.allSatisfy { $0.version == 1 })
+        #expect(objects.allSatisfy { object in object.values.contains { $0.attribute == "std:attribute:job-title" } })
+    }
+}
