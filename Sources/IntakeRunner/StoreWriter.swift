@@ -130,8 +130,12 @@ final class StoreWriter: @unchecked Sendable {
         idle = false
         let operation = queue[head]
         head += 1
-        // Drop what was taken now and then, not on every call: removing from the front is O(n).
-        if head >= 1024 && head * 2 >= queue.count {
+        // Taken operations are dropped when the queue empties, or in blocks of 4096 while it never
+        // does, so shifting the array costs about one move per operation.
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4096 {
             queue.removeFirst(head)
             head = 0
         }

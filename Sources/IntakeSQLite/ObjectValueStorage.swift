@@ -48,7 +48,11 @@ enum ObjectValueStorage {
             case .objectType(let code):
                 out.field("code", code)
             case .personName(let name):
-                for (k, x) in name.fields { if let x { out.field(k, x) } }
+                if let x = name.title { out.field("title", x) }
+                if let x = name.first { out.field("first", x) }
+                if let x = name.middle { out.field("middle", x) }
+                if let x = name.last { out.field("last", x) }
+                if let x = name.suffix { out.field("suffix", x) }
             case .postalAddress(let address):
                 for (k, x) in address.fields { if let x { out.field(k, x) } }
             case .json(_, let json):

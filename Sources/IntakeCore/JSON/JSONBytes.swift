@@ -8,6 +8,21 @@ public struct JSONBytes: Sendable {
 
     public mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
+    /// Literal punctuation and keys: copied from the binary without making a String.
+    public mutating func raw(_ s: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// `,"key":"value"`; keys are literals that need no escaping.
+    public mutating func field(_ key: StaticString, _ value: String) {
+        bytes.append(UInt8(ascii: ","))
+        bytes.append(UInt8(ascii: "\""))
+        raw(key)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        string(value)
+    }
+
     public mutating func field(_ key: String, _ value: String) {
         bytes.append(UInt8(ascii: ","))
         string(key)

@@ -20,7 +20,14 @@ public struct PersonName: Sendable, Hashable {
 
     /// The non-empty parts joined by single spaces, e.g. `Mr Joe Middle Bloggs III`.
     public var displayText: String {
-        fields.compactMap { $0.1 }.filter { !$0.isEmpty }.joined(separator: " ")
+        // Built in place: every saved person's title comes through here.
+        var text = ""
+        for part in [title, first, middle, last, suffix] {
+            guard let part, !part.isEmpty else { continue }
+            if !text.isEmpty { text.append(" ") }
+            text.append(part)
+        }
+        return text
     }
 }
 
