@@ -80,6 +80,21 @@ enum ObjectValueStorage {
         values.first { $0.attribute == StandardSchema.titleAttribute }?.value.displayText ?? ""
     }
 
+    /// Every title, each followed by a unit separator and the first preceded by one, so that
+    /// `instr(titles, titleSearchKey(t))` finds exactly the objects with `t` among their titles.
+    static func titles(_ values: [ObjectValue]) -> String {
+        var text = separator
+        for value in values where value.attribute == StandardSchema.titleAttribute {
+            text += value.value.displayText
+            text += separator
+        }
+        return text
+    }
+
+    static func titleSearchKey(_ title: String) -> String { separator + title + separator }
+
+    private static let separator = "\u{1F}"
+
     static func type(_ values: [ObjectValue]) -> String? {
         for v in values where v.attribute == StandardSchema.typeAttribute {
             if case .objectType(let code) = v.value { return code }

@@ -25,8 +25,8 @@ extension SQLiteBatchStore {
                 for t in types.sorted() { arguments += [t] }
             }
             if let title {
-                sql += " AND o.title = ?"
-                arguments += [title]
+                sql += " AND instr(o.titles, ?) > 0"
+                arguments += [ObjectValueStorage.titleSearchKey(title)]
             }
             sql += " ORDER BY o.ref LIMIT ?"
             arguments += [limit]
@@ -269,6 +269,7 @@ final class SQLiteImportTransaction: ImportTransaction {
             }
         }
         let title = ObjectValueStorage.title(values)
+        let titles = ObjectValueStorage.titles(values)
         let type = ObjectValueStorage.type(values)
         let behaviour = ObjectValueStorage.firstText(values, StandardSchema.behaviourAttribute)
         let username = ObjectValueStorage.firstText(values, StandardSchema.usernameAttribute)
@@ -295,6 +296,7 @@ final class SQLiteImportTransaction: ImportTransaction {
         write.bind(6, batch?.rawValue)
         write.bind(7, behaviour)
         write.bind(8, username)
+        write.bind(9, titles)
         try write.run()
         let insertVersion = statements.insertVersion
         insertVersion.bind(1, ref.number)
@@ -341,11 +343,12 @@ private struct RecordStatements {
         rollbackToSavepoint = try BoundStatement(db, "ROLLBACK TO record")
         currentVersion = try BoundStatement(db, "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
         insertObject = try BoundStatement(db, """
-            INSERT INTO objects (ref, type, title, version, created, updated, batch, behaviour, username)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)
+            INSERT INTO objects (ref, type, title, version, created, updated, batch, behaviour, username, titles)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9)
             """)
         updateObject = try BoundStatement(db, """
-            UPDATE objects SET type = ?2, title = ?3, version = ?4, updated = ?5, batch = ?6, behaviour = ?7, username = ?8
+            UPDATE objects SET type = ?2, title = ?3, version = ?4, updated = ?5, batch = ?6, behaviour = ?7, username = ?8,
+                titles = ?9
             WHERE ref = ?1
             """)
         deleteLinks = try BoundStatement(db, "DELETE FROM object_links WHERE ref = ?")

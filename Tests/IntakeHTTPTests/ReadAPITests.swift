@@ -49,6 +49,35 @@ import Testing
         #expect(missing.body == #"{"error":"Model not found: nope"}"#)
     }
 
+    @Test func titleFilterMatchesAnyTitleExactly() async throws {
+        let server = try await TestServer.start(schema: try Self.schema())
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let control = try Fixtures.write(#"""
+        {"dataImportControlFileVersion":0,"model":"test:enrolments","files":{"d":{"read":"json"}},
+         "instructions":[
+          {"action":"new","destination":"course"},
+          {"action":"for-each","source":"names","wrapValues":true,"instructions":[
+            {"source":"value","destination":"course","name":"dc:attribute:title","multivalue":true}]}]}
+        """#)
+        let data = try Fixtures.write(#"""
+            [{"names":["Maths","Mathematics"]},{"names":["Art"]},{"names":["Applied Maths","Maths"]},{"names":["maths"]}]
+            """#)
+        let batch = try await client.prepareBatch(control: control, files: [("d", data)])
+        _ = try await client.schedule(batch: batch)
+        #expect(try await client.waitForBatch(batch)["state"] == .string("complete"))
+        func titles(_ query: String) async throws -> [[String]] {
+            let page = try JSONParser.parse(try await client.get("/api/v1/objects?\(query)").body)
+            return (page["objects"]?.arrayValue ?? []).map { object in
+                (object["attributes"]?["dc:attribute:title"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }
+            }
+        }
+        #expect(try await titles("title=Maths") == [["Maths", "Mathematics"], ["Applied Maths", "Maths"]])
+        #expect(try await titles("title=Mathematics&type=test:type:course") == [["Maths", "Mathematics"]])
+        #expect(try await titles("title=Math") == [])
+        #expect(try await titles("title=Maths&limit=1").count == 1)
+    }
+
     @Test func dictionaryTargetsAreStoredAsDocuments() async throws {
         let server = try await TestServer.start(schema: try Self.schema())
         defer { Task { await server.stop() } }

@@ -64,3 +64,20 @@ import Testing
         #expect(try await store.object(ObjectRef(32770))?.title == "Whole")
     }
 }
+
+@Suite struct MigrationTests {
+    @Test func titlesAreFilledInForObjectsStoredBeforeTheColumn() async throws {
+        let queue = try DatabaseQueue()
+        try SQLiteMigrations.migrator().migrate(queue, upTo: "v1")
+        let values = [ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "Old")),
+                      ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "Older"))]
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO objects (ref, title, version, created, updated) VALUES (40000, 'Old', 1, 0, 0)")
+            try db.execute(sql: "INSERT INTO object_versions (ref, version, saved, data) VALUES (40000, 1, 0, ?)",
+                           arguments: [ObjectValueStorage.encode(values)])
+        }
+        let store = try SQLiteBatchStore(writer: queue)
+        #expect(try await store.objects(types: nil, title: "Older", after: nil, limit: 10).map(\.ref) == [ObjectRef(40000)])
+        #expect(try await store.objects(types: nil, title: "Ol", after: nil, limit: 10).isEmpty)
+    }
+}
