@@ -1,9 +1,17 @@
-/// Where a value instruction puts its value.
-struct ValueSlot {
+/// Where a value instruction puts its value. A class: instructions are matched for every record,
+/// and a struct payload would be copied, field by field, each time.
+final class ValueSlot {
     let destination: Destination
     let name: NameDefinition
     let multivalue: Bool
     let qualifier: String?
+
+    init(destination: Destination, name: NameDefinition, multivalue: Bool, qualifier: String?) {
+        self.destination = destination
+        self.name = name
+        self.multivalue = multivalue
+        self.qualifier = qualifier
+    }
 }
 
 /// The constant of a `set-value`, converted once per batch on first use (compat).

@@ -1,10 +1,18 @@
 /// Converts one input value for one instruction: generic mapping, then filters, then the data type
 /// (CONTROL-FILE.md §5.1). Built once during preparation.
-struct ValueConverter {
+final class ValueConverter {
     let mapInputValue: JSONObject?
     let mapInputValueDefault: JSONValue?
     let filters: [any ValueFilter]
     let convertDataType: (FilterValue, ImportBatch) throws -> AttributeValue?
+
+    init(mapInputValue: JSONObject?, mapInputValueDefault: JSONValue?, filters: [any ValueFilter],
+         convertDataType: @escaping (FilterValue, ImportBatch) throws -> AttributeValue?) {
+        self.mapInputValue = mapInputValue
+        self.mapInputValueDefault = mapInputValueDefault
+        self.filters = filters
+        self.convertDataType = convertDataType
+    }
 
     func convert(_ input: JSONValue, batch: ImportBatch) throws -> AttributeValue? {
         var value = input
