@@ -75,7 +75,11 @@ public final class BatchRun {
         } catch let failure as StoreWriterFailure {
             // The chunks after the last stored one are gone, and so are their counts and lines.
             (progress, pendingLines) = (failure.committedProgress, failure.carriedLines)
-            pendingLines.append("EXCEPTION: Error during import: \(failure.error). File: undefined, line: undefined")
+            if let error = failure.error as? FatalRunError {
+                pendingLines.append("EXCEPTION: Error during import: \(error.message). File: \(error.file ?? "undefined"), line: \(error.line.map(String.init) ?? "undefined")")
+            } else {
+                pendingLines.append("EXCEPTION: Error during import: \(failure.error). File: undefined, line: undefined")
+            }
             progress.errors += 1
             state = .error
         } catch let error as FatalRunError {
@@ -143,15 +147,9 @@ public final class BatchRun {
         }
         recordLocations = importBatch.control["recordLocations"]?.isTruthy ?? false
         let files = try batch.files.map { file in (file, try readerFactory(for: file, control: importBatch.control)) }
-        // Every file is checked for well-formedness before the first record is transformed (§3.1).
-        for (file, makeReader) in files {
-            var reader = try makeReader()
-            do {
-                while try reader.skipNext() {}
-            } catch {
-                throw FatalRunError(message: error.message, file: file.name, line: error.line)
-            }
-        }
+        // Every file is checked for well-formedness before anything is committed (§3.1), while the
+        // run goes ahead: see WellFormednessCheck.
+        wellFormedness = WellFormednessCheck(files: files.map { file, makeReader in (file.name, makeReader) })
         progress.errors = importBatch.errorCount
         let sources = try recordSources(files, control: importBatch.control)
         for index in progress.fileIndex..<sources.count {
@@ -238,7 +236,18 @@ public final class BatchRun {
                 try writer.begin(carrying: pendingLines)
                 proxy.transaction = tx
                 defer { proxy.transaction = nil }
-                let count = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
+                let count: Int
+                do {
+                    count = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
+                } catch {
+                    // Half a chunk (maybe half a record) is queued: it is rolled back, and the run ends
+                    // reporting what was stored.
+                    (storeWriter, pipelinedTransaction) = (nil, nil)
+                    let stored = writer.abandon()
+                    progress = stored.progress
+                    if let lines = stored.carriedLines { pendingLines = lines }
+                    throw error
+                }
                 // Records that read the store make the run loop wait for the writer at every read;
                 // then direct transactions on this thread are faster for a while.
                 if tx.readsInChunk * 4 > count { directChunksLeft = Self.directChunksAfterReads }
@@ -250,6 +259,7 @@ public final class BatchRun {
                     try writer.drain()
                     pipelinedTransaction?.forgetRefCounter()
                 }
+                if case .failure(let failure)? = wellFormedness?.wait() { throw failure }
                 // A chunk that fails (a database error) is rolled back whole; so are its counts and
                 // lines, so the batch's end state reports only what was stored.
                 let (progressBefore, linesBefore) = (progress, pendingLines)
@@ -280,9 +290,12 @@ public final class BatchRun {
     private var storeWriter: StoreWriter?
     private var pipelinedTransaction: PipelinedTransaction?
 
+    private var wellFormedness: WellFormednessCheck?
+
     private func pipeline() -> (StoreWriter, PipelinedTransaction) {
         if let storeWriter, let pipelinedTransaction { return (storeWriter, pipelinedTransaction) }
-        let writer = StoreWriter(store: environment.store, batch: batch.id, now: environment.now, progress: progress)
+        let writer = StoreWriter(store: environment.store, batch: batch.id, now: environment.now, progress: progress,
+                                 gate: wellFormedness)
         let tx = PipelinedTransaction(writer: writer)
         (storeWriter, pipelinedTransaction) = (writer, tx)
         return (writer, tx)

@@ -19,6 +19,8 @@ final class StoreWriter: @unchecked Sendable {
         /// Runs with nil when the writer has failed.
         case read((_ transaction: (any ImportTransaction)?) -> Void)
         case commit(RunProgress)
+        /// The run loop failed half-way through a chunk: roll it back.
+        case abandon
         case stop
     }
 
@@ -38,11 +40,17 @@ final class StoreWriter: @unchecked Sendable {
     /// Bounds how far the engine runs ahead: about two chunks of records.
     static let maximumQueued = 8192
 
-    init(store: any BatchStore, batch: BatchID, now: @escaping () -> Date, progress: RunProgress) {
+    /// Until it passes, nothing is committed: chunks are merged into the first transaction.
+    private var gate: WellFormednessCheck?
+
+    init(store: any BatchStore, batch: BatchID, now: @escaping () -> Date, progress: RunProgress,
+         gate: WellFormednessCheck? = nil) {
         self.store = store
         self.batch = batch
         self.now = now
         self.committedProgress = progress
+        self.gate = gate
+        gate?.notify(condition)
         let thread = Thread { [self] in loop() }
         thread.name = "intake-store-writer"
         thread.stackSize = 8 << 20
@@ -54,6 +62,20 @@ final class StoreWriter: @unchecked Sendable {
     func begin(carrying lines: [String]) throws { try enqueue(.begin(carriedLines: lines)) }
     func write(_ work: @escaping Work) throws { try enqueue(.write(work)) }
     func commit(_ progress: RunProgress) throws { try enqueue(.commit(progress)) }
+
+    /// Rolls back the open chunk (and any merged into it), ends the thread, and returns where the
+    /// run stands: the progress and pending lines of the last stored chunk.
+    func abandon() -> (progress: RunProgress, carriedLines: [String]?) {
+        try? enqueue(.abandon)
+        do {
+            try finish()
+        } catch let failure as StoreWriterFailure {
+            return (failure.committedProgress, failure.carriedLines)
+        } catch {}
+        condition.lock()
+        defer { condition.unlock() }
+        return (committedProgress, nil)
+    }
 
     /// Runs `body` on the writer thread after everything queued before it, and waits for it.
     func read<T>(_ body: @escaping (any ImportTransaction) throws -> T) throws -> T {
@@ -150,17 +172,42 @@ final class StoreWriter: @unchecked Sendable {
             case .stop:
                 return
             case .begin(let carriedLines):
-                runChunk(carriedLines: carriedLines)
+                // After a failure every later chunk is dropped, like the rest of the failed one.
+                if currentFailure() == nil { runChunk(carriedLines: carriedLines) }
             case .read(let body):
                 body(nil)
-            case .write, .commit:
+            case .write, .commit, .abandon:
                 // Only reached after a failure: the rest of a failed chunk is dropped.
                 break
             }
         }
     }
 
-    private struct ChunkEnd: Error {}
+    private struct Abandoned: Error {}
+
+    /// True once the well-formedness check has passed; throws its failure; false while it runs and
+    /// there is more work queued, which then joins the open transaction.
+    private func gateAllowsCommit() throws -> Bool {
+        guard let gate else { return true }
+        while true {
+            switch gate.result {
+            case .success?:
+                self.gate = nil
+                return true
+            case .failure(let failure)?:
+                throw failure
+            case nil:
+                condition.lock()
+                if head < queue.count {
+                    condition.unlock()
+                    return false
+                }
+                // Woken by new work or by the check finishing.
+                condition.wait()
+                condition.unlock()
+            }
+        }
+    }
 
     private func runChunk(carriedLines: [String]) {
         var progress: RunProgress?
@@ -170,12 +217,27 @@ final class StoreWriter: @unchecked Sendable {
                 condition.lock()
                 cancelSeen = cancelSeen || cancel
                 condition.unlock()
+                var committing = false
                 while true {
+                    if committing {
+                        // Either the check has passed (commit), or it is still running and the next
+                        // chunk has begun: that chunk joins this transaction. The writer never waits
+                        // for work with a commit pending, so `drain()` cannot return before it.
+                        if try gateAllowsCommit() { return }
+                        committing = false
+                        guard case .begin = take() else { preconditionFailure("a chunk must follow a commit") }
+                        continue
+                    }
                     switch take() {
                     case .write(let work): try work(tx)
                     case .read(let body): body(tx)
-                    case .commit(let p): progress = p; return
-                    case .begin, .stop: preconditionFailure("a chunk was not committed before the next began")
+                    case .commit(let p):
+                        progress = p
+                        committing = true
+                    case .abandon:
+                        throw Abandoned()
+                    case .begin: preconditionFailure("a chunk was not committed before the next began")
+                    case .stop: preconditionFailure("the writer was stopped with a chunk open")
                     }
                 }
             }

@@ -75,6 +75,28 @@ import Testing
         #expect(try await setup.store.results(of: summary.batch.id).count == stored)
     }
 
+    /// The well-formedness check runs beside the import; until it passes nothing is committed, so a
+    /// file that is malformed near its end leaves nothing behind, however much was transformed.
+    @Test(arguments: [20_000, 3])
+    func aMalformedFileImportsNothing(records count: Int) async throws {
+        let setup = try Setup()
+        defer { try? FileManager().removeItem(at: setup.directory) }
+        let controlPath = try setup.write("control.json", Self.createControl)
+        let text = "[" + (0..<count).map { #"{"last":"P\#($0)"}"# }.joined(separator: ",\n") + ",\n{\"last\": nope}]"
+        let data = try setup.write("data.json", text)
+        let summary = try await DirectRun.run(environment: setup.environment, controlPath: controlPath,
+                                              files: [("data0", data)], dryRun: false, logger: Logger(label: "test"))
+        #expect(summary.batch.state == .error)
+        #expect(summary.batch.progress.recordsRead == 0)
+        #expect(try await setup.allObjects().isEmpty)
+        #expect(try await setup.store.results(of: summary.batch.id).isEmpty)
+        #expect(summary.log.count == 3)
+        #expect(summary.log.first?.hasPrefix("START: ") == true)
+        #expect(summary.log.dropFirst().first?.hasPrefix("EXCEPTION: Error during import: ") == true)
+        #expect(summary.log.dropFirst().first?.hasSuffix("File: data0, line: \(count + 1)") == true)
+        #expect(summary.log.last?.hasPrefix("END: ") == true)
+    }
+
     @Test func loadsAfterCreatesSeeEveryEarlierWrite() async throws {
         let setup = try Setup()
         defer { try? FileManager().removeItem(at: setup.directory) }
