@@ -235,80 +235,94 @@ public enum TelephoneNumber {
 
     public static func parse(_ input: String, defaultCountry: String) -> Parsed {
         let trimmed = input.trimmingSpaces
-        // Bytes, not Characters: this runs for every telephone value of an import.
-        var digitBytes: [UInt8] = []
+        // Bytes, not Characters or Substrings: this runs for every telephone value of an import.
+        var digits: [UInt8] = []
+        digits.reserveCapacity(16)
         var readable = true
         for b in trimmed.utf8 {
             switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digitBytes.append(b)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(b)
             case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."),
                  UInt8(ascii: "+"), UInt8(ascii: "/"): break
             default: readable = false
             }
         }
-        let hasPlus = trimmed.hasPrefix("+") || trimmed.hasPrefix("00")
-        if trimmed.hasPrefix("00") { digitBytes.removeFirst(min(2, digitBytes.count)) }
-        let digits = String(decoding: digitBytes, as: UTF8.self)
-        guard digitBytes.count >= 4, readable else {
+        let first = trimmed.utf8.first
+        let internationalPrefix = trimmed.utf8.starts(with: [UInt8(ascii: "0"), UInt8(ascii: "0")])
+        let hasPlus = first == UInt8(ascii: "+") || internationalPrefix
+        if internationalPrefix { digits.removeFirst(min(2, digits.count)) }
+        guard digits.count >= 4, readable else {
             return Parsed(text: trimmed, e164: nil)
         }
-        var callingCode: String
-        var national: String
+        func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+        let callingCode: String
+        var national: ArraySlice<UInt8>
         if hasPlus {
-            guard let code = (1...3).lazy.map({ String(digits.prefix($0)) }).first(where: { knownCallingCodes.contains($0) }) else {
-                return Parsed(text: "+" + digits, e164: nil)
+            guard let code = (1...3).lazy.map({ text(digits.prefix($0)) }).first(where: { knownCallingCodes.contains($0) }) else {
+                return Parsed(text: "+" + text(digits[...]), e164: nil)
             }
             callingCode = code
-            national = String(digits.dropFirst(code.count))
+            national = digits.dropFirst(code.utf8.count)
             // "+44 (0)20 …": a trunk prefix written after the country code is not dialled (Italy keeps its 0).
-            if national.hasPrefix("0") && !keepsLeadingZero.contains(code) { national.removeFirst() }
+            if national.first == UInt8(ascii: "0") && !keepsLeadingZero.contains(code) { national.removeFirst() }
         } else {
-            guard let code = callingCodes[defaultCountry.uppercased()] else { return Parsed(text: trimmed, e164: nil) }
+            guard let code = callingCodes[defaultCountry] ?? callingCodes[defaultCountry.uppercased()] else {
+                return Parsed(text: trimmed, e164: nil)
+            }
             callingCode = code
-            national = digits.hasPrefix("0") && !keepsLeadingZero.contains(code) ? String(digits.dropFirst()) : digits
+            national = digits[...]
+            if national.first == UInt8(ascii: "0") && !keepsLeadingZero.contains(code) { national.removeFirst() }
             // NANP numbers are often written with their trunk prefix 1: "1 (212) 555-0100".
-            if code == "1" && national.count == 11 && national.hasPrefix("1") { national.removeFirst() }
+            if code == "1" && national.count == 11 && national.first == UInt8(ascii: "1") { national.removeFirst() }
         }
+        let nationalText = text(national)
         if callingCode == "44" {
             let plausible = national.count == 10 || national.count == 9
-            let grouped = groupUK(national)
-            return Parsed(text: "+44 " + grouped, e164: plausible ? "+44" + national : nil)
+            return Parsed(text: "+44 " + groupUK(national), e164: plausible ? "+44" + nationalText : nil)
         }
         if callingCode == "1" {
             if national.count == 10 {
-                let a = national.prefix(3), b = national.dropFirst(3).prefix(3), c = national.dropFirst(6)
-                return Parsed(text: "+1 \(a)-\(b)-\(c)", e164: "+1" + national)
+                return Parsed(text: "+1 " + grouped(national, [3, 3, 4], separator: UInt8(ascii: "-")), e164: "+1" + nationalText)
             }
-            return Parsed(text: "+1 " + national, e164: nil)
+            return Parsed(text: "+1 " + nationalText, e164: nil)
         }
         let plausible = (6...12).contains(national.count)
-        return Parsed(text: "+\(callingCode) \(national)", e164: plausible ? "+" + callingCode + national : nil)
+        return Parsed(text: "+" + callingCode + " " + nationalText, e164: plausible ? "+" + callingCode + nationalText : nil)
+    }
+
+    /// The digits in groups of these sizes (the last group takes what is left).
+    static func grouped(_ digits: ArraySlice<UInt8>, _ sizes: [Int], separator: UInt8 = UInt8(ascii: " ")) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count + sizes.count)
+        var rest = digits
+        for size in sizes where !rest.isEmpty {
+            if !out.isEmpty { out.append(separator) }
+            out.append(contentsOf: rest.prefix(size))
+            rest = rest.dropFirst(size)
+        }
+        if !rest.isEmpty {
+            if !out.isEmpty { out.append(separator) }
+            out.append(contentsOf: rest)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// UK grouping: London-style `20 7946 0123`, geographic `161 496 0123`, mobile `7700 900123`.
-    static func groupUK(_ n: String) -> String {
-        func split(_ sizes: [Int]) -> String {
-            var parts: [String] = []
-            var rest = Substring(n)
-            for size in sizes where !rest.isEmpty {
-                parts.append(String(rest.prefix(size)))
-                rest = rest.dropFirst(size)
-            }
-            if !rest.isEmpty { parts.append(String(rest)) }
-            return parts.joined(separator: " ")
-        }
-        guard n.count == 10 else { return n }
-        if n.hasPrefix("2") { return split([2, 4, 4]) }
-        if n.hasPrefix("7") || n.hasPrefix("8") { return split([4, 6]) }
+    static func groupUK(_ n: ArraySlice<UInt8>) -> String {
+        guard n.count == 10 else { return String(decoding: n, as: UTF8.self) }
+        let u = Array(n)
+        if u[0] == UInt8(ascii: "2") { return grouped(n, [2, 4, 4]) }
+        if u[0] == UInt8(ascii: "7") || u[0] == UInt8(ascii: "8") { return grouped(n, [4, 6]) }
         // 0113, 0121, 0161…: three-digit area codes with a 1 in the second or third place.
-        let u = Array(n.utf8)
-        if u[0] == UInt8(ascii: "1") && (u[1] == UInt8(ascii: "1") || u[2] == UInt8(ascii: "1")) { return split([3, 3, 4]) }
-        return split([4, 6])
+        if u[0] == UInt8(ascii: "1") && (u[1] == UInt8(ascii: "1") || u[2] == UInt8(ascii: "1")) { return grouped(n, [3, 3, 4]) }
+        return grouped(n, [4, 6])
     }
 }
 
 extension String {
     var trimmingSpaces: String {
+        // Most values have no surrounding spaces: return them as they are.
+        guard let f = first, let l = last, f.isWhitespace || l.isWhitespace else { return self }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }
