@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Peak RSS of `intake run` (release build) importing generated people files of growing size, in
-# json, csv and xml. Memory must stay flat as inputs grow.
+# json, csv, xml and xlsx. Memory must stay flat as inputs grow. SIZE_MB is the size of the text
+# formats; an xlsx file holds the records of the CSV file of that size (bench/gen_xlsx.py, every
+# text cell a shared string), so it is smaller on disk.
 # Usage: bench/memory.sh [SIZE_MB...]   (default: 100 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,15 +16,22 @@ swift build -c release --product intake >/dev/null
 bin=$(swift build -c release --show-bin-path)/intake
 
 printf '| format | input MB | records | seconds | records/s | peak RSS MB |\n|---|---|---|---|---|---|\n'
-for format in json csv xml; do
+for format in ${FORMATS:-json csv xml xlsx}; do
     reader=$format
     [ "$format" = xml ] && reader=xml-text-of-children
     sed "s/READER/$reader/" bench/controls/people.json >"$work/control-$format.json"
-    python3 "$gen" --count 2000 --format "$format" --out "$work/sample.$format"
-    per_record=$(( $(stat -c %s "$work/sample.$format") / 2000 ))
+    sample_format=$format
+    [ "$format" = xlsx ] && sample_format=csv
+    python3 "$gen" --count 2000 --format "$sample_format" --out "$work/sample.$sample_format"
+    per_record=$(( $(stat -c %s "$work/sample.$sample_format") / 2000 ))
     for mb in "${sizes[@]}"; do
         count=$(( mb * 1000000 / per_record ))
         input="$work/people-$count.$format"
+        if [ "$format" = xlsx ]; then
+            csv="$work/people-$count.csv"
+            [ -f "$csv" ] || python3 "$gen" --count "$count" --format csv --out "$csv"
+            [ -f "$input" ] || python3 bench/gen_xlsx.py "$csv" "$input"
+        fi
         [ -f "$input" ] || python3 "$gen" --count "$count" --format "$format" --out "$input"
         rm -rf "$work/data"
         start=$(date +%s.%N)

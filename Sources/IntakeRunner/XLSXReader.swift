@@ -3,9 +3,10 @@ import IntakeCore
 import ZIPFoundation
 
 /// The `xlsx` reader (extension): the first worksheet, or the one named by the `sheet` option, of an
-/// Excel workbook. The small parts (workbook, relationships, styles, shared strings) are read from
-/// the zip; the worksheet is decompressed to a temporary file in chunks and streamed from there, so
-/// memory does not grow with the number of rows.
+/// Excel workbook. The small parts (workbook, relationships, styles) are read from the zip; the
+/// shared strings and the worksheet are decompressed to temporary files in chunks and streamed from
+/// there. Memory grows only with the shared string table, kept compactly (`SharedStrings`), not with
+/// the number of rows.
 public enum XLSXReader {
     public static let descriptor = ReaderDescriptor(name: "xlsx") { fileName, path, spec throws(ReaderError) in
         try open(fileName: fileName, path: path, sheet: spec["sheet"].flatMap { $0.isMissing ? nil : $0.jsForm })
@@ -18,6 +19,7 @@ public enum XLSXReader {
         } catch {
             throw ReaderError("File \(fileName) is not an xlsx workbook (not a zip archive)")
         }
+        // The small parts are read whole; shared strings and the sheet are streamed from temporary files.
         func part(_ name: String) throws(ReaderError) -> Data? {
             guard let entry = archive[name] else { return nil }
             var data = Data()
@@ -26,7 +28,15 @@ public enum XLSXReader {
             } catch {
                 throw ReaderError("File \(fileName): cannot read \(name) from the workbook")
             }
+            try XLSXParts.checkNoEntities(data, fileName: fileName, part: name)
             return data
+        }
+        func streamed(_ entry: Entry) throws -> FileByteSource {
+            let temporary = FileManager().temporaryDirectory.appendingPathComponent("intake-xlsx-\(UUID().uuidString).xml")
+            defer { try? FileManager().removeItem(at: temporary) }
+            _ = try archive.extract(entry, to: temporary)
+            // The open descriptor keeps the data readable after the name is gone.
+            return try FileByteSource(path: temporary.path)
         }
         guard let workbook = try part("xl/workbook.xml"), let relationships = try part("xl/_rels/workbook.xml.rels") else {
             throw ReaderError("File \(fileName) is not an xlsx workbook (no xl/workbook.xml)")
@@ -39,17 +49,26 @@ public enum XLSXReader {
             }
             throw ReaderError("File \(fileName) has no worksheet")
         }
-        let sharedStrings = try part("xl/sharedStrings.xml").map(XLSXParts.sharedStrings) ?? []
+        var sharedStrings = SharedStrings()
+        if let entry = archive["xl/sharedStrings.xml"] {
+            let source: FileByteSource
+            do {
+                source = try streamed(entry)
+            } catch {
+                throw ReaderError("File \(fileName): cannot read xl/sharedStrings.xml from the workbook")
+            }
+            let overflow: FileSharedStringsOverflow
+            do {
+                overflow = try FileSharedStringsOverflow()
+            } catch {
+                throw ReaderError("File \(fileName): cannot create a temporary file for the shared strings")
+            }
+            sharedStrings = try XLSXParts.sharedStrings(fileName: fileName, source: source, overflow: overflow)
+        }
         let dateStyles = try part("xl/styles.xml").map(XLSXParts.dateStyles) ?? []
-        let temporary = FileManager().temporaryDirectory.appendingPathComponent("intake-sheet-\(UUID().uuidString).xml")
         do {
-            _ = try archive.extract(sheetEntry, to: temporary)
-            let source = try FileByteSource(path: temporary.path)
-            // The open descriptor keeps the data readable; the name can go at once.
-            try? FileManager().removeItem(at: temporary)
-            return XLSXSheetReader(fileName: fileName, source: source, sharedStrings: sharedStrings, dateStyles: dateStyles)
+            return XLSXSheetReader(fileName: fileName, source: try streamed(sheetEntry), sharedStrings: sharedStrings, dateStyles: dateStyles)
         } catch {
-            try? FileManager().removeItem(at: temporary)
             throw ReaderError("File \(fileName): cannot read worksheet \(sheetPath)")
         }
     }

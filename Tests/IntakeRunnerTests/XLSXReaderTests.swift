@@ -7,7 +7,8 @@ import ZIPFoundation
 
 /// Workbooks are built here with ZIPFoundation from minimal SpreadsheetML parts, as Excel writes them.
 @Suite struct XLSXReaderTests {
-    static func workbook(sheets: [(String, String)], sharedStrings: [String], styles: String? = nil) throws -> URL {
+    static func workbook(sheets: [(String, String)], sharedStrings: [String], styles: String? = nil,
+                         sharedStringsPrologue: String = "") throws -> URL {
         let url = FileManager().temporaryDirectory.appendingPathComponent("book-\(UUID().uuidString).xlsx")
         let archive = try Archive(url: url, accessMode: .create)
         func add(_ path: String, _ text: String) throws {
@@ -25,7 +26,7 @@ import ZIPFoundation
         }.joined()
         try add("xl/_rels/workbook.xml.rels", #"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\#(rels)</Relationships>"#)
         let items = sharedStrings.map { "<si><t>\($0)</t></si>" }.joined()
-        try add("xl/sharedStrings.xml", #"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="\#(sharedStrings.count)">\#(items)<si><r><t>Rich </t></r><r><t>text</t></r></si></sst>"#)
+        try add("xl/sharedStrings.xml", #"<?xml version="1.0"?>\#(sharedStringsPrologue)<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="\#(sharedStrings.count)">\#(items)<si><r><t>Rich </t></r><r><t>text</t></r></si></sst>"#)
         if let styles { try add("xl/styles.xml", styles) }
         for (i, sheet) in sheets.enumerated() {
             try add("xl/worksheets/sheet\(i + 1).xml", #"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>\#(sheet.1)</sheetData></worksheet>"#)
@@ -69,6 +70,48 @@ import ZIPFoundation
         #expect(try records(url) == [#"{"A":"first"}"#])
         #expect(try records(url, sheet: "Two") == [#"{"A":"second"}"#])
         #expect(throws: ReaderError("File book has no sheet named Three (sheets: One, Two)")) { try records(url, sheet: "Three") }
+    }
+
+    @Test func sharedStringsWithEntityDeclarationsAreRefused() throws {
+        let secret = FileManager().temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString).txt")
+        try "top secret".write(to: secret, atomically: true, encoding: .utf8)
+        let rows = #"<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>"#
+        let external = try Self.workbook(sheets: [("S", rows)], sharedStrings: ["Name", "&xxe;"],
+                                         sharedStringsPrologue: #"<!DOCTYPE sst [<!ENTITY xxe SYSTEM "file://\#(secret.path)">]>"#)
+        #expect(throws: ReaderError.self) { _ = try records(external) }
+        let laughs = try Self.workbook(sheets: [("S", rows)], sharedStrings: ["Name", "&lol3;"], sharedStringsPrologue: """
+            <!DOCTYPE sst [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\
+            <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+            """)
+        do {
+            _ = try records(laughs)
+            Issue.record("entity declarations were accepted")
+        } catch let error as ReaderError {
+            #expect(error.message.contains("book"))
+            #expect(error.message.contains("entit") || error.message.contains("DOCTYPE"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func sharedStringsAreStoredCompactly() {
+        let table = SharedStrings(["", "a", "Zoë Łukasz 東京", "", "last"])
+        #expect(table.count == 5)
+        #expect((0..<5).map { table[$0] } == ["", "a", "Zoë Łukasz 東京", "", "last"])
+        #expect(table[5] == nil)
+        #expect(table[-1] == nil)
+    }
+
+    @Test func sharedStringsPastTheBudgetGoToATemporaryFile() throws {
+        let words = (0..<5000).map { i in i % 7 == 0 ? "" : "string \(i) Łódź 東京 \(String(repeating: "x", count: i % 50))" }
+        var table = SharedStrings(overflow: try FileSharedStringsOverflow(), memoryBudget: 4096)
+        for w in words { try table.append(w) }
+        try table.finishAppending()
+        #expect(table.count == words.count)
+        for i in [0, 1, 7, 40, 41, 500, 4999] + Array(stride(from: 0, to: 5000, by: 37)) {
+            #expect(table[i] == words[i])
+        }
+        #expect(table[5000] == nil)
     }
 
     @Test func notAWorkbook() throws {

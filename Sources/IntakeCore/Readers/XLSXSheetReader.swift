@@ -6,13 +6,33 @@ import FoundationXML
 /// The parts of an `.xlsx` workbook the `xlsx` reader needs besides the sheet itself, parsed from
 /// their XML. The zip container is opened elsewhere (IntakeRunner), so this stays free of file I/O.
 public enum XLSXParts {
-    /// The shared string table: `<si>` items, rich-text runs joined.
-    public static func sharedStrings(_ xml: Data) -> [String] {
-        let parser = XMLParser(data: xml)
-        let delegate = SharedStringsDelegate()
+    /// The shared string table: `<si>` items, rich-text runs joined. Streamed from `source` (the part
+    /// decompressed to a file), refusing entity declarations like the XML readers.
+    public static func sharedStrings(fileName: String, source: any ByteSource,
+                                     overflow: (any SharedStringsOverflow)? = nil) throws(ReaderError) -> SharedStrings {
+        let input = GuardedInputStream(source)
+        let parser = XMLParser(stream: input)
+        parser.shouldResolveExternalEntities = false
+        let delegate = SharedStringsDelegate(strings: SharedStrings(overflow: overflow))
         parser.delegate = delegate
-        _ = parser.parse()
+        let ok = parser.parse()
+        if let refusal = input.refusal { throw ReaderError("File \(fileName): \(refusal)") }
+        if let error = delegate.error { throw ReaderError("File \(fileName): cannot keep the shared strings: \(error)") }
+        guard ok else { throw ReaderError("File \(fileName): the shared strings of the workbook are not well-formed XML") }
+        do {
+            try delegate.strings.finishAppending()
+        } catch {
+            throw ReaderError("File \(fileName): cannot keep the shared strings: \(error)")
+        }
         return delegate.strings
+    }
+
+    /// Refuses a small workbook part that declares entities: no workbook needs them, and they are how
+    /// XML entity attacks start.
+    public static func checkNoEntities(_ xml: Data, fileName: String, part: String) throws(ReaderError) {
+        if xml.range(of: Data("<!ENTITY".utf8)) != nil || xml.range(of: Data("<!DOCTYPE".utf8)) != nil {
+            throw ReaderError("File \(fileName): \(part) has a DOCTYPE or entity declaration, which is refused")
+        }
     }
 
     /// Indices into `cellXfs` whose number format shows a date or time.
@@ -88,8 +108,68 @@ private final class AttributeCollector: NSObject, XMLParserDelegate {
     }
 }
 
+/// Where a shared string table keeps the strings past its memory budget (a temporary file in
+/// IntakeRunner). Strings are appended in order, then read by their position among the overflow.
+public protocol SharedStringsOverflow: AnyObject {
+    func append(_ utf8: [UInt8]) throws
+    /// Called once, after the last `append`.
+    func finishAppending() throws
+    func string(at index: Int) -> String?
+}
+
+/// A workbook's shared string table, kept compactly: the UTF-8 of every string in one buffer and
+/// where each ends, so a million short strings cost their text plus 4 bytes each, not a String
+/// object each. Past `memoryBudget` bytes of text the rest goes to `overflow`, so memory stays
+/// bounded however large the workbook.
+public struct SharedStrings: @unchecked Sendable {
+    private var text: [UInt8] = []
+    private var ends: [UInt32] = []
+    private var overflow: (any SharedStringsOverflow)?
+    private var overflowCount = 0
+    private let memoryBudget: Int
+
+    public static let defaultMemoryBudget = 32 << 20
+
+    public init(overflow: (any SharedStringsOverflow)? = nil, memoryBudget: Int = SharedStrings.defaultMemoryBudget) {
+        self.overflow = overflow
+        self.memoryBudget = memoryBudget
+    }
+
+    public init(_ strings: [String]) {
+        self.init()
+        for s in strings { try? append(s) }
+    }
+
+    public var count: Int { ends.count + overflowCount }
+
+    mutating func append(_ string: String) throws {
+        if let overflow, overflowCount > 0 || text.count + string.utf8.count + 4 * ends.count > memoryBudget {
+            try overflow.append(Array(string.utf8))
+            overflowCount += 1
+            return
+        }
+        text.append(contentsOf: string.utf8)
+        ends.append(UInt32(truncatingIfNeeded: text.count))
+    }
+
+    mutating func finishAppending() throws {
+        if overflowCount > 0 { try overflow?.finishAppending() }
+    }
+
+    public subscript(index: Int) -> String? {
+        guard index >= 0, index < count else { return nil }
+        guard index < ends.count else { return overflow?.string(at: index - ends.count) }
+        let start = index == 0 ? 0 : Int(ends[index - 1])
+        return String(decoding: text[start..<Int(ends[index])], as: UTF8.self)
+    }
+}
+
 private final class SharedStringsDelegate: NSObject, XMLParserDelegate {
-    var strings: [String] = []
+    var strings: SharedStrings
+    var error: (any Error)?
+
+    init(strings: SharedStrings) { self.strings = strings }
+
     private var current = ""
     private var inItem = false
     private var inText = false
@@ -107,7 +187,14 @@ private final class SharedStringsDelegate: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
         switch elementName {
-        case "si": strings.append(current); inItem = false
+        case "si":
+            inItem = false
+            do {
+                try strings.append(current)
+            } catch {
+                self.error = error
+                parser.abortParsing()
+            }
         case "rPh": phoneticDepth -= 1
         case "t": inText = false
         default: break
@@ -148,7 +235,7 @@ public final class XLSXSheetReader: PipedRecordReader {
     let pipe: RecordPipe
     let input: GuardedInputStream
 
-    public init(fileName: String, source: any ByteSource, sharedStrings: [String], dateStyles: Set<Int>) {
+    public init(fileName: String, source: any ByteSource, sharedStrings: SharedStrings, dateStyles: Set<Int>) {
         let pipe = RecordPipe()
         let input = GuardedInputStream(source)
         self.pipe = pipe
@@ -193,7 +280,7 @@ public final class XLSXSheetReader: PipedRecordReader {
 
 private final class SheetBuilder: NSObject, XMLParserDelegate {
     private let pipe: RecordPipe
-    private let sharedStrings: [String]
+    private let sharedStrings: SharedStrings
     private let dateStyles: Set<Int>
     private var names: [Int: String]?
     private var row: [(Int, String)] = []
@@ -205,7 +292,7 @@ private final class SheetBuilder: NSObject, XMLParserDelegate {
     private var text = ""
     private var collecting = false
 
-    init(pipe: RecordPipe, sharedStrings: [String], dateStyles: Set<Int>) {
+    init(pipe: RecordPipe, sharedStrings: SharedStrings, dateStyles: Set<Int>) {
         self.pipe = pipe
         self.sharedStrings = sharedStrings
         self.dateStyles = dateStyles
@@ -259,8 +346,7 @@ private final class SheetBuilder: NSObject, XMLParserDelegate {
     private func cellValue() -> String? {
         switch cellType {
         case "s":
-            guard let index = Int(text), index >= 0, index < sharedStrings.count else { return nil }
-            return sharedStrings[index]
+            return Int(text).flatMap { sharedStrings[$0] }
         case "b":
             return text == "1" ? "true" : "false"
         case "inlineStr", "str", "e":
