@@ -45,6 +45,17 @@ public struct JSONParser {
         return value
     }
 
+    /// Parses the object or array at the start of `bytes`, which may go on past it, and returns it
+    /// with the number of bytes it took; nil when there is none, it is malformed, or it does not end
+    /// within `bytes`. Readers use it on their buffer and fall back to `parse` for the error message.
+    /// With `building` false it only checks, and returns `.null`.
+    static func parsePrefix(_ bytes: UnsafeBufferPointer<UInt8>, building: Bool) -> (value: JSONValue, length: Int)? {
+        guard let first = bytes.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return nil }
+        var parser = JSONParser(bytes, building: building)
+        guard let value = try? parser.parseValue(depth: 0) else { return nil }
+        return (value, parser.i)
+    }
+
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         do {
             return try bytes.withUnsafeBufferPointer { buffer in try parse(buffer) }

@@ -129,8 +129,36 @@ public struct JSONRecordReader: RecordReader {
     /// Only check values, do not build them (`skipNext`).
     private var validating = false
 
+    /// Parses an object or array that lies wholly in the buffer where it is, without copying it
+    /// out first (most records do); nil when it does not, or is malformed, for `readValue` to handle.
+    private mutating func readValueInPlace() -> SourceRecord? {
+        let startLine = line
+        let from = position
+        let parsed: (value: JSONValue, length: Int)? = chunk.withUnsafeBufferPointer { buffer in
+            JSONParser.parsePrefix(UnsafeBufferPointer(rebasing: buffer[from..<chunkEnd]), building: !validating)
+        }
+        guard let parsed else { return nil }
+        let to = from + parsed.length
+        var newlines = 0
+        var lastNewline = -1
+        chunk.withUnsafeBufferPointer { buffer in
+            for k in from..<to where buffer[k] == 0x0A {
+                newlines += 1
+                lastNewline = k
+            }
+        }
+        if newlines > 0 {
+            line += newlines
+            lineStart = absolute + (lastNewline - from) + 1
+        }
+        absolute += parsed.length
+        position = to
+        return SourceRecord(value: parsed.value, line: startLine)
+    }
+
     /// Reads and parses one value starting at the current position.
     private mutating func readValue() throws(ReaderError) -> SourceRecord {
+        if try fill(), let record = readValueInPlace() { return record }
         let startLine = line
         let startColumn = absolute - lineStart + 1
         var bytes: [UInt8] = []
