@@ -72,4 +72,30 @@ import Testing
             try records(&bad)
         }
     }
+
+    @Test func jsonLinesAcrossReadBuffersAndAtTheEdges() throws {
+        // A line longer than the 256 KiB read buffer, a BOM, a last line without a newline.
+        let long = String(repeating: "é", count: 200_000)
+        let text = "\u{FEFF}{\"a\":1}\n  \t\n{\"long\":\"\(long)\"}\r\n{\"a\":\"Łódź 東京\"}"
+        var reader = JSONLinesRecordReader(fileName: "f.jsonl", source: MemoryByteSource(text))
+        var lines: [Int] = []
+        var values: [String] = []
+        while let record = try reader.next() {
+            lines.append(record.line)
+            values.append(record.value["long"]?.stringValue.map { "long \($0.count)" } ?? record.value.compactJSON)
+        }
+        #expect(lines == [1, 3, 4])
+        #expect(values == [#"{"a":1}"#, "long 200000", #"{"a":"Łódź 東京"}"#])
+        #expect(reader.bytesRead == text.utf8.count)
+
+        var checker = JSONLinesRecordReader(fileName: "f.jsonl", source: MemoryByteSource(text + "\n{\"b\": x}\n"))
+        var checked = 0
+        do {
+            while try checker.skipNext() { checked += 1 }
+            Issue.record("no error")
+        } catch {
+            #expect(error == ReaderError("JSON syntax error in f.jsonl at line 5, column 7: Unexpected character 'x'", line: 5))
+        }
+        #expect(checked == 3)
+    }
 }

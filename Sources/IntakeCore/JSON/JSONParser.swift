@@ -20,18 +20,20 @@ public struct JSONParser {
     /// Checks that the bytes are one well-formed JSON document, without building it.
     public static func validate(_ bytes: [UInt8]) throws(JSONSyntaxError) {
         do {
-            try bytes.withUnsafeBufferPointer { buffer in
-                var parser = JSONParser(buffer, building: false)
-                parser.skipWhitespace()
-                _ = try parser.parseValue(depth: 0)
-                parser.skipWhitespace()
-                if parser.i < buffer.count { throw parser.error("Unexpected data after the JSON value") }
-            }
+            try bytes.withUnsafeBufferPointer { buffer in try validate(buffer) }
         } catch let error as JSONSyntaxError {
             throw error
         } catch {
             throw JSONSyntaxError(message: "\(error)", offset: 0)
         }
+    }
+
+    public static func validate(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) {
+        var parser = JSONParser(buffer, building: false)
+        parser.skipWhitespace()
+        _ = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.i < buffer.count { throw parser.error("Unexpected data after the JSON value") }
     }
 
     /// Parses one complete JSON document; a leading UTF-8 BOM is skipped.
