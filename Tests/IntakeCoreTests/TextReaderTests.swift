@@ -73,6 +73,34 @@ import Testing
         }
     }
 
+    @Test func csvRowsAcrossReadBuffers() throws {
+        // Rows of every length around the 256 KiB buffer, one longer than it, quoted fields with line
+        // breaks and doubled quotes at the seams, CRLF line ends.
+        var text = "id,text,n\r\n"
+        var expected: [String] = []
+        var lines: [Int] = []
+        var line = 2
+        for i in 0..<6000 {
+            let body = i == 3000 ? String(repeating: "ł", count: 300_000) : String(repeating: "x", count: i % 97)
+            let field = "\"\(body) \"\"q\"\"\nnext\""
+            text += "\(i),\(field),é\(i)\r\n"
+            expected.append(#"{"id":"\#(i)","text":"\#(body) \"q\"\nnext","n":"é\#(i)"}"#)
+            lines.append(line)
+            line += 2
+        }
+        var reader = try CSVRecordReader(fileName: "f", source: MemoryByteSource(text), spec: JSONObject())
+        var got: [String] = []
+        var gotLines: [Int] = []
+        while let record = try reader.next() {
+            got.append(record.value.compactJSON)
+            gotLines.append(record.line)
+        }
+        #expect(got.count == expected.count)
+        #expect(got == expected)
+        #expect(gotLines == lines)
+        #expect(reader.bytesRead == text.utf8.count)
+    }
+
     @Test func jsonLinesAcrossReadBuffersAndAtTheEdges() throws {
         // A line longer than the 256 KiB read buffer, a BOM, a last line without a newline.
         let long = String(repeating: "é", count: 200_000)

@@ -60,6 +60,12 @@ public struct JSONObject: Sendable, Equatable, Hashable {
         for (k, v) in pairs { self[k] = v }
     }
 
+    /// Keys known to be distinct, with their values: no lookups while building.
+    init(uniqueKeys keys: [String], values: [JSONValue]) {
+        self.keys = keys
+        self.values = values
+    }
+
     public var count: Int { keys.count }
     public var isEmpty: Bool { keys.isEmpty }
 
