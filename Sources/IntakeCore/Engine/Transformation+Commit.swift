@@ -12,7 +12,7 @@ extension Transformation {
     /// transaction so the record is atomic.
     public func commit() throws -> [RecordChange] {
         var changes: [RecordChange] = []
-        for (name, target) in queue + current {
+        for (name, target) in [queue, current].joined() {
             guard let d = batch.model.destination(name), !d.pseudo else { continue }
             switch target {
             case .object(let o):
@@ -28,7 +28,11 @@ extension Transformation {
 
     /// How many targets `commit()` would write: a caller needs a savepoint only when it is above one.
     public var targetsToCommit: Int {
-        (queue + current).count { name, _ in batch.model.destination(name).map { !$0.pseudo } ?? false }
+        var count = 0
+        for list in [queue, current] {
+            for entry in list where batch.model.isCommitted(entry.name) { count += 1 }
+        }
+        return count
     }
 
     private func commitObject(_ o: ObjectTarget, of d: Destination) throws -> RecordChange? {

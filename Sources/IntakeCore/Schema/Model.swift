@@ -9,6 +9,12 @@ public struct Model: Sendable {
     public func destination(_ name: String) -> Destination? {
         destinations.first { $0.name == name }
     }
+
+    /// Whether targets of this destination are committed: it exists and is not a pseudo-destination.
+    public func isCommitted(_ name: String) -> Bool {
+        for d in destinations where d.name == name { return !d.pseudo }
+        return false
+    }
 }
 
 /// A destination of a model: a kind of store object or a dictionary.
