@@ -103,12 +103,13 @@ import ZIPFoundation
     }
 
     @Test func sharedStringsPastTheBudgetGoToATemporaryFile() throws {
-        let words = (0..<5000).map { i in i % 7 == 0 ? "" : "string \(i) Łódź 東京 \(String(repeating: "x", count: i % 50))" }
+        var words = (0..<5000).map { i in i % 7 == 0 ? "" : "string \(i) Łódź 東京 \(String(repeating: "x", count: i % 50))" }
+        words[4000] = String(repeating: "longer than the read window ", count: 60_000)
         var table = SharedStrings(overflow: try FileSharedStringsOverflow(), memoryBudget: 4096)
         for w in words { try table.append(w) }
         try table.finishAppending()
         #expect(table.count == words.count)
-        for i in [0, 1, 7, 40, 41, 500, 4999] + Array(stride(from: 0, to: 5000, by: 37)) {
+        for i in [0, 1, 7, 40, 41, 500, 4999, 3999, 4000, 4001, 2] + Array(stride(from: 0, to: 5000, by: 37)) + Array(0..<5000) {
             #expect(table[i] == words[i])
         }
         #expect(table[5000] == nil)

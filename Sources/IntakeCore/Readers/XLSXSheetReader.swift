@@ -128,7 +128,7 @@ public struct SharedStrings: @unchecked Sendable {
     private var overflowCount = 0
     private let memoryBudget: Int
 
-    public static let defaultMemoryBudget = 32 << 20
+    public static let defaultMemoryBudget = 16 << 20
 
     public init(overflow: (any SharedStringsOverflow)? = nil, memoryBudget: Int = SharedStrings.defaultMemoryBudget) {
         self.overflow = overflow
@@ -148,6 +148,9 @@ public struct SharedStrings: @unchecked Sendable {
             overflowCount += 1
             return
         }
+        // Room for the whole budget at once: growing by doubling would copy the table and, for a
+        // moment, hold it twice.
+        if text.capacity == 0 && overflow != nil { text.reserveCapacity(memoryBudget) }
         text.append(contentsOf: string.utf8)
         ends.append(UInt32(truncatingIfNeeded: text.count))
     }
