@@ -36,11 +36,16 @@ public final class BatchRun {
     private var now: Date { environment.now() }
 
     /// Runs on a dedicated thread: the run blocks on database I/O, which must not tie up the
-    /// cooperative thread pool that serves HTTP requests.
+    /// cooperative thread pool that serves HTTP requests. The thread (and the reader, writer and
+    /// checking threads it starts, which inherit it) runs at a lower priority, so a run that keeps
+    /// every core busy still leaves the API answering promptly.
     public func runOnOwnThread() async -> Outcome {
         let box = UncheckedBox(self)
         return await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: box.value.run()) }
+            let thread = Thread {
+                lowerThreadPriority()
+                continuation.resume(returning: box.value.run())
+            }
             thread.name = "intake-batch-run"
             thread.stackSize = 8 << 20
             thread.start()
@@ -426,6 +431,15 @@ enum RecordResult {
         out.raw("]}")
         return out.text
     }
+}
+
+/// Raises the calling thread's nice value by 5. On Linux nice is per thread and inherited by the
+/// threads it creates.
+func lowerThreadPriority() {
+    #if os(Linux)
+    // `who` 0 is the calling task, which on Linux is this thread, not the whole process.
+    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
+    #endif
 }
 
 /// Runs async work from synchronous code on a runner thread.
