@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// The content-addressed file store: each blob lives at `blobs/ab/abcdef…` named by its SHA-256.
 /// Uploads stream into a temporary file while hashing, then move into place atomically.
@@ -43,14 +44,14 @@ public struct BlobStore: Sendable {
 }
 
 /// Writes one upload: bytes go to disk as they arrive, and are hashed on the way. Multipart parsing
-/// hands over many small slices (it splits at every CR), so they are gathered into 1 MiB blocks
-/// before hashing and writing.
+/// hands over many small slices (it splits at every CR), so they are gathered into 1 MiB blocks.
+/// Full blocks are hashed and written on a queue of their own (at most three in flight), so a
+/// large upload parses, hashes and writes on different cores at once.
 public final class BlobWriter: @unchecked Sendable {
     private let store: BlobStore
     /// Where the bytes are until `finish()`; handlers may read them back to validate.
     public let temporary: URL
-    private let handle: FileHandle
-    private var hasher = SHA256()
+    private let sink: HashingFileSink
     private var block: [UInt8] = []
     public private(set) var size: Int64 = 0
     private var finished = false
@@ -59,10 +60,7 @@ public final class BlobWriter: @unchecked Sendable {
     init(store: BlobStore) throws {
         self.store = store
         self.temporary = store.root.appendingPathComponent("tmp").appendingPathComponent(UUID().uuidString)
-        guard FileManager().createFile(atPath: temporary.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown)
-        }
-        self.handle = try FileHandle(forWritingTo: temporary)
+        sink = try HashingFileSink(path: temporary.path)
         block.reserveCapacity(Self.blockSize)
     }
 
@@ -70,37 +68,40 @@ public final class BlobWriter: @unchecked Sendable {
         for byte in bytes {
             block.append(byte)
             size += 1
-            if block.count >= Self.blockSize { try flush() }
+            if block.count >= Self.blockSize { try submitBlock() }
         }
     }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
         size += Int64(buffer.count)
-        if block.count + buffer.count > Self.blockSize { try flush() }
-        if buffer.count >= Self.blockSize {
-            hasher.update(bufferPointer: buffer)
-            try handle.write(contentsOf: Data(buffer))
-        } else {
-            block.append(contentsOf: buffer)
+        var rest = buffer
+        while !rest.isEmpty {
+            let n = min(rest.count, Self.blockSize - block.count)
+            block.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest.prefix(n)))
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(n))
+            if block.count >= Self.blockSize { try submitBlock() }
         }
     }
 
-    /// Writes out the gathered block, so `temporary` holds everything written so far.
+    private func submitBlock() throws {
+        guard !block.isEmpty else { return try sink.throwIfFailed() }
+        let full = block
+        block = []
+        block.reserveCapacity(Self.blockSize)
+        try sink.submit(full)
+    }
+
+    /// Writes out everything gathered, so `temporary` holds everything written so far.
     public func flush() throws {
-        guard !block.isEmpty else { return }
-        try block.withUnsafeBytes { bytes in
-            hasher.update(bufferPointer: bytes)
-            try handle.write(contentsOf: Data(bytes))
-        }
-        block.removeAll(keepingCapacity: true)
+        try submitBlock()
+        try sink.wait()
     }
 
     /// Closes the file and moves it into the store.
     public func finish() throws -> (Digest, Int64) {
         try flush()
         finished = true
-        try handle.close()
-        let digest = Digest(hasher.finalize())
+        let digest = try sink.finish()
         try store.commit(temporary: temporary, digest: digest)
         return (digest, size)
     }
@@ -109,9 +110,81 @@ public final class BlobWriter: @unchecked Sendable {
     public func discard() {
         guard !finished else { return }
         finished = true
-        try? handle.close()
+        sink.close()
         try? FileManager().removeItem(at: temporary)
     }
 
     deinit { discard() }
+}
+
+/// Hashes and writes blocks in order on a serial queue. Its blocks refer to this object, never to the
+/// `BlobWriter`, so the writer is never released (and never waits for the queue) on the queue itself.
+private final class HashingFileSink: @unchecked Sendable {
+    private let descriptor: Int32
+    private let queue = DispatchQueue(label: "intake.blob-writer")
+    private let blocksInFlight = DispatchSemaphore(value: 3)
+    /// Used on `queue` only.
+    private var hasher = SHA256()
+    private let failure = Mutex<(any Error)?>(nil)
+    private var closed = false
+
+    init(path: String) throws {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+
+    func throwIfFailed() throws {
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    func submit(_ block: [UInt8]) throws {
+        try throwIfFailed()
+        blocksInFlight.wait()
+        queue.async { [self] in
+            defer { blocksInFlight.signal() }
+            guard failure.withLock({ $0 == nil }) else { return }
+            do {
+                try block.withUnsafeBytes { bytes in
+                    hasher.update(bufferPointer: bytes)
+                    try Self.writeAll(descriptor, bytes)
+                }
+            } catch {
+                failure.withLock { $0 = error }
+            }
+        }
+    }
+
+    /// Waits until every submitted block is written.
+    func wait() throws {
+        queue.sync {}
+        try throwIfFailed()
+    }
+
+    func finish() throws -> Digest {
+        let digest = queue.sync { Digest(hasher.finalize()) }
+        closed = true
+        guard Foundation.close(descriptor) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        return digest
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        queue.sync {}
+        _ = Foundation.close(descriptor)
+    }
+
+    deinit {
+        if !closed { _ = Foundation.close(descriptor) }
+    }
+
+    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw CocoaError(.fileWriteUnknown) }
+            offset += n
+        }
+    }
 }
