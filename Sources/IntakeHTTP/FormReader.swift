@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import IntakeStore
-import MultipartKit
 
 /// A submitted form: small text fields, plus at most one streamed file that is still in the
 /// blob store's temporary area until the handler accepts or discards it.
@@ -91,9 +90,8 @@ struct FormReader: Sendable {
 
     private func readMultipart(_ request: Request, boundary: String) async throws -> SubmittedForm {
         let form = SubmittedForm()
-        let parser = MultipartParser(boundary: boundary)
+        var parser = MultipartStreamParser(boundary: boundary)
         let state = PartState()
-        var failure: (any Error)?
         parser.onHeader = { name, value in
             if name.lowercased() == "content-disposition" {
                 let d = Self.disposition(value)
@@ -101,25 +99,20 @@ struct FormReader: Sendable {
                 state.filename = d.filename
             }
         }
-        parser.onBody = { buffer in
-            guard failure == nil else { return }
-            do {
-                if state.name == "file" {
-                    if state.writer == nil {
-                        form.file?.discard()
-                        state.writer = try blobs.makeWriter()
-                        form.file = state.writer
-                        form.filename = state.filename
-                    }
-                    try buffer.withUnsafeReadableBytes { try state.writer!.write($0) }
-                } else {
-                    guard state.text.count + buffer.readableBytes <= Self.maxFieldBytes else {
-                        throw APIError.badRequest("Form field \(state.name ?? "") is too long")
-                    }
-                    state.text.append(contentsOf: buffer.readableBytesView)
+        parser.onBody = { bytes in
+            if state.name == "file" {
+                if state.writer == nil {
+                    form.file?.discard()
+                    state.writer = try blobs.makeWriter()
+                    form.file = state.writer
+                    form.filename = state.filename
                 }
-            } catch {
-                failure = error
+                try state.writer!.write(bytes)
+            } else {
+                guard state.text.count + bytes.count <= Self.maxFieldBytes else {
+                    throw APIError.badRequest("Form field \(state.name ?? "") is too long")
+                }
+                state.text.append(contentsOf: bytes)
             }
         }
         parser.onPartComplete = {
@@ -127,11 +120,9 @@ struct FormReader: Sendable {
                 if name == "file" {
                     if state.writer == nil {
                         // An empty file part still counts as an (empty) upload.
-                        do {
-                            form.file?.discard()
-                            form.file = try blobs.makeWriter()
-                            form.filename = state.filename
-                        } catch { failure = error }
+                        form.file?.discard()
+                        form.file = try blobs.makeWriter()
+                        form.filename = state.filename
                     }
                 } else if form.fields[name] == nil {
                     form.fields[name] = String(decoding: state.text, as: UTF8.self)
@@ -140,22 +131,19 @@ struct FormReader: Sendable {
             state.reset()
         }
         var total: Int64 = 0
-        for try await chunk in request.body {
-            total += Int64(chunk.readableBytes)
-            if total > maxUploadBytes {
-                form.file?.discard()
-                throw APIError.tooLarge
+        do {
+            for try await chunk in request.body {
+                total += Int64(chunk.readableBytes)
+                if total > maxUploadBytes { throw APIError.tooLarge }
+                try chunk.withUnsafeReadableBytes { try parser.execute($0) }
             }
-            do {
-                try parser.execute(chunk)
-            } catch {
-                form.file?.discard()
-                throw APIError.badRequest("Malformed multipart body")
-            }
-            if let failure {
-                form.file?.discard()
-                throw failure
-            }
+        } catch let error as MultipartStreamParser.Failure {
+            form.file?.discard()
+            _ = error
+            throw APIError.badRequest("Malformed multipart body")
+        } catch {
+            form.file?.discard()
+            throw error
         }
         if let query = request.uri.query {
             for (k, v) in Self.parseURLEncoded(query) where form.fields[k] == nil { form.fields[k] = v }

@@ -117,11 +117,13 @@ public final class BlobWriter: @unchecked Sendable {
     deinit { discard() }
 }
 
-/// Hashes and writes blocks in order on a serial queue. Its blocks refer to this object, never to the
-/// `BlobWriter`, so the writer is never released (and never waits for the queue) on the queue itself.
+/// Hashes blocks in order on one serial queue and writes them in order on another, so hashing a
+/// block overlaps writing the one before. Its blocks refer to this object, never to the
+/// `BlobWriter`, so the writer is never released (and never waits for a queue) on a queue itself.
 private final class HashingFileSink: @unchecked Sendable {
     private let descriptor: Int32
-    private let queue = DispatchQueue(label: "intake.blob-writer")
+    private let queue = DispatchQueue(label: "intake.blob-hasher")
+    private let writeQueue = DispatchQueue(label: "intake.blob-writer")
     private let blocksInFlight = DispatchSemaphore(value: 3)
     /// Used on `queue` only.
     private var hasher = SHA256()
@@ -141,22 +143,23 @@ private final class HashingFileSink: @unchecked Sendable {
         try throwIfFailed()
         blocksInFlight.wait()
         queue.async { [self] in
-            defer { blocksInFlight.signal() }
-            guard failure.withLock({ $0 == nil }) else { return }
-            do {
-                try block.withUnsafeBytes { bytes in
-                    hasher.update(bufferPointer: bytes)
-                    try Self.writeAll(descriptor, bytes)
+            block.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            writeQueue.async { [self] in
+                defer { blocksInFlight.signal() }
+                guard failure.withLock({ $0 == nil }) else { return }
+                do {
+                    try block.withUnsafeBytes { try Self.writeAll(descriptor, $0) }
+                } catch {
+                    failure.withLock { $0 = error }
                 }
-            } catch {
-                failure.withLock { $0 = error }
             }
         }
     }
 
-    /// Waits until every submitted block is written.
+    /// Waits until every submitted block is hashed and written.
     func wait() throws {
         queue.sync {}
+        writeQueue.sync {}
         try throwIfFailed()
     }
 
@@ -171,6 +174,7 @@ private final class HashingFileSink: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         queue.sync {}
+        writeQueue.sync {}
         _ = Foundation.close(descriptor)
     }
 
