@@ -66,3 +66,40 @@ func charsetOption(_ spec: JSONObject, fileName: String) throws(ReaderError) -> 
     }
     return charset
 }
+
+/// A byte source read in 256 KiB chunks into one reused buffer, for the readers that parse records
+/// where they lie in it (json, jsonl). `position` is the first unread byte, `end` the end of the
+/// bytes read; the buffer is released at the end of the input.
+struct ReadBuffer {
+    private var source: any ByteSource
+    private let fileName: String
+    private(set) var bytes: [UInt8] = []
+    private(set) var end = 0
+    var position = 0
+    private(set) var atEOF = false
+    private(set) var bytesRead = 0
+    static let size = 256 * 1024
+
+    init(fileName: String, source: any ByteSource) {
+        self.fileName = fileName
+        self.source = source
+    }
+
+    /// Ensures at least one unread byte, unless at the end of the input.
+    mutating func fill() throws(ReaderError) -> Bool {
+        if position < end { return true }
+        if atEOF { return false }
+        position = 0
+        if bytes.count != Self.size { bytes = [UInt8](repeating: 0, count: Self.size) }
+        let n: Int
+        do {
+            n = try bytes.withUnsafeMutableBytes { try source.read(into: $0) }
+        } catch {
+            throw ReaderError("Could not read \(fileName): \(error)")
+        }
+        end = n
+        if n == 0 { atEOF = true; bytes = []; return false }
+        bytesRead += n
+        return true
+    }
+}

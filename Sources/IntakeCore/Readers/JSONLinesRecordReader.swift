@@ -5,21 +5,15 @@
 /// the end of the buffer is copied, into a carry-over buffer.
 public struct JSONLinesRecordReader: RecordReader {
     private let fileName: String
-    private var source: any ByteSource
-    private var chunk: [UInt8] = []
-    private var chunkEnd = 0
-    private var position = 0
-    private var atEOF = false
+    private var input: ReadBuffer
     private var carry: [UInt8] = []
     private var line = 0
     private var started = false
-    public private(set) var bytesRead = 0
-
-    static let chunkSize = 256 * 1024
+    public var bytesRead: Int { input.bytesRead }
 
     public init(fileName: String, source: any ByteSource) {
         self.fileName = fileName
-        self.source = source
+        input = ReadBuffer(fileName: fileName, source: source)
     }
 
     public mutating func next() throws(ReaderError) -> SourceRecord? {
@@ -38,22 +32,11 @@ public struct JSONLinesRecordReader: RecordReader {
     }
 
     private mutating func fill() throws(ReaderError) -> Bool {
-        if position < chunkEnd { return true }
-        if atEOF { return false }
-        if chunk.count != Self.chunkSize { chunk = [UInt8](repeating: 0, count: Self.chunkSize) }
-        let n: Int
-        do {
-            n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-        } catch {
-            throw ReaderError("Could not read \(fileName): \(error)")
-        }
-        position = 0
-        chunkEnd = n
-        if n == 0 { atEOF = true; return false }
-        bytesRead += n
+        guard try input.fill() else { return false }
         if !started {
             started = true
-            if n >= 3, chunk[0] == 0xEF, chunk[1] == 0xBB, chunk[2] == 0xBF { position = 3 }
+            let b = input.bytes
+            if input.end >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { input.position = 3 }
         }
         return true
     }
@@ -64,27 +47,27 @@ public struct JSONLinesRecordReader: RecordReader {
         var sawByte = false
         while try fill() {
             sawByte = true
-            let from = position
+            let from = input.position
             var newline = -1
-            chunk.withUnsafeBufferPointer { buffer in
-                for k in from..<chunkEnd where buffer[k] == 0x0A {
+            input.bytes.withUnsafeBufferPointer { buffer in
+                for k in from..<input.end where buffer[k] == 0x0A {
                     newline = k
                     break
                 }
             }
             if newline < 0 {
-                carry.append(contentsOf: chunk[from..<chunkEnd])
-                position = chunkEnd
+                carry.append(contentsOf: input.bytes[from..<input.end])
+                input.position = input.end
                 continue
             }
-            position = newline + 1
+            input.position = newline + 1
             line += 1
             if carry.isEmpty {
-                return try chunk.withUnsafeBufferPointer { buffer throws(ReaderError) in
+                return try input.bytes.withUnsafeBufferPointer { buffer throws(ReaderError) in
                     try record(UnsafeBufferPointer(rebasing: buffer[from..<newline]), building: building)
                 }
             }
-            carry.append(contentsOf: chunk[from..<newline])
+            carry.append(contentsOf: input.bytes[from..<newline])
             return try lineFromCarry(building: building)
         }
         guard sawByte else { return nil }

@@ -4,24 +4,18 @@ public struct JSONRecordReader: RecordReader {
     private enum Mode { case start, array, object, finished }
 
     private let fileName: String
-    private var source: any ByteSource
+    private var input: ReadBuffer
     private let singleRecord: Bool
     private var mode = Mode.start
-    private var chunk: [UInt8] = []
-    private var chunkEnd = 0
-    private var position = 0
-    private var atEOF = false
-    public private(set) var bytesRead = 0
+    public var bytesRead: Int { input.bytesRead }
     private var line = 1
     private var lineStart = 0  // absolute offset of the current line's first byte
-    private var absolute = 0   // absolute offset of chunk[position]
+    private var absolute = 0   // absolute offset of the next unread byte
     private var first = true
-
-    static let chunkSize = 256 * 1024
 
     public init(fileName: String, source: any ByteSource, singleRecord: Bool) {
         self.fileName = fileName
-        self.source = source
+        input = ReadBuffer(fileName: fileName, source: source)
         self.singleRecord = singleRecord
     }
 
@@ -33,32 +27,15 @@ public struct JSONRecordReader: RecordReader {
         fail(message, line: line, column: absolute - lineStart + 1)
     }
 
-    /// Ensures at least one unread byte, unless at the end of the input.
-    private mutating func fill() throws(ReaderError) -> Bool {
-        if position < chunkEnd { return true }
-        if atEOF { return false }
-        position = 0
-        // The chunk buffer is reused: resized once, then filled in place.
-        if chunk.count != Self.chunkSize { chunk = [UInt8](repeating: 0, count: Self.chunkSize) }
-        let n: Int
-        do {
-            n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-        } catch {
-            throw ReaderError("Could not read \(fileName): \(error)")
-        }
-        chunkEnd = n
-        if n == 0 { atEOF = true; chunk = []; return false }
-        bytesRead += n
-        return true
-    }
+    private mutating func fill() throws(ReaderError) -> Bool { try input.fill() }
 
     private mutating func peek() throws(ReaderError) -> UInt8? {
-        try fill() ? chunk[position] : nil
+        try fill() ? input.bytes[input.position] : nil
     }
 
     private mutating func advance() {
-        if chunk[position] == 0x0A { line += 1; lineStart = absolute + 1 }
-        position += 1
+        if input.bytes[input.position] == 0x0A { line += 1; lineStart = absolute + 1 }
+        input.position += 1
         absolute += 1
     }
 
@@ -67,7 +44,7 @@ public struct JSONRecordReader: RecordReader {
     }
 
     /// Copies the bytes of one complete JSON value into `out`, tracking nesting and strings. Works a
-    /// chunk at a time: this loop sees every byte of the input.
+    /// input.bytes at a time: this loop sees every byte of the input.
     private mutating func scanValue(into out: inout [UInt8]) throws(ReaderError) {
         guard let firstByte = try peek() else { throw failHere("Unexpected end of JSON") }
         let scalar = firstByte != UInt8(ascii: "{") && firstByte != UInt8(ascii: "[") && firstByte != UInt8(ascii: "\"")
@@ -75,13 +52,13 @@ public struct JSONRecordReader: RecordReader {
         var inString = false
         var escaped = false
         while try fill() {
-            let from = position
-            var k = position
+            let from = input.position
+            var k = input.position
             var done = false
             var newlines = 0
             var lastNewline = -1
-            chunk.withUnsafeBufferPointer { buffer in
-                let end = chunkEnd
+            input.bytes.withUnsafeBufferPointer { buffer in
+                let end = input.end
                 scan: while k < end {
                     let b = buffer[k]
                     if b == 0x0A { newlines += 1; lastNewline = k }
@@ -115,13 +92,13 @@ public struct JSONRecordReader: RecordReader {
                     k += 1
                 }
             }
-            out.append(contentsOf: chunk[from..<k])
+            out.append(contentsOf: input.bytes[from..<k])
             if newlines > 0 {
                 line += newlines
                 lineStart = absolute + (lastNewline - from) + 1
             }
             absolute += k - from
-            position = k
+            input.position = k
             if done { return }
         }
     }
@@ -133,15 +110,15 @@ public struct JSONRecordReader: RecordReader {
     /// out first (most records do); nil when it does not, or is malformed, for `readValue` to handle.
     private mutating func readValueInPlace() -> SourceRecord? {
         let startLine = line
-        let from = position
-        let parsed: (value: JSONValue, length: Int)? = chunk.withUnsafeBufferPointer { buffer in
-            JSONParser.parsePrefix(UnsafeBufferPointer(rebasing: buffer[from..<chunkEnd]), building: !validating)
+        let from = input.position
+        let parsed: (value: JSONValue, length: Int)? = input.bytes.withUnsafeBufferPointer { buffer in
+            JSONParser.parsePrefix(UnsafeBufferPointer(rebasing: buffer[from..<input.end]), building: !validating)
         }
         guard let parsed else { return nil }
         let to = from + parsed.length
         var newlines = 0
         var lastNewline = -1
-        chunk.withUnsafeBufferPointer { buffer in
+        input.bytes.withUnsafeBufferPointer { buffer in
             for k in from..<to where buffer[k] == 0x0A {
                 newlines += 1
                 lastNewline = k
@@ -152,11 +129,11 @@ public struct JSONRecordReader: RecordReader {
             lineStart = absolute + (lastNewline - from) + 1
         }
         absolute += parsed.length
-        position = to
+        input.position = to
         return SourceRecord(value: parsed.value, line: startLine)
     }
 
-    /// Reads and parses one value starting at the current position.
+    /// Reads and parses one value starting at the current input.position.
     private mutating func readValue() throws(ReaderError) -> SourceRecord {
         if try fill(), let record = readValueInPlace() { return record }
         let startLine = line
