@@ -282,7 +282,7 @@ final class PipelinedTransaction: ImportTransaction {
     func endChunk() throws {
         readsInChunk = 0
         if let lastRef, let stored = lastRefStored, lastRef != stored {
-            try writer.write { tx in try tx.advanceLastAllocatedRef(from: stored, to: lastRef) }
+            try advanceLastAllocatedRef(from: stored, to: lastRef)
             lastRefStored = lastRef
         }
     }

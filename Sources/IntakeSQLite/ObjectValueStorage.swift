@@ -76,19 +76,23 @@ enum ObjectValueStorage {
         }
     }
 
-    static func title(_ values: [ObjectValue]) -> String {
-        values.first { $0.attribute == StandardSchema.titleAttribute }?.value.displayText ?? ""
-    }
+    static func title(_ values: [ObjectValue]) -> String { titleColumns(values).title }
 
     /// Every title, each followed by a unit separator and the first preceded by one, so that
     /// `instr(titles, titleSearchKey(t))` finds exactly the objects with `t` among their titles.
-    static func titles(_ values: [ObjectValue]) -> String {
+    static func titles(_ values: [ObjectValue]) -> String { titleColumns(values).titles }
+
+    /// `title(values)` and `titles(values)` in one pass, each title's text made once.
+    static func titleColumns(_ values: [ObjectValue]) -> (title: String, titles: String) {
+        var first: String?
         var text = separator
         for value in values where value.attribute == StandardSchema.titleAttribute {
-            text += value.value.displayText
+            let display = value.value.displayText
+            if first == nil { first = display }
+            text += display
             text += separator
         }
-        return text
+        return (first ?? "", text)
     }
 
     static func titleSearchKey(_ title: String) -> String { separator + title + separator }

@@ -268,8 +268,7 @@ final class SQLiteImportTransaction: ImportTransaction {
                 currentVersion = current.version
             }
         }
-        let title = ObjectValueStorage.title(values)
-        let titles = ObjectValueStorage.titles(values)
+        let (title, titles) = ObjectValueStorage.titleColumns(values)
         let type = ObjectValueStorage.type(values)
         let behaviour = ObjectValueStorage.firstText(values, StandardSchema.behaviourAttribute)
         let username = ObjectValueStorage.firstText(values, StandardSchema.usernameAttribute)

@@ -21,6 +21,12 @@ import Testing
         return schema
     }
 
+    /// A control file for the `test:enrolments` model reading one json file `d`.
+    static func enrolmentsControl(_ instructions: String) throws -> URL {
+        try Fixtures.write(#"{"dataImportControlFileVersion":0,"model":"test:enrolments","files":{"d":{"read":"json"}},"instructions":["#
+                           + instructions + "]}")
+    }
+
     @Test func schemaAndModels() async throws {
         let server = try await TestServer.start(schema: try Self.schema())
         defer { Task { await server.stop() } }
@@ -53,12 +59,10 @@ import Testing
         let server = try await TestServer.start(schema: try Self.schema())
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
-        let control = try Fixtures.write(#"""
-        {"dataImportControlFileVersion":0,"model":"test:enrolments","files":{"d":{"read":"json"}},
-         "instructions":[
+        let control = try Self.enrolmentsControl(#"""
           {"action":"new","destination":"course"},
           {"action":"for-each","source":"names","wrapValues":true,"instructions":[
-            {"source":"value","destination":"course","name":"dc:attribute:title","multivalue":true}]}]}
+            {"source":"value","destination":"course","name":"dc:attribute:title","multivalue":true}]}
         """#)
         let data = try Fixtures.write(#"""
             [{"names":["Maths","Mathematics"]},{"names":["Art"]},{"names":["Applied Maths","Maths"]},{"names":["maths"]}]
@@ -82,9 +86,7 @@ import Testing
         let server = try await TestServer.start(schema: try Self.schema())
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
-        let control = try Fixtures.write(#"""
-        {"dataImportControlFileVersion":0,"model":"test:enrolments","files":{"d":{"read":"json"}},
-         "instructions":[
+        let control = try Self.enrolmentsControl(#"""
           {"action":"new","destination":"course"},
           {"source":"name","destination":"course","name":"dc:attribute:title"},
           {"source":"grade","destination":"course","name":"test:attribute:grade"},
@@ -92,7 +94,7 @@ import Testing
             {"action":"new","destination":"note"},
             {"source":"note","destination":"note","name":"text"},
             {"action":"for-each","source":"tags","wrapValues":true,"instructions":[
-              {"source":"value","destination":"note","name":"tags","multivalue":true}]}]}]}
+              {"source":"value","destination":"note","name":"tags","multivalue":true}]}]}
         """#)
         let data = try Fixtures.write(#"[{"name":"Maths","grade":"5","note":"Hard","tags":["a","b"]},{"name":"Art","grade":"x"}]"#)
         let batch = try await client.prepareBatch(control: control, files: [("d", data)])
