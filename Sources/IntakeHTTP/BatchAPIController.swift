@@ -37,8 +37,10 @@ struct BatchAPIController: Sendable {
         let form = try await forms.read(request)
         guard let writer = form.file else { throw APIError.missing("file") }
         try writer.flush()
-        guard writer.size <= Self.maxControlFileBytes,
-              let data = FileManager().contents(atPath: writer.temporary.path),
+        guard writer.size <= Self.maxControlFileBytes else {
+            throw APIError(.contentTooLarge, "Control file too large: \(writer.size) bytes, the limit is \(Self.maxControlFileBytes) bytes")
+        }
+        guard let data = FileManager().contents(atPath: writer.temporary.path),
               let control = ImportEnvironment.parseControl(Array(data)) else {
             throw APIError.badRequest("Uploaded file is not JSON")
         }
@@ -114,9 +116,17 @@ struct BatchAPIController: Sendable {
         let form = try await forms.read(request)
         let batchID = try form.require("batch")
         let batch = try await loadBatch(batchID)
+        // Only the documented value makes a dry run, and anything unknown is refused: a typo must
+        // never turn a dry run into a real import.
+        let dryRun: Bool
+        switch form.fields["mode"] ?? "" {
+        case "": dryRun = false
+        case "dry-run": dryRun = true
+        case let other: throw APIError.badRequest("Invalid mode: \(other)")
+        }
         guard batch.state == .uploading else { throw Self.wrongState(batch.id) }
         do {
-            try await store.schedule(batch.id, dryRun: form.fields["mode"] == "dry-run",
+            try await store.schedule(batch.id, dryRun: dryRun,
                                      by: "api key \(key.id) (\(key.name))", now: environment.now())
         } catch StoreError.wrongState(let id, _) {
             throw Self.wrongState(id)

@@ -139,11 +139,17 @@ struct FormReader: Sendable {
             }
         } catch let error as MultipartStreamParser.Failure {
             form.file?.discard()
-            _ = error
-            throw APIError.badRequest("Malformed multipart body")
+            throw APIError.badRequest("Malformed multipart body: \(error.reason)")
         } catch {
             form.file?.discard()
             throw error
+        }
+        // A body that stops before the closing delimiter was cut short (a dropped connection, a
+        // client killed mid-upload): what arrived is not the file the client meant to send.
+        guard parser.isComplete else {
+            form.file?.discard()
+            form.file = nil
+            throw APIError.badRequest("Incomplete multipart body: it ends before the closing boundary, so the upload was cut short; nothing was kept")
         }
         if let query = request.uri.query {
             for (k, v) in Self.parseURLEncoded(query) where form.fields[k] == nil { form.fields[k] = v }

@@ -10,6 +10,10 @@ import Foundation
 struct MultipartStreamParser {
     enum Failure: Error, Equatable {
         case malformed(String)
+
+        var reason: String {
+            switch self { case .malformed(let reason): reason }
+        }
     }
 
     private enum State {
@@ -99,6 +103,10 @@ struct MultipartStreamParser {
                         }
                         headerLines.append(contentsOf: bytes[i..<k])
                         headerLines.append(0x0A)
+                        // Checked here too: all of a part's headers may arrive in one chunk.
+                        if headerLines.count > Self.maximumHeaderBytes {
+                            throw Failure.malformed("part headers longer than \(Self.maximumHeaderBytes) bytes")
+                        }
                         i = k + 2
                         k = i
                         continue

@@ -12,6 +12,8 @@ public final class BatchRun {
         case finished(BatchState)
         /// Stopped on request before the end; the batch stays `running` and resumes later.
         case interrupted
+        /// Another process took the batch over (this one's lease expired); nothing more was written.
+        case lostLease
     }
 
     private let environment: ImportEnvironment
@@ -39,8 +41,27 @@ public final class BatchRun {
     /// cooperative thread pool that serves HTTP requests. The thread (and the reader, writer and
     /// checking threads it starts, which inherit it) runs at a lower priority, so a run that keeps
     /// every core busy still leaves the API answering promptly.
-    public func runOnOwnThread() async -> Outcome {
+    ///
+    /// Meanwhile a heartbeat renews the batch's lease, so that no other process takes over a run that
+    /// is busy between commits (a long well-formedness check, a slow record).
+    public func runOnOwnThread(heartbeat: Duration = .seconds(5)) async -> Outcome {
         let box = UncheckedBox(self)
+        let (store, id, clock, lost) = (environment.store, batch.id, environment.now, leaseLost)
+        let heartbeatTask = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: heartbeat)
+                if Task.isCancelled { break }
+                do {
+                    try await store.renewLease(id, now: clock())
+                } catch is LeaseLost {
+                    lost.set()
+                    break
+                } catch {
+                    // A busy database: the next chunk commit renews the lease as well.
+                }
+            }
+        }
+        defer { heartbeatTask.cancel() }
         return await withCheckedContinuation { continuation in
             let thread = Thread {
                 lowerThreadPriority()
@@ -51,6 +72,8 @@ public final class BatchRun {
             thread.start()
         }
     }
+
+    private let leaseLost = Flag()
 
     private let runStarted = Date()
 
@@ -77,22 +100,18 @@ public final class BatchRun {
             default:
                 break
             }
+        } catch let failure as StoreWriterFailure where failure.error is LeaseLost {
+            return abandonLostRun()
+        } catch is LeaseLost {
+            return abandonLostRun()
         } catch let failure as StoreWriterFailure {
             // The chunks after the last stored one are gone, and so are their counts and lines.
             (progress, pendingLines) = (failure.committedProgress, failure.carriedLines)
-            if let error = failure.error as? FatalRunError {
-                pendingLines.append("EXCEPTION: Error during import: \(error.message). File: \(error.file ?? "undefined"), line: \(error.line.map(String.init) ?? "undefined")")
-            } else {
-                pendingLines.append("EXCEPTION: Error during import: \(failure.error). File: undefined, line: undefined")
-            }
-            progress.errors += 1
-            state = .error
-        } catch let error as FatalRunError {
-            pendingLines.append("EXCEPTION: Error during import: \(error.message). File: \(error.file ?? "undefined"), line: \(error.line.map(String.init) ?? "undefined")")
+            pendingLines.append(exceptionLine(for: failure.error))
             progress.errors += 1
             state = .error
         } catch {
-            pendingLines.append("EXCEPTION: Error during import: \(error). File: undefined, line: undefined")
+            pendingLines.append(exceptionLine(for: error))
             progress.errors += 1
             state = .error
         }
@@ -110,6 +129,29 @@ public final class BatchRun {
         environment.metrics.recordBatch(state: state.rawValue, seconds: Date().timeIntervalSince(runStarted))
         logger.info("batch finished", metadata: ["intake.batch.id": "\(batch.id)", "intake.state": "\(state.rawValue)"])
         return .finished(state)
+    }
+
+    /// Another process owns the batch now and will finish it; this run must not write its end.
+    private func abandonLostRun() -> Outcome {
+        logger.warning("batch taken over by another process; this run stopped", metadata: ["intake.batch.id": "\(batch.id)"])
+        return .lostLease
+    }
+
+    /// The `EXCEPTION:` line that ends a failed run. Errors of the run (a reader, the control file)
+    /// are the operator's to fix and are quoted; anything else (a database or disk failure) is told in
+    /// words, with its detail in the server log only: SQL text means nothing to an operator.
+    private func exceptionLine(for error: any Error) -> String {
+        let message: String, file: String?, line: Int?
+        switch error {
+        case let fatal as FatalRunError:
+            (message, file, line) = (fatal.message, fatal.file, fatal.line)
+        default:
+            logger.error("batch run failed", metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
+            message = "the store could not save the last chunk of records (a database or disk failure; the server log has the detail). Records committed before it stay; run the batch again to import the rest"
+            (file, line) = (nil, nil)
+        }
+        return "EXCEPTION: Error during import: \(message). File: \(file ?? "undefined"), line: \(line.map(String.init) ?? "undefined")"
+            .escapingControlCharacters
     }
 
     struct FatalRunError: Error {
@@ -145,7 +187,7 @@ public final class BatchRun {
                 return try ImportBatch(
                     control: control, environment: engineEnvironment, readers: Set(environment.readers.keys),
                     resumeAt: resuming ? (progress.recordsRead, progress.errors) : nil,
-                    errorSink: { [unowned self] line in pendingLines.append(line) })
+                    errorSink: { [unowned self] line in pendingLines.append(line.escapingControlCharacters) })
             } catch let error as ImportFatalError {
                 throw FatalRunError(message: error.message)
             }
@@ -235,6 +277,7 @@ public final class BatchRun {
                              proxy: RepositoryProxy, bytesBefore: Int64) throws -> Outcome {
         var chunk = ChunkState()
         while !chunk.finished && !chunk.cancelled {
+            if leaseLost.isSet { throw LeaseLost(batch: batch.id) }
             if stopRequested() { return .interrupted }
             if directChunksLeft == 0 {
                 let (writer, tx) = pipeline()
@@ -431,6 +474,13 @@ enum RecordResult {
         out.raw("]}")
         return out.text
     }
+}
+
+/// A flag one thread sets and another reads.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
 /// Raises the calling thread's nice value by 5. On Linux nice is per thread and inherited by the

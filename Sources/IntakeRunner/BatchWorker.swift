@@ -28,23 +28,28 @@ public final class BatchWorker: Service, Sendable {
     }
 
     private func loop() async {
-        do {
-            let requeued = try await environment.store.requeueInterruptedBatches()
-            if requeued > 0 { logger.info("resuming interrupted batches", metadata: ["intake.count": "\(requeued)"]) }
-        } catch {
-            logger.error("could not requeue interrupted batches", metadata: ["error": "\(error)"])
-        }
+        var failures = 0
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             do {
                 if let batch = try await environment.store.claimNextBatch(now: environment.now()) {
                     logger.info("batch started", metadata: ["intake.batch.id": "\(batch.id)", "intake.dry_run": "\(batch.dryRun)"])
                     let run = BatchRun(environment: environment, batch: batch, logger: logger,
                                        stopRequested: { self.stopping.load(ordering: .relaxed) })
-                    _ = await run.runOnOwnThread()
+                    if await run.runOnOwnThread() == .interrupted {
+                        // Stopped for shutdown: let go, so the next start (or another process) resumes
+                        // it at once, and the stop does not count as a crash.
+                        try? await environment.store.releaseLease(batch.id)
+                    }
+                    failures = 0
                     continue
                 }
+                failures = 0
             } catch {
-                logger.error("worker could not claim a batch", metadata: ["error": "\(error)"])
+                // A broken database fails every poll: log it with growing pauses (up to 30 s), not ten
+                // times a second.
+                failures += 1
+                logger.error("worker could not claim a batch", metadata: ["error": "\(error)", "intake.failures": "\(failures)"])
+                try? await Task.sleep(for: .milliseconds(min(30_000, 100 << min(failures, 9))))
             }
             await sleepOrWake()
         }

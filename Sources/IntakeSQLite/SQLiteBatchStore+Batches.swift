@@ -70,38 +70,110 @@ extension SQLiteBatchStore {
     public func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
         try await writer.write { db in
             try Self.requireState(db, id, .uploading)
-            try db.execute(sql: "UPDATE batches SET state = 'running', dry_run = ?, scheduled = ?, started = ?, scheduled_by = ? WHERE id = ?",
-                           arguments: [dryRun, Self.seconds(now), Self.seconds(now), by, id.rawValue])
+            try db.execute(sql: """
+                UPDATE batches SET state = 'running', dry_run = ?, scheduled = ?, started = ?, scheduled_by = ?,
+                    lease_owner = ?, lease_expires = ?, claim_position = 0 WHERE id = ?
+                """, arguments: [dryRun, Self.seconds(now), Self.seconds(now), by, lease.owner, leaseExpiry(now), id.rawValue])
             try Self.audit(db, id, "started", by + (dryRun ? " (dry run)" : ""), now)
         }
     }
 
-    /// Puts batches that were running when the process stopped back in the queue; their saved
-    /// progress makes the next run resume where they stopped. Call once at start-up.
-    public func requeueInterruptedBatches() async throws -> Int {
-        try await writer.write { db in
-            try db.execute(sql: "UPDATE batches SET state = 'scheduled' WHERE state = 'running'")
-            return db.changesCount
-        }
-    }
+    func leaseExpiry(_ now: Date) -> Int64 { Self.seconds(now.addingTimeInterval(lease.duration)) }
 
     public func claimNextBatch(now: Date) async throws -> Batch? {
-        try await writer.write { db in
+        try await writer.write { db -> Batch? in
+            if let resumed = try takeOverRunningBatch(db, now: now) { return resumed }
             guard let id = try String.fetchOne(db, sql: """
                 SELECT id FROM batches WHERE state = 'scheduled' ORDER BY scheduled, created LIMIT 1
                 """) else { return nil }
-            try db.execute(sql: "UPDATE batches SET state = 'running', started = COALESCE(started, ?) WHERE id = ?",
-                           arguments: [Self.seconds(now), id])
+            try db.execute(sql: """
+                UPDATE batches SET state = 'running', started = COALESCE(started, ?), lease_owner = ?, lease_expires = ?,
+                    crashes = 0, claim_position = 0 WHERE id = ?
+                """, arguments: [Self.seconds(now), lease.owner, leaseExpiry(now), id])
             return try Self.fetchBatch(db, BatchID(rawValue: id))
+        }
+    }
+
+    /// A running batch whose owner released it or is gone, claimed for this store; poisonous ones
+    /// (see `JobLease.maxCrashes`) are finished as `error` on the way.
+    private func takeOverRunningBatch(_ db: Database, now: Date) throws -> Batch? {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT id, lease_owner, lease_expires, crashes, claim_position FROM batches
+            WHERE state = 'running' ORDER BY scheduled, created
+            """)
+        for row in rows {
+            let owner: String? = row["lease_owner"]
+            let expires: Int64 = row["lease_expires"]
+            let id = BatchID(rawValue: row["id"])
+            if let owner, owner != lease.owner, expires > Self.seconds(now), !JobLease.isDeadLocalProcess(owner) { continue }
+            if owner == lease.owner { continue }  // this store is running it already
+            guard let batch = try Self.fetchBatch(db, id) else { continue }
+            var crashes: Int = row["crashes"]
+            if owner != nil {
+                // The owner did not let go: its process died or hung. Dying again before a single
+                // record was committed counts towards the poison-batch guard.
+                let position = Int64(batch.progress.recordsRead)
+                crashes = position == (row["claim_position"] as Int64) ? crashes + 1 : 1
+                if crashes >= lease.maxCrashes {
+                    try endPoisonedBatch(db, batch, crashes: crashes, now: now)
+                    continue
+                }
+                try Self.audit(db, id, "taken over", "from \(owner!) by \(lease.owner) at record \(batch.progress.recordsRead)", now)
+            }
+            try db.execute(sql: """
+                UPDATE batches SET lease_owner = ?, lease_expires = ?, crashes = ?, claim_position = ? WHERE id = ?
+                """, arguments: [lease.owner, leaseExpiry(now), crashes, batch.progress.recordsRead, id.rawValue])
+            return batch
+        }
+        return nil
+    }
+
+    private func endPoisonedBatch(_ db: Database, _ batch: Batch, crashes: Int, now: Date) throws {
+        var progress = batch.progress
+        let lines = [
+            "EXCEPTION: Error during import: the run of this batch ended the process \(crashes) times in a row, each time before committing any record after record \(progress.recordsRead), so it will not be run again (look for an input that makes a reader fail: an oversized or malformed file; the server log has the detail). File: undefined, line: undefined",
+            "END: \(Timestamp.string(now))",
+        ]
+        try Self.appendLog(db, batch.id, lines, startingAt: progress.logLines)
+        progress.logLines += lines.count
+        progress.errors += 1
+        try db.execute(sql: """
+            UPDATE batches SET state = 'error', finished = ?, progress = ?, lease_owner = NULL, crashes = ? WHERE id = ?
+            """, arguments: [Self.seconds(now), Self.encode(progress), crashes, batch.id.rawValue])
+        try Self.audit(db, batch.id, "poisoned", "\(crashes) crashes without progress", now)
+    }
+
+    public func renewLease(_ id: BatchID, now: Date) async throws {
+        try await writer.write { db in try self.renewLease(db, id, now: now) }
+    }
+
+    /// Extends the lease if it is ours; throws `LeaseLost` if the batch is running under another
+    /// owner or has ended. Batches that do not exist (store-level tests) pass.
+    func renewLease(_ db: Database, _ id: BatchID, now: Date) throws {
+        try db.cachedStatement(sql: """
+            UPDATE batches SET lease_expires = ? WHERE id = ? AND state = 'running' AND lease_owner = ?
+            """).execute(arguments: [leaseExpiry(now), id.rawValue, lease.owner])
+        if db.changesCount == 0,
+           try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM batches WHERE id = ?)", arguments: [id.rawValue]) == true {
+            throw LeaseLost(batch: id)
+        }
+    }
+
+    public func releaseLease(_ id: BatchID) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                UPDATE batches SET lease_owner = NULL, lease_expires = 0 WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [id.rawValue, self.lease.owner])
         }
     }
 
     public func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws {
         try await writer.write { db in
+            try self.renewLease(db, id, now: now)
             var progress = progress
             try Self.appendLog(db, id, logLines, startingAt: progress.logLines)
             progress.logLines += logLines.count
-            try db.execute(sql: "UPDATE batches SET state = ?, finished = ?, progress = ? WHERE id = ?",
+            try db.execute(sql: "UPDATE batches SET state = ?, finished = ?, progress = ?, lease_owner = NULL WHERE id = ?",
                            arguments: [state.rawValue, Self.seconds(now), Self.encode(progress), id.rawValue])
             try Self.audit(db, id, "finished", state.rawValue, now)
         }

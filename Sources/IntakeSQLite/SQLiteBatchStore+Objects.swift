@@ -115,6 +115,8 @@ extension SQLiteBatchStore {
             let transaction = SQLiteImportTransaction(db: db, batch: batch, now: now)
             let result = try body(transaction)
             try transaction.finish()
+            // The fence: a process whose lease was taken over commits nothing more of this batch.
+            try self.renewLease(db, batch, now: now)
             return result
         }
     }

@@ -6,9 +6,11 @@ import IntakeStore
 /// The embedded store: one SQLite database in WAL mode.
 public final class SQLiteBatchStore: BatchStore {
     let writer: any DatabaseWriter
+    /// This store's identity in the job queue.
+    public let lease: JobLease
 
     /// Opens (and migrates) the database file at `path`, in WAL mode.
-    public convenience init(path: String) throws {
+    public convenience init(path: String, lease: JobLease = JobLease()) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in
@@ -22,7 +24,7 @@ public final class SQLiteBatchStore: BatchStore {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
-        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+        try self.init(writer: DatabasePool(path: path, configuration: configuration), lease: lease)
     }
 
     /// An in-memory database, for tests.
@@ -30,8 +32,9 @@ public final class SQLiteBatchStore: BatchStore {
         try SQLiteBatchStore(writer: DatabaseQueue())
     }
 
-    public init(writer: any DatabaseWriter) throws {
+    public init(writer: any DatabaseWriter, lease: JobLease = JobLease()) throws {
         self.writer = writer
+        self.lease = lease
         try SQLiteMigrations.migrator().migrate(writer)
     }
 

@@ -128,6 +128,15 @@ enum SQLiteMigrations {
                                arguments: [ObjectValueStorage.titles(values), row[0] as Int64])
             }
         }
+        // Owners and leases for running batches (see JobLease), and the poison-batch guard's count.
+        migrator.registerMigration("v3-leases") { db in
+            try db.execute(sql: """
+                ALTER TABLE batches ADD COLUMN lease_owner TEXT;
+                ALTER TABLE batches ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE batches ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE batches ADD COLUMN claim_position INTEGER NOT NULL DEFAULT -1;
+                """)
+        }
         return migrator
     }
 }

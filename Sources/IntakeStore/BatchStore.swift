@@ -24,9 +24,16 @@ public protocol BatchStore: Sendable {
     func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
     /// Moves an `uploading` batch straight to `running`, for runs driven by `intake run` rather than the queue.
     func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
-    /// Atomically takes the oldest `scheduled` batch, or a `running` one left by a stopped process,
-    /// and marks it `running`.
+    /// Atomically takes a `running` batch whose owner let it go (a graceful stop) or is gone (its
+    /// lease expired, or its process on this host no longer exists), else the oldest `scheduled` one;
+    /// marks it `running` under this store's lease. A batch that keeps ending its process without
+    /// committing anything (`JobLease.maxCrashes`) is finished as `error` instead, with a log line.
     func claimNextBatch(now: Date) async throws -> Batch?
+    /// Extends this store's lease on a running batch. - Throws: `LeaseLost` when it is not ours any more.
+    func renewLease(_ id: BatchID, now: Date) async throws
+    /// Lets a running batch go without finishing it (graceful shutdown): any process may resume it at once.
+    func releaseLease(_ id: BatchID) async throws
+    /// Ends a run. - Throws: `LeaseLost` (and changes nothing) unless this store holds the batch's lease.
     func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws
     func log(of id: BatchID) async throws -> [String]
     /// Per-record results (one JSON line each), in input order.
@@ -62,12 +69,10 @@ public protocol BatchStore: Sendable {
     /// Creates the schema's list objects unless an object with the same behaviour exists.
     func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws
 
-    /// Runs `body` in one write transaction. Import runs use it chunk by chunk.
+    /// Runs `body` in one write transaction. Import runs use it chunk by chunk. For a batch that is
+    /// `running`, the transaction commits only if this store still holds its lease (and renews it).
+    /// - Throws: `LeaseLost`, rolling everything back, when another process owns the batch now.
     func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T
-
-    /// Batches that were `running` when their process stopped go back to `scheduled`; their saved
-    /// progress makes them resume. Call once at start-up of the worker.
-    func requeueInterruptedBatches() async throws -> Int
 
     func ping() async throws
 }

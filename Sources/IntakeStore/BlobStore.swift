@@ -9,7 +9,24 @@ public struct BlobStore: Sendable {
 
     public init(root: URL) throws {
         self.root = root
-        try FileManager().createDirectory(at: root.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+        try FileManager().createDirectory(at: root.appendingPathComponent("tmp"), withIntermediateDirectories: true,
+                                          attributes: [.posixPermissions: 0o700])
+    }
+
+    /// Deletes the temporary files of uploads whose process no longer exists (killed mid-upload).
+    /// Each temporary file's name starts with its process id, so a server can clean up at start-up
+    /// while `intake run` or another process is uploading into the same folder. Returns the count.
+    @discardableResult
+    public func removeAbandonedTemporaries() -> Int {
+        let folder = root.appendingPathComponent("tmp")
+        let fm = FileManager()
+        var removed = 0
+        for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] {
+            let owner = name.split(separator: "-", maxSplits: 1).first.flatMap { Int32($0) }
+            if let owner, owner == getpid() || kill(owner, 0) == 0 || errno != ESRCH { continue }
+            if (try? fm.removeItem(at: folder.appendingPathComponent(name))) != nil { removed += 1 }
+        }
+        return removed
     }
 
     public func url(for digest: Digest) -> URL {
@@ -31,15 +48,49 @@ public struct BlobStore: Sendable {
         return try writer.finish()
     }
 
+    /// Moves a synced temporary file into place and syncs the folder, so that once a digest is
+    /// acknowledged its file survives a power loss whole.
     fileprivate func commit(temporary: URL, digest: Digest) throws {
         let destination = url(for: digest)
+        let folder = destination.deletingLastPathComponent()
         let fm = FileManager()
-        try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do {
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw BlobStoreError(errno: errno == 0 ? EIO : errno, doing: "create the blob folder")
+        }
         if fm.fileExists(atPath: destination.path) {
             try? fm.removeItem(at: temporary)
-        } else if rename(temporary.path, destination.path) != 0 {
-            throw CocoaError(.fileWriteUnknown)
+            return
         }
+        guard rename(temporary.path, destination.path) == 0 else {
+            throw BlobStoreError(errno: errno, doing: "move an upload into the blob store")
+        }
+        try Self.syncDirectory(folder.path)
+    }
+
+    static func syncDirectory(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw BlobStoreError(errno: errno, doing: "open the blob folder") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw BlobStoreError(errno: errno, doing: "sync the blob folder") }
+    }
+}
+
+/// A failure of the disk under the blob store, told in words; `isOutOfSpace` lets the API answer 507.
+public struct BlobStoreError: Error, Sendable, CustomStringConvertible {
+    public let code: Int32
+    public let operation: String
+
+    public init(errno code: Int32, doing operation: String) {
+        self.code = code
+        self.operation = operation
+    }
+
+    public var isOutOfSpace: Bool { code == ENOSPC || code == EDQUOT }
+
+    public var description: String {
+        "Could not \(operation): \(String(cString: strerror(code)))"
     }
 }
 
@@ -59,7 +110,8 @@ public final class BlobWriter: @unchecked Sendable {
 
     init(store: BlobStore) throws {
         self.store = store
-        self.temporary = store.root.appendingPathComponent("tmp").appendingPathComponent(UUID().uuidString)
+        // The process id first: see `BlobStore.removeAbandonedTemporaries()`.
+        self.temporary = store.root.appendingPathComponent("tmp").appendingPathComponent("\(getpid())-\(UUID().uuidString)")
         sink = try HashingFileSink(path: temporary.path)
         block.reserveCapacity(Self.blockSize)
     }
@@ -98,12 +150,18 @@ public final class BlobWriter: @unchecked Sendable {
     }
 
     /// Closes the file and moves it into the store.
+    /// On failure the temporary file is removed: nothing of a failed upload stays behind.
     public func finish() throws -> (Digest, Int64) {
-        try flush()
-        finished = true
-        let digest = try sink.finish()
-        try store.commit(temporary: temporary, digest: digest)
-        return (digest, size)
+        do {
+            try flush()
+            let digest = try sink.finish()
+            try store.commit(temporary: temporary, digest: digest)
+            finished = true
+            return (digest, size)
+        } catch {
+            discard()
+            throw error
+        }
     }
 
     /// Throws the partial upload away.
@@ -131,8 +189,8 @@ private final class HashingFileSink: @unchecked Sendable {
     private var closed = false
 
     init(path: String) throws {
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw BlobStoreError(errno: errno, doing: "create a temporary file for an upload") }
     }
 
     func throwIfFailed() throws {
@@ -163,10 +221,16 @@ private final class HashingFileSink: @unchecked Sendable {
         try throwIfFailed()
     }
 
+    /// Syncs and closes the file: its bytes are on disk before the upload is acknowledged.
     func finish() throws -> Digest {
         let digest = queue.sync { Digest(hasher.finalize()) }
         closed = true
-        guard Foundation.close(descriptor) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        guard fsync(descriptor) == 0 else {
+            let code = errno
+            _ = Foundation.close(descriptor)
+            throw BlobStoreError(errno: code, doing: "sync an upload to disk")
+        }
+        guard Foundation.close(descriptor) == 0 else { throw BlobStoreError(errno: errno, doing: "close an upload") }
         return digest
     }
 
@@ -187,7 +251,7 @@ private final class HashingFileSink: @unchecked Sendable {
         while offset < bytes.count {
             let n = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw CocoaError(.fileWriteUnknown) }
+            guard n > 0 else { throw BlobStoreError(errno: n < 0 ? errno : ENOSPC, doing: "write an upload to disk") }
             offset += n
         }
     }

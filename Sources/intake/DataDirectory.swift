@@ -12,13 +12,23 @@ struct DataDirectory {
     let isNew: Bool
 
     init(path: String) throws {
-        let fm = FileManager()
         self.path = path
         let databasePath = (path as NSString).appendingPathComponent("intake.sqlite")
-        isNew = !fm.fileExists(atPath: databasePath)
-        try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+        isNew = !FileManager().fileExists(atPath: databasePath)
+        try Self.prepare(path: path)
         store = try SQLiteBatchStore(path: databasePath)
         blobs = try BlobStore(root: URL(fileURLWithPath: path).appendingPathComponent("blobs"))
+    }
+
+    /// Creates the directory if needed, readable by its owner only: it holds people's records.
+    /// New files get mode 0600 (the process umask is set at start-up); an existing directory made by
+    /// an earlier version with 0755 is closed down, which protects every file inside it.
+    static func prepare(path: String) throws {
+        try FileManager().createDirectory(atPath: path, withIntermediateDirectories: true,
+                                          attributes: [.posixPermissions: 0o700])
+        guard chmod(path, 0o700) == 0 else {
+            throw ValidationFailure("Cannot make the data directory \(path) private (chmod 0700): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// The standard schema plus the given schema files.

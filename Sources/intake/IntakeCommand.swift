@@ -1,7 +1,24 @@
+import Foundation
 import ArgumentParser
 
 @main
 struct IntakeCommand: AsyncParsableCommand {
+    static func main() async {
+        // Every file Intake creates (database, WAL, blobs, locks) is its owner's alone: they hold
+        // people's records. Set once, before anything is opened.
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "intake",
         abstract: "Batch data import: a server wire-compatible with the Haplo batch import API, and its tools.",

@@ -22,7 +22,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logging.bootstrapOnce(label: "intake")
+        try DataDirectory.prepare(path: data.data)
+        let lock = try ServerLock(dataDirectory: data.data)
+        defer { lock.hold() }
         let directory = try DataDirectory(path: data.data)
+        let removed = directory.blobs.removeAbandonedTemporaries()
+        if removed > 0 { logger.info("removed partial uploads of stopped processes", metadata: ["intake.count": "\(removed)"]) }
         let environment = try await directory.environment(schemaFiles: data.schema)
         try await Self.createFirstCredentials(store: directory.store)
         let app = buildApplication(

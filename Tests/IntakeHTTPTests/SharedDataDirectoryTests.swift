@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import IntakeCore
+import Testing
+
+/// Several processes on one data directory: whatever the layout, every record is applied once.
+@Suite(.serialized) struct SharedDataDirectoryTests {
+    /// Runs `intake` to the end and returns its exit status, stdout and stderr.
+    private func intake(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+        try await onOwnThread {
+            let process = Process()
+            process.executableURL = ServerProcess.executable
+            process.arguments = arguments
+            let output = Pipe()
+            let errorFile = FileManager().temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
+            FileManager().createFile(atPath: errorFile.path, contents: nil)
+            defer { try? FileManager().removeItem(at: errorFile) }
+            process.standardOutput = output
+            process.standardError = try FileHandle(forWritingTo: errorFile)
+            try process.run()
+            let out = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
+            return (process.terminationStatus, String(decoding: out, as: UTF8.self), errors)
+        }
+    }
+
+    @Test func aSecondServerOnTheSameDirectoryRefusesToStart() async throws {
+        let data = try TestServer.makeDirectory()
+        let first = try await ServerProcess.start(data: data)
+        defer { Task { try? await first.terminate() } }
+        let second = try await intake(["serve", "--data", data.path, "--port", "0"])
+        #expect(second.status != 0)
+        #expect(second.errors.contains("Another intake server (pid \(first.process.processIdentifier)) is already serving the data directory \(data.path)"))
+    }
+
+    @Test func aServerStartedDuringALocalRunLeavesTheRunAlone() async throws {
+        let data = try TestServer.makeDirectory()
+        let people = try RestartTests.peopleFile()
+        let control = try Fixtures.write(RestartTests.control)
+        let run = Task {
+            try await intake(["run", "--data", data.path, "--control", control.path, "--file", "people=\(people.path)"])
+        }
+        // Wait until the local run has committed its first chunk, then start a server on the directory.
+        let database = data.appendingPathComponent("intake.sqlite").path
+        let deadline = Date().addingTimeInterval(60)
+        var running = false
+        while Date() < deadline && !running {
+            try await Task.sleep(for: .milliseconds(20))
+            guard FileManager().fileExists(atPath: database) else { continue }
+            running = (try? await DatabaseQueue(path: database).read { db in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM batches WHERE state = 'running' AND json_extract(progress, '$.recordsRead') > 0)")
+            }) ?? false
+        }
+        #expect(running)
+        let server = try await ServerProcess.start(data: data)
+        let result = try await run.value
+        try await server.terminate()
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("complete: \(RestartTests.recordCount) records read, \(RestartTests.recordCount) applied"))
+        try RestartTests.verifyExactlyOnce(databasePath: database)
+    }
+
+    @Test func dataFilesAreReadableByTheirOwnerOnly() async throws {
+        let data = try TestServer.makeDirectory().appendingPathComponent("fresh")
+        let examples = Fixtures.examples.path
+        let result = try await intake(["run", "--data", data.path, "--control", "\(examples)/control.json",
+                                       "--file", "data0=\(examples)/data.json"])
+        #expect(result.status == 0)
+        func mode(_ path: String) throws -> Int {
+            (try FileManager().attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        }
+        #expect(try mode(data.path) == 0o700)
+        #expect(try mode(data.appendingPathComponent("intake.sqlite").path) == 0o600)
+        let blobs = try FileManager().subpathsOfDirectory(atPath: data.appendingPathComponent("blobs").path)
+        #expect(!blobs.isEmpty)
+        for blob in blobs {
+            let path = data.appendingPathComponent("blobs").appendingPathComponent(blob).path
+            var isDirectory: ObjCBool = false
+            FileManager().fileExists(atPath: path, isDirectory: &isDirectory)
+            #expect(try mode(path) == (isDirectory.boolValue ? 0o700 : 0o600), "\(blob)")
+        }
+    }
+}
