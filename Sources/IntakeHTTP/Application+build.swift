@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IntakeCore
 import IntakeRunner
 import IntakeStore
 import Logging
@@ -38,6 +39,7 @@ public func buildApplication(
 public func buildRouter(configuration: ServerConfiguration, environment: ImportEnvironment) -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
+    router.add(middleware: NULParameterMiddleware())
     let authenticator = Authenticator(store: environment.store, now: environment.now)
     let forms = FormReader(blobs: environment.blobs, maxUploadBytes: configuration.maxUploadBytes)
     BatchAPIController(environment: environment, authenticator: authenticator, forms: forms).addRoutes(to: router)
@@ -74,5 +76,20 @@ struct MetricsMiddleware: RouterMiddleware {
             metrics.recordRequest(method: request.method.rawValue, status: 500)
             throw error
         }
+    }
+}
+
+/// Refuses query parameters with a NUL character (`%00`): stored, they would be cut short at the NUL;
+/// echoed in a message, they would be raw. Form bodies get the same check in `FormReader`.
+struct NULParameterMiddleware: RouterMiddleware {
+    typealias Context = IntakeRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.query?.contains("%00") == true {
+            for (name, value) in request.uri.queryParameters where name.utf8.contains(0) || value.utf8.contains(0) {
+                throw APIError.badRequest("Parameter \(String(name).escapingControlCharacters) contains a NUL character")
+            }
+        }
+        return try await next(request, context)
     }
 }

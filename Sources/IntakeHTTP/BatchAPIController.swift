@@ -61,7 +61,7 @@ struct BatchAPIController: Sendable {
         let form = try await forms.read(request)
         let control = try form.require("control")
         guard let digest = Digest(hex: control), try await store.controlFileExists(digest) else {
-            throw APIError.badRequest("Control file not found: \(control)")
+            throw APIError.badRequest("Control file not found: \(control.escapingControlCharacters)")
         }
         let id = BatchID.random()
         try await store.createBatch(id: id, control: digest, comment: form.fields["comment"] ?? "Unnamed batch",
@@ -71,7 +71,7 @@ struct BatchAPIController: Sendable {
 
     func loadBatch(_ idText: String) async throws -> Batch {
         guard let batch = try await store.batch(BatchID(rawValue: idText)) else {
-            throw APIError.badRequest("Batch not found: \(idText)")
+            throw APIError.badRequest("Batch not found: \(idText.escapingControlCharacters)")
         }
         return batch
     }
@@ -90,7 +90,7 @@ struct BatchAPIController: Sendable {
         guard batch.state == .uploading else { throw Self.wrongState(batch.id) }
         let files = try controlFiles(of: batch)
         guard files[name] != nil || files["DEFAULT"] != nil else {
-            throw APIError.badRequest("No file specification for \(name) in control file (and no DEFAULT entry)")
+            throw APIError.badRequest("No file specification for \(name.escapingControlCharacters) in control file (and no DEFAULT entry)")
         }
         let (digest, size) = try writer.finish()
         form.file = nil
@@ -122,7 +122,7 @@ struct BatchAPIController: Sendable {
         switch form.fields["mode"] ?? "" {
         case "": dryRun = false
         case "dry-run": dryRun = true
-        case let other: throw APIError.badRequest("Invalid mode: \(other)")
+        case let other: throw APIError.badRequest("Invalid mode: \(other.escapingControlCharacters)")
         }
         guard batch.state == .uploading else { throw Self.wrongState(batch.id) }
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IntakeCore
 import IntakeStore
 
 /// A submitted form: small text fields, plus at most one streamed file that is still in the
@@ -25,6 +26,18 @@ struct FormReader: Sendable {
     static let maxFieldBytes = 64 * 1024
 
     func read(_ request: Request) async throws -> SubmittedForm {
+        let form = try await readFields(request)
+        // A NUL would be stored cut short by C strings and echoed raw in messages: refuse it.
+        for (name, value) in form.fields where name.utf8.contains(0) || value.utf8.contains(0) {
+            throw APIError.badRequest("Parameter \(name.escapingControlCharacters) contains a NUL character")
+        }
+        if let filename = form.filename, filename.utf8.contains(0) {
+            throw APIError.badRequest("Parameter file has a file name that contains a NUL character")
+        }
+        return form
+    }
+
+    private func readFields(_ request: Request) async throws -> SubmittedForm {
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > maxUploadBytes {
             throw APIError.tooLarge
         }
@@ -110,7 +123,7 @@ struct FormReader: Sendable {
                 try state.writer!.write(bytes)
             } else {
                 guard state.text.count + bytes.count <= Self.maxFieldBytes else {
-                    throw APIError.badRequest("Form field \(state.name ?? "") is too long")
+                    throw APIError.badRequest("Form field \((state.name ?? "").escapingControlCharacters) is too long")
                 }
                 state.text.append(contentsOf: bytes)
             }

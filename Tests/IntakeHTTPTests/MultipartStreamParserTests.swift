@@ -66,3 +66,14 @@ import Testing
         #expect(throws: MultipartStreamParser.Failure.self) { _ = try parse(huge, boundary: "b", chunkSizes: [4096]) }
     }
 }
+
+extension MultipartStreamParserTests {
+    @Test func partHeadersOverTheLimitAreRefusedEvenInOneChunk() throws {
+        let long = String(repeating: "x", count: MultipartStreamParser.maximumHeaderBytes)
+        let body = Array("--b\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Long: \(long)\r\n\r\nvalue\r\n--b--\r\n".utf8)
+        var parser = MultipartStreamParser(boundary: "b")
+        #expect(throws: MultipartStreamParser.Failure.self) {
+            try body.withUnsafeBytes { try parser.execute($0) }
+        }
+    }
+}
