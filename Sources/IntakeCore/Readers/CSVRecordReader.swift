@@ -16,6 +16,10 @@ public struct CSVRecordReader: RecordReader {
     private var end = 0
     private var atEOF = false
     private var scratch: [UInt8] = []
+    private let maxRecordBytes: Int
+    /// Bytes scanned for rows that turned out to run past the buffer (and were scanned again): the
+    /// measure that must stay linear in the row's length.
+    private(set) var rescannedBytes = 0
 
     public var bytesRead: Int { source.bytesConsumed }
 
@@ -33,6 +37,7 @@ public struct CSVRecordReader: RecordReader {
         self.fileName = fileName
         let charset = try charsetOption(spec, fileName: fileName)
         self.source = UTF8TranscodingSource(source, charset: charset)
+        maxRecordBytes = try RecordSizeLimit.bytes(spec, fileName: fileName)
         if let s = spec["separator"], !s.isMissing {
             let bytes = Array(s.jsForm.utf8)
             guard bytes.count == 1 else {
@@ -56,16 +61,23 @@ public struct CSVRecordReader: RecordReader {
             start = 0
         }
         if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
-        let n: Int
-        do {
-            let from = end
-            n = try buffer.withUnsafeMutableBytes { raw in try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[from...])) }
-        } catch {
-            throw ReaderError("Could not read the file: \(error)")
+        // The buffer is filled to the end before a row is scanned again: a row longer than one read
+        // is then rescanned once per doubling of the buffer, not once per read, which keeps the
+        // time for a long (or never-ending) quoted field linear in its size.
+        var readAny = false
+        while end < buffer.count {
+            let n: Int
+            do {
+                let from = end
+                n = try buffer.withUnsafeMutableBytes { raw in try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[from...])) }
+            } catch {
+                throw ReaderError("Could not read the file: \(error)")
+            }
+            if n == 0 { atEOF = true; break }
+            end += n
+            readAny = true
         }
-        if n == 0 { atEOF = true; return false }
-        end += n
-        return true
+        return readAny
     }
 
     private enum RowScan {
@@ -165,6 +177,10 @@ public struct CSVRecordReader: RecordReader {
                 start = next
                 if start == end && atEOF { return nil }
             case .incomplete:
+                rescannedBytes += end - start
+                if end - start > maxRecordBytes {
+                    throw RecordSizeLimit.exceeded(fileName: fileName, line: line, limit: maxRecordBytes)
+                }
                 guard try readMore() else { continue }
             case .unterminatedQuote:
                 throw ReaderError("Unterminated quoted field in \(fileName) starting at line \(line)", line: line)

@@ -11,9 +11,12 @@ public struct JSONLinesRecordReader: RecordReader {
     private var started = false
     public var bytesRead: Int { input.bytesRead }
 
-    public init(fileName: String, source: any ByteSource) {
+    private let maxRecordBytes: Int
+
+    public init(fileName: String, source: any ByteSource, maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
         self.fileName = fileName
         input = ReadBuffer(fileName: fileName, source: source)
+        self.maxRecordBytes = maxRecordBytes
     }
 
     public mutating func next() throws(ReaderError) -> SourceRecord? {
@@ -58,6 +61,9 @@ public struct JSONLinesRecordReader: RecordReader {
             if newline < 0 {
                 carry.append(contentsOf: input.bytes[from..<input.end])
                 input.position = input.end
+                if carry.count > maxRecordBytes {
+                    throw RecordSizeLimit.exceeded(fileName: fileName, line: line + 1, limit: maxRecordBytes)
+                }
                 continue
             }
             input.position = newline + 1

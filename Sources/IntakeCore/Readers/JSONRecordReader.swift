@@ -12,11 +12,13 @@ public struct JSONRecordReader: RecordReader {
     private var lineStart = 0  // absolute offset of the current line's first byte
     private var absolute = 0   // absolute offset of the next unread byte
     private var first = true
+    private let maxRecordBytes: Int
 
-    public init(fileName: String, source: any ByteSource, singleRecord: Bool) {
+    public init(fileName: String, source: any ByteSource, singleRecord: Bool, maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
         self.fileName = fileName
         input = ReadBuffer(fileName: fileName, source: source)
         self.singleRecord = singleRecord
+        self.maxRecordBytes = maxRecordBytes
     }
 
     private func fail(_ message: String, line: Int, column: Int) -> ReaderError {
@@ -51,6 +53,7 @@ public struct JSONRecordReader: RecordReader {
         var depth = 0
         var inString = false
         var escaped = false
+        let startLine = line
         while try fill() {
             let from = input.position
             var k = input.position
@@ -93,6 +96,9 @@ public struct JSONRecordReader: RecordReader {
                 }
             }
             out.append(contentsOf: input.bytes[from..<k])
+            if out.count > maxRecordBytes {
+                throw RecordSizeLimit.exceeded(fileName: fileName, line: startLine, limit: maxRecordBytes)
+            }
             if newlines > 0 {
                 line += newlines
                 lineStart = absolute + (lastNewline - from) + 1

@@ -92,21 +92,24 @@ public struct ReaderDescriptor: Sendable {
 public enum StandardReaders {
     public static let all: [ReaderDescriptor] = [
         ReaderDescriptor(name: "json") { fileName, source, spec throws(ReaderError) in
-            JSONRecordReader(fileName: fileName, source: source, singleRecord: spec["singleRecord"]?.isTruthy ?? false)
+            JSONRecordReader(fileName: fileName, source: source, singleRecord: spec["singleRecord"]?.isTruthy ?? false,
+                             maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
         },
-        ReaderDescriptor(name: "jsonl") { fileName, source, _ throws(ReaderError) in
-            JSONLinesRecordReader(fileName: fileName, source: source)
+        ReaderDescriptor(name: "jsonl") { fileName, source, spec throws(ReaderError) in
+            JSONLinesRecordReader(fileName: fileName, source: source, maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
         },
         ReaderDescriptor(name: "tsv-with-name-row") { fileName, source, spec throws(ReaderError) in
             try TSVRecordReader(fileName: fileName, source: source, spec: spec)
         },
         ReaderDescriptor(name: "xml-text-of-children") { fileName, source, spec throws(ReaderError) in
             XMLRecordReader(fileName: fileName, source: source, fields: .textOfChildren,
-                            singleRecord: spec["singleRecord"]?.isTruthy ?? false)
+                            singleRecord: spec["singleRecord"]?.isTruthy ?? false,
+                            maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
         },
         ReaderDescriptor(name: "xml-attributes") { fileName, source, spec throws(ReaderError) in
             XMLRecordReader(fileName: fileName, source: source, fields: .attributes,
-                            singleRecord: spec["singleRecord"]?.isTruthy ?? false)
+                            singleRecord: spec["singleRecord"]?.isTruthy ?? false,
+                            maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
         },
         ReaderDescriptor(name: "csv") { fileName, source, spec throws(ReaderError) in
             try CSVRecordReader(fileName: fileName, source: source, spec: spec)

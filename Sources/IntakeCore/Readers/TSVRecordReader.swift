@@ -7,10 +7,14 @@ public struct TSVRecordReader: RecordReader {
     private var names: [String]?
     private var done = false
     private var line = 1
+    private let fileName: String
+    private let maxRecordBytes: Int
 
     public var bytesRead: Int { stream.bytesRead }
 
     public init(fileName: String, source: any ByteSource, spec: JSONObject) throws(ReaderError) {
+        self.fileName = fileName
+        maxRecordBytes = try RecordSizeLimit.bytes(spec, fileName: fileName)
         let charset = try charsetOption(spec, fileName: fileName)
         stream = ByteStream(UTF8TranscodingSource(source, charset: charset))
         if let s = spec["separator"], !s.isMissing {
@@ -34,6 +38,9 @@ public struct TSVRecordReader: RecordReader {
                 return (bytes, true, startLine)
             }
             bytes.append(b)
+            if bytes.count > maxRecordBytes {
+                throw RecordSizeLimit.exceeded(fileName: fileName, line: startLine, limit: maxRecordBytes)
+            }
         }
         return (bytes.isEmpty && done) ? nil : (bytes, false, startLine)
     }

@@ -14,14 +14,18 @@ public final class XMLRecordReader: PipedRecordReader {
     let pipe: RecordPipe
     let input: GuardedInputStream
 
-    public init(fileName: String, source: any ByteSource, fields: Fields, singleRecord: Bool) {
+    public init(fileName: String, source: any ByteSource, fields: Fields, singleRecord: Bool,
+                maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
         let pipe = RecordPipe()
         let input = GuardedInputStream(source)
         self.pipe = pipe
         self.input = input
         parseOnOwnThread(name: "intake-xml-reader", input: input,
-                         makeDelegate: { XMLRecordBuilder(pipe: pipe, fields: fields, singleRecord: singleRecord) }) { parser, ok, builder, input in
-            if let refusal = input.refusal {
+                         makeDelegate: { XMLRecordBuilder(pipe: pipe, fields: fields, singleRecord: singleRecord,
+                                                          maxRecordBytes: maxRecordBytes) }) { parser, ok, builder, input in
+            if let recordLine = builder.oversizedRecordLine {
+                pipe.fail(RecordSizeLimit.exceeded(fileName: fileName, line: recordLine, limit: maxRecordBytes))
+            } else if let refusal = input.refusal {
                 pipe.fail(ReaderError("XML file \(fileName) refused: \(refusal)", line: nil))
             } else if let error = input.readError {
                 pipe.fail(ReaderError("Could not read \(fileName): \(error)"))
@@ -128,11 +132,25 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     private var recordLine = 0
     private var fieldName: String?
     private var fieldText = ""
+    private let maxRecordBytes: Int
+    private var recordBytes = 0
+    /// Set when a record grew past `maxRecordBytes`; parsing was aborted there.
+    private(set) var oversizedRecordLine: Int?
 
-    init(pipe: RecordPipe, fields: XMLRecordReader.Fields, singleRecord: Bool) {
+    init(pipe: RecordPipe, fields: XMLRecordReader.Fields, singleRecord: Bool, maxRecordBytes: Int) {
         self.pipe = pipe
         self.fields = fields
         self.singleRecord = singleRecord
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    /// Counts a record's text; past the limit, stops the parser.
+    private func grow(_ parser: XMLParser, by count: Int) {
+        recordBytes += count
+        if recordBytes > maxRecordBytes, oversizedRecordLine == nil {
+            oversizedRecordLine = recordLine
+            parser.abortParsing()
+        }
     }
 
     private var recordDepth: Int { singleRecord ? 0 : 1 }
@@ -146,12 +164,16 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
         sawRoot = true
         if depth == recordDepth {
             record = JSONObject()
+            recordBytes = 0
             recordLine = parser.lineNumber
             if fields == .attributes {
                 // Attribute order is not reported by the parser; sort for a stable record.
                 let named = attributes.filter { $0.key != "xmlns" && !$0.key.hasPrefix("xmlns:") }
                     .map { (Self.localName($0.key), $0.value) }.sorted { $0.0 < $1.0 }
-                for (name, value) in named { record[name] = .string(value) }
+                for (name, value) in named {
+                    record[name] = .string(value)
+                    grow(parser, by: name.utf8.count + value.utf8.count)
+                }
             }
         } else if depth == recordDepth + 1, fields == .textOfChildren {
             fieldName = Self.localName(elementName)
@@ -172,11 +194,15 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if fieldName != nil { fieldText += string }
+        guard fieldName != nil, oversizedRecordLine == nil else { return }
+        grow(parser, by: string.utf8.count)
+        fieldText += string
     }
 
     func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        if fieldName != nil { fieldText += String(decoding: CDATABlock, as: UTF8.self) }
+        guard fieldName != nil, oversizedRecordLine == nil else { return }
+        grow(parser, by: CDATABlock.count)
+        fieldText += String(decoding: CDATABlock, as: UTF8.self)
     }
 }
 
