@@ -9,34 +9,26 @@ import ZIPFoundation
 /// the number of rows.
 public enum XLSXReader {
     public static let descriptor = ReaderDescriptor(name: "xlsx") { fileName, path, spec throws(ReaderError) in
-        try open(fileName: fileName, path: path, sheet: spec["sheet"].flatMap { $0.isMissing ? nil : $0.jsForm })
+        try open(fileName: fileName, path: path, sheet: spec["sheet"].flatMap { $0.isMissing ? nil : $0.jsForm },
+                 maxCellBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
     }
 
-    static func open(fileName: String, path: String, sheet: String?) throws(ReaderError) -> any RecordReader {
+    static func open(fileName: String, path: String, sheet: String?, limits: XLSXLimits = XLSXLimits(),
+                     maxCellBytes: Int = RecordSizeLimit.defaultBytes) throws(ReaderError) -> any RecordReader {
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
             throw ReaderError("File \(fileName) is not an xlsx workbook (not a zip archive)")
         }
-        // The small parts are read whole; shared strings and the sheet are streamed from temporary files.
+        // The small parts are read whole; shared strings and the sheet are streamed from temporary
+        // files. Every part inflates under the limits of `XLSXLimits`.
+        var inflation = XLSXInflationGuard(archive: archive, fileName: fileName, limits: limits)
         func part(_ name: String) throws(ReaderError) -> Data? {
             guard let entry = archive[name] else { return nil }
-            var data = Data()
-            do {
-                _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
-            } catch {
-                throw ReaderError("File \(fileName): cannot read \(name) from the workbook")
-            }
+            let data = try inflation.small(entry)
             try XLSXParts.checkNoEntities(data, fileName: fileName, part: name)
             return data
-        }
-        func streamed(_ entry: Entry) throws -> FileByteSource {
-            let temporary = FileManager().temporaryDirectory.appendingPathComponent("intake-xlsx-\(UUID().uuidString).xml")
-            defer { try? FileManager().removeItem(at: temporary) }
-            _ = try archive.extract(entry, to: temporary)
-            // The open descriptor keeps the data readable after the name is gone.
-            return try FileByteSource(path: temporary.path)
         }
         guard let workbook = try part("xl/workbook.xml"), let relationships = try part("xl/_rels/workbook.xml.rels") else {
             throw ReaderError("File \(fileName) is not an xlsx workbook (no xl/workbook.xml)")
@@ -51,25 +43,18 @@ public enum XLSXReader {
         }
         var sharedStrings = SharedStrings()
         if let entry = archive["xl/sharedStrings.xml"] {
-            let source: FileByteSource
-            do {
-                source = try streamed(entry)
-            } catch {
-                throw ReaderError("File \(fileName): cannot read xl/sharedStrings.xml from the workbook")
-            }
+            let source = try inflation.streamed(entry)
             let overflow: FileSharedStringsOverflow
             do {
                 overflow = try FileSharedStringsOverflow()
             } catch {
                 throw ReaderError("File \(fileName): cannot create a temporary file for the shared strings")
             }
-            sharedStrings = try XLSXParts.sharedStrings(fileName: fileName, source: source, overflow: overflow)
+            sharedStrings = try XLSXParts.sharedStrings(fileName: fileName, source: source, overflow: overflow,
+                                                        maxStringBytes: maxCellBytes)
         }
         let dateStyles = try part("xl/styles.xml").map(XLSXParts.dateStyles) ?? []
-        do {
-            return XLSXSheetReader(fileName: fileName, source: try streamed(sheetEntry), sharedStrings: sharedStrings, dateStyles: dateStyles)
-        } catch {
-            throw ReaderError("File \(fileName): cannot read worksheet \(sheetPath)")
-        }
+        return XLSXSheetReader(fileName: fileName, source: try inflation.streamed(sheetEntry), sharedStrings: sharedStrings,
+                               dateStyles: dateStyles, maxCellBytes: maxCellBytes)
     }
 }

@@ -9,13 +9,17 @@ public enum XLSXParts {
     /// The shared string table: `<si>` items, rich-text runs joined. Streamed from `source` (the part
     /// decompressed to a file), refusing entity declarations like the XML readers.
     public static func sharedStrings(fileName: String, source: any ByteSource,
-                                     overflow: (any SharedStringsOverflow)? = nil) throws(ReaderError) -> SharedStrings {
+                                     overflow: (any SharedStringsOverflow)? = nil,
+                                     maxStringBytes: Int = RecordSizeLimit.defaultBytes) throws(ReaderError) -> SharedStrings {
         let input = GuardedInputStream(source)
         let parser = XMLParser(stream: input)
         parser.shouldResolveExternalEntities = false
-        let delegate = SharedStringsDelegate(strings: SharedStrings(overflow: overflow))
+        let delegate = SharedStringsDelegate(strings: SharedStrings(overflow: overflow), maxStringBytes: maxStringBytes)
         parser.delegate = delegate
         let ok = parser.parse()
+        if delegate.oversized {
+            throw ReaderError("File \(fileName): a shared string of the workbook is longer than \(maxStringBytes) bytes, the limit for one cell (set maxRecordBytes in the file's specification to allow more)")
+        }
         if let refusal = input.refusal { throw ReaderError("File \(fileName): \(refusal)") }
         if let error = delegate.error { throw ReaderError("File \(fileName): cannot keep the shared strings: \(error)") }
         guard ok else { throw ReaderError("File \(fileName): the shared strings of the workbook are not well-formed XML") }
@@ -170,8 +174,13 @@ public struct SharedStrings: @unchecked Sendable {
 private final class SharedStringsDelegate: NSObject, XMLParserDelegate {
     var strings: SharedStrings
     var error: (any Error)?
+    let maxStringBytes: Int
+    private(set) var oversized = false
 
-    init(strings: SharedStrings) { self.strings = strings }
+    init(strings: SharedStrings, maxStringBytes: Int) {
+        self.strings = strings
+        self.maxStringBytes = maxStringBytes
+    }
 
     private var current = ""
     private var inItem = false
@@ -205,7 +214,12 @@ private final class SharedStringsDelegate: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if inText { current += string }
+        guard inText, !oversized else { return }
+        current += string
+        if current.utf8.count > maxStringBytes {
+            oversized = true
+            parser.abortParsing()
+        }
     }
 }
 
@@ -238,14 +252,18 @@ public final class XLSXSheetReader: PipedRecordReader {
     let pipe: RecordPipe
     let input: GuardedInputStream
 
-    public init(fileName: String, source: any ByteSource, sharedStrings: SharedStrings, dateStyles: Set<Int>) {
+    public init(fileName: String, source: any ByteSource, sharedStrings: SharedStrings, dateStyles: Set<Int>,
+                maxCellBytes: Int = RecordSizeLimit.defaultBytes) {
         let pipe = RecordPipe()
         let input = GuardedInputStream(source)
         self.pipe = pipe
         self.input = input
         parseOnOwnThread(name: "intake-xlsx-reader", input: input,
-                         makeDelegate: { SheetBuilder(pipe: pipe, sharedStrings: sharedStrings, dateStyles: dateStyles) }) { parser, ok, _, _ in
-            if ok || pipe.isCancelled {
+                         makeDelegate: { SheetBuilder(pipe: pipe, sharedStrings: sharedStrings, dateStyles: dateStyles,
+                                                      maxRowBytes: maxCellBytes) }) { parser, ok, builder, _ in
+            if let line = builder.oversizedRowLine {
+                pipe.fail(RecordSizeLimit.exceeded(fileName: fileName, line: line, limit: maxCellBytes))
+            } else if ok || pipe.isCancelled {
                 pipe.finish()
             } else {
                 pipe.fail(ReaderError("The worksheet of \(fileName) is not well-formed XML (line \(parser.lineNumber))",
@@ -294,11 +312,16 @@ private final class SheetBuilder: NSObject, XMLParserDelegate {
     private var cellStyle = 0
     private var text = ""
     private var collecting = false
+    private let maxRowBytes: Int
+    private var rowBytes = 0
+    /// Set when a row's text grew past `maxRowBytes`; parsing was aborted there.
+    private(set) var oversizedRowLine: Int?
 
-    init(pipe: RecordPipe, sharedStrings: SharedStrings, dateStyles: Set<Int>) {
+    init(pipe: RecordPipe, sharedStrings: SharedStrings, dateStyles: Set<Int>, maxRowBytes: Int) {
         self.pipe = pipe
         self.sharedStrings = sharedStrings
         self.dateStyles = dateStyles
+        self.maxRowBytes = maxRowBytes
     }
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
@@ -306,6 +329,7 @@ private final class SheetBuilder: NSObject, XMLParserDelegate {
         switch elementName {
         case "row":
             row = []
+            rowBytes = 0
             rowLine = parser.lineNumber
             nextColumn = 0
         case "c":
@@ -322,7 +346,14 @@ private final class SheetBuilder: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if collecting { text += string }
+        guard collecting, oversizedRowLine == nil else { return }
+        rowBytes += string.utf8.count
+        if rowBytes > maxRowBytes {
+            oversizedRowLine = rowLine
+            parser.abortParsing()
+            return
+        }
+        text += string
     }
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
