@@ -145,9 +145,26 @@ struct BatchAPIController: Sendable {
         try await authenticate(request)
         guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
         let batch = try await loadBatch(id)
-        let lines = try await store.log(of: batch.id)
-        return TextResponse.plain(lines.joined(separator: "\n"))
+        // Streamed page by page: the log is never held whole.
+        let store = self.store
+        let body = ResponseBody { writer in
+            var written = 0
+            while true {
+                let page = try await store.logLines(of: batch.id, skipping: written, limit: Self.pageSize)
+                if !page.isEmpty {
+                    var buffer = ByteBuffer()
+                    for line in page { buffer.writeString(line + "\n") }
+                    try await writer.write(buffer)
+                }
+                written += page.count
+                if page.count < Self.pageSize { break }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
     }
+
+    static let pageSize = 1000
 }
 
 extension BatchAPIController {
@@ -155,8 +172,27 @@ extension BatchAPIController {
         try await authenticate(request)
         guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
         let batch = try await loadBatch(id)
-        let lines = try await store.results(of: batch.id)
-        return TextResponse.plain(lines.map { $0 + "\n" }.joined(), contentType: "application/x-ndjson")
+        let query = try ResultsQuery(request)
+        let store = self.store
+        // Streamed page by page from the store: memory stays flat for any number of records.
+        let body = ResponseBody { writer in
+            var next = query.from
+            var remaining = query.limit ?? Int.max
+            while remaining > 0 {
+                let page = try await store.resultLines(of: batch.id, from: next, limit: Self.pageSize)
+                if page.isEmpty { break }
+                next += page.count
+                var buffer = ByteBuffer()
+                for line in page where query.matches(line) {
+                    buffer.writeString(line + "\n")
+                    remaining -= 1
+                    if remaining == 0 { break }
+                }
+                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
     }
 
     @Sendable func cancel(_ request: Request, context: IntakeRequestContext) async throws -> Response {
@@ -190,6 +226,45 @@ extension BatchAPIController {
             throw APIError(.conflict, "Rolled back, except these objects, which later changes touched:" + conflicts.map { "\n  " + $0.text }.joined())
         }
         return TextResponse.plain("ROLLED BACK")
+    }
+}
+
+/// The parameters of `GET results`: `status=` (repeatable) filters; `after=R` starts after record R
+/// (records are numbered from 0 in input order, as "record R" in their results), so a client pages on
+/// with the number of the last record it read; `limit=N` stops after N lines.
+struct ResultsQuery {
+    static let statuses: Set<String> = ["applied", "failed", "unchanged", "dry-run"]
+    var statuses: [String] = []
+    /// The index of the first result to read.
+    var from = 0
+    var limit: Int?
+
+    init(_ request: Request) throws {
+        let parameters = request.uri.queryParameters
+        for status in parameters[values: "status"] {
+            guard Self.statuses.contains(String(status)) else {
+                throw APIError.badRequest("Invalid status: \(String(status).escapingControlCharacters) (use applied, failed, unchanged or dry-run)")
+            }
+            statuses.append(String(status))
+        }
+        if let text = parameters["after"] {
+            guard let value = Int(text), value >= 0 else {
+                throw APIError.badRequest("Invalid after: \(String(text).escapingControlCharacters) (a record number, 0 or more)")
+            }
+            from = value + 1
+        }
+        if let text = parameters["limit"] {
+            guard let value = Int(text), value > 0 else {
+                throw APIError.badRequest("Invalid limit: \(String(text).escapingControlCharacters) (a number of lines, 1 or more)")
+            }
+            limit = value
+        }
+    }
+
+    /// Result lines are written by one function, and the status field's text cannot occur inside a
+    /// JSON string (its quotes would be escaped there), so a substring test is exact.
+    func matches(_ line: String) -> Bool {
+        statuses.isEmpty || statuses.contains { line.contains(",\"status\":\"\($0)\"") }
     }
 }
 

@@ -179,10 +179,25 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func results(of id: BatchID) async throws -> [String] {
+    public func resultLines(of id: BatchID, from: Int, limit: Int) async throws -> [String] {
         try await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT lines FROM batch_results WHERE batch = ? ORDER BY seq", arguments: [id.rawValue])
-                .flatMap { $0.split(separator: "\n").map(String.init) }
+            // Each row holds one chunk's lines and is keyed by the index of its first line: start at
+            // the row that holds line `from`, and read rows until `limit` lines are collected.
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT seq, lines FROM batch_results WHERE batch = ? AND seq >= COALESCE(
+                    (SELECT MAX(seq) FROM batch_results WHERE batch = ? AND seq <= ?), 0) ORDER BY seq
+                """, arguments: [id.rawValue, id.rawValue, from])
+            var out: [String] = []
+            while out.count < limit, let row = try rows.next() {
+                let seq: Int = row[0]
+                let text: String = row[1]
+                var index = seq
+                for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                    if index >= from { out.append(String(line)) }
+                    index += 1
+                }
+            }
+            return out
         }
     }
 
@@ -244,9 +259,10 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func log(of id: BatchID) async throws -> [String] {
+    public func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
         try await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT line FROM batch_log WHERE batch = ? ORDER BY seq", arguments: [id.rawValue])
+            try String.fetchAll(db, sql: "SELECT line FROM batch_log WHERE batch = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                                arguments: [id.rawValue, skipping, limit])
         }
     }
 

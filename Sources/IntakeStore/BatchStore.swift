@@ -35,9 +35,13 @@ public protocol BatchStore: Sendable {
     func releaseLease(_ id: BatchID) async throws
     /// Ends a run. - Throws: `LeaseLost` (and changes nothing) unless this store holds the batch's lease.
     func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws
-    func log(of id: BatchID) async throws -> [String]
-    /// Per-record results (one JSON line each), in input order.
-    func results(of id: BatchID) async throws -> [String]
+    /// Up to `limit` log lines after the first `skipping`, in order. Callers page through a log so
+    /// that it is never held whole.
+    func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String]
+    /// Per-record results (one JSON line each) in input order, from the result at index `from`
+    /// (0-based): at least `limit` lines unless the results end, maybe a few more (they are stored in
+    /// chunks). Callers page through them so that a million results are never held at once.
+    func resultLines(of id: BatchID, from: Int, limit: Int) async throws -> [String]
     /// Cancels a batch that has not finished. A `running` batch is flagged and stops after its current
     /// record; others become `cancelled` at once. Returns false when the batch had already finished.
     func cancel(_ id: BatchID, now: Date) async throws -> Bool
@@ -75,6 +79,28 @@ public protocol BatchStore: Sendable {
     func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T
 
     func ping() async throws
+}
+
+extension BatchStore {
+    /// The whole log, for `intake run` and tests: logs are short (500 reported errors at most).
+    public func log(of id: BatchID) async throws -> [String] {
+        var lines: [String] = []
+        while true {
+            let page = try await logLines(of: id, skipping: lines.count, limit: 1000)
+            lines += page
+            if page.count < 1000 { return lines }
+        }
+    }
+
+    /// Every result, for tests and small batches; servers page with `resultLines`.
+    public func results(of id: BatchID) async throws -> [String] {
+        var lines: [String] = []
+        while true {
+            let page = try await resultLines(of: id, from: lines.count, limit: 10_000)
+            if page.isEmpty { return lines }
+            lines += page
+        }
+    }
 }
 
 /// The store as one import chunk sees it: the engine's repository plus run bookkeeping, all in one

@@ -34,6 +34,40 @@ import Testing
         #expect(lines[2]["errors"] == .array([.string("Invalid email address for input field email: not-an-email (record 2)")]))
     }
 
+    @Test func resultsFilterByStatusAndPage() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let control = try Fixtures.write(#"""
+            {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"data0":{"read":"json"}},"instructions":[
+             {"action":"new","destination":"profile"},
+             {"source":"last","destination":"value:person-name","name":"last"},
+             {"action":"field-structured","structured":"value:person-name","destination":"profile","name":"dc:attribute:title"},
+             {"action":"if-value-one-of","source":"role","values":["BAD"],"then":[{"action":"abort-record","message":"Bad role"}]}]}
+            """#)
+        let data = try Fixtures.write(#"[{"last":"A"},{"last":"B"},{"last":"C","role":"BAD"}]"#)
+        let batch = try await client.prepareBatch(control: control, files: [("data0", data)])
+        _ = try await client.schedule(batch: batch)
+        _ = try await client.waitForBatch(batch)
+        func records(_ query: String) async throws -> [String] {
+            let body = try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)&\(query)").body
+            return try body.split(separator: "\n").map { try JSONParser.parse(String($0))["record"]?.stringValue ?? "?" }
+        }
+        #expect(try await records("") == ["record 0", "record 1", "record 2"])
+        #expect(try await records("status=failed") == ["record 2"])
+        #expect(try await records("status=failed&status=applied") == ["record 0", "record 1", "record 2"])
+        #expect(try await records("status=unchanged").isEmpty)
+        #expect(try await records("after=0&limit=1") == ["record 1"])
+        #expect(try await records("after=1") == ["record 2"])
+        #expect(try await records("after=2").isEmpty)
+        #expect(try await records("limit=2") == ["record 0", "record 1"])
+        let bad = try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)&status=ok")
+        #expect(bad.status == 400)
+        #expect(bad.body == "Invalid status: ok (use applied, failed, unchanged or dry-run)")
+        #expect(try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)&limit=0").body == "Invalid limit: 0 (a number of lines, 1 or more)")
+        #expect(try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)&after=x").body == "Invalid after: x (a record number, 0 or more)")
+    }
+
     @Test func copyThenImportForReal() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }

@@ -79,8 +79,9 @@ import Testing
         let mode = (try? String(contentsOf: folder.appendingPathComponent("mode"), encoding: .utf8)) ?? ""
         let (batch, status) = try await Self.runBatch(client, folder: folder, dryRun: mode.contains("dry-run"))
 
-        let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body
-            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let logBody = try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body
+        #expect(logBody.hasSuffix("\n"))  // API.md: the log ends with a newline
+        let log = logBody.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
             .filter { !$0.hasPrefix("START: ") && !$0.hasPrefix("END: ") }
         let expectedLog = try String(contentsOf: folder.appendingPathComponent("expected-log.txt"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
