@@ -14,7 +14,7 @@ enum RefMapping {
         let values = mapping["values"]?.objectValue ?? JSONObject()
         switch mapping["using"] {
         case .string("behaviour")?:
-            var cache: [String: ObjectRef] = [:]
+            var cache: [ExactKey: ObjectRef] = [:]
             return { value, batch in
                 if case .ref(let r) = value { return .ref(r) }
                 let key = value.jsForm
@@ -23,11 +23,11 @@ enum RefMapping {
                     return nil
                 }
                 let behaviour = code.jsForm
-                if let ref = cache[behaviour] { return .ref(ref) }
+                if let ref = cache[ExactKey(behaviour)] { return .ref(ref) }
                 guard let ref = try batch.repository.ref(forBehaviour: behaviour) else {
                     throw ImportFatalError("Unknown behaviour in mapping \(name): \(behaviour)")
                 }
-                cache[behaviour] = ref
+                cache[ExactKey(behaviour)] = ref
                 return .ref(ref)
             }
         case .string("title")?:
@@ -36,7 +36,7 @@ enum RefMapping {
                 if case .ref(let r) = value { return .ref(r) }
                 let key = value.jsForm
                 guard let title = values[key] else { return nil }
-                guard let ref = index[title.jsForm] else {
+                guard let ref = index[ExactKey(title.jsForm)] else {
                     batch.report("Value in input data cannot be mapped for \(d): \(key)")
                     return nil
                 }
@@ -51,7 +51,7 @@ enum RefMapping {
     static let titleMappingLimit = 4096
 
     /// Builds the title → ref index of a title mapping, or reports why there is none.
-    private static func titleIndex(_ mapping: JSONObject, name: String, batch: ImportBatch) -> [String: ObjectRef]? {
+    private static func titleIndex(_ mapping: JSONObject, name: String, batch: ImportBatch) -> [ExactKey: ObjectRef]? {
         guard case .array(let codes)? = mapping["types"] else {
             batch.reportPreparation("Mapping \(name) does not specify types")
             return nil
@@ -79,8 +79,8 @@ enum RefMapping {
             batch.reportPreparation("Mapping \(name) uses title mapping, but too many objects in store to use this method.")
             return nil
         }
-        var index: [String: ObjectRef] = [:]
-        for (title, ref) in titles { index[title] = ref }  // later objects win
+        var index: [ExactKey: ObjectRef] = [:]
+        for (title, ref) in titles { index[ExactKey(title)] = ref }  // later objects win
         return index
     }
 }

@@ -21,15 +21,15 @@ public enum StandardFilters {
     }
 
     final class CodeToRef: ValueFilter {
-        private var cache: [String: ObjectRef?] = [:]
+        private var cache: [ExactKey: ObjectRef?] = [:]
 
         func apply(_ value: FilterValue, repository: any ObjectRepository) throws -> FilterValue? {
             switch value {
             case .ref: return value
             case .json(.string(let code)):
-                if let cached = cache[code] { return cached.map { .ref($0) } }
+                if let cached = cache[ExactKey(code)] { return cached.map { .ref($0) } }
                 let ref = try repository.ref(forBehaviour: code)
-                cache[code] = ref
+                cache[ExactKey(code)] = ref
                 return ref.map { .ref($0) }
             default: return nil
             }

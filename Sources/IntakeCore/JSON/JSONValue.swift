@@ -46,6 +46,21 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         if case .object(let o) = self { return o[key] }
         return nil
     }
+
+    /// Exact equality: strings compare scalar by scalar, never by canonical equivalence (see
+    /// `String.isExactly`), as values compare in JavaScript. (Hashing stays Swift's: canonically
+    /// equivalent strings hash alike, which exact equality allows.)
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y
+        case (.string(let x), .string(let y)): return x.isExactly(y)
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)): return x == y
+        default: return false
+        }
+    }
 }
 
 /// An insertion-ordered JSON object. Records are small, so lookups scan linearly,
@@ -69,8 +84,13 @@ public struct JSONObject: Sendable, Equatable, Hashable {
     public var count: Int { keys.count }
     public var isEmpty: Bool { keys.isEmpty }
 
+    /// Keys match exactly (`String.isExactly`), as JSON property names do in JavaScript.
     public func index(of key: String) -> Int? {
-        keys.firstIndex(of: key)
+        keys.firstIndex { $0.isExactly(key) }
+    }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.keys.count == b.keys.count && zip(a.keys, b.keys).allSatisfy { $0.isExactly($1) } && a.values == b.values
     }
 
     public subscript(key: String) -> JSONValue? {

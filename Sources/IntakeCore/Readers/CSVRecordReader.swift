@@ -191,14 +191,14 @@ public struct CSVRecordReader: RecordReader {
     public mutating func next() throws(ReaderError) -> SourceRecord? {
         if header == nil {
             guard let row = try readRow() else { return nil }
-            var firstSlot: [String: Int] = [:]
+            var firstSlot: [ExactKey: Int] = [:]
             var names: [String] = []
             var slots: [Int] = []
             for name in row.fields {
-                if let slot = firstSlot[name] {
+                if let slot = firstSlot[ExactKey(name)] {
                     slots.append(slot)
                 } else {
-                    firstSlot[name] = names.count
+                    firstSlot[ExactKey(name)] = names.count
                     slots.append(names.count)
                     names.append(name)
                 }
