@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import IntakeCore
 import IntakeRunner
 import IntakeStore
@@ -10,11 +12,23 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var maxUploadBytes: Int64
+    /// A connection must deliver a request's complete headers this soon after it opens, or after the
+    /// first byte of the request arrives; otherwise it is closed (half-sent requests hold descriptors).
+    public var headerTimeout: Duration
+    /// A connection with no progress this long (no body bytes arriving, or idle between requests) is
+    /// closed. A slow handler is not cut off: only the client's silence counts.
+    public var idleTimeout: Duration
+    /// Connections beyond this many wait in the listen backlog until others close.
+    public var maxConnections: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
+                headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512) {
         self.host = host
         self.port = port
         self.maxUploadBytes = maxUploadBytes
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
     }
 }
 
@@ -28,8 +42,15 @@ public func buildApplication(
     let router = buildRouter(configuration: configuration, environment: environment)
     var app = Application(
         router: router,
-        server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Intake"),
+        server: HTTPServerBuilder { responder in
+            HeaderTimeoutHTTP1Channel(
+                responder: responder,
+                configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()],
+                                     idleTimeout: TimeAmount(configuration.idleTimeout)),
+                headerTimeout: TimeAmount(configuration.headerTimeout))
+        },
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Intake",
+                             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     app.addServices(BatchWorker(environment: environment, logger: logger))

@@ -20,6 +20,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The largest accepted request body, in bytes.")
     var maxUploadBytes: Int64 = 4 << 30
 
+    @Option(help: "Seconds a client has to send a request's headers, from the connection's start or the request's first byte.")
+    var headerTimeout = 30
+
+    @Option(help: "Seconds without progress (no body bytes, or idle between requests) before a connection is closed.")
+    var idleTimeout = 60
+
+    @Option(help: "Connections served at once; more wait in the listen backlog.")
+    var maxConnections = 512
+
     func run() async throws {
         let logger = Logging.bootstrapOnce(label: "intake")
         try DataDirectory.prepare(path: data.data)
@@ -31,7 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = try await directory.environment(schemaFiles: data.schema)
         try await Self.createFirstCredentials(store: directory.store)
         let app = buildApplication(
-            configuration: ServerConfiguration(host: host, port: port, maxUploadBytes: maxUploadBytes),
+            configuration: ServerConfiguration(host: host, port: port, maxUploadBytes: maxUploadBytes,
+                                               headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout),
+                                               maxConnections: maxConnections),
             environment: environment, logger: logger,
             onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
         try await app.runService()

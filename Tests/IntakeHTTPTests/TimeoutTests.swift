@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// Connections that never finish their request are closed: half-sent headers after the header
+/// timeout, a body that stops short of its Content-Length after the idle timeout.
+@Suite(.serialized) struct TimeoutTests {
+    @Test func halfSentHeadersAreCutOff() async throws {
+        let server = try await TestServer.start(headerTimeout: .seconds(1), idleTimeout: .seconds(30))
+        defer { Task { await server.stop() } }
+        let connection = try RawConnection(port: server.port)
+        connection.send("GET /health HTTP/1.1\r\nHost: x\r\n")
+        let closed = try await connection.secondsUntilClosed(limit: 10)
+        #expect(closed != nil)
+        #expect((closed ?? 99) < 5)
+    }
+
+    @Test func aSilentConnectionIsCutOff() async throws {
+        let server = try await TestServer.start(headerTimeout: .seconds(1), idleTimeout: .seconds(30))
+        defer { Task { await server.stop() } }
+        let connection = try RawConnection(port: server.port)
+        #expect(try await connection.secondsUntilClosed(limit: 10) != nil)
+    }
+
+    @Test func aBodyShorterThanItsLengthIsCutOff() async throws {
+        let server = try await TestServer.start(headerTimeout: .seconds(30), idleTimeout: .seconds(1))
+        defer { Task { await server.stop() } }
+        let connection = try RawConnection(port: server.port)
+        connection.send("POST /api/haplo-data-import-batch/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Basic \(Data("haplo:\(server.apiKey)".utf8).base64EncodedString())\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncontrol=abc")
+        let closed = try await connection.secondsUntilClosed(limit: 10)
+        #expect(closed != nil)
+        #expect((closed ?? 99) < 5)
+    }
+
+    @Test func aSlowUploadThatKeepsProgressingIsNotCutOff() async throws {
+        let server = try await TestServer.start(headerTimeout: .seconds(1), idleTimeout: .seconds(1))
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let digest = try await client.uploadControl(Fixtures.examples.appendingPathComponent("control.json")).body
+        let batch = try await client.createBatch(control: digest).body
+        let data = try Fixtures.write("[" + Array(repeating: #"{"first":"A","last":"B"}"#, count: 12_000).joined(separator: ",") + "]")
+        // About 300 KB at 100 KB/s: three seconds, longer than either timeout.
+        let upload = try await Curl.run(["--limit-rate", "100K", "-X", "POST", "-F", "batch=\(batch)", "-F", "name=data0",
+                                         "-F", "file=@\(data.path)", "--user", "haplo:\(server.apiKey)",
+                                         "\(server.base)/api/haplo-data-import-batch/file"])
+        #expect(upload.status == 200)
+    }
+
+    @Test func aCompleteRequestOnAFreshConnectionIsAnswered() async throws {
+        let server = try await TestServer.start(headerTimeout: .seconds(1), idleTimeout: .seconds(1))
+        defer { Task { await server.stop() } }
+        #expect(try await Curl.run(["\(server.base)/health"]).body == "OK")
+    }
+}
