@@ -14,4 +14,5 @@ enum APIPath {
     static let readAPI = "/api/v1"
     static let objects = "\(readAPI)/objects"
     static let health = "/health"
+    static let metrics = "/metrics"
 }

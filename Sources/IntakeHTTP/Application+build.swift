@@ -20,15 +20,20 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// Connections beyond this many wait in the listen backlog until others close.
     public var maxConnections: Int
+    /// Whether `GET /metrics` needs an API key with the `read` scope (it is open by default, as
+    /// scrapers expect; it shows counts, never records).
+    public var metricsRequireKey: Bool
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
-                headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512) {
+                headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512,
+                metricsRequireKey: Bool = false) {
         self.host = host
         self.port = port
         self.maxUploadBytes = maxUploadBytes
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
+        self.metricsRequireKey = metricsRequireKey
     }
 }
 
@@ -65,7 +70,7 @@ public func buildRouter(configuration: ServerConfiguration, environment: ImportE
     let forms = FormReader(blobs: environment.blobs, maxUploadBytes: configuration.maxUploadBytes)
     BatchAPIController(environment: environment, authenticator: authenticator, forms: forms).addRoutes(to: router)
     ReadAPIController(environment: environment, authenticator: authenticator).addRoutes(to: router)
-    router.get(RouterPath(APIPath.health)) { _, _ -> Response in
+    router.addEndpoint(APIPath.health, method: .get) { _, _ -> Response in
         do {
             try await environment.store.ping()
             return TextResponse.plain("OK")
@@ -73,8 +78,9 @@ public func buildRouter(configuration: ServerConfiguration, environment: ImportE
             return TextResponse.plain("Database unavailable", status: .serviceUnavailable)
         }
     }
-    router.get("/metrics") { _, _ -> Response in
-        let depth = (try? await environment.store.batches(state: .scheduled, limit: 100_000).count) ?? 0
+    router.addEndpoint(APIPath.metrics, method: .get) { request, _ -> Response in
+        if configuration.metricsRequireKey { _ = try await authenticator.authenticate(request, scope: .read) }
+        let depth = (try? await environment.store.batchCount(state: .scheduled)) ?? 0
         return TextResponse.plain(environment.metrics.render(queueDepth: depth), contentType: "text/plain; version=0.0.4")
     }
     return router

@@ -266,6 +266,12 @@ extension SQLiteBatchStore {
         }
     }
 
+    public func batchCount(state: BatchState) async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM batches WHERE state = ?", arguments: [state.rawValue]) ?? 0
+        }
+    }
+
     public func batches(state: BatchState?, limit: Int) async throws -> [Batch] {
         try await writer.read { db in
             let ids: [String]

@@ -50,6 +50,8 @@ public protocol BatchStore: Sendable {
     func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws
     /// Undoes a `complete` batch; returns the refs left alone because a later change touched them.
     func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef]
+    /// How many batches are in `state`, counted by the store.
+    func batchCount(state: BatchState) async throws -> Int
     /// Newest first, optionally only those in one state.
     func batches(state: BatchState?, limit: Int) async throws -> [Batch]
 

@@ -29,6 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Connections served at once; more wait in the listen backlog.")
     var maxConnections = 512
 
+    @Flag(help: "Require an API key with the read scope for GET /metrics (open by default).")
+    var metricsAuth = false
+
     func run() async throws {
         let logger = Logging.bootstrapOnce(label: "intake")
         try DataDirectory.prepare(path: data.data)
@@ -42,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         let app = buildApplication(
             configuration: ServerConfiguration(host: host, port: port, maxUploadBytes: maxUploadBytes,
                                                headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout),
-                                               maxConnections: maxConnections),
+                                               maxConnections: maxConnections, metricsRequireKey: metricsAuth),
             environment: environment, logger: logger,
             onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
         try await app.runService()

@@ -1,4 +1,5 @@
 import Foundation
+import IntakeStore
 import Testing
 
 @Suite struct MetricsTests {
@@ -20,5 +21,31 @@ import Testing
         #expect(lines.contains("intake_queue_depth 0"))
         #expect(lines.contains(#"intake_http_requests_total{method="GET",status="401"} 1"#))
         #expect(lines.contains(#"intake_batch_duration_seconds_count{state="complete"} 1"#))
+    }
+
+    @Test func metricsCanRequireAReadKey() async throws {
+        let server = try await TestServer.start(scope: .batch, metricsRequireKey: true)
+        defer { Task { await server.stop() } }
+        #expect(try await Curl.run(["\(server.base)/metrics"]).status == 401)
+        #expect(try await BatchClient(server).get("/metrics").status == 403)  // a batch-scope key
+        let readKey = APIKeyHashing.newKey()
+        _ = try await server.store.createAPIKey(name: "scraper", scope: .read, hash: APIKeyHashing.hash(readKey), now: Date())
+        #expect(try await BatchClient(server, key: readKey).get("/metrics").status == 200)
+    }
+
+    @Test func headAndOptionsOnKnownPaths() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let head = try await Curl.run(["-I", "\(server.base)/health"])
+        #expect(head.status == 200)
+        #expect(!head.body.hasSuffix("OK"))  // curl -I writes the headers where the body would go
+        let options = try await Curl.run(["-X", "OPTIONS", "\(server.base)/api/haplo-data-import-batch/control"])
+        #expect(options.status == 405)
+        #expect(options.headers.lowercased().contains("allow: post"))
+        let headOnPost = try await Curl.run(["-I", "\(server.base)/api/haplo-data-import-batch/schedule"])
+        #expect(headOnPost.status == 405)
+        let headStatus = try await Curl.run(["-I", "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/status?batch=nope"])
+        #expect(headStatus.status == 400)
+        #expect(try await Curl.run(["-X", "OPTIONS", "\(server.base)/nope"]).status == 404)
     }
 }

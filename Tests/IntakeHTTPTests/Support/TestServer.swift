@@ -29,7 +29,8 @@ final class TestServer: @unchecked Sendable {
 
     static func start(directory: URL? = nil, maxUploadBytes: Int64 = 4 << 30, apiKey: String? = nil,
                       scope: APIScope = .all, schema: Schema = StandardSchema.make(),
-                      headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60)) async throws -> TestServer {
+                      headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
+                      metricsRequireKey: Bool = false) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
         let store = try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path)
         let blobs = try BlobStore(root: directory.appendingPathComponent("blobs"))
@@ -47,7 +48,8 @@ final class TestServer: @unchecked Sendable {
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let app = buildApplication(
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadBytes: maxUploadBytes,
-                                               headerTimeout: headerTimeout, idleTimeout: idleTimeout),
+                                               headerTimeout: headerTimeout, idleTimeout: idleTimeout,
+                                               metricsRequireKey: metricsRequireKey),
             environment: environment, logger: logger,
             onServerRunning: { port in portContinuation.yield(port) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
