@@ -15,4 +15,5 @@ enum APIPath {
     static let objects = "\(readAPI)/objects"
     static let health = "/health"
     static let metrics = "/metrics"
+    static let ready = "/ready"
 }

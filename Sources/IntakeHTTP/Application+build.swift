@@ -65,6 +65,7 @@ public func buildApplication(
 public func buildRouter(configuration: ServerConfiguration, environment: ImportEnvironment) -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
+    router.add(middleware: ErrorReportingMiddleware(health: environment.health, now: environment.now))
     router.add(middleware: NULParameterMiddleware())
     let authenticator = Authenticator(store: environment.store, now: environment.now)
     let forms = FormReader(blobs: environment.blobs, maxUploadBytes: configuration.maxUploadBytes)
@@ -77,6 +78,18 @@ public func buildRouter(configuration: ServerConfiguration, environment: ImportE
         } catch {
             return TextResponse.plain("Database unavailable", status: .serviceUnavailable)
         }
+    }
+    // Readiness: a reachable database that recently answered in time, and a worker that reaches the queue.
+    router.addEndpoint(APIPath.ready, method: .get) { _, _ -> Response in
+        do {
+            try await environment.store.ping()
+        } catch {
+            return TextResponse.plain("Not ready: the database cannot be read", status: .serviceUnavailable)
+        }
+        if let problem = environment.health.problem(now: environment.now()) {
+            return TextResponse.plain("Not ready: \(problem)", status: .serviceUnavailable)
+        }
+        return TextResponse.plain("READY")
     }
     router.addEndpoint(APIPath.metrics, method: .get) { request, _ -> Response in
         if configuration.metricsRequireKey { _ = try await authenticator.authenticate(request, scope: .read) }

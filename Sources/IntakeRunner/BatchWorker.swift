@@ -41,10 +41,13 @@ public final class BatchWorker: Service, Sendable {
                         try? await environment.store.releaseLease(batch.id)
                     }
                     failures = 0
+                    environment.health.recordWorker(failure: nil)
                     continue
                 }
                 failures = 0
+                environment.health.recordWorker(failure: nil)
             } catch {
+                environment.health.recordWorker(failure: error)
                 // A broken database fails every poll: log it with growing pauses (up to 30 s), not ten
                 // times a second.
                 failures += 1

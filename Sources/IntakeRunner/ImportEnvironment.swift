@@ -15,6 +15,7 @@ public struct ImportEnvironment: Sendable {
     /// Batches whose cancellation was requested through this process.
     public var cancellations = CancellationRegistry()
     public var metrics = IntakeMetrics()
+    public var health = ServiceHealth()
 
     public init(store: any BatchStore, blobs: BlobStore, models: ModelRegistry,
                 filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all + [XLSXReader.descriptor],

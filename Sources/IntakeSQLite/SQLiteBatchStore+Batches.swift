@@ -5,7 +5,7 @@ import IntakeStore
 
 extension SQLiteBatchStore {
     public func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: "INSERT INTO batches (id, state, comment, control, created) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id.rawValue, state.rawValue, comment, control.hex, Self.seconds(now)])
             try Self.audit(db, id, "created", comment, now)
@@ -34,7 +34,7 @@ extension SQLiteBatchStore {
     }
 
     public func batch(_ id: BatchID) async throws -> Batch? {
-        try await writer.read { db in try Self.fetchBatch(db, id) }
+        try await read { db in try Self.fetchBatch(db, id) }
     }
 
     private static func requireState(_ db: Database, _ id: BatchID, _ state: BatchState) throws {
@@ -45,7 +45,7 @@ extension SQLiteBatchStore {
     }
 
     public func addFile(_ file: BatchFile, to id: BatchID) async throws {
-        try await writer.write { db in
+        try await write { db in
             try Self.requireState(db, id, .uploading)
             let position = try Int.fetchOne(db, sql: "SELECT position FROM batch_files WHERE batch = ? AND name = ?",
                                             arguments: [id.rawValue, file.name])
@@ -58,7 +58,7 @@ extension SQLiteBatchStore {
     }
 
     public func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try Self.requireState(db, id, .uploading)
             try db.execute(sql: """
                 UPDATE batches SET state = 'scheduled', dry_run = ?, scheduled = ?, scheduled_by = ? WHERE id = ?
@@ -68,7 +68,7 @@ extension SQLiteBatchStore {
     }
 
     public func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
-        try await writer.write { db in
+        try await write { [self] db in
             try Self.requireState(db, id, .uploading)
             try db.execute(sql: """
                 UPDATE batches SET state = 'running', dry_run = ?, scheduled = ?, started = ?, scheduled_by = ?,
@@ -81,7 +81,7 @@ extension SQLiteBatchStore {
     func leaseExpiry(_ now: Date) -> Int64 { Self.seconds(now.addingTimeInterval(lease.duration)) }
 
     public func claimNextBatch(now: Date) async throws -> Batch? {
-        try await writer.write { db -> Batch? in
+        try await write { [self] db -> Batch? in
             if let resumed = try takeOverRunningBatch(db, now: now) { return resumed }
             guard let id = try String.fetchOne(db, sql: """
                 SELECT id FROM batches WHERE state = 'scheduled' ORDER BY scheduled, created LIMIT 1
@@ -144,7 +144,7 @@ extension SQLiteBatchStore {
     }
 
     public func renewLease(_ id: BatchID, now: Date) async throws {
-        try await writer.write { db in try self.renewLease(db, id, now: now) }
+        try await write { db in try self.renewLease(db, id, now: now) }
     }
 
     /// Extends the lease if it is ours; throws `LeaseLost` if the batch is running under another
@@ -160,7 +160,7 @@ extension SQLiteBatchStore {
     }
 
     public func releaseLease(_ id: BatchID) async throws {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 UPDATE batches SET lease_owner = NULL, lease_expires = 0 WHERE id = ? AND state = 'running' AND lease_owner = ?
                 """, arguments: [id.rawValue, self.lease.owner])
@@ -168,7 +168,7 @@ extension SQLiteBatchStore {
     }
 
     public func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try self.renewLease(db, id, now: now)
             var progress = progress
             try Self.appendLog(db, id, logLines, startingAt: progress.logLines)
@@ -180,7 +180,7 @@ extension SQLiteBatchStore {
     }
 
     public func resultLines(of id: BatchID, from: Int, limit: Int) async throws -> [String] {
-        try await writer.read { db in
+        try await read { db in
             // Each row holds one chunk's lines and is keyed by the index of its first line: start at
             // the row that holds line `from`, and read rows until `limit` lines are collected.
             let rows = try Row.fetchCursor(db, sql: """
@@ -209,7 +209,7 @@ extension SQLiteBatchStore {
     }
 
     public func cancel(_ id: BatchID, now: Date) async throws -> Bool {
-        try await writer.write { db in
+        try await write { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
                 throw StoreError.batchNotFound(id)
             }
@@ -228,13 +228,13 @@ extension SQLiteBatchStore {
     }
 
     public func isCancelRequested(_ id: BatchID) async throws -> Bool {
-        try await writer.read { db in
+        try await read { db in
             try Bool.fetchOne(db, sql: "SELECT cancel_requested FROM batches WHERE id = ?", arguments: [id.rawValue]) ?? false
         }
     }
 
     public func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             guard try Self.fetchBatch(db, id) != nil else { throw StoreError.batchNotFound(id) }
             try db.execute(sql: """
                 INSERT INTO batches (id, state, comment, control, created)
@@ -260,20 +260,20 @@ extension SQLiteBatchStore {
     }
 
     public func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
-        try await writer.read { db in
+        try await read { db in
             try String.fetchAll(db, sql: "SELECT line FROM batch_log WHERE batch = ? AND seq >= ? ORDER BY seq LIMIT ?",
                                 arguments: [id.rawValue, skipping, limit])
         }
     }
 
     public func batchCount(state: BatchState) async throws -> Int {
-        try await writer.read { db in
+        try await read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM batches WHERE state = ?", arguments: [state.rawValue]) ?? 0
         }
     }
 
     public func batches(state: BatchState?, limit: Int) async throws -> [Batch] {
-        try await writer.read { db in
+        try await read { db in
             let ids: [String]
             if let state {
                 ids = try String.fetchAll(db, sql: "SELECT id FROM batches WHERE state = ? ORDER BY created DESC, rowid DESC LIMIT ?",

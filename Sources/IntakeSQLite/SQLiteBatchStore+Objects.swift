@@ -11,13 +11,13 @@ extension SQLiteBatchStore {
     }
 
     public func object(_ ref: ObjectRef) async throws -> ObjectRecord? {
-        try await writer.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?", arguments: [ref.number]).map(Self.objectRecord)
         }
     }
 
     public func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
-        try await writer.read { db in
+        try await read { db in
             var sql = "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref > ?"
             var arguments: StatementArguments = [after?.number ?? 0]
             if let types {
@@ -35,7 +35,7 @@ extension SQLiteBatchStore {
     }
 
     public func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] {
-        try await writer.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM object_versions WHERE ref = ? ORDER BY version",
                              arguments: [ref.number]).map { row in
                 ObjectVersionRecord(version: row["version"], batch: row["batch"], saved: Self.date(row["saved"])!,
@@ -45,7 +45,7 @@ extension SQLiteBatchStore {
     }
 
     public func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument] {
-        try await writer.read { db in
+        try await read { db in
             var sql = "SELECT batch, record, data FROM documents WHERE model = ? AND destination = ?"
             var arguments: StatementArguments = [model, destination]
             if let batch {
@@ -61,7 +61,7 @@ extension SQLiteBatchStore {
     }
 
     public func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: nil, now: now)
             for object in objects where try transaction.ref(forBehaviour: object.behaviour) == nil {
                 let values = [
@@ -76,7 +76,7 @@ extension SQLiteBatchStore {
     }
 
     public func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] {
-        try await writer.write { db in
+        try await write { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
                 throw StoreError.batchNotFound(id)
             }

@@ -10,9 +10,11 @@ public final class SQLiteBatchStore: BatchStore {
     public let lease: JobLease
 
     /// Opens (and migrates) the database file at `path`, in WAL mode.
-    public convenience init(path: String, lease: JobLease = JobLease()) throws {
+    /// - Parameter busyTimeout: how long a statement waits for another process's write lock before the
+    ///   store gives up with `StoreUnavailable` (the API answers 503 rather than hang).
+    public convenience init(path: String, lease: JobLease = JobLease(), busyTimeout: TimeInterval = 10) throws {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // 32 MiB of page cache: big imports otherwise re-read index pages from the OS on every insert.
@@ -38,17 +40,40 @@ public final class SQLiteBatchStore: BatchStore {
         try SQLiteMigrations.migrator().migrate(writer)
     }
 
+    /// A write transaction; a lock held too long by another process becomes `StoreUnavailable`.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.write(updates)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            throw StoreUnavailable(reason: "the database is locked by another process")
+        }
+    }
+
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.read(value)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            throw StoreUnavailable(reason: "the database is locked by another process")
+        }
+    }
+
+    /// Runs SQLite's `quick_check`: nil when the database is sound, else what SQLite found (first lines).
+    public func integrityProblems() async throws -> String? {
+        let lines = try await writer.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(5)") }
+        return lines == ["ok"] ? nil : lines.joined(separator: "; ")
+    }
+
     static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
     static func date(_ seconds: Int64?) -> Date? { seconds.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
 
     public func ping() async throws {
-        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     // MARK: Control files
 
     public func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO control_files (digest, size, comment, created) VALUES (?, ?, ?, ?)
                 """, arguments: [digest.hex, size, comment, Self.seconds(now)])
@@ -56,7 +81,7 @@ public final class SQLiteBatchStore: BatchStore {
     }
 
     public func controlFileExists(_ digest: Digest) async throws -> Bool {
-        try await writer.read { db in
+        try await read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM control_files WHERE digest = ?)",
                               arguments: [digest.hex]) ?? false
         }
@@ -65,11 +90,11 @@ public final class SQLiteBatchStore: BatchStore {
     // MARK: Settings
 
     public func setting(_ key: String) async throws -> String? {
-        try await writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
+        try await read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
     }
 
     public func setSetting(_ key: String, _ value: String) async throws {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", arguments: [key, value])
         }
     }
@@ -77,7 +102,7 @@ public final class SQLiteBatchStore: BatchStore {
     // MARK: API keys
 
     public func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: "INSERT INTO api_keys (name, scope, hash, created) VALUES (?, ?, ?, ?)",
                            arguments: [name, scope.rawValue, hash, Self.seconds(now)])
             return db.lastInsertedRowID
@@ -90,13 +115,13 @@ public final class SQLiteBatchStore: BatchStore {
     }
 
     public func apiKeys() async throws -> [APIKeyRecord] {
-        try await writer.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id").map(Self.apiKey)
         }
     }
 
     public func revokeAPIKey(id: Int64) async throws -> Bool {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE api_keys SET revoked = 1 WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }
@@ -105,7 +130,7 @@ public final class SQLiteBatchStore: BatchStore {
     public func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? {
         // Every active key's hash is compared in constant time, rather than looked up by an index whose
         // timing depends on the presented value. Deployments have a handful of keys.
-        let found = try await writer.read { db in
+        let found = try await read { db in
             var match: APIKeyRecord?
             for row in try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE revoked = 0") {
                 if APIKeyHashing.constantTimeEquals(row["hash"], hash) { match = Self.apiKey(row) }
@@ -115,7 +140,7 @@ public final class SQLiteBatchStore: BatchStore {
         guard let found else { return nil }
         // Last-used is informational; record it at most once a minute to keep requests read-only.
         if found.lastUsed.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            try await writer.write { db in
+            try await write { db in
                 try db.execute(sql: "UPDATE api_keys SET last_used = ? WHERE id = ?", arguments: [Self.seconds(now), found.id])
             }
         }

@@ -16,7 +16,11 @@ struct DataDirectory {
         let databasePath = (path as NSString).appendingPathComponent("intake.sqlite")
         isNew = !FileManager().fileExists(atPath: databasePath)
         try Self.prepare(path: path)
-        store = try SQLiteBatchStore(path: databasePath)
+        do {
+            store = try SQLiteBatchStore(path: databasePath)
+        } catch {
+            throw ValidationFailure("Cannot open the database \(databasePath): \(error). If it is damaged, restore it from a backup.")
+        }
         blobs = try BlobStore(root: URL(fileURLWithPath: path).appendingPathComponent("blobs"))
     }
 

@@ -38,6 +38,14 @@ struct ServeCommand: AsyncParsableCommand {
         let lock = try ServerLock(dataDirectory: data.data)
         defer { lock.hold() }
         let directory = try DataDirectory(path: data.data)
+        // A damaged database would make the worker fail on every poll while /health says OK: stop
+        // here instead, with what SQLite found.
+        if let problems = try await directory.store.integrityProblems() {
+            throw ValidationFailure("""
+                The database \(directory.path)/intake.sqlite is damaged (PRAGMA quick_check: \(problems)). \
+                Intake will not serve from a damaged database: restore it from a backup, or move it aside to start empty.
+                """)
+        }
         let removed = directory.blobs.removeAbandonedTemporaries()
         if removed > 0 { logger.info("removed partial uploads of stopped processes", metadata: ["intake.count": "\(removed)"]) }
         let environment = try await directory.environment(schemaFiles: data.schema)

@@ -30,9 +30,9 @@ final class TestServer: @unchecked Sendable {
     static func start(directory: URL? = nil, maxUploadBytes: Int64 = 4 << 30, apiKey: String? = nil,
                       scope: APIScope = .all, schema: Schema = StandardSchema.make(),
                       headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
-                      metricsRequireKey: Bool = false) async throws -> TestServer {
+                      metricsRequireKey: Bool = false, busyTimeout: TimeInterval = 10) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
-        let store = try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path)
+        let store = try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path, busyTimeout: busyTimeout)
         let blobs = try BlobStore(root: directory.appendingPathComponent("blobs"))
         let key: String
         if let apiKey {
