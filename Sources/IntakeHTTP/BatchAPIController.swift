@@ -44,6 +44,10 @@ struct BatchAPIController: Sendable {
               let control = ImportEnvironment.parseControl(Array(data)) else {
             throw APIError.badRequest("Uploaded file is not JSON")
         }
+        // A NUL in a control-file string would be cut short wherever a C string carries it.
+        if control.containsNUL {
+            throw APIError.badRequest("Invalid control file:\n  A string in the control file contains a NUL character (\\u0000)")
+        }
         let messages = ControlFileValidator(vocabulary: environment.vocabulary).validate(control)
         guard messages.isEmpty else {
             throw APIError.badRequest("Invalid control file:" + messages.map { "\n  " + $0 }.joined())

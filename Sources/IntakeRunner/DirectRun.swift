@@ -32,6 +32,9 @@ public enum DirectRun {
               let control = ImportEnvironment.parseControl(Array(data)) else {
             throw ImportFatalError("Control file is not JSON: \(controlPath)")
         }
+        if control.containsNUL {
+            throw ImportFatalError("Invalid control file:\n  A string in the control file contains a NUL character (\\u0000)")
+        }
         let messages = ControlFileValidator(vocabulary: environment.vocabulary).validate(control)
         guard messages.isEmpty else {
             throw ImportFatalError("Invalid control file:" + messages.map { "\n  " + $0 }.joined())

@@ -95,6 +95,15 @@ import Testing
         #expect(escaped.body == #"Batch not found: x\u{1B}[31m\ny"#)
     }
 
+    @Test func aControlFileWithANULIsRefused() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let control = try Fixtures.write(#"{"dataImportControlFileVersion":0,"model":"haplo:person","files":{"data\u0000":{"read":"json"}},"instructions":[]}"#)
+        let result = try await BatchClient(server).uploadControl(control)
+        #expect(result.status == 400)
+        #expect(result.body == "Invalid control file:\n  A string in the control file contains a NUL character (\\u0000)")
+    }
+
     @Test func partialUploadsOfStoppedProcessesAreRemovedAndFailedCommitsLeaveNothing() throws {
         let root = try TestServer.makeDirectory().appendingPathComponent("blobs")
         let blobs = try BlobStore(root: root)

@@ -47,6 +47,16 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return nil
     }
 
+    /// Whether a string or key anywhere inside contains U+0000.
+    public var containsNUL: Bool {
+        switch self {
+        case .string(let s): return s.utf8.contains(0)
+        case .array(let a): return a.contains { $0.containsNUL }
+        case .object(let o): return o.keys.contains { $0.utf8.contains(0) } || o.values.contains { $0.containsNUL }
+        default: return false
+        }
+    }
+
     /// Exact equality: strings compare scalar by scalar, never by canonical equivalence (see
     /// `String.isExactly`), as values compare in JavaScript. (Hashing stays Swift's: canonically
     /// equivalent strings hash alike, which exact equality allows.)
