@@ -23,10 +23,12 @@ public struct ServerConfiguration: Sendable {
     /// Whether `GET /metrics` needs an API key with the `read` scope (it is open by default, as
     /// scrapers expect; it shows counts, never records).
     public var metricsRequireKey: Bool
+    /// Failed authentications one address may make in a minute before it gets 429 for the rest of it.
+    public var failedAuthenticationLimit: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
                 headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512,
-                metricsRequireKey: Bool = false) {
+                metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30) {
         self.host = host
         self.port = port
         self.maxUploadBytes = maxUploadBytes
@@ -34,6 +36,7 @@ public struct ServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
         self.metricsRequireKey = metricsRequireKey
+        self.failedAuthenticationLimit = failedAuthenticationLimit
     }
 }
 
@@ -44,7 +47,7 @@ public func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(configuration: configuration, environment: environment)
+    let router = buildRouter(configuration: configuration, environment: environment, logger: logger)
     var app = Application(
         router: router,
         server: HTTPServerBuilder { responder in
@@ -62,12 +65,15 @@ public func buildApplication(
     return app
 }
 
-public func buildRouter(configuration: ServerConfiguration, environment: ImportEnvironment) -> Router<IntakeRequestContext> {
+public func buildRouter(configuration: ServerConfiguration, environment: ImportEnvironment,
+                        logger: Logger = Logger(label: "intake")) -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
     router.add(middleware: ErrorReportingMiddleware(health: environment.health, now: environment.now))
     router.add(middleware: NULParameterMiddleware())
-    let authenticator = Authenticator(store: environment.store, now: environment.now)
+    let authenticator = Authenticator(
+        store: environment.store, now: environment.now,
+        limiter: FailedAuthenticationLimiter(limit: configuration.failedAuthenticationLimit), logger: logger)
     let forms = FormReader(blobs: environment.blobs, maxUploadBytes: configuration.maxUploadBytes)
     BatchAPIController(environment: environment, authenticator: authenticator, forms: forms).addRoutes(to: router)
     ReadAPIController(environment: environment, authenticator: authenticator).addRoutes(to: router)
@@ -91,8 +97,8 @@ public func buildRouter(configuration: ServerConfiguration, environment: ImportE
         }
         return TextResponse.plain("READY")
     }
-    router.addEndpoint(APIPath.metrics, method: .get) { request, _ -> Response in
-        if configuration.metricsRequireKey { _ = try await authenticator.authenticate(request, scope: .read) }
+    router.addEndpoint(APIPath.metrics, method: .get) { request, context -> Response in
+        if configuration.metricsRequireKey { _ = try await authenticator.authenticate(request, context: context, scope: .read) }
         let depth = (try? await environment.store.batchCount(state: .scheduled)) ?? 0
         return TextResponse.plain(environment.metrics.render(queueDepth: depth), contentType: "text/plain; version=0.0.4")
     }

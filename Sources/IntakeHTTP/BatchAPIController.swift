@@ -28,12 +28,12 @@ struct BatchAPIController: Sendable {
         router.addEndpoint(APIPath.rollback, method: .post, handler: rollback)
     }
 
-    func authenticate(_ request: Request) async throws {
-        _ = try await authenticator.authenticate(request, scope: .batch)
+    func authenticate(_ request: Request, _ context: IntakeRequestContext) async throws {
+        _ = try await authenticator.authenticate(request, context: context, scope: .batch)
     }
 
     @Sendable func uploadControl(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request)
+        try await authenticate(request, context)
         let form = try await forms.read(request)
         guard let writer = form.file else { throw APIError.missing("file") }
         try writer.flush()
@@ -61,7 +61,7 @@ struct BatchAPIController: Sendable {
     }
 
     @Sendable func createBatch(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request)
+        try await authenticate(request, context)
         let form = try await forms.read(request)
         let control = try form.require("control")
         guard let digest = Digest(hex: control), try await store.controlFileExists(digest) else {
@@ -85,7 +85,7 @@ struct BatchAPIController: Sendable {
     }
 
     @Sendable func uploadFile(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request)
+        try await authenticate(request, context)
         let form = try await forms.read(request)
         let batchID = try form.require("batch")
         let name = try form.require("name")
@@ -116,7 +116,7 @@ struct BatchAPIController: Sendable {
     }
 
     @Sendable func schedule(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        let key = try await authenticator.authenticate(request, scope: .batch)
+        let key = try await authenticator.authenticate(request, context: context, scope: .batch)
         let form = try await forms.read(request)
         let batchID = try form.require("batch")
         let batch = try await loadBatch(batchID)
@@ -139,14 +139,14 @@ struct BatchAPIController: Sendable {
     }
 
     @Sendable func status(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request)
+        try await authenticate(request, context)
         guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
         let batch = try await loadBatch(id)
         return TextResponse.plain(BatchStatusJSON.render(batch), contentType: "application/json; charset=utf-8")
     }
 
     @Sendable func log(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request)
+        try await authenticate(request, context)
         guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
         let batch = try await loadBatch(id)
         // Streamed page by page: the log is never held whole.
@@ -173,7 +173,7 @@ struct BatchAPIController: Sendable {
 
 extension BatchAPIController {
     @Sendable func results(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request)
+        try await authenticate(request, context)
         guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
         let batch = try await loadBatch(id)
         let query = try ResultsQuery(request)
@@ -200,7 +200,7 @@ extension BatchAPIController {
     }
 
     @Sendable func cancel(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request)
+        try await authenticate(request, context)
         let batch = try await loadBatch(try await forms.read(request).require("batch"))
         guard try await store.cancel(batch.id, now: environment.now()) else {
             throw APIError.badRequest("Batch \(batch.id.rawValue) has already finished")
@@ -210,7 +210,7 @@ extension BatchAPIController {
     }
 
     @Sendable func copy(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request)
+        try await authenticate(request, context)
         let batch = try await loadBatch(try await forms.read(request).require("batch"))
         let copyID = BatchID.random()
         try await store.copy(batch.id, as: copyID, now: environment.now())
@@ -218,7 +218,7 @@ extension BatchAPIController {
     }
 
     @Sendable func rollback(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request)
+        try await authenticate(request, context)
         let batch = try await loadBatch(try await forms.read(request).require("batch"))
         let conflicts: [ObjectRef]
         do {

@@ -32,6 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Require an API key with the read scope for GET /metrics (open by default).")
     var metricsAuth = false
 
+    @Option(help: "Failed authentications one client address may make per minute; after that it gets 429 until the minute is over.")
+    var failedAuthLimit = 30
+
     func run() async throws {
         let logger = Logging.bootstrapOnce(label: "intake")
         try DataDirectory.prepare(path: data.data)
@@ -53,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         let app = buildApplication(
             configuration: ServerConfiguration(host: host, port: port, maxUploadBytes: maxUploadBytes,
                                                headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout),
-                                               maxConnections: maxConnections, metricsRequireKey: metricsAuth),
+                                               maxConnections: maxConnections, metricsRequireKey: metricsAuth,
+                                               failedAuthenticationLimit: failedAuthLimit),
             environment: environment, logger: logger,
             onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
         try await app.runService()

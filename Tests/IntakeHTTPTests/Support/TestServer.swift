@@ -7,6 +7,7 @@ import IntakeSQLite
 import IntakeStore
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// A real Intake server on a loopback port over a real SQLite file in a temporary directory,
 /// built by the same `buildApplication` as `intake serve`.
@@ -30,7 +31,8 @@ final class TestServer: @unchecked Sendable {
     static func start(directory: URL? = nil, maxUploadBytes: Int64 = 4 << 30, apiKey: String? = nil,
                       scope: APIScope = .all, schema: Schema = StandardSchema.make(),
                       headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
-                      metricsRequireKey: Bool = false, busyTimeout: TimeInterval = 10) async throws -> TestServer {
+                      metricsRequireKey: Bool = false, busyTimeout: TimeInterval = 10,
+                      failedAuthenticationLimit: Int = 1000) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
         let store = try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path, busyTimeout: busyTimeout)
         let blobs = try BlobStore(root: directory.appendingPathComponent("blobs"))
@@ -43,24 +45,30 @@ final class TestServer: @unchecked Sendable {
         }
         try await store.ensureListObjects(schema.listObjects, now: Date())
         let environment = ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: schema))
-        var logger = Logger(label: "test")
+        let log = CapturedLog()
+        var logger = Logger(label: "test") { _ in CapturingLogHandler(log: log) }
         logger.logLevel = .warning
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let app = buildApplication(
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadBytes: maxUploadBytes,
                                                headerTimeout: headerTimeout, idleTimeout: idleTimeout,
-                                               metricsRequireKey: metricsRequireKey),
+                                               metricsRequireKey: metricsRequireKey,
+                                               failedAuthenticationLimit: failedAuthenticationLimit),
             environment: environment, logger: logger,
             onServerRunning: { port in portContinuation.yield(port) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CocoaError(.featureUnsupported) }
-        return TestServer(directory: directory, store: store, blobs: blobs, port: port, apiKey: key, group: group, task: task)
+        return TestServer(directory: directory, store: store, blobs: blobs, port: port, apiKey: key, group: group, task: task, log: log)
     }
 
+    /// What the server logged at warning level and above.
+    let log: CapturedLog
+
     private init(directory: URL, store: SQLiteBatchStore, blobs: BlobStore, port: Int, apiKey: String,
-                 group: ServiceGroup, task: Task<Void, any Error>) {
+                 group: ServiceGroup, task: Task<Void, any Error>, log: CapturedLog) {
+        self.log = log
         self.directory = directory
         self.store = store
         self.blobs = blobs
@@ -176,5 +184,28 @@ enum Fixtures {
         let url = FileManager().temporaryDirectory.appendingPathComponent(name)
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url
+    }
+}
+
+/// Log lines of one test server, each rendered as "message key=value …".
+final class CapturedLog: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let log: CapturedLog
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .warning
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let merged = self.metadata.merging(metadata ?? [:]) { _, new in new }
+        log.append(([message.description] + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " "))
     }
 }
