@@ -11,13 +11,13 @@ struct DataDirectory {
     let blobs: BlobStore
     let isNew: Bool
 
-    init(path: String) throws {
+    init(path: String, lease: JobLease = JobLease()) throws {
         self.path = path
         let databasePath = (path as NSString).appendingPathComponent("intake.sqlite")
         isNew = !FileManager().fileExists(atPath: databasePath)
         try Self.prepare(path: path)
         do {
-            store = try SQLiteBatchStore(path: databasePath)
+            store = try SQLiteBatchStore(path: databasePath, lease: lease)
         } catch {
             throw ValidationFailure("Cannot open the database \(databasePath): \(error). If it is damaged, restore it from a backup.")
         }

@@ -32,6 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Require an API key with the read scope for GET /metrics (open by default).")
     var metricsAuth = false
 
+    @Option(help: "A batch whose run ends the process this many times in a row without committing a record ends in error instead of running again (0: never).")
+    var maxCrashes = 2
+
     @Option(help: "Failed authentications one client address may make per minute; after that it gets 429 until the minute is over.")
     var failedAuthLimit = 30
 
@@ -40,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         try DataDirectory.prepare(path: data.data)
         let lock = try ServerLock(dataDirectory: data.data)
         defer { lock.hold() }
-        let directory = try DataDirectory(path: data.data)
+        let directory = try DataDirectory(path: data.data, lease: JobLease(maxCrashes: maxCrashes > 0 ? maxCrashes : .max))
         // A damaged database would make the worker fail on every poll while /health says OK: stop
         // here instead, with what SQLite found.
         if let problems = try await directory.store.integrityProblems() {

@@ -13,14 +13,14 @@ final class ServerProcess: @unchecked Sendable {
             .appendingPathComponent(".build/debug/intake")
     }
 
-    static func start(data: URL) async throws -> ServerProcess {
+    static func start(data: URL, arguments extra: [String] = []) async throws -> ServerProcess {
         guard FileManager().isExecutableFile(atPath: executable.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey:
                 "\(executable.path) is missing: run `swift build` before the tests (.ci/run does)"])
         }
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["serve", "--data", data.path, "--port", "0"]
+        process.arguments = ["serve", "--data", data.path, "--port", "0"] + extra
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
