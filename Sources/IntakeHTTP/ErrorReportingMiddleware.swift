@@ -26,7 +26,7 @@ struct ErrorReportingMiddleware: RouterMiddleware {
             context.logger.error("blob store failure", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
             if error.isOutOfSpace {
                 throw APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
-                               "Insufficient storage: the server's disk is full, so the upload was not kept. Free some space and try again.")
+                               "Insufficient storage: the server has no room for this upload (a full disk or a quota), so nothing of it was kept. Free some space and try again.")
             }
             throw APIError(.internalServerError, "The server could not store the upload (\(error)); nothing was kept. The server log has the detail.")
         } catch {

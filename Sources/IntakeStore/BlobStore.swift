@@ -87,7 +87,8 @@ public struct BlobStoreError: Error, Sendable, CustomStringConvertible {
         self.operation = operation
     }
 
-    public var isOutOfSpace: Bool { code == ENOSPC || code == EDQUOT }
+    /// No room: a full disk, a quota, or a file-size limit on the process.
+    public var isOutOfSpace: Bool { code == ENOSPC || code == EDQUOT || code == EFBIG }
 
     public var description: String {
         "Could not \(operation): \(String(cString: strerror(code)))"

@@ -7,6 +7,9 @@ struct IntakeCommand: AsyncParsableCommand {
         // Every file Intake creates (database, WAL, blobs, locks) is its owner's alone: they hold
         // people's records. Set once, before anything is opened.
         umask(0o077)
+        // Past a file-size limit (ulimit -f) a write should fail with EFBIG and be answered as such,
+        // not kill the server with SIGXFSZ.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

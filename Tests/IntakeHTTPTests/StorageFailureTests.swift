@@ -53,6 +53,24 @@ import Testing
         #expect(result.body.hasSuffix("nothing was kept. The server log has the detail."))
     }
 
+    @Test func noRoomForAnUploadIs507AndKeepsNothing() async throws {
+        let data = try TestServer.makeDirectory()
+        let server = try await ServerProcess.start(data: data, fileSizeLimitKB: 2048)
+        defer { Task { try? await server.terminate() } }
+        let client = BatchClient(RemoteServer(port: server.port, apiKey: try #require(server.apiKey)))
+        let digest = try await client.uploadControl(Fixtures.examples.appendingPathComponent("control.json")).body
+        let batch = try await client.createBatch(control: digest).body
+        let big = FileManager().temporaryDirectory.appendingPathComponent("big-\(UUID().uuidString).json")
+        try Data(repeating: 0x20, count: 3 << 20).write(to: big)
+        defer { try? FileManager().removeItem(at: big) }
+        let result = try await client.uploadFile(batch: batch, name: "data0", file: big)
+        #expect(result.status == 507)
+        #expect(result.body == "Insufficient storage: the server has no room for this upload (a full disk or a quota), so nothing of it was kept. Free some space and try again.")
+        #expect(try FileManager().contentsOfDirectory(atPath: data.appendingPathComponent("blobs/tmp").path).isEmpty)
+        // The server is still up and answers.
+        #expect(try await client.get("/api/haplo-data-import-batch/status?batch=\(batch)").status == 200)
+    }
+
     @Test func aDamagedDatabaseStopsTheServerAtStartUp() async throws {
         let data = try TestServer.makeDirectory()
         _ = try await Process.output(ServerProcess.executable.path, ["apikey", "create", "--name", "x", "--data", data.path])

@@ -13,7 +13,8 @@ final class ServerProcess: @unchecked Sendable {
             .appendingPathComponent(".build/debug/intake")
     }
 
-    static func start(data: URL, arguments extra: [String] = []) async throws -> ServerProcess {
+    /// - Parameter fileSizeLimitKB: a `ulimit -f` for the server, to make its writes fail for lack of room.
+    static func start(data: URL, arguments extra: [String] = [], fileSizeLimitKB: Int? = nil) async throws -> ServerProcess {
         guard FileManager().isExecutableFile(atPath: executable.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey:
                 "\(executable.path) is missing: run `swift build` before the tests (.ci/run does)"])
@@ -21,6 +22,10 @@ final class ServerProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["serve", "--data", data.path, "--port", "0"] + extra
+        if let fileSizeLimitKB {
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", "ulimit -f \(fileSizeLimitKB) && exec \"$0\" \"$@\"", executable.path] + process.arguments!
+        }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
