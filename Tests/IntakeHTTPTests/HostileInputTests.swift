@@ -95,6 +95,28 @@ import Testing
         #expect(escaped.body == #"Batch not found: x\u{1B}[31m\ny"#)
     }
 
+    @Test func aBatchWithManyFilesRunsThemAllInOrder() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let control = try Fixtures.write(#"""
+            {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"DEFAULT":{"read":"json"}},"instructions":[
+             {"action":"new","destination":"profile"},
+             {"source":"last","destination":"value:person-name","name":"last"},
+             {"action":"field-structured","structured":"value:person-name","destination":"profile","name":"dc:attribute:title"}]}
+            """#)
+        let count = 150
+        let files = try (0..<count).map { ("f\($0)", try Fixtures.write(#"[{"last":"L\#($0)"}]"#)) }
+        let batch = try await client.prepareBatch(control: control, files: files)
+        #expect(try await server.store.batch(BatchID(rawValue: batch))?.files.count == count)
+        _ = try await client.schedule(batch: batch)
+        let status = try await client.waitForBatch(batch)
+        #expect(status["state"] == .string("complete"))
+        #expect(status["progress"]?["recordsApplied"] == .number(Double(count)))
+        let results = try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)").body.split(separator: "\n")
+        #expect(try results.map { try JSONParser.parse(String($0))["file"]?.stringValue ?? "" } == (0..<count).map { "f\($0)" })
+    }
+
     @Test func aControlFileWithANULIsRefused() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
