@@ -59,12 +59,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The application core: the use cases (control files, batches, files, schedule, cancel, copy,
+        // rollback, API keys) with their rules, called by the HTTP API, `intake run` and the CLI.
+        .target(
+            name: "IntakeApp",
+            dependencies: [
+                "IntakeStore",
+                "IntakeRunner",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP: the batch API, read API, auth and streaming uploads.
         .target(
             name: "IntakeHTTP",
             dependencies: [
                 "IntakeStore",
                 "IntakeRunner",
+                "IntakeApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -78,6 +90,7 @@ let package = Package(
                 "IntakeSQLite",
                 "IntakeHTTP",
                 "IntakeRunner",
+                "IntakeApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -87,7 +100,7 @@ let package = Package(
         .testTarget(name: "IntakeSQLiteTests", dependencies: ["IntakeSQLite", "IntakeRunner"]),
         .testTarget(
             name: "IntakeRunnerTests",
-            dependencies: ["IntakeRunner", "IntakeSQLite", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            dependencies: ["IntakeRunner", "IntakeApp", "IntakeSQLite", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                            .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import NIOCore
+import IntakeApp
 import IntakeCore
 import IntakeRunner
 import IntakeStore
@@ -75,7 +76,8 @@ public func buildRouter(configuration: ServerConfiguration, environment: ImportE
         store: environment.store, now: environment.now,
         limiter: FailedAuthenticationLimiter(limit: configuration.failedAuthenticationLimit), logger: logger)
     let forms = FormReader(blobs: environment.blobs, maxUploadBytes: configuration.maxUploadBytes)
-    BatchAPIController(environment: environment, authenticator: authenticator, forms: forms).addRoutes(to: router)
+    BatchAPIController(service: ImportService(environment: environment), authenticator: authenticator, forms: forms)
+        .addRoutes(to: router)
     ReadAPIController(environment: environment, authenticator: authenticator).addRoutes(to: router)
     router.addEndpoint(APIPath.health, method: .get) { _, _ -> Response in
         do {

@@ -1,154 +1,73 @@
 import Foundation
 import Hummingbird
+import IntakeApp
 import IntakeCore
 import IntakeRunner
 import IntakeStore
 
-/// The four batch endpoints of API.md §1–4 and the status/log extensions. Handlers are thin:
-/// read the form, call the store, answer with the exact messages.
+/// The four batch endpoints of API.md §1–4 and the extensions. Handlers are thin: they read the
+/// form, call the application core (`ImportService`) and write its answer; authentication is the
+/// group's middleware, and refusals are `BatchError`s that `ErrorReportingMiddleware` renders.
 struct BatchAPIController: Sendable {
-    let environment: ImportEnvironment
+    let service: ImportService
     let authenticator: Authenticator
     let forms: FormReader
-    /// Control files are configuration, not data; anything bigger is refused before parsing.
-    static let maxControlFileBytes = 16 * 1024 * 1024
 
-    var store: any BatchStore { environment.store }
+    var store: any BatchStore { service.environment.store }
 
     func addRoutes(to router: Router<IntakeRequestContext>) {
-        router.addEndpoint(APIPath.control, method: .post, handler: uploadControl)
-        router.addEndpoint(APIPath.batch, method: .post, handler: createBatch)
-        router.addEndpoint(APIPath.file, method: .post, handler: uploadFile)
-        router.addEndpoint(APIPath.schedule, method: .post, handler: schedule)
-        router.addEndpoint(APIPath.status, method: .get, handler: status)
-        router.addEndpoint(APIPath.log, method: .get, handler: log)
-        router.addEndpoint(APIPath.results, method: .get, handler: results)
-        router.addEndpoint(APIPath.cancel, method: .post, handler: cancel)
-        router.addEndpoint(APIPath.copy, method: .post, handler: copy)
-        router.addEndpoint(APIPath.rollback, method: .post, handler: rollback)
-    }
-
-    func authenticate(_ request: Request, _ context: IntakeRequestContext) async throws {
-        _ = try await authenticator.authenticate(request, context: context, scope: .batch)
+        let group = router.authenticated(.batch, by: authenticator)
+        router.addEndpoint(APIPath.control, method: .post, in: group, handler: uploadControl)
+        router.addEndpoint(APIPath.batch, method: .post, in: group, handler: createBatch)
+        router.addEndpoint(APIPath.file, method: .post, in: group, handler: uploadFile)
+        router.addEndpoint(APIPath.schedule, method: .post, in: group, handler: schedule)
+        router.addEndpoint(APIPath.status, method: .get, in: group, handler: status)
+        router.addEndpoint(APIPath.log, method: .get, in: group, handler: log)
+        router.addEndpoint(APIPath.results, method: .get, in: group, handler: results)
+        router.addEndpoint(APIPath.cancel, method: .post, in: group, handler: cancel)
+        router.addEndpoint(APIPath.copy, method: .post, in: group, handler: copy)
+        router.addEndpoint(APIPath.rollback, method: .post, in: group, handler: rollback)
     }
 
     @Sendable func uploadControl(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request, context)
         let form = try await forms.read(request)
-        guard let writer = form.file else { throw APIError.missing("file") }
-        try writer.flush()
-        guard writer.size <= Self.maxControlFileBytes else {
-            throw APIError(.contentTooLarge, "Control file too large: \(writer.size) bytes, the limit is \(Self.maxControlFileBytes) bytes")
-        }
-        guard let data = FileManager().contents(atPath: writer.temporary.path),
-              let control = ImportEnvironment.parseControl(Array(data)) else {
-            throw APIError.badRequest("Uploaded file is not JSON")
-        }
-        // A NUL in a control-file string would be cut short wherever a C string carries it.
-        if control.containsNUL {
-            throw APIError.badRequest("Invalid control file:\n  A string in the control file contains a NUL character (\\u0000)")
-        }
-        let messages = ControlFileValidator(vocabulary: environment.vocabulary).validate(control)
-        guard messages.isEmpty else {
-            throw APIError.badRequest("Invalid control file:" + messages.map { "\n  " + $0 }.joined())
-        }
-        let (digest, size) = try writer.finish()
+        guard let upload = form.file else { throw BatchError.missingParameter("file") }
         form.file = nil
-        environment.metrics.recordUpload(bytes: size)
-        let comment = form.fields["comment"] ?? "Unnamed control file"
-        try await store.addControlFile(digest: digest, size: size, comment: comment, now: environment.now())
-        return TextResponse.plain(digest.hex)
+        return TextResponse.plain(try await service.addControlFile(upload, comment: form.fields["comment"]).hex)
     }
 
     @Sendable func createBatch(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request, context)
         let form = try await forms.read(request)
-        let control = try form.require("control")
-        guard let digest = Digest(hex: control), try await store.controlFileExists(digest) else {
-            throw APIError.badRequest("Control file not found: \(control.escapingControlCharacters)")
-        }
-        let id = BatchID.random()
-        try await store.createBatch(id: id, control: digest, comment: form.fields["comment"] ?? "Unnamed batch",
-                                    state: .uploading, now: environment.now())
+        let id = try await service.createBatch(control: form.fields["control"], comment: form.fields["comment"])
         return TextResponse.plain(id.rawValue)
     }
 
-    func loadBatch(_ idText: String) async throws -> Batch {
-        guard let batch = try await store.batch(BatchID(rawValue: idText)) else {
-            throw APIError.badRequest("Batch not found: \(idText.escapingControlCharacters)")
-        }
-        return batch
-    }
-
-    private static func wrongState(_ id: BatchID) -> APIError {
-        APIError.badRequest("Batch \(id.rawValue) is not in the 'uploading' state")
-    }
-
     @Sendable func uploadFile(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request, context)
         let form = try await forms.read(request)
-        let batchID = try form.require("batch")
-        let name = try form.require("name")
-        guard let writer = form.file else { throw APIError.missing("file") }
-        let batch = try await loadBatch(batchID)
-        guard batch.state == .uploading else { throw Self.wrongState(batch.id) }
-        let files = try controlFiles(of: batch)
-        guard files[name] != nil || files["DEFAULT"] != nil else {
-            throw APIError.badRequest("No file specification for \(name.escapingControlCharacters) in control file (and no DEFAULT entry)")
-        }
-        let (digest, size) = try writer.finish()
+        let upload = form.file
         form.file = nil
-        environment.metrics.recordUpload(bytes: size)
-        do {
-            try await store.addFile(BatchFile(name: name, digest: digest, size: size, filename: form.filename ?? name), to: batch.id)
-        } catch StoreError.wrongState(let id, _) {
-            throw Self.wrongState(id)
-        }
+        let digest = try await service.addFile(batch: form.fields["batch"], name: form.fields["name"], upload: upload,
+                                               filename: form.filename)
         return TextResponse.plain(digest.hex)
     }
 
-    private func controlFiles(of batch: Batch) throws -> JSONObject {
-        guard let data = FileManager().contents(atPath: environment.blobs.url(for: batch.control).path),
-              let control = ImportEnvironment.parseControl(Array(data)) else {
-            throw APIError(.internalServerError, "Control file \(batch.control) is missing")
-        }
-        return control["files"]?.objectValue ?? JSONObject()
-    }
-
     @Sendable func schedule(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        let key = try await authenticator.authenticate(request, context: context, scope: .batch)
         let form = try await forms.read(request)
-        let batchID = try form.require("batch")
-        let batch = try await loadBatch(batchID)
-        // Only the documented value makes a dry run, and anything unknown is refused: a typo must
-        // never turn a dry run into a real import.
-        let dryRun: Bool
-        switch form.fields["mode"] ?? "" {
-        case "": dryRun = false
-        case "dry-run": dryRun = true
-        case let other: throw APIError.badRequest("Invalid mode: \(other.escapingControlCharacters)")
-        }
-        guard batch.state == .uploading else { throw Self.wrongState(batch.id) }
-        do {
-            try await store.schedule(batch.id, dryRun: dryRun,
-                                     by: "api key \(key.id) (\(key.name))", now: environment.now())
-        } catch StoreError.wrongState(let id, _) {
-            throw Self.wrongState(id)
-        }
+        let by = context.apiKey.map { "api key \($0.id) (\($0.name))" } ?? "api"
+        try await service.schedule(batch: form.fields["batch"], mode: form.fields["mode"], by: by)
         return TextResponse.plain("SCHEDULED")
     }
 
+    private func queryBatch(_ request: Request) async throws -> Batch {
+        try await service.batch(request.uri.queryParameters["batch"].map(String.init))
+    }
+
     @Sendable func status(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request, context)
-        guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
-        let batch = try await loadBatch(id)
-        return TextResponse.plain(BatchStatusJSON.render(batch), contentType: "application/json; charset=utf-8")
+        TextResponse.plain(BatchStatusJSON.render(try await queryBatch(request)), contentType: "application/json; charset=utf-8")
     }
 
     @Sendable func log(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request, context)
-        guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
-        let batch = try await loadBatch(id)
+        let batch = try await queryBatch(request)
         // Streamed page by page: the log is never held whole.
         let store = self.store
         let body = ResponseBody { writer in
@@ -169,13 +88,9 @@ struct BatchAPIController: Sendable {
     }
 
     static let pageSize = 1000
-}
 
-extension BatchAPIController {
     @Sendable func results(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request, context)
-        guard let id = request.uri.queryParameters["batch"].map(String.init) else { throw APIError.missing("batch") }
-        let batch = try await loadBatch(id)
+        let batch = try await queryBatch(request)
         let query = try ResultsQuery(request)
         let store = self.store
         // Streamed page by page from the store: memory stays flat for any number of records.
@@ -200,35 +115,16 @@ extension BatchAPIController {
     }
 
     @Sendable func cancel(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request, context)
-        let batch = try await loadBatch(try await forms.read(request).require("batch"))
-        guard try await store.cancel(batch.id, now: environment.now()) else {
-            throw APIError.badRequest("Batch \(batch.id.rawValue) has already finished")
-        }
-        environment.cancellations.request(batch.id)
+        try await service.cancel(batch: try await forms.read(request).fields["batch"])
         return TextResponse.plain("CANCELLED")
     }
 
     @Sendable func copy(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request, context)
-        let batch = try await loadBatch(try await forms.read(request).require("batch"))
-        let copyID = BatchID.random()
-        try await store.copy(batch.id, as: copyID, now: environment.now())
-        return TextResponse.plain(copyID.rawValue)
+        TextResponse.plain(try await service.copy(batch: try await forms.read(request).fields["batch"]).rawValue)
     }
 
     @Sendable func rollback(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await authenticate(request, context)
-        let batch = try await loadBatch(try await forms.read(request).require("batch"))
-        let conflicts: [ObjectRef]
-        do {
-            conflicts = try await store.rollback(batch.id, now: environment.now())
-        } catch StoreError.wrongState(let id, _) {
-            throw APIError.badRequest("Batch \(id.rawValue) is not in the 'complete' state")
-        }
-        guard conflicts.isEmpty else {
-            throw APIError(.conflict, "Rolled back, except these objects, which later changes touched:" + conflicts.map { "\n  " + $0.text }.joined())
-        }
+        try await service.rollback(batch: try await forms.read(request).fields["batch"])
         return TextResponse.plain("ROLLED BACK")
     }
 }

@@ -10,30 +10,27 @@ struct ReadAPIController: Sendable {
     let authenticator: Authenticator
 
     func addRoutes(to router: Router<IntakeRequestContext>) {
-        router.addEndpoint(APIPath.objects, method: .get, handler: list)
-        router.addEndpoint("\(APIPath.objects)/:ref", method: .get, handler: object)
-        router.addEndpoint("\(APIPath.objects)/:ref/history", method: .get, handler: history)
-        router.addEndpoint("\(APIPath.readAPI)/schema", method: .get) { request, context in
-            _ = try await authenticator.authenticate(request, context: context, scope: .read)
+        let group = router.authenticated(.read, by: authenticator)
+        router.addEndpoint(APIPath.objects, method: .get, in: group, handler: list)
+        router.addEndpoint("\(APIPath.objects)/:ref", method: .get, in: group, handler: object)
+        router.addEndpoint("\(APIPath.objects)/:ref/history", method: .get, in: group, handler: history)
+        router.addEndpoint("\(APIPath.readAPI)/schema", method: .get, in: group) { request, context in
             return json(SchemaJSON.schema(environment.models.schema))
         }
-        router.addEndpoint("\(APIPath.readAPI)/models", method: .get) { request, context in
-            _ = try await authenticator.authenticate(request, context: context, scope: .read)
+        router.addEndpoint("\(APIPath.readAPI)/models", method: .get, in: group) { request, context in
             let models = environment.models.order.compactMap { environment.models[$0] }
             return json(.object(JSONObject([("models", .array(models.map(SchemaJSON.modelSummary)))])))
         }
-        router.addEndpoint("\(APIPath.readAPI)/models/:name", method: .get) { request, context in
-            _ = try await authenticator.authenticate(request, context: context, scope: .read)
+        router.addEndpoint("\(APIPath.readAPI)/models/:name", method: .get, in: group) { request, context in
             let name = context.parameters.get("name") ?? ""
             guard let model = environment.models[name] else { throw JSONAPIError(.notFound, "Model not found: \(name)") }
             return json(SchemaJSON.model(model))
         }
-        router.addEndpoint("\(APIPath.readAPI)/dictionaries/:model/:destination", method: .get, handler: dictionaries)
-        router.addEndpoint("\(APIPath.readAPI)/batches", method: .get, handler: batches)
+        router.addEndpoint("\(APIPath.readAPI)/dictionaries/:model/:destination", method: .get, in: group, handler: dictionaries)
+        router.addEndpoint("\(APIPath.readAPI)/batches", method: .get, in: group, handler: batches)
     }
 
     @Sendable func dictionaries(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        _ = try await authenticator.authenticate(request, context: context, scope: .read)
         let model = context.parameters.get("model") ?? ""
         let destination = context.parameters.get("destination") ?? ""
         guard environment.models[model]?.destination(destination) != nil else {
@@ -47,7 +44,6 @@ struct ReadAPIController: Sendable {
     }
 
     @Sendable func batches(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        _ = try await authenticator.authenticate(request, context: context, scope: .read)
         let query = request.uri.queryParameters
         var state: BatchState?
         if let text = query["state"] {
@@ -72,7 +68,6 @@ struct ReadAPIController: Sendable {
     }
 
     @Sendable func object(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        _ = try await authenticator.authenticate(request, context: context, scope: .read)
         let ref = try ref(context)
         guard let object = try await environment.store.object(ref) else {
             throw JSONAPIError(.notFound, "Object not found: \(ref.text)")
@@ -81,7 +76,6 @@ struct ReadAPIController: Sendable {
     }
 
     @Sendable func history(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        _ = try await authenticator.authenticate(request, context: context, scope: .read)
         let ref = try ref(context)
         let versions = try await environment.store.history(of: ref)
         guard !versions.isEmpty else { throw JSONAPIError(.notFound, "Object not found: \(ref.text)") }
@@ -89,7 +83,6 @@ struct ReadAPIController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        _ = try await authenticator.authenticate(request, context: context, scope: .read)
         let query = request.uri.queryParameters
         var types: Set<String>?
         if let type = query["type"].map(String.init) {

@@ -171,9 +171,7 @@ public final class BatchRun {
     }
 
     private func process(resuming: Bool) throws -> Outcome {
-        let controlPath = environment.blobs.url(for: batch.control).path
-        guard let controlBytes = FileManager().contents(atPath: controlPath),
-              let control = ImportEnvironment.parseControl(Array(controlBytes)) else {
+        guard let control = environment.controlFile(batch.control) else {
             throw FatalRunError(message: "Control file \(batch.control) is missing or not JSON")
         }
         let proxy = RepositoryProxy()

@@ -35,6 +35,13 @@ public struct ImportEnvironment: Sendable {
                               recordProcessors: Set(recordProcessors.keys))
     }
 
+    /// The stored control file with this digest, parsed; nil when it is missing or not JSON. Every
+    /// reader of a stored control file (the run, the use cases) goes through here.
+    public func controlFile(_ digest: Digest) -> JSONValue? {
+        guard let data = FileManager().contents(atPath: blobs.url(for: digest).path) else { return nil }
+        return Self.parseControl(Array(data))
+    }
+
     /// Parses control-file bytes; nil when they are not JSON.
     public static func parseControl(_ bytes: [UInt8]) -> JSONValue? {
         try? JSONParser.parse(bytes)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IntakeApp
 import IntakeStore
 
 struct APIKeyCommand: AsyncParsableCommand {
@@ -17,9 +18,7 @@ struct APIKeyCommand: AsyncParsableCommand {
             guard let scope = APIScope(rawValue: scope) else {
                 throw ValidationError("Unknown scope '\(scope)': use batch, read or all.")
             }
-            let directory = try DataDirectory(path: data.data)
-            let key = APIKeyHashing.newKey()
-            let id = try await directory.store.createAPIKey(name: name, scope: scope, hash: APIKeyHashing.hash(key), now: Date())
+            let (id, key) = try await DataDirectory(path: data.data).service().createAPIKey(name: name, scope: scope)
             print("Created API key \(id) '\(name)' with scope \(scope.rawValue). It is shown only once:")
             print(key)
         }
@@ -30,8 +29,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            let directory = try DataDirectory(path: data.data)
-            for key in try await directory.store.apiKeys() {
+            for key in try await DataDirectory(path: data.data).service().apiKeys() {
                 let fields = [String(key.id), key.name, key.scope.rawValue, Timestamp.string(key.created),
                               key.lastUsed.map(Timestamp.string) ?? "never", key.revoked ? "revoked" : "active"]
                 print(fields.joined(separator: "\t"))
@@ -45,8 +43,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Argument(help: "The key's ID, as `intake apikey list` shows it.") var id: Int64
 
         func run() async throws {
-            let directory = try DataDirectory(path: data.data)
-            guard try await directory.store.revokeAPIKey(id: id) else {
+            guard try await DataDirectory(path: data.data).service().revokeAPIKey(id: id) else {
                 throw ValidationError("No API key with ID \(id).")
             }
             print("Revoked API key \(id).")

@@ -1,4 +1,5 @@
 import Foundation
+import IntakeApp
 import IntakeCore
 import IntakeRunner
 import IntakeSQLite
@@ -55,6 +56,12 @@ struct DataDirectory {
             }
         }
         return schema
+    }
+
+    /// The application core over this directory with the standard schema, for commands that do not
+    /// import (key management).
+    func service() -> ImportService {
+        ImportService(environment: ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: StandardSchema.make())))
     }
 
     func environment(schemaFiles: [String]) async throws -> ImportEnvironment {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IntakeApp
 import IntakeCore
 import IntakeRunner
 import IntakeStore
@@ -32,8 +33,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             summary = try await DirectRun.run(environment: environment, controlPath: control, files: pairs,
                                               dryRun: dryRun, logger: logger)
-        } catch let error as ImportFatalError {
-            FileHandle.standardError.write(Data((error.message + "\n").utf8))
+        } catch let error as any UserFacingError where !error.isServerFailure {
+            FileHandle.standardError.write(Data((error.userMessage + "\n").utf8))
             throw ExitCode(2)
         }
         for line in summary.log { print(line) }

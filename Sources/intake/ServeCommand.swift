@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 import Hummingbird
+import IntakeApp
 import IntakeHTTP
 import IntakeStore
 import Logging
@@ -55,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         let removed = directory.blobs.removeAbandonedTemporaries()
         if removed > 0 { logger.info("removed partial uploads of stopped processes", metadata: ["intake.count": "\(removed)"]) }
         let environment = try await directory.environment(schemaFiles: data.schema)
-        try await Self.createFirstCredentials(store: directory.store)
+        try await Self.createFirstCredentials(service: ImportService(environment: environment))
         let app = buildApplication(
             configuration: ServerConfiguration(host: host, port: port, maxUploadBytes: maxUploadBytes,
                                                headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout),
@@ -67,13 +68,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// On first start: an admin password and an API key, each printed once and stored only as hashes.
-    static func createFirstCredentials(store: any BatchStore) async throws {
+    static func createFirstCredentials(service: ImportService) async throws {
+        let store = service.environment.store
         guard try await store.setting("admin.password") == nil else { return }
         let password = String(APIKeyHashing.newKey().dropFirst(3).prefix(24))
         let salt = String(APIKeyHashing.newKey().dropFirst(3).prefix(16))
         try await store.setSetting("admin.password", salt + "$" + APIKeyHashing.hash(salt + password))
-        let key = APIKeyHashing.newKey()
-        _ = try await store.createAPIKey(name: "initial", scope: .all, hash: APIKeyHashing.hash(key), now: Date())
+        let (_, key) = try await service.createAPIKey(name: "initial", scope: .all)
         Console.write("""
             First start: created these credentials. They are shown only once.
               Admin user:     admin

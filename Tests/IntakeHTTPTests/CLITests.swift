@@ -67,4 +67,25 @@ import Testing
             #expect("\(error)".contains("Control file does not specify model in the model property"))
         }
     }
+
+    private func expectFailure(_ arguments: [String], exit code: Int, saying message: String) async {
+        do {
+            _ = try await intake(arguments)
+            Issue.record("expected a non-zero exit")
+        } catch {
+            #expect("\(error)".contains("exited \(code)"))
+            #expect("\(error)".contains(message))
+        }
+    }
+
+    /// `intake run` goes through the same use cases as the API: a file name the control file does not
+    /// specify is refused before anything runs, with the API's message.
+    @Test func runRefusesFilesTheControlFileDoesNotName() async throws {
+        let data = try TestServer.makeDirectory().path
+        let control = "\(Fixtures.examples.path)/control.json"
+        await expectFailure(["run", "--data", data, "--control", control, "--file", "other=\(Fixtures.examples.path)/data.json"],
+                            exit: 2, saying: "No file specification for other in control file (and no DEFAULT entry)")
+        await expectFailure(["run", "--data", data, "--control", control, "--file", "data0=/nonexistent/people.json"],
+                            exit: 2, saying: "Cannot read the file /nonexistent/people.json")
+    }
 }

@@ -5,6 +5,7 @@ import IntakeCore
 import IntakeSQLite
 import IntakeStore
 import Logging
+import IntakeApp
 import Testing
 
 /// Runs whose store writes go through the writer thread, against a real SQLite file.

@@ -4,6 +4,7 @@ import IntakeRunner
 import IntakeSQLite
 import IntakeStore
 import Logging
+import IntakeApp
 import Testing
 
 /// A record processor registered in code joins two files before the engine sees any record.
@@ -68,7 +69,7 @@ import Testing
         let unknown = try write("unknown.json", #"""
         {"dataImportControlFileVersion":0,"model":"haplo:person","recordProcessor":"test:nope","files":{},"instructions":[]}
         """#)
-        await #expect(throws: ImportFatalError("Invalid control file:\n  Unknown record processor specified in recordProcessor property: test:nope")) {
+        await #expect(throws: BatchError.invalidControlFile(["Unknown record processor specified in recordProcessor property: test:nope"])) {
             _ = try await DirectRun.run(environment: environment, controlPath: unknown, files: [], dryRun: false, logger: Logger(label: "test"))
         }
     }

@@ -1,0 +1,64 @@
+import IntakeCore
+import IntakeStore
+
+/// The refusals of the batch use cases, with the exact messages of the HTTP contract.
+public enum BatchError: UserFacingError, Equatable {
+    case missingParameter(String)
+    case controlFileTooLarge(size: Int64, limit: Int)
+    case controlFileNotJSON
+    case invalidControlFile([String])
+    case controlFileNotFound(String)
+    case controlFileMissing(Digest)
+    case batchNotFound(String)
+    case notUploading(BatchID)
+    case notComplete(BatchID)
+    case alreadyFinished(BatchID)
+    case noFileSpecification(String)
+    case invalidMode(String)
+    case rollbackConflicts([ObjectRef])
+    case unreadableFile(String)
+
+    public var kind: ErrorKind {
+        switch self {
+        case .controlFileTooLarge: .tooLarge
+        case .rollbackConflicts: .conflict
+        case .controlFileMissing: .internalFailure
+        default: .invalidRequest
+        }
+    }
+
+    public var userMessage: String {
+        switch self {
+        case .missingParameter(let name): "Missing parameter: \(name)"
+        case .controlFileTooLarge(let size, let limit): "Control file too large: \(size) bytes, the limit is \(limit) bytes"
+        case .controlFileNotJSON: "Uploaded file is not JSON"
+        case .invalidControlFile(let messages): "Invalid control file:" + messages.map { "\n  " + $0 }.joined()
+        case .controlFileNotFound(let text): "Control file not found: \(text.escapingControlCharacters)"
+        case .controlFileMissing(let digest): "Control file \(digest) is missing"
+        case .batchNotFound(let text): "Batch not found: \(text.escapingControlCharacters)"
+        case .notUploading(let id): "Batch \(id.rawValue) is not in the 'uploading' state"
+        case .notComplete(let id): "Batch \(id.rawValue) is not in the 'complete' state"
+        case .alreadyFinished(let id): "Batch \(id.rawValue) has already finished"
+        case .noFileSpecification(let name):
+            "No file specification for \(name.escapingControlCharacters) in control file (and no DEFAULT entry)"
+        case .invalidMode(let mode): "Invalid mode: \(mode.escapingControlCharacters)"
+        case .unreadableFile(let path): "Cannot read the file \(path.escapingControlCharacters)"
+        case .rollbackConflicts(let refs):
+            "Rolled back, except these objects, which later changes touched:" + refs.map { "\n  " + $0.text }.joined()
+        }
+    }
+}
+
+extension StoreUnavailable: UserFacingError {
+    public var kind: ErrorKind { .unavailable }
+    public var userMessage: String { "The database is busy: another process holds its lock. Nothing was changed; try again shortly." }
+}
+
+extension BlobStoreError: UserFacingError {
+    public var kind: ErrorKind { isOutOfSpace ? .insufficientStorage : .internalFailure }
+    public var userMessage: String {
+        isOutOfSpace
+            ? "Insufficient storage: the server has no room for this upload (a full disk or a quota), so nothing of it was kept. Free some space and try again."
+            : "The server could not store the upload (\(self)); nothing was kept. The server log has the detail."
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import IntakeCore
+import IntakeRunner
+import IntakeStore
+import Logging
+
+/// `intake run`: the same import as the API's, without a server, through the same use cases: the
+/// control file is checked as an upload is, every file name must have a specification in it, and
+/// the batch then runs on a thread of its own under this process's lease.
+public enum DirectRun {
+    public struct Summary: Sendable {
+        public var batch: Batch
+        public var log: [String]
+    }
+
+    /// Streams a local file into the blob store's temporary area.
+    public static func upload(path: String, into blobs: BlobStore) throws -> BlobWriter {
+        let source: FileByteSource
+        do {
+            source = try FileByteSource(path: path)
+        } catch {
+            throw BatchError.unreadableFile(path)
+        }
+        let writer = try blobs.makeWriter()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return writer
+    }
+
+    /// Checks the control file, records the batch and its files, and runs it to the end.
+    /// - Throws: `BatchError` when the control file or a file name is refused (nothing is run).
+    public static func run(environment: ImportEnvironment, controlPath: String, files: [(name: String, path: String)],
+                           dryRun: Bool, logger: Logger) async throws -> Summary {
+        let service = ImportService(environment: environment)
+        let controlDigest = try await service.addControlFile(try upload(path: controlPath, into: environment.blobs), comment: "intake run")
+        let id = try await service.createBatch(control: controlDigest.hex, comment: "intake run")
+        for (name, path) in files {
+            _ = try await service.addFile(batch: id.rawValue, name: name, upload: try upload(path: path, into: environment.blobs),
+                                          filename: URL(fileURLWithPath: path).lastPathComponent)
+        }
+        let store = environment.store
+        try await store.startDirectRun(id, dryRun: dryRun, by: "intake run", now: environment.now())
+        guard let batch = try await store.batch(id) else { throw StoreError.batchNotFound(id) }
+        _ = await BatchRun(environment: environment, batch: batch, logger: logger).runOnOwnThread()
+        guard let finished = try await store.batch(id) else { throw StoreError.batchNotFound(id) }
+        return Summary(batch: finished, log: try await store.log(of: id))
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import IntakeCore
+import IntakeRunner
+import IntakeStore
+
+/// The use cases of batch import, with their state rules and validation in one place. The HTTP API,
+/// `intake run`, the command line's key management (and the coming admin UI) call these and only
+/// translate requests and answers. Errors are `BatchError`s with the contract's exact messages.
+public struct ImportService: Sendable {
+    public let environment: ImportEnvironment
+    /// Control files are configuration, not data; anything bigger is refused before parsing.
+    public static let maxControlFileBytes = 16 * 1024 * 1024
+
+    public init(environment: ImportEnvironment) {
+        self.environment = environment
+    }
+
+    var store: any BatchStore { environment.store }
+
+    // MARK: Control files
+
+    /// Checks an uploaded control file (size, JSON, NUL, the validator's messages), then moves it
+    /// into the blob store and records it. On any refusal the upload is discarded.
+    public func addControlFile(_ upload: BlobWriter, comment: String?) async throws -> Digest {
+        defer { upload.discard() }
+        try upload.flush()
+        guard upload.size <= Self.maxControlFileBytes else {
+            throw BatchError.controlFileTooLarge(size: upload.size, limit: Self.maxControlFileBytes)
+        }
+        guard let data = FileManager().contents(atPath: upload.temporary.path),
+              let control = ImportEnvironment.parseControl(Array(data)) else {
+            throw BatchError.controlFileNotJSON
+        }
+        try validate(control)
+        let (digest, size) = try upload.finish()
+        environment.metrics.recordUpload(bytes: size)
+        try await store.addControlFile(digest: digest, size: size, comment: comment ?? "Unnamed control file", now: environment.now())
+        return digest
+    }
+
+    /// The checks every control file passes before it is accepted, wherever it comes from.
+    public func validate(_ control: JSONValue) throws {
+        // A NUL in a control-file string would be cut short wherever a C string carries it.
+        if control.containsNUL {
+            throw BatchError.invalidControlFile(["A string in the control file contains a NUL character (\\u0000)"])
+        }
+        let messages = ControlFileValidator(vocabulary: environment.vocabulary).validate(control)
+        guard messages.isEmpty else { throw BatchError.invalidControlFile(messages) }
+    }
+
+    /// The parsed control file of a batch.
+    public func control(of batch: Batch) throws -> JSONValue {
+        guard let control = environment.controlFile(batch.control) else { throw BatchError.controlFileMissing(batch.control) }
+        return control
+    }
+
+    // MARK: Batches
+
+    public func createBatch(control text: String?, comment: String?) async throws -> BatchID {
+        guard let text else { throw BatchError.missingParameter("control") }
+        guard let digest = Digest(hex: text), try await store.controlFileExists(digest) else {
+            throw BatchError.controlFileNotFound(text)
+        }
+        let id = BatchID.random()
+        try await store.createBatch(id: id, control: digest, comment: comment ?? "Unnamed batch", state: .uploading, now: environment.now())
+        return id
+    }
+
+    public func batch(_ text: String?) async throws -> Batch {
+        guard let text else { throw BatchError.missingParameter("batch") }
+        guard let batch = try await store.batch(BatchID(rawValue: text)) else { throw BatchError.batchNotFound(text) }
+        return batch
+    }
+
+    /// Adds (or replaces) a named file of an `uploading` batch whose control file has a specification
+    /// for the name (or a DEFAULT one). On any refusal the upload is discarded.
+    public func addFile(batch text: String?, name: String?, upload: BlobWriter?, filename: String?) async throws -> Digest {
+        defer { upload?.discard() }
+        guard text != nil else { throw BatchError.missingParameter("batch") }
+        guard let name else { throw BatchError.missingParameter("name") }
+        guard let upload else { throw BatchError.missingParameter("file") }
+        let batch = try await self.batch(text)
+        guard batch.state == .uploading else { throw BatchError.notUploading(batch.id) }
+        let files = try control(of: batch)["files"]?.objectValue ?? JSONObject()
+        guard files[name] != nil || files["DEFAULT"] != nil else { throw BatchError.noFileSpecification(name) }
+        let (digest, size) = try upload.finish()
+        environment.metrics.recordUpload(bytes: size)
+        do {
+            try await store.addFile(BatchFile(name: name, digest: digest, size: size, filename: filename ?? name), to: batch.id)
+        } catch StoreError.wrongState(let id, _) {
+            throw BatchError.notUploading(id)
+        }
+        return digest
+    }
+
+    /// What a `mode` parameter asks for: only `dry-run` makes a dry run, empty or absent a real one,
+    /// and anything else is refused (a typo must never turn a dry run into a real import).
+    public static func isDryRun(mode: String?) throws -> Bool {
+        switch mode ?? "" {
+        case "": false
+        case "dry-run": true
+        case let other: throw BatchError.invalidMode(other)
+        }
+    }
+
+    public func schedule(batch text: String?, mode: String?, by: String) async throws {
+        let batch = try await self.batch(text)
+        let dryRun = try Self.isDryRun(mode: mode)
+        guard batch.state == .uploading else { throw BatchError.notUploading(batch.id) }
+        do {
+            try await store.schedule(batch.id, dryRun: dryRun, by: by, now: environment.now())
+        } catch StoreError.wrongState(let id, _) {
+            throw BatchError.notUploading(id)
+        }
+    }
+
+    public func cancel(batch text: String?) async throws {
+        let batch = try await self.batch(text)
+        guard try await store.cancel(batch.id, now: environment.now()) else { throw BatchError.alreadyFinished(batch.id) }
+        environment.cancellations.request(batch.id)
+    }
+
+    public func copy(batch text: String?) async throws -> BatchID {
+        let batch = try await self.batch(text)
+        let copy = BatchID.random()
+        try await store.copy(batch.id, as: copy, now: environment.now())
+        return copy
+    }
+
+    public func rollback(batch text: String?) async throws {
+        let batch = try await self.batch(text)
+        let conflicts: [ObjectRef]
+        do {
+            conflicts = try await store.rollback(batch.id, now: environment.now())
+        } catch StoreError.wrongState(let id, _) {
+            throw BatchError.notComplete(id)
+        }
+        guard conflicts.isEmpty else { throw BatchError.rollbackConflicts(conflicts) }
+    }
+
+    // MARK: API keys
+
+    /// A new key, returned once; only its hash is stored.
+    public func createAPIKey(name: String, scope: APIScope) async throws -> (id: Int64, key: String) {
+        let key = APIKeyHashing.newKey()
+        let id = try await store.createAPIKey(name: name, scope: scope, hash: APIKeyHashing.hash(key), now: environment.now())
+        return (id, key)
+    }
+
+    public func apiKeys() async throws -> [APIKeyRecord] { try await store.apiKeys() }
+
+    public func revokeAPIKey(id: Int64) async throws -> Bool { try await store.revokeAPIKey(id: id) }
+}
