@@ -8,12 +8,12 @@ import Logging
 /// Every failure is logged with the client's address and the reason, never with the key; an address
 /// with too many failures is refused for a while (`FailedAuthenticationLimiter`).
 struct Authenticator: Sendable {
-    let store: any BatchStore
+    let store: any APIKeyStore
     let now: @Sendable () -> Date
     let limiter: FailedAuthenticationLimiter
     let logger: Logger
 
-    init(store: any BatchStore, now: @escaping @Sendable () -> Date, limiter: FailedAuthenticationLimiter = FailedAuthenticationLimiter(),
+    init(store: any APIKeyStore, now: @escaping @Sendable () -> Date, limiter: FailedAuthenticationLimiter = FailedAuthenticationLimiter(),
          logger: Logger = Logger(label: "intake.auth")) {
         self.store = store
         self.now = now

@@ -8,33 +8,30 @@ public enum StoreError: Error, Sendable, Equatable {
     case controlFileNotFound(String)
 }
 
-/// Persistent state of Intake: control files, batches, API keys, objects and the job queue.
-/// `SQLiteBatchStore` implements it; HTTP handlers and the worker see only this protocol.
-public protocol BatchStore: Sendable {
-    // Control files
+/// Persistent state of Intake, as one value: every role below, implemented by one backend
+/// (`SQLiteBatchStore`). The application core, the HTTP layer and the worker see only these protocols;
+/// code that needs one role should ask for that role.
+public protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, SettingsStore, ObjectStore {
+    /// Succeeds when the store can be read (liveness).
+    func ping() async throws
+}
+
+/// Uploaded control files, by digest (their bytes are blobs).
+public protocol ControlFileStore: Sendable {
+    /// Records a control file; the same digest and comment twice is one record.
     func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws
     func controlFileExists(_ digest: Digest) async throws -> Bool
+}
 
-    // Batches
+/// Batches, their files, their logs and per-record results, outside of running them.
+public protocol BatchRepository: Sendable {
     func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws
     func batch(_ id: BatchID) async throws -> Batch?
-    /// Adds or replaces a file; a replaced name keeps its first position. Fails unless `uploading`.
+    /// Adds or replaces a file; a replaced name keeps its first position.
+    /// - Throws: `StoreError.wrongState` unless the batch is `uploading`.
     func addFile(_ file: BatchFile, to id: BatchID) async throws
-    /// Moves an `uploading` batch to `scheduled`.
+    /// Moves an `uploading` batch to `scheduled`. - Throws: `StoreError.wrongState` otherwise.
     func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
-    /// Moves an `uploading` batch straight to `running`, for runs driven by `intake run` rather than the queue.
-    func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
-    /// Atomically takes a `running` batch whose owner let it go (a graceful stop) or is gone (its
-    /// lease expired, or its process on this host no longer exists), else the oldest `scheduled` one;
-    /// marks it `running` under this store's lease. A batch that keeps ending its process without
-    /// committing anything (`JobLease.maxCrashes`) is finished as `error` instead, with a log line.
-    func claimNextBatch(now: Date) async throws -> Batch?
-    /// Extends this store's lease on a running batch. - Throws: `LeaseLost` when it is not ours any more.
-    func renewLease(_ id: BatchID, now: Date) async throws
-    /// Lets a running batch go without finishing it (graceful shutdown): any process may resume it at once.
-    func releaseLease(_ id: BatchID) async throws
-    /// Ends a run. - Throws: `LeaseLost` (and changes nothing) unless this store holds the batch's lease.
-    func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws
     /// Up to `limit` log lines after the first `skipping`, in order. Callers page through a log so
     /// that it is never held whole.
     func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String]
@@ -48,25 +45,52 @@ public protocol BatchStore: Sendable {
     func isCancelRequested(_ id: BatchID) async throws -> Bool
     /// A new `uploading` batch with the same control file and files.
     func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws
-    /// Undoes a `complete` batch; returns the refs left alone because a later change touched them.
-    func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef]
     /// How many batches are in `state`, counted by the store.
     func batchCount(state: BatchState) async throws -> Int
     /// Newest first, optionally only those in one state.
     func batches(state: BatchState?, limit: Int) async throws -> [Batch]
+}
 
-    // API keys
+/// Running batches: who runs which (owners and leases, see `JobLease`), and the transactions a run
+/// commits its chunks in.
+public protocol JobQueue: Sendable {
+    /// Moves an `uploading` batch straight to `running` under this store's lease, for runs driven by
+    /// `intake run` rather than the queue.
+    func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
+    /// Atomically takes a `running` batch whose owner let it go (a graceful stop) or is gone (its
+    /// lease expired, or its process on this host no longer exists), else the oldest `scheduled` one;
+    /// marks it `running` under this store's lease. A batch that keeps ending its process without
+    /// committing anything (`JobLease.maxCrashes`) is finished as `error` instead, with a log line.
+    func claimNextBatch(now: Date) async throws -> Batch?
+    /// Extends this store's lease on a running batch. - Throws: `LeaseLost` when it is not ours any more.
+    func renewLease(_ id: BatchID, now: Date) async throws
+    /// Lets a running batch go without finishing it (graceful shutdown): any process may resume it at once.
+    func releaseLease(_ id: BatchID) async throws
+    /// Ends a run. - Throws: `LeaseLost` (and changes nothing) unless this store holds the batch's lease.
+    func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws
+    /// Runs `body` in one write transaction. Import runs use it chunk by chunk. For a batch that is
+    /// `running`, the transaction commits only if this store still holds its lease (and renews it).
+    /// - Throws: `LeaseLost`, rolling everything back, when another process owns the batch now.
+    func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T
+}
+
+/// API keys, stored as hashes.
+public protocol APIKeyStore: Sendable {
     func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64
     func apiKeys() async throws -> [APIKeyRecord]
     func revokeAPIKey(id: Int64) async throws -> Bool
-    /// The active key with this hash; records its use.
+    /// The active key with this hash, compared in constant time with every active key; records its use.
     func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord?
+}
 
-    // Settings (admin password hash and the like)
+/// Small named values: the admin password hash and the like.
+public protocol SettingsStore: Sendable {
     func setting(_ key: String) async throws -> String?
     func setSetting(_ key: String, _ value: String) async throws
+}
 
-    // Objects
+/// Imported objects, their versions and dictionary documents, for the read API and rollback.
+public protocol ObjectStore: Sendable {
     func object(_ ref: ObjectRef) async throws -> ObjectRecord?
     func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord]
     func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord]
@@ -74,16 +98,12 @@ public protocol BatchStore: Sendable {
     func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument]
     /// Creates the schema's list objects unless an object with the same behaviour exists.
     func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws
-
-    /// Runs `body` in one write transaction. Import runs use it chunk by chunk. For a batch that is
-    /// `running`, the transaction commits only if this store still holds its lease (and renews it).
-    /// - Throws: `LeaseLost`, rolling everything back, when another process owns the batch now.
-    func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T
-
-    func ping() async throws
+    /// Undoes a `complete` batch; returns the refs left alone because a later change touched them.
+    /// - Throws: `StoreError.wrongState` unless the batch is `complete`.
+    func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef]
 }
 
-extension BatchStore {
+extension BatchRepository {
     /// The whole log, for `intake run` and tests: logs are short (500 reported errors at most).
     public func log(of id: BatchID) async throws -> [String] {
         var lines: [String] = []
