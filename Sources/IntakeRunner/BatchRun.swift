@@ -16,12 +16,12 @@ public final class BatchRun {
         case lostLease
     }
 
-    private let environment: ImportEnvironment
-    private let batch: Batch
-    private let logger: Logger
-    private let stopRequested: @Sendable () -> Bool
-    private var progress: RunProgress
-    private var pendingLines: [String] = []
+    let environment: ImportEnvironment
+    let batch: Batch
+    let logger: Logger
+    let stopRequested: @Sendable () -> Bool
+    var progress: RunProgress
+    var pendingLines: [String] = []
 
     static let recordsPerChunk = 2000
     static let secondsPerChunk = 0.5
@@ -35,7 +35,7 @@ public final class BatchRun {
         self.progress = batch.progress
     }
 
-    private var now: Date { environment.now() }
+    var now: Date { environment.now() }
 
     /// Runs on a dedicated thread: the run blocks on database I/O, which must not tie up the
     /// cooperative thread pool that serves HTTP requests. The thread (and the reader, writer and
@@ -73,7 +73,7 @@ public final class BatchRun {
         }
     }
 
-    private let leaseLost = Flag()
+    let leaseLost = Flag()
 
     private let runStarted = Date()
 
@@ -269,237 +269,12 @@ public final class BatchRun {
         }
     }
 
-    /// Processes one file chunk by chunk. Returns `.interrupted` when asked to stop between chunks and
-    /// `.finished(.cancelled)` when the batch was cancelled.
-    private func processFile(_ file: RecordSource, reader: inout any RecordReader, batch importBatch: ImportBatch,
-                             proxy: RepositoryProxy, bytesBefore: Int64) throws -> Outcome {
-        var chunk = ChunkState()
-        while !chunk.finished && !chunk.cancelled {
-            if leaseLost.isSet { throw LeaseLost(batch: batch.id) }
-            if stopRequested() { return .interrupted }
-            if directChunksLeft == 0 {
-                let (writer, tx) = pipeline()
-                try writer.begin(carrying: pendingLines)
-                proxy.transaction = tx
-                defer { proxy.transaction = nil }
-                let count: Int
-                do {
-                    count = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
-                } catch {
-                    // Half a chunk (maybe half a record) is queued: it is rolled back, and the run ends
-                    // reporting what was stored.
-                    (storeWriter, pipelinedTransaction) = (nil, nil)
-                    let stored = writer.abandon()
-                    progress = stored.progress
-                    if let lines = stored.carriedLines { pendingLines = lines }
-                    throw error
-                }
-                // Records that read the store make the run loop wait for the writer at every read;
-                // then direct transactions on this thread are faster for a while.
-                if tx.readsInChunk * 4 > count { directChunksLeft = Self.directChunksAfterReads }
-                try tx.endChunk()
-                try writer.commit(progress)
-            } else {
-                directChunksLeft -= 1
-                if let writer = storeWriter {
-                    try writer.drain()
-                    pipelinedTransaction?.forgetRefCounter()
-                }
-                if case .failure(let failure)? = wellFormedness?.wait() { throw failure }
-                // A chunk that fails (a database error) is rolled back whole; so are its counts and
-                // lines, so the batch's end state reports only what was stored.
-                let (progressBefore, linesBefore) = (progress, pendingLines)
-                do {
-                    try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
-                        proxy.transaction = tx
-                        defer { proxy.transaction = nil }
-                        _ = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
-                    }
-                } catch {
-                    (progress, pendingLines) = (progressBefore, linesBefore)
-                    throw error
-                }
-            }
-            if let fatal = chunk.fatal { throw fatal }
-        }
-        return chunk.cancelled ? .finished(.cancelled) : .finished(.complete)
-    }
-
-    private struct ChunkState {
-        var finished = false
-        var cancelled = false
-        var fatal: FatalRunError?
-    }
-
+    // State of the chunk loop (BatchRun+Chunks.swift).
     static let directChunksAfterReads = 16
-    private var directChunksLeft = 0
-    private var storeWriter: StoreWriter?
-    private var pipelinedTransaction: PipelinedTransaction?
-
-    private var wellFormedness: WellFormednessCheck?
-
-    private func pipeline() -> (StoreWriter, PipelinedTransaction) {
-        if let storeWriter, let pipelinedTransaction { return (storeWriter, pipelinedTransaction) }
-        let writer = StoreWriter(store: environment.store, batch: batch.id, now: environment.now, progress: progress,
-                                 gate: wellFormedness)
-        let tx = PipelinedTransaction(writer: writer)
-        (storeWriter, pipelinedTransaction) = (writer, tx)
-        return (writer, tx)
-    }
-
-    /// Waits for the writer thread to store everything and ends it.
-    private func finishStoreWriter() throws {
-        guard let writer = storeWriter else { return }
-        (storeWriter, pipelinedTransaction) = (nil, nil)
-        try writer.finish()
-    }
-
-    /// Transforms and commits records into one chunk's transaction and saves the chunk's log lines,
-    /// results and run position in it. Returns the number of records.
-    private func fillChunk(_ chunk: inout ChunkState, tx: any ImportTransaction, file: RecordSource,
-                           reader: inout any RecordReader, importBatch: ImportBatch, bytesBefore: Int64) throws -> Int {
-        // A cancel from another process is seen here, between chunks; one through this process's
-        // API is seen between records.
-        if try tx.isCancelRequested() { chunk.cancelled = true }
-        let started = Date()
-        var count = 0
-        var results: [String] = []
-        while !chunk.cancelled, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
-            if environment.cancellations.contains(batch.id) { chunk.cancelled = true; break }
-            let record: SourceRecord?
-            do {
-                record = try reader.next()
-            } catch let error as ReaderError {
-                chunk.fatal = FatalRunError(message: error.message, file: file.name, line: error.line)
-                break
-            }
-            guard let record else { chunk.finished = true; break }
-            count += 1
-            do {
-                results.append(try transformAndCommit(record, file: file, importBatch: importBatch, tx: tx))
-            } catch let error as ImportFatalError {
-                chunk.fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
-                break
-            }
-        }
-        if chunk.cancelled {
-            pendingLines.append("CANCELLED: stopped after \(progress.recordsRead) records, before \(file.name) line \(lastLine + 1)")
-        }
-        progress.bytesRead = bytesBefore + Int64(reader.bytesRead)
-        progress.errors = importBatch.errorCount
-        try tx.appendLog(pendingLines, startingAt: progress.logLines)
-        progress.logLines += pendingLines.count
-        pendingLines = []
-        try tx.appendResults(results, startingAt: progress.resultLines)
-        progress.resultLines += results.count
-        try tx.saveProgress(progress)
-        return count
-    }
-
-    private var lastLine = 0
-    private var recordLocations = false
-
-    /// Transforms one record, commits it unless this is a dry run, and returns its result line.
-    private func transformAndCommit(_ record: SourceRecord, file: RecordSource, importBatch: ImportBatch,
-                                    tx: any ImportTransaction) throws -> String {
-        let linesBefore = pendingLines.count
-        // Opt-in `"recordLocations": true` in the control file (an extension; other keys are ignored by
-        // the original) adds the file and line to each record's identifier, and so to every message.
-        let identifier = recordLocations
-            ? "record \(importBatch.recordCounter), \(file.filename) line \(record.line)" : nil
-        let transformation = try importBatch.transform(record.value, identifier: identifier)
-        progress.recordsRead += 1
-        progress.recordsDoneInFile += 1
-        lastLine = record.line
-        var status = "failed"
-        var changes: [RecordChange] = []
-        if transformation.isComplete && !batch.dryRun {
-            // A commit stops half-way only on a database error (an aborted target is skipped and the
-            // others still saved, §7.7 compat), and a database error rolls back the chunk's transaction
-            // and ends the run. So one target's writes need no savepoint; several get one all the same,
-            // so a record stays whole even with a store that recovers from a failed statement.
-            changes = transformation.targetsToCommit > 1
-                ? try tx.atomically { try transformation.commit() }
-                : try transformation.commit()
-            if !transformation.isComplete {
-                progress.recordsFailed += 1
-            } else if changes.allSatisfy({ $0.outcome == .unchanged }) && !changes.isEmpty {
-                progress.recordsUnchanged += 1
-                progress.recordsApplied += 1
-                status = "unchanged"
-            } else {
-                progress.recordsApplied += 1
-                status = "applied"
-            }
-        } else if transformation.isComplete {
-            progress.recordsApplied += 1
-            status = "dry-run"
-        } else {
-            progress.recordsFailed += 1
-        }
-        return RecordResult.line(record: transformation.identifier, file: file.name, line: record.line, status: status,
-                                 changes: changes, errors: Array(pendingLines[linesBefore...]))
-    }
-}
-
-/// One line of `GET results` (API.md "Extensions"), written as bytes: one is made per record.
-enum RecordResult {
-    static func line(record: String, file: String, line: Int, status: String, changes: [RecordChange], errors: [String]) -> String {
-        var out = JSONBytes()
-        out.raw("{\"record\":")
-        out.string(record)
-        out.field("file", file)
-        out.raw(",\"line\":" + String(line))
-        out.field("status", status)
-        out.raw(",\"changes\":[")
-        var first = true
-        for change in changes where change.outcome != .unchanged {
-            out.raw(first ? "{\"kind\":" : ",{\"kind\":")
-            first = false
-            out.string(change.ref == nil ? "dictionary:commit" : "object:save")
-            out.field("destination", change.destination)
-            if let ref = change.ref {
-                out.field("ref", ref.text)
-                out.raw(change.isNew ? ",\"new\":true" : ",\"new\":false")
-            }
-            out.raw("}")
-        }
-        out.raw("],\"errors\":[")
-        for (i, error) in errors.enumerated() {
-            if i > 0 { out.raw(",") }
-            out.string(error)
-        }
-        out.raw("]}")
-        return out.text
-    }
-}
-
-/// A flag one thread sets and another reads.
-final class Flag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .relaxed) }
-    var isSet: Bool { value.load(ordering: .relaxed) }
-}
-
-/// Raises the calling thread's nice value by 5. On Linux nice is per thread and inherited by the
-/// threads it creates.
-func lowerThreadPriority() {
-    #if os(Linux)
-    // `who` 0 is the calling task, which on Linux is this thread, not the whole process.
-    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
-    #endif
-}
-
-/// Runs async work from synchronous code on a runner thread.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let result = Mutex<Result<T, any Error>?>(nil)
-    let semaphore = DispatchSemaphore(value: 0)
-    Task {
-        let r: Result<T, any Error>
-        do { r = .success(try await body()) } catch { r = .failure(error) }
-        result.withLock { $0 = r }
-        semaphore.signal()
-    }
-    semaphore.wait()
-    return try result.withLock { $0! }.get()
+    var directChunksLeft = 0
+    var storeWriter: StoreWriter?
+    var pipelinedTransaction: PipelinedTransaction?
+    var wellFormedness: WellFormednessCheck?
+    var lastLine = 0
+    var recordLocations = false
 }
