@@ -96,8 +96,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The store contract every backend must pass (see StoreContract).
+        .target(name: "IntakeTesting", dependencies: ["IntakeStore"], swiftSettings: swiftSettings),
         .testTarget(name: "IntakeCoreTests", dependencies: ["IntakeCore"]),
-        .testTarget(name: "IntakeSQLiteTests", dependencies: ["IntakeSQLite", "IntakeRunner"]),
+        .testTarget(name: "IntakeSQLiteTests", dependencies: ["IntakeSQLite", "IntakeRunner", "IntakeTesting"]),
         .testTarget(
             name: "IntakeRunnerTests",
             dependencies: ["IntakeRunner", "IntakeApp", "IntakeSQLite", .product(name: "ZIPFoundation", package: "ZIPFoundation"),

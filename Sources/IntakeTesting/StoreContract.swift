@@ -1,0 +1,254 @@
+// IntakeTesting: what every storage backend must do, as checks that any test target can run against
+// its store. Imports IntakeStore and IntakeCore only. The SQLite backend runs it in
+// Tests/IntakeSQLiteTests/StoreContractTests.swift.
+import Foundation
+import IntakeCore
+import IntakeStore
+
+/// Opens stores of the backend under test. Stores made by one fixture share one database, each
+/// with its own lease owner: they stand for processes (or nodes) sharing the work.
+public protocol StoreFixture: Sendable {
+    func makeStore(lease: JobLease) async throws -> any BatchStore
+}
+
+/// A contract check that did not hold.
+public struct ContractFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The store contract: every requirement of the role protocols that callers rely on, checked through
+/// the protocols alone.
+public enum StoreContract {
+    public struct Case: Sendable, CustomStringConvertible {
+        public let name: String
+        public let check: @Sendable (any StoreFixture) async throws -> Void
+        public var description: String { name }
+    }
+
+    public static let cases: [Case] = [
+        Case(name: "control files are recorded by digest", check: controlFiles),
+        Case(name: "a batch goes from uploading to scheduled, and files keep their first position", check: batchLifecycle),
+        Case(name: "files and scheduling are refused unless uploading", check: wrongStates),
+        Case(name: "a running batch is not claimed twice while its lease holds", check: leaseHolds),
+        Case(name: "a writer whose lease was taken over commits nothing more", check: takenOverWriterIsFenced),
+        Case(name: "a released batch is resumed at once, not counted as a crash", check: releasedBatchResumes),
+        Case(name: "a run that dies twice without progress ends in error", check: poisonBatch),
+        Case(name: "progress between crashes keeps the batch running", check: progressResetsCrashes),
+        Case(name: "result pages start inside chunks and cross them; log pages", check: paging),
+        Case(name: "cancel: scheduled at once, running flagged, finished refused", check: cancelRules),
+        Case(name: "copy makes an uploading batch with the same files", check: copy),
+        Case(name: "API keys: create, use, revoke", check: apiKeys),
+    ]
+
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+    static let controlDigest = Digest(hex: String(repeating: "c", count: 64))!
+
+    static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw ContractFailure(message()) }
+    }
+
+    static func expectThrows<E: Error>(_ type: E.Type, _ message: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch is E {
+            return
+        }
+        throw ContractFailure(message)
+    }
+
+    static func stores(_ fixture: any StoreFixture, _ names: String..., maxCrashes: Int = 2) async throws -> [any BatchStore] {
+        var stores: [any BatchStore] = []
+        for name in names {
+            stores.append(try await fixture.makeStore(lease: JobLease(owner: "otherhost 1 \(name)", duration: 30, maxCrashes: maxCrashes)))
+        }
+        return stores
+    }
+
+    static func uploadingBatch(in store: any BatchStore, files: Int = 0) async throws -> BatchID {
+        try await store.addControlFile(digest: controlDigest, size: 1, comment: "c", now: start)
+        let id = BatchID.random()
+        try await store.createBatch(id: id, control: controlDigest, comment: "b", state: .uploading, now: start)
+        for i in 0..<files {
+            try await store.addFile(BatchFile(name: "f\(i)", digest: controlDigest, size: Int64(i), filename: "f\(i).json"), to: id)
+        }
+        return id
+    }
+
+    static func scheduledBatch(in store: any BatchStore) async throws -> BatchID {
+        let id = try await uploadingBatch(in: store)
+        try await store.schedule(id, dryRun: false, by: "contract", now: start)
+        return id
+    }
+
+    /// One chunk: an object and the run's position.
+    static func commitChunk(_ store: any BatchStore, _ id: BatchID, recordsRead: Int, at now: Date) throws {
+        try store.inImportTransaction(batch: id, now: now) { tx in
+            _ = try tx.save(ref: try tx.allocateRef(), values: [ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "x"))],
+                            isNew: true)
+            var progress = RunProgress()
+            progress.recordsRead = recordsRead
+            try tx.saveProgress(progress)
+        }
+    }
+
+    static func objectCount(_ store: any BatchStore) async throws -> Int {
+        try await store.objects(types: nil, title: nil, after: nil, limit: 10_000).count
+    }
+
+    // MARK: Cases
+
+    static func controlFiles(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        try expect(try await !store.controlFileExists(controlDigest), "an unknown digest exists")
+        try await store.addControlFile(digest: controlDigest, size: 10, comment: "c", now: start)
+        try await store.addControlFile(digest: controlDigest, size: 10, comment: "c", now: start)
+        try expect(try await store.controlFileExists(controlDigest), "a recorded control file is missing")
+    }
+
+    static func batchLifecycle(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let id = try await uploadingBatch(in: store, files: 2)
+        try await store.addFile(BatchFile(name: "f0", digest: controlDigest, size: 99, filename: "again.json"), to: id)
+        let batch = try await store.batch(id)
+        try expect(batch?.state == .uploading, "a new batch is not uploading")
+        try expect(batch?.files.map(\.name) == ["f0", "f1"], "a replaced file lost its position: \(String(describing: batch?.files))")
+        try expect(batch?.files.first?.size == 99, "a replaced file was not replaced")
+        try await store.schedule(id, dryRun: true, by: "contract", now: start)
+        let scheduled = try await store.batch(id)
+        try expect(scheduled?.state == .scheduled && scheduled?.dryRun == true, "scheduling did not take")
+        try expect(try await store.batchCount(state: .scheduled) == 1, "the scheduled batch is not counted")
+        try expect(try await store.batches(state: .scheduled, limit: 10).map(\.id) == [id], "the scheduled batch is not listed")
+        try expect(try await store.batch(BatchID(rawValue: "nope")) == nil, "an unknown batch was found")
+    }
+
+    static func wrongStates(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let id = try await scheduledBatch(in: store)
+        try await expectThrows(StoreError.self, "a file was added to a scheduled batch") {
+            try await store.addFile(BatchFile(name: "late", digest: controlDigest, size: 1, filename: "late"), to: id)
+        }
+        try await expectThrows(StoreError.self, "a scheduled batch was scheduled again") {
+            try await store.schedule(id, dryRun: false, by: "contract", now: start)
+        }
+    }
+
+    static func leaseHolds(_ fixture: any StoreFixture) async throws {
+        let s = try await stores(fixture, "a", "b")
+        let id = try await scheduledBatch(in: s[0])
+        try expect(try await s[0].claimNextBatch(now: start)?.id == id, "the scheduled batch was not claimed")
+        try expect(try await s[1].claimNextBatch(now: start.addingTimeInterval(29)) == nil, "a held lease was taken over")
+        try await s[0].renewLease(id, now: start.addingTimeInterval(25))
+        try expect(try await s[1].claimNextBatch(now: start.addingTimeInterval(50)) == nil, "a renewed lease was taken over")
+        try commitChunk(s[0], id, recordsRead: 1, at: start.addingTimeInterval(51))
+        try expect(try await objectCount(s[0]) == 1, "the owner's chunk was not committed")
+    }
+
+    static func takenOverWriterIsFenced(_ fixture: any StoreFixture) async throws {
+        let s = try await stores(fixture, "a", "b")
+        let id = try await scheduledBatch(in: s[0])
+        _ = try await s[0].claimNextBatch(now: start)
+        try commitChunk(s[0], id, recordsRead: 1, at: start)
+        let later = start.addingTimeInterval(31)
+        try expect(try await s[1].claimNextBatch(now: later)?.id == id, "an expired lease was not taken over")
+        try await expectThrows(LeaseLost.self, "a writer without its lease committed") {
+            try commitChunk(s[0], id, recordsRead: 2, at: later)
+        }
+        try await expectThrows(LeaseLost.self, "a lost lease was renewed") { try await s[0].renewLease(id, now: later) }
+        try await expectThrows(LeaseLost.self, "a run without its lease finished the batch") {
+            try await s[0].finish(id, state: .complete, progress: RunProgress(), logLines: ["END"], now: later)
+        }
+        try expect(try await objectCount(s[0]) == 1, "the fenced chunk left objects behind")
+        try commitChunk(s[1], id, recordsRead: 2, at: later)
+        try await s[1].finish(id, state: .complete, progress: RunProgress(), logLines: [], now: later)
+        try expect(try await s[0].batch(id)?.state == .complete, "the new owner could not finish")
+        try expect(try await objectCount(s[0]) == 2, "the new owner's chunk is missing")
+    }
+
+    static func releasedBatchResumes(_ fixture: any StoreFixture) async throws {
+        let s = try await stores(fixture, "a", "b", maxCrashes: 1)
+        let id = try await scheduledBatch(in: s[0])
+        _ = try await s[0].claimNextBatch(now: start)
+        try await s[0].releaseLease(id)
+        let resumed = try await s[1].claimNextBatch(now: start)
+        try expect(resumed?.id == id && resumed?.state == .running, "a released batch was not resumed at once")
+    }
+
+    static func poisonBatch(_ fixture: any StoreFixture) async throws {
+        let s = try await stores(fixture, "a", "b", "c")
+        let id = try await scheduledBatch(in: s[0])
+        _ = try await s[0].claimNextBatch(now: start)
+        try commitChunk(s[0], id, recordsRead: 10, at: start)
+        try expect(try await s[1].claimNextBatch(now: start.addingTimeInterval(31))?.id == id, "a crashed run was not taken over")
+        try expect(try await s[2].claimNextBatch(now: start.addingTimeInterval(62)) == nil, "a poisonous batch was claimed again")
+        let batch = try await s[2].batch(id)
+        try expect(batch?.state == .error && batch?.progress.errors == 1, "a poisonous batch did not end in error")
+        let log = try await s[2].log(of: id)
+        try expect(log.count == 2 && log[0].hasPrefix("EXCEPTION: Error during import: the run of this batch ended the process 2 times in a row")
+                   && log[1].hasPrefix("END: "), "the poison log lines are wrong: \(log)")
+    }
+
+    static func progressResetsCrashes(_ fixture: any StoreFixture) async throws {
+        let s = try await stores(fixture, "a", "b", "c")
+        let id = try await scheduledBatch(in: s[0])
+        _ = try await s[0].claimNextBatch(now: start)
+        _ = try await s[1].claimNextBatch(now: start.addingTimeInterval(31))
+        try commitChunk(s[1], id, recordsRead: 5, at: start.addingTimeInterval(31))
+        try expect(try await s[2].claimNextBatch(now: start.addingTimeInterval(62))?.id == id, "progress did not reset the crash count")
+    }
+
+    static func paging(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let id = try await uploadingBatch(in: store)
+        try await store.startDirectRun(id, dryRun: false, by: "contract", now: start)
+        var written = 0
+        for size in [3, 1, 4] {
+            try store.inImportTransaction(batch: id, now: start) { tx in
+                try tx.appendResults((written..<written + size).map { "r\($0)" }, startingAt: written)
+            }
+            written += size
+        }
+        try expect(try await store.resultLines(of: id, from: 0, limit: 2).prefix(2) == ["r0", "r1"], "the first page is wrong")
+        try expect(try await store.resultLines(of: id, from: 2, limit: 2).prefix(2) == ["r2", "r3"], "a page across chunks is wrong")
+        try expect(try await store.resultLines(of: id, from: 4, limit: 100) == ["r4", "r5", "r6", "r7"], "the last page is wrong")
+        try expect(try await store.resultLines(of: id, from: 8, limit: 100).isEmpty, "a page past the end is not empty")
+        try store.inImportTransaction(batch: id, now: start) { tx in
+            try tx.appendLog((0..<2500).map { "line \($0)" }, startingAt: 0)
+        }
+        try expect(try await store.logLines(of: id, skipping: 1000, limit: 2) == ["line 1000", "line 1001"], "a log page is wrong")
+        try expect(try await store.log(of: id).count == 2500, "the log is not whole")
+    }
+
+    static func cancelRules(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let scheduled = try await scheduledBatch(in: store)
+        try expect(try await store.cancel(scheduled, now: start), "a scheduled batch could not be cancelled")
+        try expect(try await store.batch(scheduled)?.state == .cancelled, "a cancelled scheduled batch is not cancelled")
+        try expect(try await !store.cancel(scheduled, now: start), "a finished batch was cancelled again")
+        let running = try await scheduledBatch(in: store)
+        _ = try await store.claimNextBatch(now: start)
+        try expect(try await store.cancel(running, now: start), "a running batch could not be cancelled")
+        try expect(try await store.batch(running)?.state == .running, "a running batch stopped before its run saw the cancel")
+        try expect(try await store.isCancelRequested(running), "the cancel flag is not set")
+    }
+
+    static func copy(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let id = try await uploadingBatch(in: store, files: 2)
+        let copy = BatchID.random()
+        try await store.copy(id, as: copy, now: start)
+        let copied = try await store.batch(copy)
+        try expect(copied?.state == .uploading && copied?.comment == "b (copy)", "the copy's state or comment is wrong")
+        try expect(copied?.files.map(\.name) == ["f0", "f1"], "the copy's files are wrong")
+    }
+
+    static func apiKeys(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let id = try await store.createAPIKey(name: "k", scope: .read, hash: "h1", now: start)
+        try expect(try await store.useAPIKey(hash: "h1", now: start)?.id == id, "a live key was not found")
+        try expect(try await store.useAPIKey(hash: "h2", now: start) == nil, "an unknown key was found")
+        try expect(try await store.revokeAPIKey(id: id), "a key could not be revoked")
+        try expect(try await store.useAPIKey(hash: "h1", now: start) == nil, "a revoked key still works")
+        try expect(try await store.apiKeys().first?.revoked == true, "the key list does not show the revocation")
+    }
+}
