@@ -14,7 +14,7 @@ public enum DirectRun {
     }
 
     /// Streams a local file into the blob store's temporary area.
-    public static func upload(path: String, into blobs: BlobStore) throws -> BlobWriter {
+    public static func upload(path: String, into blobs: BlobStore) async throws -> BlobWriter {
         let source: FileByteSource
         do {
             source = try FileByteSource(path: path)
@@ -27,6 +27,7 @@ public enum DirectRun {
             let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
             if n == 0 { break }
             try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            try await writer.waitForCapacity()
         }
         return writer
     }
@@ -36,10 +37,10 @@ public enum DirectRun {
     public static func run(environment: ImportEnvironment, controlPath: String, files: [(name: String, path: String)],
                            dryRun: Bool, logger: Logger) async throws -> Summary {
         let service = ImportService(environment: environment)
-        let controlDigest = try await service.addControlFile(try upload(path: controlPath, into: environment.blobs), comment: "intake run")
+        let controlDigest = try await service.addControlFile(try await upload(path: controlPath, into: environment.blobs), comment: "intake run")
         let id = try await service.createBatch(control: controlDigest.hex, comment: "intake run")
         for (name, path) in files {
-            _ = try await service.addFile(batch: id.rawValue, name: name, upload: try upload(path: path, into: environment.blobs),
+            _ = try await service.addFile(batch: id.rawValue, name: name, upload: try await upload(path: path, into: environment.blobs),
                                           filename: URL(fileURLWithPath: path).lastPathComponent)
         }
         let store = environment.store

@@ -23,16 +23,17 @@ public struct ImportService: Sendable {
     /// into the blob store and records it. On any refusal the upload is discarded.
     public func addControlFile(_ upload: BlobWriter, comment: String?) async throws -> Digest {
         defer { upload.discard() }
-        try upload.flush()
+        try await upload.flush()
         guard upload.size <= Self.maxControlFileBytes else {
             throw BatchError.controlFileTooLarge(size: upload.size, limit: Self.maxControlFileBytes)
         }
-        guard let data = FileManager().contents(atPath: upload.temporary.path),
-              let control = ImportEnvironment.parseControl(Array(data)) else {
+        let path = upload.temporary.path
+        let data = try await offloaded { FileManager().contents(atPath: path) }
+        guard let data, let control = ImportEnvironment.parseControl(Array(data)) else {
             throw BatchError.controlFileNotJSON
         }
         try validate(control)
-        let (digest, size) = try upload.finish()
+        let (digest, size) = try await upload.finish()
         environment.metrics.recordUpload(bytes: size)
         try await store.addControlFile(digest: digest, size: size, comment: comment ?? "Unnamed control file", now: environment.now())
         return digest
@@ -83,7 +84,7 @@ public struct ImportService: Sendable {
         guard batch.state == .uploading else { throw BatchError.notUploading(batch.id) }
         let files = try control(of: batch)["files"]?.objectValue ?? JSONObject()
         guard files[name] != nil || files["DEFAULT"] != nil else { throw BatchError.noFileSpecification(name) }
-        let (digest, size) = try upload.finish()
+        let (digest, size) = try await upload.finish()
         environment.metrics.recordUpload(bytes: size)
         do {
             try await store.addFile(BatchFile(name: name, digest: digest, size: size, filename: filename ?? name), to: batch.id)

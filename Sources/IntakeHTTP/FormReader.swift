@@ -149,6 +149,8 @@ struct FormReader: Sendable {
                 total += Int64(chunk.readableBytes)
                 if total > maxUploadBytes { throw APIError.tooLarge }
                 try chunk.withUnsafeReadableBytes { try parser.execute($0) }
+                // Back-pressure: a client faster than the disk waits here, suspended, not blocking.
+                if let writer = state.writer { try await writer.waitForCapacity() }
             }
         } catch let error as MultipartStreamParser.Failure {
             form.file?.discard()

@@ -144,19 +144,53 @@ public final class BlobWriter: @unchecked Sendable {
         try sink.submit(full)
     }
 
-    /// Writes out everything gathered, so `temporary` holds everything written so far.
+    /// Suspends while too many blocks are waiting to be hashed and written: the back-pressure of a
+    /// fast client on a slow disk. Call it between chunks of input; it never blocks a thread.
+    public func waitForCapacity() async throws {
+        await sink.capacity()
+        try sink.throwIfFailed()
+    }
+
+    /// Writes out everything gathered, so `temporary` holds everything written so far. Blocks the
+    /// calling thread: for code outside the cooperative pool (async code gets the overload below).
     public func flush() throws {
         try submitBlock()
         try sink.wait()
     }
 
-    /// Closes the file and moves it into the store.
+    /// Writes out everything gathered, suspending (not blocking) until it is on disk.
+    public func flush() async throws {
+        try submitBlock()
+        await sink.drained()
+        try sink.throwIfFailed()
+    }
+
+    /// Closes the file and moves it into the store, blocking the calling thread (see `flush()`).
     /// On failure the temporary file is removed: nothing of a failed upload stays behind.
     public func finish() throws -> (Digest, Int64) {
         do {
             try flush()
             let digest = try sink.finish()
             try store.commit(temporary: temporary, digest: digest)
+            finished = true
+            return (digest, size)
+        } catch {
+            discard()
+            throw error
+        }
+    }
+
+    /// Closes the file and moves it into the store. The syncs (file and folder) run on a thread of
+    /// their own, so a large upload's fsync never holds up the cooperative pool that serves requests.
+    public func finish() async throws -> (Digest, Int64) {
+        do {
+            try await flush()
+            let (sink, store, temporary) = (self.sink, self.store, self.temporary)
+            let digest = try await offloaded {
+                let digest = try sink.finish()
+                try store.commit(temporary: temporary, digest: digest)
+                return digest
+            }
             finished = true
             return (digest, size)
         } catch {
@@ -176,6 +210,14 @@ public final class BlobWriter: @unchecked Sendable {
     deinit { discard() }
 }
 
+/// Runs blocking work (file syncs, whole-file reads) on a Dispatch thread and waits for it without
+/// blocking the caller's thread.
+public func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
 /// Hashes blocks in order on one serial queue and writes them in order on another, so hashing a
 /// block overlaps writing the one before. Its blocks refer to this object, never to the
 /// `BlobWriter`, so the writer is never released (and never waits for a queue) on a queue itself.
@@ -183,7 +225,15 @@ private final class HashingFileSink: @unchecked Sendable {
     private let descriptor: Int32
     private let queue = DispatchQueue(label: "intake.blob-hasher")
     private let writeQueue = DispatchQueue(label: "intake.blob-writer")
-    private let blocksInFlight = DispatchSemaphore(value: 3)
+    /// Blocks submitted and not yet written, and who waits for that number to fall. Submitting never
+    /// waits; callers suspend in `capacity()` or `drained()` instead of blocking a thread.
+    private struct Flow {
+        var inFlight = 0
+        var capacityWaiters: [CheckedContinuation<Void, Never>] = []
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let flow = Mutex(Flow())
+    static let maxInFlight = 3
     /// Used on `queue` only.
     private var hasher = SHA256()
     private let failure = Mutex<(any Error)?>(nil)
@@ -200,11 +250,11 @@ private final class HashingFileSink: @unchecked Sendable {
 
     func submit(_ block: [UInt8]) throws {
         try throwIfFailed()
-        blocksInFlight.wait()
+        flow.withLock { $0.inFlight += 1 }
         queue.async { [self] in
             block.withUnsafeBytes { hasher.update(bufferPointer: $0) }
             writeQueue.async { [self] in
-                defer { blocksInFlight.signal() }
+                defer { blockWritten() }
                 guard failure.withLock({ $0 == nil }) else { return }
                 do {
                     try block.withUnsafeBytes { try Self.writeAll(descriptor, $0) }
@@ -215,7 +265,42 @@ private final class HashingFileSink: @unchecked Sendable {
         }
     }
 
-    /// Waits until every submitted block is hashed and written.
+    private func blockWritten() {
+        let ready = flow.withLock { flow -> [CheckedContinuation<Void, Never>] in
+            flow.inFlight -= 1
+            var ready: [CheckedContinuation<Void, Never>] = []
+            if flow.inFlight < Self.maxInFlight { ready += flow.capacityWaiters; flow.capacityWaiters = [] }
+            if flow.inFlight == 0 { ready += flow.drainWaiters; flow.drainWaiters = [] }
+            return ready
+        }
+        for waiter in ready { waiter.resume() }
+    }
+
+    /// Returns once fewer than `maxInFlight` blocks are waiting.
+    func capacity() async {
+        await withCheckedContinuation { continuation in
+            let now = flow.withLock { flow -> Bool in
+                if flow.inFlight < Self.maxInFlight { return true }
+                flow.capacityWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Returns once every submitted block is hashed and written.
+    func drained() async {
+        await withCheckedContinuation { continuation in
+            let now = flow.withLock { flow -> Bool in
+                if flow.inFlight == 0 { return true }
+                flow.drainWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Waits until every submitted block is hashed and written, blocking the calling thread.
     func wait() throws {
         queue.sync {}
         writeQueue.sync {}

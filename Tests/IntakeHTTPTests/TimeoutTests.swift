@@ -51,3 +51,34 @@ import Testing
         #expect(try await Curl.run(["\(server.base)/health"]).body == "OK")
     }
 }
+
+/// Uploads never hold up the threads that answer requests: while eight throttled uploads stream in
+/// (and finish, with their syncs), `GET /health` keeps answering at once.
+@Suite(.serialized) struct UploadConcurrencyTests {
+    @Test func healthAnswersWhileEightSlowUploadsRun() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let digest = try await client.uploadControl(Fixtures.examples.appendingPathComponent("control.json")).body
+        let file = FileManager().temporaryDirectory.appendingPathComponent("slow-\(UUID().uuidString).json")
+        try Data(repeating: 0x20, count: 3 << 20).write(to: file)
+        defer { try? FileManager().removeItem(at: file) }
+        var batches: [String] = []
+        for _ in 0..<8 { batches.append(try await client.createBatch(control: digest).body) }
+        let uploads = batches.map { batch in
+            let arguments = ["--limit-rate", "1M", "-X", "POST", "-F", "batch=\(batch)", "-F", "name=data0", "-F", "file=@\(file.path)",
+                             "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/file"]
+            return Task { try await Curl.run(arguments) }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        var slowest = 0.0
+        for _ in 0..<20 {
+            let connection = try RawConnection(port: server.port)
+            connection.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            slowest = max(slowest, try await connection.secondsUntilClosed(limit: 5) ?? 5)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        for upload in uploads { #expect(try await upload.value.status == 200) }
+        #expect(slowest < 0.1, "GET /health took \(Int(slowest * 1000)) ms during the uploads")
+    }
+}
