@@ -144,7 +144,15 @@ extension SQLiteBatchStore {
     }
 
     public func renewLease(_ id: BatchID, now: Date) async throws {
-        try await write { db in try self.renewLease(db, id, now: now) }
+        // The write may wait behind a long transaction (the first chunk of a large file waits for
+        // its well-formedness check): the lease runs from when it is written, not from `now`.
+        let asked = ContinuousClock.now
+        try await write { db in try self.renewLease(db, id, now: now.addingTimeInterval(Self.seconds(since: asked))) }
+    }
+
+    static func seconds(since instant: ContinuousClock.Instant) -> TimeInterval {
+        let elapsed = ContinuousClock.now - instant
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// Extends the lease if it is ours; throws `LeaseLost` if the batch is running under another

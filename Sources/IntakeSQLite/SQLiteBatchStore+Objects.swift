@@ -111,12 +111,14 @@ extension SQLiteBatchStore {
     }
 
     public func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T {
-        try writer.write { db in
+        let asked = ContinuousClock.now
+        return try writer.write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: batch, now: now)
             let result = try body(transaction)
             try transaction.finish()
-            // The fence: a process whose lease was taken over commits nothing more of this batch.
-            try self.renewLease(db, batch, now: now)
+            // The fence: a process whose lease was taken over commits nothing more of this batch. The
+            // lease is renewed from the commit's time: a chunk transaction can last long.
+            try self.renewLease(db, batch, now: now.addingTimeInterval(Self.seconds(since: asked)))
             return result
         }
     }

@@ -42,6 +42,18 @@ import Testing
         #expect(audit == ["from otherhost 1 a by otherhost 1 b at record 0"])
     }
 
+    /// A long chunk transaction (the first one of a big file waits for its well-formedness check)
+    /// renews the lease from when it commits, not from when it began.
+    @Test func aLongTransactionRenewsTheLeaseFromItsCommit() async throws {
+        let a = try SQLiteBatchStore(path: path, lease: JobLease(owner: "otherhost 1 a", duration: 2))
+        let b = try SQLiteBatchStore(path: path, lease: JobLease(owner: "otherhost 1 b", duration: 2))
+        let id = try await scheduledBatch(in: a)
+        let began = Date()
+        _ = try await a.claimNextBatch(now: began)
+        try a.inImportTransaction(batch: id, now: began) { _ in Thread.sleep(forTimeInterval: 2.5) }
+        #expect(try await b.claimNextBatch(now: Date()) == nil)
+    }
+
     @Test func theLeaseOfADeadProcessOnThisHostIsTakenOverAtOnce() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/true")
