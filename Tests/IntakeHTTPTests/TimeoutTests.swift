@@ -32,13 +32,13 @@ import Testing
     }
 
     @Test func aSlowUploadThatKeepsProgressingIsNotCutOff() async throws {
-        let server = try await TestServer.start(headerTimeout: .seconds(1), idleTimeout: .seconds(1))
+        let server = try await TestServer.start(headerTimeout: .seconds(1), idleTimeout: .seconds(2))
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
         let digest = try await client.uploadControl(Fixtures.examples.appendingPathComponent("control.json")).body
         let batch = try await client.createBatch(control: digest).body
         let data = try Fixtures.write("[" + Array(repeating: #"{"first":"A","last":"B"}"#, count: 12_000).joined(separator: ",") + "]")
-        // About 300 KB at 100 KB/s: three seconds, longer than either timeout.
+        // About 300 KB at 100 KB/s: three seconds, longer than either timeout (never 2 s without bytes).
         let upload = try await Curl.run(["--limit-rate", "100K", "-X", "POST", "-F", "batch=\(batch)", "-F", "name=data0",
                                          "-F", "file=@\(data.path)", "--user", "haplo:\(server.apiKey)",
                                          "\(server.base)/api/haplo-data-import-batch/file"])

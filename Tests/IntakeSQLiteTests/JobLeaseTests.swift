@@ -45,12 +45,12 @@ import Testing
     /// A long chunk transaction (the first one of a big file waits for its well-formedness check)
     /// renews the lease from when it commits, not from when it began.
     @Test func aLongTransactionRenewsTheLeaseFromItsCommit() async throws {
-        let a = try SQLiteBatchStore(path: path, lease: JobLease(owner: "otherhost 1 a", duration: 2))
-        let b = try SQLiteBatchStore(path: path, lease: JobLease(owner: "otherhost 1 b", duration: 2))
+        let a = try SQLiteBatchStore(path: path, lease: JobLease(owner: "otherhost 1 a", duration: 5))
+        let b = try SQLiteBatchStore(path: path, lease: JobLease(owner: "otherhost 1 b", duration: 5))
         let id = try await scheduledBatch(in: a)
         let began = Date()
         _ = try await a.claimNextBatch(now: began)
-        try a.inImportTransaction(batch: id, now: began) { _ in Thread.sleep(forTimeInterval: 2.5) }
+        try a.inImportTransaction(batch: id, now: began) { _ in Thread.sleep(forTimeInterval: 6) }
         #expect(try await b.claimNextBatch(now: Date()) == nil)
     }
 
