@@ -64,12 +64,7 @@ extension SQLiteBatchStore {
         try await write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: nil, now: now)
             for object in objects where try transaction.ref(forBehaviour: object.behaviour) == nil {
-                let values = [
-                    ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, object.title)),
-                    ObjectValue(attribute: StandardSchema.typeAttribute, value: .objectType(object.type)),
-                    ObjectValue(attribute: StandardSchema.behaviourAttribute, value: .text(.configurationName, object.behaviour)),
-                ]
-                _ = try transaction.save(ref: try transaction.allocateRef(), values: values, isNew: true)
+                _ = try transaction.save(ref: try transaction.allocateRef(), values: object.values, isNew: true)
             }
             try transaction.finish()
         }
@@ -90,16 +85,15 @@ extension SQLiteBatchStore {
                 let ref = ObjectRef(number)
                 let versions = try Row.fetchAll(db, sql: "SELECT version, batch, data FROM object_versions WHERE ref = ? ORDER BY version",
                                                 arguments: [number])
-                guard let latest = versions.last, (latest["batch"] as String?) == id.rawValue,
-                      let firstByBatch = versions.first(where: { ($0["batch"] as String?) == id.rawValue }) else {
+                let history = versions.map { (version: $0["version"] as Int, batch: $0["batch"] as String?) }
+                switch RollbackStep.plan(versions: history, rollingBack: id.rawValue) {
+                case .conflict:
                     conflicts.append(ref)
-                    continue
-                }
-                let firstVersion: Int = firstByBatch["version"]
-                if firstVersion == 1 {
+                case .delete:
                     try db.execute(sql: "DELETE FROM objects WHERE ref = ?", arguments: [number])
                     try db.execute(sql: "DELETE FROM object_links WHERE ref = ?", arguments: [number])
-                } else if let previous = versions.first(where: { ($0["version"] as Int) == firstVersion - 1 }) {
+                case .restore(let version):
+                    let previous = versions.first { ($0["version"] as Int) == version }!
                     _ = try restorer.save(ref: ref, values: ObjectValueStorage.decode(previous["data"]), isNew: false)
                 }
             }

@@ -1,4 +1,5 @@
 import GRDB
+import IntakeStore
 
 /// The database schema. Constraints live here ("trust SQLite more than yourself").
 /// An object's current values live only in `object_versions` (the row of `objects.version`), so each

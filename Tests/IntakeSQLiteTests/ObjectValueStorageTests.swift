@@ -1,5 +1,6 @@
 import IntakeCore
 @testable import IntakeSQLite
+import IntakeStore
 import Testing
 
 @Suite struct ObjectValueStorageTests {
@@ -28,5 +29,15 @@ import Testing
         #expect(decoded == expected)
         #expect(ObjectValueStorage.encode(decoded) == text)
         #expect(ObjectValueStorage.title(values) == "Dr Zoë O\"Brien\\\n")
+    }
+}
+
+/// Rollback decisions, from an object's versions alone.
+@Suite struct RollbackStepTests {
+    @Test func createdChangedAndLaterTouchedObjects() {
+        #expect(RollbackStep.plan(versions: [(1, "b")], rollingBack: "b") == .delete)
+        #expect(RollbackStep.plan(versions: [(1, "a"), (2, "b"), (3, "b")], rollingBack: "b") == .restore(version: 1))
+        #expect(RollbackStep.plan(versions: [(1, "b"), (2, "c")], rollingBack: "b") == .conflict)
+        #expect(RollbackStep.plan(versions: [(1, "a")], rollingBack: "b") == .conflict)
     }
 }

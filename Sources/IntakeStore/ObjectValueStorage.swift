@@ -1,17 +1,17 @@
 import IntakeCore
 
-/// How object values are kept in the `data` column: a JSON array of SCHEMA.md value encodings,
+/// How object values are stored, by every backend: a JSON array of SCHEMA.md value encodings,
 /// each with its `attribute`. Values are grouped by attribute code (a stable sort, so the order within
 /// an attribute is kept): replacing a value moves it to the end of the object, and that must not make
 /// an otherwise equal object look changed. Equal values give equal text, so the "unchanged" test is a
 /// string comparison.
-enum ObjectValueStorage {
-    static func encode(_ values: [ObjectValue]) -> String {
+public enum ObjectValueStorage {
+    public static func encode(_ values: [ObjectValue]) -> String {
         String(decoding: encodedBytes(values), as: UTF8.self)
     }
 
     /// The UTF-8 of `encode(values)`.
-    static func encodedBytes(_ values: [ObjectValue]) -> [UInt8] {
+    public static func encodedBytes(_ values: [ObjectValue]) -> [UInt8] {
         // Positions sorted, not values: sorting the values themselves copies every payload.
         let order = values.indices.sorted { a, b in
             values[a].attribute == values[b].attribute ? a < b : values[a].attribute < values[b].attribute
@@ -66,7 +66,7 @@ enum ObjectValueStorage {
         return out.bytes
     }
 
-    static func decode(_ text: String) -> [ObjectValue] {
+    public static func decode(_ text: String) -> [ObjectValue] {
         guard case .array(let items)? = try? JSONParser.parse(text) else { return [] }
         return items.compactMap { item in
             guard case .object(let o) = item, let attribute = o["attribute"]?.stringValue,
@@ -76,14 +76,14 @@ enum ObjectValueStorage {
         }
     }
 
-    static func title(_ values: [ObjectValue]) -> String { titleColumns(values).title }
+    public static func title(_ values: [ObjectValue]) -> String { titleColumns(values).title }
 
     /// Every title, each followed by a unit separator and the first preceded by one, so that
     /// `instr(titles, titleSearchKey(t))` finds exactly the objects with `t` among their titles.
-    static func titles(_ values: [ObjectValue]) -> String { titleColumns(values).titles }
+    public static func titles(_ values: [ObjectValue]) -> String { titleColumns(values).titles }
 
     /// `title(values)` and `titles(values)` in one pass, each title's text made once.
-    static func titleColumns(_ values: [ObjectValue]) -> (title: String, titles: String) {
+    public static func titleColumns(_ values: [ObjectValue]) -> (title: String, titles: String) {
         var first: String?
         var text = separator
         for value in values where value.attribute == StandardSchema.titleAttribute {
@@ -95,18 +95,18 @@ enum ObjectValueStorage {
         return (first ?? "", text)
     }
 
-    static func titleSearchKey(_ title: String) -> String { separator + title + separator }
+    public static func titleSearchKey(_ title: String) -> String { separator + title + separator }
 
     private static let separator = "\u{1F}"
 
-    static func type(_ values: [ObjectValue]) -> String? {
+    public static func type(_ values: [ObjectValue]) -> String? {
         for v in values where v.attribute == StandardSchema.typeAttribute {
             if case .objectType(let code) = v.value { return code }
         }
         return nil
     }
 
-    static func firstText(_ values: [ObjectValue], _ attribute: String) -> String? {
+    public static func firstText(_ values: [ObjectValue], _ attribute: String) -> String? {
         values.first { $0.attribute == attribute }.map { $0.value.displayText }
     }
 }
