@@ -33,6 +33,7 @@ extension BatchRun {
                 // Records that read the store make the run loop wait for the writer at every read;
                 // then direct transactions on this thread are faster for a while.
                 if tx.readsInChunk * 4 > count { directChunksLeft = Self.directChunksAfterReads }
+                if chunk.finished || chunk.cancelled || chunk.fatal != nil || directChunksLeft > 0 { try tx.releaseUnusedRefs() }
                 try tx.endChunk()
                 try writer.commit(progress)
             } else {

@@ -265,25 +265,35 @@ struct StoreWriterFailure: Error, CustomStringConvertible {
 }
 
 /// The transaction the engine sees while its writes go through a `StoreWriter`: writes are
-/// queued and return at once, reads wait for the writer. Refs are allocated here, from a counter
-/// read once, and each chunk records how far it got.
+/// queued and return at once, reads wait for the writer. Refs are handed out here from ranges
+/// reserved in the store (the reservation commits with the chunk it was made in), so a run never
+/// waits for the writer to allocate one, and another process's run never gets the same refs.
 final class PipelinedTransaction: ImportTransaction {
     private let writer: StoreWriter
-    private var lastRef: Int64?
-    private var lastRefStored: Int64?
+    /// The reserved refs, and the next one to hand out.
+    private var reserved: ClosedRange<Int64>?
+    private var nextRef: Int64 = 0
     private(set) var readsInChunk = 0
+    static let refsPerReservation = 10_000
 
     init(writer: StoreWriter) { self.writer = writer }
 
     /// Before chunks run in direct transactions, which allocate refs from the stored counter.
-    func forgetRefCounter() { (lastRef, lastRefStored) = (nil, nil) }
+    func forgetRefCounter() { reserved = nil }
 
     /// Called by the run loop at the end of each chunk, before the commit is queued.
     func endChunk() throws {
         readsInChunk = 0
-        if let lastRef, let stored = lastRefStored, lastRef != stored {
-            try advanceLastAllocatedRef(from: stored, to: lastRef)
-            lastRefStored = lastRef
+    }
+
+    /// Gives the unused end of the reservation back to the store (at the end of a file, or before
+    /// direct transactions), so refs stay contiguous when nothing else allocated meanwhile.
+    func releaseUnusedRefs() throws {
+        guard let reserved else { return }
+        self.reserved = nil
+        if nextRef <= reserved.upperBound {
+            let (used, end) = (nextRef - 1, reserved.upperBound)
+            try writer.write { tx in try tx.releaseRefs(after: used, reservedThrough: end) }
         }
     }
 
@@ -309,19 +319,21 @@ final class PipelinedTransaction: ImportTransaction {
         try writer.write { tx in try tx.saveProgress(progress) }
     }
 
-    func lastAllocatedRef() throws -> Int64 { try read { try $0.lastAllocatedRef() } }
+    func reserveRefs(count: Int) throws -> ClosedRange<Int64> { try read { try $0.reserveRefs(count: count) } }
 
-    func advanceLastAllocatedRef(from expected: Int64, to value: Int64) throws {
-        try writer.write { tx in try tx.advanceLastAllocatedRef(from: expected, to: value) }
+    func releaseRefs(after used: Int64, reservedThrough end: Int64) throws {
+        try writer.write { tx in try tx.releaseRefs(after: used, reservedThrough: end) }
     }
 
     func allocateRef() throws -> ObjectRef {
-        if lastRef == nil {
-            let stored = try lastAllocatedRef()
-            (lastRef, lastRefStored) = (stored, stored)
+        if reserved == nil || nextRef > reserved!.upperBound {
+            // Another run's reservation may have come in between: a new range starts where the
+            // counter stands, not where the last one ended.
+            let range = try reserveRefs(count: Self.refsPerReservation)
+            (reserved, nextRef) = (range, range.lowerBound)
         }
-        lastRef! += 1
-        return ObjectRef(lastRef!)
+        defer { nextRef += 1 }
+        return ObjectRef(nextRef)
     }
 
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {

@@ -229,7 +229,7 @@ final class SQLiteImportTransaction: ImportTransaction {
         return ObjectRef(lastRef!)
     }
 
-    func lastAllocatedRef() throws -> Int64 {
+    private func currentCounter() throws -> Int64 {
         if let lastRef { return lastRef }
         guard let value = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'ref'") else {
             throw DatabaseError(message: "ref counter missing")
@@ -237,12 +237,14 @@ final class SQLiteImportTransaction: ImportTransaction {
         return value
     }
 
-    func advanceLastAllocatedRef(from expected: Int64, to value: Int64) throws {
-        let current = try lastAllocatedRef()
-        guard current == expected else {
-            throw DatabaseError(message: "object ref counter is \(current), expected \(expected): refs were allocated by another writer during the run")
-        }
-        lastRef = value
+    func reserveRefs(count: Int) throws -> ClosedRange<Int64> {
+        let first = try currentCounter() + 1
+        lastRef = first + Int64(count) - 1
+        return first...lastRef!
+    }
+
+    func releaseRefs(after used: Int64, reservedThrough end: Int64) throws {
+        if try currentCounter() == end { lastRef = used }
     }
 
     func finish() throws {

@@ -135,9 +135,11 @@ public protocol ImportTransaction: ObjectRepository {
     /// Whether a cancel was requested, read inside the transaction.
     func isCancelRequested() throws -> Bool
     func saveProgress(_ progress: RunProgress) throws
-    /// The last ref handed out, for a run that allocates refs itself ahead of its writes.
-    func lastAllocatedRef() throws -> Int64
-    /// Records refs allocated outside `allocateRef()`; fails if the counter is no longer `expected`,
-    /// which would mean another writer allocated refs meanwhile.
-    func advanceLastAllocatedRef(from expected: Int64, to value: Int64) throws
+    /// Reserves the next `count` refs for a run that allocates refs itself, ahead of its writes; the
+    /// counter moves with this transaction, so no other writer (another process's run) is handed
+    /// any of them.
+    func reserveRefs(count: Int) throws -> ClosedRange<Int64>
+    /// Gives back the end of a reservation that was not used (`used` is the last ref used), if no
+    /// other reservation came after it, so refs stay contiguous from one batch to the next.
+    func releaseRefs(after used: Int64, reservedThrough end: Int64) throws
 }

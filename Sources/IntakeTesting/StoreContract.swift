@@ -39,6 +39,7 @@ public enum StoreContract {
         Case(name: "cancel: scheduled at once, running flagged, finished refused", check: cancelRules),
         Case(name: "copy makes an uploading batch with the same files", check: copy),
         Case(name: "API keys: create, use, revoke", check: apiKeys),
+        Case(name: "ref reservations of two writers never overlap; unused ends come back only if last", check: refReservations),
     ]
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -250,5 +251,25 @@ public enum StoreContract {
         try expect(try await store.revokeAPIKey(id: id), "a key could not be revoked")
         try expect(try await store.useAPIKey(hash: "h1", now: start) == nil, "a revoked key still works")
         try expect(try await store.apiKeys().first?.revoked == true, "the key list does not show the revocation")
+    }
+
+    static func refReservations(_ fixture: any StoreFixture) async throws {
+        let s = try await stores(fixture, "a", "b")
+        let none = BatchID(rawValue: "no-batch")
+        func reserve(_ store: any BatchStore, _ count: Int) throws -> ClosedRange<Int64> {
+            try store.inImportTransaction(batch: none, now: start) { tx in try tx.reserveRefs(count: count) }
+        }
+        func release(_ store: any BatchStore, after used: Int64, through end: Int64) throws {
+            try store.inImportTransaction(batch: none, now: start) { tx in try tx.releaseRefs(after: used, reservedThrough: end) }
+        }
+        let first = try reserve(s[0], 10)
+        let second = try reserve(s[1], 10)
+        try expect(first.count == 10 && second.lowerBound == first.upperBound + 1, "reservations overlap or leave a gap: \(first) \(second)")
+        try release(s[0], after: first.lowerBound + 2, through: first.upperBound)
+        let third = try reserve(s[0], 1)
+        try expect(third.lowerBound == second.upperBound + 1, "a release gave back refs that a later reservation had: \(third)")
+        try release(s[0], after: third.lowerBound - 1, through: third.upperBound)
+        let fourth = try reserve(s[1], 1)
+        try expect(fourth == third, "the unused end of the last reservation did not come back: \(fourth)")
     }
 }

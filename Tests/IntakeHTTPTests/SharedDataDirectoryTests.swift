@@ -61,6 +61,30 @@ import Testing
         try RestartTests.verifyExactlyOnce(databasePath: database)
     }
 
+    /// Two batches running at once in two processes allocate object refs from one counter: both
+    /// complete, and every ref is unique.
+    @Test func twoProcessesRunTwoBatchesAtOnce() async throws {
+        let data = try TestServer.makeDirectory()
+        let server = try await ServerProcess.start(data: data)
+        let client = BatchClient(RemoteServer(port: server.port, apiKey: try #require(server.apiKey)))
+        let people = try RestartTests.peopleFile()
+        let control = try Fixtures.write(RestartTests.control)
+        let batch = try await client.prepareBatch(control: control, files: [("people", people)])
+        _ = try await client.schedule(batch: batch)
+        let others = try Fixtures.write((0..<RestartTests.recordCount).map { #"{"id":"Q\#($0)","first":"F","last":"L\#($0)"}"# }
+            .joined(separator: ",\n").replacingOccurrences(of: "", with: "", options: [], range: nil).wrappedInBrackets)
+        let local = try await intake(["run", "--data", data.path, "--control", control.path, "--file", "people=\(others.path)"])
+        let status = try await client.waitForBatch(batch)
+        try await server.terminate()
+        #expect(local.status == 0, "\(local.output.suffix(500)) \(local.errors.suffix(500))")
+        #expect(status["state"] == .string("complete"), "\(status)")
+        let counts = try await DatabaseQueue(path: data.appendingPathComponent("intake.sqlite").path).read { db in
+            [try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type = 'std:type:person'"),
+             try Int.fetchOne(db, sql: "SELECT count(DISTINCT ref) FROM objects WHERE type = 'std:type:person'")]
+        }
+        #expect(counts == [2 * RestartTests.recordCount, 2 * RestartTests.recordCount])
+    }
+
     @Test func dataFilesAreReadableByTheirOwnerOnly() async throws {
         let data = try TestServer.makeDirectory().appendingPathComponent("fresh")
         let examples = Fixtures.examples.path
@@ -81,4 +105,8 @@ import Testing
             #expect(try mode(path) == (isDirectory.boolValue ? 0o700 : 0o600), "\(blob)")
         }
     }
+}
+
+private extension String {
+    var wrappedInBrackets: String { "[" + self + "]" }
 }
