@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "IntakeSQLiteTests", dependencies: ["IntakeSQLite", "IntakeRunner", "IntakeTesting"]),
         .testTarget(
             name: "IntakeRunnerTests",
-            dependencies: ["IntakeRunner", "IntakeApp", "IntakeSQLite", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            dependencies: ["IntakeRunner", "IntakeApp", "IntakeSQLite", "IntakeTesting", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                            .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
