@@ -5,7 +5,7 @@ import IntakeStore
 
 /// A submitted form: small text fields, plus at most one streamed file that is still in the
 /// blob store's temporary area until the handler accepts or discards it.
-final class SubmittedForm: @unchecked Sendable {
+final class SubmittedForm {
     var fields: [String: String] = [:]
     var file: BlobWriter?
     var filename: String?

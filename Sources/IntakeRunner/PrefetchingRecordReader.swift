@@ -48,7 +48,7 @@ final class PrefetchingRecordReader: RecordReader {
     /// The reader moves to the reading thread and is used only there.
     private struct ReaderBox: @unchecked Sendable { var reader: any RecordReader }
 
-    struct Batch: @unchecked Sendable {
+    struct Batch: Sendable {
         var records: [SourceRecord]
         var bytesRead: Int
         var error: ReaderError?
@@ -56,10 +56,8 @@ final class PrefetchingRecordReader: RecordReader {
     }
 
     /// The queue between the reading thread and the run loop.
-    private final class Shared: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var queue: [Batch] = []
-        private var stopped = false
+    private struct Shared: Sendable {
+        let queue = BlockingQueue<Batch, Never>(capacity: PrefetchingRecordReader.batchesAhead)
 
         func produce(from base: any RecordReader) {
             var reader = base
@@ -76,30 +74,13 @@ final class PrefetchingRecordReader: RecordReader {
                     batch.isLast = true
                 }
                 batch.bytesRead = reader.bytesRead
-                condition.lock()
-                while queue.count >= PrefetchingRecordReader.batchesAhead && !stopped { condition.wait() }
-                if stopped { condition.unlock(); return }
-                queue.append(batch)
-                condition.broadcast()
-                condition.unlock()
-                if batch.isLast { return }
+                guard queue.put(batch), !batch.isLast else { return }
             }
         }
 
-        func take() -> Batch {
-            condition.lock()
-            defer { condition.unlock() }
-            while queue.isEmpty { condition.wait() }
-            let batch = queue.removeFirst()
-            condition.broadcast()
-            return batch
-        }
+        /// The last batch says it is the last, so the queue never runs dry before the consumer stops.
+        func take() -> Batch { queue.take()! }
 
-        func stop() {
-            condition.lock()
-            stopped = true
-            condition.broadcast()
-            condition.unlock()
-        }
+        func stop() { queue.cancel() }
     }
 }

@@ -61,65 +61,6 @@ extension PipedRecordReader {
     }
 }
 
-/// A bounded producer/consumer queue between the parser thread and the reader.
-final class RecordPipe: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var queue: [SourceRecord] = []
-    private var head = 0
-    private var finished = false
-    private var error: ReaderError?
-    private(set) var isCancelled = false
-    static let capacity = 256
-
-    /// Blocks while the queue is full; returns false when the consumer has gone.
-    func put(_ record: SourceRecord) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count - head >= Self.capacity && !isCancelled { condition.wait() }
-        if isCancelled { return false }
-        queue.append(record)
-        condition.broadcast()
-        return true
-    }
-
-    func finish() {
-        condition.lock()
-        finished = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func fail(_ error: ReaderError) {
-        condition.lock()
-        self.error = error
-        finished = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func cancel() {
-        condition.lock()
-        isCancelled = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func take() throws(ReaderError) -> SourceRecord? {
-        condition.lock()
-        defer { condition.unlock() }
-        while head >= queue.count && !finished { condition.wait() }
-        if head < queue.count {
-            let record = queue[head]
-            head += 1
-            if head > 1024 { queue.removeFirst(head); head = 0 }
-            condition.broadcast()
-            return record
-        }
-        if let error { throw error }
-        return nil
-    }
-}
-
 /// Builds records from SAX events.
 final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     private let pipe: RecordPipe
@@ -306,7 +247,8 @@ func parseOnOwnThread<Delegate: NSObject & XMLParserDelegate>(
     thread.start()
 }
 
-/// The input stream is used by the parser thread only, after the reader made it.
+/// Foundation marks `InputStream` as never Sendable, whatever a subclass says; the stream is used
+/// by the parser thread only, after the reader made it, hence the unchecked hand-off.
 private struct StreamHandOff: @unchecked Sendable {
     let stream: GuardedInputStream
 }

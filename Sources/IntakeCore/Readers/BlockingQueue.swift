@@ -1,0 +1,86 @@
+import Foundation
+
+/// The one bounded queue between the threads of a run: a producer thread (a parser, a prefetching
+/// reader) puts elements, the consumer takes them in order, and either side can end it. `put` blocks
+/// while the queue is full and `take` while it is empty: both sides are dedicated threads, never the
+/// cooperative pool.
+///
+/// It is `@unchecked Sendable` because every stored property is read and written only while
+/// `condition` is locked.
+public final class BlockingQueue<Element: Sendable, Failure: Error & Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var elements: [Element] = []
+    private var head = 0
+    private var finished = false
+    private var failure: Failure?
+    private var cancelled = false
+    public let capacity: Int
+
+    public init(capacity: Int) { self.capacity = capacity }
+
+    /// Whether the consumer has gone.
+    public var isCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return cancelled
+    }
+
+    /// Blocks while the queue is full; returns false when the consumer has gone.
+    public func put(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while elements.count - head >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        elements.append(element)
+        condition.broadcast()
+        return true
+    }
+
+    /// No more elements: the consumer gets the rest, then the end.
+    public func finish() { end(nil) }
+
+    /// No more elements: the consumer gets the rest, then `failure`.
+    public func fail(_ failure: Failure) { end(failure) }
+
+    private func end(_ failure: Failure?) {
+        condition.lock()
+        self.failure = failure
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The consumer is gone: a blocked or later `put` returns false.
+    public func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next element, blocking until there is one; nil at the end, or the failure it ended with.
+    public func take() throws(Failure) -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head >= elements.count && !finished { condition.wait() }
+        if head < elements.count {
+            let element = elements[head]
+            head += 1
+            if head > 1024 {
+                elements.removeFirst(head)
+                head = 0
+            }
+            condition.broadcast()
+            return element
+        }
+        if let failure { throw failure }
+        return nil
+    }
+}
+
+/// Records from a parser thread to the reader that pulls them.
+typealias RecordPipe = BlockingQueue<SourceRecord, ReaderError>
+
+extension BlockingQueue where Element == SourceRecord, Failure == ReaderError {
+    convenience init() { self.init(capacity: 256) }
+}
