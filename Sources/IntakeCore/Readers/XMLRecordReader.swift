@@ -156,6 +156,7 @@ final class GuardedInputStream: InputStream, @unchecked Sendable {
     private var prolog: [UInt8] = []
     private var prologDone = false
     private var atEnd = false
+    private var encoding = UTF8StreamValidator()
 
     init(_ source: any ByteSource) {
         self.source = source
@@ -204,6 +205,10 @@ final class GuardedInputStream: InputStream, @unchecked Sendable {
         }
         if n == 0 { atEnd = true; return 0 }
         bytesRead += n
+        guard encoding.accept(UnsafeBufferPointer(start: buffer, count: n)) else {
+            refusal = "it is not valid UTF-8 (byte \(encoding.offset + 1))"
+            return -1
+        }
         if !prologDone {
             // Entity declarations can only appear in the DOCTYPE, before the root element starts, so the
             // bytes are checked until then. A prolog longer than 1 MiB is refused rather than scanned.
