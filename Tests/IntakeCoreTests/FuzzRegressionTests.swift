@@ -8,7 +8,11 @@ import Testing
         ("xml-text", "PD94bWz/dmVyc2lvbj0iMS4wIj8+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACjxwZW9wbGUgeG1sbnM6aD0idXJuOmgiPgogPHAgaDpsYXN0PSJOZyIgam9iPSJSZWFkZXIiLz4KIDxwIGxhc3Q9IlJvZSI+PGlnbm9yZWQgbGFzdD0ieCIvPjwvcD4KPC9wZW9wbGU+Cg=="),
         ("xml-attributes", "PD94bWwgdmVyc2mZkTw/eG1sIHZlcnNpb249IjEuMCIgZW5jb2Rpbmc9IlVURi04Ij8+CjxwZW9wbGU+CiA8cGVy/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+c289IjFuPjxs"),
         ("xlsx-sheet", "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHdvcmtzaGVldD48c2hlZXREYXRhPjxyb3cgcj0iMSI+PGMgcj0iQTEiIHQ9InMiPjx2PjA8L3Y+PC9jPjxjIHI9IkIxIiB0PXI9IkEyIiBzHSIxIj48dj40MzE0MS41PC92aXM+PC9jPjwvcm93Pjxyb3cgcj0iMiI+PGMgcj0iQTIiIHMdIjEiPjx2PjQzMTQxLjU8L3Y+PC9jPjxjIHI9IkIyIiB0PSJiIj48dj4xPC92PjwvYz48L3Jvdz48L3NoZWV0RGF0YT48x3dvcmtzaGVldD4K"),
-        ("xlsx-shared-strings", "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHPCdD5SaWNoIDwvdD48L3I+PHKJPHQ+dGV4dDxpPjxzaT48csLCdD5SaWNoIDwvdD48L3I+PHKJc2k+PC9zc3Q+Cg==")
+        ("xlsx-shared-strings", "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHPCdD5SaWNoIDwvdD48L3I+PHKJPHQ+dGV4dDxpPjxzaT48csLCdD5SaWNoIDwvdD48L3I+PHKJc2k+PC9zc3Q+Cg=="),
+        ("xml-text", "PD94bWwgdmVyc2lvbj0iMS4wIiBlbjw/eG1sIHZlcnNpb249IjEuMCIgZW5jb2Rpbmc9Iv////////8HVVRGLTgiPz4KPHBlb3BsZT5kZXIgZXJzb24+PGxhc3T/////////////PsURdWthc3o8L2M="),
+        ("xml-attributes", "PD94bWwgdmVzaW9uPSIxLjAiIGVuY29kaW5nPSJVVEYtZXNpb249IjEuMCIgZW5jb2Rpbmc9w8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDwzLDw4/Dw8PDw8PDw8PDw8PDw8PDw8PDwyJVVEYtOCI/Pgo8cGVvcGxlw8PDw8PDw8PDw8PDw8PDw8PDw8PDIGxhc3QKPC9wZW9wbGU+Cg=="),
+        ("xlsx-sheet", "PD94Pz48d29ya3NoMGV0PjxzaG1sIHZlcnNpb2k9IjEuMCI/Pjx3b3Jrc2gwZXQ+PHNoZWVURGF0YT48cm93IHI9IjIiPjxjICw9MUEiIiB0PSJvTT4iPjxsIHZlcgJzaW9uPSIxLjAiPz48d29ya3NoMGV0PjxzaGVlVERhdGE+PHJvPjA8L3Y+PC9jPjxjIj48YyByPSJBMyIgcz0iMSI+PHY8YyByPSJBMmIgcz0iMSI+PHY0PjMxNDIuNTwvdj48L2M+PGMgcj0iQjIiIC93b3JrcmtzaGVldD4K"),
+        ("xlsx-shared-strings", "PD94bWwgdmVyc2knb249IjEuMCI/Pjxzc/QgY291bj48dD5SaWNoIDwvdD48Lz48L3JQeDwvdD48UGg+PC9zPgo=")
     ]
 
     @Test func xmlInputsFoundByTheFuzzer() throws {
@@ -28,5 +32,16 @@ import Testing
                 _ = try? XLSXParts.sharedStrings(fileName: "f", source: MemoryByteSource(bytes))
             }
         }
+    }
+
+    @Test func processingInstructionsWithoutDataAreRefused() throws {
+        for xml in ["<?xml version=\"1.0\"?><r><?x?><row><a>1</a></row></r>", "<r><row><a>1<?x ?></a></row></r>"] {
+            var reader = XMLRecordReader(fileName: "f", source: MemoryByteSource(xml), fields: .textOfChildren, singleRecord: false)
+            #expect(throws: ReaderError("XML file f refused: it has a processing instruction without data (<?name?>), which the XML parser cannot read safely")) {
+                while try reader.next() != nil {}
+            }
+        }
+        var fine = XMLRecordReader(fileName: "f", source: MemoryByteSource("<r><?pi some data?><row><a>1</a></row></r>"), fields: .textOfChildren, singleRecord: false)
+        #expect(try fine.next()?.value.compactJSON == #"{"a":"1"}"#)
     }
 }

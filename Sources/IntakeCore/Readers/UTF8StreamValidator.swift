@@ -54,8 +54,14 @@ struct UTF8StreamValidator {
     /// At the end of the document: false when it stops inside a character.
     var isComplete: Bool { !enabled || pending == 0 }
 
+    /// Encodings libxml2 converts to UTF-8 itself (by the start of their names). A document declaring
+    /// anything else, garbage included, is read as UTF-8 and checked (a garbage name once let invalid
+    /// bytes through to the parser).
+    static let convertedEncodings = ["iso-8859", "iso8859", "latin", "windows-", "cp1", "cp8", "utf-16", "utf16", "ucs",
+                                     "euc-", "shift", "sjis", "iso-2022", "koi8", "gb", "big5"]
+
     /// UTF-8 unless the document starts like UTF-16 (a BOM, or "<" next to a zero byte) or its XML
-    /// declaration names another encoding.
+    /// declaration names an encoding that libxml2 converts.
     static func readsAsUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if bytes.count >= 2 && ((bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE)
                                 || (bytes[0] == 0 && bytes[1] == 0x3C) || (bytes[0] == 0x3C && bytes[1] == 0)) {
@@ -66,6 +72,6 @@ struct UTF8StreamValidator {
               let declarationEnd = head.range(of: "?>"),
               let encoding = head[..<declarationEnd.lowerBound].range(of: "encoding") else { return true }
         let rest = head[encoding.upperBound..<declarationEnd.lowerBound].drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
-        return rest.hasPrefix("utf-8") || rest.hasPrefix("utf8")
+        return !convertedEncodings.contains { rest.hasPrefix($0) }
     }
 }

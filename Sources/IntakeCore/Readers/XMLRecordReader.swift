@@ -157,6 +157,7 @@ final class GuardedInputStream: InputStream, @unchecked Sendable {
     private var prologDone = false
     private var atEnd = false
     private var encoding = UTF8StreamValidator()
+    private var instructions = EmptyProcessingInstructionScanner()
 
     init(_ source: any ByteSource) {
         self.source = source
@@ -207,6 +208,10 @@ final class GuardedInputStream: InputStream, @unchecked Sendable {
         bytesRead += n
         guard encoding.accept(UnsafeBufferPointer(start: buffer, count: n)) else {
             refusal = "it is not valid UTF-8 (byte \(encoding.offset + 1))"
+            return -1
+        }
+        guard instructions.accept(UnsafeBufferPointer(start: buffer, count: n)) else {
+            refusal = "it has a processing instruction without data (<?name?>), which the XML parser cannot read safely"
             return -1
         }
         if !prologDone {
