@@ -12,7 +12,11 @@ import Testing
         ("xml-text", "PD94bWwgdmVyc2lvbj0iMS4wIiBlbjw/eG1sIHZlcnNpb249IjEuMCIgZW5jb2Rpbmc9Iv////////8HVVRGLTgiPz4KPHBlb3BsZT5kZXIgZXJzb24+PGxhc3T/////////////PsURdWthc3o8L2M="),
         ("xml-attributes", "PD94bWwgdmVzaW9uPSIxLjAiIGVuY29kaW5nPSJVVEYtZXNpb249IjEuMCIgZW5jb2Rpbmc9w8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDw8PDwzLDw4/Dw8PDw8PDw8PDw8PDw8PDw8PDwyJVVEYtOCI/Pgo8cGVvcGxlw8PDw8PDw8PDw8PDw8PDw8PDw8PDIGxhc3QKPC9wZW9wbGU+Cg=="),
         ("xlsx-sheet", "PD94Pz48d29ya3NoMGV0PjxzaG1sIHZlcnNpb2k9IjEuMCI/Pjx3b3Jrc2gwZXQ+PHNoZWVURGF0YT48cm93IHI9IjIiPjxjICw9MUEiIiB0PSJvTT4iPjxsIHZlcgJzaW9uPSIxLjAiPz48d29ya3NoMGV0PjxzaGVlVERhdGE+PHJvPjA8L3Y+PC9jPjxjIj48YyByPSJBMyIgcz0iMSI+PHY8YyByPSJBMmIgcz0iMSI+PHY0PjMxNDIuNTwvdj48L2M+PGMgcj0iQjIiIC93b3JrcmtzaGVldD4K"),
-        ("xlsx-shared-strings", "PD94bWwgdmVyc2knb249IjEuMCI/Pjxzc/QgY291bj48dD5SaWNoIDwvdD48Lz48L3JQeDwvdD48UGg+PC9zPgo=")
+        ("xlsx-shared-strings", "PD94bWwgdmVyc2knb249IjEuMCI/Pjxzc/QgY291bj48dD5SaWNoIDwvdD48Lz48L3JQeDwvdD48UGg+PC9zPgo="),
+        ("xml-text", "PD94bWxlc3IgZW5jb2Rpbmc9aXNvODg1OThlLTgiPz4KPHBl0dHR0dHR0dHR0dHRb3A/LSI+ZXJvY3M+bm8iPsWB"),
+        ("xml-attributes", "PD94bWz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/CB2ZSIgZW5jb0RpbmdVVEYtMTYvPiIvPi8+Ii8+PCI/Pg=="),
+        ("xlsx-sheet", "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHdvcmtzaGVldD48c2hlZXREYXRhPjxyb3cgcj0iMSI+PGMgcj0iQTEiIHQ9PjwvaXM+PC9jPjwvcm9/Pjxyb3cgcj0iMiI+PGMgcj0iWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlBMyIgcz0iMSI+PHY+NDMxNDEuNTwvdj48L2M+PGMgcj0iQjIiIHQ9ImIiPjx2PjE8L3Y+PC9jPjwvcm93PjI8L3Y+PC9EYXRhPjwvd29ya3NoZWV0Pgo="),
+        ("xlsx-shared-strings", "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHNzwSBjb3VudD0iMiI+PHM8Pk50PmFpbWU8L3Q+PC9zYD48c2k+PHI+PHQ+UmljaCA8L/Q+PC9yPjxyPjw8dD50ZXh0PC90Pjwvcj48clBoPjx0Png8L3Q+PC9yUGg+PC9zaT48L3NzdD4=")
     ]
 
     @Test func xmlInputsFoundByTheFuzzer() throws {
@@ -43,5 +47,26 @@ import Testing
         }
         var fine = XMLRecordReader(fileName: "f", source: MemoryByteSource("<r><?pi some data?><row><a>1</a></row></r>"), fields: .textOfChildren, singleRecord: false)
         #expect(try fine.next()?.value.compactJSON == #"{"a":"1"}"#)
+    }
+}
+
+extension FuzzRegressionTests {
+    @Test func columnReferencesCannotOverflow() {
+        #expect(XLSXSheetReader.column("AB7") == 27)
+        #expect(XLSXSheetReader.column("XFD1") == 16383)
+        #expect(XLSXSheetReader.column(String(repeating: "Y", count: 40) + "A3") == nil)
+    }
+
+    @Test func declaredEncodingsAreTrustedOnlyWhenWellFormed() {
+        func readsAsUTF8(_ text: String) -> Bool {
+            Array(text.utf8).withUnsafeBufferPointer { UTF8StreamValidator.readsAsUTF8($0) }
+        }
+        #expect(!readsAsUTF8(#"<?xml version="1.0" encoding="ISO-8859-1"?><r/>"#))
+        #expect(!readsAsUTF8(#"<?xml version='1.0' encoding='windows-1252' standalone='yes'?><r/>"#))
+        #expect(readsAsUTF8(#"<?xml version="1.0" encoding="UTF-8"?><r/>"#))
+        #expect(readsAsUTF8(#"<?xml version="1.0" encoding="UTF-16"?><r/>"#))  // 8-bit bytes: read as such
+        #expect(readsAsUTF8(#"<?xml version="1.0" encoding="iso88598e-8"?><r/>"#))
+        #expect(readsAsUTF8("<?xml\u{FC} encoding=\"ISO-8859-1\"?><r/>"))
+        #expect(readsAsUTF8("<r/>"))
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks, chunk by chunk, that a document read as UTF-8 is valid UTF-8. Foundation's XMLParser turns
 /// the names and texts libxml2 hands it into Strings with force-unwraps, and libxml2 passes some
 /// invalid bytes through (in a processing instruction's target, in element and attribute names):
@@ -54,24 +56,33 @@ struct UTF8StreamValidator {
     /// At the end of the document: false when it stops inside a character.
     var isComplete: Bool { !enabled || pending == 0 }
 
-    /// Encodings libxml2 converts to UTF-8 itself (by the start of their names). A document declaring
-    /// anything else, garbage included, is read as UTF-8 and checked (a garbage name once let invalid
-    /// bytes through to the parser).
-    static let convertedEncodings = ["iso-8859", "iso8859", "latin", "windows-", "cp1", "cp8", "utf-16", "utf16", "ucs",
-                                     "euc-", "shift", "sjis", "iso-2022", "koi8", "gb", "big5"]
+    /// Single- and multi-byte encodings libxml2 converts to UTF-8 itself, by exact name. UTF-16 is
+    /// recognised from the bytes only: libxml2 reads a document that looks like 8-bit text as such,
+    /// whatever its declaration says.
+    static let convertedEncodings: Set<String> = Set(
+        (1...16).flatMap { ["iso-8859-\($0)", "iso8859-\($0)", "iso_8859-\($0)"] }
+        + (1250...1258).flatMap { ["windows-\($0)", "cp\($0)"] }
+        + ["latin1", "latin-1", "l1", "us-ascii", "ascii", "koi8-r", "koi8-u", "shift_jis", "sjis", "euc-jp", "euc-kr",
+           "gb2312", "gbk", "gb18030", "big5", "iso-2022-jp"])
 
-    /// UTF-8 unless the document starts like UTF-16 (a BOM, or "<" next to a zero byte) or its XML
-    /// declaration names an encoding that libxml2 converts.
+    /// UTF-8 unless the document starts like UTF-16 (a BOM, or "<" next to a zero byte) or begins
+    /// with a well-formed XML declaration naming an encoding that libxml2 converts. A malformed
+    /// declaration is not trusted: libxml2 may not have read it either.
     static func readsAsUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if bytes.count >= 2 && ((bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE)
                                 || (bytes[0] == 0 && bytes[1] == 0x3C) || (bytes[0] == 0x3C && bytes[1] == 0)) {
             return false
         }
-        let head = String(decoding: bytes.prefix(200), as: UTF8.self).lowercased()
-        guard head.hasPrefix("<?xml") || head.hasPrefix("\u{FEFF}<?xml"),
-              let declarationEnd = head.range(of: "?>"),
-              let encoding = head[..<declarationEnd.lowerBound].range(of: "encoding") else { return true }
-        let rest = head[encoding.upperBound..<declarationEnd.lowerBound].drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
-        return !convertedEncodings.contains { rest.hasPrefix($0) }
+        guard let end = bytes.prefix(200).firstRange(of: Array("?>".utf8)), bytes[..<end.lowerBound].allSatisfy({ $0 < 0x80 }) else {
+            return true
+        }
+        let declaration = String(decoding: bytes[..<end.lowerBound], as: UTF8.self)
+        let pattern = #"^<\?xml\s+version\s*=\s*["'][0-9.]+["']\s+encoding\s*=\s*["']([A-Za-z0-9._-]+)["']\s*(standalone\s*=\s*["'](yes|no)["']\s*)?$"#
+        guard let match = declaration.range(of: pattern, options: .regularExpression) else { return true }
+        _ = match
+        let name = declaration.split(whereSeparator: { $0 == "\"" || $0 == "'" })
+        // The pieces are: <?xml version=, the version, encoding=, the name, and maybe standalone.
+        guard name.count >= 4 else { return true }
+        return !convertedEncodings.contains(String(name[3]).lowercased())
     }
 }

@@ -274,15 +274,17 @@ public final class XLSXSheetReader: PipedRecordReader {
 
     deinit { pipe.cancel() }
 
-    /// The column number of a cell reference: `A1` → 0, `AB7` → 27.
+    /// The column number of a cell reference: `A1` → 0, `AB7` → 27. Excel stops at three letters
+    /// (XFD); a reference with more than six is not a column (and would overflow: found by fuzzing).
     static func column(_ reference: String) -> Int? {
         var n = 0
         var letters = 0
         for b in reference.utf8 {
             let upper = b & 0xDF
             guard upper >= UInt8(ascii: "A") && upper <= UInt8(ascii: "Z") else { break }
-            n = n * 26 + Int(upper - UInt8(ascii: "A") + 1)
             letters += 1
+            if letters > 6 { return nil }
+            n = n * 26 + Int(upper - UInt8(ascii: "A") + 1)
         }
         return letters == 0 ? nil : n - 1
     }
