@@ -67,7 +67,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if let strings = try? XLSXParts.sharedStrings(fileName: "f", source: MemoryByteSource(bytes)) {
             _ = strings[0]
         }
-        _ = XLSXParts.dateStyles(Data(bytes))
+        // As the xlsx reader does with every part it reads whole: checked, then parsed.
+        if (try? XLSXParts.checkNoEntities(Data(bytes), fileName: "f", part: "xl/styles.xml")) != nil {
+            _ = XLSXParts.dateStyles(Data(bytes))
+            _ = XLSXParts.sheetNames(workbook: Data(bytes))
+        }
     case .multipart:
         var parser = MultipartStreamParser(boundary: "XyZ")
         parser.onHeader = { _, _ in }

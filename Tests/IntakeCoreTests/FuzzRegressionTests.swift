@@ -70,3 +70,14 @@ extension FuzzRegressionTests {
         #expect(readsAsUTF8("<r/>"))
     }
 }
+
+extension FuzzRegressionTests {
+    @Test func smallWorkbookPartsAreCheckedBeforeTheyAreParsed() {
+        let bad = Data("<?xml version=\"1.0\"?><styleSheet><cellXfs><xf\u{FF}/></cellXfs></styleSheet>".utf8.map { $0 == 0xC3 ? 0xFF : $0 })
+        #expect(throws: ReaderError.self) { try XLSXParts.checkNoEntities(bad, fileName: "f", part: "xl/styles.xml") }
+        #expect(throws: ReaderError.self) {
+            try XLSXParts.checkNoEntities(Data("<styleSheet><?x?></styleSheet>".utf8), fileName: "f", part: "xl/styles.xml")
+        }
+        #expect(throws: Never.self) { try XLSXParts.checkNoEntities(Data("<styleSheet/>".utf8), fileName: "f", part: "xl/styles.xml") }
+    }
+}

@@ -33,9 +33,21 @@ public enum XLSXParts {
 
     /// Refuses a small workbook part that declares entities: no workbook needs them, and they are how
     /// XML entity attacks start.
+    /// Also refuses what Foundation's XMLParser cannot read without crashing the process (see
+    /// `UTF8StreamValidator` and `EmptyProcessingInstructionScanner`): the small parts are parsed
+    /// from memory, not through `GuardedInputStream`.
     public static func checkNoEntities(_ xml: Data, fileName: String, part: String) throws(ReaderError) {
         if xml.range(of: Data("<!ENTITY".utf8)) != nil || xml.range(of: Data("<!DOCTYPE".utf8)) != nil {
             throw ReaderError("File \(fileName): \(part) has a DOCTYPE or entity declaration, which is refused")
+        }
+        var encoding = UTF8StreamValidator()
+        var instructions = EmptyProcessingInstructionScanner()
+        let parsable = xml.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            return encoding.accept(bytes) && encoding.isComplete && instructions.accept(bytes)
+        }
+        if !parsable {
+            throw ReaderError("File \(fileName): \(part) is not valid UTF-8 or has a processing instruction without data, which is refused")
         }
     }
 
