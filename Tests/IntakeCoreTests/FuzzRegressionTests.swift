@@ -16,7 +16,11 @@ import Testing
         ("xml-text", "PD94bWxlc3IgZW5jb2Rpbmc9aXNvODg1OThlLTgiPz4KPHBl0dHR0dHR0dHR0dHRb3A/LSI+ZXJvY3M+bm8iPsWB"),
         ("xml-attributes", "PD94bWz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8/CB2ZSIgZW5jb0RpbmdVVEYtMTYvPiIvPi8+Ii8+PCI/Pg=="),
         ("xlsx-sheet", "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHdvcmtzaGVldD48c2hlZXREYXRhPjxyb3cgcj0iMSI+PGMgcj0iQTEiIHQ9PjwvaXM+PC9jPjwvcm9/Pjxyb3cgcj0iMiI+PGMgcj0iWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlBMyIgcz0iMSI+PHY+NDMxNDEuNTwvdj48L2M+PGMgcj0iQjIiIHQ9ImIiPjx2PjE8L3Y+PC9jPjwvcm93PjI8L3Y+PC9EYXRhPjwvd29ya3NoZWV0Pgo="),
-        ("xlsx-shared-strings", "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHNzwSBjb3VudD0iMiI+PHM8Pk50PmFpbWU8L3Q+PC9zYD48c2k+PHI+PHQ+UmljaCA8L/Q+PC9yPjxyPjw8dD50ZXh0PC90Pjwvcj48clBoPjx0Png8L3Q+PC9yUGg+PC9zaT48L3NzdD4=")
+        ("xlsx-shared-strings", "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHNzwSBjb3VudD0iMiI+PHM8Pk50PmFpbWU8L3Q+PC9zYD48c2k+PHI+PHQ+UmljaCA8L/Q+PC9yPjxyPjw8dD50ZXh0PC90Pjwvcj48clBoPjx0Png8L3Q+PC9yUGg+PC9zaT48L3NzdD4="),
+        ("xml-text", "PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvPC9sYXN0Pjxqb2I+IFJlYWRlciA8P2pvYj8+PC9wZXJzb24+CiA8cGVyc29uPjxwL2xhc3Q+PGpvYj4gUmVhZGVyIDw/am9iPjwvcGVyc29uPgogPAAAAAAAAAAAcGVyc29uPjxwZXJzb24+CjwvcGVvcGxlPgo="),
+        ("xml-attributes", "PD94PD94bWwgMD8+CjxDdTp2bjw/W1tbLnA8P3hvPz4="),
+        ("xlsx-sheet", "PD94bWwgdmVyc2lvQm9vbG49IjEuIHI9Yz48YyBhdGE+ZXJzaW9Cb29sbj0iMS4gcj1jPjxjIGF0YT48cm93IHI9IjEiPjxjIHI9IkExIiB0PSJzIj48dj4yMjIyMjIyMjIyMjIyMjIyMDwvdj48b3c+PHJvdyByPSIyIj48YyByPSJBMiIgcz0iMSI+PHYxLjQxMzQ+NTwvIiB0PSJzIj48dj4yMjIyMjIyMjIyMjIyMjIyMDwvdj48L1N1YnMgdj4xPC92PjwvYz48YyByPXY+NDIxNDIuNTwvPGMgdj4wPGM+PA=="),
+        ("xlsx-shared-strings", "PD88P3h4ZXM/Pg==")
     ]
 
     @Test func xmlInputsFoundByTheFuzzer() throws {
@@ -79,5 +83,19 @@ extension FuzzRegressionTests {
             try XLSXParts.checkNoEntities(Data("<styleSheet><?x?></styleSheet>".utf8), fileName: "f", part: "xl/styles.xml")
         }
         #expect(throws: Never.self) { try XLSXParts.checkNoEntities(Data("<styleSheet/>".utf8), fileName: "f", part: "xl/styles.xml") }
+    }
+}
+
+extension FuzzRegressionTests {
+    @Test func dateSerialsOutsideExcelsRangeStayNumbers() throws {
+        let sheet = #"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>D</t></is></c></row><row r="2"><c r="A2" s="1"><v>22222222222222220</v></c></row><row r="3"><c r="A3" s="1"><v>43141</v></c></row></sheetData></worksheet>"#
+        var reader = XLSXSheetReader(fileName: "f", source: MemoryByteSource(sheet), sharedStrings: SharedStrings([]), dateStyles: [1])
+        #expect(try reader.next()?.value.compactJSON == #"{"D":"22222222222222220"}"#)
+        #expect(try reader.next()?.value.compactJSON == #"{"D":"2018-02-10"}"#)
+    }
+
+    @Test func anInstructionInsideABrokenOneIsStillFound() throws {
+        var reader = XMLRecordReader(fileName: "f", source: MemoryByteSource("<?xml version=\"1.0\" enco</a><r><?job?></r>"), fields: .textOfChildren, singleRecord: false)
+        #expect(throws: ReaderError.self) { while try reader.next() != nil {} }
     }
 }

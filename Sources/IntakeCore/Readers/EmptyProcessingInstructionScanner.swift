@@ -3,7 +3,9 @@ import Foundation
 /// Finds processing instructions without data (`<?target?>`), chunk by chunk. Foundation's XMLParser
 /// calls `strlen` on the data pointer libxml2 gives it, which is null for such an instruction: one
 /// `<?x?>` in a file (found by fuzzing) crashes the whole process. The XML and xlsx readers refuse
-/// the document instead. Zero bytes are skipped, so UTF-16 documents are scanned the same way.
+/// the document instead. Zero bytes are skipped, so UTF-16 documents are scanned the same way. Every
+/// `<` starts over, so `<?a b <?c?> ?>` is refused too: stricter than XML, but safe whatever libxml2
+/// makes of broken markup.
 struct EmptyProcessingInstructionScanner {
     private enum State { case text, afterLessThan, target, afterTarget, questionAfterTarget, data, questionInData }
     private var state = State.text
@@ -24,14 +26,15 @@ struct EmptyProcessingInstructionScanner {
             if b == 0 { continue }
             let blank = b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
             let question = b == UInt8(ascii: "?")
+            // A "<" starts over, even inside an instruction: libxml2 recovers from an unterminated
+            // one (an XML declaration cut short) and reads the next "<?" as a new instruction.
+            if b == 0x3C {
+                state = .afterLessThan
+                continue
+            }
             switch state {
             case .afterLessThan:
-                if question {
-                    state = .target
-                } else {
-                    state = .text
-                    if b == 0x3C { state = .afterLessThan }
-                }
+                state = question ? .target : .text
             case .target:
                 if blank { state = .afterTarget } else if question { state = .questionAfterTarget }
             case .afterTarget:

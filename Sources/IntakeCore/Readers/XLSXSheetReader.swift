@@ -400,7 +400,11 @@ private final class SheetBuilder: NSObject, XMLParserDelegate {
         case "inlineStr", "str", "e":
             return text
         default:
-            if dateStyles.contains(cellStyle), let serial = Double(text) { return XLSXSheetReader.dateText(serial) }
+            // Excel's dates end at 9999-12-31 (serial 2958465); a bigger number stays a number
+            // (converting it overflowed: found by fuzzing).
+            if dateStyles.contains(cellStyle), let serial = Double(text), serial >= 0, serial < 2_958_466 {
+                return XLSXSheetReader.dateText(serial)
+            }
             return text
         }
     }
