@@ -274,7 +274,10 @@ final class PipelinedTransaction: ImportTransaction {
     private var reserved: ClosedRange<Int64>?
     private var nextRef: Int64 = 0
     private(set) var readsInChunk = 0
-    static let refsPerReservation = 10_000
+    /// Large, because reserving waits for the writer to catch up with the run loop: with 10 000 a
+    /// 100k json import ran 18% slower (56.6k against 67.0k records/s, A/B of release builds). The
+    /// unused end goes back at the end of each file, so refs stay contiguous all the same.
+    static let refsPerReservation = 1_000_000
 
     init(writer: StoreWriter) { self.writer = writer }
 
