@@ -14,7 +14,6 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
-    public static func missing(_ parameter: String) -> APIError { APIError(.badRequest, "Missing parameter: \(parameter)") }
     public static let unauthorized = APIError(.unauthorized, "Unauthorized",
                                               headers: [.wwwAuthenticate: "Basic realm=\"Intake\""])
     public static let forbidden = APIError(.forbidden, "Forbidden")

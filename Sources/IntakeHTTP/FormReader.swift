@@ -10,11 +10,6 @@ final class SubmittedForm {
     var file: BlobWriter?
     var filename: String?
 
-    func require(_ name: String) throws -> String {
-        guard let value = fields[name] else { throw APIError.missing(name) }
-        return value
-    }
-
     deinit { file?.discard() }
 }
 

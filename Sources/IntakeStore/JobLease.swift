@@ -50,11 +50,3 @@ public struct LeaseLost: Error, Sendable, CustomStringConvertible {
     public init(batch: BatchID) { self.batch = batch }
     public var description: String { "the lease on batch \(batch.rawValue) was lost to another process" }
 }
-
-/// The store could not answer in time: another process holds the database's write lock (a backup,
-/// a long transaction) past the wait the store allows. The request can be retried; the API answers 503.
-public struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
-    public let reason: String
-    public init(reason: String) { self.reason = reason }
-    public var description: String { reason }
-}
