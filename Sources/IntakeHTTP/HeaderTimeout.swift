@@ -37,8 +37,9 @@ struct HeaderTimeoutHTTP1Channel: ServerChildChannel {
     }
 }
 
-/// Shared by the two watchers of one connection; used on its event loop only.
-final class HeaderDeadline: @unchecked Sendable {
+/// Shared by the two watchers of one connection; used on its event loop only (the timer reaches it
+/// through `NIOLoopBound`, which checks that).
+final class HeaderDeadline {
     let timeout: TimeAmount
     var waitingForHead = true
     var timer: Scheduled<Void>?
@@ -48,8 +49,9 @@ final class HeaderDeadline: @unchecked Sendable {
     func start(_ context: ChannelHandlerContext) {
         guard timer == nil else { return }
         let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
-            guard self?.waitingForHead == true else { return }
+        let deadline = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: timeout) {
+            guard deadline.value.waitingForHead else { return }
             channel.close(promise: nil)
         }
     }

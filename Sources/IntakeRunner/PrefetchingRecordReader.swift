@@ -21,8 +21,8 @@ final class PrefetchingRecordReader: RecordReader {
     init(_ base: any RecordReader) {
         bytesRead = base.bytesRead
         shared = Shared()
-        let box = ReaderBox(reader: base)
-        let thread = Thread { [shared] in shared.produce(from: box.reader) }
+        let box = UncheckedBox(base)
+        let thread = Thread { [shared] in shared.produce(from: box.value) }
         thread.name = "intake-reader"
         thread.start()
     }
@@ -45,8 +45,6 @@ final class PrefetchingRecordReader: RecordReader {
         return current[position]
     }
 
-    /// The reader moves to the reading thread and is used only there.
-    private struct ReaderBox: @unchecked Sendable { var reader: any RecordReader }
 
     struct Batch: Sendable {
         var records: [SourceRecord]

@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import Synchronization
 
 /// Reads every file of a batch once, on a thread of its own, to prove it well-formed.
 ///
@@ -7,12 +8,19 @@ import IntakeCore
 /// importing after made the check a serial tenth of every run, so the run starts transforming at once
 /// and the store writer commits nothing until this check has passed (`StoreWriter` keeps its first
 /// transaction open until then); if it fails, that transaction is rolled back.
-final class WellFormednessCheck: @unchecked Sendable {
+///
+/// Sendable without locks of its own: its state is in a `Mutex`, the thread that checks gets the
+/// reader factories handed over once (`UncheckedBox`) and uses them alone.
+final class WellFormednessCheck: Sendable {
     typealias Failure = BatchRun.FatalRunError
 
-    private let condition = NSCondition()
-    private var outcome: Result<Void, Failure>?
-    private var observers: [NSCondition] = []
+    private struct State {
+        var outcome: Result<Void, Failure>?
+        var observers: [@Sendable () -> Void] = []
+    }
+
+    private let state = Mutex(State())
+    private let decided = DispatchSemaphore(value: 0)
 
     init(files: [(name: String, makeReader: () throws -> any RecordReader)]) {
         let box = UncheckedBox(files)
@@ -38,44 +46,32 @@ final class WellFormednessCheck: @unchecked Sendable {
     }
 
     private func finish(_ result: Result<Void, Failure>) {
-        condition.lock()
-        outcome = result
-        let waiting = observers
-        condition.broadcast()
-        condition.unlock()
-        // Wakes a writer that waits on its own condition for either this check or more work.
-        for observer in waiting {
-            observer.lock()
-            observer.broadcast()
-            observer.unlock()
+        let observers = state.withLock { state in
+            state.outcome = result
+            defer { state.observers = [] }
+            return state.observers
         }
+        // The outcome is visible before anyone is told, so an observer may block on `wait()`.
+        decided.signal()
+        for observer in observers { observer() }
     }
 
     /// The outcome if the check has finished.
-    var result: Result<Void, Failure>? {
-        condition.lock()
-        defer { condition.unlock() }
-        return outcome
-    }
+    var result: Result<Void, Failure>? { state.withLock { $0.outcome } }
 
     /// Waits for the outcome.
     func wait() -> Result<Void, Failure> {
-        condition.lock()
-        defer { condition.unlock() }
-        while outcome == nil { condition.wait() }
-        return outcome!
+        decided.wait()
+        decided.signal()
+        return result!
     }
 
-    /// `condition` is broadcast when the check finishes (at once if it has).
-    func notify(_ condition: NSCondition) {
-        self.condition.lock()
-        let done = outcome != nil
-        if !done { observers.append(condition) }
-        self.condition.unlock()
-        if done {
-            condition.lock()
-            condition.broadcast()
-            condition.unlock()
+    /// Calls `observer` once the check has finished (at once if it has), on the checking thread.
+    func onFinish(_ observer: @escaping @Sendable () -> Void) {
+        let done = state.withLock { state in
+            if state.outcome == nil { state.observers.append(observer) }
+            return state.outcome != nil
         }
+        if done { observer() }
     }
 }

@@ -157,6 +157,9 @@ final class SQLiteImportTransaction: ImportTransaction {
         try SQLiteBatchStore.appendResults(db, batch, lines, startingAt: index)
     }
 
+    /// Row by row: each statement is prepared once per connection and costs no round trip.
+    func apply(_ writes: ChunkWrites) throws { try applyRowByRow(writes) }
+
     func isCancelRequested() throws -> Bool {
         guard let batch else { return false }
         return try Bool.fetchOne(db.cachedStatement(sql: "SELECT cancel_requested FROM batches WHERE id = ?"),

@@ -142,4 +142,8 @@ public protocol ImportTransaction: ObjectRepository {
     /// Gives back the end of a reservation that was not used (`used` is the last ref used), if no
     /// other reservation came after it, so refs stay contiguous from one batch to the next.
     func releaseRefs(after used: Int64, reservedThrough end: Int64) throws
+    /// Applies a run's collected writes in this order: new objects, documents, log lines, results,
+    /// the run position. All or nothing with the rest of the transaction. An embedded store may call
+    /// `applyRowByRow`; a networked one sends each kind as one multi-row statement.
+    func apply(_ writes: ChunkWrites) throws
 }

@@ -94,6 +94,8 @@ final class FailingTransaction: ImportTransaction {
     }
 
     func atomically<T>(_ body: () throws -> T) throws -> T { try base.atomically(body) }
+    /// Row by row through this transaction, so a failing save fails the chunk it was collected in.
+    func apply(_ writes: ChunkWrites) throws { try applyRowByRow(writes) }
     func appendLog(_ lines: [String], startingAt index: Int) throws { try base.appendLog(lines, startingAt: index) }
     func appendResults(_ lines: [String], startingAt index: Int) throws { try base.appendResults(lines, startingAt: index) }
     func isCancelRequested() throws -> Bool { try base.isCancelRequested() }

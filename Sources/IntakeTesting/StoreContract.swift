@@ -40,6 +40,7 @@ public enum StoreContract {
         Case(name: "copy makes an uploading batch with the same files", check: copy),
         Case(name: "API keys: create, use, revoke", check: apiKeys),
         Case(name: "ref reservations of two writers never overlap; unused ends come back only if last", check: refReservations),
+        Case(name: "a chunk's collected writes are applied in one go, or not at all", check: chunkWrites),
     ]
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -271,5 +272,44 @@ public enum StoreContract {
         try release(s[0], after: third.lowerBound - 1, through: third.upperBound)
         let fourth = try reserve(s[1], 1)
         try expect(fourth == third, "the unused end of the last reservation did not come back: \(fourth)")
+    }
+
+    static func chunkWrites(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let id = try await uploadingBatch(in: store)
+        try await store.startDirectRun(id, dryRun: false, by: "contract", now: start)
+        func writes(_ count: Int, from first: Int64, lines: Int) -> ChunkWrites {
+            var writes = ChunkWrites()
+            for i in 0..<Int64(count) {
+                writes.newObjects.append(.init(ref: ObjectRef(first + i), values: [
+                    ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "chunk object \(first + i)")),
+                ]))
+            }
+            writes.documents.append(.init(model: "m", destination: "d", record: "r\(first)", values: JSONObject()))
+            _ = writes.appendLog(["log \(lines)"], startingAt: lines)
+            _ = writes.appendResults((0..<count).map { "result \(lines + $0)" }, startingAt: lines)
+            var progress = RunProgress()
+            progress.recordsRead = lines + count
+            writes.progress = progress
+            return writes
+        }
+        let refs = try store.inImportTransaction(batch: id, now: start) { tx in try tx.reserveRefs(count: 3) }
+        try store.inImportTransaction(batch: id, now: start) { tx in try tx.apply(writes(3, from: refs.lowerBound, lines: 0)) }
+        // A transaction that fails after applying leaves nothing of what it applied.
+        let more = try store.inImportTransaction(batch: id, now: start) { tx in try tx.reserveRefs(count: 2) }
+        struct Failed: Error {}
+        do {
+            try store.inImportTransaction(batch: id, now: start) { tx in
+                try tx.apply(writes(2, from: more.lowerBound, lines: 3))
+                throw Failed()
+            }
+        } catch is Failed {}
+        let titles = try await store.objects(types: nil, title: nil, after: nil, limit: 100).map(\.title)
+        try expect(titles == (0..<3).map { "chunk object \(refs.lowerBound + Int64($0))" }, "the applied objects are wrong: \(titles)")
+        try expect(try await store.documents(model: "m", destination: "d", batch: id).map(\.record) == ["r\(refs.lowerBound)"],
+                   "the applied documents are wrong")
+        try expect(try await store.log(of: id) == ["log 0"], "the applied log is wrong")
+        try expect(try await store.results(of: id) == ["result 0", "result 1", "result 2"], "the applied results are wrong")
+        try expect(try await store.batch(id)?.progress.recordsRead == 3, "the applied progress is wrong")
     }
 }
