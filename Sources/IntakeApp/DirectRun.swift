@@ -14,14 +14,14 @@ public enum DirectRun {
     }
 
     /// Streams a local file into the blob store's temporary area.
-    public static func upload(path: String, into blobs: BlobStore) async throws -> BlobWriter {
+    public static func upload(path: String, into blobs: any BlobStorage) async throws -> any BlobUpload {
         let source: FileByteSource
         do {
             source = try FileByteSource(path: path)
         } catch {
             throw BatchError.unreadableFile(path)
         }
-        let writer = try blobs.makeWriter()
+        let writer = try blobs.makeUpload()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }

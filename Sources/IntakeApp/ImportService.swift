@@ -9,7 +9,7 @@ import IntakeStore
 public struct ImportService: Sendable {
     public let environment: ImportEnvironment
     /// Control files are configuration, not data; anything bigger is refused before parsing.
-    public static let maxControlFileBytes = 16 * 1024 * 1024
+    public static let maxControlFileBytes = ImportEnvironment.maxControlFileBytes
 
     public init(environment: ImportEnvironment) {
         self.environment = environment
@@ -21,15 +21,12 @@ public struct ImportService: Sendable {
 
     /// Checks an uploaded control file (size, JSON, NUL, the validator's messages), then moves it
     /// into the blob store and records it. On any refusal the upload is discarded.
-    public func addControlFile(_ upload: BlobWriter, comment: String?) async throws -> Digest {
+    public func addControlFile(_ upload: any BlobUpload, comment: String?) async throws -> Digest {
         defer { upload.discard() }
-        try await upload.flush()
-        guard upload.size <= Self.maxControlFileBytes else {
+        guard let bytes = try await upload.contents(limit: Self.maxControlFileBytes) else {
             throw BatchError.controlFileTooLarge(size: upload.size, limit: Self.maxControlFileBytes)
         }
-        let path = upload.temporary.path
-        let data = try await offloaded { FileManager().contents(atPath: path) }
-        guard let data, let control = ImportEnvironment.parseControl(Array(data)) else {
+        guard let control = ImportEnvironment.parseControl(bytes) else {
             throw BatchError.controlFileNotJSON
         }
         try validate(control)
@@ -75,7 +72,7 @@ public struct ImportService: Sendable {
 
     /// Adds (or replaces) a named file of an `uploading` batch whose control file has a specification
     /// for the name (or a DEFAULT one). On any refusal the upload is discarded.
-    public func addFile(batch text: String?, name: String?, upload: BlobWriter?, filename: String?) async throws -> Digest {
+    public func addFile(batch text: String?, name: String?, upload: (any BlobUpload)?, filename: String?) async throws -> Digest {
         defer { upload?.discard() }
         guard text != nil else { throw BatchError.missingParameter("batch") }
         guard let name else { throw BatchError.missingParameter("name") }

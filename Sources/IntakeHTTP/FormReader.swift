@@ -7,7 +7,7 @@ import IntakeStore
 /// blob store's temporary area until the handler accepts or discards it.
 final class SubmittedForm {
     var fields: [String: String] = [:]
-    var file: BlobWriter?
+    var file: (any BlobUpload)?
     var filename: String?
 
     deinit { file?.discard() }
@@ -16,7 +16,7 @@ final class SubmittedForm {
 /// Reads `multipart/form-data` (streaming the `file` part to disk while hashing) or
 /// `application/x-www-form-urlencoded` bodies, enforcing the upload limit as bytes arrive.
 struct FormReader: Sendable {
-    let blobs: BlobStore
+    let blobs: any BlobStorage
     let maxUploadBytes: Int64
     static let maxFieldBytes = 64 * 1024
 
@@ -111,7 +111,7 @@ struct FormReader: Sendable {
             if state.name == "file" {
                 if state.writer == nil {
                     form.file?.discard()
-                    state.writer = try blobs.makeWriter()
+                    state.writer = try blobs.makeUpload()
                     form.file = state.writer
                     form.filename = state.filename
                 }
@@ -129,7 +129,7 @@ struct FormReader: Sendable {
                     if state.writer == nil {
                         // An empty file part still counts as an (empty) upload.
                         form.file?.discard()
-                        form.file = try blobs.makeWriter()
+                        form.file = try blobs.makeUpload()
                         form.filename = state.filename
                     }
                 } else if form.fields[name] == nil {
@@ -171,7 +171,7 @@ struct FormReader: Sendable {
 private final class PartState {
     var name: String?
     var filename: String?
-    var writer: BlobWriter?
+    var writer: (any BlobUpload)?
     var text: [UInt8] = []
 
     func reset() {

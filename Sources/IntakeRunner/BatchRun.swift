@@ -254,12 +254,15 @@ public final class BatchRun {
         guard let descriptor = environment.readers[readName] else {
             throw FatalRunError(message: "Unknown reader for file \(file.name): \(readName)")
         }
-        let path = environment.blobs.url(for: file.digest).path
+        let blobs = environment.blobs
         return {
             do {
                 switch descriptor.input {
-                case .bytes(let make): return try make(file.name, try FileByteSource(path: path), spec)
-                case .file(let make): return try make(file.name, path, spec)
+                case .bytes(let make): return try make(file.name, try blobs.open(file.digest), spec)
+                case .file(let make):
+                    // The reader keeps the file as long as it reads it.
+                    let local = try blobs.localFile(file.digest)
+                    return try make(file.name, local.path, spec)
                 }
             } catch let error as ReaderError {
                 throw FatalRunError(message: error.message, file: file.name, line: error.line)

@@ -6,7 +6,7 @@ import IntakeStore
 /// What a run needs: the store, blob files, models, filters and readers. Built once at start-up.
 public struct ImportEnvironment: Sendable {
     public var store: any BatchStore
-    public var blobs: BlobStore
+    public var blobs: any BlobStorage
     public var models: ModelRegistry
     public var filters: [FilterDescriptor]
     public var readers: [String: ReaderDescriptor]
@@ -17,7 +17,7 @@ public struct ImportEnvironment: Sendable {
     public var metrics = IntakeMetrics()
     public var health = ServiceHealth()
 
-    public init(store: any BatchStore, blobs: BlobStore, models: ModelRegistry,
+    public init(store: any BatchStore, blobs: any BlobStorage, models: ModelRegistry,
                 filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all + [XLSXReader.descriptor],
                 recordProcessors: [RecordProcessorDescriptor] = [],
                 now: @escaping @Sendable () -> Date = { Date() }) {
@@ -38,9 +38,12 @@ public struct ImportEnvironment: Sendable {
     /// The stored control file with this digest, parsed; nil when it is missing or not JSON. Every
     /// reader of a stored control file (the run, the use cases) goes through here.
     public func controlFile(_ digest: Digest) -> JSONValue? {
-        guard let data = FileManager().contents(atPath: blobs.url(for: digest).path) else { return nil }
-        return Self.parseControl(Array(data))
+        guard let bytes = try? blobs.contents(of: digest, limit: Self.maxControlFileBytes) else { return nil }
+        return Self.parseControl(bytes)
     }
+
+    /// Control files are configuration, not data; anything bigger is refused before parsing.
+    public static let maxControlFileBytes = 16 * 1024 * 1024
 
     /// Parses control-file bytes; nil when they are not JSON.
     public static func parseControl(_ bytes: [UInt8]) -> JSONValue? {

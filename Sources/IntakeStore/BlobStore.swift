@@ -1,10 +1,96 @@
 import Crypto
 import Foundation
+import IntakeCore
 import Synchronization
 
-/// The content-addressed file store: each blob lives at `blobs/ab/abcdef…` named by its SHA-256.
-/// Uploads stream into a temporary file while hashing, then move into place atomically.
-public struct BlobStore: Sendable {
+/// Where uploaded bytes (control files and data files) live, named by their SHA-256. The HTTP layer,
+/// the use cases and the runner see only this protocol; `LocalBlobStorage` keeps blobs as files in
+/// the data directory, and a networked backend can keep them in its database.
+public protocol BlobStorage: Sendable {
+    /// Starts a new blob: its bytes are written as they arrive, then `finish()` names it by its
+    /// digest, or `discard()` throws it away.
+    func makeUpload() throws -> any BlobUpload
+    func contains(_ digest: Digest) async throws -> Bool
+    /// The blob's bytes from the start, read in blocks (never whole).
+    /// - Throws: `BlobNotFound` when there is no such blob.
+    func open(_ digest: Digest) throws -> any ByteSource
+    /// A file on this machine holding the blob's bytes, for readers that need random access (a
+    /// workbook's zip directory). Valid as long as the returned value is kept.
+    /// - Throws: `BlobNotFound` when there is no such blob.
+    func localFile(_ digest: Digest) throws -> LocalBlobFile
+    /// Removes a blob; removing one that does not exist is not an error.
+    func delete(_ digest: Digest) async throws
+}
+
+/// One blob being written. Not for sharing between tasks: one request (or `intake run`) writes it.
+public protocol BlobUpload: AnyObject {
+    /// Bytes written so far.
+    var size: Int64 { get }
+    func write(_ buffer: UnsafeRawBufferPointer) throws
+    /// Suspends while the bytes written are not yet on their way to storage: the back-pressure of
+    /// a fast client on slow storage. Call it between chunks of input; it never blocks a thread.
+    func waitForCapacity() async throws
+    /// Everything written so far, up to `limit` bytes, for checks before the upload is accepted
+    /// (a control file is parsed before it is stored). Nil when more than `limit` were written.
+    func contents(limit: Int) async throws -> [UInt8]?
+    /// Makes the bytes a blob and returns its digest and size. On failure nothing is kept.
+    func finish() async throws -> (Digest, Int64)
+    /// Throws the upload away, at once and without waiting; a finished upload is left alone.
+    func discard()
+}
+
+extension BlobUpload {
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+}
+
+extension BlobStorage {
+    /// A whole blob in memory, for small ones only (control files); nil when it is missing or longer
+    /// than `limit`.
+    public func contents(of digest: Digest, limit: Int) throws -> [UInt8]? {
+        guard var source = try? open(digest) else { return nil }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { return bytes }
+            guard bytes.count + n <= limit else { return nil }
+            bytes += buffer[0..<n]
+        }
+    }
+
+    /// Stores bytes held in memory (small blobs, tests).
+    public func put(_ bytes: [UInt8]) async throws -> (Digest, Int64) {
+        let upload = try makeUpload()
+        try upload.write(bytes)
+        return try await upload.finish()
+    }
+}
+
+/// There is no blob with this digest.
+public struct BlobNotFound: Error, Sendable, CustomStringConvertible {
+    public let digest: Digest
+    public init(_ digest: Digest) { self.digest = digest }
+    public var description: String { "No stored file has the digest \(digest.hex)" }
+}
+
+/// A blob as a file on this machine; whatever the storage made for it goes when this does.
+public final class LocalBlobFile: Sendable {
+    public let path: String
+    private let release: (@Sendable () -> Void)?
+
+    public init(path: String, release: (@Sendable () -> Void)? = nil) {
+        self.path = path
+        self.release = release
+    }
+
+    deinit { release?() }
+}
+
+/// Blobs as files: each lives at `blobs/ab/abcdef…` named by its SHA-256. Uploads stream into a
+/// temporary file while hashing, then move into place atomically.
+public struct LocalBlobStorage: BlobStorage {
     public let root: URL
 
     public init(root: URL) throws {
@@ -37,15 +123,30 @@ public struct BlobStore: Sendable {
         FileManager().fileExists(atPath: url(for: digest).path)
     }
 
-    public func makeWriter() throws -> BlobWriter {
-        try BlobWriter(store: self)
+    public func makeUpload() throws -> any BlobUpload { try makeWriter() }
+
+    public func makeWriter() throws -> BlobWriter { try BlobWriter(store: self) }
+
+    public func open(_ digest: Digest) throws -> any ByteSource {
+        let descriptor = Foundation.open(url(for: digest).path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { throw BlobNotFound(digest) }
+            throw BlobStoreError(errno: errno, doing: "open a stored file")
+        }
+        return DescriptorByteSource(descriptor: descriptor)
     }
 
-    /// Stores bytes held in memory (control files, tests).
-    public func put(_ bytes: [UInt8]) throws -> (Digest, Int64) {
-        let writer = try makeWriter()
-        try writer.write(bytes)
-        return try writer.finish()
+    public func localFile(_ digest: Digest) throws -> LocalBlobFile {
+        let path = url(for: digest).path
+        guard FileManager().fileExists(atPath: path) else { throw BlobNotFound(digest) }
+        return LocalBlobFile(path: path)
+    }
+
+    public func delete(_ digest: Digest) async throws {
+        let path = url(for: digest).path
+        try await offloaded {
+            guard unlink(path) == 0 || errno == ENOENT else { throw BlobStoreError(errno: errno, doing: "delete a stored file") }
+        }
     }
 
     /// Moves a synced temporary file into place and syncs the folder, so that once a digest is
@@ -70,7 +171,7 @@ public struct BlobStore: Sendable {
     }
 
     static func syncDirectory(_ path: String) throws {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let descriptor = Foundation.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw BlobStoreError(errno: errno, doing: "open the blob folder") }
         defer { close(descriptor) }
         guard fsync(descriptor) == 0 else { throw BlobStoreError(errno: errno, doing: "sync the blob folder") }
@@ -95,12 +196,29 @@ public struct BlobStoreError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Writes one upload: bytes go to disk as they arrive, and are hashed on the way. Multipart parsing
+/// Reads a file descriptor with plain `read(2)` calls and closes it when released.
+final class DescriptorByteSource: ByteSource {
+    private let descriptor: Int32
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Foundation.read(descriptor, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw BlobStoreError(errno: errno, doing: "read a stored file") }
+        }
+    }
+
+    deinit { _ = Foundation.close(descriptor) }
+}
+
+/// Writes one upload to `LocalBlobStorage`: bytes go to disk as they arrive, and are hashed on the way. Multipart parsing
 /// hands over many small slices (it splits at every CR), so they are gathered into 1 MiB blocks.
 /// Full blocks are hashed and written on a queue of their own (at most three in flight), so a
 /// large upload parses, hashes and writes on different cores at once.
-public final class BlobWriter: @unchecked Sendable {
-    private let store: BlobStore
+public final class BlobWriter: BlobUpload {
+    private let store: LocalBlobStorage
     /// Where the bytes are until `finish()`; handlers may read them back to validate.
     public let temporary: URL
     private let sink: HashingFileSink
@@ -109,20 +227,12 @@ public final class BlobWriter: @unchecked Sendable {
     private var finished = false
     static let blockSize = 1 << 20
 
-    init(store: BlobStore) throws {
+    init(store: LocalBlobStorage) throws {
         self.store = store
-        // The process id first: see `BlobStore.removeAbandonedTemporaries()`.
+        // The process id first: see `LocalBlobStorage.removeAbandonedTemporaries()`.
         self.temporary = store.root.appendingPathComponent("tmp").appendingPathComponent("\(getpid())-\(UUID().uuidString)")
         sink = try HashingFileSink(path: temporary.path)
         block.reserveCapacity(Self.blockSize)
-    }
-
-    public func write<Bytes: Sequence>(_ bytes: Bytes) throws where Bytes.Element == UInt8 {
-        for byte in bytes {
-            block.append(byte)
-            size += 1
-            if block.count >= Self.blockSize { try submitBlock() }
-        }
     }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
@@ -151,33 +261,11 @@ public final class BlobWriter: @unchecked Sendable {
         try sink.throwIfFailed()
     }
 
-    /// Writes out everything gathered, so `temporary` holds everything written so far. Blocks the
-    /// calling thread: for code outside the cooperative pool (async code gets the overload below).
-    public func flush() throws {
-        try submitBlock()
-        try sink.wait()
-    }
-
     /// Writes out everything gathered, suspending (not blocking) until it is on disk.
     public func flush() async throws {
         try submitBlock()
         await sink.drained()
         try sink.throwIfFailed()
-    }
-
-    /// Closes the file and moves it into the store, blocking the calling thread (see `flush()`).
-    /// On failure the temporary file is removed: nothing of a failed upload stays behind.
-    public func finish() throws -> (Digest, Int64) {
-        do {
-            try flush()
-            let digest = try sink.finish()
-            try store.commit(temporary: temporary, digest: digest)
-            finished = true
-            return (digest, size)
-        } catch {
-            discard()
-            throw error
-        }
     }
 
     /// Closes the file and moves it into the store. The syncs (file and folder) run on a thread of
@@ -199,12 +287,25 @@ public final class BlobWriter: @unchecked Sendable {
         }
     }
 
-    /// Throws the partial upload away.
+    public func contents(limit: Int) async throws -> [UInt8]? {
+        try await flush()
+        guard size <= Int64(limit) else { return nil }
+        let path = temporary.path
+        return try await offloaded {
+            guard let data = FileManager().contents(atPath: path) else {
+                throw BlobStoreError(errno: EIO, doing: "read back an upload")
+            }
+            return Array(data)
+        }
+    }
+
+    /// Throws the partial upload away: the file is unlinked at once, and closed once the blocks
+    /// still on their way to it are written (nothing waits for that).
     public func discard() {
         guard !finished else { return }
         finished = true
-        sink.close()
-        try? FileManager().removeItem(at: temporary)
+        unlink(temporary.path)
+        sink.closeLater()
     }
 
     deinit { discard() }
@@ -221,7 +322,10 @@ public func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
 /// Hashes blocks in order on one serial queue and writes them in order on another, so hashing a
 /// block overlaps writing the one before. Its blocks refer to this object, never to the
 /// `BlobWriter`, so the writer is never released (and never waits for a queue) on a queue itself.
-private final class HashingFileSink: @unchecked Sendable {
+///
+/// Sendable without locks of its own: the hasher and the closed flag are in `Mutex`es (taken on the
+/// hashing queue only, so never contended), the rest is immutable.
+private final class HashingFileSink: Sendable {
     private let descriptor: Int32
     private let queue = DispatchQueue(label: "intake.blob-hasher")
     private let writeQueue = DispatchQueue(label: "intake.blob-writer")
@@ -234,10 +338,9 @@ private final class HashingFileSink: @unchecked Sendable {
     }
     private let flow = Mutex(Flow())
     static let maxInFlight = 3
-    /// Used on `queue` only.
-    private var hasher = SHA256()
+    private let hasher = Mutex(SHA256())
     private let failure = Mutex<(any Error)?>(nil)
-    private var closed = false
+    private let closed = Atomic<Bool>(false)
 
     init(path: String) throws {
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -252,7 +355,7 @@ private final class HashingFileSink: @unchecked Sendable {
         try throwIfFailed()
         flow.withLock { $0.inFlight += 1 }
         queue.async { [self] in
-            block.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            hasher.withLock { hasher in block.withUnsafeBytes { hasher.update(bufferPointer: $0) } }
             writeQueue.async { [self] in
                 defer { blockWritten() }
                 guard failure.withLock({ $0 == nil }) else { return }
@@ -300,17 +403,11 @@ private final class HashingFileSink: @unchecked Sendable {
         }
     }
 
-    /// Waits until every submitted block is hashed and written, blocking the calling thread.
-    func wait() throws {
-        queue.sync {}
-        writeQueue.sync {}
-        try throwIfFailed()
-    }
-
-    /// Syncs and closes the file: its bytes are on disk before the upload is acknowledged.
+    /// Syncs and closes the file: its bytes are on disk before the upload is acknowledged. Blocks
+    /// (the caller runs it `offloaded`).
     func finish() throws -> Digest {
-        let digest = queue.sync { Digest(hasher.finalize()) }
-        closed = true
+        let digest = queue.sync { hasher.withLock { Digest($0.finalize()) } }
+        closed.store(true, ordering: .relaxed)
         guard fsync(descriptor) == 0 else {
             let code = errno
             _ = Foundation.close(descriptor)
@@ -320,16 +417,16 @@ private final class HashingFileSink: @unchecked Sendable {
         return digest
     }
 
-    func close() {
-        guard !closed else { return }
-        closed = true
-        queue.sync {}
-        writeQueue.sync {}
-        _ = Foundation.close(descriptor)
+    /// Closes the file after the blocks already submitted, without waiting for them.
+    func closeLater() {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
+        queue.async { [self] in
+            writeQueue.async { [self] in _ = Foundation.close(descriptor) }
+        }
     }
 
     deinit {
-        if !closed { _ = Foundation.close(descriptor) }
+        if !closed.load(ordering: .relaxed) { _ = Foundation.close(descriptor) }
     }
 
     private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws {

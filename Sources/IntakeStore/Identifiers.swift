@@ -15,6 +15,9 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible {
         self.hex = digest.map { String(format: "%02x", $0) }.joined()
     }
 
+    /// The digest of bytes held in memory.
+    public init(of bytes: [UInt8]) { self.init(SHA256.hash(data: bytes)) }
+
     public var description: String { hex }
 }
 

@@ -9,7 +9,7 @@ import IntakeStore
 struct DataDirectory {
     let path: String
     let store: SQLiteBatchStore
-    let blobs: BlobStore
+    let blobs: LocalBlobStorage
     let isNew: Bool
 
     init(path: String, lease: JobLease = JobLease()) throws {
@@ -22,7 +22,7 @@ struct DataDirectory {
         } catch {
             throw ValidationFailure("Cannot open the database \(databasePath): \(error). If it is damaged, restore it from a backup.")
         }
-        blobs = try BlobStore(root: URL(fileURLWithPath: path).appendingPathComponent("blobs"))
+        blobs = try LocalBlobStorage(root: URL(fileURLWithPath: path).appendingPathComponent("blobs"))
     }
 
     /// Creates the directory if needed, readable by its owner only: it holds people's records.

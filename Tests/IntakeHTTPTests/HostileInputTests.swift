@@ -126,9 +126,9 @@ import Testing
         #expect(result.body == "Invalid control file:\n  A string in the control file contains a NUL character (\\u0000)")
     }
 
-    @Test func partialUploadsOfStoppedProcessesAreRemovedAndFailedCommitsLeaveNothing() throws {
+    @Test func partialUploadsOfStoppedProcessesAreRemovedAndFailedCommitsLeaveNothing() async throws {
         let root = try TestServer.makeDirectory().appendingPathComponent("blobs")
-        let blobs = try BlobStore(root: root)
+        let blobs = try LocalBlobStorage(root: root)
         let tmp = root.appendingPathComponent("tmp")
         // A process that no longer exists, and this one (an upload in progress).
         let process = Process()
@@ -138,7 +138,7 @@ import Testing
         try Data("partial".utf8).write(to: tmp.appendingPathComponent("\(process.processIdentifier)-abandoned"))
         let live = try blobs.makeWriter()
         try live.write(Array("in progress".utf8))
-        try live.flush()
+        try await live.flush()
         #expect(blobs.removeAbandonedTemporaries() == 1)
         #expect(try FileManager().contentsOfDirectory(atPath: tmp.path) == [live.temporary.lastPathComponent])
 
@@ -149,7 +149,7 @@ import Testing
         live.discard()
         let writer = try blobs.makeWriter()
         try writer.write(bytes)
-        #expect(throws: BlobStoreError.self) { _ = try writer.finish() }
+        await #expect(throws: BlobStoreError.self) { _ = try await writer.finish() }
         #expect(try FileManager().contentsOfDirectory(atPath: tmp.path).isEmpty)
     }
 }

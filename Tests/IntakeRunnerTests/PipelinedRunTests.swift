@@ -26,7 +26,7 @@ import Testing
             store = sqlite
             var runStore: any BatchStore = sqlite
             if let failSave { runStore = FailingStore(sqlite, failSave: failSave) }
-            environment = ImportEnvironment(store: runStore, blobs: try BlobStore(root: directory.appendingPathComponent("blobs")),
+            environment = ImportEnvironment(store: runStore, blobs: try LocalBlobStorage(root: directory.appendingPathComponent("blobs")),
                                             models: ModelRegistry(schema: StandardSchema.make()))
         }
 

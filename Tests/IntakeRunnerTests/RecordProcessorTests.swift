@@ -38,7 +38,7 @@ import Testing
         try FileManager().createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteBatchStore.inMemory()
         let environment = ImportEnvironment(
-            store: store, blobs: try BlobStore(root: directory.appendingPathComponent("blobs")),
+            store: store, blobs: try LocalBlobStorage(root: directory.appendingPathComponent("blobs")),
             models: ModelRegistry(schema: StandardSchema.make()),
             recordProcessors: [RecordProcessorDescriptor(name: "test:join-emails") { JoinEmails() }])
         func write(_ name: String, _ text: String) throws -> String {

@@ -26,3 +26,13 @@ struct SQLiteFixture: StoreFixture {
         try await contractCase.check(try SQLiteFixture())
     }
 }
+
+/// Blobs kept as files in a temporary folder, against the blob storage contract.
+@Suite struct BlobStorageContractTests {
+    @Test(arguments: BlobStorageContract.cases)
+    func localFilesPass(_ contractCase: BlobStorageContract.Case) async throws {
+        let root = FileManager().temporaryDirectory.appendingPathComponent("intake-blobs-\(UUID().uuidString)")
+        defer { try? FileManager().removeItem(at: root) }
+        try await contractCase.check(try LocalBlobStorage(root: root))
+    }
+}

@@ -14,7 +14,7 @@ import Synchronization
 final class TestServer: @unchecked Sendable {
     let directory: URL
     let store: SQLiteBatchStore
-    let blobs: BlobStore
+    let blobs: LocalBlobStorage
     let port: Int
     let apiKey: String
     private let group: ServiceGroup
@@ -35,7 +35,7 @@ final class TestServer: @unchecked Sendable {
                       failedAuthenticationLimit: Int = 1000) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
         let store = try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path, busyTimeout: busyTimeout)
-        let blobs = try BlobStore(root: directory.appendingPathComponent("blobs"))
+        let blobs = try LocalBlobStorage(root: directory.appendingPathComponent("blobs"))
         let key: String
         if let apiKey {
             key = apiKey
@@ -66,7 +66,7 @@ final class TestServer: @unchecked Sendable {
     /// What the server logged at warning level and above.
     let log: CapturedLog
 
-    private init(directory: URL, store: SQLiteBatchStore, blobs: BlobStore, port: Int, apiKey: String,
+    private init(directory: URL, store: SQLiteBatchStore, blobs: LocalBlobStorage, port: Int, apiKey: String,
                  group: ServiceGroup, task: Task<Void, any Error>, log: CapturedLog) {
         self.log = log
         self.directory = directory
