@@ -2,7 +2,7 @@ import IntakeCore
 import IntakeStore
 
 /// The refusals of the batch use cases, with the exact messages of the HTTP contract.
-public enum BatchError: UserFacingError, Equatable {
+package enum BatchError: UserFacingError, Equatable {
     case missingParameter(String)
     case controlFileTooLarge(size: Int64, limit: Int)
     case controlFileNotJSON
@@ -18,7 +18,7 @@ public enum BatchError: UserFacingError, Equatable {
     case rollbackConflicts([ObjectRef])
     case unreadableFile(String)
 
-    public var kind: ErrorKind {
+    package var kind: ErrorKind {
         switch self {
         case .controlFileTooLarge: .tooLarge
         case .rollbackConflicts: .conflict
@@ -27,7 +27,7 @@ public enum BatchError: UserFacingError, Equatable {
         }
     }
 
-    public var userMessage: String {
+    package var userMessage: String {
         switch self {
         case .missingParameter(let name): "Missing parameter: \(name)"
         case .controlFileTooLarge(let size, let limit): "Control file too large: \(size) bytes, the limit is \(limit) bytes"
@@ -50,13 +50,13 @@ public enum BatchError: UserFacingError, Equatable {
 }
 
 extension StoreUnavailable: UserFacingError {
-    public var kind: ErrorKind { .unavailable }
-    public var userMessage: String { "The database is busy: another process holds its lock. Nothing was changed; try again shortly." }
+    package var kind: ErrorKind { .unavailable }
+    package var userMessage: String { "The database is busy: another process holds its lock. Nothing was changed; try again shortly." }
 }
 
 extension BlobStoreError: UserFacingError {
-    public var kind: ErrorKind { isOutOfSpace ? .insufficientStorage : .internalFailure }
-    public var userMessage: String {
+    package var kind: ErrorKind { isOutOfSpace ? .insufficientStorage : .internalFailure }
+    package var userMessage: String {
         isOutOfSpace
             ? "Insufficient storage: the server has no room for this upload (a full disk or a quota), so nothing of it was kept. Free some space and try again."
             : "The server could not store the upload (\(self)); nothing was kept. The server log has the detail."

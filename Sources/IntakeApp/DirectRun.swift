@@ -7,14 +7,14 @@ import Logging
 /// `intake run`: the same import as the API's, without a server, through the same use cases: the
 /// control file is checked as an upload is, every file name must have a specification in it, and
 /// the batch then runs on a thread of its own under this process's lease.
-public enum DirectRun {
-    public struct Summary: Sendable {
-        public var batch: Batch
-        public var log: [String]
+package enum DirectRun {
+    package struct Summary: Sendable {
+        package var batch: Batch
+        package var log: [String]
     }
 
     /// Streams a local file into the blob store's temporary area.
-    public static func upload(path: String, into blobs: any BlobStorage) async throws -> any BlobUpload {
+    package static func upload(path: String, into blobs: any BlobStorage) async throws -> any BlobUpload {
         let source: FileByteSource
         do {
             source = try FileByteSource(path: path)
@@ -34,7 +34,7 @@ public enum DirectRun {
 
     /// Checks the control file, records the batch and its files, and runs it to the end.
     /// - Throws: `BatchError` when the control file or a file name is refused (nothing is run).
-    public static func run(environment: ImportEnvironment, controlPath: String, files: [(name: String, path: String)],
+    package static func run(environment: ImportEnvironment, controlPath: String, files: [(name: String, path: String)],
                            dryRun: Bool, logger: Logger) async throws -> Summary {
         let service = ImportService(environment: environment)
         let controlDigest = try await service.addControlFile(try await upload(path: controlPath, into: environment.blobs), comment: "intake run")

@@ -6,12 +6,12 @@ import IntakeStore
 /// The use cases of batch import, with their state rules and validation in one place. The HTTP API,
 /// `intake run`, the command line's key management (and the coming admin UI) call these and only
 /// translate requests and answers. Errors are `BatchError`s with the contract's exact messages.
-public struct ImportService: Sendable {
-    public let environment: ImportEnvironment
+package struct ImportService: Sendable {
+    package let environment: ImportEnvironment
     /// Control files are configuration, not data; anything bigger is refused before parsing.
-    public static let maxControlFileBytes = ImportEnvironment.maxControlFileBytes
+    package static let maxControlFileBytes = ImportEnvironment.maxControlFileBytes
 
-    public init(environment: ImportEnvironment) {
+    package init(environment: ImportEnvironment) {
         self.environment = environment
     }
 
@@ -21,7 +21,7 @@ public struct ImportService: Sendable {
 
     /// Checks an uploaded control file (size, JSON, NUL, the validator's messages), then moves it
     /// into the blob store and records it. On any refusal the upload is discarded.
-    public func addControlFile(_ upload: any BlobUpload, comment: String?) async throws -> Digest {
+    package func addControlFile(_ upload: any BlobUpload, comment: String?) async throws -> Digest {
         defer { upload.discard() }
         guard let bytes = try await upload.contents(limit: Self.maxControlFileBytes) else {
             throw BatchError.controlFileTooLarge(size: upload.size, limit: Self.maxControlFileBytes)
@@ -37,7 +37,7 @@ public struct ImportService: Sendable {
     }
 
     /// The checks every control file passes before it is accepted, wherever it comes from.
-    public func validate(_ control: JSONValue) throws {
+    package func validate(_ control: JSONValue) throws {
         // A NUL in a control-file string would be cut short wherever a C string carries it.
         if control.containsNUL {
             throw BatchError.invalidControlFile(["A string in the control file contains a NUL character (\\u0000)"])
@@ -47,14 +47,14 @@ public struct ImportService: Sendable {
     }
 
     /// The parsed control file of a batch.
-    public func control(of batch: Batch) throws -> JSONValue {
+    package func control(of batch: Batch) throws -> JSONValue {
         guard let control = environment.controlFile(batch.control) else { throw BatchError.controlFileMissing(batch.control) }
         return control
     }
 
     // MARK: Batches
 
-    public func createBatch(control text: String?, comment: String?) async throws -> BatchID {
+    package func createBatch(control text: String?, comment: String?) async throws -> BatchID {
         guard let text else { throw BatchError.missingParameter("control") }
         guard let digest = Digest(hex: text), try await store.controlFileExists(digest) else {
             throw BatchError.controlFileNotFound(text)
@@ -64,7 +64,7 @@ public struct ImportService: Sendable {
         return id
     }
 
-    public func batch(_ text: String?) async throws -> Batch {
+    package func batch(_ text: String?) async throws -> Batch {
         guard let text else { throw BatchError.missingParameter("batch") }
         guard let batch = try await store.batch(BatchID(rawValue: text)) else { throw BatchError.batchNotFound(text) }
         return batch
@@ -72,7 +72,7 @@ public struct ImportService: Sendable {
 
     /// Adds (or replaces) a named file of an `uploading` batch whose control file has a specification
     /// for the name (or a DEFAULT one). On any refusal the upload is discarded.
-    public func addFile(batch text: String?, name: String?, upload: (any BlobUpload)?, filename: String?) async throws -> Digest {
+    package func addFile(batch text: String?, name: String?, upload: (any BlobUpload)?, filename: String?) async throws -> Digest {
         defer { upload?.discard() }
         guard text != nil else { throw BatchError.missingParameter("batch") }
         guard let name else { throw BatchError.missingParameter("name") }
@@ -93,7 +93,7 @@ public struct ImportService: Sendable {
 
     /// What a `mode` parameter asks for: only `dry-run` makes a dry run, empty or absent a real one,
     /// and anything else is refused (a typo must never turn a dry run into a real import).
-    public static func isDryRun(mode: String?) throws -> Bool {
+    package static func isDryRun(mode: String?) throws -> Bool {
         switch mode ?? "" {
         case "": false
         case "dry-run": true
@@ -101,7 +101,7 @@ public struct ImportService: Sendable {
         }
     }
 
-    public func schedule(batch text: String?, mode: String?, by: String) async throws {
+    package func schedule(batch text: String?, mode: String?, by: String) async throws {
         let batch = try await self.batch(text)
         let dryRun = try Self.isDryRun(mode: mode)
         guard batch.state == .uploading else { throw BatchError.notUploading(batch.id) }
@@ -112,20 +112,20 @@ public struct ImportService: Sendable {
         }
     }
 
-    public func cancel(batch text: String?) async throws {
+    package func cancel(batch text: String?) async throws {
         let batch = try await self.batch(text)
         guard try await store.cancel(batch.id, now: environment.now()) else { throw BatchError.alreadyFinished(batch.id) }
         environment.cancellations.request(batch.id)
     }
 
-    public func copy(batch text: String?) async throws -> BatchID {
+    package func copy(batch text: String?) async throws -> BatchID {
         let batch = try await self.batch(text)
         let copy = BatchID.random()
         try await store.copy(batch.id, as: copy, now: environment.now())
         return copy
     }
 
-    public func rollback(batch text: String?) async throws {
+    package func rollback(batch text: String?) async throws {
         let batch = try await self.batch(text)
         let conflicts: [ObjectRef]
         do {
@@ -139,13 +139,13 @@ public struct ImportService: Sendable {
     // MARK: API keys
 
     /// A new key, returned once; only its hash is stored.
-    public func createAPIKey(name: String, scope: APIScope) async throws -> (id: Int64, key: String) {
+    package func createAPIKey(name: String, scope: APIScope) async throws -> (id: Int64, key: String) {
         let key = APIKeyHashing.newKey()
         let id = try await store.createAPIKey(name: name, scope: scope, hash: APIKeyHashing.hash(key), now: environment.now())
         return (id, key)
     }
 
-    public func apiKeys() async throws -> [APIKeyRecord] { try await store.apiKeys() }
+    package func apiKeys() async throws -> [APIKeyRecord] { try await store.apiKeys() }
 
-    public func revokeAPIKey(id: Int64) async throws -> Bool { try await store.revokeAPIKey(id: id) }
+    package func revokeAPIKey(id: Int64) async throws -> Bool { try await store.revokeAPIKey(id: id) }
 }

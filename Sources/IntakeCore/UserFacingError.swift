@@ -1,6 +1,6 @@
 /// What kind of failure an error is, for whoever reports it: the HTTP layer picks a status from it,
 /// the command line an exit code, the log a level.
-public enum ErrorKind: Sendable, Equatable {
+package enum ErrorKind: Sendable, Equatable {
     /// The request or input is wrong; the message says how. (HTTP 400.)
     case invalidRequest
     /// The input is larger than a limit. (413.)
@@ -17,14 +17,14 @@ public enum ErrorKind: Sendable, Equatable {
 
 /// An error whose message is meant for the person or script that made the request: it says what was
 /// wrong, in words, without SQL, paths or stack traces. Every layer reports these the same way.
-public protocol UserFacingError: Error {
+package protocol UserFacingError: Error {
     var kind: ErrorKind { get }
     var userMessage: String { get }
 }
 
 extension UserFacingError {
     /// Failures of the server are worth an operator's attention; mistakes in requests are not.
-    public var isServerFailure: Bool {
+    package var isServerFailure: Bool {
         switch kind {
         case .unavailable, .insufficientStorage, .internalFailure: true
         default: false

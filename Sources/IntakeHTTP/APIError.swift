@@ -2,25 +2,25 @@ import Hummingbird
 import IntakeCore
 
 /// A failed request: the status and the exact text/plain message of API.md.
-public struct APIError: HTTPResponseError, Sendable {
-    public var status: HTTPResponse.Status
-    public var message: String
-    public var extraHeaders: HTTPFields
+package struct APIError: HTTPResponseError, Sendable {
+    package var status: HTTPResponse.Status
+    package var message: String
+    package var extraHeaders: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+    package init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.message = message
         self.extraHeaders = headers
     }
 
-    public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
-    public static let unauthorized = APIError(.unauthorized, "Unauthorized",
+    package static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
+    package static let unauthorized = APIError(.unauthorized, "Unauthorized",
                                               headers: [.wwwAuthenticate: "Basic realm=\"Intake\""])
-    public static let forbidden = APIError(.forbidden, "Forbidden")
-    public static let methodNotAllowed = APIError(.methodNotAllowed, "Method Not Allowed")
-    public static let tooLarge = APIError(.contentTooLarge, "Upload too large")
+    package static let forbidden = APIError(.forbidden, "Forbidden")
+    package static let methodNotAllowed = APIError(.methodNotAllowed, "Method Not Allowed")
+    package static let tooLarge = APIError(.contentTooLarge, "Upload too large")
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = extraHeaders
         headers[.contentType] = "text/plain; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
@@ -28,16 +28,16 @@ public struct APIError: HTTPResponseError, Sendable {
 }
 
 /// A JSON error of the read API: `{"error": "message"}`.
-public struct JSONAPIError: HTTPResponseError, Sendable {
-    public var status: HTTPResponse.Status
-    public var message: String
+package struct JSONAPIError: HTTPResponseError, Sendable {
+    package var status: HTTPResponse.Status
+    package var message: String
 
-    public init(_ status: HTTPResponse.Status, _ message: String) {
+    package init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
         self.message = message
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = JSONValue.object(JSONObject([("error", .string(message))])).compactJSON
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: body)))

@@ -9,25 +9,25 @@ import IntakeStore
 import Logging
 
 /// Server settings, read once at start-up.
-public struct ServerConfiguration: Sendable {
-    public var host: String
-    public var port: Int
-    public var maxUploadBytes: Int64
+package struct ServerConfiguration: Sendable {
+    package var host: String
+    package var port: Int
+    package var maxUploadBytes: Int64
     /// A connection must deliver a request's complete headers this soon after it opens, or after the
     /// first byte of the request arrives; otherwise it is closed (half-sent requests hold descriptors).
-    public var headerTimeout: Duration
+    package var headerTimeout: Duration
     /// A connection with no progress this long (no body bytes arriving, or idle between requests) is
     /// closed. A slow handler is not cut off: only the client's silence counts.
-    public var idleTimeout: Duration
+    package var idleTimeout: Duration
     /// Connections beyond this many wait in the listen backlog until others close.
-    public var maxConnections: Int
+    package var maxConnections: Int
     /// Whether `GET /metrics` needs an API key with the `read` scope (it is open by default, as
     /// scrapers expect; it shows counts, never records).
-    public var metricsRequireKey: Bool
+    package var metricsRequireKey: Bool
     /// Failed authentications one address may make in a minute before it gets 429 for the rest of it.
-    public var failedAuthenticationLimit: Int
+    package var failedAuthenticationLimit: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
+    package init(host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
                 headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512,
                 metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30) {
         self.host = host
@@ -42,7 +42,7 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// Builds the HTTP application with its worker; `intake serve` and the tests call this same function.
-public func buildApplication(
+package func buildApplication(
     configuration: ServerConfiguration,
     environment: ImportEnvironment,
     logger: Logger,
@@ -66,7 +66,7 @@ public func buildApplication(
     return app
 }
 
-public func buildRouter(configuration: ServerConfiguration, environment: ImportEnvironment,
+package func buildRouter(configuration: ServerConfiguration, environment: ImportEnvironment,
                         logger: Logger = Logger(label: "intake")) -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: environment.metrics))

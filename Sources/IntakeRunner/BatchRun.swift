@@ -7,8 +7,8 @@ import Synchronization
 /// Runs one batch (CONTROL-FILE.md §8.3) synchronously: call it on a thread of its own.
 /// Records are processed in chunks; each chunk's commits, log lines and run position are saved
 /// in one transaction, so a stopped run resumes at the first uncommitted record.
-public final class BatchRun {
-    public enum Outcome: Sendable, Equatable {
+package final class BatchRun {
+    package enum Outcome: Sendable, Equatable {
         case finished(BatchState)
         /// Stopped on request before the end; the batch stays `running` and resumes later.
         case interrupted
@@ -26,7 +26,7 @@ public final class BatchRun {
     static let recordsPerChunk = 2000
     static let secondsPerChunk = 0.5
 
-    public init(environment: ImportEnvironment, batch: Batch, logger: Logger,
+    package init(environment: ImportEnvironment, batch: Batch, logger: Logger,
                 stopRequested: @escaping @Sendable () -> Bool = { false }) {
         self.environment = environment
         self.batch = batch
@@ -44,7 +44,7 @@ public final class BatchRun {
     ///
     /// Meanwhile a heartbeat renews the batch's lease, so that no other process takes over a run that
     /// is busy between commits (a long well-formedness check, a slow record).
-    public func runOnOwnThread(heartbeat: Duration = .seconds(5)) async -> Outcome {
+    package func runOnOwnThread(heartbeat: Duration = .seconds(5)) async -> Outcome {
         let box = UncheckedBox(self)
         let (store, id, clock, lost) = (environment.store, batch.id, environment.now, leaseLost)
         let heartbeatTask = Task {
@@ -77,7 +77,7 @@ public final class BatchRun {
 
     private let runStarted = Date()
 
-    public func run() -> Outcome {
+    package func run() -> Outcome {
         let resuming = progress.logLines > 0
         if !resuming { pendingLines.append("START: \(Timestamp.string(now))") }
         var state = batch.dryRun ? BatchState.dryRun : .complete

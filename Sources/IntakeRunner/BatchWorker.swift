@@ -7,19 +7,19 @@ import Synchronization
 /// The in-process worker: claims scheduled batches from the persistent queue and runs them, one at
 /// a time, on a thread of its own. On shutdown the current batch stops after its current chunk and
 /// stays `running`; the next start puts it back in the queue and it resumes.
-public final class BatchWorker: Service, Sendable {
+package final class BatchWorker: Service, Sendable {
     private let environment: ImportEnvironment
     private let logger: Logger
     private let pollInterval: Duration
     private let stopping = Atomic<Bool>(false)
 
-    public init(environment: ImportEnvironment, logger: Logger, pollInterval: Duration = .milliseconds(100)) {
+    package init(environment: ImportEnvironment, logger: Logger, pollInterval: Duration = .milliseconds(100)) {
         self.environment = environment
         self.logger = logger
         self.pollInterval = pollInterval
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await withGracefulShutdownHandler {
             await loop()
         } onGracefulShutdown: {

@@ -6,15 +6,15 @@ import Glibc
 #endif
 
 /// Reads a file with plain `read(2)` calls, chunk by chunk.
-public final class FileByteSource: ByteSource {
+package final class FileByteSource: ByteSource {
     private let fd: Int32
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
     }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }

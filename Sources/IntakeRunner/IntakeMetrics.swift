@@ -4,7 +4,7 @@ import Synchronization
 /// Counters for `GET /metrics`, shared by the HTTP layer and the worker of one process.
 /// Rendered in the Prometheus text format by hand: the handful of series below do not need a
 /// metrics backend.
-public final class IntakeMetrics: Sendable {
+package final class IntakeMetrics: Sendable {
     private struct State {
         var requests: [String: Int] = [:]  // "METHOD STATUS"
         var uploads = 0
@@ -15,27 +15,27 @@ public final class IntakeMetrics: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public func recordRequest(method: String, status: Int) {
+    package func recordRequest(method: String, status: Int) {
         state.withLock { $0.requests["\(method) \(status)", default: 0] += 1 }
     }
 
-    public func recordUpload(bytes: Int64) {
+    package func recordUpload(bytes: Int64) {
         state.withLock {
             $0.uploads += 1
             $0.uploadBytes += bytes
         }
     }
 
-    public func recordRecords(applied: Int, failed: Int) {
+    package func recordRecords(applied: Int, failed: Int) {
         state.withLock {
             $0.records["applied", default: 0] += applied
             $0.records["failed", default: 0] += failed
         }
     }
 
-    public func recordBatch(state finalState: String, seconds: Double) {
+    package func recordBatch(state finalState: String, seconds: Double) {
         state.withLock {
             var entry = $0.batchSeconds[finalState] ?? (0, 0)
             entry.sum += seconds
@@ -45,7 +45,7 @@ public final class IntakeMetrics: Sendable {
     }
 
     /// The exposition text; `queueDepth` is read from the store by the caller.
-    public func render(queueDepth: Int) -> String {
+    package func render(queueDepth: Int) -> String {
         let s = state.withLock { $0 }
         var out = ""
         out += "# HELP intake_http_requests_total HTTP requests answered, by method and status.\n"

@@ -4,7 +4,7 @@ import Synchronization
 /// What `GET /ready` reports beyond a reachable database: whether the store recently refused work
 /// because another process held its lock, and whether the worker keeps failing to reach the queue.
 /// A load balancer or an operator's check then sees trouble that `/health` (liveness) does not.
-public final class ServiceHealth: Sendable {
+package final class ServiceHealth: Sendable {
     private struct State {
         var lastUnavailable: Date?
         var workerFailures = 0
@@ -13,15 +13,15 @@ public final class ServiceHealth: Sendable {
 
     private let state = Mutex(State())
     /// How long a refusal keeps the service "not ready".
-    public let memory: TimeInterval
+    package let memory: TimeInterval
 
-    public init(memory: TimeInterval = 30) { self.memory = memory }
+    package init(memory: TimeInterval = 30) { self.memory = memory }
 
-    public func recordStoreUnavailable(at now: Date) {
+    package func recordStoreUnavailable(at now: Date) {
         state.withLock { $0.lastUnavailable = now }
     }
 
-    public func recordWorker(failure: (any Error)?) {
+    package func recordWorker(failure: (any Error)?) {
         state.withLock { state in
             if let failure {
                 state.workerFailures += 1
@@ -34,7 +34,7 @@ public final class ServiceHealth: Sendable {
     }
 
     /// nil when ready, else why not, in words.
-    public func problem(now: Date) -> String? {
+    package func problem(now: Date) -> String? {
         state.withLock { state in
             if let last = state.lastUnavailable, now.timeIntervalSince(last) < memory {
                 return "the database was locked by another process \(Int(now.timeIntervalSince(last))) s ago"

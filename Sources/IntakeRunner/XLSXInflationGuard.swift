@@ -6,19 +6,19 @@ import ZIPFoundation
 /// megabytes can inflate to gigabytes (a 2 MB `styles.xml` bomb once crashed the XML parser; a 3 MB
 /// sheet with one 3 GiB cell took 8 GB of memory). Bytes are counted as they are inflated, so a lying
 /// size in the zip's directory changes nothing.
-public struct XLSXLimits: Sendable {
+package struct XLSXLimits: Sendable {
     /// Parts read whole into memory: workbook, relationships, styles.
-    public var smallPartBytes: Int64 = 32 << 20
+    package var smallPartBytes: Int64 = 32 << 20
     /// Parts streamed through a temporary file: the worksheet and the shared strings.
-    public var streamedPartBytes: Int64 = 2 << 30
+    package var streamedPartBytes: Int64 = 2 << 30
     /// All parts of one workbook together.
-    public var totalBytes: Int64 = 4 << 30
+    package var totalBytes: Int64 = 4 << 30
     /// Inflated size over compressed size, checked once a part passes `ratioFloorBytes` (tiny parts
     /// compress extremely well and are harmless). Real sheets compress 5 to 30 times.
-    public var maxRatio: Int64 = 200
-    public var ratioFloorBytes: Int64 = 1 << 20
+    package var maxRatio: Int64 = 200
+    package var ratioFloorBytes: Int64 = 1 << 20
 
-    public init() {}
+    package init() {}
 }
 
 /// Inflates the parts of one workbook under `XLSXLimits`, keeping the running total.

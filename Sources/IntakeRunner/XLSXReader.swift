@@ -7,8 +7,8 @@ import ZIPFoundation
 /// shared strings and the worksheet are decompressed to temporary files in chunks and streamed from
 /// there. Memory grows only with the shared string table, kept compactly (`SharedStrings`), not with
 /// the number of rows.
-public enum XLSXReader {
-    public static let descriptor = ReaderDescriptor(name: "xlsx") { fileName, path, spec throws(ReaderError) in
+package enum XLSXReader {
+    package static let descriptor = ReaderDescriptor(name: "xlsx") { fileName, path, spec throws(ReaderError) in
         try open(fileName: fileName, path: path, sheet: spec["sheet"].flatMap { $0.isMissing ? nil : $0.jsForm },
                  maxCellBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
     }

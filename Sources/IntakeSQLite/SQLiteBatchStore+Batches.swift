@@ -4,7 +4,7 @@ import IntakeCore
 import IntakeStore
 
 extension SQLiteBatchStore {
-    public func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws {
+    package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws {
         try await write { db in
             try db.execute(sql: "INSERT INTO batches (id, state, comment, control, created) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id.rawValue, state.rawValue, comment, control.hex, Self.seconds(now)])
@@ -33,7 +33,7 @@ extension SQLiteBatchStore {
                      scheduledBy: row["scheduled_by"], files: files, progress: progress)
     }
 
-    public func batch(_ id: BatchID) async throws -> Batch? {
+    package func batch(_ id: BatchID) async throws -> Batch? {
         try await read { db in try Self.fetchBatch(db, id) }
     }
 
@@ -44,7 +44,7 @@ extension SQLiteBatchStore {
         guard current == state.rawValue else { throw StoreError.wrongState(id, expected: state) }
     }
 
-    public func addFile(_ file: BatchFile, to id: BatchID) async throws {
+    package func addFile(_ file: BatchFile, to id: BatchID) async throws {
         try await write { db in
             try Self.requireState(db, id, .uploading)
             let position = try Int.fetchOne(db, sql: "SELECT position FROM batch_files WHERE batch = ? AND name = ?",
@@ -57,7 +57,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
+    package func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
         try await write { db in
             try Self.requireState(db, id, .uploading)
             try db.execute(sql: """
@@ -67,7 +67,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
+    package func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
         try await write { [self] db in
             try Self.requireState(db, id, .uploading)
             try db.execute(sql: """
@@ -80,7 +80,7 @@ extension SQLiteBatchStore {
 
     func leaseExpiry(_ now: Date) -> Int64 { Self.seconds(now.addingTimeInterval(lease.duration)) }
 
-    public func claimNextBatch(now: Date) async throws -> Batch? {
+    package func claimNextBatch(now: Date) async throws -> Batch? {
         try await write { [self] db -> Batch? in
             if let resumed = try takeOverRunningBatch(db, now: now) { return resumed }
             guard let id = try String.fetchOne(db, sql: """
@@ -143,7 +143,7 @@ extension SQLiteBatchStore {
         try Self.audit(db, batch.id, "poisoned", "\(crashes) crashes without progress", now)
     }
 
-    public func renewLease(_ id: BatchID, now: Date) async throws {
+    package func renewLease(_ id: BatchID, now: Date) async throws {
         // The write may wait behind a long transaction (the first chunk of a large file waits for
         // its well-formedness check): the lease runs from when it is written, not from `now`.
         let asked = ContinuousClock.now
@@ -167,7 +167,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func releaseLease(_ id: BatchID) async throws {
+    package func releaseLease(_ id: BatchID) async throws {
         try await write { db in
             try db.execute(sql: """
                 UPDATE batches SET lease_owner = NULL, lease_expires = 0 WHERE id = ? AND state = 'running' AND lease_owner = ?
@@ -175,7 +175,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws {
+    package func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws {
         try await write { db in
             try self.renewLease(db, id, now: now)
             var progress = progress
@@ -187,7 +187,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func resultLines(of id: BatchID, from: Int, limit: Int) async throws -> [String] {
+    package func resultLines(of id: BatchID, from: Int, limit: Int) async throws -> [String] {
         try await read { db in
             // Each row holds one chunk's lines and is keyed by the index of its first line: start at
             // the row that holds line `from`, and read rows until `limit` lines are collected.
@@ -216,7 +216,7 @@ extension SQLiteBatchStore {
             .execute(arguments: [id.rawValue, index, lines.joined(separator: "\n")])
     }
 
-    public func cancel(_ id: BatchID, now: Date) async throws -> Bool {
+    package func cancel(_ id: BatchID, now: Date) async throws -> Bool {
         try await write { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
                 throw StoreError.batchNotFound(id)
@@ -235,13 +235,13 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func isCancelRequested(_ id: BatchID) async throws -> Bool {
+    package func isCancelRequested(_ id: BatchID) async throws -> Bool {
         try await read { db in
             try Bool.fetchOne(db, sql: "SELECT cancel_requested FROM batches WHERE id = ?", arguments: [id.rawValue]) ?? false
         }
     }
 
-    public func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws {
+    package func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws {
         try await write { db in
             guard try Self.fetchBatch(db, id) != nil else { throw StoreError.batchNotFound(id) }
             try db.execute(sql: """
@@ -267,20 +267,20 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
+    package func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
         try await read { db in
             try String.fetchAll(db, sql: "SELECT line FROM batch_log WHERE batch = ? AND seq >= ? ORDER BY seq LIMIT ?",
                                 arguments: [id.rawValue, skipping, limit])
         }
     }
 
-    public func batchCount(state: BatchState) async throws -> Int {
+    package func batchCount(state: BatchState) async throws -> Int {
         try await read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM batches WHERE state = ?", arguments: [state.rawValue]) ?? 0
         }
     }
 
-    public func batches(state: BatchState?, limit: Int) async throws -> [Batch] {
+    package func batches(state: BatchState?, limit: Int) async throws -> [Batch] {
         try await read { db in
             let ids: [String]
             if let state {

@@ -10,13 +10,13 @@ extension SQLiteBatchStore {
                      values: ObjectValueStorage.decode(row["data"]))
     }
 
-    public func object(_ ref: ObjectRef) async throws -> ObjectRecord? {
+    package func object(_ ref: ObjectRef) async throws -> ObjectRecord? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?", arguments: [ref.number]).map(Self.objectRecord)
         }
     }
 
-    public func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
+    package func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
         try await read { db in
             var sql = "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref > ?"
             var arguments: StatementArguments = [after?.number ?? 0]
@@ -34,7 +34,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] {
+    package func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM object_versions WHERE ref = ? ORDER BY version",
                              arguments: [ref.number]).map { row in
@@ -44,7 +44,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument] {
+    package func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument] {
         try await read { db in
             var sql = "SELECT batch, record, data FROM documents WHERE model = ? AND destination = ?"
             var arguments: StatementArguments = [model, destination]
@@ -60,7 +60,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws {
+    package func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws {
         try await write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: nil, now: now)
             for object in objects where try transaction.ref(forBehaviour: object.behaviour) == nil {
@@ -70,7 +70,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] {
+    package func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] {
         try await write { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
                 throw StoreError.batchNotFound(id)
@@ -104,7 +104,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    public func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T {
+    package func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T {
         let asked = ContinuousClock.now
         return try writer.write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: batch, now: now)

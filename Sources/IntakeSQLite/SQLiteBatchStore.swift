@@ -4,15 +4,15 @@ import IntakeCore
 import IntakeStore
 
 /// The embedded store: one SQLite database in WAL mode.
-public final class SQLiteBatchStore: BatchStore {
+package final class SQLiteBatchStore: BatchStore {
     let writer: any DatabaseWriter
     /// This store's identity in the job queue.
-    public let lease: JobLease
+    package let lease: JobLease
 
     /// Opens (and migrates) the database file at `path`, in WAL mode.
     /// - Parameter busyTimeout: how long a statement waits for another process's write lock before the
     ///   store gives up with `StoreUnavailable` (the API answers 503 rather than hang).
-    public convenience init(path: String, lease: JobLease = JobLease(), busyTimeout: TimeInterval = 10) throws {
+    package convenience init(path: String, lease: JobLease = JobLease(), busyTimeout: TimeInterval = 10) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.prepareDatabase { db in
@@ -30,11 +30,11 @@ public final class SQLiteBatchStore: BatchStore {
     }
 
     /// An in-memory database, for tests.
-    public static func inMemory() throws -> SQLiteBatchStore {
+    package static func inMemory() throws -> SQLiteBatchStore {
         try SQLiteBatchStore(writer: DatabaseQueue())
     }
 
-    public init(writer: any DatabaseWriter, lease: JobLease = JobLease()) throws {
+    package init(writer: any DatabaseWriter, lease: JobLease = JobLease()) throws {
         self.writer = writer
         self.lease = lease
         try SQLiteMigrations.migrator().migrate(writer)
@@ -58,7 +58,7 @@ public final class SQLiteBatchStore: BatchStore {
     }
 
     /// Runs SQLite's `quick_check`: nil when the database is sound, else what SQLite found (first lines).
-    public func integrityProblems() async throws -> String? {
+    package func integrityProblems() async throws -> String? {
         let lines = try await writer.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(5)") }
         return lines == ["ok"] ? nil : lines.joined(separator: "; ")
     }
@@ -66,13 +66,13 @@ public final class SQLiteBatchStore: BatchStore {
     static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
     static func date(_ seconds: Int64?) -> Date? { seconds.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
 
-    public func ping() async throws {
+    package func ping() async throws {
         _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     // MARK: Control files
 
-    public func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
+    package func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
         try await write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO control_files (digest, size, comment, created) VALUES (?, ?, ?, ?)
@@ -80,7 +80,7 @@ public final class SQLiteBatchStore: BatchStore {
         }
     }
 
-    public func controlFileExists(_ digest: Digest) async throws -> Bool {
+    package func controlFileExists(_ digest: Digest) async throws -> Bool {
         try await read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM control_files WHERE digest = ?)",
                               arguments: [digest.hex]) ?? false
@@ -89,11 +89,11 @@ public final class SQLiteBatchStore: BatchStore {
 
     // MARK: Settings
 
-    public func setting(_ key: String) async throws -> String? {
+    package func setting(_ key: String) async throws -> String? {
         try await read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
     }
 
-    public func setSetting(_ key: String, _ value: String) async throws {
+    package func setSetting(_ key: String, _ value: String) async throws {
         try await write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", arguments: [key, value])
         }
@@ -101,7 +101,7 @@ public final class SQLiteBatchStore: BatchStore {
 
     // MARK: API keys
 
-    public func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
+    package func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
         try await write { db in
             try db.execute(sql: "INSERT INTO api_keys (name, scope, hash, created) VALUES (?, ?, ?, ?)",
                            arguments: [name, scope.rawValue, hash, Self.seconds(now)])
@@ -114,20 +114,20 @@ public final class SQLiteBatchStore: BatchStore {
                      created: date(row["created"])!, lastUsed: date(row["last_used"]), revoked: row["revoked"])
     }
 
-    public func apiKeys() async throws -> [APIKeyRecord] {
+    package func apiKeys() async throws -> [APIKeyRecord] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id").map(Self.apiKey)
         }
     }
 
-    public func revokeAPIKey(id: Int64) async throws -> Bool {
+    package func revokeAPIKey(id: Int64) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "UPDATE api_keys SET revoked = 1 WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }
     }
 
-    public func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? {
+    package func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? {
         // Every active key's hash is compared in constant time, rather than looked up by an index whose
         // timing depends on the presented value. Deployments have a handful of keys.
         let found = try await read { db in

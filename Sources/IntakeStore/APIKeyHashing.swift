@@ -2,19 +2,19 @@ import Crypto
 import Foundation
 
 /// API keys: 256 random bits, shown once, stored as a SHA-256 hash.
-public enum APIKeyHashing {
-    public static func newKey() -> String {
+package enum APIKeyHashing {
+    package static func newKey() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return "ik_" + bytes.map { String(format: "%02x", $0) }.joined()
     }
 
-    public static func hash(_ key: String) -> String {
+    package static func hash(_ key: String) -> String {
         Digest(SHA256.hash(data: Data(key.utf8))).hex
     }
 
     /// Compares two strings in time that depends only on their length.
-    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    package static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var difference: UInt8 = 0

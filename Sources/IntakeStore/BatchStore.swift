@@ -2,7 +2,7 @@ import Foundation
 import IntakeCore
 
 /// Errors the stores raise for conditions callers must handle.
-public enum StoreError: Error, Sendable, Equatable {
+package enum StoreError: Error, Sendable, Equatable {
     case batchNotFound(BatchID)
     case wrongState(BatchID, expected: BatchState)
     case controlFileNotFound(String)
@@ -11,20 +11,20 @@ public enum StoreError: Error, Sendable, Equatable {
 /// Persistent state of Intake, as one value: every role below, implemented by one backend
 /// (`SQLiteBatchStore`). The application core, the HTTP layer and the worker see only these protocols;
 /// code that needs one role should ask for that role.
-public protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, SettingsStore, ObjectStore {
+package protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, SettingsStore, ObjectStore {
     /// Succeeds when the store can be read (liveness).
     func ping() async throws
 }
 
 /// Uploaded control files, by digest (their bytes are blobs).
-public protocol ControlFileStore: Sendable {
+package protocol ControlFileStore: Sendable {
     /// Records a control file; the same digest and comment twice is one record.
     func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws
     func controlFileExists(_ digest: Digest) async throws -> Bool
 }
 
 /// Batches, their files, their logs and per-record results, outside of running them.
-public protocol BatchRepository: Sendable {
+package protocol BatchRepository: Sendable {
     func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws
     func batch(_ id: BatchID) async throws -> Batch?
     /// Adds or replaces a file; a replaced name keeps its first position.
@@ -53,7 +53,7 @@ public protocol BatchRepository: Sendable {
 
 /// Running batches: who runs which (owners and leases, see `JobLease`), and the transactions a run
 /// commits its chunks in.
-public protocol JobQueue: Sendable {
+package protocol JobQueue: Sendable {
     /// Moves an `uploading` batch straight to `running` under this store's lease, for runs driven by
     /// `intake run` rather than the queue.
     func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
@@ -75,7 +75,7 @@ public protocol JobQueue: Sendable {
 }
 
 /// API keys, stored as hashes.
-public protocol APIKeyStore: Sendable {
+package protocol APIKeyStore: Sendable {
     func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64
     func apiKeys() async throws -> [APIKeyRecord]
     func revokeAPIKey(id: Int64) async throws -> Bool
@@ -84,13 +84,13 @@ public protocol APIKeyStore: Sendable {
 }
 
 /// Small named values: the admin password hash and the like.
-public protocol SettingsStore: Sendable {
+package protocol SettingsStore: Sendable {
     func setting(_ key: String) async throws -> String?
     func setSetting(_ key: String, _ value: String) async throws
 }
 
 /// Imported objects, their versions and dictionary documents, for the read API and rollback.
-public protocol ObjectStore: Sendable {
+package protocol ObjectStore: Sendable {
     func object(_ ref: ObjectRef) async throws -> ObjectRecord?
     func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord]
     func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord]
@@ -105,7 +105,7 @@ public protocol ObjectStore: Sendable {
 
 extension BatchRepository {
     /// The whole log, for `intake run` and tests: logs are short (500 reported errors at most).
-    public func log(of id: BatchID) async throws -> [String] {
+    package func log(of id: BatchID) async throws -> [String] {
         var lines: [String] = []
         while true {
             let page = try await logLines(of: id, skipping: lines.count, limit: 1000)
@@ -115,7 +115,7 @@ extension BatchRepository {
     }
 
     /// Every result, for tests and small batches; servers page with `resultLines`.
-    public func results(of id: BatchID) async throws -> [String] {
+    package func results(of id: BatchID) async throws -> [String] {
         var lines: [String] = []
         while true {
             let page = try await resultLines(of: id, from: lines.count, limit: 10_000)
@@ -127,7 +127,7 @@ extension BatchRepository {
 
 /// The store as one import chunk sees it: the engine's repository plus run bookkeeping, all in one
 /// transaction.
-public protocol ImportTransaction: ObjectRepository {
+package protocol ImportTransaction: ObjectRepository {
     /// Runs `body` so that its writes are undone if it throws: one record stays atomic.
     func atomically<T>(_ body: () throws -> T) throws -> T
     func appendLog(_ lines: [String], startingAt index: Int) throws

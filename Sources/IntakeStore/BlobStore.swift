@@ -6,7 +6,7 @@ import Synchronization
 /// Where uploaded bytes (control files and data files) live, named by their SHA-256. The HTTP layer,
 /// the use cases and the runner see only this protocol; `LocalBlobStorage` keeps blobs as files in
 /// the data directory, and a networked backend can keep them in its database.
-public protocol BlobStorage: Sendable {
+package protocol BlobStorage: Sendable {
     /// Starts a new blob: its bytes are written as they arrive, then `finish()` names it by its
     /// digest, or `discard()` throws it away.
     func makeUpload() throws -> any BlobUpload
@@ -23,7 +23,7 @@ public protocol BlobStorage: Sendable {
 }
 
 /// One blob being written. Not for sharing between tasks: one request (or `intake run`) writes it.
-public protocol BlobUpload: AnyObject {
+package protocol BlobUpload: AnyObject {
     /// Bytes written so far.
     var size: Int64 { get }
     func write(_ buffer: UnsafeRawBufferPointer) throws
@@ -40,7 +40,7 @@ public protocol BlobUpload: AnyObject {
 }
 
 extension BlobUpload {
-    public func write(_ bytes: [UInt8]) throws {
+    package func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
 }
@@ -48,7 +48,7 @@ extension BlobUpload {
 extension BlobStorage {
     /// A whole blob in memory, for small ones only (control files); nil when it is missing or longer
     /// than `limit`.
-    public func contents(of digest: Digest, limit: Int) throws -> [UInt8]? {
+    package func contents(of digest: Digest, limit: Int) throws -> [UInt8]? {
         guard var source = try? open(digest) else { return nil }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -61,7 +61,7 @@ extension BlobStorage {
     }
 
     /// Stores bytes held in memory (small blobs, tests).
-    public func put(_ bytes: [UInt8]) async throws -> (Digest, Int64) {
+    package func put(_ bytes: [UInt8]) async throws -> (Digest, Int64) {
         let upload = try makeUpload()
         try upload.write(bytes)
         return try await upload.finish()
@@ -69,18 +69,18 @@ extension BlobStorage {
 }
 
 /// There is no blob with this digest.
-public struct BlobNotFound: Error, Sendable, CustomStringConvertible {
-    public let digest: Digest
-    public init(_ digest: Digest) { self.digest = digest }
-    public var description: String { "No stored file has the digest \(digest.hex)" }
+package struct BlobNotFound: Error, Sendable, CustomStringConvertible {
+    package let digest: Digest
+    package init(_ digest: Digest) { self.digest = digest }
+    package var description: String { "No stored file has the digest \(digest.hex)" }
 }
 
 /// A blob as a file on this machine; whatever the storage made for it goes when this does.
-public final class LocalBlobFile: Sendable {
-    public let path: String
+package final class LocalBlobFile: Sendable {
+    package let path: String
     private let release: (@Sendable () -> Void)?
 
-    public init(path: String, release: (@Sendable () -> Void)? = nil) {
+    package init(path: String, release: (@Sendable () -> Void)? = nil) {
         self.path = path
         self.release = release
     }
@@ -90,10 +90,10 @@ public final class LocalBlobFile: Sendable {
 
 /// Blobs as files: each lives at `blobs/ab/abcdef…` named by its SHA-256. Uploads stream into a
 /// temporary file while hashing, then move into place atomically.
-public struct LocalBlobStorage: BlobStorage {
-    public let root: URL
+package struct LocalBlobStorage: BlobStorage {
+    package let root: URL
 
-    public init(root: URL) throws {
+    package init(root: URL) throws {
         self.root = root
         try FileManager().createDirectory(at: root.appendingPathComponent("tmp"), withIntermediateDirectories: true,
                                           attributes: [.posixPermissions: 0o700])
@@ -103,7 +103,7 @@ public struct LocalBlobStorage: BlobStorage {
     /// Each temporary file's name starts with its process id, so a server can clean up at start-up
     /// while `intake run` or another process is uploading into the same folder. Returns the count.
     @discardableResult
-    public func removeAbandonedTemporaries() -> Int {
+    package func removeAbandonedTemporaries() -> Int {
         let folder = root.appendingPathComponent("tmp")
         let fm = FileManager()
         var removed = 0
@@ -115,19 +115,19 @@ public struct LocalBlobStorage: BlobStorage {
         return removed
     }
 
-    public func url(for digest: Digest) -> URL {
+    package func url(for digest: Digest) -> URL {
         root.appendingPathComponent(String(digest.hex.prefix(2))).appendingPathComponent(digest.hex)
     }
 
-    public func contains(_ digest: Digest) -> Bool {
+    package func contains(_ digest: Digest) -> Bool {
         FileManager().fileExists(atPath: url(for: digest).path)
     }
 
-    public func makeUpload() throws -> any BlobUpload { try makeWriter() }
+    package func makeUpload() throws -> any BlobUpload { try makeWriter() }
 
-    public func makeWriter() throws -> BlobWriter { try BlobWriter(store: self) }
+    package func makeWriter() throws -> BlobWriter { try BlobWriter(store: self) }
 
-    public func open(_ digest: Digest) throws -> any ByteSource {
+    package func open(_ digest: Digest) throws -> any ByteSource {
         let descriptor = Foundation.open(url(for: digest).path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { throw BlobNotFound(digest) }
@@ -136,13 +136,13 @@ public struct LocalBlobStorage: BlobStorage {
         return DescriptorByteSource(descriptor: descriptor)
     }
 
-    public func localFile(_ digest: Digest) throws -> LocalBlobFile {
+    package func localFile(_ digest: Digest) throws -> LocalBlobFile {
         let path = url(for: digest).path
         guard FileManager().fileExists(atPath: path) else { throw BlobNotFound(digest) }
         return LocalBlobFile(path: path)
     }
 
-    public func delete(_ digest: Digest) async throws {
+    package func delete(_ digest: Digest) async throws {
         let path = url(for: digest).path
         try await offloaded {
             guard unlink(path) == 0 || errno == ENOENT else { throw BlobStoreError(errno: errno, doing: "delete a stored file") }
@@ -179,19 +179,19 @@ public struct LocalBlobStorage: BlobStorage {
 }
 
 /// A failure of the disk under the blob store, told in words; `isOutOfSpace` lets the API answer 507.
-public struct BlobStoreError: Error, Sendable, CustomStringConvertible {
-    public let code: Int32
-    public let operation: String
+package struct BlobStoreError: Error, Sendable, CustomStringConvertible {
+    package let code: Int32
+    package let operation: String
 
-    public init(errno code: Int32, doing operation: String) {
+    package init(errno code: Int32, doing operation: String) {
         self.code = code
         self.operation = operation
     }
 
     /// No room: a full disk, a quota, or a file-size limit on the process.
-    public var isOutOfSpace: Bool { code == ENOSPC || code == EDQUOT || code == EFBIG }
+    package var isOutOfSpace: Bool { code == ENOSPC || code == EDQUOT || code == EFBIG }
 
-    public var description: String {
+    package var description: String {
         "Could not \(operation): \(String(cString: strerror(code)))"
     }
 }
@@ -217,13 +217,13 @@ final class DescriptorByteSource: ByteSource {
 /// hands over many small slices (it splits at every CR), so they are gathered into 1 MiB blocks.
 /// Full blocks are hashed and written on a queue of their own (at most three in flight), so a
 /// large upload parses, hashes and writes on different cores at once.
-public final class BlobWriter: BlobUpload {
+package final class BlobWriter: BlobUpload {
     private let store: LocalBlobStorage
     /// Where the bytes are until `finish()`; handlers may read them back to validate.
-    public let temporary: URL
+    package let temporary: URL
     private let sink: HashingFileSink
     private var block: [UInt8] = []
-    public private(set) var size: Int64 = 0
+    package private(set) var size: Int64 = 0
     private var finished = false
     static let blockSize = 1 << 20
 
@@ -235,7 +235,7 @@ public final class BlobWriter: BlobUpload {
         block.reserveCapacity(Self.blockSize)
     }
 
-    public func write(_ buffer: UnsafeRawBufferPointer) throws {
+    package func write(_ buffer: UnsafeRawBufferPointer) throws {
         size += Int64(buffer.count)
         var rest = buffer
         while !rest.isEmpty {
@@ -256,13 +256,13 @@ public final class BlobWriter: BlobUpload {
 
     /// Suspends while too many blocks are waiting to be hashed and written: the back-pressure of a
     /// fast client on a slow disk. Call it between chunks of input; it never blocks a thread.
-    public func waitForCapacity() async throws {
+    package func waitForCapacity() async throws {
         await sink.capacity()
         try sink.throwIfFailed()
     }
 
     /// Writes out everything gathered, suspending (not blocking) until it is on disk.
-    public func flush() async throws {
+    package func flush() async throws {
         try submitBlock()
         await sink.drained()
         try sink.throwIfFailed()
@@ -270,7 +270,7 @@ public final class BlobWriter: BlobUpload {
 
     /// Closes the file and moves it into the store. The syncs (file and folder) run on a thread of
     /// their own, so a large upload's fsync never holds up the cooperative pool that serves requests.
-    public func finish() async throws -> (Digest, Int64) {
+    package func finish() async throws -> (Digest, Int64) {
         do {
             try await flush()
             let (sink, store, temporary) = (self.sink, self.store, self.temporary)
@@ -287,7 +287,7 @@ public final class BlobWriter: BlobUpload {
         }
     }
 
-    public func contents(limit: Int) async throws -> [UInt8]? {
+    package func contents(limit: Int) async throws -> [UInt8]? {
         try await flush()
         guard size <= Int64(limit) else { return nil }
         let path = temporary.path
@@ -301,7 +301,7 @@ public final class BlobWriter: BlobUpload {
 
     /// Throws the partial upload away: the file is unlinked at once, and closed once the blocks
     /// still on their way to it are written (nothing waits for that).
-    public func discard() {
+    package func discard() {
         guard !finished else { return }
         finished = true
         unlink(temporary.path)
@@ -313,7 +313,7 @@ public final class BlobWriter: BlobUpload {
 
 /// Runs blocking work (file syncs, whole-file reads) on a Dispatch thread and waits for it without
 /// blocking the caller's thread.
-public func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+package func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }

@@ -9,22 +9,22 @@ import IntakeCore
 /// passes them over together. This is the seam a networked backend needs: it can send each kind as
 /// one multi-row statement or COPY instead of a round trip per record. Saves of existing objects are
 /// not in it: their outcome (updated or unchanged) is an answer the engine waits for.
-public struct ChunkWrites: Sendable {
-    public struct NewObject: Sendable {
-        public var ref: ObjectRef
-        public var values: [ObjectValue]
-        public init(ref: ObjectRef, values: [ObjectValue]) {
+package struct ChunkWrites: Sendable {
+    package struct NewObject: Sendable {
+        package var ref: ObjectRef
+        package var values: [ObjectValue]
+        package init(ref: ObjectRef, values: [ObjectValue]) {
             self.ref = ref
             self.values = values
         }
     }
 
-    public struct Document: Sendable {
-        public var model: String
-        public var destination: String
-        public var record: String
-        public var values: JSONObject
-        public init(model: String, destination: String, record: String, values: JSONObject) {
+    package struct Document: Sendable {
+        package var model: String
+        package var destination: String
+        package var record: String
+        package var values: JSONObject
+        package init(model: String, destination: String, record: String, values: JSONObject) {
             self.model = model
             self.destination = destination
             self.record = record
@@ -33,32 +33,32 @@ public struct ChunkWrites: Sendable {
     }
 
     /// Objects created by this run, in creation order (their refs were reserved by the run).
-    public var newObjects: [NewObject] = []
-    public var documents: [Document] = []
+    package var newObjects: [NewObject] = []
+    package var documents: [Document] = []
     /// Log lines to append, the first at index `logStart` of the batch's log.
-    public var logLines: [String] = []
-    public var logStart = 0
+    package var logLines: [String] = []
+    package var logStart = 0
     /// Result lines to append, the first at index `resultStart` of the batch's results.
-    public var resultLines: [String] = []
-    public var resultStart = 0
+    package var resultLines: [String] = []
+    package var resultStart = 0
     /// The run position to save once everything above is written.
-    public var progress: RunProgress?
+    package var progress: RunProgress?
 
-    public init() {}
+    package init() {}
 
     /// How many rows the writes come to, to decide when to hand them over.
-    public var count: Int { newObjects.count + documents.count + logLines.count + resultLines.count + (progress == nil ? 0 : 1) }
-    public var isEmpty: Bool { count == 0 }
+    package var count: Int { newObjects.count + documents.count + logLines.count + resultLines.count + (progress == nil ? 0 : 1) }
+    package var isEmpty: Bool { count == 0 }
 
     /// Adds log lines; false (nothing added) when they do not follow the lines already held.
-    public mutating func appendLog(_ lines: [String], startingAt index: Int) -> Bool {
+    package mutating func appendLog(_ lines: [String], startingAt index: Int) -> Bool {
         if logLines.isEmpty { logStart = index } else if logStart + logLines.count != index { return false }
         logLines += lines
         return true
     }
 
     /// Adds result lines; false (nothing added) when they do not follow the lines already held.
-    public mutating func appendResults(_ lines: [String], startingAt index: Int) -> Bool {
+    package mutating func appendResults(_ lines: [String], startingAt index: Int) -> Bool {
         if resultLines.isEmpty { resultStart = index } else if resultStart + resultLines.count != index { return false }
         resultLines += lines
         return true
@@ -68,7 +68,7 @@ public struct ChunkWrites: Sendable {
 extension ImportTransaction {
     /// Applies `writes` one row at a time through the per-record requirements, in the documented
     /// order. A store whose round trips are cheap (an embedded database) can use this as it is.
-    public func applyRowByRow(_ writes: ChunkWrites) throws {
+    package func applyRowByRow(_ writes: ChunkWrites) throws {
         for object in writes.newObjects { _ = try save(ref: object.ref, values: object.values, isNew: true) }
         for document in writes.documents {
             try appendDocument(model: document.model, destination: document.destination, record: document.record,

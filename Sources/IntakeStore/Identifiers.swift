@@ -3,55 +3,55 @@ import Foundation
 import IntakeCore
 
 /// A lowercase hex SHA-256 of uploaded bytes (64 characters).
-public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible {
-    public let hex: String
+package struct Digest: Hashable, Sendable, Codable, CustomStringConvertible {
+    package let hex: String
 
-    public init?(hex: String) {
+    package init?(hex: String) {
         guard hex.utf8.count == 64, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
         self.hex = hex
     }
 
-    public init(_ digest: SHA256.Digest) {
+    package init(_ digest: SHA256.Digest) {
         self.hex = digest.map { String(format: "%02x", $0) }.joined()
     }
 
     /// The digest of bytes held in memory.
-    public init(of bytes: [UInt8]) { self.init(SHA256.hash(data: bytes)) }
+    package init(of bytes: [UInt8]) { self.init(SHA256.hash(data: bytes)) }
 
-    public var description: String { hex }
+    package var description: String { hex }
 }
 
 /// A batch identifier: 26 base32 characters from 130 random bits, URL-safe and unguessable.
-public struct BatchID: Hashable, Sendable, Codable, CustomStringConvertible {
-    public let rawValue: String
+package struct BatchID: Hashable, Sendable, Codable, CustomStringConvertible {
+    package let rawValue: String
 
-    public init(rawValue: String) { self.rawValue = rawValue }
+    package init(rawValue: String) { self.rawValue = rawValue }
 
-    public static func random() -> BatchID {
+    package static func random() -> BatchID {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
         return BatchID(rawValue: String((0..<26).map { _ in alphabet[Int(generator.next() % 32)] }))
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// The batch lifecycle of API.md.
-public enum BatchState: String, Sendable, Codable, CaseIterable {
+package enum BatchState: String, Sendable, Codable, CaseIterable {
     case uploading, ready, scheduled, running, complete
     case dryRun = "dry-run"
     case error, cancelled
 }
 
-public enum APIScope: String, Sendable, Codable, CaseIterable {
+package enum APIScope: String, Sendable, Codable, CaseIterable {
     case batch, read, all
 
-    public func covers(_ needed: APIScope) -> Bool { self == .all || self == needed }
+    package func covers(_ needed: APIScope) -> Bool { self == .all || self == needed }
 }
 
 /// ISO 8601 timestamps, UTC, whole seconds.
-public enum Timestamp {
-    public static func string(_ date: Date) -> String {
+package enum Timestamp {
+    package static func string(_ date: Date) -> String {
         CivilTime.iso8601(seconds: Int64(date.timeIntervalSince1970.rounded(.down)))
     }
 }

@@ -7,26 +7,26 @@ import Foundation
 /// it runs (every chunk commit, and a heartbeat between them) and every commit checks that the lease is
 /// still its own, so a process that was paused past its lease, then wakes up, can write nothing more:
 /// the batch's records are applied once even when two processes share one database.
-public struct JobLease: Sendable {
+package struct JobLease: Sendable {
     /// `host pid nonce`: unique for each store instance, readable in the database and the logs.
-    public var owner: String
+    package var owner: String
     /// How long a claim lasts without renewal.
-    public var duration: TimeInterval
+    package var duration: TimeInterval
     /// A batch whose run ended the process this many times in a row, each time without committing a
     /// single record, ends in `error` instead of running again.
-    public var maxCrashes: Int
+    package var maxCrashes: Int
 
-    public init(owner: String = JobLease.newOwner(), duration: TimeInterval = 30, maxCrashes: Int = 2) {
+    package init(owner: String = JobLease.newOwner(), duration: TimeInterval = 30, maxCrashes: Int = 2) {
         self.owner = owner
         self.duration = duration
         self.maxCrashes = maxCrashes
     }
 
-    public static func newOwner() -> String {
+    package static func newOwner() -> String {
         "\(hostName) \(getpid()) \(UUID().uuidString.prefix(8).lowercased())"
     }
 
-    public static var hostName: String {
+    package static var hostName: String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -35,7 +35,7 @@ public struct JobLease: Sendable {
     /// Whether `owner` names a process on this machine that no longer exists. Its lease need not be
     /// waited out: a restart after a crash resumes at once. (A process on another host, or one that
     /// still exists, is only taken over when its lease expires.)
-    public static func isDeadLocalProcess(_ owner: String) -> Bool {
+    package static func isDeadLocalProcess(_ owner: String) -> Bool {
         let parts = owner.split(separator: " ")
         guard parts.count == 3, String(parts[0]) == hostName, let pid = Int32(parts[1]) else { return false }
         if pid == getpid() { return false }
@@ -45,8 +45,8 @@ public struct JobLease: Sendable {
 
 /// The batch is no longer this process's to run: its lease expired and another process took it over,
 /// or it was finished meanwhile. Nothing of the failed write was kept.
-public struct LeaseLost: Error, Sendable, CustomStringConvertible {
-    public let batch: BatchID
-    public init(batch: BatchID) { self.batch = batch }
-    public var description: String { "the lease on batch \(batch.rawValue) was lost to another process" }
+package struct LeaseLost: Error, Sendable, CustomStringConvertible {
+    package let batch: BatchID
+    package init(batch: BatchID) { self.batch = batch }
+    package var description: String { "the lease on batch \(batch.rawValue) was lost to another process" }
 }

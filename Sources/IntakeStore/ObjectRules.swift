@@ -2,7 +2,7 @@ import IntakeCore
 
 extension ListObjectDefinition {
     /// The values a list object is created with (title, type, behaviour), the same in every backend.
-    public var values: [ObjectValue] {
+    package var values: [ObjectValue] {
         [
             ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, title)),
             ObjectValue(attribute: StandardSchema.typeAttribute, value: .objectType(type)),
@@ -15,13 +15,13 @@ extension ListObjectDefinition {
 /// backend rolls back the same way: an object the batch created is deleted, one it changed goes back
 /// to the version before the batch's first, and one that a later change touched is left alone and
 /// reported as a conflict.
-public enum RollbackStep: Equatable, Sendable {
+package enum RollbackStep: Equatable, Sendable {
     case delete
     case restore(version: Int)
     case conflict
 
     /// - Parameter versions: the object's versions in order, each with the batch that wrote it.
-    public static func plan(versions: [(version: Int, batch: String?)], rollingBack batch: String) -> RollbackStep {
+    package static func plan(versions: [(version: Int, batch: String?)], rollingBack batch: String) -> RollbackStep {
         guard let latest = versions.last, latest.batch == batch,
               let first = versions.first(where: { $0.batch == batch }) else { return .conflict }
         if first.version == 1 { return .delete }

@@ -5,13 +5,13 @@ import IntakeCore
 /// an attribute is kept): replacing a value moves it to the end of the object, and that must not make
 /// an otherwise equal object look changed. Equal values give equal text, so the "unchanged" test is a
 /// string comparison.
-public enum ObjectValueStorage {
-    public static func encode(_ values: [ObjectValue]) -> String {
+package enum ObjectValueStorage {
+    package static func encode(_ values: [ObjectValue]) -> String {
         String(decoding: encodedBytes(values), as: UTF8.self)
     }
 
     /// The UTF-8 of `encode(values)`.
-    public static func encodedBytes(_ values: [ObjectValue]) -> [UInt8] {
+    package static func encodedBytes(_ values: [ObjectValue]) -> [UInt8] {
         // Positions sorted, not values: sorting the values themselves copies every payload.
         let order = values.indices.sorted { a, b in
             values[a].attribute == values[b].attribute ? a < b : values[a].attribute < values[b].attribute
@@ -66,7 +66,7 @@ public enum ObjectValueStorage {
         return out.bytes
     }
 
-    public static func decode(_ text: String) -> [ObjectValue] {
+    package static func decode(_ text: String) -> [ObjectValue] {
         guard case .array(let items)? = try? JSONParser.parse(text) else { return [] }
         return items.compactMap { item in
             guard case .object(let o) = item, let attribute = o["attribute"]?.stringValue,
@@ -76,14 +76,14 @@ public enum ObjectValueStorage {
         }
     }
 
-    public static func title(_ values: [ObjectValue]) -> String { titleColumns(values).title }
+    package static func title(_ values: [ObjectValue]) -> String { titleColumns(values).title }
 
     /// Every title, each followed by a unit separator and the first preceded by one, so that
     /// `instr(titles, titleSearchKey(t))` finds exactly the objects with `t` among their titles.
-    public static func titles(_ values: [ObjectValue]) -> String { titleColumns(values).titles }
+    package static func titles(_ values: [ObjectValue]) -> String { titleColumns(values).titles }
 
     /// `title(values)` and `titles(values)` in one pass, each title's text made once.
-    public static func titleColumns(_ values: [ObjectValue]) -> (title: String, titles: String) {
+    package static func titleColumns(_ values: [ObjectValue]) -> (title: String, titles: String) {
         var first: String?
         var text = separator
         for value in values where value.attribute == StandardSchema.titleAttribute {
@@ -95,18 +95,18 @@ public enum ObjectValueStorage {
         return (first ?? "", text)
     }
 
-    public static func titleSearchKey(_ title: String) -> String { separator + title + separator }
+    package static func titleSearchKey(_ title: String) -> String { separator + title + separator }
 
     private static let separator = "\u{1F}"
 
-    public static func type(_ values: [ObjectValue]) -> String? {
+    package static func type(_ values: [ObjectValue]) -> String? {
         for v in values where v.attribute == StandardSchema.typeAttribute {
             if case .objectType(let code) = v.value { return code }
         }
         return nil
     }
 
-    public static func firstText(_ values: [ObjectValue], _ attribute: String) -> String? {
+    package static func firstText(_ values: [ObjectValue], _ attribute: String) -> String? {
         values.first { $0.attribute == attribute }.map { $0.value.displayText }
     }
 }

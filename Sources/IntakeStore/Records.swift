@@ -2,13 +2,13 @@ import Foundation
 import IntakeCore
 
 /// A named data file of a batch.
-public struct BatchFile: Sendable, Equatable, Codable {
-    public var name: String
-    public var digest: Digest
-    public var size: Int64
-    public var filename: String
+package struct BatchFile: Sendable, Equatable, Codable {
+    package var name: String
+    package var digest: Digest
+    package var size: Int64
+    package var filename: String
 
-    public init(name: String, digest: Digest, size: Int64, filename: String) {
+    package init(name: String, digest: Digest, size: Int64, filename: String) {
         self.name = name
         self.digest = digest
         self.size = size
@@ -18,40 +18,40 @@ public struct BatchFile: Sendable, Equatable, Codable {
 
 /// Where a run has got to. Saved in the same transaction as the records it covers, so a restart
 /// resumes at the first uncommitted record.
-public struct RunProgress: Sendable, Equatable, Codable {
+package struct RunProgress: Sendable, Equatable, Codable {
     /// Index into the batch's files of the file being read.
-    public var fileIndex = 0
+    package var fileIndex = 0
     /// Records of that file already processed.
-    public var recordsDoneInFile = 0
-    public var recordsRead = 0
-    public var recordsApplied = 0
-    public var recordsFailed = 0
-    public var recordsUnchanged = 0
-    public var bytesRead: Int64 = 0
-    public var errors = 0
+    package var recordsDoneInFile = 0
+    package var recordsRead = 0
+    package var recordsApplied = 0
+    package var recordsFailed = 0
+    package var recordsUnchanged = 0
+    package var bytesRead: Int64 = 0
+    package var errors = 0
     /// Log lines written so far.
-    public var logLines = 0
+    package var logLines = 0
     /// Result lines written so far.
-    public var resultLines = 0
+    package var resultLines = 0
 
-    public init() {}
+    package init() {}
 }
 
-public struct Batch: Sendable, Equatable {
-    public var id: BatchID
-    public var state: BatchState
-    public var comment: String
-    public var control: Digest
-    public var dryRun: Bool
-    public var created: Date
-    public var scheduled: Date?
-    public var started: Date?
-    public var finished: Date?
-    public var scheduledBy: String?
-    public var files: [BatchFile]
-    public var progress: RunProgress
+package struct Batch: Sendable, Equatable {
+    package var id: BatchID
+    package var state: BatchState
+    package var comment: String
+    package var control: Digest
+    package var dryRun: Bool
+    package var created: Date
+    package var scheduled: Date?
+    package var started: Date?
+    package var finished: Date?
+    package var scheduledBy: String?
+    package var files: [BatchFile]
+    package var progress: RunProgress
 
-    public init(id: BatchID, state: BatchState, comment: String, control: Digest, dryRun: Bool, created: Date, scheduled: Date? = nil, started: Date? = nil, finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress) {
+    package init(id: BatchID, state: BatchState, comment: String, control: Digest, dryRun: Bool, created: Date, scheduled: Date? = nil, started: Date? = nil, finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress) {
         self.id = id
         self.state = state
         self.comment = comment
@@ -67,15 +67,15 @@ public struct Batch: Sendable, Equatable {
     }
 }
 
-public struct APIKeyRecord: Sendable, Equatable {
-    public var id: Int64
-    public var name: String
-    public var scope: APIScope
-    public var created: Date
-    public var lastUsed: Date?
-    public var revoked: Bool
+package struct APIKeyRecord: Sendable, Equatable {
+    package var id: Int64
+    package var name: String
+    package var scope: APIScope
+    package var created: Date
+    package var lastUsed: Date?
+    package var revoked: Bool
 
-    public init(id: Int64, name: String, scope: APIScope, created: Date, lastUsed: Date? = nil, revoked: Bool) {
+    package init(id: Int64, name: String, scope: APIScope, created: Date, lastUsed: Date? = nil, revoked: Bool) {
         self.id = id
         self.name = name
         self.scope = scope
@@ -86,16 +86,16 @@ public struct APIKeyRecord: Sendable, Equatable {
 }
 
 /// An object as the read API shows it.
-public struct ObjectRecord: Sendable, Equatable {
-    public var ref: ObjectRef
-    public var type: String?
-    public var title: String
-    public var version: Int
-    public var created: Date
-    public var updated: Date
-    public var values: [ObjectValue]
+package struct ObjectRecord: Sendable, Equatable {
+    package var ref: ObjectRef
+    package var type: String?
+    package var title: String
+    package var version: Int
+    package var created: Date
+    package var updated: Date
+    package var values: [ObjectValue]
 
-    public init(ref: ObjectRef, type: String? = nil, title: String, version: Int, created: Date, updated: Date, values: [ObjectValue]) {
+    package init(ref: ObjectRef, type: String? = nil, title: String, version: Int, created: Date, updated: Date, values: [ObjectValue]) {
         self.ref = ref
         self.type = type
         self.title = title
@@ -106,13 +106,13 @@ public struct ObjectRecord: Sendable, Equatable {
     }
 }
 
-public struct ObjectVersionRecord: Sendable, Equatable {
-    public var version: Int
-    public var batch: String?
-    public var saved: Date
-    public var values: [ObjectValue]
+package struct ObjectVersionRecord: Sendable, Equatable {
+    package var version: Int
+    package var batch: String?
+    package var saved: Date
+    package var values: [ObjectValue]
 
-    public init(version: Int, batch: String? = nil, saved: Date, values: [ObjectValue]) {
+    package init(version: Int, batch: String? = nil, saved: Date, values: [ObjectValue]) {
         self.version = version
         self.batch = batch
         self.saved = saved
@@ -121,12 +121,12 @@ public struct ObjectVersionRecord: Sendable, Equatable {
 }
 
 /// A committed dictionary target, stored as a JSON document.
-public struct DictionaryDocument: Sendable, Equatable {
-    public var batch: String?
-    public var record: String
-    public var values: JSONValue
+package struct DictionaryDocument: Sendable, Equatable {
+    package var batch: String?
+    package var record: String
+    package var values: JSONValue
 
-    public init(batch: String?, record: String, values: JSONValue) {
+    package init(batch: String?, record: String, values: JSONValue) {
         self.batch = batch
         self.record = record
         self.values = values

@@ -3,14 +3,14 @@ import IntakeCore
 import IntakeStore
 
 /// What every blob storage must do (`BlobStorage`), checked through the protocol alone.
-public enum BlobStorageContract {
-    public struct Case: Sendable, CustomStringConvertible {
-        public let name: String
-        public let check: @Sendable (any BlobStorage) async throws -> Void
-        public var description: String { name }
+package enum BlobStorageContract {
+    package struct Case: Sendable, CustomStringConvertible {
+        package let name: String
+        package let check: @Sendable (any BlobStorage) async throws -> Void
+        package var description: String { name }
     }
 
-    public static let cases: [Case] = [
+    package static let cases: [Case] = [
         Case(name: "an upload becomes a blob named by its SHA-256, read back as a stream and as a file", check: roundTrip),
         Case(name: "a discarded upload leaves no blob", check: discarded),
         Case(name: "an upload's contents are read back up to a limit before it is accepted", check: contentsBeforeAccepting),

@@ -6,76 +6,76 @@ import IntakeStore
 /// object for which `failSave` answers true throws `InjectedFailure` inside the import transaction,
 /// as a database error would. Tests of what a run does when the store fails use it instead of
 /// planting SQL triggers in one backend.
-public final class FailingStore: BatchStore {
-    public let base: any BatchStore
+package final class FailingStore: BatchStore {
+    package let base: any BatchStore
     let failSave: @Sendable ([ObjectValue]) -> Bool
 
-    public init(_ base: any BatchStore, failSave: @escaping @Sendable ([ObjectValue]) -> Bool) {
+    package init(_ base: any BatchStore, failSave: @escaping @Sendable ([ObjectValue]) -> Bool) {
         self.base = base
         self.failSave = failSave
     }
 
-    public struct InjectedFailure: Error, CustomStringConvertible {
-        public var description: String { "injected store failure" }
+    package struct InjectedFailure: Error, CustomStringConvertible {
+        package var description: String { "injected store failure" }
     }
 
-    public func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T {
+    package func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T {
         try base.inImportTransaction(batch: batch, now: now) { tx in try body(FailingTransaction(base: tx, failSave: failSave)) }
     }
 
-    public func ping() async throws { try await base.ping() }
-    public func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
+    package func ping() async throws { try await base.ping() }
+    package func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
         try await base.addControlFile(digest: digest, size: size, comment: comment, now: now)
     }
-    public func controlFileExists(_ digest: Digest) async throws -> Bool { try await base.controlFileExists(digest) }
-    public func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws {
+    package func controlFileExists(_ digest: Digest) async throws -> Bool { try await base.controlFileExists(digest) }
+    package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws {
         try await base.createBatch(id: id, control: control, comment: comment, state: state, now: now)
     }
-    public func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
-    public func addFile(_ file: BatchFile, to id: BatchID) async throws { try await base.addFile(file, to: id) }
-    public func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
+    package func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
+    package func addFile(_ file: BatchFile, to id: BatchID) async throws { try await base.addFile(file, to: id) }
+    package func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
         try await base.schedule(id, dryRun: dryRun, by: by, now: now)
     }
-    public func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
+    package func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
         try await base.logLines(of: id, skipping: skipping, limit: limit)
     }
-    public func resultLines(of id: BatchID, from: Int, limit: Int) async throws -> [String] {
+    package func resultLines(of id: BatchID, from: Int, limit: Int) async throws -> [String] {
         try await base.resultLines(of: id, from: from, limit: limit)
     }
-    public func cancel(_ id: BatchID, now: Date) async throws -> Bool { try await base.cancel(id, now: now) }
-    public func isCancelRequested(_ id: BatchID) async throws -> Bool { try await base.isCancelRequested(id) }
-    public func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws { try await base.copy(id, as: newID, now: now) }
-    public func batchCount(state: BatchState) async throws -> Int { try await base.batchCount(state: state) }
-    public func batches(state: BatchState?, limit: Int) async throws -> [Batch] { try await base.batches(state: state, limit: limit) }
-    public func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
+    package func cancel(_ id: BatchID, now: Date) async throws -> Bool { try await base.cancel(id, now: now) }
+    package func isCancelRequested(_ id: BatchID) async throws -> Bool { try await base.isCancelRequested(id) }
+    package func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws { try await base.copy(id, as: newID, now: now) }
+    package func batchCount(state: BatchState) async throws -> Int { try await base.batchCount(state: state) }
+    package func batches(state: BatchState?, limit: Int) async throws -> [Batch] { try await base.batches(state: state, limit: limit) }
+    package func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
         try await base.startDirectRun(id, dryRun: dryRun, by: by, now: now)
     }
-    public func claimNextBatch(now: Date) async throws -> Batch? { try await base.claimNextBatch(now: now) }
-    public func renewLease(_ id: BatchID, now: Date) async throws { try await base.renewLease(id, now: now) }
-    public func releaseLease(_ id: BatchID) async throws { try await base.releaseLease(id) }
-    public func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws {
+    package func claimNextBatch(now: Date) async throws -> Batch? { try await base.claimNextBatch(now: now) }
+    package func renewLease(_ id: BatchID, now: Date) async throws { try await base.renewLease(id, now: now) }
+    package func releaseLease(_ id: BatchID) async throws { try await base.releaseLease(id) }
+    package func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws {
         try await base.finish(id, state: state, progress: progress, logLines: logLines, now: now)
     }
-    public func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
+    package func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
         try await base.createAPIKey(name: name, scope: scope, hash: hash, now: now)
     }
-    public func apiKeys() async throws -> [APIKeyRecord] { try await base.apiKeys() }
-    public func revokeAPIKey(id: Int64) async throws -> Bool { try await base.revokeAPIKey(id: id) }
-    public func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? { try await base.useAPIKey(hash: hash, now: now) }
-    public func setting(_ key: String) async throws -> String? { try await base.setting(key) }
-    public func setSetting(_ key: String, _ value: String) async throws { try await base.setSetting(key, value) }
-    public func object(_ ref: ObjectRef) async throws -> ObjectRecord? { try await base.object(ref) }
-    public func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
+    package func apiKeys() async throws -> [APIKeyRecord] { try await base.apiKeys() }
+    package func revokeAPIKey(id: Int64) async throws -> Bool { try await base.revokeAPIKey(id: id) }
+    package func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? { try await base.useAPIKey(hash: hash, now: now) }
+    package func setting(_ key: String) async throws -> String? { try await base.setting(key) }
+    package func setSetting(_ key: String, _ value: String) async throws { try await base.setSetting(key, value) }
+    package func object(_ ref: ObjectRef) async throws -> ObjectRecord? { try await base.object(ref) }
+    package func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
         try await base.objects(types: types, title: title, after: after, limit: limit)
     }
-    public func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] { try await base.history(of: ref) }
-    public func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument] {
+    package func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] { try await base.history(of: ref) }
+    package func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument] {
         try await base.documents(model: model, destination: destination, batch: batch)
     }
-    public func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws {
+    package func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws {
         try await base.ensureListObjects(objects, now: now)
     }
-    public func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] { try await base.rollback(id, now: now) }
+    package func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] { try await base.rollback(id, now: now) }
 }
 
 /// The import transaction of a `FailingStore`.

@@ -7,26 +7,26 @@ import IntakeStore
 
 /// Opens stores of the backend under test. Stores made by one fixture share one database, each
 /// with its own lease owner: they stand for processes (or nodes) sharing the work.
-public protocol StoreFixture: Sendable {
+package protocol StoreFixture: Sendable {
     func makeStore(lease: JobLease) async throws -> any BatchStore
 }
 
 /// A contract check that did not hold.
-public struct ContractFailure: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ContractFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// The store contract: every requirement of the role protocols that callers rely on, checked through
 /// the protocols alone.
-public enum StoreContract {
-    public struct Case: Sendable, CustomStringConvertible {
-        public let name: String
-        public let check: @Sendable (any StoreFixture) async throws -> Void
-        public var description: String { name }
+package enum StoreContract {
+    package struct Case: Sendable, CustomStringConvertible {
+        package let name: String
+        package let check: @Sendable (any StoreFixture) async throws -> Void
+        package var description: String { name }
     }
 
-    public static let cases: [Case] = [
+    package static let cases: [Case] = [
         Case(name: "control files are recorded by digest", check: controlFiles),
         Case(name: "a batch goes from uploading to scheduled, and files keep their first position", check: batchLifecycle),
         Case(name: "files and scheduling are refused unless uploading", check: wrongStates),

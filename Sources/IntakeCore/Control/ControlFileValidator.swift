@@ -1,11 +1,11 @@
 /// What a control file may name: models, readers, filters and record processors.
-public struct ControlFileVocabulary: Sendable {
-    public var models: ModelRegistry
-    public var readers: Set<String>
-    public var filters: Set<String>
-    public var recordProcessors: Set<String>
+package struct ControlFileVocabulary: Sendable {
+    package var models: ModelRegistry
+    package var readers: Set<String>
+    package var filters: Set<String>
+    package var recordProcessors: Set<String>
 
-    public init(models: ModelRegistry, readers: Set<String>, filters: Set<String>, recordProcessors: Set<String> = []) {
+    package init(models: ModelRegistry, readers: Set<String>, filters: Set<String>, recordProcessors: Set<String> = []) {
         self.models = models
         self.readers = readers
         self.filters = filters
@@ -14,10 +14,10 @@ public struct ControlFileVocabulary: Sendable {
 }
 
 /// Control-file validation, CONTROL-FILE.md §2.2: five checks, each adding at most one message.
-public struct ControlFileValidator: Sendable {
-    public let vocabulary: ControlFileVocabulary
+package struct ControlFileValidator: Sendable {
+    package let vocabulary: ControlFileVocabulary
 
-    public init(vocabulary: ControlFileVocabulary) {
+    package init(vocabulary: ControlFileVocabulary) {
         self.vocabulary = vocabulary
     }
 
@@ -40,7 +40,7 @@ public struct ControlFileValidator: Sendable {
         "log-error": (["message"], []),
     ]
 
-    public static let overwriteMessage =
+    package static let overwriteMessage =
         "Assigning values within for-each without a new/load statement or setting multivalue property will result in overwritten data"
 
     /// The action of an instruction: `action`, or `field` when that is absent, null, "" or false.
@@ -50,7 +50,7 @@ public struct ControlFileValidator: Sendable {
     }
 
     /// Returns the validation messages; empty means valid.
-    public func validate(_ control: JSONValue) -> [String] {
+    package func validate(_ control: JSONValue) -> [String] {
         guard case .object(let root) = control else { return ["Not a control file"] }
         var messages: [String] = []
 

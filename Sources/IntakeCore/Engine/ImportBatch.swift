@@ -1,11 +1,11 @@
 /// Everything a batch needs from its surroundings: schema, models, filters and the object store.
-public struct EngineEnvironment {
-    public var models: ModelRegistry
-    public var filters: [String: FilterDescriptor]
-    public var repository: any ObjectRepository
-    public var recordProcessors: Set<String>
+package struct EngineEnvironment {
+    package var models: ModelRegistry
+    package var filters: [String: FilterDescriptor]
+    package var repository: any ObjectRepository
+    package var recordProcessors: Set<String>
 
-    public init(models: ModelRegistry, filters: [FilterDescriptor] = StandardFilters.all, repository: any ObjectRepository,
+    package init(models: ModelRegistry, filters: [FilterDescriptor] = StandardFilters.all, repository: any ObjectRepository,
                 recordProcessors: Set<String> = []) {
         self.models = models
         self.filters = Dictionary(filters.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
@@ -16,9 +16,9 @@ public struct EngineEnvironment {
 
 /// A prepared import batch (CONTROL-FILE.md §8.1): the control file compiled against a model.
 /// Transform records one by one with `transform(_:identifier:)`.
-public final class ImportBatch {
-    public let model: Model
-    public let control: JSONObject
+package final class ImportBatch {
+    package let model: Model
+    package let control: JSONObject
     let schema: Schema
     let repository: any ObjectRepository
     private let filterDescriptors: [String: FilterDescriptor]
@@ -27,22 +27,22 @@ public final class ImportBatch {
     private(set) var instructions: [Instruction] = []
 
     /// Every error counted, reported or not.
-    public private(set) var errorCount: Int
+    package private(set) var errorCount: Int
     /// Deliver every error, lifting the cap of 500 (`report-all-errors`).
-    public var reportAllErrors = false
+    package var reportAllErrors = false
     /// Counts records transformed so far; gives the default `record <n>` identifiers.
-    public private(set) var recordCounter: Int
+    package private(set) var recordCounter: Int
     var currentIdentifier: String?
     var titleHintReported = false
 
-    public static let errorCap = 500
-    public static let tooManyErrorsMessage = "Too many errors in import batch, no further errors will be reported"
+    package static let errorCap = 500
+    package static let tooManyErrorsMessage = "Too many errors in import batch, no further errors will be reported"
 
     /// Validates and prepares the control file.
     /// - Parameters:
     ///   - resumeAt: restores the record counter and error count of a run that stopped part-way.
     /// - Throws: `ImportFatalError` with `Errors in control file:…`, an unknown action or filter.
-    public init(control: JSONValue, environment: EngineEnvironment, readers: Set<String>,
+    package init(control: JSONValue, environment: EngineEnvironment, readers: Set<String>,
                 resumeAt resume: (records: Int, errors: Int)? = nil,
                 errorSink: @escaping (String) -> Void) throws(ImportFatalError) {
         let vocabulary = ControlFileVocabulary(models: environment.models, readers: readers,
@@ -106,7 +106,7 @@ public final class ImportBatch {
 
     /// Runs the instructions over one record.
     /// - Throws: `ImportFatalError` for errors that stop the run, or the repository's errors.
-    public func transform(_ record: JSONValue, identifier: String? = nil) throws -> Transformation {
+    package func transform(_ record: JSONValue, identifier: String? = nil) throws -> Transformation {
         let id = identifier ?? "record \(recordCounter)"
         recordCounter += 1
         currentIdentifier = id

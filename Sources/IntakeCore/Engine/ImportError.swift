@@ -1,10 +1,10 @@
 /// An error that stops the whole run (CONTROL-FILE.md §8.3 "fatal").
-public struct ImportFatalError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
+package struct ImportFatalError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var message: String
 
-    public init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

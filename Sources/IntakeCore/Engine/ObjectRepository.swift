@@ -1,17 +1,17 @@
 /// An object as stored: identity, version and values.
-public struct StoredObject: Sendable, Equatable {
-    public var ref: ObjectRef
-    public var version: Int
-    public var values: [ObjectValue]
+package struct StoredObject: Sendable, Equatable {
+    package var ref: ObjectRef
+    package var version: Int
+    package var values: [ObjectValue]
 
-    public init(ref: ObjectRef, version: Int, values: [ObjectValue]) {
+    package init(ref: ObjectRef, version: Int, values: [ObjectValue]) {
         self.ref = ref
         self.version = version
         self.values = values
     }
 
     /// The first `dc:attribute:type` value.
-    public var type: String? {
+    package var type: String? {
         for v in values where v.attribute == StandardSchema.typeAttribute {
             if case .objectType(let code) = v.value { return code }
         }
@@ -20,7 +20,7 @@ public struct StoredObject: Sendable, Equatable {
 }
 
 /// What happened when an object was saved.
-public enum SaveOutcome: Sendable, Equatable {
+package enum SaveOutcome: Sendable, Equatable {
     case created
     case updated
     /// The values equal the stored version: nothing written, version not bumped.
@@ -29,7 +29,7 @@ public enum SaveOutcome: Sendable, Equatable {
 
 /// The engine's window on the object store. Implementations do the I/O; the engine stays pure and
 /// calls these synchronously, inside whatever transaction the driver opened for the record.
-public protocol ObjectRepository: AnyObject {
+package protocol ObjectRepository: AnyObject {
     func object(_ ref: ObjectRef) throws -> StoredObject?
     /// The oldest object of one of `types` that links to `target` through `attribute`.
     func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) throws -> StoredObject?

@@ -1,6 +1,6 @@
 /// The built-in filters of CONTROL-FILE.md §6.
-public enum StandardFilters {
-    public static let all: [FilterDescriptor] = [
+package enum StandardFilters {
+    package static let all: [FilterDescriptor] = [
         FilterDescriptor(name: "haplo:string-to-ref", description: "Converts a textual ref to a ref") { StringToRef() },
         FilterDescriptor(name: "haplo:code-to-ref", description: "Finds the object with a configured behaviour") { CodeToRef() },
         FilterDescriptor(name: "haplo:username-to-ref", description: "Finds a person by username") { UsernameToRef() },

@@ -1,9 +1,9 @@
 /// The editable object behind an object destination for the current record.
-public final class ObjectTarget {
+package final class ObjectTarget {
     /// Nil until the object is saved or another target links to it.
-    public var ref: ObjectRef?
-    public let isNew: Bool
-    public var values: [ObjectValue]
+    package var ref: ObjectRef?
+    package let isNew: Bool
+    package var values: [ObjectValue]
 
     init(ref: ObjectRef? = nil, isNew: Bool, values: [ObjectValue] = []) {
         self.ref = ref
@@ -24,7 +24,7 @@ public final class ObjectTarget {
 }
 
 /// One entry of a dictionary target: a single value, or the list of a multivalue Name.
-public enum DictionaryEntry: Sendable, Equatable {
+package enum DictionaryEntry: Sendable, Equatable {
     case single(AttributeValue)
     case multiple([AttributeValue])
 
@@ -37,9 +37,9 @@ public enum DictionaryEntry: Sendable, Equatable {
 }
 
 /// The ordered dictionary behind a dictionary destination; keeps the order Names were first set.
-public final class DictionaryTarget {
-    public private(set) var keys: [String] = []
-    public private(set) var entries: [DictionaryEntry] = []
+package final class DictionaryTarget {
+    package private(set) var keys: [String] = []
+    package private(set) var entries: [DictionaryEntry] = []
 
     init() {}
 
@@ -58,7 +58,7 @@ public final class DictionaryTarget {
     var isEmpty: Bool { keys.isEmpty }
 
     /// The compact JSON form used in messages and stored documents.
-    public var plainJSON: JSONObject {
+    package var plainJSON: JSONObject {
         var o = JSONObject()
         for (k, e) in zip(keys, entries) { o[k] = e.plainJSON }
         return o

@@ -1,16 +1,16 @@
 /// One change a committed record made, for per-record results (§7.8).
-public struct RecordChange: Sendable, Equatable {
-    public var destination: String
-    public var ref: ObjectRef?
-    public var isNew: Bool
-    public var outcome: SaveOutcome?
+package struct RecordChange: Sendable, Equatable {
+    package var destination: String
+    package var ref: ObjectRef?
+    package var isNew: Bool
+    package var outcome: SaveOutcome?
 }
 
 extension Transformation {
     /// Writes the record's targets (§7.7): the queued ones, then the current ones; pseudo-destinations
     /// are skipped. Call only for complete records and never in a dry run; the caller wraps this in a
     /// transaction so the record is atomic.
-    public func commit() throws -> [RecordChange] {
+    package func commit() throws -> [RecordChange] {
         var changes: [RecordChange] = []
         for (name, target) in [queue, current].joined() {
             guard let d = batch.model.destination(name), !d.pseudo else { continue }
@@ -27,7 +27,7 @@ extension Transformation {
     }
 
     /// How many targets `commit()` would write: a caller needs a savepoint only when it is above one.
-    public var targetsToCommit: Int {
+    package var targetsToCommit: Int {
         var count = 0
         for list in [queue, current] {
             for entry in list where batch.model.isCommitted(entry.name) { count += 1 }

@@ -1,13 +1,13 @@
 /// The processing of one record (CONTROL-FILE.md §4.1): runs the instructions, keeps the targets,
 /// and knows whether the record is complete and may be committed.
-public final class Transformation {
+package final class Transformation {
     unowned let batch: ImportBatch
-    public let identifier: String
+    package let identifier: String
     /// Current targets in installation order.
     var current: [(name: String, target: Target)] = []
     /// Targets replaced by `new`/`load`, committed first.
     var queue: [(name: String, target: Target)] = []
-    public private(set) var isComplete = true
+    package private(set) var isComplete = true
 
     init(batch: ImportBatch, identifier: String) {
         self.batch = batch

@@ -1,10 +1,10 @@
 /// A value flowing through filters: JSON from the record, or a ref produced by a ref filter.
-public enum FilterValue: Sendable, Equatable {
+package enum FilterValue: Sendable, Equatable {
     case json(JSONValue)
     case ref(ObjectRef)
 
     /// The JS form; refs give their textual form.
-    public var jsForm: String {
+    package var jsForm: String {
         switch self {
         case .json(let v): return v.jsForm
         case .ref(let r): return r.text
@@ -19,19 +19,19 @@ public enum FilterValue: Sendable, Equatable {
 
 /// A named one-argument function applied to values (CONTROL-FILE.md §6). One instance is made per
 /// batch, on first use, and shared by every instruction naming it, so a filter may keep state.
-public protocol ValueFilter: AnyObject {
+package protocol ValueFilter: AnyObject {
     /// Returns nil to drop the value.
     func apply(_ value: FilterValue, repository: any ObjectRepository) throws -> FilterValue?
 }
 
 /// A filter registered under a name, with what the UI and docs show about it.
-public struct FilterDescriptor: Sendable {
-    public var name: String
-    public var description: String
-    public var documentationURL: String?
-    public var make: @Sendable () -> any ValueFilter
+package struct FilterDescriptor: Sendable {
+    package var name: String
+    package var description: String
+    package var documentationURL: String?
+    package var make: @Sendable () -> any ValueFilter
 
-    public init(name: String, description: String, documentationURL: String? = nil,
+    package init(name: String, description: String, documentationURL: String? = nil,
                 make: @escaping @Sendable () -> any ValueFilter) {
         self.name = name
         self.description = description

@@ -1,20 +1,20 @@
 /// A small JSON writer over a byte buffer.
-public struct JSONBytes: Sendable {
-    public private(set) var bytes: [UInt8] = []
+package struct JSONBytes: Sendable {
+    package private(set) var bytes: [UInt8] = []
 
-    public init() { bytes.reserveCapacity(512) }
+    package init() { bytes.reserveCapacity(512) }
 
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    public mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    package mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
     /// Literal punctuation and keys: copied from the binary without making a String.
-    public mutating func raw(_ s: StaticString) {
+    package mutating func raw(_ s: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// `,"key":"value"`; keys are literals that need no escaping.
-    public mutating func field(_ key: StaticString, _ value: String) {
+    package mutating func field(_ key: StaticString, _ value: String) {
         bytes.append(UInt8(ascii: ","))
         bytes.append(UInt8(ascii: "\""))
         raw(key)
@@ -23,14 +23,14 @@ public struct JSONBytes: Sendable {
         string(value)
     }
 
-    public mutating func field(_ key: String, _ value: String) {
+    package mutating func field(_ key: String, _ value: String) {
         bytes.append(UInt8(ascii: ","))
         string(key)
         bytes.append(UInt8(ascii: ":"))
         string(value)
     }
 
-    public mutating func string(_ s: String) {
+    package mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
         // Most values need no escaping: copy them in one go, straight from the string's storage.
         let copied: Bool? = s.utf8.withContiguousStorageIfAvailable { buffer in

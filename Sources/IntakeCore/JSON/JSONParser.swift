@@ -1,12 +1,12 @@
 /// A syntax error at a byte offset of the parsed text.
-public struct JSONSyntaxError: Error, Sendable, Equatable {
-    public var message: String
-    public var offset: Int
+package struct JSONSyntaxError: Error, Sendable, Equatable {
+    package var message: String
+    package var offset: Int
 }
 
 /// A strict RFC 8259 parser over UTF-8 bytes that keeps object key order.
 /// Duplicate keys keep their first position and the last value, as JavaScript does.
-public struct JSONParser {
+package struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var i = 0
     /// False when only checking well-formedness: nothing is allocated for values.
@@ -18,7 +18,7 @@ public struct JSONParser {
     }
 
     /// Checks that the bytes are one well-formed JSON document, without building it.
-    public static func validate(_ bytes: [UInt8]) throws(JSONSyntaxError) {
+    package static func validate(_ bytes: [UInt8]) throws(JSONSyntaxError) {
         do {
             try bytes.withUnsafeBufferPointer { buffer in try validate(buffer) }
         } catch let error as JSONSyntaxError {
@@ -28,7 +28,7 @@ public struct JSONParser {
         }
     }
 
-    public static func validate(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) {
+    package static func validate(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) {
         var parser = JSONParser(buffer, building: false)
         parser.skipWhitespace()
         _ = try parser.parseValue(depth: 0)
@@ -37,7 +37,7 @@ public struct JSONParser {
     }
 
     /// Parses one complete JSON document; a leading UTF-8 BOM is skipped.
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes)
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { parser.i = 3 }
         parser.skipWhitespace()
@@ -58,7 +58,7 @@ public struct JSONParser {
         return (value, parser.i)
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         do {
             return try bytes.withUnsafeBufferPointer { buffer in try parse(buffer) }
         } catch let error as JSONSyntaxError {
@@ -68,7 +68,7 @@ public struct JSONParser {
         }
     }
 
-    public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
         try parse(Array(text.utf8))
     }
 

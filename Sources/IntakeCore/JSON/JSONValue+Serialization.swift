@@ -1,12 +1,12 @@
 extension JSONValue {
     /// Compact JSON with keys in insertion order, as CONTROL-FILE.md's `<json>` placeholder requires.
-    public var compactJSON: String {
+    package var compactJSON: String {
         var out = ""
         write(to: &out)
         return out
     }
 
-    public func write(to out: inout String) {
+    package func write(to out: inout String) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -63,7 +63,7 @@ extension JSONValue {
     }
 
     /// The JavaScript `String(v)` form (CONTROL-FILE.md "JS form").
-    public var jsForm: String {
+    package var jsForm: String {
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
@@ -81,8 +81,8 @@ extension JSONValue {
 }
 
 /// JavaScript's number-to-string rules.
-public enum JSForm {
-    public static func number(_ n: Double) -> String {
+package enum JSForm {
+    package static func number(_ n: Double) -> String {
         if n.isNaN { return "NaN" }
         if n.isInfinite { return n < 0 ? "-Infinity" : "Infinity" }
         if n == 0 { return "0" }

@@ -1,5 +1,5 @@
 /// A JSON value that keeps the order of object keys, as control files and records need.
-public enum JSONValue: Sendable, Equatable, Hashable {
+package enum JSONValue: Sendable, Equatable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
@@ -8,7 +8,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     case object(JSONObject)
 
     /// The CONTROL-FILE.md notion of a missing source value: absent, `null`, `false` or `""`.
-    public var isMissing: Bool {
+    package var isMissing: Bool {
         switch self {
         case .null, .bool(false): return true
         case .string(let s): return s.isEmpty
@@ -16,23 +16,23 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
-    public var objectValue: JSONObject? {
+    package var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
 
     /// JavaScript truthiness, used for flags such as `multivalue` and `singleRecord`.
-    public var isTruthy: Bool {
+    package var isTruthy: Bool {
         switch self {
         case .null: return false
         case .bool(let b): return b
@@ -42,13 +42,13 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil
     }
 
     /// Whether a string or key anywhere inside contains U+0000.
-    public var containsNUL: Bool {
+    package var containsNUL: Bool {
         switch self {
         case .string(let s): return s.utf8.contains(0)
         case .array(let a): return a.contains { $0.containsNUL }
@@ -60,7 +60,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     /// Exact equality: strings compare scalar by scalar, never by canonical equivalence (see
     /// `String.isExactly`), as values compare in JavaScript. (Hashing stays Swift's: canonically
     /// equivalent strings hash alike, which exact equality allows.)
-    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+    package static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -75,13 +75,13 @@ public enum JSONValue: Sendable, Equatable, Hashable {
 
 /// An insertion-ordered JSON object. Records are small, so lookups scan linearly,
 /// which beats hashing for the dozen keys a typical record has.
-public struct JSONObject: Sendable, Equatable, Hashable {
-    public private(set) var keys: [String] = []
-    public private(set) var values: [JSONValue] = []
+package struct JSONObject: Sendable, Equatable, Hashable {
+    package private(set) var keys: [String] = []
+    package private(set) var values: [JSONValue] = []
 
-    public init() {}
+    package init() {}
 
-    public init(_ pairs: [(String, JSONValue)]) {
+    package init(_ pairs: [(String, JSONValue)]) {
         for (k, v) in pairs { self[k] = v }
     }
 
@@ -91,19 +91,19 @@ public struct JSONObject: Sendable, Equatable, Hashable {
         self.values = values
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    package var count: Int { keys.count }
+    package var isEmpty: Bool { keys.isEmpty }
 
     /// Keys match exactly (`String.isExactly`), as JSON property names do in JavaScript.
-    public func index(of key: String) -> Int? {
+    package func index(of key: String) -> Int? {
         keys.firstIndex { $0.isExactly(key) }
     }
 
-    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+    package static func == (a: JSONObject, b: JSONObject) -> Bool {
         a.keys.count == b.keys.count && zip(a.keys, b.keys).allSatisfy { $0.isExactly($1) } && a.values == b.values
     }
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         get {
             guard let i = index(of: key) else { return nil }
             return values[i]
@@ -118,5 +118,5 @@ public struct JSONObject: Sendable, Equatable, Hashable {
         }
     }
 
-    public var pairs: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }
+    package var pairs: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }
 }

@@ -7,26 +7,26 @@ import Foundation
 ///
 /// It is `@unchecked Sendable` because every stored property is read and written only while
 /// `condition` is locked.
-public final class BlockingQueue<Element: Sendable, Failure: Error & Sendable>: @unchecked Sendable {
+package final class BlockingQueue<Element: Sendable, Failure: Error & Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var elements: [Element] = []
     private var head = 0
     private var finished = false
     private var failure: Failure?
     private var cancelled = false
-    public let capacity: Int
+    package let capacity: Int
 
-    public init(capacity: Int) { self.capacity = capacity }
+    package init(capacity: Int) { self.capacity = capacity }
 
     /// Whether the consumer has gone.
-    public var isCancelled: Bool {
+    package var isCancelled: Bool {
         condition.lock()
         defer { condition.unlock() }
         return cancelled
     }
 
     /// Blocks while the queue is full; returns false when the consumer has gone.
-    public func put(_ element: Element) -> Bool {
+    package func put(_ element: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while elements.count - head >= capacity && !cancelled { condition.wait() }
@@ -37,10 +37,10 @@ public final class BlockingQueue<Element: Sendable, Failure: Error & Sendable>: 
     }
 
     /// No more elements: the consumer gets the rest, then the end.
-    public func finish() { end(nil) }
+    package func finish() { end(nil) }
 
     /// No more elements: the consumer gets the rest, then `failure`.
-    public func fail(_ failure: Failure) { end(failure) }
+    package func fail(_ failure: Failure) { end(failure) }
 
     private func end(_ failure: Failure?) {
         condition.lock()
@@ -51,7 +51,7 @@ public final class BlockingQueue<Element: Sendable, Failure: Error & Sendable>: 
     }
 
     /// The consumer is gone: a blocked or later `put` returns false.
-    public func cancel() {
+    package func cancel() {
         condition.lock()
         cancelled = true
         condition.broadcast()
@@ -59,7 +59,7 @@ public final class BlockingQueue<Element: Sendable, Failure: Error & Sendable>: 
     }
 
     /// The next element, blocking until there is one; nil at the end, or the failure it ended with.
-    public func take() throws(Failure) -> Element? {
+    package func take() throws(Failure) -> Element? {
         condition.lock()
         defer { condition.unlock() }
         while head >= elements.count && !finished { condition.wait() }

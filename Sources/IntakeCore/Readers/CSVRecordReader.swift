@@ -5,7 +5,7 @@
 /// Rows are split where they lie in a read buffer, which always holds the whole row being read: when
 /// a row runs past the buffered bytes, the rest of the buffer moves to the front and more is read
 /// (the buffer grows for a row longer than itself).
-public struct CSVRecordReader: RecordReader {
+package struct CSVRecordReader: RecordReader {
     private let fileName: String
     private var source: UTF8TranscodingSource
     private let separator: UInt8
@@ -21,7 +21,7 @@ public struct CSVRecordReader: RecordReader {
     /// measure that must stay linear in the row's length.
     private(set) var rescannedBytes = 0
 
-    public var bytesRead: Int { source.bytesConsumed }
+    package var bytesRead: Int { source.bytesConsumed }
 
     static let initialBufferSize = 256 * 1024
 
@@ -33,7 +33,7 @@ public struct CSVRecordReader: RecordReader {
         var unique: Bool
     }
 
-    public init(fileName: String, source: any ByteSource, spec: JSONObject) throws(ReaderError) {
+    package init(fileName: String, source: any ByteSource, spec: JSONObject) throws(ReaderError) {
         self.fileName = fileName
         let charset = try charsetOption(spec, fileName: fileName)
         self.source = UTF8TranscodingSource(source, charset: charset)
@@ -188,7 +188,7 @@ public struct CSVRecordReader: RecordReader {
         }
     }
 
-    public mutating func next() throws(ReaderError) -> SourceRecord? {
+    package mutating func next() throws(ReaderError) -> SourceRecord? {
         if header == nil {
             guard let row = try readRow() else { return nil }
             var firstSlot: [ExactKey: Int] = [:]

@@ -1,5 +1,5 @@
 /// Character sets the text readers accept, decoded to UTF-8 as bytes stream through.
-public enum Charset: Sendable, Equatable {
+package enum Charset: Sendable, Equatable {
     case utf8
     case utf16LittleEndian
     case utf16BigEndian
@@ -9,7 +9,7 @@ public enum Charset: Sendable, Equatable {
     case windows1252
 
     /// Java/IANA names and common aliases; nil for an unknown charset.
-    public init?(name: String) {
+    package init?(name: String) {
         switch name.lowercased().replacingUnderscores {
         case "utf-8", "utf8": self = .utf8
         case "utf-16le": self = .utf16LittleEndian
@@ -32,7 +32,7 @@ private extension String {
 
 /// Wraps a byte source and yields its text as UTF-8, whatever the charset; a leading byte-order
 /// mark is dropped (and, for UTF-16, decides the byte order).
-public struct UTF8TranscodingSource: ByteSource {
+package struct UTF8TranscodingSource: ByteSource {
     private var source: any ByteSource
     private var charset: Charset
     private var input: [UInt8] = []
@@ -41,14 +41,14 @@ public struct UTF8TranscodingSource: ByteSource {
     private var started = false
     private var atEnd = false
     /// Raw bytes read from the underlying source.
-    public private(set) var bytesConsumed = 0
+    package private(set) var bytesConsumed = 0
 
-    public init(_ source: any ByteSource, charset: Charset) {
+    package init(_ source: any ByteSource, charset: Charset) {
         self.source = source
         self.charset = charset
     }
 
-    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while pendingStart >= pending.count {
             if atEnd { return 0 }
             try refill()

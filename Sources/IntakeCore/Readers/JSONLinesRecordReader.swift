@@ -3,27 +3,27 @@
 ///
 /// Lines are found and parsed where they lie in a 256 KiB read buffer; only a line that runs past
 /// the end of the buffer is copied, into a carry-over buffer.
-public struct JSONLinesRecordReader: RecordReader {
+package struct JSONLinesRecordReader: RecordReader {
     private let fileName: String
     private var input: ReadBuffer
     private var carry: [UInt8] = []
     private var line = 0
     private var started = false
-    public var bytesRead: Int { input.bytesRead }
+    package var bytesRead: Int { input.bytesRead }
 
     private let maxRecordBytes: Int
 
-    public init(fileName: String, source: any ByteSource, maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
+    package init(fileName: String, source: any ByteSource, maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
         self.fileName = fileName
         input = ReadBuffer(fileName: fileName, source: source)
         self.maxRecordBytes = maxRecordBytes
     }
 
-    public mutating func next() throws(ReaderError) -> SourceRecord? {
+    package mutating func next() throws(ReaderError) -> SourceRecord? {
         try read(building: true)
     }
 
-    public mutating func skipNext() throws(ReaderError) -> Bool {
+    package mutating func skipNext() throws(ReaderError) -> Bool {
         try read(building: false) != nil
     }
 

@@ -1,20 +1,20 @@
 /// The `json` reader (CONTROL-FILE.md §3.2), streaming: a top-level array or object is read one
 /// element at a time; only the current element is held in memory.
-public struct JSONRecordReader: RecordReader {
+package struct JSONRecordReader: RecordReader {
     private enum Mode { case start, array, object, finished }
 
     private let fileName: String
     private var input: ReadBuffer
     private let singleRecord: Bool
     private var mode = Mode.start
-    public var bytesRead: Int { input.bytesRead }
+    package var bytesRead: Int { input.bytesRead }
     private var line = 1
     private var lineStart = 0  // absolute offset of the current line's first byte
     private var absolute = 0   // absolute offset of the next unread byte
     private var first = true
     private let maxRecordBytes: Int
 
-    public init(fileName: String, source: any ByteSource, singleRecord: Bool, maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
+    package init(fileName: String, source: any ByteSource, singleRecord: Bool, maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
         self.fileName = fileName
         input = ReadBuffer(fileName: fileName, source: source)
         self.singleRecord = singleRecord
@@ -162,13 +162,13 @@ public struct JSONRecordReader: RecordReader {
         }
     }
 
-    public mutating func skipNext() throws(ReaderError) -> Bool {
+    package mutating func skipNext() throws(ReaderError) -> Bool {
         validating = true
         defer { validating = false }
         return try next() != nil
     }
 
-    public mutating func next() throws(ReaderError) -> SourceRecord? {
+    package mutating func next() throws(ReaderError) -> SourceRecord? {
         switch mode {
         case .finished:
             return nil

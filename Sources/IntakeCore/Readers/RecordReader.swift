@@ -1,18 +1,18 @@
 /// A source of bytes; returns 0 at the end. Readers pull from it in chunks, so a file never has to
 /// be held in memory.
-public protocol ByteSource {
+package protocol ByteSource {
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 
 /// Bytes held in memory, for tests and small inputs.
-public struct MemoryByteSource: ByteSource {
+package struct MemoryByteSource: ByteSource {
     private let bytes: [UInt8]
     private var offset = 0
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public init(_ text: String) { self.bytes = Array(text.utf8) }
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
+    package init(_ text: String) { self.bytes = Array(text.utf8) }
 
-    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = min(buffer.count, bytes.count - offset)
         guard n > 0 else { return 0 }
         bytes.withUnsafeBytes { src in
@@ -24,32 +24,32 @@ public struct MemoryByteSource: ByteSource {
 }
 
 /// A record and where it came from.
-public struct SourceRecord: Sendable {
-    public var value: JSONValue
+package struct SourceRecord: Sendable {
+    package var value: JSONValue
     /// 1-based line (or row) where the record starts.
-    public var line: Int
+    package var line: Int
 
-    public init(value: JSONValue, line: Int) {
+    package init(value: JSONValue, line: Int) {
         self.value = value
         self.line = line
     }
 }
 
 /// A fatal problem with an input file, naming the file and position.
-public struct ReaderError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public var line: Int?
+package struct ReaderError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var message: String
+    package var line: Int?
 
-    public init(_ message: String, line: Int? = nil) {
+    package init(_ message: String, line: Int? = nil) {
         self.message = message
         self.line = line
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// Turns a file into records, one at a time (CONTROL-FILE.md §3.6).
-public protocol RecordReader {
+package protocol RecordReader {
     /// The next record, or nil at the end of the file.
     mutating func next() throws(ReaderError) -> SourceRecord?
     /// Bytes consumed from the source so far, for progress.
@@ -60,37 +60,37 @@ public protocol RecordReader {
 }
 
 extension RecordReader {
-    public mutating func skipNext() throws(ReaderError) -> Bool {
+    package mutating func skipNext() throws(ReaderError) -> Bool {
         try next() != nil
     }
 }
 
 /// A reader registered under a `read` name. Most readers stream from a byte source; a reader of a
 /// container format that needs random access (xlsx) is given the stored file's path instead.
-public struct ReaderDescriptor: Sendable {
-    public enum Input: Sendable {
+package struct ReaderDescriptor: Sendable {
+    package enum Input: Sendable {
         case bytes(@Sendable (_ fileName: String, _ source: any ByteSource, _ spec: JSONObject) throws(ReaderError) -> any RecordReader)
         case file(@Sendable (_ fileName: String, _ path: String, _ spec: JSONObject) throws(ReaderError) -> any RecordReader)
     }
 
-    public var name: String
-    public var input: Input
+    package var name: String
+    package var input: Input
 
-    public init(name: String,
+    package init(name: String,
                 make: @escaping @Sendable (String, any ByteSource, JSONObject) throws(ReaderError) -> any RecordReader) {
         self.name = name
         self.input = .bytes(make)
     }
 
-    public init(name: String,
+    package init(name: String,
                 makeFromFile: @escaping @Sendable (String, String, JSONObject) throws(ReaderError) -> any RecordReader) {
         self.name = name
         self.input = .file(makeFromFile)
     }
 }
 
-public enum StandardReaders {
-    public static let all: [ReaderDescriptor] = [
+package enum StandardReaders {
+    package static let all: [ReaderDescriptor] = [
         ReaderDescriptor(name: "json") { fileName, source, spec throws(ReaderError) in
             JSONRecordReader(fileName: fileName, source: source, singleRecord: spec["singleRecord"]?.isTruthy ?? false,
                              maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))

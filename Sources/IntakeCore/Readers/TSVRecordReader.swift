@@ -1,7 +1,7 @@
 /// `tsv-with-name-row` (CONTROL-FILE.md §3.5) with the original's splitting, streamed line by line:
 /// lines end at each maximal run of CR/LF, so blank lines vanish, and a trailing line break gives a
 /// final empty record.
-public struct TSVRecordReader: RecordReader {
+package struct TSVRecordReader: RecordReader {
     private var stream: ByteStream
     private let separator: [UInt8]
     private var names: [String]?
@@ -10,9 +10,9 @@ public struct TSVRecordReader: RecordReader {
     private let fileName: String
     private let maxRecordBytes: Int
 
-    public var bytesRead: Int { stream.bytesRead }
+    package var bytesRead: Int { stream.bytesRead }
 
-    public init(fileName: String, source: any ByteSource, spec: JSONObject) throws(ReaderError) {
+    package init(fileName: String, source: any ByteSource, spec: JSONObject) throws(ReaderError) {
         self.fileName = fileName
         maxRecordBytes = try RecordSizeLimit.bytes(spec, fileName: fileName)
         let charset = try charsetOption(spec, fileName: fileName)
@@ -47,7 +47,7 @@ public struct TSVRecordReader: RecordReader {
 
     private var pendingFinalEmpty = false
 
-    public mutating func next() throws(ReaderError) -> SourceRecord? {
+    package mutating func next() throws(ReaderError) -> SourceRecord? {
         if names == nil {
             guard try stream.peek() != nil else { done = true; return nil }
             guard let header = try readLine() else { return nil }

@@ -5,10 +5,10 @@ import FoundationXML
 
 /// The parts of an `.xlsx` workbook the `xlsx` reader needs besides the sheet itself, parsed from
 /// their XML. The zip container is opened elsewhere (IntakeRunner), so this stays free of file I/O.
-public enum XLSXParts {
+package enum XLSXParts {
     /// The shared string table: `<si>` items, rich-text runs joined. Streamed from `source` (the part
     /// decompressed to a file), refusing entity declarations like the XML readers.
-    public static func sharedStrings(fileName: String, source: any ByteSource,
+    package static func sharedStrings(fileName: String, source: any ByteSource,
                                      overflow: (any SharedStringsOverflow)? = nil,
                                      maxStringBytes: Int = RecordSizeLimit.defaultBytes) throws(ReaderError) -> SharedStrings {
         let input = GuardedInputStream(source)
@@ -36,7 +36,7 @@ public enum XLSXParts {
     /// Also refuses what Foundation's XMLParser cannot read without crashing the process (see
     /// `UTF8StreamValidator` and `EmptyProcessingInstructionScanner`): the small parts are parsed
     /// from memory, not through `GuardedInputStream`.
-    public static func checkNoEntities(_ xml: Data, fileName: String, part: String) throws(ReaderError) {
+    package static func checkNoEntities(_ xml: Data, fileName: String, part: String) throws(ReaderError) {
         if xml.range(of: Data("<!ENTITY".utf8)) != nil || xml.range(of: Data("<!DOCTYPE".utf8)) != nil {
             throw ReaderError("File \(fileName): \(part) has a DOCTYPE or entity declaration, which is refused")
         }
@@ -52,7 +52,7 @@ public enum XLSXParts {
     }
 
     /// Indices into `cellXfs` whose number format shows a date or time.
-    public static func dateStyles(_ xml: Data) -> Set<Int> {
+    package static func dateStyles(_ xml: Data) -> Set<Int> {
         let parser = XMLParser(data: xml)
         let delegate = StylesDelegate()
         parser.delegate = delegate
@@ -86,7 +86,7 @@ public enum XLSXParts {
     }
 
     /// The zip path of the sheet named `sheetName`, or of the first sheet.
-    public static func sheetPath(workbook: Data, relationships: Data, sheetName: String?) -> String? {
+    package static func sheetPath(workbook: Data, relationships: Data, sheetName: String?) -> String? {
         let sheets = AttributeCollector(element: "sheet")
         let workbookParser = XMLParser(data: workbook)
         workbookParser.delegate = sheets
@@ -103,7 +103,7 @@ public enum XLSXParts {
         return target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target
     }
 
-    public static func sheetNames(workbook: Data) -> [String] {
+    package static func sheetNames(workbook: Data) -> [String] {
         let sheets = AttributeCollector(element: "sheet")
         let parser = XMLParser(data: workbook)
         parser.delegate = sheets
@@ -126,7 +126,7 @@ private final class AttributeCollector: NSObject, XMLParserDelegate {
 
 /// Where a shared string table keeps the strings past its memory budget (a temporary file in
 /// IntakeRunner). Strings are appended in order, then read by their position among the overflow.
-public protocol SharedStringsOverflow: AnyObject {
+package protocol SharedStringsOverflow: AnyObject {
     func append(_ utf8: [UInt8]) throws
     /// Called once, after the last `append`.
     func finishAppending() throws
@@ -137,26 +137,26 @@ public protocol SharedStringsOverflow: AnyObject {
 /// where each ends, so a million short strings cost their text plus 4 bytes each, not a String
 /// object each. Past `memoryBudget` bytes of text the rest goes to `overflow`, so memory stays
 /// bounded however large the workbook.
-public struct SharedStrings: @unchecked Sendable {
+package struct SharedStrings: @unchecked Sendable {
     private var text: [UInt8] = []
     private var ends: [UInt32] = []
     private var overflow: (any SharedStringsOverflow)?
     private var overflowCount = 0
     private let memoryBudget: Int
 
-    public static let defaultMemoryBudget = 16 << 20
+    package static let defaultMemoryBudget = 16 << 20
 
-    public init(overflow: (any SharedStringsOverflow)? = nil, memoryBudget: Int = SharedStrings.defaultMemoryBudget) {
+    package init(overflow: (any SharedStringsOverflow)? = nil, memoryBudget: Int = SharedStrings.defaultMemoryBudget) {
         self.overflow = overflow
         self.memoryBudget = memoryBudget
     }
 
-    public init(_ strings: [String]) {
+    package init(_ strings: [String]) {
         self.init()
         for s in strings { try? append(s) }
     }
 
-    public var count: Int { ends.count + overflowCount }
+    package var count: Int { ends.count + overflowCount }
 
     mutating func append(_ string: String) throws {
         if let overflow, overflowCount > 0 || text.count + string.utf8.count + 4 * ends.count > memoryBudget {
@@ -175,7 +175,7 @@ public struct SharedStrings: @unchecked Sendable {
         if overflowCount > 0 { try overflow?.finishAppending() }
     }
 
-    public subscript(index: Int) -> String? {
+    package subscript(index: Int) -> String? {
         guard index >= 0, index < count else { return nil }
         guard index < ends.count else { return overflow?.string(at: index - ends.count) }
         let start = index == 0 ? 0 : Int(ends[index - 1])
@@ -260,11 +260,11 @@ private final class StylesDelegate: NSObject, XMLParserDelegate {
 /// value is a record. Cells become text: shared and inline strings as they are, booleans as
 /// `true`/`false`, numbers as written, and numbers in a date format as `yyyy-MM-dd` (with
 /// ` HH:mm:ss` when there is a time). Streams like the XML readers.
-public final class XLSXSheetReader: PipedRecordReader {
+package final class XLSXSheetReader: PipedRecordReader {
     let pipe: RecordPipe
     let input: GuardedInputStream
 
-    public init(fileName: String, source: any ByteSource, sharedStrings: SharedStrings, dateStyles: Set<Int>,
+    package init(fileName: String, source: any ByteSource, sharedStrings: SharedStrings, dateStyles: Set<Int>,
                 maxCellBytes: Int = RecordSizeLimit.defaultBytes) {
         let pipe = RecordPipe()
         let input = GuardedInputStream(source)

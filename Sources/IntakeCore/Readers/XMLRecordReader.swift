@@ -8,13 +8,13 @@ import FoundationXML
 /// bounded queue, so memory stays flat however big the file. The charset comes from the XML
 /// declaration (libxml2 decodes it). A DOCTYPE that declares entities is refused before the parser
 /// sees it, so external entities are never resolved and entity expansion attacks cannot start.
-public final class XMLRecordReader: PipedRecordReader {
-    public enum Fields: Sendable { case textOfChildren, attributes }
+package final class XMLRecordReader: PipedRecordReader {
+    package enum Fields: Sendable { case textOfChildren, attributes }
 
     let pipe: RecordPipe
     let input: GuardedInputStream
 
-    public init(fileName: String, source: any ByteSource, fields: Fields, singleRecord: Bool,
+    package init(fileName: String, source: any ByteSource, fields: Fields, singleRecord: Bool,
                 maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
         let pipe = RecordPipe()
         let input = GuardedInputStream(source)
@@ -54,9 +54,9 @@ protocol PipedRecordReader: RecordReader {
 }
 
 extension PipedRecordReader {
-    public var bytesRead: Int { input.bytesRead }
+    package var bytesRead: Int { input.bytesRead }
 
-    public func next() throws(ReaderError) -> SourceRecord? {
+    package func next() throws(ReaderError) -> SourceRecord? {
         try pipe.take()
     }
 }

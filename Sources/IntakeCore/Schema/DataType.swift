@@ -1,5 +1,5 @@
 /// The data types of CONTROL-FILE.md §5.3, shared by attributes and dictionary Names.
-public enum DataType: String, Sendable, CaseIterable, Codable {
+package enum DataType: String, Sendable, CaseIterable, Codable {
     case text
     case textParagraph = "text-paragraph"
     case textMultiline = "text-multiline"
@@ -23,7 +23,7 @@ public enum DataType: String, Sendable, CaseIterable, Codable {
     case plugin
 
     /// Schema files say `link` for what models call `ref`.
-    public init?(schemaName: String) {
+    package init?(schemaName: String) {
         if schemaName == "link" { self = .ref } else { self.init(rawValue: schemaName) }
     }
 }

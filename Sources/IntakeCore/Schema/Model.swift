@@ -1,17 +1,17 @@
 /// A named, ordered set of destinations (CONTROL-FILE.md §7).
-public struct Model: Sendable {
-    public var name: String
-    public var title: String
-    public var description: String
+package struct Model: Sendable {
+    package var name: String
+    package var title: String
+    package var description: String
     /// Declaration order, pseudo-destinations last.
-    public var destinations: [Destination]
+    package var destinations: [Destination]
 
-    public func destination(_ name: String) -> Destination? {
+    package func destination(_ name: String) -> Destination? {
         destinations.first { $0.name == name }
     }
 
     /// Whether targets of this destination are committed: it exists and is not a pseudo-destination.
-    public func isCommitted(_ name: String) -> Bool {
+    package func isCommitted(_ name: String) -> Bool {
         for d in destinations where d.name == name { return !d.pseudo }
         return false
     }
@@ -21,8 +21,8 @@ public struct Model: Sendable {
 ///
 /// A value type whose fields live in one shared box: the engine looks destinations up several times
 /// per record, and copying a dozen fields (with a retain each) every time showed up in profiles.
-public struct Destination: Sendable {
-    public enum Kind: String, Sendable { case object, dictionary }
+package struct Destination: Sendable {
+    package enum Kind: String, Sendable { case object, dictionary }
 
     private final class Fields: @unchecked Sendable {
         var name: String
@@ -72,23 +72,23 @@ public struct Destination: Sendable {
         }
     }
 
-    public var name: String { get { fields.name } set { uniqueFields.name = newValue } }
-    public var title: String { get { fields.title } set { uniqueFields.title = newValue } }
-    public var kind: Kind { get { fields.kind } set { uniqueFields.kind = newValue } }
-    public var optional: Bool { get { fields.optional } set { uniqueFields.optional = newValue } }
-    public var depends: String? { get { fields.depends } set { uniqueFields.depends = newValue } }
-    public var pseudo: Bool { get { fields.pseudo } set { uniqueFields.pseudo = newValue } }
-    public var objectType: String? { get { fields.objectType } set { uniqueFields.objectType = newValue } }
-    public var annotatedTypes: String? { get { fields.annotatedTypes } set { uniqueFields.annotatedTypes = newValue } }
-    public var objectDependsWithAttribute: String? {
+    package var name: String { get { fields.name } set { uniqueFields.name = newValue } }
+    package var title: String { get { fields.title } set { uniqueFields.title = newValue } }
+    package var kind: Kind { get { fields.kind } set { uniqueFields.kind = newValue } }
+    package var optional: Bool { get { fields.optional } set { uniqueFields.optional = newValue } }
+    package var depends: String? { get { fields.depends } set { uniqueFields.depends = newValue } }
+    package var pseudo: Bool { get { fields.pseudo } set { uniqueFields.pseudo = newValue } }
+    package var objectType: String? { get { fields.objectType } set { uniqueFields.objectType = newValue } }
+    package var annotatedTypes: String? { get { fields.annotatedTypes } set { uniqueFields.annotatedTypes = newValue } }
+    package var objectDependsWithAttribute: String? {
         get { fields.objectDependsWithAttribute } set { uniqueFields.objectDependsWithAttribute = newValue }
     }
     /// Store types an object of this destination may have (objectType with subtypes, or the annotated types).
-    public var acceptedTypes: Set<String> { get { fields.acceptedTypes } set { uniqueFields.acceptedTypes = newValue } }
-    public var names: [String: NameDefinition] { get { fields.names } set { uniqueFields.names = newValue } }
-    public var nameOrder: [String] { get { fields.nameOrder } set { uniqueFields.nameOrder = newValue } }
+    package var acceptedTypes: Set<String> { get { fields.acceptedTypes } set { uniqueFields.acceptedTypes = newValue } }
+    package var names: [String: NameDefinition] { get { fields.names } set { uniqueFields.names = newValue } }
+    package var nameOrder: [String] { get { fields.nameOrder } set { uniqueFields.nameOrder = newValue } }
 
-    public init(name: String, title: String? = nil, kind: Kind, optional: Bool = false, depends: String? = nil,
+    package init(name: String, title: String? = nil, kind: Kind, optional: Bool = false, depends: String? = nil,
                 pseudo: Bool = false, objectType: String? = nil, annotatedTypes: String? = nil,
                 objectDependsWithAttribute: String? = nil, acceptedTypes: Set<String> = [], names: [NameDefinition]) {
         fields = Fields(name: name, title: title ?? name, kind: kind, optional: optional, depends: depends, pseudo: pseudo,
@@ -98,5 +98,5 @@ public struct Destination: Sendable {
                         nameOrder: names.map(\.name))
     }
 
-    public func name(_ name: String) -> NameDefinition? { names[name] }
+    package func name(_ name: String) -> NameDefinition? { names[name] }
 }

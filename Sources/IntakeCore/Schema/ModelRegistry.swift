@@ -1,10 +1,10 @@
 /// Every model available to control files, derived from a schema (CONTROL-FILE.md §7.9).
-public struct ModelRegistry: Sendable {
-    public private(set) var models: [String: Model] = [:]
-    public private(set) var order: [String] = []
-    public let schema: Schema
+package struct ModelRegistry: Sendable {
+    package private(set) var models: [String: Model] = [:]
+    package private(set) var order: [String] = []
+    package let schema: Schema
 
-    public init(schema: Schema) {
+    package init(schema: Schema) {
         self.schema = schema
         if schema.types[StandardSchema.personType] != nil {
             let profile = makeObjectDestination(
@@ -41,7 +41,7 @@ public struct ModelRegistry: Sendable {
         }
     }
 
-    public subscript(name: String) -> Model? { models[name] }
+    package subscript(name: String) -> Model? { models[name] }
 
     private mutating func add(_ model: Model) {
         if models[model.name] == nil { order.append(model.name) }

@@ -1,11 +1,11 @@
 /// Loads a schema file (SCHEMA.md "Schema files") on top of a schema.
-public enum SchemaFile {
-    public struct LoadError: Error, Sendable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
+package enum SchemaFile {
+    package struct LoadError: Error, Sendable, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
     }
 
-    public static func apply(_ json: JSONValue, named fileName: String, to schema: inout Schema) throws(LoadError) {
+    package static func apply(_ json: JSONValue, named fileName: String, to schema: inout Schema) throws(LoadError) {
         func fail(_ message: String) -> LoadError { LoadError(message: "Schema file \(fileName): \(message)") }
         guard case .object(let root) = json else { throw fail("not a JSON object") }
         func list(_ key: String) throws(LoadError) -> [JSONObject] {

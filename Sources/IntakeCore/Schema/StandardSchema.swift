@@ -1,12 +1,12 @@
 /// The built-in schema of SCHEMA.md, always present.
-public enum StandardSchema {
-    public static let titleAttribute = "dc:attribute:title"
-    public static let typeAttribute = "dc:attribute:type"
-    public static let usernameAttribute = "std:attribute:username"
-    public static let behaviourAttribute = "std:attribute:configured-behaviour"
-    public static let personType = "std:type:person"
+package enum StandardSchema {
+    package static let titleAttribute = "dc:attribute:title"
+    package static let typeAttribute = "dc:attribute:type"
+    package static let usernameAttribute = "std:attribute:username"
+    package static let behaviourAttribute = "std:attribute:configured-behaviour"
+    package static let personType = "std:type:person"
 
-    public static func make() -> Schema {
+    package static func make() -> Schema {
         var schema = Schema()
         let attributes: [AttributeDefinition] = [
             .init(code: "dc:attribute:title", name: "Title", dataType: .text),

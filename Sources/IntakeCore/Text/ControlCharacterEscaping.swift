@@ -1,7 +1,7 @@
 extension String {
     /// The text with C0 control characters and DEL written as `\n`, `\t`, `\r` or `\u{1B}`, so a
     /// value quoted in a message or a log line cannot break the line, hide text or drive a terminal.
-    public var escapingControlCharacters: String {
+    package var escapingControlCharacters: String {
         guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return self }
         var out = ""
         out.reserveCapacity(utf8.count + 8)
@@ -18,7 +18,7 @@ extension String {
     }
 
     /// The same, but line breaks are kept: for multi-line messages such as a list of validation errors.
-    public var escapingControlCharactersExceptNewlines: String {
+    package var escapingControlCharactersExceptNewlines: String {
         split(separator: "\n", omittingEmptySubsequences: false).map { String($0).escapingControlCharacters }
             .joined(separator: "\n")
     }

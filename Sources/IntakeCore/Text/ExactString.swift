@@ -4,7 +4,7 @@ extension String {
     /// accent); the control-file language compares input exactly, code unit by code unit, as the
     /// original system does, so matching input values against a list or a mapping uses this.
     @inlinable
-    public func isExactly(_ other: String) -> Bool {
+    package func isExactly(_ other: String) -> Bool {
         let (a, b) = (utf8, other.utf8)
         guard a.count == b.count else { return false }
         let fast = a.withContiguousStorageIfAvailable { pa in
@@ -17,14 +17,14 @@ extension String {
 
 /// A dictionary key that compares strings exactly (see `String.isExactly`), for maps from input
 /// values: a `Dictionary<String, …>` would let canonically equivalent input match.
-public struct ExactKey: Hashable, Sendable {
-    public let text: String
+package struct ExactKey: Hashable, Sendable {
+    package let text: String
 
-    public init(_ text: String) { self.text = text }
+    package init(_ text: String) { self.text = text }
 
-    public static func == (a: ExactKey, b: ExactKey) -> Bool { a.text.isExactly(b.text) }
+    package static func == (a: ExactKey, b: ExactKey) -> Bool { a.text.isExactly(b.text) }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         var text = text
         text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }

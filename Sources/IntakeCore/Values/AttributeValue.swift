@@ -1,12 +1,12 @@
 /// A person's name: the structured value of `person-name`.
-public struct PersonName: Sendable, Hashable {
-    public var title: String?
-    public var first: String?
-    public var middle: String?
-    public var last: String?
-    public var suffix: String?
+package struct PersonName: Sendable, Hashable {
+    package var title: String?
+    package var first: String?
+    package var middle: String?
+    package var last: String?
+    package var suffix: String?
 
-    public init(title: String? = nil, first: String? = nil, middle: String? = nil, last: String? = nil, suffix: String? = nil) {
+    package init(title: String? = nil, first: String? = nil, middle: String? = nil, last: String? = nil, suffix: String? = nil) {
         self.title = title
         self.first = first
         self.middle = middle
@@ -14,12 +14,12 @@ public struct PersonName: Sendable, Hashable {
         self.suffix = suffix
     }
 
-    public var fields: [(String, String?)] {
+    package var fields: [(String, String?)] {
         [("title", title), ("first", first), ("middle", middle), ("last", last), ("suffix", suffix)]
     }
 
     /// The non-empty parts joined by single spaces, e.g. `Mr Joe Middle Bloggs III`.
-    public var displayText: String {
+    package var displayText: String {
         // Built in place: every saved person's title comes through here.
         var text = ""
         for part in [title, first, middle, last, suffix] {
@@ -31,15 +31,15 @@ public struct PersonName: Sendable, Hashable {
     }
 }
 
-public struct PostalAddress: Sendable, Hashable {
-    public var street1: String?
-    public var street2: String?
-    public var city: String?
-    public var county: String?
-    public var postcode: String?
-    public var country: String
+package struct PostalAddress: Sendable, Hashable {
+    package var street1: String?
+    package var street2: String?
+    package var city: String?
+    package var county: String?
+    package var postcode: String?
+    package var country: String
 
-    public init(street1: String? = nil, street2: String? = nil, city: String? = nil, county: String? = nil,
+    package init(street1: String? = nil, street2: String? = nil, city: String? = nil, county: String? = nil,
                 postcode: String? = nil, country: String) {
         self.street1 = street1
         self.street2 = street2
@@ -49,14 +49,14 @@ public struct PostalAddress: Sendable, Hashable {
         self.country = country
     }
 
-    public var fields: [(String, String?)] {
+    package var fields: [(String, String?)] {
         [("street1", street1), ("street2", street2), ("city", city), ("county", county),
          ("postcode", postcode), ("country", country)]
     }
 }
 
 /// A typed value stored in an object attribute or a dictionary target.
-public enum AttributeValue: Sendable, Hashable {
+package enum AttributeValue: Sendable, Hashable {
     /// Plain and typed text: text, text-paragraph, text-multiline, configuration-name, isbn, email-address, url.
     case text(DataType, String)
     case telephone(text: String, e164: String?)
@@ -72,7 +72,7 @@ public enum AttributeValue: Sendable, Hashable {
     /// `json` values and pass-through values of types the engine does not interpret (`file`, `plugin`…).
     case json(DataType, JSONValue)
 
-    public var dataType: DataType {
+    package var dataType: DataType {
         switch self {
         case .text(let t, _): return t
         case .telephone: return .telephoneNumber
@@ -89,7 +89,7 @@ public enum AttributeValue: Sendable, Hashable {
     }
 
     /// The value's text as the object's title would show it.
-    public var displayText: String {
+    package var displayText: String {
         switch self {
         case .text(_, let s): return s
         case .telephone(let text, _): return text
@@ -107,12 +107,12 @@ public enum AttributeValue: Sendable, Hashable {
 }
 
 /// One value of an object: attribute, optional qualifier, typed value.
-public struct ObjectValue: Sendable, Hashable {
-    public var attribute: String
-    public var qualifier: String?
-    public var value: AttributeValue
+package struct ObjectValue: Sendable, Hashable {
+    package var attribute: String
+    package var qualifier: String?
+    package var value: AttributeValue
 
-    public init(attribute: String, qualifier: String? = nil, value: AttributeValue) {
+    package init(attribute: String, qualifier: String? = nil, value: AttributeValue) {
         self.attribute = attribute
         self.qualifier = qualifier
         self.value = value

@@ -1,17 +1,17 @@
 /// The value encoding of SCHEMA.md ("Value encoding (JSON)"), used by the read API and the store.
-public enum AttributeValueCoding {
-    public static func datetimeText(_ value: AttributeValue) -> String? {
+package enum AttributeValueCoding {
+    package static func datetimeText(_ value: AttributeValue) -> String? {
         guard case .datetime(let seconds, let ms, let dateOnly) = value else { return nil }
         return dateOnly ? CivilTime.isoDate(seconds: seconds) : CivilTime.iso8601(seconds: seconds, milliseconds: ms)
     }
 
-    public static func encode(_ value: ObjectValue) -> JSONObject {
+    package static func encode(_ value: ObjectValue) -> JSONObject {
         var o = encode(value.value)
         if let q = value.qualifier { o["qualifier"] = .string(q) }
         return o
     }
 
-    public static func encode(_ value: AttributeValue) -> JSONObject {
+    package static func encode(_ value: AttributeValue) -> JSONObject {
         var o = JSONObject()
         o["type"] = .string(value.dataType.rawValue)
         switch value {
@@ -42,7 +42,7 @@ public enum AttributeValueCoding {
         return o
     }
 
-    public static func decode(_ o: JSONObject) -> ObjectValue? {
+    package static func decode(_ o: JSONObject) -> ObjectValue? {
         guard let typeName = o["type"]?.stringValue, let type = DataType(rawValue: typeName) else { return nil }
         let qualifier = o["qualifier"]?.stringValue
         let value: AttributeValue
@@ -84,7 +84,7 @@ public enum AttributeValueCoding {
     }
 
     /// A plain JSON rendering for dictionary documents: text as strings, refs in textual form.
-    public static func plainJSON(_ value: AttributeValue) -> JSONValue {
+    package static func plainJSON(_ value: AttributeValue) -> JSONValue {
         switch value {
         case .text(_, let s): return .string(s)
         case .telephone(let text, _): return .string(text)

@@ -1,6 +1,6 @@
 /// Gregorian calendar arithmetic in UTC without Foundation (Howard Hinnant's algorithms).
-public enum CivilTime {
-    public static func days(year: Int, month: Int, day: Int) -> Int64 {
+package enum CivilTime {
+    package static func days(year: Int, month: Int, day: Int) -> Int64 {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -10,7 +10,7 @@ public enum CivilTime {
         return era * 146097 + doe - 719468
     }
 
-    public static func date(days z0: Int64) -> (year: Int, month: Int, day: Int) {
+    package static func date(days z0: Int64) -> (year: Int, month: Int, day: Int) {
         let z = z0 + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
         let doe = z - era * 146097
@@ -23,7 +23,7 @@ public enum CivilTime {
         return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
     }
 
-    public static func daysInMonth(year: Int, month: Int) -> Int {
+    package static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -37,7 +37,7 @@ public enum CivilTime {
     }
 
     /// ISO 8601 in UTC: `2026-11-28T10:00:00Z`, with milliseconds only when non-zero.
-    public static func iso8601(seconds: Int64, milliseconds: Int = 0) -> String {
+    package static func iso8601(seconds: Int64, milliseconds: Int = 0) -> String {
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let rest = Int(seconds - days * 86400)
         let (y, m, d) = date(days: days)
@@ -46,14 +46,14 @@ public enum CivilTime {
         return s + "Z"
     }
 
-    public static func isoDate(seconds: Int64) -> String {
+    package static func isoDate(seconds: Int64) -> String {
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let (y, m, d) = date(days: days)
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
     }
 
     /// Parses what `iso8601` and `isoDate` write.
-    public static func parseISO(_ text: String) -> (seconds: Int64, milliseconds: Int, dateOnly: Bool)? {
+    package static func parseISO(_ text: String) -> (seconds: Int64, milliseconds: Int, dateOnly: Bool)? {
         let u = Array(text.utf8)
         func num(_ from: Int, _ count: Int) -> Int? {
             guard from + count <= u.count else { return nil }

@@ -1,6 +1,6 @@
 /// A strict parser for Java `SimpleDateFormat` patterns, built once per instruction.
 /// Parsing is in UTC unless the pattern has a zone field; the whole input must match.
-public struct DateFormat: Sendable {
+package struct DateFormat: Sendable {
     enum Token: Sendable, Equatable {
         case literal([UInt8])
         case field(Character, Int)
@@ -8,11 +8,11 @@ public struct DateFormat: Sendable {
 
     let tokens: [Token]
     /// True when the pattern has no time-of-day fields, so values display as dates.
-    public let isDateOnly: Bool
+    package let isDateOnly: Bool
 
-    public struct PatternError: Error, Sendable { public var message: String }
+    package struct PatternError: Error, Sendable { package var message: String }
 
-    public init(pattern: String) throws(PatternError) {
+    package init(pattern: String) throws(PatternError) {
         var tokens: [Token] = []
         let chars = Array(pattern)
         var i = 0
@@ -70,7 +70,7 @@ public struct DateFormat: Sendable {
     }
 
     /// Returns seconds since 1970 and milliseconds, or nil when the text does not match.
-    public func parse(_ text: String) -> (seconds: Int64, milliseconds: Int)? {
+    package func parse(_ text: String) -> (seconds: Int64, milliseconds: Int)? {
         let u = Array(text.utf8)
         var i = 0
         var year: Int?, month = 1, day = 1, hour = 0, minute = 0, second = 0, millis = 0

@@ -1,13 +1,13 @@
 /// The identity of a store object. Its textual form is Haplo's: the number in hexadecimal
 /// with the digits a–f written q v w x y z (so 32782 is `800y`).
-public struct ObjectRef: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let number: Int64
+package struct ObjectRef: Sendable, Hashable, Comparable, CustomStringConvertible {
+    package let number: Int64
 
-    public init(_ number: Int64) { self.number = number }
+    package init(_ number: Int64) { self.number = number }
 
     private static let digits: [Character] = Array("0123456789qvwxyz")
 
-    public init?(text: String) {
+    package init?(text: String) {
         guard !text.isEmpty, text.utf8.count <= 15 else { return nil }
         var value: Int64 = 0
         for c in text {
@@ -18,7 +18,7 @@ public struct ObjectRef: Sendable, Hashable, Comparable, CustomStringConvertible
         self.number = value
     }
 
-    public var text: String {
+    package var text: String {
         var n = number
         var out: [Character] = []
         repeat {
@@ -28,7 +28,7 @@ public struct ObjectRef: Sendable, Hashable, Comparable, CustomStringConvertible
         return String(out.reversed())
     }
 
-    public var description: String { text }
+    package var description: String { text }
 
-    public static func < (a: ObjectRef, b: ObjectRef) -> Bool { a.number < b.number }
+    package static func < (a: ObjectRef, b: ObjectRef) -> Bool { a.number < b.number }
 }

@@ -2,10 +2,10 @@
 /// of every country. Grouping follows the national plan for the UK and NANP; other numbers keep
 /// their national digits in one group, as in the spec's `+1 823124125`. Numbers it cannot read
 /// (letters, fewer than four digits, unknown country) are kept as given.
-public enum TelephoneNumber {
-    public struct Parsed: Sendable, Equatable {
-        public var text: String
-        public var e164: String?
+package enum TelephoneNumber {
+    package struct Parsed: Sendable, Equatable {
+        package var text: String
+        package var e164: String?
     }
 
     /// ISO 3166-1 alpha-2 → ITU-T E.164 country calling code, for every country with one (ITU
@@ -233,7 +233,7 @@ public enum TelephoneNumber {
     /// the two states inside its numbering plan); everywhere else that 0 is the trunk prefix.
     static let keepsLeadingZero: Set<String> = ["39", "378"]
 
-    public static func parse(_ input: String, defaultCountry: String) -> Parsed {
+    package static func parse(_ input: String, defaultCountry: String) -> Parsed {
         let trimmed = input.trimmingSpaces
         // Bytes, not Characters or Substrings: this runs for every telephone value of an import.
         var digits: [UInt8] = []
