@@ -4,21 +4,23 @@ import Foundation
 
 private enum FuzzTarget: String {
     case control, json, jsonl, csv, tsv, xmlText = "xml-text", xmlAttributes = "xml-attributes", xlsxSheet = "xlsx-sheet",
-         xlsxSharedStrings = "xlsx-shared-strings", multipart
+        xlsxSharedStrings = "xlsx-shared-strings", multipart
 }
 
 private let target: FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
     guard let target = FuzzTarget(rawValue: name) else {
-        FileHandle.standardError.write(Data("FUZZ_TARGET must be one of: control json jsonl csv tsv xml-text xml-attributes xlsx-sheet xlsx-shared-strings multipart\n".utf8))
+        FileHandle.standardError.write(
+            Data("FUZZ_TARGET must be one of: control json jsonl csv tsv xml-text xml-attributes xlsx-sheet xlsx-shared-strings multipart\n".utf8))
         exit(2)
     }
     return target
 }()
 
-private let vocabulary = ControlFileVocabulary(models: ModelRegistry(schema: StandardSchema.make()),
-                                               readers: Set(StandardReaders.all.map(\.name) + ["xlsx"]),
-                                               filters: Set(StandardFilters.all.map(\.name)))
+private let vocabulary = ControlFileVocabulary(
+    models: ModelRegistry(schema: StandardSchema.make()),
+    readers: Set(StandardReaders.all.map(\.name) + ["xlsx"]),
+    filters: Set(StandardFilters.all.map(\.name)))
 
 /// Reads every record; errors are the expected outcome for most inputs, crashes are what we look for.
 private func drain(_ reader: inout some RecordReader) {

@@ -34,14 +34,17 @@ package enum DirectRun {
 
     /// Checks the control file, records the batch and its files, and runs it to the end.
     /// - Throws: `BatchError` when the control file or a file name is refused (nothing is run).
-    package static func run(environment: ImportEnvironment, controlPath: String, files: [(name: String, path: String)],
-                           dryRun: Bool, logger: Logger) async throws -> Summary {
+    package static func run(
+        environment: ImportEnvironment, controlPath: String, files: [(name: String, path: String)],
+        dryRun: Bool, logger: Logger
+    ) async throws -> Summary {
         let service = ImportService(environment: environment)
         let controlDigest = try await service.addControlFile(try await upload(path: controlPath, into: environment.blobs), comment: "intake run")
         let id = try await service.createBatch(control: controlDigest.hex, comment: "intake run")
         for (name, path) in files {
-            _ = try await service.addFile(batch: id.rawValue, name: name, upload: try await upload(path: path, into: environment.blobs),
-                                          filename: URL(fileURLWithPath: path).lastPathComponent)
+            _ = try await service.addFile(
+                batch: id.rawValue, name: name, upload: try await upload(path: path, into: environment.blobs),
+                filename: URL(fileURLWithPath: path).lastPathComponent)
         }
         let store = environment.store
         try await store.startDirectRun(id, dryRun: dryRun, by: "intake run", now: environment.now())

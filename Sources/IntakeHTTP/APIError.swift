@@ -14,8 +14,9 @@ package struct APIError: HTTPResponseError, Sendable {
     }
 
     package static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
-    package static let unauthorized = APIError(.unauthorized, "Unauthorized",
-                                              headers: [.wwwAuthenticate: "Basic realm=\"Intake\""])
+    package static let unauthorized = APIError(
+        .unauthorized, "Unauthorized",
+        headers: [.wwwAuthenticate: "Basic realm=\"Intake\""])
     package static let forbidden = APIError(.forbidden, "Forbidden")
     package static let methodNotAllowed = APIError(.methodNotAllowed, "Method Not Allowed")
     package static let tooLarge = APIError(.contentTooLarge, "Upload too large")
@@ -39,8 +40,9 @@ package struct JSONAPIError: HTTPResponseError, Sendable {
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = JSONValue.object(JSONObject([("error", .string(message))])).compactJSON
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
 

@@ -1,12 +1,12 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import NIOCore
 import IntakeApp
 import IntakeCore
 import IntakeRunner
 import IntakeStore
 import Logging
+import NIOCore
 
 /// Server settings, read once at start-up.
 package struct ServerConfiguration: Sendable {
@@ -27,9 +27,11 @@ package struct ServerConfiguration: Sendable {
     /// Failed authentications one address may make in a minute before it gets 429 for the rest of it.
     package var failedAuthenticationLimit: Int
 
-    package init(host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
-                headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512,
-                metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30) {
+    package init(
+        host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
+        headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512,
+        metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30
+    ) {
         self.host = host
         self.port = port
         self.maxUploadBytes = maxUploadBytes
@@ -54,20 +56,24 @@ package func buildApplication(
         server: HTTPServerBuilder { responder in
             HeaderTimeoutHTTP1Channel(
                 responder: responder,
-                configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()],
-                                     idleTimeout: TimeAmount(configuration.idleTimeout)),
+                configuration: .init(
+                    additionalChannelHandlers: [ExpectContinueHandler()],
+                    idleTimeout: TimeAmount(configuration.idleTimeout)),
                 headerTimeout: TimeAmount(configuration.headerTimeout))
         },
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Intake",
-                             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "Intake",
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     app.addServices(BatchWorker(environment: environment, logger: logger))
     return app
 }
 
-package func buildRouter(configuration: ServerConfiguration, environment: ImportEnvironment,
-                        logger: Logger = Logger(label: "intake")) -> Router<IntakeRequestContext> {
+package func buildRouter(
+    configuration: ServerConfiguration, environment: ImportEnvironment,
+    logger: Logger = Logger(label: "intake")
+) -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
     router.add(middleware: ErrorReportingMiddleware(health: environment.health, now: environment.now))

@@ -13,8 +13,10 @@ struct Authenticator: Sendable {
     let limiter: FailedAuthenticationLimiter
     let logger: Logger
 
-    init(store: any APIKeyStore, now: @escaping @Sendable () -> Date, limiter: FailedAuthenticationLimiter = FailedAuthenticationLimiter(),
-         logger: Logger = Logger(label: "intake.auth")) {
+    init(
+        store: any APIKeyStore, now: @escaping @Sendable () -> Date, limiter: FailedAuthenticationLimiter = FailedAuthenticationLimiter(),
+        logger: Logger = Logger(label: "intake.auth")
+    ) {
         self.store = store
         self.now = now
         self.limiter = limiter
@@ -24,21 +26,27 @@ struct Authenticator: Sendable {
     func authenticate(_ request: Request, context: IntakeRequestContext, scope: APIScope) async throws -> APIKeyRecord {
         let address = context.remoteAddress ?? "unknown"
         if let seconds = limiter.retryAfter(address, now: now()) {
-            throw APIError(.tooManyRequests, "Too many failed authentication attempts from this address; try again in \(seconds) s",
-                           headers: [.retryAfter: "\(seconds)"])
+            throw APIError(
+                .tooManyRequests, "Too many failed authentication attempts from this address; try again in \(seconds) s",
+                headers: [.retryAfter: "\(seconds)"])
         }
         func fail(_ reason: String, _ error: APIError = .unauthorized) -> APIError {
             limiter.recordFailure(address, now: now())
-            logger.warning("authentication failed", metadata: ["client.address": "\(address)", "intake.reason": "\(reason)",
-                                                               "http.path": "\(request.uri.path)"])
+            logger.warning(
+                "authentication failed",
+                metadata: [
+                    "client.address": "\(address)", "intake.reason": "\(reason)",
+                    "http.path": "\(request.uri.path)"
+                ])
             return error
         }
         guard let header = request.headers[.authorization] else { throw fail("no credentials") }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic",
-              let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
-              let credentials = String(data: decoded, encoding: .utf8),
-              let colon = credentials.firstIndex(of: ":") else {
+            let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+            let credentials = String(data: decoded, encoding: .utf8),
+            let colon = credentials.firstIndex(of: ":")
+        else {
             throw fail("malformed Authorization header")
         }
         let key = String(credentials[credentials.index(after: colon)...])
@@ -46,8 +54,12 @@ struct Authenticator: Sendable {
             throw fail("unknown or revoked key")
         }
         guard record.scope.covers(scope) else {
-            logger.warning("authentication failed", metadata: ["client.address": "\(address)", "intake.reason": "scope \(record.scope.rawValue) does not cover \(scope.rawValue)",
-                                                               "intake.key.id": "\(record.id)", "http.path": "\(request.uri.path)"])
+            logger.warning(
+                "authentication failed",
+                metadata: [
+                    "client.address": "\(address)", "intake.reason": "scope \(record.scope.rawValue) does not cover \(scope.rawValue)",
+                    "intake.key.id": "\(record.id)", "http.path": "\(request.uri.path)"
+                ])
             throw APIError.forbidden
         }
         return record

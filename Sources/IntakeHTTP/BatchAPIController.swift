@@ -46,8 +46,9 @@ struct BatchAPIController: Sendable {
         let form = try await forms.read(request)
         let upload = form.file
         form.file = nil
-        let digest = try await service.addFile(batch: form.fields["batch"], name: form.fields["name"], upload: upload,
-                                               filename: form.filename)
+        let digest = try await service.addFile(
+            batch: form.fields["batch"], name: form.fields["name"], upload: upload,
+            filename: form.filename)
         return TextResponse.plain(digest.hex)
     }
 
@@ -174,8 +175,11 @@ enum BatchStatusJSON {
         func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.string($0)) } ?? .null }
         let p = batch.progress
         let files: [JSONValue] = batch.files.map { f in
-            .object(JSONObject([("name", .string(f.name)), ("digest", .string(f.digest.hex)),
-                                ("size", .number(Double(f.size))), ("filename", .string(f.filename))]))
+            .object(
+                JSONObject([
+                    ("name", .string(f.name)), ("digest", .string(f.digest.hex)),
+                    ("size", .number(Double(f.size))), ("filename", .string(f.filename))
+                ]))
         }
         let progress = JSONObject([
             ("recordsRead", .number(Double(p.recordsRead))),
@@ -183,21 +187,23 @@ enum BatchStatusJSON {
             ("recordsFailed", .number(Double(p.recordsFailed))),
             ("recordsUnchanged", .number(Double(p.recordsUnchanged))),
             ("bytesRead", .number(Double(p.bytesRead))),
-            ("bytesTotal", .number(Double(batch.files.reduce(Int64(0)) { $0 + $1.size }))),
+            ("bytesTotal", .number(Double(batch.files.reduce(Int64(0)) { $0 + $1.size })))
         ])
-        return JSONValue.object(JSONObject([
-            ("identifier", .string(batch.id.rawValue)),
-            ("state", .string(batch.state.rawValue)),
-            ("comment", .string(batch.comment)),
-            ("control", .string(batch.control.hex)),
-            ("dryRun", .bool(batch.dryRun)),
-            ("created", time(batch.created)),
-            ("scheduled", time(batch.scheduled)),
-            ("started", time(batch.started)),
-            ("finished", time(batch.finished)),
-            ("files", .array(files)),
-            ("progress", .object(progress)),
-            ("errors", .number(Double(p.errors))),
-        ])).compactJSON
+        return JSONValue.object(
+            JSONObject([
+                ("identifier", .string(batch.id.rawValue)),
+                ("state", .string(batch.state.rawValue)),
+                ("comment", .string(batch.comment)),
+                ("control", .string(batch.control.hex)),
+                ("dryRun", .bool(batch.dryRun)),
+                ("created", time(batch.created)),
+                ("scheduled", time(batch.scheduled)),
+                ("started", time(batch.started)),
+                ("finished", time(batch.finished)),
+                ("files", .array(files)),
+                ("progress", .object(progress)),
+                ("errors", .number(Double(p.errors)))
+            ])
+        ).compactJSON
     }
 }

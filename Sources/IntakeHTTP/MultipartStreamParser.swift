@@ -12,7 +12,9 @@ struct MultipartStreamParser {
         case malformed(String)
 
         var reason: String {
-            switch self { case .malformed(let reason): reason }
+            switch self {
+            case .malformed(let reason): reason
+            }
         }
     }
 

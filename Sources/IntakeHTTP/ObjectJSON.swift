@@ -15,23 +15,25 @@ enum ObjectJSON {
     }
 
     static func object(_ o: ObjectRecord) -> JSONValue {
-        .object(JSONObject([
-            ("ref", .string(o.ref.text)),
-            ("type", o.type.map(JSONValue.string) ?? .null),
-            ("title", .string(o.title)),
-            ("version", .number(Double(o.version))),
-            ("created", .string(Timestamp.string(o.created))),
-            ("updated", .string(Timestamp.string(o.updated))),
-            ("attributes", attributes(o.values)),
-        ]))
+        .object(
+            JSONObject([
+                ("ref", .string(o.ref.text)),
+                ("type", o.type.map(JSONValue.string) ?? .null),
+                ("title", .string(o.title)),
+                ("version", .number(Double(o.version))),
+                ("created", .string(Timestamp.string(o.created))),
+                ("updated", .string(Timestamp.string(o.updated))),
+                ("attributes", attributes(o.values))
+            ]))
     }
 
     static func version(_ v: ObjectVersionRecord) -> JSONValue {
-        .object(JSONObject([
-            ("version", .number(Double(v.version))),
-            ("batch", v.batch.map(JSONValue.string) ?? .null),
-            ("saved", .string(Timestamp.string(v.saved))),
-            ("attributes", attributes(v.values)),
-        ]))
+        .object(
+            JSONObject([
+                ("version", .number(Double(v.version))),
+                ("batch", v.batch.map(JSONValue.string) ?? .null),
+                ("saved", .string(Timestamp.string(v.saved))),
+                ("attributes", attributes(v.values))
+            ]))
     }
 }

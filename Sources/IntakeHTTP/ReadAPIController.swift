@@ -38,9 +38,17 @@ struct ReadAPIController: Sendable {
         }
         let batch = request.uri.queryParameters["batch"].map { BatchID(rawValue: String($0)) }
         let documents = try await environment.store.documents(model: model, destination: destination, batch: batch)
-        return json(.object(JSONObject([("documents", .array(documents.map { d in
-            .object(JSONObject([("batch", d.batch.map(JSONValue.string) ?? .null), ("record", .string(d.record)), ("values", d.values)]))
-        }))])))
+        return json(
+            .object(
+                JSONObject([
+                    (
+                        "documents",
+                        .array(
+                            documents.map { d in
+                                .object(JSONObject([("batch", d.batch.map(JSONValue.string) ?? .null), ("record", .string(d.record)), ("values", d.values)]))
+                            })
+                    )
+                ])))
     }
 
     @Sendable func batches(_ request: Request, context: IntakeRequestContext) async throws -> Response {
@@ -52,9 +60,17 @@ struct ReadAPIController: Sendable {
         }
         let limit = min(max(query["limit"].flatMap { Int(String($0)) } ?? 100, 1), 1000)
         let list = try await environment.store.batches(state: state, limit: limit)
-        return json(.object(JSONObject([("batches", .array(list.map { b in
-            (try? JSONParser.parse(BatchStatusJSON.render(b))) ?? .null
-        }))])))
+        return json(
+            .object(
+                JSONObject([
+                    (
+                        "batches",
+                        .array(
+                            list.map { b in
+                                (try? JSONParser.parse(BatchStatusJSON.render(b))) ?? .null
+                            })
+                    )
+                ])))
     }
 
     private func json(_ value: JSONValue) -> Response {
@@ -101,8 +117,9 @@ struct ReadAPIController: Sendable {
             guard let ref = ObjectRef(text: String(cursor)) else { throw JSONAPIError(.badRequest, "Invalid cursor: \(cursor)") }
             after = ref
         }
-        let objects = try await environment.store.objects(types: types, title: query["title"].map(String.init),
-                                                          after: after, limit: limit + 1)
+        let objects = try await environment.store.objects(
+            types: types, title: query["title"].map(String.init),
+            after: after, limit: limit + 1)
         let page = Array(objects.prefix(limit))
         let next: JSONValue = objects.count > limit ? .string(page.last!.ref.text) : .null
         return json(.object(JSONObject([("objects", .array(page.map(ObjectJSON.object))), ("next", next)])))

@@ -6,8 +6,10 @@ extension Router where Context == IntakeRequestContext {
     /// without the body, and every other method on the same path with 405 and an `Allow` header.
     /// The 405 answers are registered on the bare router, outside any authentication: API.md wants a
     /// wrong method on a known path to be 405 whoever asks.
-    func addEndpoint(_ path: String, method: HTTPRequest.Method, in group: RouterGroup<Context>? = nil,
-                     handler: @escaping @Sendable (Request, IntakeRequestContext) async throws -> Response) {
+    func addEndpoint(
+        _ path: String, method: HTTPRequest.Method, in group: RouterGroup<Context>? = nil,
+        handler: @escaping @Sendable (Request, IntakeRequestContext) async throws -> Response
+    ) {
         let target: any RouterMethods<Context> = group ?? self
         target.on(RouterPath(path), method: method, use: handler)
         var allowed = [method]

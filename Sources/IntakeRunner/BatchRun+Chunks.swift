@@ -7,8 +7,10 @@ import IntakeStore
 extension BatchRun {
     /// Processes one file chunk by chunk. Returns `.interrupted` when asked to stop between chunks and
     /// `.finished(.cancelled)` when the batch was cancelled.
-    func processFile(_ file: RecordSource, reader: inout any RecordReader, batch importBatch: ImportBatch,
-                     proxy: RepositoryProxy, bytesBefore: Int64) throws -> Outcome {
+    func processFile(
+        _ file: RecordSource, reader: inout any RecordReader, batch importBatch: ImportBatch,
+        proxy: RepositoryProxy, bytesBefore: Int64
+    ) throws -> Outcome {
         var chunk = ChunkState()
         while !chunk.finished && !chunk.cancelled {
             if leaseLost.isSet { throw LeaseLost(batch: batch.id) }
@@ -68,12 +70,11 @@ extension BatchRun {
         var fatal: FatalRunError?
     }
 
-
-
     func pipeline() -> (StoreWriter, PipelinedTransaction) {
         if let storeWriter, let pipelinedTransaction { return (storeWriter, pipelinedTransaction) }
-        let writer = StoreWriter(store: environment.store, batch: batch.id, now: environment.now, progress: progress,
-                                 gate: wellFormedness)
+        let writer = StoreWriter(
+            store: environment.store, batch: batch.id, now: environment.now, progress: progress,
+            gate: wellFormedness)
         let tx = PipelinedTransaction(writer: writer)
         (storeWriter, pipelinedTransaction) = (writer, tx)
         return (writer, tx)
@@ -88,8 +89,10 @@ extension BatchRun {
 
     /// Transforms and commits records into one chunk's transaction and saves the chunk's log lines,
     /// results and run position in it. Returns the number of records.
-    func fillChunk(_ chunk: inout ChunkState, tx: any ImportTransaction, file: RecordSource,
-                   reader: inout any RecordReader, importBatch: ImportBatch, bytesBefore: Int64) throws -> Int {
+    func fillChunk(
+        _ chunk: inout ChunkState, tx: any ImportTransaction, file: RecordSource,
+        reader: inout any RecordReader, importBatch: ImportBatch, bytesBefore: Int64
+    ) throws -> Int {
         // A cancel from another process is seen here, between chunks; one through this process's
         // API is seen between records.
         if try tx.isCancelRequested() { chunk.cancelled = true }
@@ -128,14 +131,16 @@ extension BatchRun {
         return count
     }
 
-
     /// Transforms one record, commits it unless this is a dry run, and returns its result line.
-    func transformAndCommit(_ record: SourceRecord, file: RecordSource, importBatch: ImportBatch,
-                            tx: any ImportTransaction) throws -> String {
+    func transformAndCommit(
+        _ record: SourceRecord, file: RecordSource, importBatch: ImportBatch,
+        tx: any ImportTransaction
+    ) throws -> String {
         let linesBefore = pendingLines.count
         // Opt-in `"recordLocations": true` in the control file (an extension; other keys are ignored by
         // the original) adds the file and line to each record's identifier, and so to every message.
-        let identifier = recordLocations
+        let identifier =
+            recordLocations
             ? "record \(importBatch.recordCounter), \(file.filename) line \(record.line)" : nil
         let transformation = try importBatch.transform(record.value, identifier: identifier)
         progress.recordsRead += 1
@@ -148,7 +153,8 @@ extension BatchRun {
             // others still saved, §7.7 compat), and a database error rolls back the chunk's transaction
             // and ends the run. So one target's writes need no savepoint; several get one all the same,
             // so a record stays whole even with a store that recovers from a failed statement.
-            changes = transformation.targetsToCommit > 1
+            changes =
+                transformation.targetsToCommit > 1
                 ? try tx.atomically { try transformation.commit() }
                 : try transformation.commit()
             if !transformation.isComplete {
@@ -167,7 +173,8 @@ extension BatchRun {
         } else {
             progress.recordsFailed += 1
         }
-        return RecordResult.line(record: transformation.identifier, file: file.name, line: record.line, status: status,
-                                 changes: changes, errors: Array(pendingLines[linesBefore...]))
+        return RecordResult.line(
+            record: transformation.identifier, file: file.name, line: record.line, status: status,
+            changes: changes, errors: Array(pendingLines[linesBefore...]))
     }
 }

@@ -26,8 +26,10 @@ package final class BatchRun {
     static let recordsPerChunk = 2000
     static let secondsPerChunk = 0.5
 
-    package init(environment: ImportEnvironment, batch: Batch, logger: Logger,
-                stopRequested: @escaping @Sendable () -> Bool = { false }) {
+    package init(
+        environment: ImportEnvironment, batch: Batch, logger: Logger,
+        stopRequested: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.environment = environment
         self.batch = batch
         self.logger = logger
@@ -124,8 +126,9 @@ package final class BatchRun {
         } catch {
             logger.error("could not save the end of a run", metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
         }
-        environment.metrics.recordRecords(applied: progress.recordsApplied - batch.progress.recordsApplied,
-                                          failed: progress.recordsFailed - batch.progress.recordsFailed)
+        environment.metrics.recordRecords(
+            applied: progress.recordsApplied - batch.progress.recordsApplied,
+            failed: progress.recordsFailed - batch.progress.recordsFailed)
         environment.metrics.recordBatch(state: state.rawValue, seconds: Date().timeIntervalSince(runStarted))
         logger.info("batch finished", metadata: ["intake.batch.id": "\(batch.id)", "intake.state": "\(state.rawValue)"])
         return .finished(state)
@@ -147,7 +150,8 @@ package final class BatchRun {
             (message, file, line) = (fatal.message, fatal.file, fatal.line)
         default:
             logger.error("batch run failed", metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
-            message = "the store could not save the last chunk of records (a database or disk failure; the server log has the detail). Records committed before it stay; run the batch again to import the rest"
+            message =
+                "the store could not save the last chunk of records (a database or disk failure; the server log has the detail). Records committed before it stay; run the batch again to import the rest"
             (file, line) = (nil, nil)
         }
         return "EXCEPTION: Error during import: \(message). File: \(file ?? "undefined"), line: \(line.map(String.init) ?? "undefined")"
@@ -175,8 +179,9 @@ package final class BatchRun {
             throw FatalRunError(message: "Control file \(batch.control) is missing or not JSON")
         }
         let proxy = RepositoryProxy()
-        let engineEnvironment = EngineEnvironment(models: environment.models, filters: environment.filters, repository: proxy,
-                                                  recordProcessors: Set(environment.recordProcessors.keys))
+        let engineEnvironment = EngineEnvironment(
+            models: environment.models, filters: environment.filters, repository: proxy,
+            recordProcessors: Set(environment.recordProcessors.keys))
         // Preparation may read the store (title mappings), so it runs in a transaction too.
         let importBatch: ImportBatch = try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
             proxy.transaction = tx

@@ -33,8 +33,9 @@ package final class BatchWorker: Service, Sendable {
             do {
                 if let batch = try await environment.store.claimNextBatch(now: environment.now()) {
                     logger.info("batch started", metadata: ["intake.batch.id": "\(batch.id)", "intake.dry_run": "\(batch.dryRun)"])
-                    let run = BatchRun(environment: environment, batch: batch, logger: logger,
-                                       stopRequested: { self.stopping.load(ordering: .relaxed) })
+                    let run = BatchRun(
+                        environment: environment, batch: batch, logger: logger,
+                        stopRequested: { self.stopping.load(ordering: .relaxed) })
                     if await run.runOnOwnThread() == .interrupted {
                         // Stopped for shutdown: let go, so the next start (or another process) resumes
                         // it at once, and the stop does not count as a crash.

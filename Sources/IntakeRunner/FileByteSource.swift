@@ -2,7 +2,7 @@ import Foundation
 import IntakeCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a file with plain `read(2)` calls, chunk by chunk.

@@ -1,7 +1,8 @@
 import Foundation
 import IntakeCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The shared strings of a large workbook past the memory budget, in two unlinked temporary files:

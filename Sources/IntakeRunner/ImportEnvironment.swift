@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import IntakeCore
 import IntakeStore
+import Synchronization
 
 /// What a run needs: the store, blob files, models, filters and readers. Built once at start-up.
 package struct ImportEnvironment: Sendable {
@@ -17,10 +17,12 @@ package struct ImportEnvironment: Sendable {
     package var metrics = IntakeMetrics()
     package var health = ServiceHealth()
 
-    package init(store: any BatchStore, blobs: any BlobStorage, models: ModelRegistry,
-                filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all + [XLSXReader.descriptor],
-                recordProcessors: [RecordProcessorDescriptor] = [],
-                now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(
+        store: any BatchStore, blobs: any BlobStorage, models: ModelRegistry,
+        filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all + [XLSXReader.descriptor],
+        recordProcessors: [RecordProcessorDescriptor] = [],
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.store = store
         self.blobs = blobs
         self.models = models
@@ -31,8 +33,9 @@ package struct ImportEnvironment: Sendable {
     }
 
     package var vocabulary: ControlFileVocabulary {
-        ControlFileVocabulary(models: models, readers: Set(readers.keys), filters: Set(filters.map(\.name)),
-                              recordProcessors: Set(recordProcessors.keys))
+        ControlFileVocabulary(
+            models: models, readers: Set(readers.keys), filters: Set(filters.map(\.name)),
+            recordProcessors: Set(recordProcessors.keys))
     }
 
     /// The stored control file with this digest, parsed; nil when it is missing or not JSON. Every

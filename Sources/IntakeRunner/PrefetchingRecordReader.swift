@@ -45,7 +45,6 @@ final class PrefetchingRecordReader: RecordReader {
         return current[position]
     }
 
-
     struct Batch: Sendable {
         var records: [SourceRecord]
         var bytesRead: Int

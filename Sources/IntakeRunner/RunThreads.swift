@@ -12,8 +12,8 @@ final class Flag: Sendable {
 /// threads it creates.
 func lowerThreadPriority() {
     #if os(Linux)
-    // `who` 0 is the calling task, which on Linux is this thread, not the whole process.
-    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
+        // `who` 0 is the calling task, which on Linux is this thread, not the whole process.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
     #endif
 }
 

@@ -50,8 +50,10 @@ final class StoreWriter: Sendable {
     /// Until it passes, nothing is committed: chunks are merged into the first transaction.
     private let gate: WellFormednessCheck?
 
-    init(store: any BatchStore, batch: BatchID, now: @escaping @Sendable () -> Date, progress: RunProgress,
-         gate: WellFormednessCheck? = nil) {
+    init(
+        store: any BatchStore, batch: BatchID, now: @escaping @Sendable () -> Date, progress: RunProgress,
+        gate: WellFormednessCheck? = nil
+    ) {
         self.store = store
         self.batch = batch
         self.now = now
@@ -200,8 +202,9 @@ final class StoreWriter: Sendable {
             if let progress { state.withLock { $0.committedProgress = progress } }
         } catch {
             state.withLock {
-                $0.failure = StoreWriterFailure(error: error, committedProgress: $0.committedProgress,
-                                                carriedLines: carriedLines)
+                $0.failure = StoreWriterFailure(
+                    error: error, committedProgress: $0.committedProgress,
+                    carriedLines: carriedLines)
             }
             queue.cancel()
         }
@@ -235,4 +238,3 @@ struct StoreWriterFailure: Error, CustomStringConvertible {
 
     var description: String { "\(error)" }
 }
-

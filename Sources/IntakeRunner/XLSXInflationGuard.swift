@@ -49,13 +49,20 @@ struct XLSXInflationGuard {
                 partBytes += Int64(chunk.count)
                 total += Int64(chunk.count)
                 if partBytes > limit {
-                    throw Refusal(message: "File \(fileName): \(name) inflates to more than \(limit) bytes, the limit for that part of a workbook; the workbook is refused")
+                    throw Refusal(
+                        message:
+                            "File \(fileName): \(name) inflates to more than \(limit) bytes, the limit for that part of a workbook; the workbook is refused")
                 }
                 if total > limits.totalBytes {
-                    throw Refusal(message: "File \(fileName): the workbook inflates to more than \(limits.totalBytes) bytes in all, the limit for one workbook; it is refused")
+                    throw Refusal(
+                        message:
+                            "File \(fileName): the workbook inflates to more than \(limits.totalBytes) bytes in all, the limit for one workbook; it is refused")
                 }
                 if partBytes > limits.ratioFloorBytes && partBytes / compressed > limits.maxRatio {
-                    throw Refusal(message: "File \(fileName): \(name) inflates to more than \(limits.maxRatio) times its compressed size (\(compressed) bytes), which only a zip bomb does; the workbook is refused")
+                    throw Refusal(
+                        message:
+                            "File \(fileName): \(name) inflates to more than \(limits.maxRatio) times its compressed size (\(compressed) bytes), which only a zip bomb does; the workbook is refused"
+                    )
                 }
                 try consume(chunk)
             }

@@ -9,12 +9,15 @@ import ZIPFoundation
 /// the number of rows.
 package enum XLSXReader {
     package static let descriptor = ReaderDescriptor(name: "xlsx") { fileName, path, spec throws(ReaderError) in
-        try open(fileName: fileName, path: path, sheet: spec["sheet"].flatMap { $0.isMissing ? nil : $0.jsForm },
-                 maxCellBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
+        try open(
+            fileName: fileName, path: path, sheet: spec["sheet"].flatMap { $0.isMissing ? nil : $0.jsForm },
+            maxCellBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
     }
 
-    static func open(fileName: String, path: String, sheet: String?, limits: XLSXLimits = XLSXLimits(),
-                     maxCellBytes: Int = RecordSizeLimit.defaultBytes) throws(ReaderError) -> any RecordReader {
+    static func open(
+        fileName: String, path: String, sheet: String?, limits: XLSXLimits = XLSXLimits(),
+        maxCellBytes: Int = RecordSizeLimit.defaultBytes
+    ) throws(ReaderError) -> any RecordReader {
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
@@ -34,7 +37,8 @@ package enum XLSXReader {
             throw ReaderError("File \(fileName) is not an xlsx workbook (no xl/workbook.xml)")
         }
         guard let sheetPath = XLSXParts.sheetPath(workbook: workbook, relationships: relationships, sheetName: sheet),
-              let sheetEntry = archive[sheetPath] else {
+            let sheetEntry = archive[sheetPath]
+        else {
             if let sheet {
                 let names = XLSXParts.sheetNames(workbook: workbook).joined(separator: ", ")
                 throw ReaderError("File \(fileName) has no sheet named \(sheet) (sheets: \(names))")
@@ -50,11 +54,13 @@ package enum XLSXReader {
             } catch {
                 throw ReaderError("File \(fileName): cannot create a temporary file for the shared strings")
             }
-            sharedStrings = try XLSXParts.sharedStrings(fileName: fileName, source: source, overflow: overflow,
-                                                        maxStringBytes: maxCellBytes)
+            sharedStrings = try XLSXParts.sharedStrings(
+                fileName: fileName, source: source, overflow: overflow,
+                maxStringBytes: maxCellBytes)
         }
         let dateStyles = try part("xl/styles.xml").map(XLSXParts.dateStyles) ?? []
-        return XLSXSheetReader(fileName: fileName, source: try inflation.streamed(sheetEntry), sharedStrings: sharedStrings,
-                               dateStyles: dateStyles, maxCellBytes: maxCellBytes)
+        return XLSXSheetReader(
+            fileName: fileName, source: try inflation.streamed(sheetEntry), sharedStrings: sharedStrings,
+            dateStyles: dateStyles, maxCellBytes: maxCellBytes)
     }
 }

@@ -6,31 +6,36 @@ import IntakeStore
 extension SQLiteBatchStore {
     package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws {
         try await write { db in
-            try db.execute(sql: "INSERT INTO batches (id, state, comment, control, created) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id.rawValue, state.rawValue, comment, control.hex, Self.seconds(now)])
+            try db.execute(
+                sql: "INSERT INTO batches (id, state, comment, control, created) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id.rawValue, state.rawValue, comment, control.hex, Self.seconds(now)])
             try Self.audit(db, id, "created", comment, now)
         }
     }
 
     static func audit(_ db: Database, _ batch: BatchID?, _ event: String, _ detail: String, _ now: Date) throws {
-        try db.execute(sql: "INSERT INTO audit (time, batch, event, detail) VALUES (?, ?, ?, ?)",
-                       arguments: [seconds(now), batch?.rawValue, event, detail])
+        try db.execute(
+            sql: "INSERT INTO audit (time, batch, event, detail) VALUES (?, ?, ?, ?)",
+            arguments: [seconds(now), batch?.rawValue, event, detail])
     }
 
     static func fetchBatch(_ db: Database, _ id: BatchID) throws -> Batch? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
             return nil
         }
-        let files = try Row.fetchAll(db, sql: "SELECT * FROM batch_files WHERE batch = ? ORDER BY position",
-                                     arguments: [id.rawValue]).map { f in
+        let files = try Row.fetchAll(
+            db, sql: "SELECT * FROM batch_files WHERE batch = ? ORDER BY position",
+            arguments: [id.rawValue]
+        ).map { f in
             BatchFile(name: f["name"], digest: Digest(hex: f["digest"])!, size: f["size"], filename: f["filename"])
         }
         let progressText: String = row["progress"]
         let progress = (try? JSONDecoder().decode(RunProgress.self, from: Data(progressText.utf8))) ?? RunProgress()
-        return Batch(id: id, state: BatchState(rawValue: row["state"]) ?? .error, comment: row["comment"],
-                     control: Digest(hex: row["control"])!, dryRun: row["dry_run"], created: date(row["created"])!,
-                     scheduled: date(row["scheduled"]), started: date(row["started"]), finished: date(row["finished"]),
-                     scheduledBy: row["scheduled_by"], files: files, progress: progress)
+        return Batch(
+            id: id, state: BatchState(rawValue: row["state"]) ?? .error, comment: row["comment"],
+            control: Digest(hex: row["control"])!, dryRun: row["dry_run"], created: date(row["created"])!,
+            scheduled: date(row["scheduled"]), started: date(row["started"]), finished: date(row["finished"]),
+            scheduledBy: row["scheduled_by"], files: files, progress: progress)
     }
 
     package func batch(_ id: BatchID) async throws -> Batch? {
@@ -47,22 +52,27 @@ extension SQLiteBatchStore {
     package func addFile(_ file: BatchFile, to id: BatchID) async throws {
         try await write { db in
             try Self.requireState(db, id, .uploading)
-            let position = try Int.fetchOne(db, sql: "SELECT position FROM batch_files WHERE batch = ? AND name = ?",
-                                            arguments: [id.rawValue, file.name])
-                ?? (try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position), -1) + 1 FROM batch_files WHERE batch = ?",
-                                     arguments: [id.rawValue]) ?? 0)
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO batch_files (batch, name, position, digest, size, filename) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [id.rawValue, file.name, position, file.digest.hex, file.size, file.filename])
+            let position =
+                try Int.fetchOne(
+                    db, sql: "SELECT position FROM batch_files WHERE batch = ? AND name = ?",
+                    arguments: [id.rawValue, file.name])
+                ?? (try Int.fetchOne(
+                    db, sql: "SELECT COALESCE(MAX(position), -1) + 1 FROM batch_files WHERE batch = ?",
+                    arguments: [id.rawValue]) ?? 0)
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO batch_files (batch, name, position, digest, size, filename) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [id.rawValue, file.name, position, file.digest.hex, file.size, file.filename])
         }
     }
 
     package func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
         try await write { db in
             try Self.requireState(db, id, .uploading)
-            try db.execute(sql: """
-                UPDATE batches SET state = 'scheduled', dry_run = ?, scheduled = ?, scheduled_by = ? WHERE id = ?
-                """, arguments: [dryRun, Self.seconds(now), by, id.rawValue])
+            try db.execute(
+                sql: """
+                    UPDATE batches SET state = 'scheduled', dry_run = ?, scheduled = ?, scheduled_by = ? WHERE id = ?
+                    """, arguments: [dryRun, Self.seconds(now), by, id.rawValue])
             try Self.audit(db, id, "scheduled", "\(by)\(dryRun ? " (dry run)" : "")", now)
         }
     }
@@ -70,10 +80,11 @@ extension SQLiteBatchStore {
     package func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
         try await write { [self] db in
             try Self.requireState(db, id, .uploading)
-            try db.execute(sql: """
-                UPDATE batches SET state = 'running', dry_run = ?, scheduled = ?, started = ?, scheduled_by = ?,
-                    lease_owner = ?, lease_expires = ?, claim_position = 0 WHERE id = ?
-                """, arguments: [dryRun, Self.seconds(now), Self.seconds(now), by, lease.owner, leaseExpiry(now), id.rawValue])
+            try db.execute(
+                sql: """
+                    UPDATE batches SET state = 'running', dry_run = ?, scheduled = ?, started = ?, scheduled_by = ?,
+                        lease_owner = ?, lease_expires = ?, claim_position = 0 WHERE id = ?
+                    """, arguments: [dryRun, Self.seconds(now), Self.seconds(now), by, lease.owner, leaseExpiry(now), id.rawValue])
             try Self.audit(db, id, "started", by + (dryRun ? " (dry run)" : ""), now)
         }
     }
@@ -83,13 +94,18 @@ extension SQLiteBatchStore {
     package func claimNextBatch(now: Date) async throws -> Batch? {
         try await write { [self] db -> Batch? in
             if let resumed = try takeOverRunningBatch(db, now: now) { return resumed }
-            guard let id = try String.fetchOne(db, sql: """
-                SELECT id FROM batches WHERE state = 'scheduled' ORDER BY scheduled, created LIMIT 1
-                """) else { return nil }
-            try db.execute(sql: """
-                UPDATE batches SET state = 'running', started = COALESCE(started, ?), lease_owner = ?, lease_expires = ?,
-                    crashes = 0, claim_position = 0 WHERE id = ?
-                """, arguments: [Self.seconds(now), lease.owner, leaseExpiry(now), id])
+            guard
+                let id = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id FROM batches WHERE state = 'scheduled' ORDER BY scheduled, created LIMIT 1
+                        """)
+            else { return nil }
+            try db.execute(
+                sql: """
+                    UPDATE batches SET state = 'running', started = COALESCE(started, ?), lease_owner = ?, lease_expires = ?,
+                        crashes = 0, claim_position = 0 WHERE id = ?
+                    """, arguments: [Self.seconds(now), lease.owner, leaseExpiry(now), id])
             return try Self.fetchBatch(db, BatchID(rawValue: id))
         }
     }
@@ -97,10 +113,12 @@ extension SQLiteBatchStore {
     /// A running batch whose owner released it or is gone, claimed for this store; poisonous ones
     /// (see `JobLease.maxCrashes`) are finished as `error` on the way.
     private func takeOverRunningBatch(_ db: Database, now: Date) throws -> Batch? {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT id, lease_owner, lease_expires, crashes, claim_position FROM batches
-            WHERE state = 'running' ORDER BY scheduled, created
-            """)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, lease_owner, lease_expires, crashes, claim_position FROM batches
+                WHERE state = 'running' ORDER BY scheduled, created
+                """)
         for row in rows {
             let owner: String? = row["lease_owner"]
             let expires: Int64 = row["lease_expires"]
@@ -120,9 +138,10 @@ extension SQLiteBatchStore {
                 }
                 try Self.audit(db, id, "taken over", "from \(owner!) by \(lease.owner) at record \(batch.progress.recordsRead)", now)
             }
-            try db.execute(sql: """
-                UPDATE batches SET lease_owner = ?, lease_expires = ?, crashes = ?, claim_position = ? WHERE id = ?
-                """, arguments: [lease.owner, leaseExpiry(now), crashes, batch.progress.recordsRead, id.rawValue])
+            try db.execute(
+                sql: """
+                    UPDATE batches SET lease_owner = ?, lease_expires = ?, crashes = ?, claim_position = ? WHERE id = ?
+                    """, arguments: [lease.owner, leaseExpiry(now), crashes, batch.progress.recordsRead, id.rawValue])
             return batch
         }
         return nil
@@ -132,14 +151,15 @@ extension SQLiteBatchStore {
         var progress = batch.progress
         let lines = [
             "EXCEPTION: Error during import: the run of this batch ended the process \(crashes) times in a row, each time before committing any record after record \(progress.recordsRead), so it will not be run again (look for an input that makes a reader fail: an oversized or malformed file; the server log has the detail). File: undefined, line: undefined",
-            "END: \(Timestamp.string(now))",
+            "END: \(Timestamp.string(now))"
         ]
         try Self.appendLog(db, batch.id, lines, startingAt: progress.logLines)
         progress.logLines += lines.count
         progress.errors += 1
-        try db.execute(sql: """
-            UPDATE batches SET state = 'error', finished = ?, progress = ?, lease_owner = NULL, crashes = ? WHERE id = ?
-            """, arguments: [Self.seconds(now), Self.encode(progress), crashes, batch.id.rawValue])
+        try db.execute(
+            sql: """
+                UPDATE batches SET state = 'error', finished = ?, progress = ?, lease_owner = NULL, crashes = ? WHERE id = ?
+                """, arguments: [Self.seconds(now), Self.encode(progress), crashes, batch.id.rawValue])
         try Self.audit(db, batch.id, "poisoned", "\(crashes) crashes without progress", now)
     }
 
@@ -158,20 +178,24 @@ extension SQLiteBatchStore {
     /// Extends the lease if it is ours; throws `LeaseLost` if the batch is running under another
     /// owner or has ended. Batches that do not exist (store-level tests) pass.
     func renewLease(_ db: Database, _ id: BatchID, now: Date) throws {
-        try db.cachedStatement(sql: """
-            UPDATE batches SET lease_expires = ? WHERE id = ? AND state = 'running' AND lease_owner = ?
-            """).execute(arguments: [leaseExpiry(now), id.rawValue, lease.owner])
+        try db.cachedStatement(
+            sql: """
+                UPDATE batches SET lease_expires = ? WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """
+        ).execute(arguments: [leaseExpiry(now), id.rawValue, lease.owner])
         if db.changesCount == 0,
-           try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM batches WHERE id = ?)", arguments: [id.rawValue]) == true {
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM batches WHERE id = ?)", arguments: [id.rawValue]) == true
+        {
             throw LeaseLost(batch: id)
         }
     }
 
     package func releaseLease(_ id: BatchID) async throws {
         try await write { db in
-            try db.execute(sql: """
-                UPDATE batches SET lease_owner = NULL, lease_expires = 0 WHERE id = ? AND state = 'running' AND lease_owner = ?
-                """, arguments: [id.rawValue, self.lease.owner])
+            try db.execute(
+                sql: """
+                    UPDATE batches SET lease_owner = NULL, lease_expires = 0 WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    """, arguments: [id.rawValue, self.lease.owner])
         }
     }
 
@@ -181,8 +205,9 @@ extension SQLiteBatchStore {
             var progress = progress
             try Self.appendLog(db, id, logLines, startingAt: progress.logLines)
             progress.logLines += logLines.count
-            try db.execute(sql: "UPDATE batches SET state = ?, finished = ?, progress = ?, lease_owner = NULL WHERE id = ?",
-                           arguments: [state.rawValue, Self.seconds(now), Self.encode(progress), id.rawValue])
+            try db.execute(
+                sql: "UPDATE batches SET state = ?, finished = ?, progress = ?, lease_owner = NULL WHERE id = ?",
+                arguments: [state.rawValue, Self.seconds(now), Self.encode(progress), id.rawValue])
             try Self.audit(db, id, "finished", state.rawValue, now)
         }
     }
@@ -191,10 +216,12 @@ extension SQLiteBatchStore {
         try await read { db in
             // Each row holds one chunk's lines and is keyed by the index of its first line: start at
             // the row that holds line `from`, and read rows until `limit` lines are collected.
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, lines FROM batch_results WHERE batch = ? AND seq >= COALESCE(
-                    (SELECT MAX(seq) FROM batch_results WHERE batch = ? AND seq <= ?), 0) ORDER BY seq
-                """, arguments: [id.rawValue, id.rawValue, from])
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT seq, lines FROM batch_results WHERE batch = ? AND seq >= COALESCE(
+                        (SELECT MAX(seq) FROM batch_results WHERE batch = ? AND seq <= ?), 0) ORDER BY seq
+                    """, arguments: [id.rawValue, id.rawValue, from])
             var out: [String] = []
             while out.count < limit, let row = try rows.next() {
                 let seq: Int = row[0]
@@ -225,8 +252,9 @@ extension SQLiteBatchStore {
             case .running?:
                 try db.execute(sql: "UPDATE batches SET cancel_requested = 1 WHERE id = ?", arguments: [id.rawValue])
             case .uploading?, .ready?, .scheduled?:
-                try db.execute(sql: "UPDATE batches SET state = 'cancelled', cancel_requested = 1, finished = ? WHERE id = ?",
-                               arguments: [Self.seconds(now), id.rawValue])
+                try db.execute(
+                    sql: "UPDATE batches SET state = 'cancelled', cancel_requested = 1, finished = ? WHERE id = ?",
+                    arguments: [Self.seconds(now), id.rawValue])
             default:
                 return false
             }
@@ -244,14 +272,16 @@ extension SQLiteBatchStore {
     package func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws {
         try await write { db in
             guard try Self.fetchBatch(db, id) != nil else { throw StoreError.batchNotFound(id) }
-            try db.execute(sql: """
-                INSERT INTO batches (id, state, comment, control, created)
-                SELECT ?, 'uploading', comment || ' (copy)', control, ? FROM batches WHERE id = ?
-                """, arguments: [newID.rawValue, Self.seconds(now), id.rawValue])
-            try db.execute(sql: """
-                INSERT INTO batch_files (batch, name, position, digest, size, filename)
-                SELECT ?, name, position, digest, size, filename FROM batch_files WHERE batch = ?
-                """, arguments: [newID.rawValue, id.rawValue])
+            try db.execute(
+                sql: """
+                    INSERT INTO batches (id, state, comment, control, created)
+                    SELECT ?, 'uploading', comment || ' (copy)', control, ? FROM batches WHERE id = ?
+                    """, arguments: [newID.rawValue, Self.seconds(now), id.rawValue])
+            try db.execute(
+                sql: """
+                    INSERT INTO batch_files (batch, name, position, digest, size, filename)
+                    SELECT ?, name, position, digest, size, filename FROM batch_files WHERE batch = ?
+                    """, arguments: [newID.rawValue, id.rawValue])
             try Self.audit(db, newID, "copied", id.rawValue, now)
         }
     }
@@ -269,8 +299,9 @@ extension SQLiteBatchStore {
 
     package func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
         try await read { db in
-            try String.fetchAll(db, sql: "SELECT line FROM batch_log WHERE batch = ? AND seq >= ? ORDER BY seq LIMIT ?",
-                                arguments: [id.rawValue, skipping, limit])
+            try String.fetchAll(
+                db, sql: "SELECT line FROM batch_log WHERE batch = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                arguments: [id.rawValue, skipping, limit])
         }
     }
 
@@ -284,8 +315,9 @@ extension SQLiteBatchStore {
         try await read { db in
             let ids: [String]
             if let state {
-                ids = try String.fetchAll(db, sql: "SELECT id FROM batches WHERE state = ? ORDER BY created DESC, rowid DESC LIMIT ?",
-                                          arguments: [state.rawValue, limit])
+                ids = try String.fetchAll(
+                    db, sql: "SELECT id FROM batches WHERE state = ? ORDER BY created DESC, rowid DESC LIMIT ?",
+                    arguments: [state.rawValue, limit])
             } else {
                 ids = try String.fetchAll(db, sql: "SELECT id FROM batches ORDER BY created DESC, rowid DESC LIMIT ?", arguments: [limit])
             }

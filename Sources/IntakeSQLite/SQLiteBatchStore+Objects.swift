@@ -5,14 +5,18 @@ import IntakeStore
 
 extension SQLiteBatchStore {
     static func objectRecord(_ row: Row) -> ObjectRecord {
-        ObjectRecord(ref: ObjectRef(row["ref"]), type: row["type"], title: row["title"], version: row["version"],
-                     created: date(row["created"])!, updated: date(row["updated"])!,
-                     values: ObjectValueStorage.decode(row["data"]))
+        ObjectRecord(
+            ref: ObjectRef(row["ref"]), type: row["type"], title: row["title"], version: row["version"],
+            created: date(row["created"])!, updated: date(row["updated"])!,
+            values: ObjectValueStorage.decode(row["data"]))
     }
 
     package func object(_ ref: ObjectRef) async throws -> ObjectRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?", arguments: [ref.number]).map(Self.objectRecord)
+            try Row.fetchOne(
+                db, sql: "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?",
+                arguments: [ref.number]
+            ).map(Self.objectRecord)
         }
     }
 
@@ -36,10 +40,13 @@ extension SQLiteBatchStore {
 
     package func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM object_versions WHERE ref = ? ORDER BY version",
-                             arguments: [ref.number]).map { row in
-                ObjectVersionRecord(version: row["version"], batch: row["batch"], saved: Self.date(row["saved"])!,
-                                    values: ObjectValueStorage.decode(row["data"]))
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM object_versions WHERE ref = ? ORDER BY version",
+                arguments: [ref.number]
+            ).map { row in
+                ObjectVersionRecord(
+                    version: row["version"], batch: row["batch"], saved: Self.date(row["saved"])!,
+                    values: ObjectValueStorage.decode(row["data"]))
             }
         }
     }
@@ -54,8 +61,9 @@ extension SQLiteBatchStore {
             }
             return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).map { row in
                 let text: String = row["data"]
-                return DictionaryDocument(batch: row["batch"], record: row["record"],
-                                          values: (try? JSONParser.parse(text)) ?? .null)
+                return DictionaryDocument(
+                    batch: row["batch"], record: row["record"],
+                    values: (try? JSONParser.parse(text)) ?? .null)
             }
         }
     }
@@ -79,12 +87,14 @@ extension SQLiteBatchStore {
             // Restored versions are labelled with the rollback, so history shows what happened.
             let restorer = SQLiteImportTransaction(db: db, batch: BatchID(rawValue: "rollback of \(id.rawValue)"), now: now)
             var conflicts: [ObjectRef] = []
-            let refs = try Int64.fetchAll(db, sql: "SELECT DISTINCT ref FROM object_versions WHERE batch = ? ORDER BY ref",
-                                          arguments: [id.rawValue])
+            let refs = try Int64.fetchAll(
+                db, sql: "SELECT DISTINCT ref FROM object_versions WHERE batch = ? ORDER BY ref",
+                arguments: [id.rawValue])
             for number in refs {
                 let ref = ObjectRef(number)
-                let versions = try Row.fetchAll(db, sql: "SELECT version, batch, data FROM object_versions WHERE ref = ? ORDER BY version",
-                                                arguments: [number])
+                let versions = try Row.fetchAll(
+                    db, sql: "SELECT version, batch, data FROM object_versions WHERE ref = ? ORDER BY version",
+                    arguments: [number])
                 let history = versions.map { (version: $0["version"] as Int, batch: $0["batch"] as String?) }
                 switch RollbackStep.plan(versions: history, rollingBack: id.rawValue) {
                 case .conflict:
@@ -162,18 +172,21 @@ final class SQLiteImportTransaction: ImportTransaction {
 
     func isCancelRequested() throws -> Bool {
         guard let batch else { return false }
-        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT cancel_requested FROM batches WHERE id = ?"),
-                                 arguments: [batch.rawValue]) ?? false
+        return try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT cancel_requested FROM batches WHERE id = ?"),
+            arguments: [batch.rawValue]) ?? false
     }
 
     func saveProgress(_ progress: RunProgress) throws {
         guard let batch else { return }
-        try db.execute(sql: "UPDATE batches SET progress = ? WHERE id = ?",
-                       arguments: [SQLiteBatchStore.encode(progress), batch.rawValue])
+        try db.execute(
+            sql: "UPDATE batches SET progress = ? WHERE id = ?",
+            arguments: [SQLiteBatchStore.encode(progress), batch.rawValue])
     }
 
     func object(_ ref: ObjectRef) throws -> StoredObject? {
-        let statement = try db.cachedStatement(sql: "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
+        let statement = try db.cachedStatement(
+            sql: "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
         guard let row = try Row.fetchOne(statement, arguments: [ref.number]) else { return nil }
         return StoredObject(ref: ref, version: row[0], values: ObjectValueStorage.decode(row[1]))
     }
@@ -209,8 +222,12 @@ final class SQLiteImportTransaction: ImportTransaction {
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type IN (\(placeholders))", arguments: arguments) ?? 0
         guard count <= limit else { return nil }
         var result: [(title: String, ref: ObjectRef)] = []
-        for row in try Row.fetchAll(db, sql: "SELECT o.ref, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.type IN (\(placeholders)) ORDER BY o.created, o.ref",
-                                    arguments: arguments) {
+        for row in try Row.fetchAll(
+            db,
+            sql:
+                "SELECT o.ref, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.type IN (\(placeholders)) ORDER BY o.created, o.ref",
+            arguments: arguments)
+        {
             let ref = ObjectRef(row[0])
             for value in ObjectValueStorage.decode(row[1]) where value.attribute == StandardSchema.titleAttribute {
                 result.append((value.value.displayText, ref))
@@ -343,12 +360,17 @@ private struct RecordStatements {
         savepoint = try BoundStatement(db, "SAVEPOINT record")
         release = try BoundStatement(db, "RELEASE record")
         rollbackToSavepoint = try BoundStatement(db, "ROLLBACK TO record")
-        currentVersion = try BoundStatement(db, "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
-        insertObject = try BoundStatement(db, """
+        currentVersion = try BoundStatement(
+            db, "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
+        insertObject = try BoundStatement(
+            db,
+            """
             INSERT INTO objects (ref, type, title, version, created, updated, batch, behaviour, username, titles)
             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9)
             """)
-        updateObject = try BoundStatement(db, """
+        updateObject = try BoundStatement(
+            db,
+            """
             UPDATE objects SET type = ?2, title = ?3, version = ?4, updated = ?5, batch = ?6, behaviour = ?7, username = ?8,
                 titles = ?9
             WHERE ref = ?1

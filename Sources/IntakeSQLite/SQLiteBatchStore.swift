@@ -74,16 +74,18 @@ package final class SQLiteBatchStore: BatchStore {
 
     package func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
         try await write { db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO control_files (digest, size, comment, created) VALUES (?, ?, ?, ?)
-                """, arguments: [digest.hex, size, comment, Self.seconds(now)])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO control_files (digest, size, comment, created) VALUES (?, ?, ?, ?)
+                    """, arguments: [digest.hex, size, comment, Self.seconds(now)])
         }
     }
 
     package func controlFileExists(_ digest: Digest) async throws -> Bool {
         try await read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM control_files WHERE digest = ?)",
-                              arguments: [digest.hex]) ?? false
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM control_files WHERE digest = ?)",
+                arguments: [digest.hex]) ?? false
         }
     }
 
@@ -103,15 +105,17 @@ package final class SQLiteBatchStore: BatchStore {
 
     package func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
         try await write { db in
-            try db.execute(sql: "INSERT INTO api_keys (name, scope, hash, created) VALUES (?, ?, ?, ?)",
-                           arguments: [name, scope.rawValue, hash, Self.seconds(now)])
+            try db.execute(
+                sql: "INSERT INTO api_keys (name, scope, hash, created) VALUES (?, ?, ?, ?)",
+                arguments: [name, scope.rawValue, hash, Self.seconds(now)])
             return db.lastInsertedRowID
         }
     }
 
     private static func apiKey(_ row: Row) -> APIKeyRecord {
-        APIKeyRecord(id: row["id"], name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .batch,
-                     created: date(row["created"])!, lastUsed: date(row["last_used"]), revoked: row["revoked"])
+        APIKeyRecord(
+            id: row["id"], name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .batch,
+            created: date(row["created"])!, lastUsed: date(row["last_used"]), revoked: row["revoked"])
     }
 
     package func apiKeys() async throws -> [APIKeyRecord] {

@@ -8,135 +8,139 @@ enum SQLiteMigrations {
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE control_files (
-                    id INTEGER PRIMARY KEY,
-                    digest TEXT NOT NULL,
-                    size INTEGER NOT NULL,
-                    comment TEXT NOT NULL,
-                    created INTEGER NOT NULL,
-                    UNIQUE (digest, comment)
-                );
-                CREATE TABLE batches (
-                    id TEXT PRIMARY KEY,
-                    state TEXT NOT NULL,
-                    comment TEXT NOT NULL,
-                    control TEXT NOT NULL,
-                    dry_run INTEGER NOT NULL DEFAULT 0,
-                    created INTEGER NOT NULL,
-                    scheduled INTEGER,
-                    started INTEGER,
-                    finished INTEGER,
-                    scheduled_by TEXT,
-                    progress TEXT NOT NULL DEFAULT '{}',
-                    cancel_requested INTEGER NOT NULL DEFAULT 0
-                );
-                CREATE INDEX batches_state ON batches (state, scheduled);
-                CREATE TABLE batch_files (
-                    batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
-                    name TEXT NOT NULL,
-                    position INTEGER NOT NULL,
-                    digest TEXT NOT NULL,
-                    size INTEGER NOT NULL,
-                    filename TEXT NOT NULL,
-                    PRIMARY KEY (batch, name)
-                );
-                CREATE TABLE batch_log (
-                    batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
-                    seq INTEGER NOT NULL,
-                    line TEXT NOT NULL,
-                    PRIMARY KEY (batch, seq)
-                );
-                CREATE TABLE audit (
-                    id INTEGER PRIMARY KEY,
-                    time INTEGER NOT NULL,
-                    batch TEXT,
-                    event TEXT NOT NULL,
-                    detail TEXT NOT NULL DEFAULT ''
-                );
-                CREATE TABLE api_keys (
-                    id INTEGER PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    scope TEXT NOT NULL,
-                    hash TEXT NOT NULL UNIQUE,
-                    created INTEGER NOT NULL,
-                    last_used INTEGER,
-                    revoked INTEGER NOT NULL DEFAULT 0
-                );
-                CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                INSERT INTO counters (name, value) VALUES ('ref', 32767);
-                CREATE TABLE objects (
-                    ref INTEGER PRIMARY KEY,
-                    type TEXT,
-                    title TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    created INTEGER NOT NULL,
-                    updated INTEGER NOT NULL,
-                    batch TEXT,
-                    behaviour TEXT,
-                    username TEXT
-                );
-                CREATE INDEX objects_type ON objects (type, ref);
-                CREATE INDEX objects_title ON objects (title);
-                CREATE INDEX objects_behaviour ON objects (behaviour) WHERE behaviour IS NOT NULL;
-                CREATE INDEX objects_username ON objects (username) WHERE username IS NOT NULL;
-                CREATE TABLE object_versions (
-                    ref INTEGER NOT NULL,
-                    version INTEGER NOT NULL,
-                    batch TEXT,
-                    saved INTEGER NOT NULL,
-                    data TEXT NOT NULL,
-                    PRIMARY KEY (ref, version)
-                );
-                CREATE TABLE object_links (
-                    ref INTEGER NOT NULL,
-                    attribute TEXT NOT NULL,
-                    target INTEGER NOT NULL
-                );
-                CREATE INDEX object_links_target ON object_links (target, attribute);
-                CREATE INDEX object_links_ref ON object_links (ref);
-                CREATE TABLE documents (
-                    id INTEGER PRIMARY KEY,
-                    model TEXT NOT NULL,
-                    destination TEXT NOT NULL,
-                    batch TEXT,
-                    record TEXT NOT NULL,
-                    data TEXT NOT NULL
-                );
-                CREATE INDEX documents_batch ON documents (model, destination, batch);
-                CREATE TABLE batch_results (
-                    batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
-                    seq INTEGER NOT NULL,
-                    lines TEXT NOT NULL,
-                    PRIMARY KEY (batch, seq)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE control_files (
+                        id INTEGER PRIMARY KEY,
+                        digest TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        comment TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        UNIQUE (digest, comment)
+                    );
+                    CREATE TABLE batches (
+                        id TEXT PRIMARY KEY,
+                        state TEXT NOT NULL,
+                        comment TEXT NOT NULL,
+                        control TEXT NOT NULL,
+                        dry_run INTEGER NOT NULL DEFAULT 0,
+                        created INTEGER NOT NULL,
+                        scheduled INTEGER,
+                        started INTEGER,
+                        finished INTEGER,
+                        scheduled_by TEXT,
+                        progress TEXT NOT NULL DEFAULT '{}',
+                        cancel_requested INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX batches_state ON batches (state, scheduled);
+                    CREATE TABLE batch_files (
+                        batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        digest TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        filename TEXT NOT NULL,
+                        PRIMARY KEY (batch, name)
+                    );
+                    CREATE TABLE batch_log (
+                        batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+                        seq INTEGER NOT NULL,
+                        line TEXT NOT NULL,
+                        PRIMARY KEY (batch, seq)
+                    );
+                    CREATE TABLE audit (
+                        id INTEGER PRIMARY KEY,
+                        time INTEGER NOT NULL,
+                        batch TEXT,
+                        event TEXT NOT NULL,
+                        detail TEXT NOT NULL DEFAULT ''
+                    );
+                    CREATE TABLE api_keys (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        hash TEXT NOT NULL UNIQUE,
+                        created INTEGER NOT NULL,
+                        last_used INTEGER,
+                        revoked INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    INSERT INTO counters (name, value) VALUES ('ref', 32767);
+                    CREATE TABLE objects (
+                        ref INTEGER PRIMARY KEY,
+                        type TEXT,
+                        title TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        created INTEGER NOT NULL,
+                        updated INTEGER NOT NULL,
+                        batch TEXT,
+                        behaviour TEXT,
+                        username TEXT
+                    );
+                    CREATE INDEX objects_type ON objects (type, ref);
+                    CREATE INDEX objects_title ON objects (title);
+                    CREATE INDEX objects_behaviour ON objects (behaviour) WHERE behaviour IS NOT NULL;
+                    CREATE INDEX objects_username ON objects (username) WHERE username IS NOT NULL;
+                    CREATE TABLE object_versions (
+                        ref INTEGER NOT NULL,
+                        version INTEGER NOT NULL,
+                        batch TEXT,
+                        saved INTEGER NOT NULL,
+                        data TEXT NOT NULL,
+                        PRIMARY KEY (ref, version)
+                    );
+                    CREATE TABLE object_links (
+                        ref INTEGER NOT NULL,
+                        attribute TEXT NOT NULL,
+                        target INTEGER NOT NULL
+                    );
+                    CREATE INDEX object_links_target ON object_links (target, attribute);
+                    CREATE INDEX object_links_ref ON object_links (ref);
+                    CREATE TABLE documents (
+                        id INTEGER PRIMARY KEY,
+                        model TEXT NOT NULL,
+                        destination TEXT NOT NULL,
+                        batch TEXT,
+                        record TEXT NOT NULL,
+                        data TEXT NOT NULL
+                    );
+                    CREATE INDEX documents_batch ON documents (model, destination, batch);
+                    CREATE TABLE batch_results (
+                        batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+                        seq INTEGER NOT NULL,
+                        lines TEXT NOT NULL,
+                        PRIMARY KEY (batch, seq)
+                    );
+                    """)
         }
         // Titles for `?title=` ("matches any title exactly", SCHEMA.md) live in one column, each
         // between unit separators, and the filter scans. An index on titles made imports of a million
         // people twice as slow: random inserts dirty a different index page for nearly every record,
         // and every chunk rewrites those pages to the WAL.
         migrator.registerMigration("v2-titles") { db in
-            try db.execute(sql: """
-                ALTER TABLE objects ADD COLUMN titles TEXT NOT NULL DEFAULT '';
-                DROP INDEX objects_title;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE objects ADD COLUMN titles TEXT NOT NULL DEFAULT '';
+                    DROP INDEX objects_title;
+                    """)
             let rows = try Row.fetchAll(db, sql: "SELECT o.ref, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version")
             for row in rows {
                 let values = ObjectValueStorage.decode(row[1])
-                try db.execute(sql: "UPDATE objects SET titles = ? WHERE ref = ?",
-                               arguments: [ObjectValueStorage.titles(values), row[0] as Int64])
+                try db.execute(
+                    sql: "UPDATE objects SET titles = ? WHERE ref = ?",
+                    arguments: [ObjectValueStorage.titles(values), row[0] as Int64])
             }
         }
         // Owners and leases for running batches (see JobLease), and the poison-batch guard's count.
         migrator.registerMigration("v3-leases") { db in
-            try db.execute(sql: """
-                ALTER TABLE batches ADD COLUMN lease_owner TEXT;
-                ALTER TABLE batches ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE batches ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE batches ADD COLUMN claim_position INTEGER NOT NULL DEFAULT -1;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE batches ADD COLUMN lease_owner TEXT;
+                    ALTER TABLE batches ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE batches ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE batches ADD COLUMN claim_position INTEGER NOT NULL DEFAULT -1;
+                    """)
         }
         return migrator
     }

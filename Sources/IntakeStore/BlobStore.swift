@@ -95,8 +95,9 @@ package struct LocalBlobStorage: BlobStorage {
 
     package init(root: URL) throws {
         self.root = root
-        try FileManager().createDirectory(at: root.appendingPathComponent("tmp"), withIntermediateDirectories: true,
-                                          attributes: [.posixPermissions: 0o700])
+        try FileManager().createDirectory(
+            at: root.appendingPathComponent("tmp"), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
     }
 
     /// Deletes the temporary files of uploads whose process no longer exists (killed mid-upload).

@@ -71,8 +71,9 @@ extension ImportTransaction {
     package func applyRowByRow(_ writes: ChunkWrites) throws {
         for object in writes.newObjects { _ = try save(ref: object.ref, values: object.values, isNew: true) }
         for document in writes.documents {
-            try appendDocument(model: document.model, destination: document.destination, record: document.record,
-                               values: document.values)
+            try appendDocument(
+                model: document.model, destination: document.destination, record: document.record,
+                values: document.values)
         }
         if !writes.logLines.isEmpty { try appendLog(writes.logLines, startingAt: writes.logStart) }
         if !writes.resultLines.isEmpty { try appendResults(writes.resultLines, startingAt: writes.resultStart) }

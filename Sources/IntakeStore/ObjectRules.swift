@@ -6,7 +6,7 @@ extension ListObjectDefinition {
         [
             ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, title)),
             ObjectValue(attribute: StandardSchema.typeAttribute, value: .objectType(type)),
-            ObjectValue(attribute: StandardSchema.behaviourAttribute, value: .text(.configurationName, behaviour)),
+            ObjectValue(attribute: StandardSchema.behaviourAttribute, value: .text(.configurationName, behaviour))
         ]
     }
 }
@@ -23,7 +23,8 @@ package enum RollbackStep: Equatable, Sendable {
     /// - Parameter versions: the object's versions in order, each with the batch that wrote it.
     package static func plan(versions: [(version: Int, batch: String?)], rollingBack batch: String) -> RollbackStep {
         guard let latest = versions.last, latest.batch == batch,
-              let first = versions.first(where: { $0.batch == batch }) else { return .conflict }
+            let first = versions.first(where: { $0.batch == batch })
+        else { return .conflict }
         if first.version == 1 { return .delete }
         guard versions.contains(where: { $0.version == first.version - 1 }) else { return .conflict }
         return .restore(version: first.version - 1)

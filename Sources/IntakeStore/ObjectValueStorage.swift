@@ -70,7 +70,8 @@ package enum ObjectValueStorage {
         guard case .array(let items)? = try? JSONParser.parse(text) else { return [] }
         return items.compactMap { item in
             guard case .object(let o) = item, let attribute = o["attribute"]?.stringValue,
-                  var value = AttributeValueCoding.decode(o) else { return nil }
+                var value = AttributeValueCoding.decode(o)
+            else { return nil }
             value.attribute = attribute
             return value
         }
@@ -110,4 +111,3 @@ package enum ObjectValueStorage {
         values.first { $0.attribute == attribute }.map { $0.value.displayText }
     }
 }
-

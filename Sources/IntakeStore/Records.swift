@@ -51,7 +51,10 @@ package struct Batch: Sendable, Equatable {
     package var files: [BatchFile]
     package var progress: RunProgress
 
-    package init(id: BatchID, state: BatchState, comment: String, control: Digest, dryRun: Bool, created: Date, scheduled: Date? = nil, started: Date? = nil, finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress) {
+    package init(
+        id: BatchID, state: BatchState, comment: String, control: Digest, dryRun: Bool, created: Date, scheduled: Date? = nil, started: Date? = nil,
+        finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress
+    ) {
         self.id = id
         self.state = state
         self.comment = comment

@@ -14,7 +14,7 @@ package enum BlobStorageContract {
         Case(name: "an upload becomes a blob named by its SHA-256, read back as a stream and as a file", check: roundTrip),
         Case(name: "a discarded upload leaves no blob", check: discarded),
         Case(name: "an upload's contents are read back up to a limit before it is accepted", check: contentsBeforeAccepting),
-        Case(name: "a deleted blob is gone, and deleting it again is no error", check: deletion),
+        Case(name: "a deleted blob is gone, and deleting it again is no error", check: deletion)
     ]
 
     static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {

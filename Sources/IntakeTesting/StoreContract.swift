@@ -40,7 +40,7 @@ package enum StoreContract {
         Case(name: "copy makes an uploading batch with the same files", check: copy),
         Case(name: "API keys: create, use, revoke", check: apiKeys),
         Case(name: "ref reservations of two writers never overlap; unused ends come back only if last", check: refReservations),
-        Case(name: "a chunk's collected writes are applied in one go, or not at all", check: chunkWrites),
+        Case(name: "a chunk's collected writes are applied in one go, or not at all", check: chunkWrites)
     ]
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -86,8 +86,9 @@ package enum StoreContract {
     /// One chunk: an object and the run's position.
     static func commitChunk(_ store: any BatchStore, _ id: BatchID, recordsRead: Int, at now: Date) throws {
         try store.inImportTransaction(batch: id, now: now) { tx in
-            _ = try tx.save(ref: try tx.allocateRef(), values: [ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "x"))],
-                            isNew: true)
+            _ = try tx.save(
+                ref: try tx.allocateRef(), values: [ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "x"))],
+                isNew: true)
             var progress = RunProgress()
             progress.recordsRead = recordsRead
             try tx.saveProgress(progress)
@@ -186,8 +187,9 @@ package enum StoreContract {
         let batch = try await s[2].batch(id)
         try expect(batch?.state == .error && batch?.progress.errors == 1, "a poisonous batch did not end in error")
         let log = try await s[2].log(of: id)
-        try expect(log.count == 2 && log[0].hasPrefix("EXCEPTION: Error during import: the run of this batch ended the process 2 times in a row")
-                   && log[1].hasPrefix("END: "), "the poison log lines are wrong: \(log)")
+        try expect(
+            log.count == 2 && log[0].hasPrefix("EXCEPTION: Error during import: the run of this batch ended the process 2 times in a row")
+                && log[1].hasPrefix("END: "), "the poison log lines are wrong: \(log)")
     }
 
     static func progressResetsCrashes(_ fixture: any StoreFixture) async throws {
@@ -281,9 +283,12 @@ package enum StoreContract {
         func writes(_ count: Int, from first: Int64, lines: Int) -> ChunkWrites {
             var writes = ChunkWrites()
             for i in 0..<Int64(count) {
-                writes.newObjects.append(.init(ref: ObjectRef(first + i), values: [
-                    ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "chunk object \(first + i)")),
-                ]))
+                writes.newObjects.append(
+                    .init(
+                        ref: ObjectRef(first + i),
+                        values: [
+                            ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "chunk object \(first + i)"))
+                        ]))
             }
             writes.documents.append(.init(model: "m", destination: "d", record: "r\(first)", values: JSONObject()))
             _ = writes.appendLog(["log \(lines)"], startingAt: lines)
@@ -306,8 +311,9 @@ package enum StoreContract {
         } catch is Failed {}
         let titles = try await store.objects(types: nil, title: nil, after: nil, limit: 100).map(\.title)
         try expect(titles == (0..<3).map { "chunk object \(refs.lowerBound + Int64($0))" }, "the applied objects are wrong: \(titles)")
-        try expect(try await store.documents(model: "m", destination: "d", batch: id).map(\.record) == ["r\(refs.lowerBound)"],
-                   "the applied documents are wrong")
+        try expect(
+            try await store.documents(model: "m", destination: "d", batch: id).map(\.record) == ["r\(refs.lowerBound)"],
+            "the applied documents are wrong")
         try expect(try await store.log(of: id) == ["log 0"], "the applied log is wrong")
         try expect(try await store.results(of: id) == ["result 0", "result 1", "result 2"], "the applied results are wrong")
         try expect(try await store.batch(id)?.progress.recordsRead == 3, "the applied progress is wrong")

@@ -30,8 +30,10 @@ struct APIKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             for key in try await DataDirectory(path: data.data).service().apiKeys() {
-                let fields = [String(key.id), key.name, key.scope.rawValue, Timestamp.string(key.created),
-                              key.lastUsed.map(Timestamp.string) ?? "never", key.revoked ? "revoked" : "active"]
+                let fields = [
+                    String(key.id), key.name, key.scope.rawValue, Timestamp.string(key.created),
+                    key.lastUsed.map(Timestamp.string) ?? "never", key.revoked ? "revoked" : "active"
+                ]
                 print(fields.joined(separator: "\t"))
             }
         }

@@ -29,8 +29,9 @@ struct DataDirectory {
     /// New files get mode 0600 (the process umask is set at start-up); an existing directory made by
     /// an earlier version with 0755 is closed down, which protects every file inside it.
     static func prepare(path: String) throws {
-        try FileManager().createDirectory(atPath: path, withIntermediateDirectories: true,
-                                          attributes: [.posixPermissions: 0o700])
+        try FileManager().createDirectory(
+            atPath: path, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         guard chmod(path, 0o700) == 0 else {
             throw ValidationFailure("Cannot make the data directory \(path) private (chmod 0700): \(String(cString: strerror(errno)))")
         }

@@ -31,15 +31,18 @@ struct RunCommand: AsyncParsableCommand {
         let environment = try await directory.environment(schemaFiles: data.schema)
         let summary: DirectRun.Summary
         do {
-            summary = try await DirectRun.run(environment: environment, controlPath: control, files: pairs,
-                                              dryRun: dryRun, logger: logger)
+            summary = try await DirectRun.run(
+                environment: environment, controlPath: control, files: pairs,
+                dryRun: dryRun, logger: logger)
         } catch let error as any UserFacingError where !error.isServerFailure {
             FileHandle.standardError.write(Data((error.userMessage + "\n").utf8))
             throw ExitCode(2)
         }
         for line in summary.log { print(line) }
         let p = summary.batch.progress
-        print("\(summary.batch.state.rawValue): \(p.recordsRead) records read, \(p.recordsApplied) applied, \(p.recordsFailed) failed, \(p.recordsUnchanged) unchanged, \(p.errors) errors (batch \(summary.batch.id))")
+        print(
+            "\(summary.batch.state.rawValue): \(p.recordsRead) records read, \(p.recordsApplied) applied, \(p.recordsFailed) failed, \(p.recordsUnchanged) unchanged, \(p.errors) errors (batch \(summary.batch.id))"
+        )
         if summary.batch.state == .error { throw ExitCode(1) }
     }
 }

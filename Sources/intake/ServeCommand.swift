@@ -48,7 +48,8 @@ struct ServeCommand: AsyncParsableCommand {
         // A damaged database would make the worker fail on every poll while /health says OK: stop
         // here instead, with what SQLite found.
         if let problems = try await directory.store.integrityProblems() {
-            throw ValidationFailure("""
+            throw ValidationFailure(
+                """
                 The database \(directory.path)/intake.sqlite is damaged (PRAGMA quick_check: \(problems)). \
                 Intake will not serve from a damaged database: restore it from a backup, or move it aside to start empty.
                 """)
@@ -58,10 +59,11 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = try await directory.environment(schemaFiles: data.schema)
         try await Self.createFirstCredentials(service: ImportService(environment: environment))
         let app = buildApplication(
-            configuration: ServerConfiguration(host: host, port: port, maxUploadBytes: maxUploadBytes,
-                                               headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout),
-                                               maxConnections: maxConnections, metricsRequireKey: metricsAuth,
-                                               failedAuthenticationLimit: failedAuthLimit),
+            configuration: ServerConfiguration(
+                host: host, port: port, maxUploadBytes: maxUploadBytes,
+                headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout),
+                maxConnections: maxConnections, metricsRequireKey: metricsAuth,
+                failedAuthenticationLimit: failedAuthLimit),
             environment: environment, logger: logger,
             onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
         try await app.runService()
@@ -75,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         let salt = String(APIKeyHashing.newKey().dropFirst(3).prefix(16))
         try await store.setSetting("admin.password", salt + "$" + APIKeyHashing.hash(salt + password))
         let (_, key) = try await service.createAPIKey(name: "initial", scope: .all)
-        Console.write("""
+        Console.write(
+            """
             First start: created these credentials. They are shown only once.
               Admin user:     admin
               Admin password: \(password)

@@ -22,7 +22,8 @@ struct ServerLock {
             let n = pread(descriptor, &buffer, buffer.count, 0)
             let holder = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
             close(descriptor)
-            throw ValidationFailure("""
+            throw ValidationFailure(
+                """
                 Another intake server (pid \(holder)) is already serving the data directory \(dataDirectory). \
                 Stop it first, or give this one its own directory with --data. \
                 (One server per data directory; intake run and intake apikey can share it.)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IntakeCore
 
 /// Every data type of CONTROL-FILE.md §5.3 through a `field` instruction, one value at a time.
@@ -10,18 +11,22 @@ import Testing
         try schema.add(TypeDefinition(code: "t:type:x", name: "X", attributes: ["dc:attribute:title", "t:attribute:x"]))
         var h = EngineHarness()
         h.models = ModelRegistry(schema: schema)
-        try h.run(control(model: "TYPE:t:type:x", """
-            [{"action":"new","destination":"object"},{"action":"set-value","destination":"object","name":"dc:attribute:title","value":"T"},
-             {"source":"v","destination":"object","name":"t:attribute:x"\(extras)}]
-            """), ["{\"v\":\(input)}"])
+        try h.run(
+            control(
+                model: "TYPE:t:type:x",
+                """
+                [{"action":"new","destination":"object"},{"action":"set-value","destination":"object","name":"dc:attribute:title","value":"T"},
+                 {"source":"v","destination":"object","name":"t:attribute:x"\(extras)}]
+                """), ["{\"v\":\(input)}"])
         let object = h.objects(ofType: "t:type:x").first
         return (object?.values.first { $0.attribute == "t:attribute:x" }?.value, h.log)
     }
 
-    @Test(arguments: [
-        ("\"Joe\"", AttributeValue.text(.text, "Joe")), ("42", .text(.text, "42")), ("2.5", .text(.text, "2.5")),
-        ("true", .text(.text, "true")),
-    ] as [(String, AttributeValue)])
+    @Test(
+        arguments: [
+            ("\"Joe\"", AttributeValue.text(.text, "Joe")), ("42", .text(.text, "42")), ("2.5", .text(.text, "2.5")),
+            ("true", .text(.text, "true"))
+        ] as [(String, AttributeValue)])
     func text(_ input: String, _ expected: AttributeValue) throws {
         #expect(try Self.convert(.text, input) == (expected, []))
     }
@@ -41,19 +46,29 @@ import Testing
     }
 
     @Test func datetime() throws {
-        #expect(try Self.convert(.datetime, "\"2018-02-10\"", extras: #","dateFormat":"yyyy-MM-dd""#)
-            == (.datetime(seconds: 1_518_220_800, milliseconds: 0, dateOnly: true), []))
-        #expect(try Self.convert(.datetime, "\"10 Feb 2018 14:05:09\"", extras: #","dateFormat":"dd MMM yyyy HH:mm:ss""#)
-            == (.datetime(seconds: 1_518_271_509, milliseconds: 0, dateOnly: false), []))
-        #expect(try Self.convert(.datetime, "\"2018-02-10T10:00:00+0100\"", extras: #","dateFormat":"yyyy-MM-dd'T'HH:mm:ssZ""#)
-            == (.datetime(seconds: 1_518_253_200, milliseconds: 0, dateOnly: false), []))
-        #expect(try Self.convert(.datetime, "\"2018-02-30\"", extras: #","dateFormat":"yyyy-MM-dd""#)
-            == (nil, ["Invalid date value for input field v: 2018-02-30 (record 0)"]))
+        #expect(
+            try Self.convert(.datetime, "\"2018-02-10\"", extras: #","dateFormat":"yyyy-MM-dd""#)
+                == (.datetime(seconds: 1_518_220_800, milliseconds: 0, dateOnly: true), []))
+        #expect(
+            try Self.convert(.datetime, "\"10 Feb 2018 14:05:09\"", extras: #","dateFormat":"dd MMM yyyy HH:mm:ss""#)
+                == (.datetime(seconds: 1_518_271_509, milliseconds: 0, dateOnly: false), []))
+        #expect(
+            try Self.convert(.datetime, "\"2018-02-10T10:00:00+0100\"", extras: #","dateFormat":"yyyy-MM-dd'T'HH:mm:ssZ""#)
+                == (.datetime(seconds: 1_518_253_200, milliseconds: 0, dateOnly: false), []))
+        #expect(
+            try Self.convert(.datetime, "\"2018-02-30\"", extras: #","dateFormat":"yyyy-MM-dd""#)
+                == (nil, ["Invalid date value for input field v: 2018-02-30 (record 0)"]))
         #expect(try Self.convert(.datetime, "20180210", extras: #","dateFormat":"yyyyMMdd""#) == (nil, []))
-        #expect(try Self.convert(.datetime, "\"20180210\"", extras: #","dateFormat":"yyyyMMdd""#)
-            == (.datetime(seconds: 1_518_220_800, milliseconds: 0, dateOnly: true), []))
-        #expect(try Self.convert(.datetime, "\"x\"", extras: #","dateFormat":5"#) == (nil, [
-            "Date format not specified for input field v", "Couldn't create value transformer for field object/t:attribute:x"]))
+        #expect(
+            try Self.convert(.datetime, "\"20180210\"", extras: #","dateFormat":"yyyyMMdd""#)
+                == (.datetime(seconds: 1_518_220_800, milliseconds: 0, dateOnly: true), []))
+        #expect(
+            try Self.convert(.datetime, "\"x\"", extras: #","dateFormat":5"#) == (
+                nil,
+                [
+                    "Date format not specified for input field v", "Couldn't create value transformer for field object/t:attribute:x"
+                ]
+            ))
     }
 
     @Test func boolean() throws {
@@ -99,11 +114,17 @@ import Testing
     }
 
     @Test func structuredAndPassThroughTypes() throws {
-        #expect(try Self.convert(.personName, #"{"first":"A","last":"B","nick":"x"}"#)
-            == (.personName(PersonName(first: "A", last: "B")), []))
+        #expect(
+            try Self.convert(.personName, #"{"first":"A","last":"B","nick":"x"}"#)
+                == (.personName(PersonName(first: "A", last: "B")), []))
         #expect(try Self.convert(.personName, #"{"first":"A"}"#) == (nil, []))
-        #expect(try Self.convert(.postalAddress, #"{"city":"X","country":"gb"}"#) == (nil, [
-            #"Invalid postal address: {"city":"X","country":"gb"} (Postal addresses must use a recognised country) (record 0)"#]))
+        #expect(
+            try Self.convert(.postalAddress, #"{"city":"X","country":"gb"}"#) == (
+                nil,
+                [
+                    #"Invalid postal address: {"city":"X","country":"gb"} (Postal addresses must use a recognised country) (record 0)"#
+                ]
+            ))
         #expect(try Self.convert(.file, #"{"digest":"abc"}"#) == (.json(.file, .object(JSONObject([("digest", .string("abc"))]))), []))
         #expect(try Self.convert(.plugin, "\"s\"") == (nil, []))
         #expect(try Self.convert(.telephoneNumber, "\"020 7946 0123\"") == (.telephone(text: "+44 20 7946 0123", e164: "+442079460123"), []))
@@ -125,8 +146,10 @@ import Testing
     }
 
     @Test func fixUpURL() throws {
-        let cases: [(String, String)] = [("example.org/ping", "https://example.org/ping"), ("//example.org", "//example.org"),
-                                         ("ftp://x.org", "ftp://x.org"), ("www.example2.org", "www.example2.org")]
+        let cases: [(String, String)] = [
+            ("example.org/ping", "https://example.org/ping"), ("//example.org", "//example.org"),
+            ("ftp://x.org", "ftp://x.org"), ("www.example2.org", "www.example2.org")
+        ]
         for (input, output) in cases {
             #expect(try Self.apply("haplo:fix-up-url", .json(.string(input))) == .json(.string(output)))
         }
@@ -144,10 +167,12 @@ import Testing
 
     @Test func lookupsThroughTheRepository() throws {
         let repository = InMemoryRepository()
-        _ = repository.save(ref: ObjectRef(9), values: [
-            ObjectValue(attribute: StandardSchema.behaviourAttribute, value: .text(.configurationName, "x:list:a")),
-            ObjectValue(attribute: StandardSchema.usernameAttribute, value: .text(.text, "jbloggs")),
-        ], isNew: true)
+        _ = repository.save(
+            ref: ObjectRef(9),
+            values: [
+                ObjectValue(attribute: StandardSchema.behaviourAttribute, value: .text(.configurationName, "x:list:a")),
+                ObjectValue(attribute: StandardSchema.usernameAttribute, value: .text(.text, "jbloggs"))
+            ], isNew: true)
         let code = try #require(StandardFilters.all.first { $0.name == "haplo:code-to-ref" }).make()
         #expect(try code.apply(.json(.string("x:list:a")), repository: repository) == .ref(ObjectRef(9)))
         #expect(try code.apply(.json(.string("x:list:b")), repository: repository) == nil)
@@ -158,13 +183,16 @@ import Testing
 
     @Test func filtersRunInOrderAfterMapping() throws {
         var h = EngineHarness()
-        try h.run(control(#"""
-        [{"action":"new","destination":"profile"},
-         {"action":"set-value","destination":"profile","name":"dc:attribute:title","value":{"last":"T"}},
-         {"source":"x","destination":"profile","name":"std:attribute:job-title",
-          "mapInputValue":{"X":"ABC-900,MNG-100,XYZ-500"},"filters":["haplo:to-upper-case","haplo:to-lower-case"]}]
-        """#), [#"{"x":"X"}"#])
-        #expect(h.objects(ofType: "std:type:person").first?.values.contains(
-            ObjectValue(attribute: "std:attribute:job-title", value: .text(.text, "abc-900,mng-100,xyz-500"))) == true)
+        try h.run(
+            control(
+                #"""
+                [{"action":"new","destination":"profile"},
+                 {"action":"set-value","destination":"profile","name":"dc:attribute:title","value":{"last":"T"}},
+                 {"source":"x","destination":"profile","name":"std:attribute:job-title",
+                  "mapInputValue":{"X":"ABC-900,MNG-100,XYZ-500"},"filters":["haplo:to-upper-case","haplo:to-lower-case"]}]
+                """#), [#"{"x":"X"}"#])
+        #expect(
+            h.objects(ofType: "std:type:person").first?.values.contains(
+                ObjectValue(attribute: "std:attribute:job-title", value: .text(.text, "abc-900,mng-100,xyz-500"))) == true)
     }
 }

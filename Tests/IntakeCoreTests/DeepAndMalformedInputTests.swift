@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IntakeCore
 
 /// Inputs built to break a parser: nesting 100 000 levels deep and bytes that are not UTF-8. Each
@@ -21,8 +22,9 @@ import Testing
         let deep = String(repeating: "[", count: Self.depth) + String(repeating: "]", count: Self.depth)
         var reader = JSONRecordReader(fileName: "f", source: MemoryByteSource("[{\"a\":" + deep + "}]"), singleRecord: false)
         _ = drain(&reader)  // reaching here without a crash is the test
-        var unclosed = JSONRecordReader(fileName: "f", source: MemoryByteSource("[{\"a\":" + String(repeating: "[", count: Self.depth)),
-                                        singleRecord: false)
+        var unclosed = JSONRecordReader(
+            fileName: "f", source: MemoryByteSource("[{\"a\":" + String(repeating: "[", count: Self.depth)),
+            singleRecord: false)
         guard case .failure = drain(&unclosed) else { Issue.record("an unclosed document was accepted"); return }
     }
 
@@ -48,8 +50,9 @@ import Testing
         _ = drain(&json)
         var jsonl = JSONLinesRecordReader(fileName: "f", source: MemoryByteSource(Array("{\"a\":\"".utf8) + bad + Array("\"}\n".utf8)))
         _ = drain(&jsonl)
-        var xml = XMLRecordReader(fileName: "f", source: MemoryByteSource(Array("<r><row><a>".utf8) + bad + Array("</a></row></r>".utf8)),
-                                  fields: .textOfChildren, singleRecord: false)
+        var xml = XMLRecordReader(
+            fileName: "f", source: MemoryByteSource(Array("<r><row><a>".utf8) + bad + Array("</a></row></r>".utf8)),
+            fields: .textOfChildren, singleRecord: false)
         guard case .failure = drain(&xml) else { Issue.record("libxml2 accepted invalid UTF-8"); return }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IntakeCore
 
 @Suite struct ModelRegistryTests {
@@ -25,17 +26,18 @@ import Testing
     }
 
     @Test func schemaFileModelsWithWithoutAndOverrides() throws {
-        let models = try Self.registry(#"""
-        {"types": [{"code": "t:type:thing", "name": "Thing", "annotations": ["t:annotation:a"],
-                    "attributes": ["dc:attribute:title", "std:attribute:notes", "std:attribute:url"]},
-                   {"code": "t:type:other", "name": "Other", "annotations": ["t:annotation:a"], "attributes": ["dc:attribute:date"]}],
-         "models": [{"name": "t:m", "destinations": [
-            {"name": "thing", "kind": "object", "objectType": "t:type:thing", "without": ["std:attribute:url"],
-             "objectAttributesOverride": {"std:attribute:notes": {"type": "text", "required": true},
-                                          "dc:attribute:type": {"type": "text"}}},
-            {"name": "any", "kind": "object", "annotatedTypes": "t:annotation:a", "optional": true},
-            {"name": "info", "kind": "dictionary", "dictionaryNames": {"one": {"type": "text", "required": true}}}]}]}
-        """#)
+        let models = try Self.registry(
+            #"""
+            {"types": [{"code": "t:type:thing", "name": "Thing", "annotations": ["t:annotation:a"],
+                        "attributes": ["dc:attribute:title", "std:attribute:notes", "std:attribute:url"]},
+                       {"code": "t:type:other", "name": "Other", "annotations": ["t:annotation:a"], "attributes": ["dc:attribute:date"]}],
+             "models": [{"name": "t:m", "destinations": [
+                {"name": "thing", "kind": "object", "objectType": "t:type:thing", "without": ["std:attribute:url"],
+                 "objectAttributesOverride": {"std:attribute:notes": {"type": "text", "required": true},
+                                              "dc:attribute:type": {"type": "text"}}},
+                {"name": "any", "kind": "object", "annotatedTypes": "t:annotation:a", "optional": true},
+                {"name": "info", "kind": "dictionary", "dictionaryNames": {"one": {"type": "text", "required": true}}}]}]}
+            """#)
         let model = try #require(models["t:m"])
         let thing = try #require(model.destination("thing"))
         #expect(thing.name("std:attribute:url") == nil)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IntakeCore
 
 /// One oversized record ends the run with an error naming the file and line, in every reader, before
@@ -18,7 +19,10 @@ import Testing
             try body()
             Issue.record("no error")
         } catch let error as ReaderError {
-            #expect(error.message == "A record in \(file) starting at line \(line) is longer than \(Self.limit) bytes, the limit for one record (set maxRecordBytes in the file's specification to allow more)")
+            #expect(
+                error.message
+                    == "A record in \(file) starting at line \(line) is longer than \(Self.limit) bytes, the limit for one record (set maxRecordBytes in the file's specification to allow more)"
+            )
             #expect(error.line == line)
         } catch {
             Issue.record("unexpected \(error)")
@@ -52,8 +56,9 @@ import Testing
     }
 
     @Test func jsonValueOverTheLimit() throws {
-        var reader = JSONRecordReader(fileName: "data0", source: MemoryByteSource(Array("[{\"a\":1},\n{\"a\":\"".utf8) + Self.big + Array("\"}]".utf8)),
-                                      singleRecord: false)
+        var reader = JSONRecordReader(
+            fileName: "data0", source: MemoryByteSource(Array("[{\"a\":1},\n{\"a\":\"".utf8) + Self.big + Array("\"}]".utf8)),
+            singleRecord: false)
         expectLimitError(line: 2) { try drain(&reader) }
     }
 

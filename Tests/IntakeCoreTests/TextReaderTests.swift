@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IntakeCore
 
 @Suite struct TextReaderTests {
@@ -19,8 +20,7 @@ import Testing
     }
 
     @Test func tsvSpecExample() throws {
-        #expect(try tsv(Array("ID\tVALUE\tX\n1234\tPING\n654\tPONG\tY".utf8)) ==
-            [#"{"ID":"1234","VALUE":"PING"}"#, #"{"ID":"654","VALUE":"PONG","X":"Y"}"#])
+        #expect(try tsv(Array("ID\tVALUE\tX\n1234\tPING\n654\tPONG\tY".utf8)) == [#"{"ID":"1234","VALUE":"PING"}"#, #"{"ID":"654","VALUE":"PONG","X":"Y"}"#])
     }
 
     @Test func tsvBlankLinesVanishAndATrailingBreakGivesAnEmptyRecord() throws {
@@ -48,10 +48,11 @@ import Testing
 
     @Test func csvQuotedFieldsAcrossLines() throws {
         let text = "\u{FEFF}id,name,notes\r\n1,\"Smith, Jo\",\"said \"\"hi\"\"\nthen left\"\r\n\r\n2,東京,\n"
-        #expect(try csv(Array(text.utf8)) == [
-            #"{"id":"1","name":"Smith, Jo","notes":"said \"hi\"\nthen left"}"#,
-            #"{"id":"2","name":"東京","notes":""}"#,
-        ])
+        #expect(
+            try csv(Array(text.utf8)) == [
+                #"{"id":"1","name":"Smith, Jo","notes":"said \"hi\"\nthen left"}"#,
+                #"{"id":"2","name":"東京","notes":""}"#
+            ])
         #expect(try csv(Array("a;b\n1;2".utf8), #"{"separator":";"}"#) == [#"{"a":"1","b":"2"}"#])
         #expect(try csv(Array("a,b\n".utf8)) == [])
         #expect(try csv([]) == [])

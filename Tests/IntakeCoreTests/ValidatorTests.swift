@@ -1,10 +1,12 @@
 import Testing
+
 @testable import IntakeCore
 
 @Suite struct ValidatorTests {
-    let validator = ControlFileValidator(vocabulary: ControlFileVocabulary(
-        models: ModelRegistry(schema: StandardSchema.make()), readers: ["json"],
-        filters: Set(StandardFilters.all.map(\.name))))
+    let validator = ControlFileValidator(
+        vocabulary: ControlFileVocabulary(
+            models: ModelRegistry(schema: StandardSchema.make()), readers: ["json"],
+            filters: Set(StandardFilters.all.map(\.name))))
 
     private func messages(_ text: String) throws -> [String] {
         validator.validate(try JSONParser.parse(text))
@@ -16,17 +18,19 @@ import Testing
 
     @Test func rootChecksAllRunInOrder() throws {
         #expect(try messages("[]") == ["Not a control file"])
-        #expect(try messages("{}") == [
-            "Not a control file",
-            "Control file does not specify model in the model property",
-            "Control file does not specify processing instructions in the instructions property",
-            "Control file does not have files property",
-        ])
-        #expect(try messages(#"{"dataImportControlFileVersion":"0","model":"nope","instructions":[],"files":{},"recordProcessor":"x"}"#) == [
-            "Bad version of control file, should be 0",
-            "Model not implemented: nope",
-            "Unknown record processor specified in recordProcessor property: x",
-        ])
+        #expect(
+            try messages("{}") == [
+                "Not a control file",
+                "Control file does not specify model in the model property",
+                "Control file does not specify processing instructions in the instructions property",
+                "Control file does not have files property"
+            ])
+        #expect(
+            try messages(#"{"dataImportControlFileVersion":"0","model":"nope","instructions":[],"files":{},"recordProcessor":"x"}"#) == [
+                "Bad version of control file, should be 0",
+                "Model not implemented: nope",
+                "Unknown record processor specified in recordProcessor property: x"
+            ])
     }
 
     @Test func filesCheckKeepsTheLastFailingEntry() throws {
@@ -38,23 +42,37 @@ import Testing
 
     @Test func instructionWalkStopsAtFirstError() throws {
         #expect(try messages(control(#"[{"action":"frobnicate"}]"#)) == ["Unknown action in instruction: frobnicate"])
-        #expect(try messages(control(#"[{"action":"set-value"}]"#)) ==
-            ["Expected property not found in set-value instruction: destination, name, value"])
-        #expect(try messages(control(#"[{"source":"a","destination":"profile","name":"x","filters":"haplo:to-string"}]"#)) ==
-            ["'filters' property is not an array"])
-        #expect(try messages(control(#"[{"source":"a","destination":"profile","name":"x","filters":["haplo:to-string","nope"]}]"#)) ==
-            ["Filter nope is not available."])
-        #expect(try messages(control(#"[{"action":"if-exists","source":"a","then":[{"action":"new"}]},{"action":"bad"}]"#)) ==
-            ["Expected property not found in new instruction: destination"])
+        #expect(try messages(control(#"[{"action":"set-value"}]"#)) == ["Expected property not found in set-value instruction: destination, name, value"])
+        #expect(
+            try messages(control(#"[{"source":"a","destination":"profile","name":"x","filters":"haplo:to-string"}]"#)) == ["'filters' property is not an array"]
+        )
+        #expect(
+            try messages(control(#"[{"source":"a","destination":"profile","name":"x","filters":["haplo:to-string","nope"]}]"#)) == [
+                "Filter nope is not available."
+            ])
+        #expect(
+            try messages(control(#"[{"action":"if-exists","source":"a","then":[{"action":"new"}]},{"action":"bad"}]"#)) == [
+                "Expected property not found in new instruction: destination"
+            ])
     }
 
     @Test func forEachOverwriteRule() throws {
         let overwrite = [ControlFileValidator.overwriteMessage]
         #expect(try messages(control(#"[{"action":"for-each","source":"p","instructions":[{"source":"a","destination":"profile","name":"x"}]}]"#)) == overwrite)
-        #expect(try messages(control(#"[{"action":"for-each","source":"p","instructions":[{"source":"a","destination":"profile","name":"x","multivalue":true}]}]"#)) == [])
-        #expect(try messages(control(#"[{"action":"for-each","source":"p","instructions":[{"action":"new","destination":"profile"},{"action":"within","source":"q","instructions":[{"source":"a","destination":"profile","name":"x"}]}]}]"#)) == [])
+        #expect(
+            try messages(control(#"[{"action":"for-each","source":"p","instructions":[{"source":"a","destination":"profile","name":"x","multivalue":true}]}]"#))
+                == [])
+        #expect(
+            try messages(
+                control(
+                    #"[{"action":"for-each","source":"p","instructions":[{"action":"new","destination":"profile"},{"action":"within","source":"q","instructions":[{"source":"a","destination":"profile","name":"x"}]}]}]"#
+                )) == [])
         #expect(try messages(control(#"[{"action":"for-each","source":"p","instructions":[{"source":"a","destination":"load:by-ref","name":"ref"}]}]"#)) == [])
-        #expect(try messages(control(#"[{"action":"for-each","source":"p","instructions":[{"action":"new","destination":"profile"},{"action":"for-each","source":"q","instructions":[{"source":"a","destination":"profile","name":"x"}]}]}]"#)) == overwrite)
+        #expect(
+            try messages(
+                control(
+                    #"[{"action":"for-each","source":"p","instructions":[{"action":"new","destination":"profile"},{"action":"for-each","source":"q","instructions":[{"source":"a","destination":"profile","name":"x"}]}]}]"#
+                )) == overwrite)
     }
 
     @Test func loadOtherwiseIsNotWalked() throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IntakeCore
 
 @Suite struct XMLReaderTests {
@@ -27,12 +28,13 @@ import Testing
 
     @Test func attributesLeaveOutNamespaceDeclarations() throws {
         #expect(try read(#"<root a="b2" def="abc2"/>"#, .attributes, single: true) == [#"{"a":"b2","def":"abc2"}"#])
-        #expect(try read(#"<root xmlns:p="urn:x"><p:r xmlns="urn:y" p:id="7" name="A &amp; B"/><r/></root>"#, .attributes) ==
-            [#"{"id":"7","name":"A & B"}"#, "{}"])
+        #expect(
+            try read(#"<root xmlns:p="urn:x"><p:r xmlns="urn:y" p:id="7" name="A &amp; B"/><r/></root>"#, .attributes) == [#"{"id":"7","name":"A & B"}"#, "{}"])
     }
 
     @Test func charsetsFromTheDeclaration() throws {
-        let cp1252: [UInt8] = Array("<?xml version=\"1.0\" encoding=\"windows-1252\"?><root><r><n>".utf8) + [0x63, 0x61, 0x66, 0xE9, 0x20, 0x80]
+        let cp1252: [UInt8] =
+            Array("<?xml version=\"1.0\" encoding=\"windows-1252\"?><root><r><n>".utf8) + [0x63, 0x61, 0x66, 0xE9, 0x20, 0x80]
             + Array("</n></r></root>".utf8)
         #expect(try read(cp1252) == [#"{"n":"café €"}"#])
         let latin1: [UInt8] = Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><root><r><n>".utf8) + [0xE9] + Array("</n></r></root>".utf8)
@@ -61,7 +63,9 @@ import Testing
             <!DOCTYPE root [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
             <root><r><a>&xxe;</a></r></root>
             """
-        #expect(throws: ReaderError("XML file data.xml refused: its DOCTYPE declares entities, which Intake does not expand (external entities are never read)")) {
+        #expect(
+            throws: ReaderError("XML file data.xml refused: its DOCTYPE declares entities, which Intake does not expand (external entities are never read)")
+        ) {
             try read(xxe)
         }
     }

@@ -15,13 +15,14 @@ import Testing
 
     static let batchRoutes: [Route] = [
         ("POST", "control"), ("POST", "batch"), ("POST", "file"), ("POST", "schedule"), ("GET", "status?batch=x"),
-        ("GET", "log?batch=x"), ("GET", "results?batch=x"), ("POST", "cancel"), ("POST", "copy"), ("POST", "rollback"),
+        ("GET", "log?batch=x"), ("GET", "results?batch=x"), ("POST", "cancel"), ("POST", "copy"), ("POST", "rollback")
     ].map { Route(method: $0.0, path: "/api/haplo-data-import-batch/\($0.1)", scope: .batch) }
 
-    static let readRoutes: [Route] = [
-        "objects", "objects/8000", "objects/8000/history", "schema", "models", "models/haplo:person",
-        "dictionaries/haplo:person/x", "batches",
-    ].map { Route(method: "GET", path: "/api/v1/\($0)", scope: .read) } + [Route(method: "GET", path: "/metrics", scope: .read)]
+    static let readRoutes: [Route] =
+        [
+            "objects", "objects/8000", "objects/8000/history", "schema", "models", "models/haplo:person",
+            "dictionaries/haplo:person/x", "batches"
+        ].map { Route(method: "GET", path: "/api/v1/\($0)", scope: .read) } + [Route(method: "GET", path: "/metrics", scope: .read)]
 
     static let wrongKey = "ik_" + String(repeating: "7", count: 64)
 
@@ -48,7 +49,7 @@ import Testing
                 ("revoked key", ["--user", "haplo:\(revoked)"], [401]),
                 ("malformed header", ["-H", "Authorization: Basic !!not-base64!!"], [401]),
                 ("wrong scope", ["--user", "haplo:\(wrongScope)"], [403]),
-                ("right scope", ["--user", "haplo:\(right)"], [200, 400, 404, 409]),
+                ("right scope", ["--user", "haplo:\(right)"], [200, 400, 404, 409])
             ]
             for (name, credentials, expected) in cases {
                 let result = try await Curl.run(["-X", route.method] + credentials + ["\(server.base)\(route.path)"])

@@ -28,15 +28,18 @@ import Testing
         #expect(notJSON.body == "Uploaded file is not JSON")
         let invalid = try await client.uploadControl(try Fixtures.write(#"{"dataImportControlFileVersion":1,"model":"x","instructions":[{"action":"zap"}]}"#))
         #expect(invalid.status == 400)
-        #expect(invalid.body == """
-            Invalid control file:
-              Bad version of control file, should be 0
-              Model not implemented: x
-              Unknown action in instruction: zap
-              Control file does not have files property
-            """)
-        let missing = try await Curl.run(["-X", "POST", "-F", "comment=x", "--user", "haplo:\(server.apiKey)",
-                                          "\(server.base)/api/haplo-data-import-batch/control"])
+        #expect(
+            invalid.body == """
+                Invalid control file:
+                  Bad version of control file, should be 0
+                  Model not implemented: x
+                  Unknown action in instruction: zap
+                  Control file does not have files property
+                """)
+        let missing = try await Curl.run([
+            "-X", "POST", "-F", "comment=x", "--user", "haplo:\(server.apiKey)",
+            "\(server.base)/api/haplo-data-import-batch/control"
+        ])
         #expect(missing.status == 400)
         #expect(missing.body == "Missing parameter: file")
     }
@@ -47,7 +50,9 @@ import Testing
         let noKey = try await Curl.run(["-X", "POST", "-F", "file=@\(control.path)", "\(server.base)/api/haplo-data-import-batch/control"])
         #expect(noKey.status == 401)
         #expect(noKey.body == "Unauthorized")
-        #expect(noKey.headers.contains("WWW-Authenticate: Basic realm=\"Intake\"") || noKey.headers.lowercased().contains("www-authenticate: basic realm=\"intake\""))
+        #expect(
+            noKey.headers.contains("WWW-Authenticate: Basic realm=\"Intake\"")
+                || noKey.headers.lowercased().contains("www-authenticate: basic realm=\"intake\""))
         let wrong = try await BatchClient(server, key: "ik_wrong").uploadControl(control)
         #expect(wrong.status == 401)
         #expect(wrong.body == "Unauthorized")
@@ -90,8 +95,10 @@ import Testing
         #expect(unknown.body == "Control file not found: \(String(repeating: "a", count: 64))")
         let garbage = try await client.createBatch(control: "xyz")
         #expect(garbage.body == "Control file not found: xyz")
-        let missing = try await Curl.run(["-X", "POST", "-d", "comment=x", "--user", "haplo:\(server.apiKey)",
-                                          "\(server.base)/api/haplo-data-import-batch/batch"])
+        let missing = try await Curl.run([
+            "-X", "POST", "-d", "comment=x", "--user", "haplo:\(server.apiKey)",
+            "\(server.base)/api/haplo-data-import-batch/batch"
+        ])
         #expect(missing.status == 400)
         #expect(missing.body == "Missing parameter: control")
         let digest = try await client.uploadControl(control).body
@@ -116,12 +123,16 @@ import Testing
         #expect(wrongName.status == 400)
         #expect(wrongName.body == "No file specification for other in control file (and no DEFAULT entry)")
         // Parts in any order: the file first, then batch and name.
-        let reordered = try await Curl.run(["-X", "POST", "-F", "file=@\(data.path)", "-F", "name=data0", "-F", "batch=\(batch)",
-                                            "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/file"])
+        let reordered = try await Curl.run([
+            "-X", "POST", "-F", "file=@\(data.path)", "-F", "name=data0", "-F", "batch=\(batch)",
+            "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/file"
+        ])
         #expect(reordered.status == 200)
         #expect(reordered.body == Digest(SHA256Hashing.hash(try Data(contentsOf: data))).hex)
-        let noName = try await Curl.run(["-X", "POST", "-F", "batch=\(batch)", "-F", "file=@\(data.path)",
-                                         "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/file"])
+        let noName = try await Curl.run([
+            "-X", "POST", "-F", "batch=\(batch)", "-F", "file=@\(data.path)",
+            "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/file"
+        ])
         #expect(noName.body == "Missing parameter: name")
         // Replacing a name keeps one entry.
         _ = try await client.uploadFile(batch: batch, name: "data0", file: try Fixtures.write("[]"))
@@ -143,8 +154,10 @@ import Testing
         let unknown = try await client.schedule(batch: "nope")
         #expect(unknown.status == 400)
         #expect(unknown.body == "Batch not found: nope")
-        let missing = try await Curl.run(["-X", "POST", "-d", "mode=dry-run", "--user", "haplo:\(server.apiKey)",
-                                          "\(server.base)/api/haplo-data-import-batch/schedule"])
+        let missing = try await Curl.run([
+            "-X", "POST", "-d", "mode=dry-run", "--user", "haplo:\(server.apiKey)",
+            "\(server.base)/api/haplo-data-import-batch/schedule"
+        ])
         #expect(missing.body == "Missing parameter: batch")
         let batch = try await client.prepareBatch(control: control, files: [("data0", data)])
         let scheduled = try await client.schedule(batch: batch)
@@ -177,9 +190,11 @@ extension BatchAPITests {
         defer { Task { await server.stop() } }
         let batch = try await BatchClient(server).prepareBatch(control: control, files: [])
         let big = try Fixtures.write("[" + String(repeating: "1,", count: 10_000) + "1]")
-        let result = try await Curl.run(["-X", "POST", "-H", "Transfer-Encoding: chunked", "-F", "batch=\(batch)", "-F", "name=data0",
-                                         "-F", "file=@\(big.path)", "--user", "haplo:\(server.apiKey)",
-                                         "\(server.base)/api/haplo-data-import-batch/file"])
+        let result = try await Curl.run([
+            "-X", "POST", "-H", "Transfer-Encoding: chunked", "-F", "batch=\(batch)", "-F", "name=data0",
+            "-F", "file=@\(big.path)", "--user", "haplo:\(server.apiKey)",
+            "\(server.base)/api/haplo-data-import-batch/file"
+        ])
         #expect(result.status == 413)
         let leftovers = try FileManager().contentsOfDirectory(atPath: server.blobs.root.appendingPathComponent("tmp").path)
         #expect(leftovers.isEmpty)

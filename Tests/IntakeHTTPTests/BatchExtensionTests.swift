@@ -9,8 +9,10 @@ import Testing
     let data = Fixtures.examples.appendingPathComponent("data.json")
 
     private func post(_ client: BatchClient, _ endpoint: String, batch: String) async throws -> Curl.Result {
-        try await Curl.run(["-X", "POST", "-d", "batch=\(batch)", "--user", "haplo:\(client.key)",
-                            "\(client.server.base)/api/haplo-data-import-batch/\(endpoint)"])
+        try await Curl.run([
+            "-X", "POST", "-d", "batch=\(batch)", "--user", "haplo:\(client.key)",
+            "\(client.server.base)/api/haplo-data-import-batch/\(endpoint)"
+        ])
     }
 
     @Test func resultsListEveryRecordInInputOrder() async throws {
@@ -25,12 +27,23 @@ import Testing
         #expect(results.headers.lowercased().contains("content-type: application/x-ndjson"))
         let lines = try results.body.split(separator: "\n").map { try JSONParser.parse(String($0)) }
         #expect(lines.count == 3)
-        #expect(lines[0] == .object(JSONObject([
-            ("record", .string("record 0")), ("file", .string("data0")), ("line", .number(2)), ("status", .string("applied")),
-            ("changes", .array([.object(JSONObject([("kind", .string("object:save")), ("destination", .string("profile")),
-                                                    ("ref", .string("8000")), ("new", .bool(true))]))])),
-            ("errors", .array([])),
-        ])))
+        #expect(
+            lines[0]
+                == .object(
+                    JSONObject([
+                        ("record", .string("record 0")), ("file", .string("data0")), ("line", .number(2)), ("status", .string("applied")),
+                        (
+                            "changes",
+                            .array([
+                                .object(
+                                    JSONObject([
+                                        ("kind", .string("object:save")), ("destination", .string("profile")),
+                                        ("ref", .string("8000")), ("new", .bool(true))
+                                    ]))
+                            ])
+                        ),
+                        ("errors", .array([]))
+                    ])))
         #expect(lines[2]["errors"] == .array([.string("Invalid email address for input field email: not-an-email (record 2)")]))
     }
 
@@ -38,7 +51,8 @@ import Testing
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
-        let control = try Fixtures.write(#"""
+        let control = try Fixtures.write(
+            #"""
             {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"data0":{"read":"json"}},"instructions":[
              {"action":"new","destination":"profile"},
              {"source":"last","destination":"value:person-name","name":"last"},
@@ -98,8 +112,9 @@ import Testing
         #expect(try await client.schedule(batch: waiting).body == "Batch \(waiting) is not in the 'uploading' state")
         #expect(try await post(client, "cancel", batch: waiting).body == "Batch \(waiting) has already finished")
 
-        let big = try await client.prepareBatch(control: try Fixtures.write(RestartTests.control),
-                                                files: [("people", try RestartTests.peopleFile())])
+        let big = try await client.prepareBatch(
+            control: try Fixtures.write(RestartTests.control),
+            files: [("people", try RestartTests.peopleFile())])
         _ = try await client.schedule(batch: big)
         while try await server.store.batch(BatchID(rawValue: big))?.progress.recordsRead ?? 0 < 500 {
             try await Task.sleep(for: .milliseconds(10))
@@ -129,8 +144,15 @@ import Testing
         let first = try await client.prepareBatch(control: upsert, files: [("d", try Fixtures.write(#"[{"name":{"last":"Keep"},"job":"Lecturer"}]"#))])
         _ = try await client.schedule(batch: first)
         _ = try await client.waitForBatch(first)
-        let second = try await client.prepareBatch(control: upsert, files: [("d", try Fixtures.write(
-            #"[{"ref":"8000","name":{"last":"Keep"},"job":"Professor"},{"name":{"last":"Added"}}]"#))])
+        let second = try await client.prepareBatch(
+            control: upsert,
+            files: [
+                (
+                    "d",
+                    try Fixtures.write(
+                        #"[{"ref":"8000","name":{"last":"Keep"},"job":"Professor"},{"name":{"last":"Added"}}]"#)
+                )
+            ])
         _ = try await client.schedule(batch: second)
         _ = try await client.waitForBatch(second)
 

@@ -36,15 +36,19 @@ import Testing
     @Test func runImportsLocallyAndPrintsTheLogAndSummary() async throws {
         let data = try TestServer.makeDirectory().path
         let examples = Fixtures.examples.path
-        let dry = try await intake(["run", "--data", data, "--control", "\(examples)/control.json",
-                                    "--file", "data0=\(examples)/data.json", "--dry-run"])
+        let dry = try await intake([
+            "run", "--data", data, "--control", "\(examples)/control.json",
+            "--file", "data0=\(examples)/data.json", "--dry-run"
+        ])
         let dryLines = dry.split(separator: "\n")
         #expect(dryLines.first?.hasPrefix("START: ") == true)
         #expect(dryLines.contains("Invalid email address for input field email: not-an-email (record 2)"))
         #expect(dryLines.last?.hasPrefix("dry-run: 3 records read, 3 applied, 0 failed, 0 unchanged, 1 errors (batch ") == true)
 
-        let real = try await intake(["run", "--data", data, "--control", "\(examples)/control.json",
-                                     "--file", "data0=\(examples)/data.json"])
+        let real = try await intake([
+            "run", "--data", data, "--control", "\(examples)/control.json",
+            "--file", "data0=\(examples)/data.json"
+        ])
         #expect(real.split(separator: "\n").last?.hasPrefix("complete: 3 records read, 3 applied") == true)
     }
 
@@ -52,8 +56,10 @@ import Testing
         let data = try TestServer.makeDirectory().path
         let broken = try Fixtures.write("[{\"first\":\"a\"},")
         do {
-            _ = try await intake(["run", "--data", data, "--control", "\(Fixtures.examples.path)/control.json",
-                                  "--file", "data0=\(broken.path)"])
+            _ = try await intake([
+                "run", "--data", data, "--control", "\(Fixtures.examples.path)/control.json",
+                "--file", "data0=\(broken.path)"
+            ])
             Issue.record("expected a non-zero exit")
         } catch {
             #expect("\(error)".contains("exited 1"))
@@ -83,9 +89,11 @@ import Testing
     @Test func runRefusesFilesTheControlFileDoesNotName() async throws {
         let data = try TestServer.makeDirectory().path
         let control = "\(Fixtures.examples.path)/control.json"
-        await expectFailure(["run", "--data", data, "--control", control, "--file", "other=\(Fixtures.examples.path)/data.json"],
-                            exit: 2, saying: "No file specification for other in control file (and no DEFAULT entry)")
-        await expectFailure(["run", "--data", data, "--control", control, "--file", "data0=/nonexistent/people.json"],
-                            exit: 2, saying: "Cannot read the file /nonexistent/people.json")
+        await expectFailure(
+            ["run", "--data", data, "--control", control, "--file", "other=\(Fixtures.examples.path)/data.json"],
+            exit: 2, saying: "No file specification for other in control file (and no DEFAULT entry)")
+        await expectFailure(
+            ["run", "--data", data, "--control", control, "--file", "data0=/nonexistent/people.json"],
+            exit: 2, saying: "Cannot read the file /nonexistent/people.json")
     }
 }

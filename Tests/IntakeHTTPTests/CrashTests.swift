@@ -50,8 +50,10 @@ import Testing
 
         func state() async throws -> (files: Int, state: String) {
             try await DatabaseQueue(path: database).read { db in
-                (try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_files WHERE batch = ?", arguments: [batch]) ?? 0,
-                 try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [batch]) ?? "?")
+                (
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_files WHERE batch = ?", arguments: [batch]) ?? 0,
+                    try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [batch]) ?? "?"
+                )
             }
         }
 
@@ -61,8 +63,10 @@ import Testing
             if current.files == 0 {
                 // Kill during an upload, slowed to about a second so the kill lands in it.
                 let size = (try FileManager().attributesOfItem(atPath: people.path)[.size] as? NSNumber)?.intValue ?? 1 << 20
-                let arguments = ["--limit-rate", "\(max(size, 100_000))", "-X", "POST", "-F", "batch=\(batch)", "-F", "name=people",
-                                 "-F", "file=@\(people.path)", "--user", "haplo:\(key)", "\(client.server.base)/api/haplo-data-import-batch/file"]
+                let arguments = [
+                    "--limit-rate", "\(max(size, 100_000))", "-X", "POST", "-F", "batch=\(batch)", "-F", "name=people",
+                    "-F", "file=@\(people.path)", "--user", "haplo:\(key)", "\(client.server.base)/api/haplo-data-import-batch/file"
+                ]
                 let upload = Task { try await Curl.run(arguments) }
                 try await Task.sleep(for: .seconds(delay))
                 try await server.kill()
@@ -91,11 +95,15 @@ import Testing
         try await server.terminate()
 
         let (integrity, counts) = try await DatabaseQueue(path: database).read { db -> ([String], [Int?]) in
-            (try String.fetchAll(db, sql: "PRAGMA integrity_check"),
-             [try Int.fetchOne(db, sql: "SELECT count(*) FROM objects"),
-              try Int.fetchOne(db, sql: "SELECT count(DISTINCT username) FROM objects"),
-              try Int.fetchOne(db, sql: "SELECT count(*) FROM object_versions"),
-              try Int.fetchOne(db, sql: "SELECT max(version) FROM objects")])
+            (
+                try String.fetchAll(db, sql: "PRAGMA integrity_check"),
+                [
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM objects"),
+                    try Int.fetchOne(db, sql: "SELECT count(DISTINCT username) FROM objects"),
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM object_versions"),
+                    try Int.fetchOne(db, sql: "SELECT max(version) FROM objects")
+                ]
+            )
         }
         #expect(integrity == ["ok"])
         #expect(counts == [Self.records, Self.records, Self.records, 1])

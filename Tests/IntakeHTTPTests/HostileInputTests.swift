@@ -16,9 +16,11 @@ import Testing
         let file = FileManager().temporaryDirectory.appendingPathComponent("body-\(UUID().uuidString)")
         try Data(body).write(to: file)
         defer { try? FileManager().removeItem(at: file) }
-        return try await Curl.run(["-X", "POST", "-H", "Content-Type: multipart/form-data; boundary=\(boundary)",
-                                   "--data-binary", "@\(file.path)", "--user", "haplo:\(server.apiKey)",
-                                   "\(server.base)/api/haplo-data-import-batch/\(endpoint)"])
+        return try await Curl.run([
+            "-X", "POST", "-H", "Content-Type: multipart/form-data; boundary=\(boundary)",
+            "--data-binary", "@\(file.path)", "--user", "haplo:\(server.apiKey)",
+            "\(server.base)/api/haplo-data-import-batch/\(endpoint)"
+        ])
     }
 
     @Test func aMultipartBodyCutShortIsRefusedAndNothingIsKept() async throws {
@@ -53,14 +55,18 @@ import Testing
         let batch = try await client.createBatch(control: digest).body
         _ = try await client.uploadFile(batch: batch, name: "data0", file: Fixtures.examples.appendingPathComponent("data.json"))
         for mode in ["dryrun", "DRY-RUN", "real", "dry-run "] {
-            let result = try await Curl.run(["-X", "POST", "-d", "batch=\(batch)", "--data-urlencode", "mode=\(mode)",
-                                             "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/schedule"])
+            let result = try await Curl.run([
+                "-X", "POST", "-d", "batch=\(batch)", "--data-urlencode", "mode=\(mode)",
+                "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/schedule"
+            ])
             #expect(result.status == 400)
             #expect(result.body == "Invalid mode: \(mode)")
         }
         #expect(try await server.store.batch(BatchID(rawValue: batch))?.state == .uploading)
-        let empty = try await Curl.run(["-X", "POST", "-d", "batch=\(batch)", "-d", "mode=",
-                                        "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/schedule"])
+        let empty = try await Curl.run([
+            "-X", "POST", "-d", "batch=\(batch)", "-d", "mode=",
+            "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/schedule"
+        ])
         #expect(empty.status == 200)
         let finished = try await client.waitForBatch(batch)
         #expect(finished["state"] == .string("complete"))
@@ -83,8 +89,10 @@ import Testing
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
         let digest = try await client.uploadControl(control).body
-        let nul = try await Curl.run(["-X", "POST", "--data-binary", "control=\(digest)&comment=a%00b",
-                                      "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/batch"])
+        let nul = try await Curl.run([
+            "-X", "POST", "--data-binary", "control=\(digest)&comment=a%00b",
+            "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/batch"
+        ])
         #expect(nul.status == 400)
         #expect(nul.body == "Parameter comment contains a NUL character")
         let query = try await client.get("/api/haplo-data-import-batch/status?batch=x%00y")
@@ -99,7 +107,8 @@ import Testing
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
-        let control = try Fixtures.write(#"""
+        let control = try Fixtures.write(
+            #"""
             {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"DEFAULT":{"read":"json"}},"instructions":[
              {"action":"new","destination":"profile"},
              {"source":"last","destination":"value:person-name","name":"last"},

@@ -7,8 +7,9 @@ import Testing
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
-        let batch = try await client.prepareBatch(control: Fixtures.examples.appendingPathComponent("control.json"),
-                                                  files: [("data0", Fixtures.examples.appendingPathComponent("data.json"))])
+        let batch = try await client.prepareBatch(
+            control: Fixtures.examples.appendingPathComponent("control.json"),
+            files: [("data0", Fixtures.examples.appendingPathComponent("data.json"))])
         _ = try await client.schedule(batch: batch)
         _ = try await client.waitForBatch(batch)
         _ = try await Curl.run(["\(server.base)/api/haplo-data-import-batch/status"])  // 401, counted too

@@ -1,6 +1,7 @@
 import Foundation
-@testable import IntakeHTTP
 import Testing
+
+@testable import IntakeHTTP
 
 @Suite struct MultipartStreamParserTests {
     struct Part: Equatable {
@@ -35,15 +36,17 @@ import Testing
         let tricky: [UInt8] = Array("a\r\r\n\r\n-\r\n--\r\n----b0und\r\n----b0undar\rz".utf8) + [0, 13, 255, 10, 13]
         var body: [UInt8] = Array("preamble, ignored\r\n".utf8)
         body += Array("------b0undary\r\nContent-Disposition: form-data; name=\"batch\"\r\n\r\nabc\r\n".utf8)
-        body += Array("------b0undary  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += Array(
+            "------b0undary  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
         body += tricky
         body += Array("\r\n------b0undary\r\nContent-Disposition: form-data; name=\"empty\"\r\n\r\n".utf8)
         body += Array("\r\n------b0undary--\r\nepilogue, ignored".utf8)
         let expected = [
             Part(headers: ["Content-Disposition=form-data; name=\"batch\""], body: Array("abc".utf8)),
-            Part(headers: ["Content-Disposition=form-data; name=\"file\"; filename=\"x.bin\"", "Content-Type=application/octet-stream"],
-                 body: tricky),
-            Part(headers: ["Content-Disposition=form-data; name=\"empty\""], body: []),
+            Part(
+                headers: ["Content-Disposition=form-data; name=\"file\"; filename=\"x.bin\"", "Content-Type=application/octet-stream"],
+                body: tricky),
+            Part(headers: ["Content-Disposition=form-data; name=\"empty\""], body: [])
         ]
         for size in 1...body.count {
             let result = try parse(body, boundary: boundary, chunkSizes: Array(repeating: size, count: body.count))

@@ -5,15 +5,15 @@ import Testing
 /// Schema, models, dictionaries and batch listings of the read API.
 @Suite struct ReadAPITests {
     static let schemaFile = #"""
-    {"attributes": [{"code": "test:attribute:grade", "name": "Grade", "dataType": "integer"}],
-     "types": [{"code": "test:type:course", "name": "Course", "attributes": ["dc:attribute:title", "test:attribute:grade"]}],
-     "objects": [{"type": "std:type:list", "title": "Full time", "behaviour": "test:list:mode:full"}],
-     "models": [{"name": "test:enrolments", "description": "Courses and notes",
-                 "destinations": [
-                   {"name": "course", "kind": "object", "objectType": "test:type:course"},
-                   {"name": "note", "kind": "dictionary", "optional": true,
-                    "dictionaryNames": {"text": {"type": "text", "required": true}, "tags": {"type": "text", "multivalue": true}}}]}]}
-    """#
+        {"attributes": [{"code": "test:attribute:grade", "name": "Grade", "dataType": "integer"}],
+         "types": [{"code": "test:type:course", "name": "Course", "attributes": ["dc:attribute:title", "test:attribute:grade"]}],
+         "objects": [{"type": "std:type:list", "title": "Full time", "behaviour": "test:list:mode:full"}],
+         "models": [{"name": "test:enrolments", "description": "Courses and notes",
+                     "destinations": [
+                       {"name": "course", "kind": "object", "objectType": "test:type:course"},
+                       {"name": "note", "kind": "dictionary", "optional": true,
+                        "dictionaryNames": {"text": {"type": "text", "required": true}, "tags": {"type": "text", "multivalue": true}}}]}]}
+        """#
 
     static func schema() throws -> Schema {
         var schema = StandardSchema.make()
@@ -23,8 +23,9 @@ import Testing
 
     /// A control file for the `test:enrolments` model reading one json file `d`.
     static func enrolmentsControl(_ instructions: String) throws -> URL {
-        try Fixtures.write(#"{"dataImportControlFileVersion":0,"model":"test:enrolments","files":{"d":{"read":"json"}},"instructions":["#
-                           + instructions + "]}")
+        try Fixtures.write(
+            #"{"dataImportControlFileVersion":0,"model":"test:enrolments","files":{"d":{"read":"json"}},"instructions":["#
+                + instructions + "]}")
     }
 
     @Test func schemaAndModels() async throws {
@@ -59,12 +60,14 @@ import Testing
         let server = try await TestServer.start(schema: try Self.schema())
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
-        let control = try Self.enrolmentsControl(#"""
-          {"action":"new","destination":"course"},
-          {"action":"for-each","source":"names","wrapValues":true,"instructions":[
-            {"source":"value","destination":"course","name":"dc:attribute:title","multivalue":true}]}
-        """#)
-        let data = try Fixtures.write(#"""
+        let control = try Self.enrolmentsControl(
+            #"""
+              {"action":"new","destination":"course"},
+              {"action":"for-each","source":"names","wrapValues":true,"instructions":[
+                {"source":"value","destination":"course","name":"dc:attribute:title","multivalue":true}]}
+            """#)
+        let data = try Fixtures.write(
+            #"""
             [{"names":["Maths","Mathematics"]},{"names":["Art"]},{"names":["Applied Maths","Maths"]},{"names":["maths"]}]
             """#)
         let batch = try await client.prepareBatch(control: control, files: [("d", data)])
@@ -86,16 +89,17 @@ import Testing
         let server = try await TestServer.start(schema: try Self.schema())
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
-        let control = try Self.enrolmentsControl(#"""
-          {"action":"new","destination":"course"},
-          {"source":"name","destination":"course","name":"dc:attribute:title"},
-          {"source":"grade","destination":"course","name":"test:attribute:grade"},
-          {"action":"if-exists","source":"note","then":[
-            {"action":"new","destination":"note"},
-            {"source":"note","destination":"note","name":"text"},
-            {"action":"for-each","source":"tags","wrapValues":true,"instructions":[
-              {"source":"value","destination":"note","name":"tags","multivalue":true}]}]}
-        """#)
+        let control = try Self.enrolmentsControl(
+            #"""
+              {"action":"new","destination":"course"},
+              {"source":"name","destination":"course","name":"dc:attribute:title"},
+              {"source":"grade","destination":"course","name":"test:attribute:grade"},
+              {"action":"if-exists","source":"note","then":[
+                {"action":"new","destination":"note"},
+                {"source":"note","destination":"note","name":"text"},
+                {"action":"for-each","source":"tags","wrapValues":true,"instructions":[
+                  {"source":"value","destination":"note","name":"tags","multivalue":true}]}]}
+            """#)
         let data = try Fixtures.write(#"[{"name":"Maths","grade":"5","note":"Hard","tags":["a","b"]},{"name":"Art","grade":"x"}]"#)
         let batch = try await client.prepareBatch(control: control, files: [("d", data)])
         _ = try await client.schedule(batch: batch)
@@ -105,14 +109,26 @@ import Testing
         #expect(log.contains("Invalid integer for input field grade: x (record 1)"))
 
         let documents = try JSONParser.parse(try await client.get("/api/v1/dictionaries/test:enrolments/note?batch=\(batch)").body)
-        #expect(documents == .object(JSONObject([("documents", .array([.object(JSONObject([
-            ("batch", .string(batch)), ("record", .string("record 0")),
-            ("values", .object(JSONObject([("text", .string("Hard")), ("tags", .array([.string("a"), .string("b")]))]))),
-        ]))]))])))
+        #expect(
+            documents
+                == .object(
+                    JSONObject([
+                        (
+                            "documents",
+                            .array([
+                                .object(
+                                    JSONObject([
+                                        ("batch", .string(batch)), ("record", .string("record 0")),
+                                        ("values", .object(JSONObject([("text", .string("Hard")), ("tags", .array([.string("a"), .string("b")]))])))
+                                    ]))
+                            ])
+                        )
+                    ])))
         let courses = try JSONParser.parse(try await client.get("/api/v1/objects?type=test:type:course").body)
         #expect(courses["objects"]?.arrayValue?.map { $0["title"] } == [.string("Maths"), .string("Art")])
-        #expect(courses["objects"]?.arrayValue?.first?["attributes"]?["test:attribute:grade"] ==
-            .array([.object(JSONObject([("type", .string("integer")), ("value", .number(5))]))]))
+        #expect(
+            courses["objects"]?.arrayValue?.first?["attributes"]?["test:attribute:grade"]
+                == .array([.object(JSONObject([("type", .string("integer")), ("value", .number(5))]))]))
 
         let list = try JSONParser.parse(try await client.get("/api/v1/batches?state=complete").body)
         #expect(list["batches"]?.arrayValue?.map { $0["identifier"] } == [.string(batch)])

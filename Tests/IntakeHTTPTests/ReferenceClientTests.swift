@@ -61,8 +61,9 @@ import Testing
         let first = objects[0]
         #expect(first["type"] == .string("std:type:person:staff"))
         #expect(first["version"] == .number(1))
-        #expect(first["attributes"]?["std:attribute:email"] ==
-            .array([.object(JSONObject([("type", .string("email-address")), ("text", .string("joe.bloggs@example.ac.uk"))]))]))
+        #expect(
+            first["attributes"]?["std:attribute:email"]
+                == .array([.object(JSONObject([("type", .string("email-address")), ("text", .string("joe.bloggs@example.ac.uk"))]))]))
         #expect(first["attributes"]?["std:attribute:username"]?.arrayValue?.first?["text"] == .string("jbloggs"))
         // Ł's record had an invalid email: the value was dropped, the record still imported.
         #expect(objects[2]["attributes"]?["std:attribute:email"] == nil)

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import IntakeCore
-@testable import IntakeSQLite
 import Testing
+
+@testable import IntakeSQLite
 
 /// A batch interrupted mid-run resumes at the next start, and every record is applied exactly once.
 @Suite(.serialized) struct RestartTests {
@@ -18,16 +19,16 @@ import Testing
     }
 
     static let control = #"""
-    {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"people":{"read":"json"}},
-     "instructions":[
-      {"action":"new","destination":"profile"},
-      {"source":"first","destination":"value:person-name","name":"first"},
-      {"source":"last","destination":"value:person-name","name":"last"},
-      {"action":"field-structured","structured":"value:person-name","destination":"profile","name":"dc:attribute:title"},
-      {"source":"email","destination":"profile","name":"std:attribute:email"},
-      {"source":"id","destination":"profile","name":"std:attribute:username","filters":["haplo:to-lower-case"]},
-      {"action":"if-value-one-of","source":"id","values":["P7","P19999"],"then":[{"action":"log-error","message":"seen"}]}]}
-    """#
+        {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"people":{"read":"json"}},
+         "instructions":[
+          {"action":"new","destination":"profile"},
+          {"source":"first","destination":"value:person-name","name":"first"},
+          {"source":"last","destination":"value:person-name","name":"last"},
+          {"action":"field-structured","structured":"value:person-name","destination":"profile","name":"dc:attribute:title"},
+          {"source":"email","destination":"profile","name":"std:attribute:email"},
+          {"source":"id","destination":"profile","name":"std:attribute:username","filters":["haplo:to-lower-case"]},
+          {"action":"if-value-one-of","source":"id","values":["P7","P19999"],"then":[{"action":"log-error","message":"seen"}]}]}
+        """#
 
     /// Checks the database directly: one object per record, none saved twice.
     static func verifyExactlyOnce(databasePath: String) throws {

@@ -48,9 +48,10 @@ import Testing
         while Date() < deadline && !running {
             try await Task.sleep(for: .milliseconds(20))
             guard FileManager().fileExists(atPath: database) else { continue }
-            running = (try? await DatabaseQueue(path: database).read { db in
-                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM batches WHERE state = 'running' AND json_extract(progress, '$.recordsRead') > 0)")
-            }) ?? false
+            running =
+                (try? await DatabaseQueue(path: database).read { db in
+                    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM batches WHERE state = 'running' AND json_extract(progress, '$.recordsRead') > 0)")
+                }) ?? false
         }
         #expect(running)
         let server = try await ServerProcess.start(data: data)
@@ -71,16 +72,19 @@ import Testing
         let control = try Fixtures.write(RestartTests.control)
         let batch = try await client.prepareBatch(control: control, files: [("people", people)])
         _ = try await client.schedule(batch: batch)
-        let others = try Fixtures.write((0..<RestartTests.recordCount).map { #"{"id":"Q\#($0)","first":"F","last":"L\#($0)"}"# }
-            .joined(separator: ",\n").replacingOccurrences(of: "", with: "", options: [], range: nil).wrappedInBrackets)
+        let others = try Fixtures.write(
+            (0..<RestartTests.recordCount).map { #"{"id":"Q\#($0)","first":"F","last":"L\#($0)"}"# }
+                .joined(separator: ",\n").replacingOccurrences(of: "", with: "", options: [], range: nil).wrappedInBrackets)
         let local = try await intake(["run", "--data", data.path, "--control", control.path, "--file", "people=\(others.path)"])
         let status = try await client.waitForBatch(batch)
         try await server.terminate()
         #expect(local.status == 0, "\(local.output.suffix(500)) \(local.errors.suffix(500))")
         #expect(status["state"] == .string("complete"), "\(status)")
         let counts = try await DatabaseQueue(path: data.appendingPathComponent("intake.sqlite").path).read { db in
-            [try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type = 'std:type:person'"),
-             try Int.fetchOne(db, sql: "SELECT count(DISTINCT ref) FROM objects WHERE type = 'std:type:person'")]
+            [
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type = 'std:type:person'"),
+                try Int.fetchOne(db, sql: "SELECT count(DISTINCT ref) FROM objects WHERE type = 'std:type:person'")
+            ]
         }
         #expect(counts == [2 * RestartTests.recordCount, 2 * RestartTests.recordCount])
     }
@@ -88,8 +92,10 @@ import Testing
     @Test func dataFilesAreReadableByTheirOwnerOnly() async throws {
         let data = try TestServer.makeDirectory().appendingPathComponent("fresh")
         let examples = Fixtures.examples.path
-        let result = try await intake(["run", "--data", data.path, "--control", "\(examples)/control.json",
-                                       "--file", "data0=\(examples)/data.json"])
+        let result = try await intake([
+            "run", "--data", data.path, "--control", "\(examples)/control.json",
+            "--file", "data0=\(examples)/data.json"
+        ])
         #expect(result.status == 0)
         func mode(_ path: String) throws -> Int {
             (try FileManager().attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1

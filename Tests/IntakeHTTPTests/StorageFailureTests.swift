@@ -14,13 +14,16 @@ import Testing
         // Another process takes the write lock and keeps it until it is stopped.
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
+        holder.arguments = [
+            "python3", "-c",
+            """
             import sqlite3, sys, time
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             c.execute('BEGIN IMMEDIATE')
             print('locked', flush=True)
             time.sleep(60)
-            """, server.directory.appendingPathComponent("intake.sqlite").path]
+            """, server.directory.appendingPathComponent("intake.sqlite").path
+        ]
         let output = Pipe()
         holder.standardOutput = output
         try holder.run()
@@ -37,7 +40,9 @@ import Testing
 
         kill(holder.processIdentifier, SIGKILL)
         let pid = holder.processIdentifier
-        _ = try await onOwnThread { var status: Int32 = 0; return waitpid(pid, &status, 0) }
+        _ = try await onOwnThread {
+            var status: Int32 = 0; return waitpid(pid, &status, 0)
+        }
         #expect(try await client.createBatch(control: digest).status == 200)
     }
 
@@ -65,7 +70,10 @@ import Testing
         defer { try? FileManager().removeItem(at: big) }
         let result = try await client.uploadFile(batch: batch, name: "data0", file: big)
         #expect(result.status == 507)
-        #expect(result.body == "Insufficient storage: the server has no room for this upload (a full disk or a quota), so nothing of it was kept. Free some space and try again.")
+        #expect(
+            result.body
+                == "Insufficient storage: the server has no room for this upload (a full disk or a quota), so nothing of it was kept. Free some space and try again."
+        )
         #expect(try FileManager().contentsOfDirectory(atPath: data.appendingPathComponent("blobs/tmp").path).isEmpty)
         // The server is still up and answers.
         #expect(try await client.get("/api/haplo-data-import-batch/status?batch=\(batch)").status == 200)

@@ -25,7 +25,9 @@ import Testing
         let server = try await TestServer.start(headerTimeout: .seconds(30), idleTimeout: .seconds(1))
         defer { Task { await server.stop() } }
         let connection = try RawConnection(port: server.port)
-        connection.send("POST /api/haplo-data-import-batch/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Basic \(Data("haplo:\(server.apiKey)".utf8).base64EncodedString())\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncontrol=abc")
+        connection.send(
+            "POST /api/haplo-data-import-batch/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Basic \(Data("haplo:\(server.apiKey)".utf8).base64EncodedString())\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncontrol=abc"
+        )
         let closed = try await connection.secondsUntilClosed(limit: 10)
         #expect(closed != nil)
         #expect((closed ?? 99) < 5)
@@ -39,9 +41,11 @@ import Testing
         let batch = try await client.createBatch(control: digest).body
         let data = try Fixtures.write("[" + Array(repeating: #"{"first":"A","last":"B"}"#, count: 12_000).joined(separator: ",") + "]")
         // About 300 KB at 100 KB/s: three seconds, longer than either timeout (never 2 s without bytes).
-        let upload = try await Curl.run(["--limit-rate", "100K", "-X", "POST", "-F", "batch=\(batch)", "-F", "name=data0",
-                                         "-F", "file=@\(data.path)", "--user", "haplo:\(server.apiKey)",
-                                         "\(server.base)/api/haplo-data-import-batch/file"])
+        let upload = try await Curl.run([
+            "--limit-rate", "100K", "-X", "POST", "-F", "batch=\(batch)", "-F", "name=data0",
+            "-F", "file=@\(data.path)", "--user", "haplo:\(server.apiKey)",
+            "\(server.base)/api/haplo-data-import-batch/file"
+        ])
         #expect(upload.status == 200)
     }
 
@@ -66,8 +70,10 @@ import Testing
         var batches: [String] = []
         for _ in 0..<8 { batches.append(try await client.createBatch(control: digest).body) }
         let uploads = batches.map { batch in
-            let arguments = ["--limit-rate", "1M", "-X", "POST", "-F", "batch=\(batch)", "-F", "name=data0", "-F", "file=@\(file.path)",
-                             "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/file"]
+            let arguments = [
+                "--limit-rate", "1M", "-X", "POST", "-F", "batch=\(batch)", "-F", "name=data0", "-F", "file=@\(file.path)",
+                "--user", "haplo:\(server.apiKey)", "\(server.base)/api/haplo-data-import-batch/file"
+            ]
             return Task { try await Curl.run(arguments) }
         }
         try await Task.sleep(for: .milliseconds(300))

@@ -1,13 +1,14 @@
 import Foundation
 import GRDB
+import IntakeApp
 import IntakeCore
-@testable import IntakeRunner
 import IntakeSQLite
 import IntakeStore
-import Logging
-import IntakeApp
 import IntakeTesting
+import Logging
 import Testing
+
+@testable import IntakeRunner
 
 /// Runs whose store writes go through the writer thread, against a real SQLite file.
 @Suite struct PipelinedRunTests {
@@ -26,8 +27,9 @@ import Testing
             store = sqlite
             var runStore: any BatchStore = sqlite
             if let failSave { runStore = FailingStore(sqlite, failSave: failSave) }
-            environment = ImportEnvironment(store: runStore, blobs: try LocalBlobStorage(root: directory.appendingPathComponent("blobs")),
-                                            models: ModelRegistry(schema: StandardSchema.make()))
+            environment = ImportEnvironment(
+                store: runStore, blobs: try LocalBlobStorage(root: directory.appendingPathComponent("blobs")),
+                models: ModelRegistry(schema: StandardSchema.make()))
         }
 
         func write(_ name: String, _ text: String) throws -> String {
@@ -39,8 +41,9 @@ import Testing
         func run(_ control: String, _ records: [String]) async throws -> DirectRun.Summary {
             let controlPath = try write("control-\(UUID().uuidString).json", control)
             let data = try write("data-\(UUID().uuidString).json", "[" + records.joined(separator: ",\n") + "]")
-            return try await DirectRun.run(environment: environment, controlPath: controlPath, files: [("data0", data)],
-                                           dryRun: false, logger: Logger(label: "test"))
+            return try await DirectRun.run(
+                environment: environment, controlPath: controlPath, files: [("data0", data)],
+                dryRun: false, logger: Logger(label: "test"))
         }
 
         func allObjects() async throws -> [ObjectRecord] {
@@ -92,8 +95,9 @@ import Testing
         let controlPath = try setup.write("control.json", Self.createControl)
         let text = "[" + (0..<count).map { #"{"last":"P\#($0)"}"# }.joined(separator: ",\n") + ",\n{\"last\": nope}]"
         let data = try setup.write("data.json", text)
-        let summary = try await DirectRun.run(environment: setup.environment, controlPath: controlPath,
-                                              files: [("data0", data)], dryRun: false, logger: Logger(label: "test"))
+        let summary = try await DirectRun.run(
+            environment: setup.environment, controlPath: controlPath,
+            files: [("data0", data)], dryRun: false, logger: Logger(label: "test"))
         #expect(summary.batch.state == .error)
         #expect(summary.batch.progress.recordsRead == 0)
         #expect(try await setup.allObjects().isEmpty)

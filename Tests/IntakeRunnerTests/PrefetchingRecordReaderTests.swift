@@ -1,6 +1,7 @@
 import IntakeCore
-@testable import IntakeRunner
 import Testing
+
+@testable import IntakeRunner
 
 @Suite struct PrefetchingRecordReaderTests {
     private func json(_ count: Int, tail: String = "]") -> String {

@@ -1,10 +1,10 @@
 import Foundation
+import IntakeApp
 import IntakeCore
 import IntakeRunner
 import IntakeSQLite
 import IntakeStore
 import Logging
-import IntakeApp
 import Testing
 
 /// A record processor registered in code joins two files before the engine sees any record.
@@ -46,29 +46,36 @@ import Testing
             try text.write(to: url, atomically: true, encoding: .utf8)
             return url.path
         }
-        let control = try write("control.json", #"""
-        {"dataImportControlFileVersion":0,"model":"haplo:person","recordProcessor":"test:join-emails",
-         "files":{"people":{"read":"json"},"emails":{"read":"csv"}},
-         "instructions":[{"action":"new","destination":"profile"},
-          {"source":"last","destination":"value:person-name","name":"last"},
-          {"action":"field-structured","structured":"value:person-name","destination":"profile","name":"dc:attribute:title"},
-          {"source":"email","destination":"profile","name":"std:attribute:email"}]}
-        """#)
+        let control = try write(
+            "control.json",
+            #"""
+            {"dataImportControlFileVersion":0,"model":"haplo:person","recordProcessor":"test:join-emails",
+             "files":{"people":{"read":"json"},"emails":{"read":"csv"}},
+             "instructions":[{"action":"new","destination":"profile"},
+              {"source":"last","destination":"value:person-name","name":"last"},
+              {"action":"field-structured","structured":"value:person-name","destination":"profile","name":"dc:attribute:title"},
+              {"source":"email","destination":"profile","name":"std:attribute:email"}]}
+            """#)
         let people = try write("people.json", #"[{"id":"1","last":"Ng"},{"id":"2","last":"Roe"}]"#)
         let emails = try write("emails.csv", "id,email\n2,roe@x.org\n1,ng@x.org\n")
-        let summary = try await DirectRun.run(environment: environment, controlPath: control,
-                                              files: [("people", people), ("emails", emails)], dryRun: false,
-                                              logger: Logger(label: "test"))
+        let summary = try await DirectRun.run(
+            environment: environment, controlPath: control,
+            files: [("people", people), ("emails", emails)], dryRun: false,
+            logger: Logger(label: "test"))
         #expect(summary.batch.state == .complete)
         #expect(summary.batch.progress.recordsApplied == 2)
         let objects = try await store.objects(types: nil, title: nil, after: nil, limit: 10)
         #expect(objects.map(\.title) == ["Ng", "Roe"])
-        #expect(objects.map { $0.values.first { $0.attribute == "std:attribute:email" }?.value } ==
-            [.text(.emailAddress, "ng@x.org"), .text(.emailAddress, "roe@x.org")])
+        #expect(
+            objects.map { $0.values.first { $0.attribute == "std:attribute:email" }?.value } == [
+                .text(.emailAddress, "ng@x.org"), .text(.emailAddress, "roe@x.org")
+            ])
 
-        let unknown = try write("unknown.json", #"""
-        {"dataImportControlFileVersion":0,"model":"haplo:person","recordProcessor":"test:nope","files":{},"instructions":[]}
-        """#)
+        let unknown = try write(
+            "unknown.json",
+            #"""
+            {"dataImportControlFileVersion":0,"model":"haplo:person","recordProcessor":"test:nope","files":{},"instructions":[]}
+            """#)
         await #expect(throws: BatchError.invalidControlFile(["Unknown record processor specified in recordProcessor property: test:nope"])) {
             _ = try await DirectRun.run(environment: environment, controlPath: unknown, files: [], dryRun: false, logger: Logger(label: "test"))
         }

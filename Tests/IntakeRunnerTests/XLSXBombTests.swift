@@ -1,7 +1,9 @@
 import Foundation
+import Testing
+import ZIPFoundation
+
 @testable import IntakeCore
 @testable import IntakeRunner
-import Testing
 
 /// Workbooks that inflate far beyond their size, or carry one enormous cell, are refused with an error
 /// naming the part and the limit, before they can take the server's memory. Generated here, never
@@ -32,7 +34,9 @@ import Testing
         let url = try XLSXReaderTests.workbook(sheets: [("S", Self.header)], sharedStrings: [], styles: styles)
         defer { try? FileManager().removeItem(at: url) }
         let compressed = try #require(try ZIPSizes.compressedSize(of: "xl/styles.xml", in: url))
-        expectError("File book: xl/styles.xml inflates to more than 200 times its compressed size (\(compressed) bytes), which only a zip bomb does; the workbook is refused") {
+        expectError(
+            "File book: xl/styles.xml inflates to more than 200 times its compressed size (\(compressed) bytes), which only a zip bomb does; the workbook is refused"
+        ) {
             _ = try drain(url)
         }
     }
@@ -56,7 +60,9 @@ import Testing
 
     @Test func oneHugeCellIsRefusedWithTheRecordLimit() throws {
         let cell = String(repeating: "z", count: 3 << 20)
-        let rows = Self.header + #"<row r="2"><c r="A2" t="inlineStr"><is><t>ok</t></is></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>\#(cell)</t></is></c></row>"#
+        let rows =
+            Self.header
+            + #"<row r="2"><c r="A2" t="inlineStr"><is><t>ok</t></is></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>\#(cell)</t></is></c></row>"#
         let url = try XLSXReaderTests.workbook(sheets: [("S", rows)], sharedStrings: [])
         defer { try? FileManager().removeItem(at: url) }
         var limits = XLSXLimits()
@@ -71,13 +77,13 @@ import Testing
         defer { try? FileManager().removeItem(at: url) }
         var limits = XLSXLimits()
         limits.maxRatio = .max
-        expectError("File book: a shared string of the workbook is longer than \(1 << 20) bytes, the limit for one cell (set maxRecordBytes in the file's specification to allow more)") {
+        expectError(
+            "File book: a shared string of the workbook is longer than \(1 << 20) bytes, the limit for one cell (set maxRecordBytes in the file's specification to allow more)"
+        ) {
             _ = try drain(url, limits: limits, maxCellBytes: 1 << 20)
         }
     }
 }
-
-import ZIPFoundation
 
 enum ZIPSizes {
     static func compressedSize(of path: String, in url: URL) throws -> Int64? {

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import IntakeCore
-@testable import IntakeSQLite
 import IntakeStore
 import Testing
+
+@testable import IntakeSQLite
 
 /// The per-record write path against a real SQLite file: outcomes, versions and the savepoint that
 /// keeps one record atomic inside a chunk's transaction.
@@ -18,8 +19,10 @@ import Testing
     }
 
     private func person(_ name: String, extra: [ObjectValue] = []) -> [ObjectValue] {
-        [ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, name)),
-         ObjectValue(attribute: StandardSchema.typeAttribute, value: .objectType("std:type:person"))] + extra
+        [
+            ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, name)),
+            ObjectValue(attribute: StandardSchema.typeAttribute, value: .objectType("std:type:person"))
+        ] + extra
     }
 
     @Test func savesCreateUpdateAndSkipUnchangedObjects() async throws {
@@ -28,10 +31,12 @@ import Testing
         let outcomes = try store.inImportTransaction(batch: BatchID(rawValue: "b1"), now: Date()) { tx in
             let ref = try tx.allocateRef()
             let link = ObjectValue(attribute: "dc:attribute:author", value: .ref(ObjectRef(40000)))
-            return [try tx.save(ref: ref, values: person("Ada", extra: [link]), isNew: true),
-                    try tx.save(ref: ref, values: person("Ada", extra: [link]), isNew: false),
-                    try tx.save(ref: ref, values: person("Ada Lovelace"), isNew: false),
-                    try tx.save(ref: ref, values: person("", extra: [ObjectValue(attribute: "x:attribute:e", value: .text(.text, ""))]), isNew: false)]
+            return [
+                try tx.save(ref: ref, values: person("Ada", extra: [link]), isNew: true),
+                try tx.save(ref: ref, values: person("Ada", extra: [link]), isNew: false),
+                try tx.save(ref: ref, values: person("Ada Lovelace"), isNew: false),
+                try tx.save(ref: ref, values: person("", extra: [ObjectValue(attribute: "x:attribute:e", value: .text(.text, ""))]), isNew: false)
+            ]
         }
         #expect(outcomes == [.created, .unchanged, .updated, .updated])
         let stored = try #require(try await store.object(ObjectRef(32768)))
@@ -69,12 +74,15 @@ import Testing
     @Test func titlesAreFilledInForObjectsStoredBeforeTheColumn() async throws {
         let queue = try DatabaseQueue()
         try SQLiteMigrations.migrator().migrate(queue, upTo: "v1")
-        let values = [ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "Old")),
-                      ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "Older"))]
+        let values = [
+            ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "Old")),
+            ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, "Older"))
+        ]
         try await queue.write { db in
             try db.execute(sql: "INSERT INTO objects (ref, title, version, created, updated) VALUES (40000, 'Old', 1, 0, 0)")
-            try db.execute(sql: "INSERT INTO object_versions (ref, version, saved, data) VALUES (40000, 1, 0, ?)",
-                           arguments: [ObjectValueStorage.encode(values)])
+            try db.execute(
+                sql: "INSERT INTO object_versions (ref, version, saved, data) VALUES (40000, 1, 0, ?)",
+                arguments: [ObjectValueStorage.encode(values)])
         }
         let store = try SQLiteBatchStore(writer: queue)
         #expect(try await store.objects(types: nil, title: "Older", after: nil, limit: 10).map(\.ref) == [ObjectRef(40000)])

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import IntakeCore
-@testable import IntakeSQLite
 import IntakeStore
 import Testing
+
+@testable import IntakeSQLite
 
 /// The SQLite store's own lease behaviour, beyond the store contract.
 @Suite struct JobLeaseTests {
@@ -24,8 +25,9 @@ import Testing
     private func scheduledBatch(in store: SQLiteBatchStore) async throws -> BatchID {
         let id = BatchID.random()
         try await store.addControlFile(digest: Digest(hex: String(repeating: "a", count: 64))!, size: 1, comment: "c", now: start)
-        try await store.createBatch(id: id, control: Digest(hex: String(repeating: "a", count: 64))!, comment: "b",
-                                    state: .uploading, now: start)
+        try await store.createBatch(
+            id: id, control: Digest(hex: String(repeating: "a", count: 64))!, comment: "b",
+            state: .uploading, now: start)
         try await store.schedule(id, dryRun: false, by: "test", now: start)
         return id
     }

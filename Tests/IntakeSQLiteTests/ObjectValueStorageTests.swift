@@ -1,7 +1,8 @@
 import IntakeCore
-@testable import IntakeSQLite
 import IntakeStore
 import Testing
+
+@testable import IntakeSQLite
 
 @Suite struct ObjectValueStorageTests {
     @Test func everyValueKindRoundTrips() throws {
@@ -18,7 +19,7 @@ import Testing
             ObjectValue(attribute: "dc:attribute:type", value: .objectType("std:type:person")),
             ObjectValue(attribute: "std:attribute:address", value: .postalAddress(PostalAddress(street1: "1 High St", city: "Town", country: "GB"))),
             ObjectValue(attribute: "x:attribute:j", value: .json(.json, .object(JSONObject([("k", .array([.number(1), .string("\u{1}")]))])))),
-            ObjectValue(attribute: "std:attribute:notes", value: .text(.textParagraph, "tab\there")),
+            ObjectValue(attribute: "std:attribute:notes", value: .text(.textParagraph, "tab\there"))
         ]
         let text = ObjectValueStorage.encode(values)
         let decoded = ObjectValueStorage.decode(text)

@@ -37,7 +37,7 @@ package struct ControlFileValidator: Sendable {
         "load": (["destination", "using"], []),
         "assert-destination": (["destination", "exists"], []),
         "abort-record": (["message"], []),
-        "log-error": (["message"], []),
+        "log-error": (["message"], [])
     ]
 
     package static let overwriteMessage =
@@ -134,7 +134,8 @@ private struct InstructionWalk {
                 let destination = instruction["destination"]?.jsForm ?? "undefined"
                 switch action {
                 case "field", "field-structured", "set-value":
-                    let allowed = instruction["multivalue"]?.isTruthy == true
+                    let allowed =
+                        instruction["multivalue"]?.isTruthy == true
                         || destination.contains("load")
                         || permitted.destinations.contains(destination)
                     if !allowed {

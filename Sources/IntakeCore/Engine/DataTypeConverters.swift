@@ -117,14 +117,18 @@ enum DataTypeConverters {
                     return v.jsForm
                 }
                 guard let last = field("last") else { return nil }
-                return .personName(PersonName(title: field("title"), first: field("first"), middle: field("middle"),
-                                              last: last, suffix: field("suffix")))
+                return .personName(
+                    PersonName(
+                        title: field("title"), first: field("first"), middle: field("middle"),
+                        last: last, suffix: field("suffix")))
             }
         case .postalAddress:
             return { value, batch in
                 guard case .json(.object(let o)) = value else { return nil }
                 guard case .string(let country)? = o["country"], country.count == 2 else {
-                    batch.report("Missing or invalid country code in postal address, must be two letter ISO code: \(value.jsForm == "[object Object]" ? JSONValue.object(o).compactJSON : value.jsForm)")
+                    batch.report(
+                        "Missing or invalid country code in postal address, must be two letter ISO code: \(value.jsForm == "[object Object]" ? JSONValue.object(o).compactJSON : value.jsForm)"
+                    )
                     return nil
                 }
                 guard CountryCodes.isRecognised(country) else {
@@ -135,8 +139,10 @@ enum DataTypeConverters {
                     guard let v = o[k], !v.isMissing else { return nil }
                     return v.jsForm
                 }
-                return .postalAddress(PostalAddress(street1: field("street1"), street2: field("street2"), city: field("city"),
-                                                    county: field("county"), postcode: field("postcode"), country: country))
+                return .postalAddress(
+                    PostalAddress(
+                        street1: field("street1"), street2: field("street2"), city: field("city"),
+                        county: field("county"), postcode: field("postcode"), country: country))
             }
         case .textDocument, .file, .postcode, .plugin:
             return { value, _ in
@@ -182,7 +188,8 @@ enum DataTypeConverters {
         for b in s.utf8 {
             if b == UInt8(ascii: ":") { return count > 0 }
             let lower = b | 0x20
-            let ok = (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
+            let ok =
+                (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
                 || b == UInt8(ascii: "+") || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
             if !ok { return false }
             count += 1

@@ -5,8 +5,10 @@ package struct EngineEnvironment {
     package var repository: any ObjectRepository
     package var recordProcessors: Set<String>
 
-    package init(models: ModelRegistry, filters: [FilterDescriptor] = StandardFilters.all, repository: any ObjectRepository,
-                recordProcessors: Set<String> = []) {
+    package init(
+        models: ModelRegistry, filters: [FilterDescriptor] = StandardFilters.all, repository: any ObjectRepository,
+        recordProcessors: Set<String> = []
+    ) {
         self.models = models
         self.filters = Dictionary(filters.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.repository = repository
@@ -42,15 +44,19 @@ package final class ImportBatch {
     /// - Parameters:
     ///   - resumeAt: restores the record counter and error count of a run that stopped part-way.
     /// - Throws: `ImportFatalError` with `Errors in control file:…`, an unknown action or filter.
-    package init(control: JSONValue, environment: EngineEnvironment, readers: Set<String>,
-                resumeAt resume: (records: Int, errors: Int)? = nil,
-                errorSink: @escaping (String) -> Void) throws(ImportFatalError) {
-        let vocabulary = ControlFileVocabulary(models: environment.models, readers: readers,
-                                               filters: Set(environment.filters.keys),
-                                               recordProcessors: environment.recordProcessors)
+    package init(
+        control: JSONValue, environment: EngineEnvironment, readers: Set<String>,
+        resumeAt resume: (records: Int, errors: Int)? = nil,
+        errorSink: @escaping (String) -> Void
+    ) throws(ImportFatalError) {
+        let vocabulary = ControlFileVocabulary(
+            models: environment.models, readers: readers,
+            filters: Set(environment.filters.keys),
+            recordProcessors: environment.recordProcessors)
         let messages = ControlFileValidator(vocabulary: vocabulary).validate(control)
         guard messages.isEmpty, case .object(let root) = control,
-              let model = environment.models[root["model"]?.jsForm ?? ""] else {
+            let model = environment.models[root["model"]?.jsForm ?? ""]
+        else {
             throw ImportFatalError("Errors in control file:\n  " + messages.joined(separator: "\n  "))
         }
         self.model = model

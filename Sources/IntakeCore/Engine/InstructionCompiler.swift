@@ -67,8 +67,9 @@ struct InstructionCompiler {
             return .ifExists(source: string(i, "source"), then: try nested(i, "then"), else: try nested(i, "else"))
         case "if-value-one-of":
             let values = i["values"]?.arrayValue ?? []
-            return .ifValueOneOf(source: string(i, "source"), values: values,
-                                 then: try nested(i, "then"), else: try nested(i, "else"))
+            return .ifValueOneOf(
+                source: string(i, "source"), values: values,
+                then: try nested(i, "then"), else: try nested(i, "else"))
         case "if-has-value":
             let prepared = try valueSlot(i, action: action, details: "name \(string(i, "name"))")
             let then = try nested(i, "then")
@@ -78,8 +79,9 @@ struct InstructionCompiler {
         case "within":
             return .within(source: string(i, "source"), instructions: try nested(i, "instructions"))
         case "for-each":
-            return .forEach(source: string(i, "source"), wrapValues: i["wrapValues"]?.isTruthy ?? false,
-                            instructions: try nested(i, "instructions"))
+            return .forEach(
+                source: string(i, "source"), wrapValues: i["wrapValues"]?.isTruthy ?? false,
+                instructions: try nested(i, "instructions"))
         case "new":
             return .new(destination: string(i, "destination"))
         case "load":
@@ -149,8 +151,9 @@ struct InstructionCompiler {
             mapInputValueDefault: i["mapInputValue"]?.objectValue == nil ? nil : i["mapInputValueDefault"],
             filters: filters,
             convertDataType: convert)
-        let slot = ValueSlot(destination: destination, name: name,
-                             multivalue: i["multivalue"]?.isTruthy ?? false, qualifier: qualifier)
+        let slot = ValueSlot(
+            destination: destination, name: name,
+            multivalue: i["multivalue"]?.isTruthy ?? false, qualifier: qualifier)
         return (slot, converter)
     }
 }

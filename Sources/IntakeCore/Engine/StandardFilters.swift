@@ -7,7 +7,7 @@ package enum StandardFilters {
         FilterDescriptor(name: "haplo:fix-up-url", description: "Adds https:// to URLs without a scheme") { FixUpURL() },
         FilterDescriptor(name: "haplo:to-lower-case", description: "Lower-cases strings") { CaseMap(upper: false) },
         FilterDescriptor(name: "haplo:to-upper-case", description: "Upper-cases strings") { CaseMap(upper: true) },
-        FilterDescriptor(name: "haplo:to-string", description: "Converts any value to text") { ToString() },
+        FilterDescriptor(name: "haplo:to-string", description: "Converts any value to text") { ToString() }
     ]
 
     final class StringToRef: ValueFilter {
@@ -50,8 +50,11 @@ package enum StandardFilters {
             let u = Array(s.utf8)
             func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
             guard u.count >= 2, isLetter(u[0]) else { return value }
-            for b in u.dropFirst() where !(isLetter(b) || b == UInt8(ascii: "+") || b == UInt8(ascii: ".")
-                                            || b == UInt8(ascii: "-") || b == UInt8(ascii: "/")) {
+            for b in u.dropFirst()
+            where
+                !(isLetter(b) || b == UInt8(ascii: "+") || b == UInt8(ascii: ".")
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: "/"))
+            {
                 return value
             }
             return .json(.string("https://" + s))

@@ -18,8 +18,9 @@ extension Transformation {
             case .object(let o):
                 if let change = try commitObject(o, of: d) { changes.append(change) }
             case .dictionary(let dict):
-                try batch.repository.appendDocument(model: batch.model.name, destination: name,
-                                                    record: identifier, values: dict.plainJSON)
+                try batch.repository.appendDocument(
+                    model: batch.model.name, destination: name,
+                    record: identifier, values: dict.plainJSON)
                 changes.append(RecordChange(destination: name, ref: nil, isNew: true, outcome: .created))
             }
         }
@@ -46,7 +47,8 @@ extension Transformation {
             }
         }
         if let attribute = d.objectDependsWithAttribute, !o.hasValue(attribute), let parent = d.depends,
-           case .object(let p)? = existingTarget(parent) {
+            case .object(let p)? = existingTarget(parent)
+        {
             if p.ref == nil { p.ref = try batch.repository.allocateRef() }
             o.values.append(ObjectValue(attribute: attribute, value: .ref(p.ref!)))
         }

@@ -63,7 +63,8 @@ extension Transformation {
         case .object:
             guard let attribute = d.objectDependsWithAttribute else { return nil }
             if case .object(let p) = parent, !p.isNew, let ref = p.ref,
-               let linked = try batch.repository.oldestObject(linkingTo: ref, through: attribute, types: d.acceptedTypes) {
+                let linked = try batch.repository.oldestObject(linkingTo: ref, through: attribute, types: d.acceptedTypes)
+            {
                 return .object(ObjectTarget(ref: linked.ref, isNew: false, values: linked.values))
             }
             return .object(ObjectTarget(isNew: true))
@@ -89,7 +90,8 @@ extension Transformation {
         case .dictionary(let dict):
             let missing = d.nameOrder.filter { d.names[$0]!.required && dict[$0] == nil }
             if !missing.isEmpty {
-                abort("Missing values in \(d.name): " + missing.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }.joined(separator: ", "))
+                abort(
+                    "Missing values in \(d.name): " + missing.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }.joined(separator: ", "))
                 return false
             }
         }

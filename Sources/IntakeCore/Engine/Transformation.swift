@@ -51,8 +51,10 @@ package final class Transformation {
             // Attribute groups need group-typed attributes, which the schema does not have yet; the values
             // gathered in the source are moved as a JSON document so nothing is lost silently.
             guard case .dictionary(let d)? = try target(source), !d.isEmpty else { return }
-            try set(.json(slot.name.dataType, .object(d.plainJSON)), in: ValueSlot(
-                destination: slot.destination, name: slot.name, multivalue: true, qualifier: slot.qualifier))
+            try set(
+                .json(slot.name.dataType, .object(d.plainJSON)),
+                in: ValueSlot(
+                    destination: slot.destination, name: slot.name, multivalue: true, qualifier: slot.qualifier))
             replaceTarget(source, with: .dictionary(DictionaryTarget()))
         case .setValue(let constant, let slot, let converter, let cache):
             if !cache.converted {
@@ -129,8 +131,9 @@ package final class Transformation {
         retire(destination)
         var loaded: Target?
         if d.kind == .object, case .dictionary(let info)? = usingTarget, case .single(.ref(let ref))? = info["ref"],
-           let stored = try batch.repository.object(ref),
-           let type = stored.type, d.acceptedTypes.contains(type) {
+            let stored = try batch.repository.object(ref),
+            let type = stored.type, d.acceptedTypes.contains(type)
+        {
             loaded = .object(ObjectTarget(ref: stored.ref, isNew: false, values: stored.values))
         }
         removeTarget(using)

@@ -6,8 +6,10 @@ final class ValueConverter {
     let filters: [any ValueFilter]
     let convertDataType: (FilterValue, ImportBatch) throws -> AttributeValue?
 
-    init(mapInputValue: JSONObject?, mapInputValueDefault: JSONValue?, filters: [any ValueFilter],
-         convertDataType: @escaping (FilterValue, ImportBatch) throws -> AttributeValue?) {
+    init(
+        mapInputValue: JSONObject?, mapInputValueDefault: JSONValue?, filters: [any ValueFilter],
+        convertDataType: @escaping (FilterValue, ImportBatch) throws -> AttributeValue?
+    ) {
         self.mapInputValue = mapInputValue
         self.mapInputValueDefault = mapInputValueDefault
         self.filters = filters

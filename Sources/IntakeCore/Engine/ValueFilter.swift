@@ -31,8 +31,10 @@ package struct FilterDescriptor: Sendable {
     package var documentationURL: String?
     package var make: @Sendable () -> any ValueFilter
 
-    package init(name: String, description: String, documentationURL: String? = nil,
-                make: @escaping @Sendable () -> any ValueFilter) {
+    package init(
+        name: String, description: String, documentationURL: String? = nil,
+        make: @escaping @Sendable () -> any ValueFilter
+    ) {
         self.name = name
         self.description = description
         self.documentationURL = documentationURL

@@ -208,9 +208,12 @@ package struct CSVRecordReader: RecordReader {
         guard let row = try readRow(), let header else { return nil }
         let columns = min(row.fields.count, header.slots.count)
         if header.unique {
-            return SourceRecord(value: .object(JSONObject(uniqueKeys: Array(header.names.prefix(columns)),
-                                                          values: row.fields.prefix(columns).map(JSONValue.string))),
-                                line: row.line)
+            return SourceRecord(
+                value: .object(
+                    JSONObject(
+                        uniqueKeys: Array(header.names.prefix(columns)),
+                        values: row.fields.prefix(columns).map(JSONValue.string))),
+                line: row.line)
         }
         var record = JSONObject()
         for i in 0..<columns { record[header.names[header.slots[i]]] = .string(row.fields[i]) }

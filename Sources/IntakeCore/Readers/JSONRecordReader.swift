@@ -10,7 +10,7 @@ package struct JSONRecordReader: RecordReader {
     package var bytesRead: Int { input.bytesRead }
     private var line = 1
     private var lineStart = 0  // absolute offset of the current line's first byte
-    private var absolute = 0   // absolute offset of the next unread byte
+    private var absolute = 0  // absolute offset of the next unread byte
     private var first = true
     private let maxRecordBytes: Int
 

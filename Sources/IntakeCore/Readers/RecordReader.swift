@@ -76,14 +76,18 @@ package struct ReaderDescriptor: Sendable {
     package var name: String
     package var input: Input
 
-    package init(name: String,
-                make: @escaping @Sendable (String, any ByteSource, JSONObject) throws(ReaderError) -> any RecordReader) {
+    package init(
+        name: String,
+        make: @escaping @Sendable (String, any ByteSource, JSONObject) throws(ReaderError) -> any RecordReader
+    ) {
         self.name = name
         self.input = .bytes(make)
     }
 
-    package init(name: String,
-                makeFromFile: @escaping @Sendable (String, String, JSONObject) throws(ReaderError) -> any RecordReader) {
+    package init(
+        name: String,
+        makeFromFile: @escaping @Sendable (String, String, JSONObject) throws(ReaderError) -> any RecordReader
+    ) {
         self.name = name
         self.input = .file(makeFromFile)
     }
@@ -92,8 +96,9 @@ package struct ReaderDescriptor: Sendable {
 package enum StandardReaders {
     package static let all: [ReaderDescriptor] = [
         ReaderDescriptor(name: "json") { fileName, source, spec throws(ReaderError) in
-            JSONRecordReader(fileName: fileName, source: source, singleRecord: spec["singleRecord"]?.isTruthy ?? false,
-                             maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
+            JSONRecordReader(
+                fileName: fileName, source: source, singleRecord: spec["singleRecord"]?.isTruthy ?? false,
+                maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
         },
         ReaderDescriptor(name: "jsonl") { fileName, source, spec throws(ReaderError) in
             JSONLinesRecordReader(fileName: fileName, source: source, maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
@@ -102,17 +107,19 @@ package enum StandardReaders {
             try TSVRecordReader(fileName: fileName, source: source, spec: spec)
         },
         ReaderDescriptor(name: "xml-text-of-children") { fileName, source, spec throws(ReaderError) in
-            XMLRecordReader(fileName: fileName, source: source, fields: .textOfChildren,
-                            singleRecord: spec["singleRecord"]?.isTruthy ?? false,
-                            maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
+            XMLRecordReader(
+                fileName: fileName, source: source, fields: .textOfChildren,
+                singleRecord: spec["singleRecord"]?.isTruthy ?? false,
+                maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
         },
         ReaderDescriptor(name: "xml-attributes") { fileName, source, spec throws(ReaderError) in
-            XMLRecordReader(fileName: fileName, source: source, fields: .attributes,
-                            singleRecord: spec["singleRecord"]?.isTruthy ?? false,
-                            maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
+            XMLRecordReader(
+                fileName: fileName, source: source, fields: .attributes,
+                singleRecord: spec["singleRecord"]?.isTruthy ?? false,
+                maxRecordBytes: try RecordSizeLimit.bytes(spec, fileName: fileName))
         },
         ReaderDescriptor(name: "csv") { fileName, source, spec throws(ReaderError) in
             try CSVRecordReader(fileName: fileName, source: source, spec: spec)
-        },
+        }
     ]
 }

@@ -16,7 +16,8 @@ package enum RecordSizeLimit {
     }
 
     package static func exceeded(fileName: String, line: Int, limit: Int) -> ReaderError {
-        ReaderError("A record in \(fileName) starting at line \(line) is longer than \(limit) bytes, the limit for one record (set maxRecordBytes in the file's specification to allow more)",
-                    line: line)
+        ReaderError(
+            "A record in \(fileName) starting at line \(line) is longer than \(limit) bytes, the limit for one record (set maxRecordBytes in the file's specification to allow more)",
+            line: line)
     }
 }

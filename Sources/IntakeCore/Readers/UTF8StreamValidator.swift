@@ -61,16 +61,20 @@ struct UTF8StreamValidator {
     /// whatever its declaration says.
     static let convertedEncodings: Set<String> = Set(
         (1...16).flatMap { ["iso-8859-\($0)", "iso8859-\($0)", "iso_8859-\($0)"] }
-        + (1250...1258).flatMap { ["windows-\($0)", "cp\($0)"] }
-        + ["latin1", "latin-1", "l1", "us-ascii", "ascii", "koi8-r", "koi8-u", "shift_jis", "sjis", "euc-jp", "euc-kr",
-           "gb2312", "gbk", "gb18030", "big5", "iso-2022-jp"])
+            + (1250...1258).flatMap { ["windows-\($0)", "cp\($0)"] }
+            + [
+                "latin1", "latin-1", "l1", "us-ascii", "ascii", "koi8-r", "koi8-u", "shift_jis", "sjis", "euc-jp", "euc-kr",
+                "gb2312", "gbk", "gb18030", "big5", "iso-2022-jp"
+            ])
 
     /// UTF-8 unless the document starts like UTF-16 (a BOM, or "<" next to a zero byte) or begins
     /// with a well-formed XML declaration naming an encoding that libxml2 converts. A malformed
     /// declaration is not trusted: libxml2 may not have read it either.
     static func readsAsUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        if bytes.count >= 2 && ((bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE)
-                                || (bytes[0] == 0 && bytes[1] == 0x3C) || (bytes[0] == 0x3C && bytes[1] == 0)) {
+        if bytes.count >= 2
+            && ((bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE)
+                || (bytes[0] == 0 && bytes[1] == 0x3C) || (bytes[0] == 0x3C && bytes[1] == 0))
+        {
             return false
         }
         guard let end = bytes.prefix(200).firstRange(of: Array("?>".utf8)), bytes[..<end.lowerBound].allSatisfy({ $0 < 0x80 }) else {

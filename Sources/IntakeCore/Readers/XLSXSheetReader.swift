@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// The parts of an `.xlsx` workbook the `xlsx` reader needs besides the sheet itself, parsed from
@@ -8,9 +9,11 @@ import FoundationXML
 package enum XLSXParts {
     /// The shared string table: `<si>` items, rich-text runs joined. Streamed from `source` (the part
     /// decompressed to a file), refusing entity declarations like the XML readers.
-    package static func sharedStrings(fileName: String, source: any ByteSource,
-                                     overflow: (any SharedStringsOverflow)? = nil,
-                                     maxStringBytes: Int = RecordSizeLimit.defaultBytes) throws(ReaderError) -> SharedStrings {
+    package static func sharedStrings(
+        fileName: String, source: any ByteSource,
+        overflow: (any SharedStringsOverflow)? = nil,
+        maxStringBytes: Int = RecordSizeLimit.defaultBytes
+    ) throws(ReaderError) -> SharedStrings {
         let input = GuardedInputStream(source)
         let parser = XMLParser(stream: input)
         parser.shouldResolveExternalEntities = false
@@ -18,7 +21,9 @@ package enum XLSXParts {
         parser.delegate = delegate
         let ok = parser.parse()
         if delegate.oversized {
-            throw ReaderError("File \(fileName): a shared string of the workbook is longer than \(maxStringBytes) bytes, the limit for one cell (set maxRecordBytes in the file's specification to allow more)")
+            throw ReaderError(
+                "File \(fileName): a shared string of the workbook is longer than \(maxStringBytes) bytes, the limit for one cell (set maxRecordBytes in the file's specification to allow more)"
+            )
         }
         if let refusal = input.refusal { throw ReaderError("File \(fileName): \(refusal)") }
         if let error = delegate.error { throw ReaderError("File \(fileName): cannot keep the shared strings: \(error)") }
@@ -118,8 +123,10 @@ private final class AttributeCollector: NSObject, XMLParserDelegate {
 
     init(element: String) { self.element = element }
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
         if elementName == element || elementName.hasSuffix(":" + element) { items.append(attributes) }
     }
 }
@@ -199,8 +206,10 @@ private final class SharedStringsDelegate: NSObject, XMLParserDelegate {
     private var inText = false
     private var phoneticDepth = 0
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
         switch elementName {
         case "si": inItem = true; current = ""
         case "rPh": phoneticDepth += 1  // phonetic hints are not part of the text
@@ -240,8 +249,10 @@ private final class StylesDelegate: NSObject, XMLParserDelegate {
     var cellFormats: [Int] = []
     private var inCellXfs = false
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
         switch elementName {
         case "numFmt":
             if let id = attributes["numFmtId"].flatMap(Int.init), let code = attributes["formatCode"] { customFormats[id] = code }
@@ -264,22 +275,31 @@ package final class XLSXSheetReader: PipedRecordReader {
     let pipe: RecordPipe
     let input: GuardedInputStream
 
-    package init(fileName: String, source: any ByteSource, sharedStrings: SharedStrings, dateStyles: Set<Int>,
-                maxCellBytes: Int = RecordSizeLimit.defaultBytes) {
+    package init(
+        fileName: String, source: any ByteSource, sharedStrings: SharedStrings, dateStyles: Set<Int>,
+        maxCellBytes: Int = RecordSizeLimit.defaultBytes
+    ) {
         let pipe = RecordPipe()
         let input = GuardedInputStream(source)
         self.pipe = pipe
         self.input = input
-        parseOnOwnThread(name: "intake-xlsx-reader", input: input,
-                         makeDelegate: { SheetBuilder(pipe: pipe, sharedStrings: sharedStrings, dateStyles: dateStyles,
-                                                      maxRowBytes: maxCellBytes) }) { parser, ok, builder, _ in
+        parseOnOwnThread(
+            name: "intake-xlsx-reader", input: input,
+            makeDelegate: {
+                SheetBuilder(
+                    pipe: pipe, sharedStrings: sharedStrings, dateStyles: dateStyles,
+                    maxRowBytes: maxCellBytes)
+            }
+        ) { parser, ok, builder, _ in
             if let line = builder.oversizedRowLine {
                 pipe.fail(RecordSizeLimit.exceeded(fileName: fileName, line: line, limit: maxCellBytes))
             } else if ok || pipe.isCancelled {
                 pipe.finish()
             } else {
-                pipe.fail(ReaderError("The worksheet of \(fileName) is not well-formed XML (line \(parser.lineNumber))",
-                                      line: parser.lineNumber))
+                pipe.fail(
+                    ReaderError(
+                        "The worksheet of \(fileName) is not well-formed XML (line \(parser.lineNumber))",
+                        line: parser.lineNumber))
             }
         }
     }
@@ -338,8 +358,10 @@ private final class SheetBuilder: NSObject, XMLParserDelegate {
         self.maxRowBytes = maxRowBytes
     }
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
         switch elementName {
         case "row":
             row = []

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// `xml-text-of-children` and `xml-attributes` (CONTROL-FILE.md §3.3–3.4), streamed with Foundation's
@@ -14,15 +15,22 @@ package final class XMLRecordReader: PipedRecordReader {
     let pipe: RecordPipe
     let input: GuardedInputStream
 
-    package init(fileName: String, source: any ByteSource, fields: Fields, singleRecord: Bool,
-                maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
+    package init(
+        fileName: String, source: any ByteSource, fields: Fields, singleRecord: Bool,
+        maxRecordBytes: Int = RecordSizeLimit.defaultBytes
+    ) {
         let pipe = RecordPipe()
         let input = GuardedInputStream(source)
         self.pipe = pipe
         self.input = input
-        parseOnOwnThread(name: "intake-xml-reader", input: input,
-                         makeDelegate: { XMLRecordBuilder(pipe: pipe, fields: fields, singleRecord: singleRecord,
-                                                          maxRecordBytes: maxRecordBytes) }) { parser, ok, builder, input in
+        parseOnOwnThread(
+            name: "intake-xml-reader", input: input,
+            makeDelegate: {
+                XMLRecordBuilder(
+                    pipe: pipe, fields: fields, singleRecord: singleRecord,
+                    maxRecordBytes: maxRecordBytes)
+            }
+        ) { parser, ok, builder, input in
             if let recordLine = builder.oversizedRecordLine {
                 pipe.fail(RecordSizeLimit.exceeded(fileName: fileName, line: recordLine, limit: maxRecordBytes))
             } else if let refusal = input.refusal {
@@ -32,8 +40,10 @@ package final class XMLRecordReader: PipedRecordReader {
             } else if !ok, !pipe.isCancelled {
                 let code = (parser.parserError as NSError?)?.code ?? 0
                 let name = XMLParser.ErrorCode(rawValue: code).map { "\($0)" } ?? "error"
-                pipe.fail(ReaderError("XML syntax error in \(fileName) at line \(parser.lineNumber), column \(parser.columnNumber) (\(name), code \(code))",
-                                      line: parser.lineNumber))
+                pipe.fail(
+                    ReaderError(
+                        "XML syntax error in \(fileName) at line \(parser.lineNumber), column \(parser.columnNumber) (\(name), code \(code))",
+                        line: parser.lineNumber))
             } else if !builder.sawRoot || builder.openElements != 0 {
                 // libxml2's push parser can stop at the end of the stream without noticing open elements.
                 let problem = builder.sawRoot ? "the document ends before its root element is closed" : "there is no root element"
@@ -100,8 +110,10 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
         name.lastIndex(of: ":").map { String(name[name.index(after: $0)...]) } ?? name
     }
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?, attributes: [String: String] = [:]
+    ) {
         sawRoot = true
         if depth == recordDepth {
             record = JSONObject()

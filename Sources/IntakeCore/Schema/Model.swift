@@ -38,9 +38,11 @@ package struct Destination: Sendable {
         var names: [String: NameDefinition]
         var nameOrder: [String]
 
-        init(name: String, title: String, kind: Kind, optional: Bool, depends: String?, pseudo: Bool, objectType: String?,
-             annotatedTypes: String?, objectDependsWithAttribute: String?, acceptedTypes: Set<String>,
-             names: [String: NameDefinition], nameOrder: [String]) {
+        init(
+            name: String, title: String, kind: Kind, optional: Bool, depends: String?, pseudo: Bool, objectType: String?,
+            annotatedTypes: String?, objectDependsWithAttribute: String?, acceptedTypes: Set<String>,
+            names: [String: NameDefinition], nameOrder: [String]
+        ) {
             self.name = name
             self.title = title
             self.kind = kind
@@ -56,9 +58,10 @@ package struct Destination: Sendable {
         }
 
         func copy() -> Fields {
-            Fields(name: name, title: title, kind: kind, optional: optional, depends: depends, pseudo: pseudo,
-                   objectType: objectType, annotatedTypes: annotatedTypes, objectDependsWithAttribute: objectDependsWithAttribute,
-                   acceptedTypes: acceptedTypes, names: names, nameOrder: nameOrder)
+            Fields(
+                name: name, title: title, kind: kind, optional: optional, depends: depends, pseudo: pseudo,
+                objectType: objectType, annotatedTypes: annotatedTypes, objectDependsWithAttribute: objectDependsWithAttribute,
+                acceptedTypes: acceptedTypes, names: names, nameOrder: nameOrder)
         }
     }
 
@@ -72,30 +75,67 @@ package struct Destination: Sendable {
         }
     }
 
-    package var name: String { get { fields.name } set { uniqueFields.name = newValue } }
-    package var title: String { get { fields.title } set { uniqueFields.title = newValue } }
-    package var kind: Kind { get { fields.kind } set { uniqueFields.kind = newValue } }
-    package var optional: Bool { get { fields.optional } set { uniqueFields.optional = newValue } }
-    package var depends: String? { get { fields.depends } set { uniqueFields.depends = newValue } }
-    package var pseudo: Bool { get { fields.pseudo } set { uniqueFields.pseudo = newValue } }
-    package var objectType: String? { get { fields.objectType } set { uniqueFields.objectType = newValue } }
-    package var annotatedTypes: String? { get { fields.annotatedTypes } set { uniqueFields.annotatedTypes = newValue } }
+    package var name: String {
+        get { fields.name }
+        set { uniqueFields.name = newValue }
+    }
+    package var title: String {
+        get { fields.title }
+        set { uniqueFields.title = newValue }
+    }
+    package var kind: Kind {
+        get { fields.kind }
+        set { uniqueFields.kind = newValue }
+    }
+    package var optional: Bool {
+        get { fields.optional }
+        set { uniqueFields.optional = newValue }
+    }
+    package var depends: String? {
+        get { fields.depends }
+        set { uniqueFields.depends = newValue }
+    }
+    package var pseudo: Bool {
+        get { fields.pseudo }
+        set { uniqueFields.pseudo = newValue }
+    }
+    package var objectType: String? {
+        get { fields.objectType }
+        set { uniqueFields.objectType = newValue }
+    }
+    package var annotatedTypes: String? {
+        get { fields.annotatedTypes }
+        set { uniqueFields.annotatedTypes = newValue }
+    }
     package var objectDependsWithAttribute: String? {
-        get { fields.objectDependsWithAttribute } set { uniqueFields.objectDependsWithAttribute = newValue }
+        get { fields.objectDependsWithAttribute }
+        set { uniqueFields.objectDependsWithAttribute = newValue }
     }
     /// Store types an object of this destination may have (objectType with subtypes, or the annotated types).
-    package var acceptedTypes: Set<String> { get { fields.acceptedTypes } set { uniqueFields.acceptedTypes = newValue } }
-    package var names: [String: NameDefinition] { get { fields.names } set { uniqueFields.names = newValue } }
-    package var nameOrder: [String] { get { fields.nameOrder } set { uniqueFields.nameOrder = newValue } }
+    package var acceptedTypes: Set<String> {
+        get { fields.acceptedTypes }
+        set { uniqueFields.acceptedTypes = newValue }
+    }
+    package var names: [String: NameDefinition] {
+        get { fields.names }
+        set { uniqueFields.names = newValue }
+    }
+    package var nameOrder: [String] {
+        get { fields.nameOrder }
+        set { uniqueFields.nameOrder = newValue }
+    }
 
-    package init(name: String, title: String? = nil, kind: Kind, optional: Bool = false, depends: String? = nil,
-                pseudo: Bool = false, objectType: String? = nil, annotatedTypes: String? = nil,
-                objectDependsWithAttribute: String? = nil, acceptedTypes: Set<String> = [], names: [NameDefinition]) {
-        fields = Fields(name: name, title: title ?? name, kind: kind, optional: optional, depends: depends, pseudo: pseudo,
-                        objectType: objectType, annotatedTypes: annotatedTypes,
-                        objectDependsWithAttribute: objectDependsWithAttribute, acceptedTypes: acceptedTypes,
-                        names: Dictionary(names.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }),
-                        nameOrder: names.map(\.name))
+    package init(
+        name: String, title: String? = nil, kind: Kind, optional: Bool = false, depends: String? = nil,
+        pseudo: Bool = false, objectType: String? = nil, annotatedTypes: String? = nil,
+        objectDependsWithAttribute: String? = nil, acceptedTypes: Set<String> = [], names: [NameDefinition]
+    ) {
+        fields = Fields(
+            name: name, title: title ?? name, kind: kind, optional: optional, depends: depends, pseudo: pseudo,
+            objectType: objectType, annotatedTypes: annotatedTypes,
+            objectDependsWithAttribute: objectDependsWithAttribute, acceptedTypes: acceptedTypes,
+            names: Dictionary(names.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }),
+            nameOrder: names.map(\.name))
     }
 
     package func name(_ name: String) -> NameDefinition? { names[name] }

@@ -30,8 +30,10 @@ package enum SchemaFile {
                 let code = try string(a, "code", in: "attributes")
                 let typeName = try string(a, "dataType", in: "attributes")
                 guard let dataType = DataType(schemaName: typeName) else { throw fail("unknown dataType \(typeName) for \(code)") }
-                try schema.add(AttributeDefinition(code: code, name: a["name"]?.stringValue ?? code, dataType: dataType,
-                                                   linkedTypes: strings(a, "linkedTypes")))
+                try schema.add(
+                    AttributeDefinition(
+                        code: code, name: a["name"]?.stringValue ?? code, dataType: dataType,
+                        linkedTypes: strings(a, "linkedTypes")))
             }
             for q in try list("qualifiers") {
                 let code = try string(q, "code", in: "qualifiers")
@@ -39,13 +41,17 @@ package enum SchemaFile {
             }
             for t in try list("types") {
                 let code = try string(t, "code", in: "types")
-                try schema.add(TypeDefinition(code: code, name: t["name"]?.stringValue ?? code, parent: t["parent"]?.stringValue,
-                                              annotations: strings(t, "annotations"), attributes: strings(t, "attributes")))
+                try schema.add(
+                    TypeDefinition(
+                        code: code, name: t["name"]?.stringValue ?? code, parent: t["parent"]?.stringValue,
+                        annotations: strings(t, "annotations"), attributes: strings(t, "attributes")))
             }
             for o in try list("objects") {
-                schema.add(ListObjectDefinition(type: try string(o, "type", in: "objects"),
-                                                title: try string(o, "title", in: "objects"),
-                                                behaviour: try string(o, "behaviour", in: "objects")))
+                schema.add(
+                    ListObjectDefinition(
+                        type: try string(o, "type", in: "objects"),
+                        title: try string(o, "title", in: "objects"),
+                        behaviour: try string(o, "behaviour", in: "objects")))
             }
             for m in try list("models") {
                 let name = try string(m, "name", in: "models")
@@ -74,16 +80,19 @@ package enum SchemaFile {
                     if case .object(let names)? = d["dictionaryNames"] {
                         definition.dictionaryNames = names.pairs.compactMap { key, spec in
                             guard case .object(let s) = spec else { return nil }
-                            return NameDefinition(name: key, dataType: DataType(schemaName: s["type"]?.stringValue ?? "text") ?? .text,
-                                                  multivalue: s["multivalue"]?.isTruthy ?? false,
-                                                  required: s["required"]?.isTruthy ?? false,
-                                                  description: s["description"]?.stringValue ?? "")
+                            return NameDefinition(
+                                name: key, dataType: DataType(schemaName: s["type"]?.stringValue ?? "text") ?? .text,
+                                multivalue: s["multivalue"]?.isTruthy ?? false,
+                                required: s["required"]?.isTruthy ?? false,
+                                description: s["description"]?.stringValue ?? "")
                         }
                     }
                     destinations.append(definition)
                 }
-                try schema.add(ModelDefinition(name: name, description: m["description"]?.stringValue ?? name,
-                                               destinations: destinations))
+                try schema.add(
+                    ModelDefinition(
+                        name: name, description: m["description"]?.stringValue ?? name,
+                        destinations: destinations))
             }
             try schema.checkReferences()
         } catch let error as LoadError {

@@ -23,33 +23,47 @@ package enum StandardSchema {
             .init(code: "std:attribute:username", name: "Username", dataType: .text),
             .init(code: "std:attribute:works-for", name: "Works for", dataType: .ref, linkedTypes: ["std:type:organisation"]),
             .init(code: "std:attribute:isbn", name: "ISBN", dataType: .isbn),
-            .init(code: "std:attribute:configured-behaviour", name: "Configured behaviour", dataType: .configurationName),
+            .init(code: "std:attribute:configured-behaviour", name: "Configured behaviour", dataType: .configurationName)
         ]
         let qualifiers: [QualifierDefinition] = [
             .init(code: "dc:qualifier:alternative", name: "Alternative"),
             .init(code: "std:qualifier:work", name: "Work"),
             .init(code: "std:qualifier:home", name: "Home"),
-            .init(code: "std:qualifier:mobile", name: "Mobile"),
+            .init(code: "std:qualifier:mobile", name: "Mobile")
         ]
-        let person = ["dc:attribute:title", "dc:attribute:type", "std:attribute:email", "std:attribute:telephone",
-                      "std:attribute:address", "std:attribute:url", "std:attribute:job-title",
-                      "std:attribute:works-for", "std:attribute:username", "std:attribute:notes"]
+        let person = [
+            "dc:attribute:title", "dc:attribute:type", "std:attribute:email", "std:attribute:telephone",
+            "std:attribute:address", "std:attribute:url", "std:attribute:job-title",
+            "std:attribute:works-for", "std:attribute:username", "std:attribute:notes"
+        ]
         let types: [TypeDefinition] = [
             .init(code: "std:type:person", name: "Person", attributes: person),
             .init(code: "std:type:person:staff", name: "Staff", parent: "std:type:person"),
             .init(code: "std:type:person:student", name: "Student", parent: "std:type:person"),
             .init(code: "std:type:person:researcher", name: "Researcher", parent: "std:type:person"),
-            .init(code: "std:type:organisation", name: "Organisation", attributes: [
-                "dc:attribute:title", "dc:attribute:type", "std:attribute:address", "std:attribute:telephone",
-                "std:attribute:url", "std:attribute:notes"]),
-            .init(code: "std:type:project", name: "Project", attributes: [
-                "dc:attribute:title", "dc:attribute:type", "dc:attribute:author", "dc:attribute:date",
-                "dc:attribute:subject", "std:attribute:url", "std:attribute:notes"]),
-            .init(code: "std:type:book", name: "Book", attributes: [
-                "dc:attribute:title", "dc:attribute:type", "dc:attribute:author", "dc:attribute:date",
-                "dc:attribute:subject", "std:attribute:isbn", "std:attribute:url", "std:attribute:notes"]),
-            .init(code: "std:type:list", name: "List", attributes: [
-                "dc:attribute:title", "dc:attribute:type", "std:attribute:configured-behaviour", "std:attribute:notes"]),
+            .init(
+                code: "std:type:organisation", name: "Organisation",
+                attributes: [
+                    "dc:attribute:title", "dc:attribute:type", "std:attribute:address", "std:attribute:telephone",
+                    "std:attribute:url", "std:attribute:notes"
+                ]),
+            .init(
+                code: "std:type:project", name: "Project",
+                attributes: [
+                    "dc:attribute:title", "dc:attribute:type", "dc:attribute:author", "dc:attribute:date",
+                    "dc:attribute:subject", "std:attribute:url", "std:attribute:notes"
+                ]),
+            .init(
+                code: "std:type:book", name: "Book",
+                attributes: [
+                    "dc:attribute:title", "dc:attribute:type", "dc:attribute:author", "dc:attribute:date",
+                    "dc:attribute:subject", "std:attribute:isbn", "std:attribute:url", "std:attribute:notes"
+                ]),
+            .init(
+                code: "std:type:list", name: "List",
+                attributes: [
+                    "dc:attribute:title", "dc:attribute:type", "std:attribute:configured-behaviour", "std:attribute:notes"
+                ])
         ]
         // The standard definitions are distinct by construction, so adding them cannot fail.
         for a in attributes { try? schema.add(a) }

@@ -39,8 +39,10 @@ package struct PostalAddress: Sendable, Hashable {
     package var postcode: String?
     package var country: String
 
-    package init(street1: String? = nil, street2: String? = nil, city: String? = nil, county: String? = nil,
-                postcode: String? = nil, country: String) {
+    package init(
+        street1: String? = nil, street2: String? = nil, city: String? = nil, county: String? = nil,
+        postcode: String? = nil, country: String
+    ) {
         self.street1 = street1
         self.street2 = street2
         self.city = city
@@ -50,8 +52,10 @@ package struct PostalAddress: Sendable, Hashable {
     }
 
     package var fields: [(String, String?)] {
-        [("street1", street1), ("street2", street2), ("city", city), ("county", county),
-         ("postcode", postcode), ("country", country)]
+        [
+            ("street1", street1), ("street2", street2), ("city", city), ("county", county),
+            ("postcode", postcode), ("country", country)
+        ]
     }
 }
 

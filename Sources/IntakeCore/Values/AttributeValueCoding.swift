@@ -69,14 +69,18 @@ package enum AttributeValueCoding {
         case .objectType:
             value = .objectType(o["code"]?.stringValue ?? "")
         case .personName:
-            value = .personName(PersonName(title: o["title"]?.stringValue, first: o["first"]?.stringValue,
-                                           middle: o["middle"]?.stringValue, last: o["last"]?.stringValue,
-                                           suffix: o["suffix"]?.stringValue))
+            value = .personName(
+                PersonName(
+                    title: o["title"]?.stringValue, first: o["first"]?.stringValue,
+                    middle: o["middle"]?.stringValue, last: o["last"]?.stringValue,
+                    suffix: o["suffix"]?.stringValue))
         case .postalAddress:
-            value = .postalAddress(PostalAddress(street1: o["street1"]?.stringValue, street2: o["street2"]?.stringValue,
-                                                 city: o["city"]?.stringValue, county: o["county"]?.stringValue,
-                                                 postcode: o["postcode"]?.stringValue,
-                                                 country: o["country"]?.stringValue ?? ""))
+            value = .postalAddress(
+                PostalAddress(
+                    street1: o["street1"]?.stringValue, street2: o["street2"]?.stringValue,
+                    city: o["city"]?.stringValue, county: o["county"]?.stringValue,
+                    postcode: o["postcode"]?.stringValue,
+                    country: o["country"]?.stringValue ?? ""))
         default:
             value = .json(type, o["value"] ?? .null)
         }

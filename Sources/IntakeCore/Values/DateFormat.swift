@@ -59,8 +59,10 @@ package struct DateFormat: Sendable {
         }
     }
 
-    private static let months = ["january", "february", "march", "april", "may", "june", "july", "august",
-                                 "september", "october", "november", "december"]
+    private static let months = [
+        "january", "february", "march", "april", "may", "june", "july", "august",
+        "september", "october", "november", "december"
+    ]
     private static let days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
     private static func isNumeric(_ token: Token) -> Bool {
@@ -103,8 +105,10 @@ package struct DateFormat: Sendable {
         func zone() -> Int? {
             guard i < u.count else { return nil }
             if u[i] == UInt8(ascii: "Z") { i += 1; return 0 }
-            if u.count - i >= 3, String(decoding: u[i..<(i + 3)], as: UTF8.self) == "GMT"
-                || String(decoding: u[i..<(i + 3)], as: UTF8.self) == "UTC" {
+            if u.count - i >= 3,
+                String(decoding: u[i..<(i + 3)], as: UTF8.self) == "GMT"
+                    || String(decoding: u[i..<(i + 3)], as: UTF8.self) == "UTC"
+            {
                 i += 3
                 if i >= u.count || (u[i] != UInt8(ascii: "+") && u[i] != UInt8(ascii: "-")) { return 0 }
             }
@@ -152,7 +156,13 @@ package struct DateFormat: Sendable {
                 case "a":
                     guard i + 2 <= u.count else { return nil }
                     let a = (u[i] | 0x20, u[i + 1] | 0x20)
-                    if a == (UInt8(ascii: "a"), UInt8(ascii: "m")) { pm = false } else if a == (UInt8(ascii: "p"), UInt8(ascii: "m")) { pm = true } else { return nil }
+                    if a == (UInt8(ascii: "a"), UInt8(ascii: "m")) {
+                        pm = false
+                    } else if a == (UInt8(ascii: "p"), UInt8(ascii: "m")) {
+                        pm = true
+                    } else {
+                        return nil
+                    }
                     i += 2
                 case "E":
                     guard word(from: Self.days, minimum: 3) != nil else { return nil }
@@ -172,7 +182,7 @@ package struct DateFormat: Sendable {
         guard i == u.count, let year else { return nil }
         if let pm { if hour12 || hour < 12 { hour = (hour % 12) + (pm ? 12 : 0) } }
         guard (1...12).contains(month), day >= 1, day <= CivilTime.daysInMonth(year: year, month: month),
-              (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second), (0...999).contains(millis)
+            (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second), (0...999).contains(millis)
         else { return nil }
         let days = CivilTime.days(year: year, month: month, day: day)
         let seconds = days * 86400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)

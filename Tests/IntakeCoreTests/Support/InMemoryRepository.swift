@@ -66,9 +66,10 @@ struct EngineHarness {
 
     mutating func run(_ control: String, _ records: [String], dryRun: Bool = false) throws {
         var lines: [String] = []
-        let batch = try ImportBatch(control: try JSONParser.parse(control),
-                                    environment: EngineEnvironment(models: models, repository: repository),
-                                    readers: ["json"], errorSink: { lines.append($0) })
+        let batch = try ImportBatch(
+            control: try JSONParser.parse(control),
+            environment: EngineEnvironment(models: models, repository: repository),
+            readers: ["json"], errorSink: { lines.append($0) })
         for record in records {
             let t = try batch.transform(try JSONParser.parse(record))
             if t.isComplete && !dryRun { _ = try t.commit() }

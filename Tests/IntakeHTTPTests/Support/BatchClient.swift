@@ -24,13 +24,16 @@ struct BatchClient {
     }
 
     func uploadFile(batch: String, name: String, file: URL) async throws -> Curl.Result {
-        try await Curl.run(["-X", "POST", "-F", "batch=\(batch)", "-F", "name=\(name)", "-F", "file=@\(file.path)",
-                            "--user", "haplo:\(key)", url("file")])
+        try await Curl.run([
+            "-X", "POST", "-F", "batch=\(batch)", "-F", "name=\(name)", "-F", "file=@\(file.path)",
+            "--user", "haplo:\(key)", url("file")
+        ])
     }
 
     func schedule(batch: String, dryRun: Bool = false) async throws -> Curl.Result {
-        try await Curl.run(["-X", "POST", "-d", "batch=\(batch)"] + (dryRun ? ["-d", "mode=dry-run"] : [])
-                           + ["--user", "haplo:\(key)", url("schedule")])
+        try await Curl.run(
+            ["-X", "POST", "-d", "batch=\(batch)"] + (dryRun ? ["-d", "mode=dry-run"] : [])
+                + ["--user", "haplo:\(key)", url("schedule")])
     }
 
     func get(_ path: String) async throws -> Curl.Result {

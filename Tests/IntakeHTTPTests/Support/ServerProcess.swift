@@ -16,8 +16,12 @@ final class ServerProcess: @unchecked Sendable {
     /// - Parameter fileSizeLimitKB: a `ulimit -f` for the server, to make its writes fail for lack of room.
     static func start(data: URL, arguments extra: [String] = [], fileSizeLimitKB: Int? = nil) async throws -> ServerProcess {
         guard FileManager().isExecutableFile(atPath: executable.path) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey:
-                "\(executable.path) is missing: run `swift build` before the tests (.ci/run does)"])
+            throw CocoaError(
+                .fileNoSuchFile,
+                userInfo: [
+                    NSLocalizedDescriptionKey:
+                        "\(executable.path) is missing: run `swift build` before the tests (.ci/run does)"
+                ])
         }
         let process = Process()
         process.executableURL = executable

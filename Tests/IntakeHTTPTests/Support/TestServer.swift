@@ -28,11 +28,13 @@ final class TestServer: @unchecked Sendable {
         return url
     }
 
-    static func start(directory: URL? = nil, maxUploadBytes: Int64 = 4 << 30, apiKey: String? = nil,
-                      scope: APIScope = .all, schema: Schema = StandardSchema.make(),
-                      headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
-                      metricsRequireKey: Bool = false, busyTimeout: TimeInterval = 10,
-                      failedAuthenticationLimit: Int = 1000) async throws -> TestServer {
+    static func start(
+        directory: URL? = nil, maxUploadBytes: Int64 = 4 << 30, apiKey: String? = nil,
+        scope: APIScope = .all, schema: Schema = StandardSchema.make(),
+        headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
+        metricsRequireKey: Bool = false, busyTimeout: TimeInterval = 10,
+        failedAuthenticationLimit: Int = 1000
+    ) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
         let store = try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path, busyTimeout: busyTimeout)
         let blobs = try LocalBlobStorage(root: directory.appendingPathComponent("blobs"))
@@ -50,10 +52,11 @@ final class TestServer: @unchecked Sendable {
         logger.logLevel = .warning
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let app = buildApplication(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadBytes: maxUploadBytes,
-                                               headerTimeout: headerTimeout, idleTimeout: idleTimeout,
-                                               metricsRequireKey: metricsRequireKey,
-                                               failedAuthenticationLimit: failedAuthenticationLimit),
+            configuration: ServerConfiguration(
+                host: "127.0.0.1", port: 0, maxUploadBytes: maxUploadBytes,
+                headerTimeout: headerTimeout, idleTimeout: idleTimeout,
+                metricsRequireKey: metricsRequireKey,
+                failedAuthenticationLimit: failedAuthenticationLimit),
             environment: environment, logger: logger,
             onServerRunning: { port in portContinuation.yield(port) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
@@ -66,8 +69,10 @@ final class TestServer: @unchecked Sendable {
     /// What the server logged at warning level and above.
     let log: CapturedLog
 
-    private init(directory: URL, store: SQLiteBatchStore, blobs: LocalBlobStorage, port: Int, apiKey: String,
-                 group: ServiceGroup, task: Task<Void, any Error>, log: CapturedLog) {
+    private init(
+        directory: URL, store: SQLiteBatchStore, blobs: LocalBlobStorage, port: Int, apiKey: String,
+        group: ServiceGroup, task: Task<Void, any Error>, log: CapturedLog
+    ) {
         self.log = log
         self.directory = directory
         self.store = store
@@ -116,8 +121,12 @@ enum Curl {
             try? FileManager().removeItem(at: bodyFile)
             try? FileManager().removeItem(at: headerFile)
         }
-        let output = try await Process.output("/usr/bin/env", ["curl", "-s", "-o", bodyFile.path, "-D", headerFile.path,
-                                                                "-w", "%{http_code}"] + arguments)
+        let output = try await Process.output(
+            "/usr/bin/env",
+            [
+                "curl", "-s", "-o", bodyFile.path, "-D", headerFile.path,
+                "-w", "%{http_code}"
+            ] + arguments)
         let body = (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? ""
         let headers = (try? String(contentsOf: headerFile, encoding: .utf8)) ?? ""
         return Result(status: Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, body: body, headers: headers)
@@ -134,8 +143,10 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
 
 extension Process {
     /// Runs a program to the end and returns its stdout; throws when it exits non-zero.
-    static func output(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                       currentDirectory: URL? = nil) async throws -> String {
+    static func output(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        currentDirectory: URL? = nil
+    ) async throws -> String {
         try await onOwnThread {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
@@ -153,8 +164,12 @@ extension Process {
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
                 let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
-                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey:
-                    "\(arguments) exited \(process.terminationStatus): \(errors)"])
+                throw CocoaError(
+                    .fileReadUnknown,
+                    userInfo: [
+                        NSLocalizedDescriptionKey:
+                            "\(arguments) exited \(process.terminationStatus): \(errors)"
+                    ])
             }
             return String(decoding: data, as: UTF8.self)
         }
@@ -170,14 +185,15 @@ enum Fixtures {
 
     /// A control file that loads a person by ref, or creates one, and sets name and job title.
     static func upsertControl(fileName: String = "data0") throws -> URL {
-        try write(#"""
-        {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"\#(fileName)":{"read":"json"}},
-         "instructions":[
-          {"source":"ref","destination":"load:by-ref","name":"ref","filters":["haplo:string-to-ref"]},
-          {"action":"load","destination":"profile","using":"load:by-ref","otherwise":[{"action":"new","destination":"profile"}]},
-          {"source":"name","destination":"profile","name":"dc:attribute:title"},
-          {"source":"job","destination":"profile","name":"std:attribute:job-title"}]}
-        """#)
+        try write(
+            #"""
+            {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"\#(fileName)":{"read":"json"}},
+             "instructions":[
+              {"source":"ref","destination":"load:by-ref","name":"ref","filters":["haplo:string-to-ref"]},
+              {"action":"load","destination":"profile","using":"load:by-ref","otherwise":[{"action":"new","destination":"profile"}]},
+              {"source":"name","destination":"profile","name":"dc:attribute:title"},
+              {"source":"job","destination":"profile","name":"std:attribute:job-title"}]}
+            """#)
     }
 
     static func write(_ text: String, name: String = "file-\(UUID().uuidString)") throws -> URL {
