@@ -9,7 +9,9 @@ import Foundation
 /// `condition` is locked.
 package final class BlockingQueue<Element: Sendable, Failure: Error & Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var elements: [Element] = []
+    /// Taken elements are set to nil at once, so the queue never keeps a reference to what the
+    /// consumer has (a batch of records, a chunk's writes) after handing it over.
+    private var elements: [Element?] = []
     private var head = 0
     private var finished = false
     private var failure: Failure?
@@ -64,9 +66,14 @@ package final class BlockingQueue<Element: Sendable, Failure: Error & Sendable>:
         defer { condition.unlock() }
         while head >= elements.count && !finished { condition.wait() }
         if head < elements.count {
-            let element = elements[head]
+            let element = elements[head]!
+            elements[head] = nil
             head += 1
-            if head > 1024 {
+            // Dropping the taken slots costs at most `capacity` moves, once per `capacity` takes.
+            if head == elements.count {
+                elements.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= max(capacity, 64) {
                 elements.removeFirst(head)
                 head = 0
             }
