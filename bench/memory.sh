@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000)
-gen=${GEN_PEOPLE:-../shared/bench/gen_people.py}
+gen=${GEN_PEOPLE:-bench/gen_people.py}
 work=${WORK:-bench/work}
 mkdir -p "$work"
 
