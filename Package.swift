@@ -24,6 +24,8 @@ let package = Package(
         // xlsx workbooks are zip archives; ZIPFoundation reads entries in chunks (zlib), which a
         // hand-written inflate would only imitate.
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        // The client commands (intake push, status, log…): streamed uploads and downloads, retries.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The import engine: control files, models, value conversion, record transformation. No I/O.
@@ -84,10 +86,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP API from the client's side, for the client commands; speaks only HTTP to a server.
+        .target(
+            name: "IntakeClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "intake",
             dependencies: [
                 "IntakeSQLite",
+                "IntakeClient",
                 "IntakeHTTP",
                 "IntakeRunner",
                 "IntakeApp",

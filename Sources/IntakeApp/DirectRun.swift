@@ -33,10 +33,13 @@ package enum DirectRun {
     }
 
     /// Checks the control file, records the batch and its files, and runs it to the end.
+    /// - Parameter watch: called about four times a second with the run's stored progress (what the
+    ///   last committed chunk saved); returning false cancels the run, which stops after its current
+    ///   record as a cancel through the API does.
     /// - Throws: `BatchError` when the control file or a file name is refused (nothing is run).
     package static func run(
         environment: ImportEnvironment, controlPath: String, files: [(name: String, path: String)],
-        dryRun: Bool, logger: Logger
+        dryRun: Bool, logger: Logger, watch: (@Sendable (RunProgress) -> Bool)? = nil
     ) async throws -> Summary {
         let service = ImportService(environment: environment)
         let controlDigest = try await service.addControlFile(try await upload(path: controlPath, into: environment.blobs), comment: "intake run")
@@ -49,7 +52,20 @@ package enum DirectRun {
         let store = environment.store
         try await store.startDirectRun(id, dryRun: dryRun, by: "intake run", now: environment.now())
         guard let batch = try await store.batch(id) else { throw StoreError.batchNotFound(id) }
+        let watcher = watch.map { watch in
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    guard let current = try? await store.batch(id), current.state == .running else { continue }
+                    if !watch(current.progress) {
+                        try? await service.cancel(batch: id.rawValue)
+                        return
+                    }
+                }
+            }
+        }
         _ = await BatchRun(environment: environment, batch: batch, logger: logger).runOnOwnThread()
+        watcher?.cancel()
         guard let finished = try await store.batch(id) else { throw StoreError.batchNotFound(id) }
         return Summary(batch: finished, log: try await store.log(of: id))
     }

@@ -17,6 +17,12 @@ struct DataDirectory {
         let databasePath = (path as NSString).appendingPathComponent("intake.sqlite")
         isNew = !FileManager().fileExists(atPath: databasePath)
         try Self.prepare(path: path)
+        if isNew {
+            // A command run from the wrong folder would otherwise quietly start an empty store (and
+            // make a key the server never sees).
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            FileHandle.standardError.write(Data("Created a new data directory at \(absolute)\n".utf8))
+        }
         do {
             store = try SQLiteBatchStore(path: databasePath, lease: lease)
         } catch {

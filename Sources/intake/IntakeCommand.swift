@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IntakeCore
 
 @main
 struct IntakeCommand: AsyncParsableCommand {
@@ -25,7 +26,21 @@ struct IntakeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "intake",
         abstract: "Batch data import: a server wire-compatible with the Haplo batch import API, and its tools.",
-        subcommands: [ServeCommand.self, RunCommand.self, APIKeyCommand.self])
+        version: IntakeVersion.current,
+        groupedSubcommands: [
+            CommandGroup(
+                name: "Server and local commands (work on a data directory)",
+                subcommands: [
+                    ServeCommand.self, RunCommand.self, APIKeyCommand.self
+                ]),
+            CommandGroup(
+                name: "Client commands (talk to a server over HTTP)",
+                subcommands: [
+                    PushCommand.self, StatusCommand.self, LogCommand.self, ResultsCommand.self,
+                    BatchActionCommand<CancelAction>.self, BatchActionCommand<CopyAction>.self,
+                    BatchActionCommand<RollbackAction>.self, BatchesCommand.self
+                ])
+        ])
 }
 
 /// Options shared by every command that works on a data directory.

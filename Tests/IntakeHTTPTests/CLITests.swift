@@ -36,20 +36,49 @@ import Testing
     @Test func runImportsLocallyAndPrintsTheLogAndSummary() async throws {
         let data = try TestServer.makeDirectory().path
         let examples = Fixtures.examples.path
-        let dry = try await intake([
+        // The example has an invalid e-mail address: the run finishes with a record error, exit 1.
+        let dry = try await ClientCommandTests.intake([
             "run", "--data", data, "--control", "\(examples)/control.json",
             "--file", "data0=\(examples)/data.json", "--dry-run"
         ])
-        let dryLines = dry.split(separator: "\n")
+        #expect(dry.status == 1)
+        let dryLines = dry.stdout.split(separator: "\n")
         #expect(dryLines.first?.hasPrefix("START: ") == true)
         #expect(dryLines.contains("Invalid email address for input field email: not-an-email (record 2)"))
         #expect(dryLines.last?.hasPrefix("dry-run: 3 records read, 3 applied, 0 failed, 0 unchanged, 1 errors (batch ") == true)
 
-        let real = try await intake([
+        let real = try await ClientCommandTests.intake([
             "run", "--data", data, "--control", "\(examples)/control.json",
             "--file", "data0=\(examples)/data.json"
         ])
-        #expect(real.split(separator: "\n").last?.hasPrefix("complete: 3 records read, 3 applied") == true)
+        #expect(real.status == 1)
+        #expect(real.stdout.split(separator: "\n").last?.hasPrefix("complete: 3 records read, 3 applied, 0 failed, 0 unchanged") == true)
+        // The example loads people by username: the second real run changes nothing.
+        let again = try await ClientCommandTests.intake([
+            "run", "--data", data, "--control", "\(examples)/control.json",
+            "--file", "data0=\(examples)/data.json"
+        ])
+        #expect(again.stdout.split(separator: "\n").last?.hasPrefix("complete: 3 records read, 3 applied, 0 failed, 3 unchanged") == true)
+
+        let clean = try Fixtures.write(#"[{"first":"Ada","last":"Lovelace","email":"ada@example.ac.uk","job":"Analyst","username":"ada"}]"#)
+        let allApplied = try await ClientCommandTests.intake([
+            "run", "--data", data, "--control", "\(examples)/control.json", "--file", "data0=\(clean.path)"
+        ])
+        #expect(allApplied.status == 0)
+    }
+
+    /// `--max-errors` stops a run once that many errors were reported; what was committed stays.
+    @Test func runStopsAfterMaxErrors() async throws {
+        let data = try TestServer.makeDirectory().path
+        let records = (0..<30_000).map { #"{"first":"P\#($0)","last":"L","email":"bad\#($0)","job":"J","username":"u\#($0)"}"# }
+        let file = try Fixtures.write("[" + records.joined(separator: ",\n") + "]")
+        let run = try await ClientCommandTests.intake([
+            "run", "--data", data, "--control", "\(Fixtures.examples.path)/control.json", "--file", "data0=\(file.path)",
+            "--max-errors", "10"
+        ])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stdout.contains("(--max-errors 10); what was committed before stays."))
+        #expect(run.stdout.split(separator: "\n").last?.hasPrefix("cancelled: ") == true)
     }
 
     @Test func runExitsNonZeroOnAnErrorState() async throws {
@@ -62,7 +91,8 @@ import Testing
             ])
             Issue.record("expected a non-zero exit")
         } catch {
-            #expect("\(error)".contains("exited 1"))
+            // A malformed file stops the run in `error`: exit status 2.
+            #expect("\(error)".contains("exited 2"))
         }
         let invalid = try Fixtures.write(#"{"dataImportControlFileVersion":0}"#)
         do {

@@ -1,0 +1,290 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import IntakeClient
+
+/// Where the client commands find the server and the key: flags first, then the environment,
+/// then the profile in the configuration file.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "The Intake server's URL (else INTAKE_SERVER, the profile's server, or http://127.0.0.1:8080).")
+    var server: String?
+
+    @Option(help: "The API key (else INTAKE_API_KEY or the profile's key). Others on the machine can see command lines: prefer the variable or a profile.")
+    var key: String?
+
+    @Option(help: "A profile of ~/.config/intake/config (else INTAKE_PROFILE, else `default`).")
+    var profile: String?
+
+    /// Runs `body` with a client for the chosen server and key.
+    func withClient(_ body: (BatchClient) async throws -> Void) async throws {
+        let (server, key) = try resolve()
+        try await BatchClient.with(server: server, key: key, body)
+    }
+
+    private func resolve() throws -> (ServerAddress, String) {
+        let environment = ProcessInfo.processInfo.environment
+        let named = profile ?? environment["INTAKE_PROFILE"]
+        let stored = try ClientProfile.load(name: named ?? "default", required: named != nil)
+        let server = try ServerAddress(self.server ?? environment["INTAKE_SERVER"] ?? stored?.server ?? "http://127.0.0.1:8080")
+        guard let key = key ?? environment["INTAKE_API_KEY"] ?? stored?.key, !key.isEmpty else {
+            throw ClientFailure(.connection, "No API key: pass --key, set INTAKE_API_KEY, or put key = … in a profile of \(ClientProfile.defaultPath)")
+        }
+        return (server, key)
+    }
+}
+
+/// The exit statuses shared by `intake push --wait` and `intake run` (documented in their help and
+/// the README).
+enum ImportExitStatus {
+    static let help = """
+        Exit status: 0 every record applied; 1 the batch finished with record errors; 2 the input was \
+        rejected, or the run stopped on an error or was cancelled; 3 the server could not be reached or \
+        refused the key.
+        """
+
+    static func of(state: String, recordsFailed: Int, errors: Int) -> Int32 {
+        switch state {
+        case "complete", "dry-run": return recordsFailed > 0 || errors > 0 ? 1 : 0
+        default: return 2
+        }
+    }
+
+    static func of(_ failure: ClientFailure) -> Int32 { failure.kind == .connection ? 3 : 2 }
+}
+
+/// Runs a client command's body; a `ClientFailure` becomes one line on stderr and its exit status.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as ClientFailure {
+        Terminal.standardError.line(failure.description)
+        throw ExitCode(ImportExitStatus.of(failure))
+    }
+}
+
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Upload a control file and data files to a server, and schedule the import.",
+        discussion: """
+            The four steps of the batch API in one command: upload the control file, create a batch, \
+            upload each file under its name, schedule it. The batch id is printed on stdout, alone, \
+            as the last line; progress and the summary go to stderr. Requests that fail on the way are \
+            retried (uploads are safe to repeat).
+
+            Examples:
+              intake push --server https://intake.example.ac.uk --control people.json --file people=staff.csv --wait
+              INTAKE_API_KEY=ik_… intake push --control control.json --file data0=data.json --dry-run --wait --json
+
+            \(ImportExitStatus.help) Without --wait, 0 means the batch was scheduled.
+            """)
+
+    @OptionGroup var server: ServerOptions
+
+    @Option(help: "The control file.") var control: String
+
+    @Option(name: .customLong("file"), help: "NAME=PATH: a data file and its name in the control file (repeatable).")
+    var files: [String] = []
+
+    @Option(help: "A comment for the control file and the batch.") var comment: String?
+
+    @Flag(help: "Schedule a dry run: transform everything, commit nothing.") var dryRun = false
+
+    @Flag(help: "Wait for the batch to finish, showing its progress, then summarise it.") var wait = false
+
+    @Flag(help: "Print the final status document (with --wait) or the batch id as JSON on stdout.") var json = false
+
+    func run() async throws {
+        _ = try FileArgument.parse(files)
+        try await reportingFailures { try await server.withClient { client in try await push(client) } }
+    }
+
+    private func push(_ client: BatchClient) async throws {
+        let pairs = try FileArgument.parse(files)
+        // Every file is checked before the first request, so a typo leaves no half-made batch.
+        for path in [control] + pairs.map(\.path) where !FileManager().isReadableFile(atPath: path) {
+            throw ClientFailure(.rejected, "Cannot read the file \(path)")
+        }
+        let terminal = Terminal.standardError
+        let controlDigest = try await client.uploadControl(
+            path: control, comment: comment, progress: terminal.uploadProgress(label: "control file"))
+        terminal.finishProgress("Uploaded the control file \(control)")
+        let batch = try await client.createBatch(control: controlDigest, comment: comment)
+        for (name, path) in pairs {
+            _ = try await client.uploadFile(batch: batch, name: name, path: path, progress: terminal.uploadProgress(label: name))
+            terminal.finishProgress("Uploaded \(name) from \(path)")
+        }
+        try await client.schedule(batch: batch, dryRun: dryRun)
+        terminal.line("Scheduled batch \(batch)\(dryRun ? " as a dry run" : "")")
+        guard wait else {
+            print(json ? #"{"batch":"\#(batch)","control":"\#(controlDigest)"}"# : batch)
+            return
+        }
+        let status = try await BatchWaiter(client: client, terminal: terminal).wait(batch: batch)
+        try await BatchWaiter.summarise(status, client: client, terminal: terminal)
+        print(json ? try await client.statusText(batch: batch) : batch)
+        let exit = ImportExitStatus.of(state: status.state, recordsFailed: status.progress.recordsFailed, errors: status.errors)
+        if exit != 0 { throw ExitCode(exit) }
+    }
+}
+
+/// Polls a batch's status until it finishes, drawing its progress on a terminal.
+struct BatchWaiter {
+    let client: BatchClient
+    let terminal: Terminal
+
+    func wait(batch: String) async throws -> BatchStatus {
+        var delay = Duration.milliseconds(200)
+        while true {
+            let status = try await client.status(batch: batch)
+            if status.isFinished {
+                terminal.clearProgress()
+                return status
+            }
+            let p = status.progress
+            let fraction = p.bytesTotal > 0 ? Double(p.bytesRead) / Double(p.bytesTotal) : 0
+            terminal.progress(
+                fraction: status.state == "running" ? fraction : nil,
+                "\(status.state): \(p.recordsRead) records read, \(p.recordsApplied) applied, \(p.recordsFailed) failed")
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(2))
+        }
+    }
+
+    /// The summary of a finished batch, with its first error lines from the log.
+    static func summarise(_ status: BatchStatus, client: BatchClient, terminal: Terminal) async throws {
+        let p = status.progress
+        let ok = ImportExitStatus.of(state: status.state, recordsFailed: p.recordsFailed, errors: status.errors) == 0
+        terminal.line(
+            "\(terminal.coloured(status.state, ok ? .green : .red)): \(p.recordsRead) records read, \(p.recordsApplied) applied, "
+                + "\(p.recordsFailed) failed, \(p.recordsUnchanged) unchanged, \(status.errors) errors (batch \(status.identifier))")
+        guard status.errors > 0 else { return }
+        var shown = 0
+        struct Enough: Error {}
+        do {
+            try await client.log(batch: status.identifier) { line in
+                if line.hasPrefix("START: ") || line.hasPrefix("END: ") { return }
+                if shown == 5 { throw Enough() }
+                terminal.line("  " + line)
+                shown += 1
+            }
+        } catch is Enough {
+            terminal.line("  … (intake log \(status.identifier) shows them all)")
+        }
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Print a batch's status document (JSON) from a server.",
+        discussion: "Example: intake status --server http://127.0.0.1:8080 01JBATCHID")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The batch id.") var batch: String
+    @Flag(help: "Wait for the batch to finish first, showing its progress.") var wait = false
+
+    func run() async throws {
+        try await reportingFailures {
+            try await server.withClient { client in
+                if wait { _ = try await BatchWaiter(client: client, terminal: .standardError).wait(batch: batch) }
+                print(try await client.statusText(batch: batch))
+            }
+        }
+    }
+}
+
+struct LogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log", abstract: "Print a batch's log from a server (streamed).",
+        discussion: "Example: intake log 01JBATCHID | grep -v '^START\\|^END'")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The batch id.") var batch: String
+
+    func run() async throws {
+        try await reportingFailures {
+            try await server.withClient { client in try await client.log(batch: batch) { print($0) } }
+        }
+    }
+}
+
+struct ResultsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "results", abstract: "Print a batch's per-record results (NDJSON) from a server (streamed).",
+        discussion: "Example: intake results --failed 01JBATCHID > failed.ndjson")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The batch id.") var batch: String
+    @Flag(help: "Only the records that failed.") var failed = false
+    @Option(help: "Only records with this status: applied, failed, unchanged or dry-run (repeatable).") var status: [String] = []
+
+    func run() async throws {
+        try await reportingFailures {
+            try await server.withClient { client in
+                try await client.results(batch: batch, statuses: status + (failed ? ["failed"] : [])) { print($0) }
+            }
+        }
+    }
+}
+
+/// cancel, copy and rollback: one POST with the batch id, whose answer is printed.
+struct BatchActionCommand<Action: BatchAction>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: Action.name, abstract: Action.abstract, discussion: "Example: intake \(Action.name) 01JBATCHID")
+    }
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The batch id.") var batch: String
+
+    func run() async throws {
+        try await reportingFailures {
+            try await server.withClient { client in print(try await Action.perform(client, batch)) }
+        }
+    }
+}
+
+protocol BatchAction {
+    static var name: String { get }
+    static var abstract: String { get }
+    static func perform(_ client: BatchClient, _ batch: String) async throws -> String
+}
+
+enum CancelAction: BatchAction {
+    static let name = "cancel"
+    static let abstract = "Cancel a batch that has not finished (a running one stops after its current record)."
+    static func perform(_ client: BatchClient, _ batch: String) async throws -> String { try await client.cancel(batch: batch) }
+}
+
+enum CopyAction: BatchAction {
+    static let name = "copy"
+    static let abstract = "Copy a batch (same control file and files) into a new one to upload or schedule; prints the new id."
+    static func perform(_ client: BatchClient, _ batch: String) async throws -> String { try await client.copy(batch: batch) }
+}
+
+enum RollbackAction: BatchAction {
+    static let name = "rollback"
+    static let abstract = "Undo a complete batch: delete what it created, restore what it changed (unless changed since)."
+    static func perform(_ client: BatchClient, _ batch: String) async throws -> String { try await client.rollback(batch: batch) }
+}
+
+struct BatchesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batches", abstract: "List the newest batches on a server (JSON; the key needs the read scope).",
+        discussion: "Example: intake batches --limit 20")
+    @OptionGroup var server: ServerOptions
+    @Option(help: "How many batches.") var limit = 50
+
+    func run() async throws {
+        try await reportingFailures {
+            try await server.withClient { client in print(try await client.batches(limit: limit)) }
+        }
+    }
+}
+
+/// `--file NAME=PATH` arguments.
+enum FileArgument {
+    static func parse(_ arguments: [String]) throws -> [(name: String, path: String)] {
+        try arguments.map { argument in
+            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+                throw ValidationError("--file expects NAME=PATH, got '\(argument)'.")
+            }
+            return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+        }
+    }
+}
