@@ -40,6 +40,25 @@ import Testing
 
     static let examples = Fixtures.examples.path
 
+    /// Runs a shell script; returns what it printed on stdout.
+    static func runShell(_ script: String) async throws -> String {
+        try await onOwnThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script]
+            var variables = ProcessInfo.processInfo.environment
+            for name in ["INTAKE_API_KEY", "INTAKE_SERVER", "INTAKE_PROFILE"] { variables[name] = nil }
+            variables["XDG_CONFIG_HOME"] = FileManager().temporaryDirectory.appendingPathComponent("no-config-\(UUID())").path
+            process.environment = variables
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
     /// A server on a fresh data directory, and the arguments that reach it.
     static func server() async throws -> (ServerProcess, [String]) {
         let server = try await ServerProcess.start(data: try TestServer.makeDirectory())
