@@ -6,6 +6,7 @@ import IntakeApp
 import IntakeHTTP
 import IntakeStore
 import Logging
+import NIOCore
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP server and the import worker.")
@@ -57,6 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
         let removed = directory.blobs.removeAbandonedTemporaries()
         if removed > 0 { logger.info("removed partial uploads of stopped processes", metadata: ["intake.count": "\(removed)"]) }
         let environment = try await directory.environment(schemaFiles: data.schema)
+        // Before any credentials are made: a port in use should not cost a fresh directory its
+        // one-time password and key.
+        try ListenCheck.check(host: host, port: port)
         try await Self.createFirstCredentials(service: ImportService(environment: environment))
         let app = buildApplication(
             configuration: ServerConfiguration(
@@ -66,7 +70,12 @@ struct ServeCommand: AsyncParsableCommand {
                 failedAuthenticationLimit: failedAuthLimit),
             environment: environment, logger: logger,
             onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch let error as IOError {
+            // Taken between the check and the bind, most likely.
+            throw ValidationFailure(ListenCheck.message(errno: error.errnoCode, host: host, port: port) ?? "\(error)")
+        }
     }
 
     /// On first start: an admin password and an API key, each printed once and stored only as hashes.
@@ -102,5 +111,39 @@ enum Logging {
 enum Console {
     static func write(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
+
+/// Whether the server can listen where it was asked to, told in words before anything else starts.
+enum ListenCheck {
+    static func check(host: String, port: Int) throws {
+        guard port != 0 else { return }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE
+        var found: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &found) == 0, let address = found else {
+            throw ValidationFailure("Cannot listen on \(host): it is not an address or host name of this machine (--host)")
+        }
+        defer { freeaddrinfo(found) }
+        let descriptor = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var yes: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        if bind(descriptor, address.pointee.ai_addr, address.pointee.ai_addrlen) != 0,
+            let message = message(errno: errno, host: host, port: port)
+        {
+            throw ValidationFailure(message)
+        }
+    }
+
+    static func message(errno code: Int32, host: String, port: Int) -> String? {
+        switch code {
+        case EADDRINUSE: return "Port \(port) on \(host) is already in use by another process: stop it, or choose another port with --port"
+        case EACCES: return "Not allowed to listen on port \(port) (ports below 1024 need privileges): choose another with --port"
+        case EADDRNOTAVAIL: return "Cannot listen on \(host): it is not an address of this machine (--host)"
+        default: return nil
+        }
     }
 }

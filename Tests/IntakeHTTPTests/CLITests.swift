@@ -126,4 +126,16 @@ import Testing
             ["run", "--data", data, "--control", control, "--file", "data0=/nonexistent/people.json"],
             exit: 2, saying: "Cannot read the file /nonexistent/people.json")
     }
+
+    /// A port in use is named, in one line, before the first start makes its one-time credentials.
+    @Test func aPortInUseIsNamed() async throws {
+        let server = try await ServerProcess.start(data: try TestServer.makeDirectory())
+        defer { Task { try? await server.terminate() } }
+        let other = try TestServer.makeDirectory().appendingPathComponent("second")
+        let second = try await ClientCommandTests.intake(["serve", "--data", other.path, "--port", "\(server.port)"])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("Port \(server.port) on 127.0.0.1 is already in use by another process"))
+        #expect(!second.stdout.contains("API key:"))
+        #expect(!second.stderr.contains("errno"))
+    }
 }
