@@ -38,11 +38,16 @@ package struct ImportService: Sendable {
 
     /// The checks every control file passes before it is accepted, wherever it comes from.
     package func validate(_ control: JSONValue) throws {
+        try Self.validate(control, vocabulary: environment.vocabulary)
+    }
+
+    /// The same checks against a vocabulary (models, readers, filters), for `intake validate`.
+    package static func validate(_ control: JSONValue, vocabulary: ControlFileVocabulary) throws {
         // A NUL in a control-file string would be cut short wherever a C string carries it.
         if control.containsNUL {
             throw BatchError.invalidControlFile(["A string in the control file contains a NUL character (\\u0000)"])
         }
-        let messages = ControlFileValidator(vocabulary: environment.vocabulary).validate(control)
+        let messages = ControlFileValidator(vocabulary: vocabulary).validate(control)
         guard messages.isEmpty else { throw BatchError.invalidControlFile(messages) }
     }
 

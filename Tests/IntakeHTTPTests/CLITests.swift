@@ -138,4 +138,34 @@ import Testing
         #expect(!second.stdout.contains("API key:"))
         #expect(!second.stderr.contains("errno"))
     }
+
+    /// `intake validate`: the server's refusals, the place of a JSON syntax error, and what a run would
+    /// log before its first record, without a server.
+    @Test func validateChecksOfflineWithTheServersMessages() async throws {
+        let ok = try await ClientCommandTests.intake(["validate", "\(Fixtures.examples.path)/control.json"])
+        #expect(ok.status == 0 && ok.stdout == "OK\n")
+
+        let syntax = try Fixtures.write("{\n  \"model\": \"haplo:person\",\n  \"files\": {x}\n}")
+        let broken = try await ClientCommandTests.intake(["validate", syntax.path])
+        #expect(broken.status == 2)
+        #expect(broken.stderr == "\(syntax.path):3:13: Expected a string key in object\nUploaded file is not JSON\n")
+
+        let invalid = try Fixtures.write(#"{"dataImportControlFileVersion":0}"#)
+        let refused = try await ClientCommandTests.intake(["validate", invalid.path])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.hasPrefix("Invalid control file:\n  Control file does not specify model in the model property"))
+
+        let warned = try Fixtures.write(
+            #"""
+            {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"DEFAULT":{"read":"json"}},
+             "instructions":[{"action":"new","destination":"profile"},
+              {"source":"a","destination":"nowhere","name":"dc:attribute:title"},
+              {"source":"b","destination":"profile","name":"no:such:attribute"}]}
+            """#)
+        let warnings = try await ClientCommandTests.intake(["validate", warned.path])
+        #expect(warnings.status == 0 && warnings.stdout == "OK, with 2 warnings\n")
+        #expect(warnings.stderr == "warning: Unknown destination in field: nowhere\nwarning: Unknown name in field no:such:attribute for destination profile\n")
+        let strict = try await ClientCommandTests.intake(["validate", "--strict", warned.path])
+        #expect(strict.status == 2)
+    }
 }
