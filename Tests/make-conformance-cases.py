@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes Tests/Conformance/ from the case table below (it replaces the folder).
 
-Each expectation here was derived by hand from CONTROL-FILE.md and SCHEMA.md; edit the table,
+Each expectation here was derived by hand from docs/control-files.md and docs/schema.md; edit the table,
 then run this script and `swift test --filter ConformanceTests`."""
 import json, os, shutil
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'Conformance')

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The reference client of the original batch import API (API.md), unchanged apart from the values
+# The reference client of the original batch import API (docs/api.md), unchanged apart from the values
 # at the top, which here come from the environment.
 set -e
 API_KEY=${API_KEY:?set API_KEY}            # from: intake apikey create --name script

@@ -1,7 +1,7 @@
 import Hummingbird
 import IntakeCore
 
-/// A failed request: the status and the exact text/plain message of API.md.
+/// A failed request: the status and the exact text/plain message of docs/api.md.
 package struct APIError: HTTPResponseError, Sendable {
     package var status: HTTPResponse.Status
     package var message: String

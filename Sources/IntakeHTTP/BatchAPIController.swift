@@ -5,7 +5,7 @@ import IntakeCore
 import IntakeRunner
 import IntakeStore
 
-/// The four batch endpoints of API.md §1–4 and the extensions. Handlers are thin: they read the
+/// The four batch endpoints of docs/api.md and the extensions. Handlers are thin: they read the
 /// form, call the application core (`ImportService`) and write its answer; authentication is the
 /// group's middleware, and refusals are `BatchError`s that `ErrorReportingMiddleware` renders.
 struct BatchAPIController: Sendable {
@@ -169,7 +169,7 @@ struct ResultsQuery {
     }
 }
 
-/// The JSON of `GET status` (API.md "Extensions").
+/// The JSON of `GET status` (docs/api.md "Extensions").
 enum BatchStatusJSON {
     static func render(_ batch: Batch) -> String {
         func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.string($0)) } ?? .null }

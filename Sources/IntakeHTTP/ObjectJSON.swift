@@ -2,7 +2,7 @@ import Foundation
 import IntakeCore
 import IntakeStore
 
-/// The object JSON of SCHEMA.md ("Object JSON").
+/// The object JSON of docs/schema.md ("Object JSON").
 enum ObjectJSON {
     static func attributes(_ values: [ObjectValue]) -> JSONValue {
         var grouped = JSONObject()

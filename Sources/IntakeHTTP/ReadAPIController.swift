@@ -4,7 +4,7 @@ import IntakeCore
 import IntakeRunner
 import IntakeStore
 
-/// The read API of SCHEMA.md: objects, their history and listings by type.
+/// The read API of docs/schema.md: objects, their history and listings by type.
 struct ReadAPIController: Sendable {
     let environment: ImportEnvironment
     let authenticator: Authenticator

@@ -4,7 +4,7 @@ import IntakeStore
 extension Router where Context == IntakeRequestContext {
     /// Registers a handler (in `group`, behind its middleware, when given), answers HEAD like GET
     /// without the body, and every other method on the same path with 405 and an `Allow` header.
-    /// The 405 answers are registered on the bare router, outside any authentication: API.md wants a
+    /// The 405 answers are registered on the bare router, outside any authentication: docs/api.md wants a
     /// wrong method on a known path to be 405 whoever asks.
     func addEndpoint(
         _ path: String, method: HTTPRequest.Method, in group: RouterGroup<Context>? = nil,

@@ -4,7 +4,7 @@ import IntakeStore
 import Logging
 import Synchronization
 
-/// Runs one batch (CONTROL-FILE.md §8.3) synchronously: call it on a thread of its own.
+/// Runs one batch (docs/control-files.md#running-a-batch) synchronously: call it on a thread of its own.
 /// Records are processed in chunks; each chunk's commits, log lines and run position are saved
 /// in one transaction, so a stopped run resumes at the first uncommitted record.
 package final class BatchRun {

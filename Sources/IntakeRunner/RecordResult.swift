@@ -1,7 +1,7 @@
 import IntakeCore
 import IntakeStore
 
-/// One line of `GET results` (API.md "Extensions"), written as bytes: one is made per record.
+/// One line of `GET results` (docs/api.md "Extensions"), written as bytes: one is made per record.
 enum RecordResult {
     static func line(record: String, file: String, line: Int, status: String, changes: [RecordChange], errors: [String]) -> String {
         var out = JSONBytes()

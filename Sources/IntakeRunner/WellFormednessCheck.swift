@@ -4,7 +4,7 @@ import Synchronization
 
 /// Reads every file of a batch once, on a thread of its own, to prove it well-formed.
 ///
-/// CONTROL-FILE.md §3.1: a malformed file is fatal before anything is imported. Checking first and
+/// docs/control-files.md#files-and-readers: a malformed file is fatal before anything is imported. Checking first and
 /// importing after made the check a serial tenth of every run, so the run starts transforming at once
 /// and the store writer commits nothing until this check has passed (`StoreWriter` keeps its first
 /// transaction open until then); if it fails, that transaction is rolled back.

@@ -114,7 +114,7 @@ enum SQLiteMigrations {
                     );
                     """)
         }
-        // Titles for `?title=` ("matches any title exactly", SCHEMA.md) live in one column, each
+        // Titles for `?title=` ("matches any title exactly", docs/schema.md) live in one column, each
         // between unit separators, and the filter scans. An index on titles made imports of a million
         // people twice as slow: random inserts dirty a different index page for nearly every record,
         // and every chunk rewrites those pages to the WAL.

@@ -36,7 +36,7 @@ package struct BatchID: Hashable, Sendable, Codable, CustomStringConvertible {
     package var description: String { rawValue }
 }
 
-/// The batch lifecycle of API.md.
+/// The batch lifecycle of docs/api.md.
 package enum BatchState: String, Sendable, Codable, CaseIterable {
     case uploading, ready, scheduled, running, complete
     case dryRun = "dry-run"

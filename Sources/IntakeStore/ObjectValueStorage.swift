@@ -1,6 +1,6 @@
 import IntakeCore
 
-/// How object values are stored, by every backend: a JSON array of SCHEMA.md value encodings,
+/// How object values are stored, by every backend: a JSON array of docs/schema.md value encodings,
 /// each with its `attribute`. Values are grouped by attribute code (a stable sort, so the order within
 /// an attribute is kept): replacing a value moves it to the end of the object, and that must not make
 /// an otherwise equal object look changed. Equal values give equal text, so the "unchanged" test is a

@@ -2,7 +2,7 @@ import Testing
 
 @testable import IntakeCore
 
-/// Every data type of CONTROL-FILE.md §5.3 through a `field` instruction, one value at a time.
+/// Every data type of docs/control-files.md#data-types through a `field` instruction, one value at a time.
 @Suite struct DataTypeTests {
     /// Converts `input` for an attribute of `type`; returns the stored value (if any) and the log.
     static func convert(_ type: DataType, _ input: String, extras: String = "") throws -> (AttributeValue?, [String]) {

@@ -3,7 +3,7 @@ import IntakeCore
 import IntakeStore
 import Testing
 
-/// Every status code and message of API.md §1–4, over real HTTP on loopback.
+/// Every status code and message of docs/api.md, over real HTTP on loopback.
 @Suite(.serialized) struct BatchAPITests {
     let control = Fixtures.examples.appendingPathComponent("control.json")
     let data = Fixtures.examples.appendingPathComponent("data.json")

@@ -3,7 +3,7 @@ import IntakeCore
 import IntakeStore
 import Testing
 
-/// The extensions of API.md: results, copy, cancel and rollback.
+/// The extensions of docs/api.md: results, copy, cancel and rollback.
 @Suite struct BatchExtensionTests {
     let control = Fixtures.examples.appendingPathComponent("control.json")
     let data = Fixtures.examples.appendingPathComponent("data.json")

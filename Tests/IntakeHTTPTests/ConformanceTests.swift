@@ -80,7 +80,7 @@ import Testing
         let (batch, status) = try await Self.runBatch(client, folder: folder, dryRun: mode.contains("dry-run"))
 
         let logBody = try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body
-        #expect(logBody.hasSuffix("\n"))  // API.md: the log ends with a newline
+        #expect(logBody.hasSuffix("\n"))  // docs/api.md: the log ends with a newline
         let log = logBody.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
             .filter { !$0.hasPrefix("START: ") && !$0.hasPrefix("END: ") }
         let expectedLog = try String(contentsOf: folder.appendingPathComponent("expected-log.txt"), encoding: .utf8)

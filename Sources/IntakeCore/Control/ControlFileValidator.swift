@@ -13,7 +13,7 @@ package struct ControlFileVocabulary: Sendable {
     }
 }
 
-/// Control-file validation, CONTROL-FILE.md §2.2: five checks, each adding at most one message.
+/// Control-file validation, docs/control-files.md#what-is-checked-on-upload: five checks, each adding at most one message.
 package struct ControlFileValidator: Sendable {
     package let vocabulary: ControlFileVocabulary
 

@@ -1,4 +1,4 @@
-/// Builds the data-type step of a converter (CONTROL-FILE.md §5.3). Returns nil after reporting a
+/// Builds the data-type step of a converter (docs/control-files.md#data-types). Returns nil after reporting a
 /// preparation error, which drops the instruction.
 enum DataTypeConverters {
     typealias Convert = (FilterValue, ImportBatch) throws -> AttributeValue?

@@ -16,7 +16,7 @@ package struct EngineEnvironment {
     }
 }
 
-/// A prepared import batch (CONTROL-FILE.md §8.1): the control file compiled against a model.
+/// A prepared import batch (docs/control-files.md#running-a-batch): the control file compiled against a model.
 /// Transform records one by one with `transform(_:identifier:)`.
 package final class ImportBatch {
     package let model: Model

@@ -1,4 +1,4 @@
-/// An error that stops the whole run (CONTROL-FILE.md §8.3 "fatal").
+/// An error that stops the whole run (docs/control-files.md#running-a-batch "fatal").
 package struct ImportFatalError: Error, Sendable, Equatable, CustomStringConvertible {
     package var message: String
 

@@ -20,7 +20,7 @@ final class ConstantCache {
     var value: AttributeValue?
 }
 
-/// A prepared instruction (CONTROL-FILE.md §4). Dropped instructions do nothing.
+/// A prepared instruction (docs/control-files.md §4). Dropped instructions do nothing.
 indirect enum Instruction {
     case field(source: String, slot: ValueSlot, converter: ValueConverter)
     case fieldStructured(structured: String, slot: ValueSlot, converter: ValueConverter)

@@ -1,4 +1,4 @@
-/// Preparation (CONTROL-FILE.md §4.1–4.2): compiles instruction lists once per batch.
+/// Preparation (docs/control-files.md#how-a-record-is-processed): compiles instruction lists once per batch.
 /// Problems are reported without a record suffix and drop the instruction.
 struct InstructionCompiler {
     unowned let batch: ImportBatch

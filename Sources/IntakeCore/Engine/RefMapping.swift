@@ -1,4 +1,4 @@
-/// The `ref` data type with optional `refMapping` (CONTROL-FILE.md §5.4).
+/// The `ref` data type with optional `refMapping` (docs/control-files.md#refs-and-mappings).
 enum RefMapping {
     static func makeConverter(instruction: JSONObject, details d: String, batch: ImportBatch) -> DataTypeConverters.Convert {
         let refsOnly: DataTypeConverters.Convert = { value, _ in

@@ -1,4 +1,4 @@
-/// The built-in filters of CONTROL-FILE.md §6.
+/// The built-in filters of docs/control-files.md §6.
 package enum StandardFilters {
     package static let all: [FilterDescriptor] = [
         FilterDescriptor(name: "haplo:string-to-ref", description: "Converts a textual ref to a ref") { StringToRef() },

@@ -1,4 +1,4 @@
-/// The processing of one record (CONTROL-FILE.md §4.1): runs the instructions, keeps the targets,
+/// The processing of one record (docs/control-files.md#how-a-record-is-processed): runs the instructions, keeps the targets,
 /// and knows whether the record is complete and may be committed.
 package final class Transformation {
     unowned let batch: ImportBatch

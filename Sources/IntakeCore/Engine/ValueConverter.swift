@@ -1,5 +1,5 @@
 /// Converts one input value for one instruction: generic mapping, then filters, then the data type
-/// (CONTROL-FILE.md §5.1). Built once during preparation.
+/// (docs/control-files.md#values). Built once during preparation.
 final class ValueConverter {
     let mapInputValue: JSONObject?
     let mapInputValueDefault: JSONValue?

@@ -17,7 +17,7 @@ package enum FilterValue: Sendable, Equatable {
     }
 }
 
-/// A named one-argument function applied to values (CONTROL-FILE.md §6). One instance is made per
+/// A named one-argument function applied to values (docs/control-files.md §6). One instance is made per
 /// batch, on first use, and shared by every instruction naming it, so a filter may keep state.
 package protocol ValueFilter: AnyObject {
     /// Returns nil to drop the value.

@@ -1,5 +1,5 @@
 extension JSONValue {
-    /// Compact JSON with keys in insertion order, as CONTROL-FILE.md's `<json>` placeholder requires.
+    /// Compact JSON with keys in insertion order, as docs/control-files.md's `<json>` placeholder requires.
     package var compactJSON: String {
         var out = ""
         write(to: &out)
@@ -62,7 +62,7 @@ extension JSONValue {
         out += "\""
     }
 
-    /// The JavaScript `String(v)` form (CONTROL-FILE.md "JS form").
+    /// The JavaScript `String(v)` form (docs/control-files.md "JS form").
     package var jsForm: String {
         switch self {
         case .null: return "null"

@@ -7,7 +7,7 @@ package enum JSONValue: Sendable, Equatable, Hashable {
     case array([JSONValue])
     case object(JSONObject)
 
-    /// The CONTROL-FILE.md notion of a missing source value: absent, `null`, `false` or `""`.
+    /// The docs/control-files.md notion of a missing source value: absent, `null`, `false` or `""`.
     package var isMissing: Bool {
         switch self {
         case .null, .bool(false): return true

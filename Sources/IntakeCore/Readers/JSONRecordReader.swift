@@ -1,4 +1,4 @@
-/// The `json` reader (CONTROL-FILE.md §3.2), streaming: a top-level array or object is read one
+/// The `json` reader (docs/control-files.md#files-and-readers), streaming: a top-level array or object is read one
 /// element at a time; only the current element is held in memory.
 package struct JSONRecordReader: RecordReader {
     private enum Mode { case start, array, object, finished }

@@ -9,7 +9,7 @@ package struct NamedReader {
     }
 }
 
-/// Replaces the list of files' readers before any record is transformed (CONTROL-FILE.md §3.6), for
+/// Replaces the list of files' readers before any record is transformed (docs/control-files.md#files-and-readers), for
 /// example to join two files on a key. Named by the control file's `recordProcessor`.
 package protocol RecordProcessor {
     func process(_ inputs: [NamedReader]) throws(ReaderError) -> [NamedReader]

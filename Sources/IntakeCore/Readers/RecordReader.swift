@@ -48,7 +48,7 @@ package struct ReaderError: Error, Sendable, Equatable, CustomStringConvertible 
     package var description: String { message }
 }
 
-/// Turns a file into records, one at a time (CONTROL-FILE.md §3.6).
+/// Turns a file into records, one at a time (docs/control-files.md#files-and-readers).
 package protocol RecordReader {
     /// The next record, or nil at the end of the file.
     mutating func next() throws(ReaderError) -> SourceRecord?

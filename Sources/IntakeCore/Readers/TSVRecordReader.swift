@@ -1,4 +1,4 @@
-/// `tsv-with-name-row` (CONTROL-FILE.md §3.5) with the original's splitting, streamed line by line:
+/// `tsv-with-name-row` (docs/control-files.md#files-and-readers) with the original's splitting, streamed line by line:
 /// lines end at each maximal run of CR/LF, so blank lines vanish, and a trailing line break gives a
 /// final empty record.
 package struct TSVRecordReader: RecordReader {

@@ -4,7 +4,7 @@ import Foundation
     import FoundationXML
 #endif
 
-/// `xml-text-of-children` and `xml-attributes` (CONTROL-FILE.md §3.3–3.4), streamed with Foundation's
+/// `xml-text-of-children` and `xml-attributes` (docs/control-files.md#files-and-readers), streamed with Foundation's
 /// SAX `XMLParser`. The parser pushes; records are handed to the pulling engine through a small
 /// bounded queue, so memory stays flat however big the file. The charset comes from the XML
 /// declaration (libxml2 decodes it). A DOCTYPE that declares entities is refused before the parser

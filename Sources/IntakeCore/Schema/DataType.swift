@@ -1,4 +1,4 @@
-/// The data types of CONTROL-FILE.md §5.3, shared by attributes and dictionary Names.
+/// The data types of docs/control-files.md#data-types, shared by attributes and dictionary Names.
 package enum DataType: String, Sendable, CaseIterable, Codable {
     case text
     case textParagraph = "text-paragraph"

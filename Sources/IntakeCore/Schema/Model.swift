@@ -1,4 +1,4 @@
-/// A named, ordered set of destinations (CONTROL-FILE.md §7).
+/// A named, ordered set of destinations (docs/control-files.md §7).
 package struct Model: Sendable {
     package var name: String
     package var title: String

@@ -1,4 +1,4 @@
-/// A model as written in a schema file (SCHEMA.md "Models in schema files").
+/// A model as written in a schema file (docs/schema.md "Models in schema files").
 package struct ModelDefinition: Sendable, Equatable {
     package var name: String
     package var description: String
@@ -36,7 +36,7 @@ package struct DestinationDefinition: Sendable, Equatable {
     }
 }
 
-/// A Name of a destination (CONTROL-FILE.md §1): a typed slot, an attribute code or dictionary key.
+/// A Name of a destination (docs/control-files.md §1): a typed slot, an attribute code or dictionary key.
 package struct NameDefinition: Sendable, Equatable {
     package var name: String
     package var dataType: DataType

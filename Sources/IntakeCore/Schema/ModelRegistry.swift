@@ -1,4 +1,4 @@
-/// Every model available to control files, derived from a schema (CONTROL-FILE.md §7.9).
+/// Every model available to control files, derived from a schema (docs/control-files.md#models-and-destinations).
 package struct ModelRegistry: Sendable {
     package private(set) var models: [String: Model] = [:]
     package private(set) var order: [String] = []
@@ -88,7 +88,7 @@ package struct ModelRegistry: Sendable {
                     if let multivalue = o["multivalue"] { definition.multivalue = multivalue.isTruthy }
                     if let description = o["description"]?.stringValue { definition.description = description }
                 }
-                // Applied after the overrides (CONTROL-FILE.md §7.2).
+                // Applied after the overrides (docs/control-files.md#models-and-destinations).
                 if code == StandardSchema.typeAttribute { definition.dataType = .objectType }
                 names.append(definition)
             }
@@ -108,8 +108,8 @@ package struct ModelRegistry: Sendable {
                     name: "load:by-ref", kind: .dictionary, pseudo: true,
                     names: [NameDefinition(name: "ref", dataType: .ref)]))
         }
-        // SCHEMA.md gives every model both structured-value pseudo-destinations, which is a superset of
-        // CONTROL-FILE.md §7.4 (only the structured types some Name uses); we follow SCHEMA.md.
+        // docs/schema.md gives every model both structured-value pseudo-destinations, which is a superset of
+        // docs/control-files.md#models-and-destinations (only the structured types some Name uses); we follow docs/schema.md.
         do {
             result.append(
                 Destination(

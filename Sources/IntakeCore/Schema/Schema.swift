@@ -41,7 +41,7 @@ package struct TypeDefinition: Sendable, Equatable {
     }
 }
 
-/// A list object created at start-up (SCHEMA.md "Objects").
+/// A list object created at start-up (docs/schema.md "Objects").
 package struct ListObjectDefinition: Sendable, Equatable {
     package var type: String
     package var title: String

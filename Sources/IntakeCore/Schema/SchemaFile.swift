@@ -1,4 +1,4 @@
-/// Loads a schema file (SCHEMA.md "Schema files") on top of a schema.
+/// Loads a schema file (docs/schema.md "Schema files") on top of a schema.
 package enum SchemaFile {
     package struct LoadError: Error, Sendable, CustomStringConvertible {
         package var message: String

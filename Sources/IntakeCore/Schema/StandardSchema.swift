@@ -1,4 +1,4 @@
-/// The built-in schema of SCHEMA.md, always present.
+/// The built-in schema of docs/schema.md, always present.
 package enum StandardSchema {
     package static let titleAttribute = "dc:attribute:title"
     package static let typeAttribute = "dc:attribute:type"

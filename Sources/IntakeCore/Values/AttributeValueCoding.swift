@@ -1,4 +1,4 @@
-/// The value encoding of SCHEMA.md ("Value encoding (JSON)"), used by the read API and the store.
+/// The value encoding of docs/schema.md ("Value encoding (JSON)"), used by the read API and the store.
 package enum AttributeValueCoding {
     package static func datetimeText(_ value: AttributeValue) -> String? {
         guard case .datetime(let seconds, let ms, let dateOnly) = value else { return nil }
