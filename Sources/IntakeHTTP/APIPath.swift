@@ -16,4 +16,6 @@ enum APIPath {
     static let health = "/health"
     static let metrics = "/metrics"
     static let ready = "/ready"
+    static let healthReady = "/health/ready"
+    static let openAPI = "/api/openapi.json"
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import IntakeApp
@@ -88,22 +89,27 @@ package func buildRouter(
     router.addEndpoint(APIPath.health, method: .get) { _, _ -> Response in
         do {
             try await environment.store.ping()
-            return TextResponse.plain("OK")
+            return versioned(TextResponse.plain("OK"))
         } catch {
-            return TextResponse.plain("Database unavailable", status: .serviceUnavailable)
+            return versioned(TextResponse.plain("Database unavailable", status: .serviceUnavailable))
         }
     }
     // Readiness: a reachable database that recently answered in time, and a worker that reaches the queue.
-    router.addEndpoint(APIPath.ready, method: .get) { _, _ -> Response in
+    let ready: @Sendable (Request, IntakeRequestContext) async throws -> Response = { _, _ in
         do {
             try await environment.store.ping()
         } catch {
-            return TextResponse.plain("Not ready: the database cannot be read", status: .serviceUnavailable)
+            return versioned(TextResponse.plain("Not ready: the database cannot be read", status: .serviceUnavailable))
         }
         if let problem = environment.health.problem(now: environment.now()) {
-            return TextResponse.plain("Not ready: \(problem)", status: .serviceUnavailable)
+            return versioned(TextResponse.plain("Not ready: \(problem)", status: .serviceUnavailable))
         }
-        return TextResponse.plain("READY")
+        return versioned(TextResponse.plain("READY"))
+    }
+    router.addEndpoint(APIPath.ready, method: .get, handler: ready)
+    router.addEndpoint(APIPath.healthReady, method: .get, handler: ready)
+    router.addEndpoint(APIPath.openAPI, method: .get) { _, _ -> Response in
+        TextResponse.plain(OpenAPIDocument.json, contentType: "application/json; charset=utf-8")
     }
     router.addEndpoint(APIPath.metrics, method: .get) { request, context -> Response in
         if configuration.metricsRequireKey { _ = try await authenticator.authenticate(request, context: context, scope: .read) }
@@ -111,6 +117,13 @@ package func buildRouter(
         return TextResponse.plain(environment.metrics.render(queueDepth: depth), contentType: "text/plain; version=0.0.4")
     }
     return router
+}
+
+/// Health answers say which version answers them (`Intake-Version`), for load balancers and upgrades.
+func versioned(_ response: Response) -> Response {
+    var response = response
+    response.headers[HTTPField.Name("Intake-Version")!] = IntakeVersion.current
+    return response
 }
 
 /// Counts every answered request by method and status for `GET /metrics`.
