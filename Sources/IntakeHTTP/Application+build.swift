@@ -76,6 +76,7 @@ package func buildRouter(
     logger: Logger = Logger(label: "intake")
 ) -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
+    router.add(middleware: AccessLogMiddleware(logger: logger))
     router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
     router.add(middleware: ErrorReportingMiddleware(health: environment.health, now: environment.now))
     router.add(middleware: NULParameterMiddleware())
@@ -124,6 +125,37 @@ func versioned(_ response: Response) -> Response {
     var response = response
     response.headers[HTTPField.Name("Intake-Version")!] = IntakeVersion.current
     return response
+}
+
+/// One line per request at `info`: method, path (without the query, which may hold batch ids but
+/// never a key), status, duration and the name of the key that authenticated it — never the key.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = IntakeRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var status = 500
+        defer {
+            let elapsed = ContinuousClock.now - started
+            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            logger.info(
+                "request",
+                metadata: [
+                    "http.method": "\(request.method.rawValue)", "http.path": "\(request.uri.path)",
+                    "http.status": "\(status)", "http.duration_ms": "\(String(format: "%.1f", milliseconds))",
+                    "client.address": "\(context.remoteAddress ?? "unknown")", "intake.key": "\(context.requester.name ?? "-")",
+                ])
+        }
+        do {
+            let response = try await next(request, context)
+            status = response.status.code
+            return response
+        } catch let error as any HTTPResponseError {
+            status = error.status.code
+            throw error
+        }
+    }
 }
 
 /// Counts every answered request by method and status for `GET /metrics`.

@@ -43,7 +43,9 @@ struct APIKeyMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.apiKey = try await authenticator.authenticate(request, context: context, scope: scope)
+        let key = try await authenticator.authenticate(request, context: context, scope: scope)
+        context.apiKey = key
+        context.requester.authenticated(as: key.name)
         return try await next(request, context)
     }
 }

@@ -45,8 +45,8 @@ struct IntakeCommand: AsyncParsableCommand {
 
 /// Options shared by every command that works on a data directory.
 struct DataOptions: ParsableArguments {
-    @Option(name: .long, help: "The data directory (SQLite database and blob files).")
-    var data: String = "./intake-data"
+    @Option(name: .long, help: "The data directory (SQLite database and blob files); else INTAKE_DATA.")
+    var data: String = Settings.string("data", default: "./intake-data")
 
     @Option(name: .long, help: "A schema file to load on top of the standard schema (repeatable).")
     var schema: [String] = []

@@ -9,39 +9,56 @@ import Logging
 import NIOCore
 
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP server and the import worker.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the HTTP server and the import worker.",
+        discussion: """
+            Every option can also come from the environment (INTAKE_ and the option's name in capitals, \
+            dashes as underscores: INTAKE_PORT, INTAKE_MAX_UPLOAD_BYTES, INTAKE_DATA) or from a file \
+            named by INTAKE_CONFIG, with lines such as `port = 9000`. The command line wins over the \
+            environment, which wins over the file. The defaults shown below include what the \
+            environment and the file set.
+
+            Example:
+              INTAKE_DATA=/var/lib/intake INTAKE_LOG_FORMAT=json intake serve --host 0.0.0.0
+            """)
 
     @OptionGroup var data: DataOptions
 
     @Option(help: "The address to listen on.")
-    var host = "127.0.0.1"
+    var host = Settings.string("host", default: "127.0.0.1")
 
     @Option(help: "The port to listen on (0 picks a free one).")
-    var port = 8080
+    var port = Settings.int("port", default: 8080)
 
     @Option(help: "The largest accepted request body, in bytes.")
-    var maxUploadBytes: Int64 = 4 << 30
+    var maxUploadBytes: Int64 = Settings.int("max-upload-bytes", default: 4 << 30)
 
     @Option(help: "Seconds a client has to send a request's headers, from the connection's start or the request's first byte.")
-    var headerTimeout = 30
+    var headerTimeout = Settings.int("header-timeout", default: 30)
 
     @Option(help: "Seconds without progress (no body bytes, or idle between requests) before a connection is closed.")
-    var idleTimeout = 60
+    var idleTimeout = Settings.int("idle-timeout", default: 60)
 
     @Option(help: "Connections served at once; more wait in the listen backlog.")
-    var maxConnections = 512
+    var maxConnections = Settings.int("max-connections", default: 512)
 
     @Flag(help: "Require an API key with the read scope for GET /metrics (open by default).")
-    var metricsAuth = false
+    var metricsAuth = Settings.bool("metrics-auth", default: false)
 
     @Option(help: "A batch whose run ends the process this many times in a row without committing a record ends in error instead of running again (0: never).")
-    var maxCrashes = 2
+    var maxCrashes = Settings.int("max-crashes", default: 2)
 
     @Option(help: "Failed authentications one client address may make per minute; after that it gets 429 until the minute is over.")
-    var failedAuthLimit = 30
+    var failedAuthLimit = Settings.int("failed-auth-limit", default: 30)
+
+    @Option(help: "The lowest level logged: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = Settings.choice("log-level", default: .info)
+
+    @Option(help: "text, or json (one object per line, for log collectors).")
+    var logFormat: Logging.Format = Settings.choice("log-format", default: .text)
 
     func run() async throws {
-        let logger = Logging.bootstrapOnce(label: "intake")
+        let logger = Logging.bootstrapOnce(label: "intake", level: logLevel, format: logFormat)
         try DataDirectory.prepare(path: data.data)
         let lock = try ServerLock(dataDirectory: data.data)
         defer { lock.hold() }
@@ -97,13 +114,49 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 enum Logging {
-    static func bootstrapOnce(label: String) -> Logger {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    static func bootstrapOnce(label: String, level: Logger.Level = .info, format: Format = .text) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                return JSONLogHandler(label: label, logLevel: level)
+            }
         }
         return Logger(label: label)
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// One JSON object per line on stderr, for log collectors: `time`, `level`, `label`, `message` and
+/// the metadata's keys.
+struct JSONLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var fields: [String: String] = [:]
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { fields[key] = "\(value)" }
+        fields["time"] = Date().formatted(.iso8601)
+        fields["level"] = event.level.rawValue
+        fields["label"] = label
+        fields["message"] = "\(event.message)"
+        guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        data.append(UInt8(ascii: "\n"))
+        FileHandle.standardError.write(data)
     }
 }
 

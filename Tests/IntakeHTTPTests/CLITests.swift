@@ -168,4 +168,51 @@ import Testing
         let strict = try await ClientCommandTests.intake(["validate", "--strict", warned.path])
         #expect(strict.status == 2)
     }
+
+    /// Settings from the environment and INTAKE_CONFIG, refused loudly when unusable; the access log
+    /// in JSON names method, path, status and key name, never the key.
+    @Test func serverSettingsFromTheEnvironmentAndAFileWithAJSONAccessLog() async throws {
+        let badPort = try await ClientCommandTests.intake(["serve"], environment: ["INTAKE_PORT": "eighty"])
+        #expect(badPort.status == 2 && badPort.stderr == "Error: INTAKE_PORT must be a whole number, not eighty\n")
+        let directory = try TestServer.makeDirectory()
+        let config = directory.appendingPathComponent("intake.conf")
+        try "# test\nlog-format = json\nbogus = 1\n".write(to: config, atomically: true, encoding: .utf8)
+        let badFile = try await ClientCommandTests.intake(["serve"], environment: ["INTAKE_CONFIG": config.path])
+        #expect(badFile.status == 2 && badFile.stderr.contains("\(config.path) line 3: unknown setting bogus"))
+        try "# test\nlog-format = json\nport = 0\n".write(to: config, atomically: true, encoding: .utf8)
+
+        let data = directory.appendingPathComponent("from-environment")
+        let process = Process()
+        process.executableURL = ServerProcess.executable
+        process.arguments = ["serve"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["INTAKE_CONFIG": config.path, "INTAKE_DATA": data.path]) { $1 }
+        let output = Pipe()
+        let errors = directory.appendingPathComponent("stderr")
+        FileManager().createFile(atPath: errors.path, contents: nil)
+        process.standardOutput = output
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        let reader = output.fileHandleForReading
+        let started = try await onOwnThread {
+            var text = ""
+            while !text.contains("Intake is listening on") {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }
+        let port = try #require(started.range(of: #"127\.0\.0\.1:(\d+)/"#, options: .regularExpression).map { started[$0].dropFirst(10).dropLast() })
+        let key = try #require(started.split(separator: "\n").first { $0.contains("API key:") }?.split(separator: " ").last)
+        _ = try await Curl.run(["-u", "haplo:\(key)", "http://127.0.0.1:\(port)/api/haplo-data-import-batch/status?batch=x"])
+        process.terminate()
+        process.waitUntilExit()
+        #expect(FileManager().fileExists(atPath: data.appendingPathComponent("intake.sqlite").path))
+        let log = try String(contentsOf: errors, encoding: .utf8)
+        let line = try #require(log.split(separator: "\n").first { $0.contains(#""message":"request""#) })
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(fields["http.method"] == "GET" && fields["http.path"] == "/api/haplo-data-import-batch/status")
+        #expect(fields["http.status"] == "400" && fields["intake.key"] == "initial")
+        #expect(!log.contains(String(key)))
+    }
 }
