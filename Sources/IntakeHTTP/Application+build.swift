@@ -144,7 +144,7 @@ struct AccessLogMiddleware: RouterMiddleware {
                 metadata: [
                     "http.method": "\(request.method.rawValue)", "http.path": "\(request.uri.path)",
                     "http.status": "\(status)", "http.duration_ms": "\(String(format: "%.1f", milliseconds))",
-                    "client.address": "\(context.remoteAddress ?? "unknown")", "intake.key": "\(context.requester.name ?? "-")",
+                    "client.address": "\(context.remoteAddress ?? "unknown")", "intake.key": "\(context.requester.name ?? "-")"
                 ])
         }
         do {
