@@ -56,7 +56,7 @@ api "$API/log?batch=$BATCH_ID" >&2
 echo >&2
 STATE=$(field state)
 FAILED=$(field recordsFailed)
-ERRORS=$(printf '%s' "$STATUS" | sed -n 's/.*"errors":\([0-9]*\)}$/\1/p')
+ERRORS=$(field errors)
 echo "$STATE: $(field recordsRead) records read, $(field recordsApplied) applied, $FAILED failed, $(field recordsUnchanged) unchanged, $ERRORS errors" >&2
 echo "$BATCH_ID"
 case $STATE in

@@ -1,3 +1,4 @@
+import Foundation
 import IntakeCore
 import IntakeStore
 
@@ -17,6 +18,7 @@ package enum BatchError: UserFacingError, Equatable {
     case invalidMode(String)
     case rollbackConflicts([ObjectRef])
     case unreadableFile(String)
+    case purged(BatchID, Date)
 
     package var kind: ErrorKind {
         switch self {
@@ -43,6 +45,7 @@ package enum BatchError: UserFacingError, Equatable {
             "No file specification for \(name.escapingControlCharacters) in control file (and no DEFAULT entry)"
         case .invalidMode(let mode): "Invalid mode: \(mode.escapingControlCharacters)"
         case .unreadableFile(let path): "Cannot read the file \(path.escapingControlCharacters)"
+        case .purged(let id, let date): "Batch \(id.rawValue) was purged on \(Timestamp.string(date)): its files, log and results are gone"
         case .rollbackConflicts(let refs):
             "Rolled back, except these objects, which later changes touched:" + refs.map { "\n  " + $0.text }.joined()
         }

@@ -125,6 +125,7 @@ package struct ImportService: Sendable {
 
     package func copy(batch text: String?) async throws -> BatchID {
         let batch = try await self.batch(text)
+        if let purged = batch.purged { throw BatchError.purged(batch.id, purged) }
         let copy = BatchID.random()
         try await store.copy(batch.id, as: copy, now: environment.now())
         return copy

@@ -202,7 +202,9 @@ enum BatchStatusJSON {
                 ("finished", time(batch.finished)),
                 ("files", .array(files)),
                 ("progress", .object(progress)),
-                ("errors", .number(Double(p.errors)))
+                ("errors", .number(Double(p.errors))),
+                // Extension: when `intake purge` removed the batch's files, log and results.
+                ("purged", time(batch.purged))
             ])
         ).compactJSON
     }

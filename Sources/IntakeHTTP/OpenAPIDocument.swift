@@ -1856,6 +1856,14 @@ enum OpenAPIDocument {
                   },
                   "errors": {
                     "type": "integer"
+                  },
+                  "purged": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time",
+                    "description": "When `intake purge` removed the batch's files, log and results; null before."
                   }
                 }
               },

@@ -35,7 +35,52 @@ extension SQLiteBatchStore {
             id: id, state: BatchState(rawValue: row["state"]) ?? .error, comment: row["comment"],
             control: Digest(hex: row["control"])!, dryRun: row["dry_run"], created: date(row["created"])!,
             scheduled: date(row["scheduled"]), started: date(row["started"]), finished: date(row["finished"]),
-            scheduledBy: row["scheduled_by"], files: files, progress: progress)
+            scheduledBy: row["scheduled_by"], files: files, progress: progress, purged: date(row["purged"]))
+    }
+
+    package func purgeableBatches(finishedBefore date: Date, limit: Int) async throws -> [Batch] {
+        try await read { db in
+            let ids = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM batches
+                    WHERE state IN ('complete', 'dry-run', 'error', 'cancelled') AND purged IS NULL
+                      AND COALESCE(finished, created) <= ?
+                    ORDER BY COALESCE(finished, created), id LIMIT ?
+                    """, arguments: [Self.seconds(date), limit])
+            return try ids.compactMap { try Self.fetchBatch(db, BatchID(rawValue: $0)) }
+        }
+    }
+
+    package func purgeRecords(of id: BatchID, now: Date) async throws -> (logLines: Int, resultLines: Int) {
+        try await write { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
+                throw StoreError.batchNotFound(id)
+            }
+            guard ["complete", "dry-run", "error", "cancelled"].contains(state) else { throw StoreError.wrongState(id, expected: .complete) }
+            let logLines = try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_log WHERE batch = ?", arguments: [id.rawValue]) ?? 0
+            let resultLines =
+                try Int.fetchOne(db, sql: "SELECT json_extract(progress, '$.resultLines') FROM batches WHERE id = ?", arguments: [id.rawValue]) ?? 0
+            try db.execute(sql: "DELETE FROM batch_log WHERE batch = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM batch_results WHERE batch = ?", arguments: [id.rawValue])
+            try db.execute(sql: "UPDATE batches SET purged = ? WHERE id = ?", arguments: [Self.seconds(now), id.rawValue])
+            try Self.audit(db, id, "purged", "\(logLines) log lines, \(resultLines) results", now)
+            return (logLines, resultLines)
+        }
+    }
+
+    package func isDigestInUse(_ digest: Digest, ignoring: Set<BatchID>) async throws -> Bool {
+        let ignored = String(decoding: try JSONEncoder().encode(ignoring.map(\.rawValue)), as: UTF8.self)
+        return try await read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM control_files WHERE digest = ?1)
+                        OR EXISTS (SELECT 1 FROM batch_files f JOIN batches b ON b.id = f.batch
+                                   WHERE f.digest = ?1 AND b.purged IS NULL
+                                     AND b.id NOT IN (SELECT value FROM json_each(?2)))
+                    """, arguments: [digest.hex, ignored]) ?? true
+        }
     }
 
     package func batch(_ id: BatchID) async throws -> Batch? {

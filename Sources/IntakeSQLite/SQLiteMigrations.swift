@@ -142,6 +142,15 @@ enum SQLiteMigrations {
                     ALTER TABLE batches ADD COLUMN claim_position INTEGER NOT NULL DEFAULT -1;
                     """)
         }
+        // `intake purge`: when a batch's log, results and files were removed.
+        migrator.registerMigration("v4-purge") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE batches ADD COLUMN purged INTEGER;
+                    CREATE INDEX batch_files_digest ON batch_files (digest);
+                    CREATE INDEX control_files_digest ON control_files (digest);
+                    """)
+        }
         return migrator
     }
 }

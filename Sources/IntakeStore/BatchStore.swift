@@ -49,6 +49,17 @@ package protocol BatchRepository: Sendable {
     func batchCount(state: BatchState) async throws -> Int
     /// Newest first, optionally only those in one state.
     func batches(state: BatchState?, limit: Int) async throws -> [Batch]
+    /// Finished batches (`complete`, `dry-run`, `error`, `cancelled`) that ended before `date` (to the
+    /// second, inclusive) and
+    /// were not purged yet, oldest first.
+    func purgeableBatches(finishedBefore date: Date, limit: Int) async throws -> [Batch]
+    /// Deletes a finished batch's log and results and marks it purged; its file records stay (their
+    /// blobs are the caller's to delete). Returns how many log and result lines went.
+    /// - Throws: `StoreError.wrongState` unless the batch has finished.
+    func purgeRecords(of id: BatchID, now: Date) async throws -> (logLines: Int, resultLines: Int)
+    /// Whether a control file, or a file of a batch that is not purged (other than those in
+    /// `ignoring`), has this digest.
+    func isDigestInUse(_ digest: Digest, ignoring: Set<BatchID>) async throws -> Bool
 }
 
 /// Running batches: who runs which (owners and leases, see `JobLease`), and the transactions a run

@@ -20,6 +20,10 @@ package protocol BlobStorage: Sendable {
     func localFile(_ digest: Digest) throws -> LocalBlobFile
     /// Removes a blob; removing one that does not exist is not an error.
     func delete(_ digest: Digest) async throws
+    /// When the blob was last written: by its first upload, or by a later upload of the same bytes
+    /// (which must renew it). Nil when there is no such blob. `intake purge` leaves recently written
+    /// blobs alone, so an upload that finds its bytes already stored does not lose them to a purge.
+    func lastWritten(_ digest: Digest) async throws -> Date?
 }
 
 /// One blob being written. Not for sharing between tasks: one request (or `intake run`) writes it.
@@ -143,6 +147,11 @@ package struct LocalBlobStorage: BlobStorage {
         return LocalBlobFile(path: path)
     }
 
+    package func lastWritten(_ digest: Digest) async throws -> Date? {
+        let path = url(for: digest).path
+        return try await offloaded { (try? FileManager().attributesOfItem(atPath: path))?[.modificationDate] as? Date }
+    }
+
     package func delete(_ digest: Digest) async throws {
         let path = url(for: digest).path
         try await offloaded {
@@ -163,6 +172,8 @@ package struct LocalBlobStorage: BlobStorage {
         }
         if fm.fileExists(atPath: destination.path) {
             try? fm.removeItem(at: temporary)
+            // The same bytes again: renewed, so a purge running now leaves them alone.
+            _ = utimes(destination.path, nil)
             return
         }
         guard rename(temporary.path, destination.path) == 0 else {

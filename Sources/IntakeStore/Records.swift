@@ -50,11 +50,15 @@ package struct Batch: Sendable, Equatable {
     package var scheduledBy: String?
     package var files: [BatchFile]
     package var progress: RunProgress
+    /// When `intake purge` removed the batch's log, results and files (the record of the batch, and
+    /// the objects it saved, stay).
+    package var purged: Date?
 
     package init(
         id: BatchID, state: BatchState, comment: String, control: Digest, dryRun: Bool, created: Date, scheduled: Date? = nil, started: Date? = nil,
-        finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress
+        finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress, purged: Date? = nil
     ) {
+        self.purged = purged
         self.id = id
         self.state = state
         self.comment = comment

@@ -59,6 +59,15 @@ package final class FailingStore: BatchStore {
     package func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
         try await base.createAPIKey(name: name, scope: scope, hash: hash, now: now)
     }
+    package func purgeableBatches(finishedBefore date: Date, limit: Int) async throws -> [Batch] {
+        try await base.purgeableBatches(finishedBefore: date, limit: limit)
+    }
+    package func purgeRecords(of id: BatchID, now: Date) async throws -> (logLines: Int, resultLines: Int) {
+        try await base.purgeRecords(of: id, now: now)
+    }
+    package func isDigestInUse(_ digest: Digest, ignoring: Set<BatchID>) async throws -> Bool {
+        try await base.isDigestInUse(digest, ignoring: ignoring)
+    }
     package func apiKeys() async throws -> [APIKeyRecord] { try await base.apiKeys() }
     package func revokeAPIKey(id: Int64) async throws -> Bool { try await base.revokeAPIKey(id: id) }
     package func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? { try await base.useAPIKey(hash: hash, now: now) }

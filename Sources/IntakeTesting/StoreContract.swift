@@ -318,4 +318,51 @@ package enum StoreContract {
         try expect(try await store.results(of: id) == ["result 0", "result 1", "result 2"], "the applied results are wrong")
         try expect(try await store.batch(id)?.progress.recordsRead == 3, "the applied progress is wrong")
     }
+
+    static func purge(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let finished = try await uploadingBatch(in: store, files: 2)
+        let purgedDigest = Digest(of: Array("a file of a batch that will be purged".utf8))
+        try await store.addFile(BatchFile(name: "own", digest: purgedDigest, size: 1, filename: "own.json"), to: finished)
+        try await store.startDirectRun(finished, dryRun: false, by: "contract", now: start)
+        try store.inImportTransaction(batch: finished, now: start) { tx in
+            try tx.appendLog(["START", "END"], startingAt: 0)
+            try tx.appendResults(["r0", "r1", "r2"], startingAt: 0)
+        }
+        var progress = RunProgress()
+        progress.logLines = 2
+        progress.resultLines = 3
+        try await store.finish(finished, state: .complete, progress: progress, logLines: [], now: start.addingTimeInterval(10))
+        let unfinished = try await uploadingBatch(in: store, files: 1)
+        let liveDigest = Digest(of: Array("a file of a live batch".utf8))
+        try await store.addFile(BatchFile(name: "live", digest: liveDigest, size: 1, filename: "live.json"), to: unfinished)
+
+        let later = start.addingTimeInterval(3600)
+        try expect(try await store.purgeableBatches(finishedBefore: start, limit: 10).isEmpty, "a batch that finished after the cutoff is purgeable")
+        let purgeable = try await store.purgeableBatches(finishedBefore: later, limit: 10).map(\.id)
+        try expect(purgeable == [finished], "only the finished batch is purgeable: \(purgeable)")
+        try expect(try await store.isDigestInUse(liveDigest, ignoring: []), "a file of a live batch is not in use")
+        try expect(try await !store.isDigestInUse(liveDigest, ignoring: [unfinished]), "an ignored batch's file is in use")
+        try expect(try await store.isDigestInUse(purgedDigest, ignoring: []), "a finished batch's file is not in use before the purge")
+        try await expectThrows(StoreError.self, "an unfinished batch was purged") {
+            _ = try await store.purgeRecords(of: unfinished, now: later)
+        }
+        let removed = try await store.purgeRecords(of: finished, now: later)
+        try expect(removed.logLines == 2 && removed.resultLines == 3, "wrong counts: \(removed)")
+        try expect(try await store.log(of: finished).isEmpty, "log lines left")
+        try expect(try await store.results(of: finished).isEmpty, "results left")
+        try expect(try await !store.isDigestInUse(purgedDigest, ignoring: []), "a purged batch's file is still in use")
+        let after = try requireBatch(await store.batch(finished))
+        try expect(after.purged == later && after.state == .complete && after.files.count == 3, "the batch's record changed: \(after)")
+        try expect(try await store.purgeableBatches(finishedBefore: later, limit: 10).isEmpty, "a purged batch is purgeable again")
+        // The fixture's files all share the control file's digest, which stays in use by the control file.
+        try expect(try await store.isDigestInUse(controlDigest, ignoring: [unfinished]), "a control file's digest is not in use")
+        let loose = Digest(of: Array("nobody's".utf8))
+        try expect(try await !store.isDigestInUse(loose, ignoring: []), "an unknown digest is in use")
+    }
+
+    static func requireBatch(_ batch: Batch?) throws -> Batch {
+        guard let batch else { throw ContractFailure("the batch is missing") }
+        return batch
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import IntakeCore
 import Testing
 
@@ -214,5 +215,65 @@ import Testing
         #expect(fields["http.method"] == "GET" && fields["http.path"] == "/api/haplo-data-import-batch/status")
         #expect(fields["http.status"] == "400" && fields["intake.key"] == "initial")
         #expect(!log.contains(String(key)))
+    }
+
+    /// `intake purge` removes old batches' logs, results and data files, keeps objects, control
+    /// files and files another batch still uses, and refuses to copy a purged batch.
+    @Test func purgeRemovesOldFilesLogsAndResultsButKeepsObjects() async throws {
+        let data = try TestServer.makeDirectory()
+        let examples = Fixtures.examples.path
+        let other = try Fixtures.write(#"[{"first":"Ada","last":"Lovelace","email":"ada@example.ac.uk","job":"Analyst","username":"ada"}]"#)
+        for file in ["\(examples)/data.json", other.path] {
+            _ = try await ClientCommandTests.intake([
+                "run", "--data", data.path, "--control", "\(examples)/control.json", "--file", "data0=\(file)"
+            ])
+        }
+        // Make every blob older than the quiet period.
+        let blobs = data.appendingPathComponent("blobs")
+        let old = Date().addingTimeInterval(-2 * 86_400)
+        var blobPaths: [String] = []
+        for folder in try FileManager().contentsOfDirectory(atPath: blobs.path) where folder != "tmp" {
+            for name in try FileManager().contentsOfDirectory(atPath: blobs.appendingPathComponent(folder).path) {
+                let path = blobs.appendingPathComponent(folder).appendingPathComponent(name).path
+                try FileManager().setAttributes([.modificationDate: old], ofItemAtPath: path)
+                blobPaths.append(path)
+            }
+        }
+        #expect(blobPaths.count == 3)  // one control file, two data files
+
+        let dry = try await ClientCommandTests.intake(["purge", "--data", data.path, "--older-than", "0", "--dry-run"])
+        #expect(dry.status == 0)
+        #expect(dry.stdout.hasPrefix("Would purge 2 batches: 5 log lines, 4 results, 2 files ("), "\(dry)")
+        #expect(blobPaths.allSatisfy { FileManager().fileExists(atPath: $0) })
+
+        let notYet = try await ClientCommandTests.intake(["purge", "--data", data.path, "--older-than", "30"])
+        #expect(notYet.stdout.hasPrefix("Purged 0 batches"))
+
+        let real = try await ClientCommandTests.intake(["purge", "--data", data.path, "--older-than", "0"])
+        #expect(real.stdout.hasPrefix("Purged 2 batches: 5 log lines, 4 results, 2 files ("), "\(real)")
+        #expect(blobPaths.filter { FileManager().fileExists(atPath: $0) }.count == 1)  // the control file
+        let database = data.appendingPathComponent("intake.sqlite").path
+        let counts = try await DatabaseQueue(path: database).read { db in
+            [
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type LIKE 'std:type:person%'") ?? -1,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_log") ?? -1,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_results") ?? -1,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM batches WHERE purged IS NOT NULL") ?? -1
+            ]
+        }
+        #expect(counts == [4, 0, 0, 2])
+        let again = try await ClientCommandTests.intake(["purge", "--data", data.path, "--older-than", "0"])
+        #expect(again.stdout.hasPrefix("Purged 0 batches"))
+
+        // A purged batch cannot be copied: its files are gone.
+        let purged = try #require(try await DatabaseQueue(path: database).read { db in try String.fetchOne(db, sql: "SELECT id FROM batches LIMIT 1") })
+        let server = try await ServerProcess.start(data: data)
+        defer { Task { try? await server.terminate() } }
+        let key = try await ClientCommandTests.intake(["apikey", "create", "--name", "t", "--data", data.path])
+        let copy = try await ClientCommandTests.intake([
+            "copy", "--server", "http://127.0.0.1:\(server.port)", "--key", String(key.stdout.split(separator: "\n").last ?? ""), purged
+        ])
+        #expect(copy.status == 2)
+        #expect(copy.stderr.contains("Batch \(purged) was purged on "), "\(copy)")
     }
 }
