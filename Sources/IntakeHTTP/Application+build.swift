@@ -158,21 +158,22 @@ struct AccessLogMiddleware: RouterMiddleware {
     }
 }
 
-/// Counts every answered request by method and status for `GET /metrics`.
+/// Counts every answered request by method and status, and times it, for `GET /metrics`.
 struct MetricsMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
     let metrics: IntakeMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            metrics.recordRequest(method: request.method.rawValue, status: response.status.code)
+            metrics.recordRequest(method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - started)
             return response
         } catch let error as any HTTPResponseError {
-            metrics.recordRequest(method: request.method.rawValue, status: error.status.code)
+            metrics.recordRequest(method: request.method.rawValue, status: error.status.code, duration: ContinuousClock.now - started)
             throw error
         } catch {
-            metrics.recordRequest(method: request.method.rawValue, status: 500)
+            metrics.recordRequest(method: request.method.rawValue, status: 500, duration: ContinuousClock.now - started)
             throw error
         }
     }

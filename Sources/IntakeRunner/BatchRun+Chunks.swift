@@ -59,6 +59,7 @@ extension BatchRun {
                     throw error
                 }
             }
+            reportRecordMetrics()
             if let fatal = chunk.fatal { throw fatal }
         }
         return chunk.cancelled ? .finished(.cancelled) : .finished(.complete)

@@ -126,9 +126,7 @@ package final class BatchRun {
         } catch {
             logger.error("could not save the end of a run", metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
         }
-        environment.metrics.recordRecords(
-            applied: progress.recordsApplied - batch.progress.recordsApplied,
-            failed: progress.recordsFailed - batch.progress.recordsFailed)
+        reportRecordMetrics()
         environment.metrics.recordBatch(state: state.rawValue, seconds: Date().timeIntervalSince(runStarted))
         logger.info("batch finished", metadata: ["intake.batch.id": "\(batch.id)", "intake.state": "\(state.rawValue)"])
         return .finished(state)
@@ -277,7 +275,16 @@ package final class BatchRun {
         }
     }
 
+    /// Adds the records processed since the last report to the process's metrics; called after
+    /// every chunk and at the end, so the metrics follow a running batch.
+    func reportRecordMetrics() {
+        let (applied, failed) = (progress.recordsApplied, progress.recordsFailed)
+        environment.metrics.recordRecords(applied: applied - reportedRecords.applied, failed: failed - reportedRecords.failed)
+        reportedRecords = (applied, failed)
+    }
+
     // State of the chunk loop (BatchRun+Chunks.swift).
+    lazy var reportedRecords = (applied: batch.progress.recordsApplied, failed: batch.progress.recordsFailed)
     static let directChunksAfterReads = 16
     var directChunksLeft = 0
     var storeWriter: StoreWriter?

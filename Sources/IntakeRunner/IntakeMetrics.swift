@@ -1,77 +1,72 @@
+import CoreMetrics
 import Foundation
-import Synchronization
+import IntakeCore
+import Prometheus
 
-/// Counters for `GET /metrics`, shared by the HTTP layer and the worker of one process.
-/// Rendered in the Prometheus text format by hand: the handful of series below do not need a
-/// metrics backend.
+/// The process's metrics for `GET /metrics`, shared by the HTTP layer and the worker.
+///
+/// Recorded through swift-metrics (`Counter`, `Timer`, `Gauge`) with a Prometheus factory bound to
+/// this object's own registry, not the global metrics system: two servers in one test process keep
+/// separate counts, and nothing is bootstrapped globally. Rendered by swift-prometheus.
 package final class IntakeMetrics: Sendable {
-    private struct State {
-        var requests: [String: Int] = [:]  // "METHOD STATUS"
-        var uploads = 0
-        var uploadBytes: Int64 = 0
-        var records: [String: Int] = [:]  // applied / failed
-        var batchSeconds: [String: (sum: Double, count: Int)] = [:]  // by final state
+    private let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+
+    package init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Requests take milliseconds; batches take seconds to hours.
+        factory.durationHistogramBuckets = [
+            "intake_http_request_duration_seconds": [
+                .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)
+            ],
+            "intake_batch_duration_seconds": [
+                .seconds(1), .seconds(5), .seconds(15), .seconds(60), .seconds(300), .seconds(900), .seconds(3600), .seconds(4 * 3600)
+            ]
+        ]
+        self.factory = factory
+        Gauge(label: "intake_build_info", dimensions: [("version", IntakeVersion.current)], factory: factory).record(1)
     }
 
-    private let state = Mutex(State())
-
-    package init() {}
-
-    package func recordRequest(method: String, status: Int) {
-        state.withLock { $0.requests["\(method) \(status)", default: 0] += 1 }
+    package func recordRequest(method: String, status: Int, duration: Duration? = nil) {
+        Counter(label: "intake_http_requests_total", dimensions: [("method", method), ("status", "\(status)")], factory: factory)
+            .increment()
+        if let duration {
+            Timer(label: "intake_http_request_duration_seconds", dimensions: [("method", method)], factory: factory)
+                .recordNanoseconds(duration.nanoseconds)
+        }
     }
 
     package func recordUpload(bytes: Int64) {
-        state.withLock {
-            $0.uploads += 1
-            $0.uploadBytes += bytes
-        }
+        Counter(label: "intake_uploads_total", factory: factory).increment()
+        Counter(label: "intake_upload_bytes_total", factory: factory).increment(by: Int(bytes))
     }
 
+    /// Called as a run goes, chunk by chunk, so `rate(intake_records_total[1m])` shows a running
+    /// batch's speed.
     package func recordRecords(applied: Int, failed: Int) {
-        state.withLock {
-            $0.records["applied", default: 0] += applied
-            $0.records["failed", default: 0] += failed
-        }
+        Counter(label: "intake_records_total", dimensions: [("result", "applied")], factory: factory).increment(by: max(0, applied))
+        Counter(label: "intake_records_total", dimensions: [("result", "failed")], factory: factory).increment(by: max(0, failed))
     }
 
-    package func recordBatch(state finalState: String, seconds: Double) {
-        state.withLock {
-            var entry = $0.batchSeconds[finalState] ?? (0, 0)
-            entry.sum += seconds
-            entry.count += 1
-            $0.batchSeconds[finalState] = entry
+    package func recordBatch(state finalState: String, seconds: Double, finished: Date = Date()) {
+        Timer(label: "intake_batch_duration_seconds", dimensions: [("state", finalState)], factory: factory)
+            .recordNanoseconds(Int64(seconds * 1e9))
+        if finalState == "complete" || finalState == "dry-run" {
+            Gauge(label: "intake_last_successful_batch_timestamp_seconds", factory: factory).record(finished.timeIntervalSince1970)
         }
     }
 
     /// The exposition text; `queueDepth` is read from the store by the caller.
     package func render(queueDepth: Int) -> String {
-        let s = state.withLock { $0 }
-        var out = ""
-        out += "# HELP intake_http_requests_total HTTP requests answered, by method and status.\n"
-        out += "# TYPE intake_http_requests_total counter\n"
-        for key in s.requests.keys.sorted() {
-            let parts = key.split(separator: " ")
-            out += "intake_http_requests_total{method=\"\(parts[0])\",status=\"\(parts[1])\"} \(s.requests[key]!)\n"
-        }
-        out += "# HELP intake_uploads_total Data and control files uploaded.\n# TYPE intake_uploads_total counter\n"
-        out += "intake_uploads_total \(s.uploads)\n"
-        out += "# HELP intake_upload_bytes_total Bytes of uploaded files.\n# TYPE intake_upload_bytes_total counter\n"
-        out += "intake_upload_bytes_total \(s.uploadBytes)\n"
-        out += "# HELP intake_records_total Records processed by this process's worker; rate() gives records/s.\n"
-        out += "# TYPE intake_records_total counter\n"
-        for result in ["applied", "failed"] {
-            out += "intake_records_total{result=\"\(result)\"} \(s.records[result] ?? 0)\n"
-        }
-        out += "# HELP intake_queue_depth Batches scheduled and waiting for a worker.\n# TYPE intake_queue_depth gauge\n"
-        out += "intake_queue_depth \(queueDepth)\n"
-        out += "# HELP intake_batch_duration_seconds Run time of finished batches, by final state.\n"
-        out += "# TYPE intake_batch_duration_seconds summary\n"
-        for key in s.batchSeconds.keys.sorted() {
-            let entry = s.batchSeconds[key]!
-            out += "intake_batch_duration_seconds_sum{state=\"\(key)\"} \(entry.sum)\n"
-            out += "intake_batch_duration_seconds_count{state=\"\(key)\"} \(entry.count)\n"
-        }
-        return out
+        Gauge(label: "intake_queue_depth", factory: factory).record(queueDepth)
+        return registry.emitToString()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import IntakeCore
 import IntakeStore
 import Testing
 
@@ -19,7 +20,13 @@ import Testing
         #expect(lines.contains(#"intake_records_total{result="applied"} 3"#))
         #expect(lines.contains(#"intake_records_total{result="failed"} 0"#))
         #expect(lines.contains("intake_uploads_total 2"))
-        #expect(lines.contains("intake_queue_depth 0"))
+        #expect(lines.contains("intake_queue_depth 0.0"))
+        #expect(lines.contains(#"intake_build_info{version="\#(IntakeVersion.current)"} 1.0"#))
+        #expect(lines.contains(#"intake_http_request_duration_seconds_count{method="POST"} 4"#))
+        // Every GET is timed: the histogram's count is the sum of the GET request counters.
+        func value(_ prefix: String) -> [Double] { lines.filter { $0.hasPrefix(prefix) }.compactMap { Double($0.split(separator: " ").last!) } }
+        #expect(value(#"intake_http_request_duration_seconds_count{method="GET"}"#) == [value(#"intake_http_requests_total{method="GET""#).reduce(0, +)])
+        #expect(lines.contains { $0.hasPrefix("intake_last_successful_batch_timestamp_seconds ") })
         #expect(lines.contains(#"intake_http_requests_total{method="GET",status="401"} 1"#))
         #expect(lines.contains(#"intake_batch_duration_seconds_count{state="complete"} 1"#))
     }
