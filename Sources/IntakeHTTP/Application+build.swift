@@ -76,8 +76,7 @@ package func buildRouter(
     logger: Logger = Logger(label: "intake")
 ) -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
-    router.add(middleware: AccessLogMiddleware(logger: logger))
-    router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
+    router.add(middleware: RequestObservationMiddleware(logger: logger, metrics: environment.metrics))
     router.add(middleware: ErrorReportingMiddleware(health: environment.health, now: environment.now))
     router.add(middleware: NULParameterMiddleware())
     let authenticator = Authenticator(
@@ -127,17 +126,20 @@ func versioned(_ response: Response) -> Response {
     return response
 }
 
-/// One line per request at `info`: method, path (without the query, which may hold batch ids but
-/// never a key), status, duration and the name of the key that authenticated it — never the key.
-struct AccessLogMiddleware: RouterMiddleware {
+/// Observes every request once it is answered: an access-log line at `info` (method, path without
+/// the query, status, duration, client address and the name of the key that authenticated it —
+/// never the key) and the request counters and latency histogram of `GET /metrics`.
+struct RequestObservationMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
     let logger: Logger
+    let metrics: IntakeMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         var status = 500
         defer {
             let elapsed = ContinuousClock.now - started
+            metrics.recordRequest(method: request.method.rawValue, status: status, duration: elapsed)
             let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             logger.info(
                 "request",
@@ -153,27 +155,6 @@ struct AccessLogMiddleware: RouterMiddleware {
             return response
         } catch let error as any HTTPResponseError {
             status = error.status.code
-            throw error
-        }
-    }
-}
-
-/// Counts every answered request by method and status, and times it, for `GET /metrics`.
-struct MetricsMiddleware: RouterMiddleware {
-    typealias Context = IntakeRequestContext
-    let metrics: IntakeMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let started = ContinuousClock.now
-        do {
-            let response = try await next(request, context)
-            metrics.recordRequest(method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - started)
-            return response
-        } catch let error as any HTTPResponseError {
-            metrics.recordRequest(method: request.method.rawValue, status: error.status.code, duration: ContinuousClock.now - started)
-            throw error
-        } catch {
-            metrics.recordRequest(method: request.method.rawValue, status: 500, duration: ContinuousClock.now - started)
             throw error
         }
     }
