@@ -45,7 +45,7 @@ DEPARTMENTS = tuple("DEP-%03d" % n for n in range(1, 25))
 MAIL_DOMAINS = ("staff.example.ac.uk", "example.edu", "research.example.org")
 # Numbers from the ranges Ofcom keeps for drama, so none of them rings anyone.
 PHONES = ("+44 113 496 0%03d", "0113 496 0%03d", "+44 28 9649 6%03d", "028 9649 6%03d")
-PAGES = ("https://www.example.ac.uk/staff/%s", "www.example.ac.uk/~%s", "example.edu/people/%s",
+PAGES = ("https://www.example.ac.uk/staff/%s", "http://www.example.ac.uk/~%s", "example.edu/people/%s",
          "http://research.example.org/%s/", "https://example.edu/p?u=%s&lang=en")
 NOTES = ("On research leave until August", "Part-time (0.6 FTE), Mondays to Wednesdays",
          'Known as "Prof. B" by students', "Runs the 量子 reading group",
