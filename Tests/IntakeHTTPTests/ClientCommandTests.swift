@@ -129,6 +129,27 @@ import Testing
         #expect(missing.stderr == "Cannot read the file /no/such/file.json\n")
     }
 
+    /// Without --wait, push schedules and prints the batch id (or, with --json, the ids as JSON);
+    /// results can be filtered by status.
+    @Test func pushWithoutWaitAndFilteredResults() async throws {
+        let (server, connection) = try await Self.server()
+        defer { Task { try? await server.terminate() } }
+        let push = try await Self.intake(
+            ["push"] + connection + ["--control", "\(Self.examples)/control.json", "--file", "data0=\(Self.examples)/data.json", "--json"])
+        #expect(push.status == 0, "\(push.stderr)")
+        let ids = try #require(try JSONSerialization.jsonObject(with: Data(push.stdout.utf8)) as? [String: String])
+        let batch = try #require(ids["batch"])
+        #expect(ids["control"]?.count == 64)
+        let waited = try await Self.intake(["status"] + connection + ["--wait", batch])
+        #expect(waited.stdout.contains(#""state":"complete""#))
+        let applied = try await Self.intake(["results"] + connection + ["--status", "applied", batch])
+        #expect(applied.stdout.split(separator: "\n").count == 3)
+        let failed = try await Self.intake(["results"] + connection + ["--failed", batch])
+        #expect(failed.status == 0 && failed.stdout.isEmpty)
+        let unknown = try await Self.intake(["log"] + connection + ["nosuchbatch"])
+        #expect(unknown.status == 2 && unknown.stderr == "Batch not found: nosuchbatch\n")
+    }
+
     @Test func connectionAndKeyProblemsExitThree() async throws {
         let (server, connection) = try await Self.server()
         defer { Task { try? await server.terminate() } }
