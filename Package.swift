@@ -24,6 +24,8 @@ let package = Package(
         // xlsx workbooks are zip archives; ZIPFoundation reads entries in chunks (zlib), which a
         // hand-written inflate would only imitate.
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        // Admin passwords: bcrypt (HummingbirdBcrypt).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         // GET /metrics: recorded through swift-metrics, rendered by swift-prometheus.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.7.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -73,6 +75,7 @@ let package = Package(
             dependencies: [
                 "IntakeStore",
                 "IntakeRunner",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -34,7 +34,7 @@ JSON
 "$bin" run --data "$work/data" --control "$work/control.json" --file "people=$work/people.json" | tail -1 >"$work/summary"
 batch=$(sed -n 's/.*(batch \(.*\))$/\1/p' "$work/summary")
 
-"$bin" serve --data "$work/data" --port 0 >"$work/out" 2>"$work/err" &
+"$bin" serve --data "$work/data" --port 0 --print-initial-credentials >"$work/out" 2>"$work/err" &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/out")

@@ -11,7 +11,7 @@ trap 'kill "${server_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 swift build -c release --product intake >/dev/null
 bin=$(swift build -c release --show-bin-path)/intake
 
-"$bin" serve --data "$work/data" --port 0 >"$work/out" 2>"$work/err" &
+"$bin" serve --data "$work/data" --port 0 --print-initial-credentials >"$work/out" 2>"$work/err" &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/out")

@@ -103,6 +103,42 @@ package final class SQLiteBatchStore: BatchStore {
 
     // MARK: API keys
 
+    package func createAdminAccount(name: String, passwordHash: String, now: Date) async throws {
+        try await write { db in
+            guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM admin_accounts WHERE name = ?)", arguments: [name])! else {
+                throw StoreError.accountExists(name)
+            }
+            try db.execute(
+                sql: "INSERT INTO admin_accounts (name, password_hash, created, password_changed) VALUES (?, ?, ?, ?)",
+                arguments: [name, passwordHash, Self.seconds(now), Self.seconds(now)])
+        }
+    }
+
+    package func setAdminPassword(name: String, passwordHash: String, now: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE admin_accounts SET password_hash = ?, password_changed = ? WHERE name = ?",
+                arguments: [passwordHash, Self.seconds(now), name])
+            return db.changesCount > 0
+        }
+    }
+
+    private static func adminAccount(_ row: Row) -> AdminAccountRecord {
+        AdminAccountRecord(
+            name: row["name"], passwordHash: row["password_hash"], created: date(row["created"])!,
+            passwordChanged: date(row["password_changed"])!)
+    }
+
+    package func adminAccount(name: String) async throws -> AdminAccountRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM admin_accounts WHERE name = ?", arguments: [name]).map(Self.adminAccount)
+        }
+    }
+
+    package func adminAccounts() async throws -> [AdminAccountRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM admin_accounts ORDER BY name").map(Self.adminAccount) }
+    }
+
     package func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
         try await write { db in
             try db.execute(

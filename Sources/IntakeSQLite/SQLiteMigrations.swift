@@ -151,6 +151,18 @@ enum SQLiteMigrations {
                     CREATE INDEX control_files_digest ON control_files (digest);
                     """)
         }
+        // Admin UI accounts (bcrypt hashes).
+        migrator.registerMigration("v5-admin-accounts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE admin_accounts (
+                        name TEXT PRIMARY KEY,
+                        password_hash TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        password_changed INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

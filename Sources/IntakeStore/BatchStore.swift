@@ -6,12 +6,13 @@ package enum StoreError: Error, Sendable, Equatable {
     case batchNotFound(BatchID)
     case wrongState(BatchID, expected: BatchState)
     case controlFileNotFound(String)
+    case accountExists(String)
 }
 
 /// Persistent state of Intake, as one value: every role below, implemented by one backend
 /// (`SQLiteBatchStore`). The application core, the HTTP layer and the worker see only these protocols;
 /// code that needs one role should ask for that role.
-package protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, SettingsStore, ObjectStore {
+package protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, AdminAccountStore, SettingsStore, ObjectStore {
     /// Succeeds when the store can be read (liveness).
     func ping() async throws
 }
@@ -92,6 +93,17 @@ package protocol APIKeyStore: Sendable {
     func revokeAPIKey(id: Int64) async throws -> Bool
     /// The active key with this hash, compared in constant time with every active key; records its use.
     func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord?
+}
+
+/// Accounts that sign in to the admin UI, with their password hashes (bcrypt, made by the caller).
+package protocol AdminAccountStore: Sendable {
+    /// Creates an account. - Throws: `StoreError.accountExists` when the name is taken.
+    func createAdminAccount(name: String, passwordHash: String, now: Date) async throws
+    /// Replaces an account's password hash; false when there is no such account.
+    func setAdminPassword(name: String, passwordHash: String, now: Date) async throws -> Bool
+    func adminAccount(name: String) async throws -> AdminAccountRecord?
+    /// Every account, by name.
+    func adminAccounts() async throws -> [AdminAccountRecord]
 }
 
 /// Small named values: the admin password hash and the like.

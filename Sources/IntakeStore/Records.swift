@@ -74,6 +74,20 @@ package struct Batch: Sendable, Equatable {
     }
 }
 
+package struct AdminAccountRecord: Sendable, Equatable {
+    package var name: String
+    package var passwordHash: String
+    package var created: Date
+    package var passwordChanged: Date
+
+    package init(name: String, passwordHash: String, created: Date, passwordChanged: Date) {
+        self.name = name
+        self.passwordHash = passwordHash
+        self.created = created
+        self.passwordChanged = passwordChanged
+    }
+}
+
 package struct APIKeyRecord: Sendable, Equatable {
     package var id: Int64
     package var name: String

@@ -68,6 +68,14 @@ package final class FailingStore: BatchStore {
     package func isDigestInUse(_ digest: Digest, ignoring: Set<BatchID>) async throws -> Bool {
         try await base.isDigestInUse(digest, ignoring: ignoring)
     }
+    package func createAdminAccount(name: String, passwordHash: String, now: Date) async throws {
+        try await base.createAdminAccount(name: name, passwordHash: passwordHash, now: now)
+    }
+    package func setAdminPassword(name: String, passwordHash: String, now: Date) async throws -> Bool {
+        try await base.setAdminPassword(name: name, passwordHash: passwordHash, now: now)
+    }
+    package func adminAccount(name: String) async throws -> AdminAccountRecord? { try await base.adminAccount(name: name) }
+    package func adminAccounts() async throws -> [AdminAccountRecord] { try await base.adminAccounts() }
     package func apiKeys() async throws -> [APIKeyRecord] { try await base.apiKeys() }
     package func revokeAPIKey(id: Int64) async throws -> Bool { try await base.revokeAPIKey(id: id) }
     package func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? { try await base.useAPIKey(hash: hash, now: now) }

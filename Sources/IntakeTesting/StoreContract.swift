@@ -40,7 +40,9 @@ package enum StoreContract {
         Case(name: "copy makes an uploading batch with the same files", check: copy),
         Case(name: "API keys: create, use, revoke", check: apiKeys),
         Case(name: "ref reservations of two writers never overlap; unused ends come back only if last", check: refReservations),
-        Case(name: "a chunk's collected writes are applied in one go, or not at all", check: chunkWrites)
+        Case(name: "a chunk's collected writes are applied in one go, or not at all", check: chunkWrites),
+        Case(name: "purge: finished batches lose log and results, digests in use are known", check: purge),
+        Case(name: "admin accounts: create once, change the password, list", check: adminAccounts)
     ]
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -364,5 +366,22 @@ package enum StoreContract {
     static func requireBatch(_ batch: Batch?) throws -> Batch {
         guard let batch else { throw ContractFailure("the batch is missing") }
         return batch
+    }
+
+    static func adminAccounts(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        try await store.createAdminAccount(name: "ada", passwordHash: "h1", now: start)
+        try await expectThrows(StoreError.self, "a taken name was accepted") {
+            try await store.createAdminAccount(name: "ada", passwordHash: "h2", now: start)
+        }
+        try expect(try await store.setAdminPassword(name: "ada", passwordHash: "h3", now: start.addingTimeInterval(5)), "no password set")
+        try expect(try await !store.setAdminPassword(name: "bob", passwordHash: "h4", now: start), "an unknown account got a password")
+        let ada = try await store.adminAccount(name: "ada")
+        try expect(
+            ada?.passwordHash == "h3" && ada?.passwordChanged == start.addingTimeInterval(5) && ada?.created == start,
+            "wrong account: \(String(describing: ada))")
+        try await store.createAdminAccount(name: "Ada", passwordHash: "h5", now: start)
+        try expect(try await store.adminAccounts().map(\.name) == ["Ada", "ada"], "names are not kept as given, or not sorted")
+        try expect(try await store.adminAccount(name: "nobody") == nil, "an unknown account was found")
     }
 }

@@ -51,6 +51,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Failed authentications one client address may make per minute; after that it gets 429 until the minute is over.")
     var failedAuthLimit = Settings.int("failed-auth-limit", default: 30)
 
+    @Flag(
+        help: "Print the first start's admin password and API key even when stdout is not a terminal (by default they go to a file readable only by this user)."
+    )
+    var printInitialCredentials = false
+
     @Option(help: "The lowest level logged: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = Settings.choice("log-level", default: .info)
 
@@ -78,7 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
         // Before any credentials are made: a port in use should not cost a fresh directory its
         // one-time password and key.
         try ListenCheck.check(host: host, port: port)
-        try await Self.createFirstCredentials(service: ImportService(environment: environment))
+        try await Self.createFirstCredentials(
+            service: ImportService(environment: environment), dataDirectory: data.data,
+            print: printInitialCredentials || isatty(STDOUT_FILENO) == 1, logger: logger)
         let app = buildApplication(
             configuration: ServerConfiguration(
                 host: host, port: port, maxUploadBytes: maxUploadBytes,
@@ -95,21 +102,40 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// On first start: an admin password and an API key, each printed once and stored only as hashes.
-    static func createFirstCredentials(service: ImportService) async throws {
+    /// On first start (no admin account and no API key yet): the admin account `admin` with a random
+    /// password and an API key with the `all` scope, stored only as hashes. They are printed once
+    /// when `print` (a terminal, or --print-initial-credentials); otherwise — under a service
+    /// manager, where stdout ends up in a shared log — they go to `initial-credentials` in the data
+    /// directory, readable by its owner only, and only the file's path is printed.
+    static func createFirstCredentials(service: ImportService, dataDirectory: String, print: Bool, logger: Logger) async throws {
         let store = service.environment.store
-        guard try await store.setting("admin.password") == nil else { return }
+        guard try await store.adminAccounts().isEmpty else { return }
+        guard try await store.apiKeys().isEmpty, try await store.setting("admin.password") == nil else {
+            logger.warning("there is no admin account: create one with `intake admin create NAME`")
+            return
+        }
         let password = String(APIKeyHashing.newKey().dropFirst(3).prefix(24))
-        let salt = String(APIKeyHashing.newKey().dropFirst(3).prefix(16))
-        try await store.setSetting("admin.password", salt + "$" + APIKeyHashing.hash(salt + password))
+        try await AdminAccounts(store: store).create(name: "admin", password: password)
         let (_, key) = try await service.createAPIKey(name: "initial", scope: .all)
-        Console.write(
-            """
+        let text = """
             First start: created these credentials. They are shown only once.
               Admin user:     admin
               Admin password: \(password)
               API key:        \(key)
-            """)
+            """
+        if print {
+            Console.write(text)
+            return
+        }
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("initial-credentials").standardizedFileURL.path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ValidationFailure("Cannot write the first start's credentials to \(path): \(String(cString: strerror(errno)))") }
+        let bytes = Array((text + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        guard written == bytes.count else { throw ValidationFailure("Cannot write the first start's credentials to \(path)") }
+        Console.write(
+            "First start: an admin account and an API key were created; they are in \(path) (readable by this user only). Delete the file once you have them.")
     }
 }
 

@@ -185,7 +185,7 @@ import Testing
         let data = directory.appendingPathComponent("from-environment")
         let process = Process()
         process.executableURL = ServerProcess.executable
-        process.arguments = ["serve"]
+        process.arguments = ["serve", "--print-initial-credentials"]
         process.environment = ProcessInfo.processInfo.environment.merging(["INTAKE_CONFIG": config.path, "INTAKE_DATA": data.path]) { $1 }
         let output = Pipe()
         let errors = directory.appendingPathComponent("stderr")
@@ -276,4 +276,64 @@ import Testing
         #expect(copy.status == 2)
         #expect(copy.stderr.contains("Batch \(purged) was purged on "), "\(copy)")
     }
+
+    /// A first start whose stdout is not a terminal (a service manager's log) writes the one-time
+    /// credentials to a file only its owner can read, and prints the file's path; the admin
+    /// password is a bcrypt hash in the store. `intake admin` manages accounts.
+    @Test func firstStartCredentialsGoToAPrivateFileAndAdminAccountsAreManaged() async throws {
+        let data = try TestServer.makeDirectory().appendingPathComponent("service")
+        let process = Process()
+        process.executableURL = ServerProcess.executable
+        process.arguments = ["serve", "--data", data.path, "--port", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let reader = output.fileHandleForReading
+        let started = try await onOwnThread {
+            var text = ""
+            while !text.contains("Intake is listening on") {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }
+        process.terminate()
+        process.waitUntilExit()
+        let file = data.appendingPathComponent("initial-credentials").path
+        #expect(started.contains("they are in \(file) (readable by this user only)"))
+        #expect(!started.contains("Admin password:") && !started.contains("ik_"))
+        let attributes = try FileManager().attributesOfItem(atPath: file)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let credentials = try String(contentsOfFile: file, encoding: .utf8)
+        let password = try #require(credentials.split(separator: "\n").first { $0.contains("Admin password:") }?.split(separator: " ").last)
+        let hash = try await DatabaseQueue(path: data.appendingPathComponent("intake.sqlite").path).read { db in
+            try String.fetchOne(db, sql: "SELECT password_hash FROM admin_accounts WHERE name = 'admin'")
+        }
+        #expect(hash?.hasPrefix("$2b$12$") == true)
+        #expect(hash?.contains(String(password)) == false)
+
+        func admin(_ arguments: [String], password: String) async throws -> ClientCommandTests.Outcome {
+            let stdin = try Fixtures.write(password + "\n")
+            return try await ClientCommandTests.runShell(
+                "'\(ServerProcess.executable.path)' admin \(arguments.joined(separator: " ")) --data '\(data.path)' < '\(stdin.path)' 2>&1; echo \"exit $?\""
+            ).asOutcome
+        }
+        #expect(try await admin(["create", "ada"], password: "a long enough password").stdout.hasSuffix("exit 0\n"))
+        let short = try await admin(["create", "bob"], password: "short")
+        #expect(short.stdout == "The password must have at least 12 characters\nexit 2\n")
+        let taken = try await admin(["create", "ada"], password: "a long enough password")
+        #expect(taken.stdout == "An admin account named ada exists already\nexit 2\n")
+        #expect(try await admin(["passwd", "ada"], password: "another long password").stdout.hasSuffix("exit 0\n"))
+        let unknown = try await admin(["passwd", "zed"], password: "another long password")
+        #expect(unknown.stdout == "There is no admin account named zed\nexit 2\n")
+        let list = try await ClientCommandTests.intake(["admin", "list", "--data", data.path])
+        #expect(list.stdout.split(separator: "\n").map { $0.split(separator: "\t").first.map(String.init) } == ["ada", "admin"])
+    }
+}
+
+extension String {
+    /// Shell output with the command's status echoed last, as an outcome.
+    fileprivate var asOutcome: ClientCommandTests.Outcome { ClientCommandTests.Outcome(status: 0, stdout: self, stderr: "") }
 }

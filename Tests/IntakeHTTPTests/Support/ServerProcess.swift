@@ -25,14 +25,17 @@ final class ServerProcess: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["serve", "--data", data.path, "--port", "0"] + extra
+        process.arguments = ["serve", "--data", data.path, "--port", "0", "--print-initial-credentials"] + extra
         if let fileSizeLimitKB {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = ["-c", "ulimit -f \(fileSizeLimitKB) && exec \"$0\" \"$@\"", executable.path] + process.arguments!
         }
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // Kept for the failure message when the server does not start.
+        let errors = FileManager().temporaryDirectory.appendingPathComponent("serve-stderr-\(UUID().uuidString)")
+        FileManager().createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         let reader = output.fileHandleForReading
         let text = try await onOwnThread {
@@ -46,7 +49,8 @@ final class ServerProcess: @unchecked Sendable {
         }
         guard let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else {
             process.terminate()
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "server did not start: \(text)"])
+            let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "server did not start: \(text) \(stderr.suffix(2000))"])
         }
         let url = String(text[range])
         let port = Int(url.dropFirst("http://127.0.0.1:".count).dropLast()) ?? 0

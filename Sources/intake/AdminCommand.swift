@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import IntakeApp
+import IntakeStore
+
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin", abstract: "Create admin UI accounts, change their passwords, list them.",
+        discussion: """
+            The password is asked for twice, without echo, on a terminal; a script passes it as the \\
+            first line of standard input. Passwords need at least \\(AdminAccounts.minimumPasswordLength) \\
+            characters and are stored as bcrypt hashes (cost \\(AdminAccounts.bcryptCost)).
+
+            Examples:
+              intake admin create ada
+              printf '%s\\\\n' "$PASSWORD" | intake admin passwd ada --data /var/lib/intake/data
+            """,
+        subcommands: [Create.self, Passwd.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an account.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The account's name (letters, digits, dots, dashes, underscores).") var name: String
+
+        func run() async throws {
+            let directory = try DataDirectory(path: data.data)
+            try await refusalsAsErrors {
+                try await AdminAccounts(store: directory.store).create(name: name, password: try PasswordInput.read())
+            }
+            print("Created admin account \(name).")
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set an account's password.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The account's name.") var name: String
+
+        func run() async throws {
+            let directory = try DataDirectory(path: data.data)
+            try await refusalsAsErrors {
+                try await AdminAccounts(store: directory.store).changePassword(name: name, password: try PasswordInput.read())
+            }
+            print("Changed the password of \(name).")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One line per account: name, created, password changed.")
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            for account in try await DataDirectory(path: data.data).store.adminAccounts() {
+                print([account.name, Timestamp.string(account.created), Timestamp.string(account.passwordChanged)].joined(separator: "\t"))
+            }
+        }
+    }
+}
+
+/// A refusal (a taken name, a short password) as one line and exit status 2.
+private func refusalsAsErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let refusal as AdminAccounts.Refusal {
+        FileHandle.standardError.write(Data("\(refusal)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// A new password: asked twice without echo on a terminal, else the first line of standard input.
+enum PasswordInput {
+    static func read() throws -> String {
+        if isatty(STDIN_FILENO) == 1 {
+            guard let first = getpass("Password: ").map({ String(cString: $0) }),
+                let second = getpass("Password again: ").map({ String(cString: $0) })
+            else { throw ValidationFailure("No password was entered") }
+            guard first == second else { throw ValidationFailure("The two passwords differ") }
+            return first
+        }
+        guard let line = Swift.readLine(strippingNewline: true), !line.isEmpty else {
+            throw ValidationFailure("No password on standard input (the first line is the password)")
+        }
+        return line
+    }
+}
