@@ -6,6 +6,16 @@ import IntakeStore
 struct APIKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apikey", abstract: "Create, list and revoke API keys.",
+        discussion: """
+            Scopes: batch (the four steps and the batch extensions), read (the read API under \
+            /api/v1/ and intake batches), all (both). Keys are stored as hashes: a key is shown once, \
+            when it is created.
+
+            Examples:
+              intake apikey create --name nightly-hr-feed --scope batch
+              intake apikey list
+              intake apikey revoke 3
+            """,
         subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
