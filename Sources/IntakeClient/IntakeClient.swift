@@ -75,7 +75,7 @@ package struct BatchClient: Sendable {
     // MARK: The extensions
 
     package func status(batch: String) async throws -> BatchStatus {
-        let (body, _) = try await getText(Self.batchAPI + "status", [("batch", batch)])
+        let body = try await getText(Self.batchAPI + "status", [("batch", batch)])
         do {
             return try JSONDecoder().decode(BatchStatus.self, from: Data(body.utf8))
         } catch {
@@ -85,7 +85,7 @@ package struct BatchClient: Sendable {
 
     /// The status document as the server sent it.
     package func statusText(batch: String) async throws -> String {
-        try await getText(Self.batchAPI + "status", [("batch", batch)]).body
+        try await getText(Self.batchAPI + "status", [("batch", batch)])
     }
 
     /// Streams the log to `line`, one line at a time.
@@ -104,7 +104,7 @@ package struct BatchClient: Sendable {
 
     /// The newest batches (the read API; the key needs the `read` scope).
     package func batches(limit: Int) async throws -> String {
-        try await getText("/api/v1/batches", [("limit", String(limit))]).body
+        try await getText("/api/v1/batches", [("limit", String(limit))])
     }
 
     // MARK: Requests
@@ -131,10 +131,9 @@ package struct BatchClient: Sendable {
         }
     }
 
-    func getText(_ path: String, _ query: [(String, String)]) async throws -> (body: String, status: Int) {
+    func getText(_ path: String, _ query: [(String, String)]) async throws -> String {
         try await withRetries(path) {
-            let response = try await http.execute(request(path, query, method: .GET), timeout: .seconds(60))
-            return (try await text(of: response, path: path), Int(response.status.code))
+            try await text(of: try await http.execute(request(path, query, method: .GET), timeout: .seconds(60)), path: path)
         }
     }
 
@@ -151,10 +150,14 @@ package struct BatchClient: Sendable {
         var pending = Data()
         for try await buffer in response.body {
             pending.append(contentsOf: buffer.readableBytesView)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                try line(Substring(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)))
-                pending.removeSubrange(pending.startIndex...newline)
+            // Lines are cut where they lie; the consumed part is dropped once per buffer, not once
+            // per line (which would move the rest of the buffer for every line).
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                try line(Substring(String(decoding: pending[start..<newline], as: UTF8.self)))
+                start = pending.index(after: newline)
             }
+            pending.removeSubrange(pending.startIndex..<start)
         }
         if !pending.isEmpty { try line(Substring(String(decoding: pending, as: UTF8.self))) }
     }
@@ -212,7 +215,6 @@ package struct BatchClient: Sendable {
     /// A short description of a failure worth retrying, or nil for one that is not.
     static func describeTransient(_ error: any Error) -> String? {
         if let failure = error as? TransientFailure { return failure.description }
-        if let failure = error as? MultipartFile.Unreadable { _ = failure; return nil }
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout, .readTimeout, .writeTimeout, .remoteConnectionClosed, .deadlineExceeded: return "\(error)"

@@ -9,8 +9,6 @@ package typealias UploadProgress = @Sendable (_ sent: Int64, _ total: Int64) -> 
 /// with its length known in advance (so the server sees a Content-Length, and a retry sends the
 /// same bytes again).
 struct MultipartFile: Sendable {
-    struct Unreadable: Error {}
-
     let path: String
     let boundary: String
     let head: ByteBuffer

@@ -140,7 +140,7 @@ struct RequestObservationMiddleware: RouterMiddleware {
         defer {
             let elapsed = ContinuousClock.now - started
             metrics.recordRequest(method: request.method.rawValue, status: status, duration: elapsed)
-            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            let milliseconds = elapsed.inSeconds * 1000
             logger.info(
                 "request",
                 metadata: [

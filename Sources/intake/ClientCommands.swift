@@ -95,12 +95,11 @@ struct PushCommand: AsyncParsableCommand {
     @Flag(help: "Print the final status document (with --wait) or the batch id as JSON on stdout.") var json = false
 
     func run() async throws {
-        _ = try FileArgument.parse(files)
-        try await reportingFailures { try await server.withClient { client in try await push(client) } }
+        let pairs = try FileArgument.parse(files)
+        try await reportingFailures { try await server.withClient { client in try await push(client, pairs) } }
     }
 
-    private func push(_ client: BatchClient) async throws {
-        let pairs = try FileArgument.parse(files)
+    private func push(_ client: BatchClient, _ pairs: [(name: String, path: String)]) async throws {
         // Every file is checked before the first request, so a typo leaves no half-made batch.
         for path in [control] + pairs.map(\.path) where !FileManager().isReadableFile(atPath: path) {
             throw ClientFailure(.rejected, "Cannot read the file \(path)")
@@ -108,11 +107,11 @@ struct PushCommand: AsyncParsableCommand {
         let terminal = Terminal.standardError
         let controlDigest = try await client.uploadControl(
             path: control, comment: comment, progress: terminal.uploadProgress(label: "control file"))
-        terminal.finishProgress("Uploaded the control file \(control)")
+        terminal.line("Uploaded the control file \(control)")
         let batch = try await client.createBatch(control: controlDigest, comment: comment)
         for (name, path) in pairs {
             _ = try await client.uploadFile(batch: batch, name: name, path: path, progress: terminal.uploadProgress(label: name))
-            terminal.finishProgress("Uploaded \(name) from \(path)")
+            terminal.line("Uploaded \(name) from \(path)")
         }
         try await client.schedule(batch: batch, dryRun: dryRun)
         terminal.line("Scheduled batch \(batch)\(dryRun ? " as a dry run" : "")")

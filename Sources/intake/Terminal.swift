@@ -1,5 +1,6 @@
 import Foundation
 import IntakeClient
+import IntakeCore
 import Synchronization
 
 /// Progress and messages for a person, on stderr: a redrawn line with a bar on a terminal, plain
@@ -66,18 +67,12 @@ final class Terminal: Sendable {
         if drawn { write("\r\u{1B}[K") }
     }
 
-    /// Ends an upload's progress with a line saying what was done.
-    func finishProgress(_ text: String) { line(text) }
-
     /// Draws an upload's bytes, rate and time left.
     func uploadProgress(label: String) -> UploadProgress? {
         guard isInteractive else { return nil }
         let started = ContinuousClock.now
         return { [self] sent, total in
-            let seconds = max(
-                0.001,
-                Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-                    + Double((ContinuousClock.now - started).components.seconds))
+            let seconds = max(0.001, (ContinuousClock.now - started).inSeconds)
             let rate = Double(sent) / seconds
             let left = rate > 0 ? Double(total - sent) / rate : 0
             progress(

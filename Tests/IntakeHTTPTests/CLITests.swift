@@ -193,16 +193,7 @@ import Testing
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
-        let reader = output.fileHandleForReading
-        let started = try await onOwnThread {
-            var text = ""
-            while !text.contains("Intake is listening on") {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }
+        let started = try await ServerProcess.readUntilListening(output.fileHandleForReading)
         let port = try #require(started.range(of: #"127\.0\.0\.1:(\d+)/"#, options: .regularExpression).map { started[$0].dropFirst(10).dropLast() })
         let key = try #require(started.split(separator: "\n").first { $0.contains("API key:") }?.split(separator: " ").last)
         _ = try await Curl.run(["-u", "haplo:\(key)", "http://127.0.0.1:\(port)/api/haplo-data-import-batch/status?batch=x"])
@@ -289,16 +280,7 @@ import Testing
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let reader = output.fileHandleForReading
-        let started = try await onOwnThread {
-            var text = ""
-            while !text.contains("Intake is listening on") {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }
+        let started = try await ServerProcess.readUntilListening(output.fileHandleForReading)
         process.terminate()
         process.waitUntilExit()
         let file = data.appendingPathComponent("initial-credentials").path

@@ -13,6 +13,20 @@ final class ServerProcess: @unchecked Sendable {
             .appendingPathComponent(".build/debug/intake")
     }
 
+    /// What a starting server prints, up to its "Intake is listening on" line (or all of it, if it
+    /// exits first).
+    static func readUntilListening(_ reader: FileHandle) async throws -> String {
+        try await onOwnThread {
+            var text = ""
+            while !text.contains("Intake is listening on") {
+                let data = reader.availableData
+                if data.isEmpty { break }  // the process exited
+                text += String(decoding: data, as: UTF8.self)
+            }
+            return text
+        }
+    }
+
     /// - Parameter fileSizeLimitKB: a `ulimit -f` for the server, to make its writes fail for lack of room.
     static func start(data: URL, arguments extra: [String] = [], fileSizeLimitKB: Int? = nil) async throws -> ServerProcess {
         guard FileManager().isExecutableFile(atPath: executable.path) else {
@@ -37,16 +51,7 @@ final class ServerProcess: @unchecked Sendable {
         FileManager().createFile(atPath: errors.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
-        let reader = output.fileHandleForReading
-        let text = try await onOwnThread {
-            var text = ""
-            while !text.contains("Intake is listening on") {
-                let data = reader.availableData
-                if data.isEmpty { break }  // the process exited
-                text += String(decoding: data, as: UTF8.self)
-            }
-            return text
-        }
+        let text = try await readUntilListening(output.fileHandleForReading)
         guard let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else {
             process.terminate()
             let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
