@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // The client commands (intake push, status, log…): streamed uploads and downloads, retries.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // The admin UI's HTML templates.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // The import engine: control files, models, value conversion, record transformation. No I/O.
@@ -94,6 +96,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The admin web UI: server-rendered pages over the application core, sessions, CSRF.
+        .target(
+            name: "IntakeAdmin",
+            dependencies: [
+                "IntakeStore",
+                "IntakeRunner",
+                "IntakeApp",
+                "IntakeHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Templates"), .copy("Static")],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP API from the client's side, for the client commands; speaks only HTTP to a server.
         .target(
             name: "IntakeClient",
@@ -111,6 +129,7 @@ let package = Package(
                 "IntakeSQLite",
                 "IntakeClient",
                 "IntakeHTTP",
+                "IntakeAdmin",
                 "IntakeRunner",
                 "IntakeApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -130,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "IntakeHTTPTests",
             dependencies: [
-                "IntakeHTTP", "IntakeSQLite", "IntakeRunner",
+                "IntakeHTTP", "IntakeAdmin", "IntakeSQLite", "IntakeRunner",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -19,11 +19,14 @@ package enum BatchError: UserFacingError, Equatable {
     case rollbackConflicts([ObjectRef])
     case unreadableFile(String)
     case purged(BatchID, Date)
+    /// The admin UI's refusals of an action the batch's state does not allow.
+    case wrongState(BatchID)
+    case notActive(BatchID)
 
     package var kind: ErrorKind {
         switch self {
         case .controlFileTooLarge: .tooLarge
-        case .rollbackConflicts: .conflict
+        case .rollbackConflicts, .wrongState, .notActive: .conflict
         case .controlFileMissing: .internalFailure
         default: .invalidRequest
         }
@@ -46,6 +49,8 @@ package enum BatchError: UserFacingError, Equatable {
         case .invalidMode(let mode): "Invalid mode: \(mode.escapingControlCharacters)"
         case .unreadableFile(let path): "Cannot read the file \(path.escapingControlCharacters)"
         case .purged(let id, let date): "Batch \(id.rawValue) was purged on \(Timestamp.string(date)): its files, log and results are gone"
+        case .wrongState: "Batch is in the wrong state."
+        case .notActive: "Only a scheduled or running batch can be cancelled."
         case .rollbackConflicts(let refs):
             "Rolled back, except these objects, which later changes touched:" + refs.map { "\n  " + $0.text }.joined()
         }

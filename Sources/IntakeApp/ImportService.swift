@@ -22,18 +22,30 @@ package struct ImportService: Sendable {
     /// Checks an uploaded control file (size, JSON, NUL, the validator's messages), then moves it
     /// into the blob store and records it. On any refusal the upload is discarded.
     package func addControlFile(_ upload: any BlobUpload, comment: String?) async throws -> Digest {
+        try await acceptControlFile(upload, comment: comment ?? "Unnamed control file").record.digest
+    }
+
+    /// Checks and records a control file as `addControlFile` does, and says whether a record with the
+    /// same digest and comment existed already (it is reused, not repeated).
+    package func acceptControlFile(_ upload: any BlobUpload, comment: String) async throws -> (record: ControlFileRecord, reused: Bool) {
         defer { upload.discard() }
+        _ = try await checkControlFile(upload)
+        let (digest, size) = try await upload.finish()
+        environment.metrics.recordUpload(bytes: size)
+        let reused = try await store.controlFile(digest: digest, comment: comment) != nil
+        try await store.addControlFile(digest: digest, size: size, comment: comment, now: environment.now())
+        guard let record = try await store.controlFile(digest: digest, comment: comment) else { throw BatchError.controlFileMissing(digest) }
+        return (record, reused)
+    }
+
+    /// The checks of an uploaded control file (size, JSON, the validator), without keeping it.
+    package func checkControlFile(_ upload: any BlobUpload) async throws -> JSONValue {
         guard let bytes = try await upload.contents(limit: Self.maxControlFileBytes) else {
             throw BatchError.controlFileTooLarge(size: upload.size, limit: Self.maxControlFileBytes)
         }
-        guard let control = ImportEnvironment.parseControl(bytes) else {
-            throw BatchError.controlFileNotJSON
-        }
+        guard let control = ImportEnvironment.parseControl(bytes) else { throw BatchError.controlFileNotJSON }
         try validate(control)
-        let (digest, size) = try await upload.finish()
-        environment.metrics.recordUpload(bytes: size)
-        try await store.addControlFile(digest: digest, size: size, comment: comment ?? "Unnamed control file", now: environment.now())
-        return digest
+        return control
     }
 
     /// The checks every control file passes before it is accepted, wherever it comes from.
@@ -53,7 +65,11 @@ package struct ImportService: Sendable {
 
     /// The parsed control file of a batch.
     package func control(of batch: Batch) throws -> JSONValue {
-        guard let control = environment.controlFile(batch.control) else { throw BatchError.controlFileMissing(batch.control) }
+        try control(ofDigest: batch.control)
+    }
+
+    package func control(ofDigest digest: Digest) throws -> JSONValue {
+        guard let control = environment.controlFile(digest) else { throw BatchError.controlFileMissing(digest) }
         return control
     }
 
@@ -84,8 +100,7 @@ package struct ImportService: Sendable {
         guard let upload else { throw BatchError.missingParameter("file") }
         let batch = try await self.batch(text)
         guard batch.state == .uploading else { throw BatchError.notUploading(batch.id) }
-        let files = try control(of: batch)["files"]?.objectValue ?? JSONObject()
-        guard files[name] != nil || files["DEFAULT"] != nil else { throw BatchError.noFileSpecification(name) }
+        try Self.checkFileName(name, control: try control(of: batch))
         let (digest, size) = try await upload.finish()
         environment.metrics.recordUpload(bytes: size)
         do {
@@ -94,6 +109,42 @@ package struct ImportService: Sendable {
             throw BatchError.notUploading(id)
         }
         return digest
+    }
+
+    /// A file name must have a specification in the control file, or the control file a `DEFAULT` one.
+    package static func checkFileName(_ name: String, control: JSONValue) throws {
+        let files = control["files"]?.objectValue ?? JSONObject()
+        guard files[name] != nil || files["DEFAULT"] != nil else { throw BatchError.noFileSpecification(name) }
+    }
+
+    /// A batch made whole in one step (the admin UI's form): its files are already in the blob
+    /// store, and it is created `ready`, to be scheduled with `scheduleReady`. Names are checked as
+    /// the API checks them; nothing is created unless all pass.
+    package func createReadyBatch(control: ControlFileRecord, comment: String, files: [BatchFile], by: String) async throws -> BatchID {
+        let parsed = try self.control(ofDigest: control.digest)
+        for file in files { try Self.checkFileName(file.name, control: parsed) }
+        let id = BatchID.random()
+        try await store.createBatch(id: id, control: control.digest, comment: comment, state: .ready, files: files, now: environment.now())
+        try await store.recordAudit(event: "created by", batch: id, detail: by, now: environment.now())
+        return id
+    }
+
+    /// Schedules a `ready` batch (the admin UI's rule; the API schedules `uploading` ones).
+    package func scheduleReady(batch id: BatchID, dryRun: Bool, by: String) async throws {
+        let batch = try await self.batch(id.rawValue)
+        guard batch.state == .ready else { throw BatchError.wrongState(batch.id) }
+        do {
+            try await store.schedule(batch.id, from: .ready, dryRun: dryRun, by: by, now: environment.now())
+        } catch StoreError.wrongState(let id, _) {
+            throw BatchError.wrongState(id)
+        }
+    }
+
+    /// Cancels a batch that is waiting or running (the admin UI offers nothing else).
+    package func cancelActive(batch id: BatchID) async throws {
+        let batch = try await self.batch(id.rawValue)
+        guard batch.state == .scheduled || batch.state == .running else { throw BatchError.notActive(batch.id) }
+        try await cancel(batch: id.rawValue)
     }
 
     /// What a `mode` parameter asks for: only `dry-run` makes a dry run, empty or absent a real one,
@@ -123,11 +174,13 @@ package struct ImportService: Sendable {
         environment.cancellations.request(batch.id)
     }
 
-    package func copy(batch text: String?) async throws -> BatchID {
+    /// A copy with a new identifier, the same control file and files: `uploading` for the API, `ready`
+    /// for the admin UI, so that each copy lands where its creator can schedule it.
+    package func copy(batch text: String?, as state: BatchState = .uploading) async throws -> BatchID {
         let batch = try await self.batch(text)
         if let purged = batch.purged { throw BatchError.purged(batch.id, purged) }
         let copy = BatchID.random()
-        try await store.copy(batch.id, as: copy, now: environment.now())
+        try await store.copy(batch.id, as: copy, state: state, now: environment.now())
         return copy
     }
 

@@ -27,12 +27,16 @@ package struct ServerConfiguration: Sendable {
     package var metricsRequireKey: Bool
     /// Failed authentications one address may make in a minute before it gets 429 for the rest of it.
     package var failedAuthenticationLimit: Int
+    /// Whether clients reach the server over HTTPS through a proxy: the admin session cookie is then
+    /// `Secure` (and named `__Host-…`).
+    package var behindTLS: Bool
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
         headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512,
-        metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30
+        metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30, behindTLS: Bool = false
     ) {
+        self.behindTLS = behindTLS
         self.host = host
         self.port = port
         self.maxUploadBytes = maxUploadBytes
@@ -49,9 +53,12 @@ package func buildApplication(
     configuration: ServerConfiguration,
     environment: ImportEnvironment,
     logger: Logger,
+    additionalRoutes: (Router<IntakeRequestContext>) -> Void = { _ in },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(configuration: configuration, environment: environment, logger: logger)
+    // The admin UI lives in its own module above this one, which adds its routes here.
+    additionalRoutes(router)
     var app = Application(
         router: router,
         server: HTTPServerBuilder { responder in

@@ -133,8 +133,8 @@ struct BatchAPIController: Sendable {
 /// The parameters of `GET results`: `status=` (repeatable) filters; `after=R` starts after record R
 /// (records are numbered from 0 in input order, as "record R" in their results), so a client pages on
 /// with the number of the last record it read; `limit=N` stops after N lines.
-struct ResultsQuery {
-    static let statuses: Set<String> = ["applied", "failed", "unchanged", "dry-run"]
+package struct ResultsQuery {
+    package static let statuses: Set<String> = ["applied", "failed", "unchanged", "dry-run"]
     var statuses: [String] = []
     /// The index of the first result to read.
     var from = 0
@@ -165,13 +165,17 @@ struct ResultsQuery {
     /// Result lines are written by one function, and the status field's text cannot occur inside a
     /// JSON string (its quotes would be escaped there), so a substring test is exact.
     func matches(_ line: String) -> Bool {
-        statuses.isEmpty || statuses.contains { line.contains(",\"status\":\"\($0)\"") }
+        statuses.isEmpty || statuses.contains { Self.line(line, hasStatus: $0) }
+    }
+
+    package static func line(_ line: String, hasStatus status: String) -> Bool {
+        line.contains(",\"status\":\"\(status)\"")
     }
 }
 
 /// The JSON of `GET status` (docs/api.md "Extensions").
-enum BatchStatusJSON {
-    static func render(_ batch: Batch) -> String {
+package enum BatchStatusJSON {
+    package static func render(_ batch: Batch) -> String {
         func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.string($0)) } ?? .null }
         let p = batch.progress
         let files: [JSONValue] = batch.files.map { f in

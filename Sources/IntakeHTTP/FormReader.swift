@@ -3,24 +3,52 @@ import Hummingbird
 import IntakeCore
 import IntakeStore
 
-/// A submitted form: small text fields, plus at most one streamed file that is still in the
-/// blob store's temporary area until the handler accepts or discards it.
-final class SubmittedForm {
-    var fields: [String: String] = [:]
-    var file: (any BlobUpload)?
-    var filename: String?
+/// A submitted form: small text fields, plus streamed files that are still in the blob store's
+/// temporary area until the handler accepts or discards them: the API's one `file` part, and, for
+/// forms that allow more, every other file part in `uploads` (in the order they arrived).
+package final class SubmittedForm {
+    package var fields: [String: String] = [:]
+    package var file: (any BlobUpload)?
+    package var filename: String?
+    package var uploads: [FormUpload] = []
 
-    deinit { file?.discard() }
+    /// Text fields that may repeat (`status=a&status=b`), in order; `fields` keeps the first.
+    package var repeatedFields: [(name: String, value: String)] = []
+
+    package func values(_ name: String) -> [String] { repeatedFields.filter { $0.name == name }.map(\.value) }
+
+    func discardAll() {
+        file?.discard()
+        for upload in uploads { upload.upload.discard() }
+    }
+
+    deinit { discardAll() }
+}
+
+/// A file part of a form with several files: the part's field name, the streamed bytes and the
+/// client's file name.
+package struct FormUpload {
+    package var field: String
+    package var upload: any BlobUpload
+    package var filename: String
 }
 
 /// Reads `multipart/form-data` (streaming the `file` part to disk while hashing) or
 /// `application/x-www-form-urlencoded` bodies, enforcing the upload limit as bytes arrive.
-struct FormReader: Sendable {
+package struct FormReader: Sendable {
     let blobs: any BlobStorage
     let maxUploadBytes: Int64
+    /// Whether a part other than `file` is streamed as a file (to `uploads`); the API has none.
+    let isFileField: @Sendable (String) -> Bool
     static let maxFieldBytes = 64 * 1024
 
-    func read(_ request: Request) async throws -> SubmittedForm {
+    package init(blobs: any BlobStorage, maxUploadBytes: Int64, isFileField: @escaping @Sendable (String) -> Bool = { _ in false }) {
+        self.blobs = blobs
+        self.maxUploadBytes = maxUploadBytes
+        self.isFileField = isFileField
+    }
+
+    package func read(_ request: Request) async throws -> SubmittedForm {
         let form = try await readFields(request)
         // A NUL would be stored cut short by C strings and echoed raw in messages: refuse it.
         for (name, value) in form.fields where name.utf8.contains(0) || value.utf8.contains(0) {
@@ -48,6 +76,7 @@ struct FormReader: Sendable {
             var chunk = chunk
             body.writeBuffer(&chunk)
         }
+        form.repeatedFields = Self.parsePairs(String(buffer: body))
         form.fields = Self.parseURLEncoded(String(buffer: body))
         if let query = request.uri.query {
             for (k, v) in Self.parseURLEncoded(query) where form.fields[k] == nil { form.fields[k] = v }
@@ -68,15 +97,19 @@ struct FormReader: Sendable {
 
     static func parseURLEncoded(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
-        for pair in text.split(separator: "&") {
+        for (key, value) in parsePairs(text) where result[key] == nil { result[key] = value }
+        return result
+    }
+
+    /// Every `name=value` pair in order, decoded.
+    package static func parsePairs(_ text: String) -> [(name: String, value: String)] {
+        text.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String {
                 String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
             }
-            let key = decode(parts[0])
-            if result[key] == nil { result[key] = parts.count > 1 ? decode(parts[1]) : "" }
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
         }
-        return result
     }
 
     /// Parses the Content-Disposition parameters `name` and `filename`.
@@ -107,6 +140,7 @@ struct FormReader: Sendable {
                 state.filename = d.filename
             }
         }
+        let isFileField = self.isFileField
         parser.onBody = { bytes in
             if state.name == "file" {
                 if state.writer == nil {
@@ -114,6 +148,13 @@ struct FormReader: Sendable {
                     state.writer = try blobs.makeUpload()
                     form.file = state.writer
                     form.filename = state.filename
+                }
+                try state.writer!.write(bytes)
+            } else if let name = state.name, isFileField(name) {
+                if state.writer == nil {
+                    let writer = try blobs.makeUpload()
+                    state.writer = writer
+                    form.uploads.append(FormUpload(field: name, upload: writer, filename: state.filename ?? ""))
                 }
                 try state.writer!.write(bytes)
             } else {
@@ -132,8 +173,15 @@ struct FormReader: Sendable {
                         form.file = try blobs.makeUpload()
                         form.filename = state.filename
                     }
-                } else if form.fields[name] == nil {
-                    form.fields[name] = String(decoding: state.text, as: UTF8.self)
+                } else if isFileField(name) {
+                    // A browser sends an empty part for a file input left empty: not an upload.
+                    if state.writer == nil, let filename = state.filename, !filename.isEmpty {
+                        form.uploads.append(FormUpload(field: name, upload: try blobs.makeUpload(), filename: filename))
+                    }
+                } else {
+                    let value = String(decoding: state.text, as: UTF8.self)
+                    form.repeatedFields.append((name, value))
+                    if form.fields[name] == nil { form.fields[name] = value }
                 }
             }
             state.reset()
@@ -148,17 +196,18 @@ struct FormReader: Sendable {
                 if let writer = state.writer { try await writer.waitForCapacity() }
             }
         } catch let error as MultipartStreamParser.Failure {
-            form.file?.discard()
+            form.discardAll()
             throw APIError.badRequest("Malformed multipart body: \(error.reason)")
         } catch {
-            form.file?.discard()
+            form.discardAll()
             throw error
         }
         // A body that stops before the closing delimiter was cut short (a dropped connection, a
         // client killed mid-upload): what arrived is not the file the client meant to send.
         guard parser.isComplete else {
-            form.file?.discard()
+            form.discardAll()
             form.file = nil
+            form.uploads = []
             throw APIError.badRequest("Incomplete multipart body: it ends before the closing boundary, so the upload was cut short; nothing was kept")
         }
         if let query = request.uri.query {

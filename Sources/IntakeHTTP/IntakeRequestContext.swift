@@ -10,7 +10,7 @@ package struct IntakeRequestContext: RequestContext {
     package var remoteAddress: String?
     /// Who the request turned out to be, for the access log written around the whole request.
     /// Contexts are values copied into inner middleware; this box is shared by all the copies.
-    let requester = Requester()
+    package let requester = Requester()
 
     package init(source: Source) {
         self.coreContext = .init(source: source)
@@ -19,8 +19,8 @@ package struct IntakeRequestContext: RequestContext {
 }
 
 /// The name of the API key that authenticated a request, once it has.
-final class Requester: Sendable {
+package final class Requester: Sendable {
     private let keyName = Mutex<String?>(nil)
     var name: String? { keyName.withLock { $0 } }
-    func authenticated(as name: String) { keyName.withLock { $0 = name } }
+    package func authenticated(as name: String) { keyName.withLock { $0 = name } }
 }

@@ -3,8 +3,8 @@ import IntakeCore
 import IntakeStore
 
 /// The object JSON of docs/schema.md ("Object JSON").
-enum ObjectJSON {
-    static func attributes(_ values: [ObjectValue]) -> JSONValue {
+package enum ObjectJSON {
+    package static func attributes(_ values: [ObjectValue]) -> JSONValue {
         var grouped = JSONObject()
         for value in values {
             var list = grouped[value.attribute]?.arrayValue ?? []
@@ -14,7 +14,7 @@ enum ObjectJSON {
         return .object(grouped)
     }
 
-    static func object(_ o: ObjectRecord) -> JSONValue {
+    package static func object(_ o: ObjectRecord) -> JSONValue {
         .object(
             JSONObject([
                 ("ref", .string(o.ref.text)),
@@ -27,7 +27,7 @@ enum ObjectJSON {
             ]))
     }
 
-    static func version(_ v: ObjectVersionRecord) -> JSONValue {
+    package static func version(_ v: ObjectVersionRecord) -> JSONValue {
         .object(
             JSONObject([
                 ("version", .number(Double(v.version))),

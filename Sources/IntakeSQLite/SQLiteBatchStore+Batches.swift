@@ -4,11 +4,16 @@ import IntakeCore
 import IntakeStore
 
 extension SQLiteBatchStore {
-    package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws {
+    package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, files: [BatchFile], now: Date) async throws {
         try await write { db in
             try db.execute(
                 sql: "INSERT INTO batches (id, state, comment, control, created) VALUES (?, ?, ?, ?, ?)",
                 arguments: [id.rawValue, state.rawValue, comment, control.hex, Self.seconds(now)])
+            for (position, file) in files.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO batch_files (batch, name, position, digest, size, filename) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [id.rawValue, file.name, position, file.digest.hex, file.size, file.filename])
+            }
             try Self.audit(db, id, "created", comment, now)
         }
     }
@@ -35,7 +40,8 @@ extension SQLiteBatchStore {
             id: id, state: BatchState(rawValue: row["state"]) ?? .error, comment: row["comment"],
             control: Digest(hex: row["control"])!, dryRun: row["dry_run"], created: date(row["created"])!,
             scheduled: date(row["scheduled"]), started: date(row["started"]), finished: date(row["finished"]),
-            scheduledBy: row["scheduled_by"], files: files, progress: progress, purged: date(row["purged"]))
+            scheduledBy: row["scheduled_by"], files: files, progress: progress, purged: date(row["purged"]),
+            copiedFrom: (row["copied_from"] as String?).map(BatchID.init(rawValue:)))
     }
 
     package func purgeableBatches(finishedBefore date: Date, limit: Int) async throws -> [Batch] {
@@ -111,9 +117,9 @@ extension SQLiteBatchStore {
         }
     }
 
-    package func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
+    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws {
         try await write { db in
-            try Self.requireState(db, id, .uploading)
+            try Self.requireState(db, id, from)
             try db.execute(
                 sql: """
                     UPDATE batches SET state = 'scheduled', dry_run = ?, scheduled = ?, scheduled_by = ? WHERE id = ?
@@ -314,14 +320,14 @@ extension SQLiteBatchStore {
         }
     }
 
-    package func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws {
+    package func copy(_ id: BatchID, as newID: BatchID, state: BatchState, now: Date) async throws {
         try await write { db in
             guard try Self.fetchBatch(db, id) != nil else { throw StoreError.batchNotFound(id) }
             try db.execute(
                 sql: """
-                    INSERT INTO batches (id, state, comment, control, created)
-                    SELECT ?, 'uploading', comment || ' (copy)', control, ? FROM batches WHERE id = ?
-                    """, arguments: [newID.rawValue, Self.seconds(now), id.rawValue])
+                    INSERT INTO batches (id, state, comment, control, created, copied_from)
+                    SELECT ?, ?, comment || ' (copy)', control, ?, id FROM batches WHERE id = ?
+                    """, arguments: [newID.rawValue, state.rawValue, Self.seconds(now), id.rawValue])
             try db.execute(
                 sql: """
                     INSERT INTO batch_files (batch, name, position, digest, size, filename)
@@ -350,23 +356,36 @@ extension SQLiteBatchStore {
         }
     }
 
-    package func batchCount(state: BatchState) async throws -> Int {
+    package func batchCount(state: BatchState?) async throws -> Int {
         try await read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM batches WHERE state = ?", arguments: [state.rawValue]) ?? 0
+            if let state {
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM batches WHERE state = ?", arguments: [state.rawValue]) ?? 0
+            } else {
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM batches") ?? 0
+            }
         }
     }
 
-    package func batches(state: BatchState?, limit: Int) async throws -> [Batch] {
+    package func batches(state: BatchState?, limit: Int, offset: Int) async throws -> [Batch] {
         try await read { db in
             let ids: [String]
             if let state {
                 ids = try String.fetchAll(
-                    db, sql: "SELECT id FROM batches WHERE state = ? ORDER BY created DESC, rowid DESC LIMIT ?",
-                    arguments: [state.rawValue, limit])
+                    db, sql: "SELECT id FROM batches WHERE state = ? ORDER BY created DESC, rowid DESC LIMIT ? OFFSET ?",
+                    arguments: [state.rawValue, limit, offset])
             } else {
-                ids = try String.fetchAll(db, sql: "SELECT id FROM batches ORDER BY created DESC, rowid DESC LIMIT ?", arguments: [limit])
+                ids = try String.fetchAll(
+                    db, sql: "SELECT id FROM batches ORDER BY created DESC, rowid DESC LIMIT ? OFFSET ?", arguments: [limit, offset])
             }
             return try ids.compactMap { try Self.fetchBatch(db, BatchID(rawValue: $0)) }
+        }
+    }
+
+    package func batches(control: Digest, limit: Int) async throws -> [Batch] {
+        try await read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM batches WHERE control = ? ORDER BY created DESC, rowid DESC LIMIT ?", arguments: [control.hex, limit]
+            ).compactMap { try Self.fetchBatch(db, BatchID(rawValue: $0)) }
         }
     }
 }

@@ -89,6 +89,104 @@ package final class SQLiteBatchStore: BatchStore {
         }
     }
 
+    private static func controlFile(_ row: Row) -> ControlFileRecord {
+        ControlFileRecord(
+            id: row["id"], digest: Digest(hex: row["digest"])!, size: row["size"], comment: row["comment"],
+            created: date(row["created"])!)
+    }
+
+    package func controlFiles(limit: Int, offset: Int) async throws -> [ControlFileRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM control_files ORDER BY created DESC, id DESC LIMIT ? OFFSET ?", arguments: [limit, offset]
+            ).map(Self.controlFile)
+        }
+    }
+
+    package func controlFiles(digest: Digest) async throws -> [ControlFileRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM control_files WHERE digest = ? ORDER BY created DESC, id DESC", arguments: [digest.hex]
+            ).map(Self.controlFile)
+        }
+    }
+
+    package func controlFileCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM control_files") ?? 0 }
+    }
+
+    package func controlFile(id: Int64) async throws -> ControlFileRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM control_files WHERE id = ?", arguments: [id]).map(Self.controlFile)
+        }
+    }
+
+    package func controlFile(digest: Digest, comment: String) async throws -> ControlFileRecord? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM control_files WHERE digest = ? AND comment = ?", arguments: [digest.hex, comment]
+            ).map(Self.controlFile)
+        }
+    }
+
+    // MARK: Admin sessions and the audit trail
+
+    package func createAdminSession(_ session: AdminSessionRecord) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO admin_sessions (id_hash, account, csrf_token, created, last_seen, data) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    session.idHash, session.account, session.csrfToken, Self.seconds(session.created), Self.seconds(session.lastSeen),
+                    session.data
+                ])
+        }
+    }
+
+    package func adminSession(idHash: String) async throws -> AdminSessionRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM admin_sessions WHERE id_hash = ?", arguments: [idHash]).map { row in
+                AdminSessionRecord(
+                    idHash: row["id_hash"], account: row["account"], csrfToken: row["csrf_token"], created: Self.date(row["created"])!,
+                    lastSeen: Self.date(row["last_seen"])!, data: row["data"])
+            }
+        }
+    }
+
+    package func updateAdminSession(idHash: String, lastSeen: Date, data: String) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE admin_sessions SET last_seen = ?, data = ? WHERE id_hash = ?",
+                arguments: [Self.seconds(lastSeen), data, idHash])
+        }
+    }
+
+    package func deleteAdminSession(idHash: String) async throws {
+        try await write { db in try db.execute(sql: "DELETE FROM admin_sessions WHERE id_hash = ?", arguments: [idHash]) }
+    }
+
+    package func deleteAdminSessions(idleBefore: Date, createdBefore: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM admin_sessions WHERE last_seen < ? OR created < ?",
+                arguments: [Self.seconds(idleBefore), Self.seconds(createdBefore)])
+            return db.changesCount
+        }
+    }
+
+    package func recordAudit(event: String, batch: BatchID?, detail: String, now: Date) async throws {
+        try await write { db in try Self.audit(db, batch, event, detail, now) }
+    }
+
+    package func auditEntries(limit: Int) async throws -> [AuditEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+                AuditEntry(
+                    time: Self.date(row["time"])!, batch: (row["batch"] as String?).map(BatchID.init(rawValue:)), event: row["event"],
+                    detail: row["detail"])
+            }
+        }
+    }
+
     // MARK: Settings
 
     package func setting(_ key: String) async throws -> String? {

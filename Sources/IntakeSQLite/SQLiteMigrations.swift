@@ -163,6 +163,22 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        // Admin UI sessions (hashed identifiers) and the origin of copied batches.
+        migrator.registerMigration("v6-admin-sessions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE admin_sessions (
+                        id_hash TEXT PRIMARY KEY,
+                        account TEXT NOT NULL,
+                        csrf_token TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL,
+                        data TEXT NOT NULL DEFAULT '{}'
+                    );
+                    ALTER TABLE batches ADD COLUMN copied_from TEXT;
+                    CREATE INDEX batches_control ON batches (control, created);
+                    """)
+        }
         return migrator
     }
 }

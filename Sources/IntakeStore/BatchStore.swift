@@ -12,7 +12,9 @@ package enum StoreError: Error, Sendable, Equatable {
 /// Persistent state of Intake, as one value: every role below, implemented by one backend
 /// (`SQLiteBatchStore`). The application core, the HTTP layer and the worker see only these protocols;
 /// code that needs one role should ask for that role.
-package protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, AdminAccountStore, SettingsStore, ObjectStore {
+package protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, AdminAccountStore, AdminSessionStore, AuditLog,
+    SettingsStore, ObjectStore
+{
     /// Succeeds when the store can be read (liveness).
     func ping() async throws
 }
@@ -22,17 +24,26 @@ package protocol ControlFileStore: Sendable {
     /// Records a control file; the same digest and comment twice is one record.
     func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws
     func controlFileExists(_ digest: Digest) async throws -> Bool
+    /// Control-file records, newest first.
+    func controlFiles(limit: Int, offset: Int) async throws -> [ControlFileRecord]
+    func controlFileCount() async throws -> Int
+    func controlFile(id: Int64) async throws -> ControlFileRecord?
+    /// The records of one digest (one per comment), newest first.
+    func controlFiles(digest: Digest) async throws -> [ControlFileRecord]
+    func controlFile(digest: Digest, comment: String) async throws -> ControlFileRecord?
 }
 
 /// Batches, their files, their logs and per-record results, outside of running them.
 package protocol BatchRepository: Sendable {
-    func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws
+    /// Creates a batch with its files (in run order) in one transaction.
+    func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, files: [BatchFile], now: Date) async throws
     func batch(_ id: BatchID) async throws -> Batch?
     /// Adds or replaces a file; a replaced name keeps its first position.
     /// - Throws: `StoreError.wrongState` unless the batch is `uploading`.
     func addFile(_ file: BatchFile, to id: BatchID) async throws
-    /// Moves an `uploading` batch to `scheduled`. - Throws: `StoreError.wrongState` otherwise.
-    func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
+    /// Moves a batch in state `from` (`uploading` for the API, `ready` for the admin UI) to `scheduled`.
+    /// - Throws: `StoreError.wrongState` otherwise.
+    func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws
     /// Up to `limit` log lines after the first `skipping`, in order. Callers page through a log so
     /// that it is never held whole.
     func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String]
@@ -44,12 +55,15 @@ package protocol BatchRepository: Sendable {
     /// record; others become `cancelled` at once. Returns false when the batch had already finished.
     func cancel(_ id: BatchID, now: Date) async throws -> Bool
     func isCancelRequested(_ id: BatchID) async throws -> Bool
-    /// A new `uploading` batch with the same control file and files.
-    func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws
-    /// How many batches are in `state`, counted by the store.
-    func batchCount(state: BatchState) async throws -> Int
-    /// Newest first, optionally only those in one state.
-    func batches(state: BatchState?, limit: Int) async throws -> [Batch]
+    /// A new batch in `state` (`uploading` for the API, `ready` for the admin UI) with the same
+    /// control file and files, which records where it was copied from.
+    func copy(_ id: BatchID, as newID: BatchID, state: BatchState, now: Date) async throws
+    /// How many batches are in `state` (all batches for nil), counted by the store.
+    func batchCount(state: BatchState?) async throws -> Int
+    /// Newest first, optionally only those in one state, skipping the first `offset`.
+    func batches(state: BatchState?, limit: Int, offset: Int) async throws -> [Batch]
+    /// The newest batches that use a control file.
+    func batches(control: Digest, limit: Int) async throws -> [Batch]
     /// Finished batches (`complete`, `dry-run`, `error`, `cancelled`) that ended before `date` (to the
     /// second, inclusive) and
     /// were not purged yet, oldest first.
@@ -106,6 +120,25 @@ package protocol AdminAccountStore: Sendable {
     func adminAccounts() async throws -> [AdminAccountRecord]
 }
 
+/// Server-side sessions of the admin UI. Only a hash of a session's identifier is stored, so a
+/// copy of the database does not let anyone sign in.
+package protocol AdminSessionStore: Sendable {
+    func createAdminSession(_ session: AdminSessionRecord) async throws
+    func adminSession(idHash: String) async throws -> AdminSessionRecord?
+    /// Records a request in the session (its idle time starts again) and replaces its data.
+    func updateAdminSession(idHash: String, lastSeen: Date, data: String) async throws
+    func deleteAdminSession(idHash: String) async throws
+    /// Deletes sessions idle since `idleBefore` or created before `createdBefore`; returns how many.
+    func deleteAdminSessions(idleBefore: Date, createdBefore: Date) async throws -> Int
+}
+
+/// The audit trail: who changed what, and failed sign-ins.
+package protocol AuditLog: Sendable {
+    func recordAudit(event: String, batch: BatchID?, detail: String, now: Date) async throws
+    /// The newest entries first.
+    func auditEntries(limit: Int) async throws -> [AuditEntry]
+}
+
 /// Small named values: the admin password hash and the like.
 package protocol SettingsStore: Sendable {
     func setting(_ key: String) async throws -> String?
@@ -127,6 +160,25 @@ package protocol ObjectStore: Sendable {
 }
 
 extension BatchRepository {
+    /// A batch without files yet, as the API creates them.
+    package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws {
+        try await createBatch(id: id, control: control, comment: comment, state: state, files: [], now: now)
+    }
+
+    /// Schedules an `uploading` batch (the API's rule).
+    package func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
+        try await schedule(id, from: .uploading, dryRun: dryRun, by: by, now: now)
+    }
+
+    /// An `uploading` copy (the API's rule).
+    package func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws {
+        try await copy(id, as: newID, state: .uploading, now: now)
+    }
+
+    package func batches(state: BatchState?, limit: Int) async throws -> [Batch] {
+        try await batches(state: state, limit: limit, offset: 0)
+    }
+
     /// The whole log, for `intake run` and tests: logs are short (500 reported errors at most).
     package func log(of id: BatchID) async throws -> [String] {
         var lines: [String] = []

@@ -53,12 +53,16 @@ package struct Batch: Sendable, Equatable {
     /// When `intake purge` removed the batch's log, results and files (the record of the batch, and
     /// the objects it saved, stay).
     package var purged: Date?
+    /// The batch this one was copied from, if it is a copy.
+    package var copiedFrom: BatchID?
 
     package init(
         id: BatchID, state: BatchState, comment: String, control: Digest, dryRun: Bool, created: Date, scheduled: Date? = nil, started: Date? = nil,
-        finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress, purged: Date? = nil
+        finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress, purged: Date? = nil,
+        copiedFrom: BatchID? = nil
     ) {
         self.purged = purged
+        self.copiedFrom = copiedFrom
         self.id = id
         self.state = state
         self.comment = comment
@@ -151,5 +155,56 @@ package struct DictionaryDocument: Sendable, Equatable {
         self.batch = batch
         self.record = record
         self.values = values
+    }
+}
+
+/// An uploaded control file as recorded: one digest may have several records, one per comment.
+package struct ControlFileRecord: Sendable, Equatable {
+    package var id: Int64
+    package var digest: Digest
+    package var size: Int64
+    package var comment: String
+    package var created: Date
+
+    package init(id: Int64, digest: Digest, size: Int64, comment: String, created: Date) {
+        self.id = id
+        self.digest = digest
+        self.size = size
+        self.comment = comment
+        self.created = created
+    }
+}
+
+/// A signed-in admin UI session. `data` is the session's small state as JSON (flash message, a key
+/// to show once, files kept from a refused form), owned by the admin UI.
+package struct AdminSessionRecord: Sendable, Equatable {
+    package var idHash: String
+    package var account: String
+    package var csrfToken: String
+    package var created: Date
+    package var lastSeen: Date
+    package var data: String
+
+    package init(idHash: String, account: String, csrfToken: String, created: Date, lastSeen: Date, data: String = "{}") {
+        self.idHash = idHash
+        self.account = account
+        self.csrfToken = csrfToken
+        self.created = created
+        self.lastSeen = lastSeen
+        self.data = data
+    }
+}
+
+package struct AuditEntry: Sendable, Equatable {
+    package var time: Date
+    package var batch: BatchID?
+    package var event: String
+    package var detail: String
+
+    package init(time: Date, batch: BatchID?, event: String, detail: String) {
+        self.time = time
+        self.batch = batch
+        self.event = event
+        self.detail = detail
     }
 }

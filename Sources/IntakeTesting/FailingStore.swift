@@ -28,13 +28,33 @@ package final class FailingStore: BatchStore {
         try await base.addControlFile(digest: digest, size: size, comment: comment, now: now)
     }
     package func controlFileExists(_ digest: Digest) async throws -> Bool { try await base.controlFileExists(digest) }
-    package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, now: Date) async throws {
-        try await base.createBatch(id: id, control: control, comment: comment, state: state, now: now)
+    package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, files: [BatchFile], now: Date) async throws {
+        try await base.createBatch(id: id, control: control, comment: comment, state: state, files: files, now: now)
     }
+    package func controlFiles(limit: Int, offset: Int) async throws -> [ControlFileRecord] { try await base.controlFiles(limit: limit, offset: offset) }
+    package func controlFiles(digest: Digest) async throws -> [ControlFileRecord] { try await base.controlFiles(digest: digest) }
+    package func controlFileCount() async throws -> Int { try await base.controlFileCount() }
+    package func controlFile(id: Int64) async throws -> ControlFileRecord? { try await base.controlFile(id: id) }
+    package func controlFile(digest: Digest, comment: String) async throws -> ControlFileRecord? {
+        try await base.controlFile(digest: digest, comment: comment)
+    }
+    package func createAdminSession(_ session: AdminSessionRecord) async throws { try await base.createAdminSession(session) }
+    package func adminSession(idHash: String) async throws -> AdminSessionRecord? { try await base.adminSession(idHash: idHash) }
+    package func updateAdminSession(idHash: String, lastSeen: Date, data: String) async throws {
+        try await base.updateAdminSession(idHash: idHash, lastSeen: lastSeen, data: data)
+    }
+    package func deleteAdminSession(idHash: String) async throws { try await base.deleteAdminSession(idHash: idHash) }
+    package func deleteAdminSessions(idleBefore: Date, createdBefore: Date) async throws -> Int {
+        try await base.deleteAdminSessions(idleBefore: idleBefore, createdBefore: createdBefore)
+    }
+    package func recordAudit(event: String, batch: BatchID?, detail: String, now: Date) async throws {
+        try await base.recordAudit(event: event, batch: batch, detail: detail, now: now)
+    }
+    package func auditEntries(limit: Int) async throws -> [AuditEntry] { try await base.auditEntries(limit: limit) }
     package func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
     package func addFile(_ file: BatchFile, to id: BatchID) async throws { try await base.addFile(file, to: id) }
-    package func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
-        try await base.schedule(id, dryRun: dryRun, by: by, now: now)
+    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws {
+        try await base.schedule(id, from: from, dryRun: dryRun, by: by, now: now)
     }
     package func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
         try await base.logLines(of: id, skipping: skipping, limit: limit)
@@ -44,9 +64,14 @@ package final class FailingStore: BatchStore {
     }
     package func cancel(_ id: BatchID, now: Date) async throws -> Bool { try await base.cancel(id, now: now) }
     package func isCancelRequested(_ id: BatchID) async throws -> Bool { try await base.isCancelRequested(id) }
-    package func copy(_ id: BatchID, as newID: BatchID, now: Date) async throws { try await base.copy(id, as: newID, now: now) }
-    package func batchCount(state: BatchState) async throws -> Int { try await base.batchCount(state: state) }
-    package func batches(state: BatchState?, limit: Int) async throws -> [Batch] { try await base.batches(state: state, limit: limit) }
+    package func copy(_ id: BatchID, as newID: BatchID, state: BatchState, now: Date) async throws {
+        try await base.copy(id, as: newID, state: state, now: now)
+    }
+    package func batchCount(state: BatchState?) async throws -> Int { try await base.batchCount(state: state) }
+    package func batches(state: BatchState?, limit: Int, offset: Int) async throws -> [Batch] {
+        try await base.batches(state: state, limit: limit, offset: offset)
+    }
+    package func batches(control: Digest, limit: Int) async throws -> [Batch] { try await base.batches(control: control, limit: limit) }
     package func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
         try await base.startDirectRun(id, dryRun: dryRun, by: by, now: now)
     }

@@ -42,7 +42,10 @@ package enum StoreContract {
         Case(name: "ref reservations of two writers never overlap; unused ends come back only if last", check: refReservations),
         Case(name: "a chunk's collected writes are applied in one go, or not at all", check: chunkWrites),
         Case(name: "purge: finished batches lose log and results, digests in use are known", check: purge),
-        Case(name: "admin accounts: create once, change the password, list", check: adminAccounts)
+        Case(name: "admin accounts: create once, change the password, list", check: adminAccounts),
+        Case(name: "admin sessions: create, update, expire, delete; audit entries", check: adminSessions),
+        Case(name: "control-file records list newest first and are found by id and by digest and comment", check: controlFileRecords),
+        Case(name: "a ready batch with files is scheduled only from ready, and its ready copy remembers its origin", check: readyBatches)
     ]
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -383,5 +386,76 @@ package enum StoreContract {
         try await store.createAdminAccount(name: "Ada", passwordHash: "h5", now: start)
         try expect(try await store.adminAccounts().map(\.name) == ["Ada", "ada"], "names are not kept as given, or not sorted")
         try expect(try await store.adminAccount(name: "nobody") == nil, "an unknown account was found")
+    }
+
+    static func adminSessions(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let old = AdminSessionRecord(idHash: "h-old", account: "ada", csrfToken: "t1", created: start, lastSeen: start)
+        let fresh = AdminSessionRecord(
+            idHash: "h-new", account: "bob", csrfToken: "t2", created: start.addingTimeInterval(100), lastSeen: start.addingTimeInterval(100))
+        try await store.createAdminSession(old)
+        try await store.createAdminSession(fresh)
+        try expect(try await store.adminSession(idHash: "h-old") == old, "the session did not come back as stored")
+        try await store.updateAdminSession(idHash: "h-new", lastSeen: start.addingTimeInterval(200), data: #"{"flash":"x"}"#)
+        let updated = try await store.adminSession(idHash: "h-new")
+        try expect(
+            updated?.lastSeen == start.addingTimeInterval(200) && updated?.data == #"{"flash":"x"}"# && updated?.csrfToken == "t2",
+            "the update did not hold: \(String(describing: updated))")
+        let removed = try await store.deleteAdminSessions(idleBefore: start.addingTimeInterval(50), createdBefore: start.addingTimeInterval(-1))
+        try expect(removed == 1, "expected the idle session to go, removed \(removed)")
+        try expect(try await store.adminSession(idHash: "h-old") == nil, "an idle session survived")
+        try await store.deleteAdminSession(idHash: "h-new")
+        try expect(try await store.adminSession(idHash: "h-new") == nil, "a deleted session survived")
+        try await store.recordAudit(event: "sign-in", batch: nil, detail: "ada from 127.0.0.1", now: start)
+        try await store.recordAudit(event: "sign-in failed", batch: nil, detail: "bob from 127.0.0.1", now: start.addingTimeInterval(1))
+        let entries = try await store.auditEntries(limit: 1)
+        try expect(entries.map(\.event) == ["sign-in failed"] && entries[0].detail == "bob from 127.0.0.1", "audit entries: \(entries)")
+    }
+
+    static func controlFileRecords(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let other = Digest(hex: String(repeating: "d", count: 64))!
+        try await store.addControlFile(digest: controlDigest, size: 10, comment: "first", now: start)
+        try await store.addControlFile(digest: other, size: 20, comment: "second", now: start.addingTimeInterval(1))
+        try await store.addControlFile(digest: controlDigest, size: 10, comment: "first", now: start.addingTimeInterval(2))
+        try expect(try await store.controlFileCount() == 2, "the same digest and comment made a second record")
+        let list = try await store.controlFiles(limit: 10, offset: 0)
+        try expect(list.map(\.comment) == ["second", "first"], "not newest first: \(list)")
+        try expect(try await store.controlFiles(limit: 1, offset: 1).map(\.comment) == ["first"], "offset ignored")
+        let found = try await store.controlFile(digest: other, comment: "second")
+        try expect(found?.size == 20 && found?.created == start.addingTimeInterval(1), "lookup by digest and comment: \(String(describing: found))")
+        try expect(try await store.controlFile(id: found!.id) == found, "lookup by id differs")
+        try expect(try await store.controlFile(digest: other, comment: "first") == nil, "a missing comment was found")
+        try await store.addControlFile(digest: controlDigest, size: 10, comment: "again", now: start.addingTimeInterval(3))
+        let same = try await store.controlFiles(digest: controlDigest).map(\.comment)
+        try expect(same == ["again", "first"], "records of one digest: \(same)")
+    }
+
+    static func readyBatches(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        try await store.addControlFile(digest: controlDigest, size: 1, comment: "c", now: start)
+        let files = [
+            BatchFile(name: "b", digest: controlDigest, size: 1, filename: "b.json"),
+            BatchFile(name: "a", digest: controlDigest, size: 2, filename: "a.tsv")
+        ]
+        let id = BatchID.random()
+        try await store.createBatch(id: id, control: controlDigest, comment: "ready one", state: .ready, files: files, now: start)
+        try expect(try await store.batch(id)?.files == files, "files not kept in the given order")
+        try await expectThrows(StoreError.self, "a ready batch was scheduled as if uploading") {
+            try await store.schedule(id, dryRun: true, by: "api", now: start)
+        }
+        let copyID = BatchID.random()
+        try await store.copy(id, as: copyID, state: .ready, now: start)
+        let copy = try await store.batch(copyID)
+        try expect(
+            copy?.state == .ready && copy?.copiedFrom == id && copy?.files == files && copy?.comment == "ready one (copy)",
+            "wrong ready copy: \(String(describing: copy))")
+        try await store.schedule(id, from: .ready, dryRun: true, by: "admin ada", now: start)
+        let scheduled = try await store.batch(id)
+        try expect(scheduled?.state == .scheduled && scheduled?.dryRun == true && scheduled?.scheduledBy == "admin ada", "not scheduled")
+        let all = try await store.batchCount(state: nil)
+        let ready = try await store.batchCount(state: .ready)
+        try expect(all == 2 && ready == 1, "counts are wrong: \(all) in all, \(ready) ready")
+        try expect(Set(try await store.batches(control: controlDigest, limit: 10).map(\.id)) == [id, copyID], "batches by control file")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 import Hummingbird
+import IntakeAdmin
 import IntakeApp
 import IntakeHTTP
 import IntakeStore
@@ -52,6 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
     var failedAuthLimit = Settings.int("failed-auth-limit", default: 30)
 
     @Flag(
+        help:
+            "Clients reach this server over HTTPS through a proxy: the admin UI's session cookie is then Secure (and named __Host-intake_session)."
+    )
+    var behindTLS = Settings.bool("behind-tls", default: false)
+
+    @Flag(
         help: "Print the first start's admin password and API key even when stdout is not a terminal (by default they go to a file readable only by this user)."
     )
     var printInitialCredentials = false
@@ -86,13 +93,19 @@ struct ServeCommand: AsyncParsableCommand {
         try await Self.createFirstCredentials(
             service: ImportService(environment: environment), dataDirectory: data.data,
             print: printInitialCredentials || isatty(STDOUT_FILENO) == 1, logger: logger)
+        if !behindTLS, !["127.0.0.1", "::1", "localhost"].contains(host) {
+            logger.warning(
+                "the admin UI is served over plain HTTP on a non-loopback address: put it behind HTTPS and pass --behind-tls",
+                metadata: ["intake.host": "\(host)"])
+        }
+        let admin = try AdminUI(environment: environment, maxUploadBytes: maxUploadBytes, behindTLS: behindTLS, logger: logger)
         let app = buildApplication(
             configuration: ServerConfiguration(
                 host: host, port: port, maxUploadBytes: maxUploadBytes,
                 headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout),
                 maxConnections: maxConnections, metricsRequireKey: metricsAuth,
-                failedAuthenticationLimit: failedAuthLimit),
-            environment: environment, logger: logger,
+                failedAuthenticationLimit: failedAuthLimit, behindTLS: behindTLS),
+            environment: environment, logger: logger, additionalRoutes: admin.addRoutes,
             onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
         do {
             try await app.runService()

@@ -34,7 +34,7 @@ enum Settings {
 
     static let known: Set<String> = [
         "data", "host", "port", "max-upload-bytes", "header-timeout", "idle-timeout", "max-connections",
-        "metrics-auth", "max-crashes", "failed-auth-limit", "log-level", "log-format"
+        "metrics-auth", "max-crashes", "failed-auth-limit", "log-level", "log-format", "behind-tls"
     ]
 
     static func environmentName(_ name: String) -> String {

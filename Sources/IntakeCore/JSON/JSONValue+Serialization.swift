@@ -6,6 +6,41 @@ extension JSONValue {
         return out
     }
 
+    /// Indented JSON for people to read: keys in their order, `indent` spaces per level, non-ASCII
+    /// kept as is, empty arrays and objects on one line.
+    package func prettyJSON(indent: Int) -> String {
+        var out = ""
+        writePretty(to: &out, indent: indent, level: 0)
+        return out
+    }
+
+    private func writePretty(to out: inout String, indent: Int, level: Int) {
+        let inner = String(repeating: " ", count: indent * (level + 1))
+        let closing = String(repeating: " ", count: indent * level)
+        switch self {
+        case .array(let a) where !a.isEmpty:
+            out += "[\n"
+            for (k, v) in a.enumerated() {
+                out += inner
+                v.writePretty(to: &out, indent: indent, level: level + 1)
+                out += k < a.count - 1 ? ",\n" : "\n"
+            }
+            out += closing + "]"
+        case .object(let o) where !o.keys.isEmpty:
+            out += "{\n"
+            for (k, (key, v)) in o.pairs.enumerated() {
+                out += inner
+                JSONValue.writeString(key, to: &out)
+                out += ": "
+                v.writePretty(to: &out, indent: indent, level: level + 1)
+                out += k < o.keys.count - 1 ? ",\n" : "\n"
+            }
+            out += closing + "}"
+        default:
+            write(to: &out)
+        }
+    }
+
     package func write(to out: inout String) {
         switch self {
         case .null: out += "null"

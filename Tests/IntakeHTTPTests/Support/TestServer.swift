@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IntakeAdmin
 import IntakeCore
 import IntakeHTTP
 import IntakeRunner
@@ -58,6 +59,7 @@ final class TestServer: @unchecked Sendable {
                 metricsRequireKey: metricsRequireKey,
                 failedAuthenticationLimit: failedAuthenticationLimit),
             environment: environment, logger: logger,
+            additionalRoutes: try AdminUI(environment: environment, maxUploadBytes: maxUploadBytes, behindTLS: false, logger: logger).addRoutes,
             onServerRunning: { port in portContinuation.yield(port) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }

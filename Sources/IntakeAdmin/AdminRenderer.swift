@@ -1,0 +1,134 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IntakeCore
+import IntakeStore
+import Mustache
+
+extension HTTPField.Name {
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+}
+
+/// The templates (package resources, one per page plus the layout) and the one stylesheet and
+/// script, loaded once at start-up. Mustache escapes every `{{value}}` for HTML; the only unescaped
+/// insertion is the page body into the layout.
+struct AdminRenderer: Sendable {
+    let library: MustacheLibrary
+    let staticFiles: [String: StaticFile]
+
+    struct StaticFile: Sendable {
+        var text: String
+        var contentType: String
+        var etag: String
+    }
+
+    struct MissingResources: Error, CustomStringConvertible {
+        var description: String { "The admin UI's templates are missing from the installation (IntakeAdmin resources)" }
+    }
+
+    init() throws {
+        guard let templates = Bundle.module.url(forResource: "Templates", withExtension: nil),
+            let statics = Bundle.module.url(forResource: "Static", withExtension: nil)
+        else { throw MissingResources() }
+        var library = MustacheLibrary()
+        for name in try FileManager().contentsOfDirectory(atPath: templates.path) where name.hasSuffix(".mustache") {
+            let text = try String(contentsOf: templates.appendingPathComponent(name), encoding: .utf8)
+            try library.register(text, named: String(name.dropLast(".mustache".count)))
+        }
+        self.library = library
+        var files: [String: StaticFile] = [:]
+        for name in try FileManager().contentsOfDirectory(atPath: statics.path) {
+            let text = try String(contentsOf: statics.appendingPathComponent(name), encoding: .utf8)
+            let type =
+                name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".svg") ? "image/svg+xml" : "text/javascript; charset=utf-8"
+            let etag = "\"" + SHA256.hash(data: Data(text.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
+            files[name] = StaticFile(text: text, contentType: type, etag: etag)
+        }
+        self.staticFiles = files
+    }
+
+    func page(
+        _ template: String, title: String, session: AdminSession?, flash: String? = nil, status: HTTPResponse.Status = .ok,
+        crumbs: [Crumb] = [], context: [String: Any] = [:], refresh: Bool = false
+    ) -> Response {
+        var context = context
+        context["title"] = title
+        if let session {
+            context["user"] = session.account
+            context["csrf"] = session.csrfToken
+        }
+        let body = library.render(Self.removingNils(context), withTemplate: template) ?? ""
+        var layout: [String: Any] = [
+            "title": title, "body": body, "refresh": refresh, "hasCrumbs": !crumbs.isEmpty,
+            "crumbs": crumbs.enumerated().map { index, crumb in
+                ["label": crumb.label, "href": (index == crumbs.count - 1 ? nil : crumb.href) as Any]
+            }
+        ]
+        if let flash { layout["flash"] = flash }
+        if let session {
+            layout["user"] = session.account
+            layout["csrf"] = session.csrfToken
+        }
+        let html = library.render(Self.removingNils(layout), withTemplate: "layout") ?? ""
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// Context values built with `optional as Any` hold `Optional.none`, which a template section
+    /// would take for a value: drop them (and unwrap the others), at every depth.
+    static func removingNils(_ value: Any) -> Any {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return Optional<Any>.none as Any }
+            return removingNils(wrapped)
+        }
+        if let dictionary = value as? [String: Any] {
+            var result: [String: Any] = [:]
+            for (key, element) in dictionary {
+                let cleaned = removingNils(element)
+                if Mirror(reflecting: cleaned).displayStyle != .optional { result[key] = cleaned }
+            }
+            return result
+        }
+        if let array = value as? [Any] { return array.map(removingNils) }
+        return value
+    }
+
+    /// A page with one message: not found, not possible, form expired, too large.
+    func message(status: HTTPResponse.Status, title: String, text: String, session: AdminSession?, back: String? = nil) -> Response {
+        var context: [String: Any] = ["message": text]
+        if let back { context["back"] = back }
+        return page(
+            "message", title: title, session: session, status: status, crumbs: [Crumb("Home", "/admin"), Crumb(title)], context: context)
+    }
+}
+
+/// How the UI writes times, sizes and shortened identifiers.
+enum Format {
+    /// `{iso, text}` for `<time datetime="{{iso}}">{{text}}</time>`.
+    static func time(_ date: Date?) -> [String: String]? {
+        guard let date else { return nil }
+        let iso = Timestamp.string(date)
+        // 2026-11-29T10:15:00Z → 2026-11-29 10:15 UTC
+        let text = iso.prefix(10) + " " + iso.dropFirst(11).prefix(5) + " UTC"
+        return ["iso": iso, "text": String(text)]
+    }
+
+    /// Base-1000 sizes: `812 bytes`, `1.4 MB`.
+    static func size(_ bytes: Int64) -> String {
+        if bytes < 1000 { return bytes == 1 ? "1 byte" : "\(bytes) bytes" }
+        let units = ["kB", "MB", "GB", "TB"]
+        var value = Double(bytes) / 1000
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
+    }
+
+    static func sizeContext(_ bytes: Int64) -> [String: String] { ["text": size(bytes), "exact": "\(bytes) bytes"] }
+
+    static func short(_ text: String) -> String { text.count > 10 ? String(text.prefix(10)) + "..." : text }
+}

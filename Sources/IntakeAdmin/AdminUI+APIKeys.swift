@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import IntakeCore
+import IntakeHTTP
+import IntakeStore
+
+extension AdminUI {
+    static let maxKeyNameLength = 100
+    static let scopeDescriptions: [(APIScope, String)] = [
+        (.batch, "upload and run batches"), (.read, "read objects, models and batch summaries"), (.all, "both")
+    ]
+
+    func addAPIKeyRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
+        get(admin, "api-keys", use: apiKeysPage)
+        get(admin, "api-keys/new") { _, _, session in
+            try await renderNewKey(name: "Batch import", scope: .batch, errors: FormErrors(), status: .ok, session: &session)
+        }
+        post(admin, "api-keys/new", use: createKey)
+        get(admin, "api-keys/:kid/created", use: createdKeyPage)
+        get(admin, "api-keys/:kid/revoke") { _, context, session in
+            guard let key = try await apiKey(context) else { return notFound("API key \(context.parameters.get("kid") ?? "")", session: session) }
+            return try await render(
+                "confirm", title: "Revoke API key: \(key.name)", session: &session,
+                crumbs: [Crumb("Home", "/admin"), Crumb("API keys", "/admin/api-keys"), Crumb("Revoke")],
+                context: [
+                    "question": "Scripts using this key will be refused from their next request.", "button": "Revoke key",
+                    "action": "/admin/api-keys/\(key.id)/revoke", "back": "/admin/api-keys"
+                ])
+        }
+        post(admin, "api-keys/:kid/revoke") { _, context, _, session in
+            guard let key = try await apiKey(context) else { return notFound("API key \(context.parameters.get("kid") ?? "")", session: session) }
+            _ = try await service.revokeAPIKey(id: key.id)
+            try await audit("api key revoked", detail: "\(key.id) (\(key.name)) by \(session.account)")
+            return try await redirect("/admin/api-keys", flash: "API key \(key.name) revoked.", session: &session)
+        }
+    }
+
+    func apiKey(_ context: IntakeRequestContext) async throws -> APIKeyRecord? {
+        guard let id = context.parameters.get("kid").flatMap({ Int64($0) }) else { return nil }
+        return try await service.apiKeys().first { $0.id == id }
+    }
+
+    @Sendable func apiKeysPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        let keys = try await service.apiKeys().sorted { a, b in
+            a.revoked != b.revoked ? !a.revoked : (a.created != b.created ? a.created > b.created : a.id > b.id)
+        }
+        let rows = keys.map { key -> [String: Any] in
+            [
+                "id": key.id, "name": key.name, "scope": key.scope.rawValue, "created": Format.time(key.created) as Any,
+                "lastUsed": Format.time(key.lastUsed) as Any, "status": key.revoked ? "revoked" : "active", "active": !key.revoked
+            ]
+        }
+        return try await render(
+            "api-keys", title: "API keys", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("API keys")],
+            context: ["rows": rows, "hasRows": !rows.isEmpty])
+    }
+
+    func renderNewKey(name: String, scope: APIScope, errors: FormErrors, status: HTTPResponse.Status, session: inout AdminSession) async throws
+        -> Response
+    {
+        var page = errors.context
+        page["name"] = name
+        page["scopes"] = Self.scopeDescriptions.map { ["value": $0.0.rawValue, "description": $0.1, "checked": $0.0 == scope] }
+        return try await render(
+            "api-key-new", title: "Create API key", session: &session, status: status,
+            crumbs: [Crumb("Home", "/admin"), Crumb("API keys", "/admin/api-keys"), Crumb("Create")], context: page)
+    }
+
+    @Sendable func createKey(_ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession) async throws
+        -> Response
+    {
+        let name = (form.fields["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let scope = form.fields["scope"].flatMap(APIScope.init(rawValue:)) ?? .batch
+        var errors = FormErrors()
+        if name.isEmpty {
+            errors.add("name", "Required field")
+        } else if name.count > Self.maxKeyNameLength {
+            errors.add("name", "At most \(Self.maxKeyNameLength) characters")
+        } else if try await service.apiKeys().contains(where: { !$0.revoked && $0.name == name }) {
+            errors.add("name", "An active key already has this name")
+        }
+        guard errors.isEmpty else { return try await renderNewKey(name: name, scope: scope, errors: errors, status: .badRequest, session: &session) }
+        let (id, key) = try await service.createAPIKey(name: name, scope: scope)
+        try await audit("api key created", detail: "\(id) (\(name), \(scope.rawValue)) by \(session.account)")
+        session.data.createdKey = SessionData.CreatedKey(id: id, key: key)
+        try await sessions.save(session)
+        return redirect("/admin/api-keys/\(id)/created")
+    }
+
+    /// Shows a new key once: it is taken out of the session as it is shown.
+    @Sendable func createdKeyPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let record = try await apiKey(context) else { return notFound("API key \(context.parameters.get("kid") ?? "")", session: session) }
+        var page: [String: Any] = ["name": record.name, "scope": record.scope.rawValue]
+        if let created = session.data.createdKey, created.id == record.id {
+            page["key"] = created.key
+            session.data.createdKey = nil
+        }
+        return try await render(
+            "api-key-created", title: "API key created", session: &session,
+            crumbs: [Crumb("Home", "/admin"), Crumb("API keys", "/admin/api-keys"), Crumb("Created")], context: page)
+    }
+}

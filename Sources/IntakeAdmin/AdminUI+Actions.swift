@@ -1,0 +1,137 @@
+import Foundation
+import Hummingbird
+import IntakeApp
+import IntakeCore
+import IntakeHTTP
+import IntakeStore
+
+/// The batch actions behind a confirm page: a GET shows the question, only the POST acts.
+enum ConfirmedAction: String, CaseIterable, Sendable {
+    case dryRun = "dry-run"
+    case importData = "import"
+    case copy
+    case cancel
+    case rollback
+
+    /// Whether the batch's state allows the action; nil when it does, else the refusal.
+    func refusal(_ batch: Batch) -> String? {
+        switch self {
+        case .dryRun, .importData: batch.state == .ready ? nil : BatchError.wrongState(batch.id).userMessage
+        case .copy: batch.purged.map { BatchError.purged(batch.id, $0).userMessage }
+        case .cancel: batch.state == .scheduled || batch.state == .running ? nil : BatchError.notActive(batch.id).userMessage
+        case .rollback: batch.state == .complete ? nil : "Only a complete batch can be rolled back."
+        }
+    }
+
+    func title(_ batch: Batch) -> String {
+        switch self {
+        case .dryRun, .importData: "Schedule batch: \(batch.comment)"
+        case .copy: "Copy batch: \(batch.comment)"
+        case .cancel: "Cancel batch: \(batch.comment)"
+        case .rollback: "Roll back batch: \(batch.comment)"
+        }
+    }
+
+    func question(_ batch: Batch) -> String {
+        switch self {
+        case .dryRun: "Run the import in dry run mode? The data is checked but nothing is imported."
+        case .importData: "Import this data? The data in Intake will be changed. Always do a dry run first."
+        case .copy: "Copy this batch so it can be run again?"
+        case .cancel:
+            batch.state == .running
+                ? "The run stops after the record being processed. Records already imported stay imported." : "This batch will not run."
+        case .rollback:
+            "Rolling back deletes the objects this batch created and restores the objects it changed to their earlier versions. Objects changed again after this batch are left alone."
+        }
+    }
+
+    var button: String {
+        switch self {
+        case .dryRun: "Dry run"
+        case .importData: "Import data"
+        case .copy: "Copy batch"
+        case .cancel: "Cancel batch"
+        case .rollback: "Roll back batch"
+        }
+    }
+}
+
+extension AdminUI {
+    func confirmPage(_ action: ConfirmedAction, request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws
+        -> Response
+    {
+        guard let batch = try await batch(context) else { return batchNotFound(context, session) }
+        if let refusal = action.refusal(batch) { return notPossible(refusal, back: "/admin/batches/\(batch.id.rawValue)", session: session) }
+        return try await renderConfirm(action, batch: batch, session: &session)
+    }
+
+    func renderConfirm(
+        _ action: ConfirmedAction, batch: Batch, error: String? = nil, status: HTTPResponse.Status = .ok, session: inout AdminSession
+    ) async throws -> Response {
+        var page: [String: Any] = [
+            "question": action.question(batch), "button": action.button, "action": "/admin/batches/\(batch.id.rawValue)/\(action.rawValue)",
+            "back": "/admin/batches/\(batch.id.rawValue)", "isRollback": action == .rollback
+        ]
+        if action == .importData {
+            if let dryRun = try await matchingDryRun(of: batch) {
+                let p = dryRun.progress
+                page["dryRun"] = [
+                    "id": dryRun.id.rawValue,
+                    "text": "Dry run of batch \(dryRun.id.rawValue): \(p.recordsRead) records, \(p.recordsFailed) failed, \(p.errors) errors"
+                ]
+            } else {
+                page["noDryRun"] = "No dry run of these files was found."
+            }
+        }
+        if let error { page["error"] = error }
+        return try await render(
+            "confirm", title: action.title(batch), session: &session, status: status, crumbs: Self.crumbs(batch, action.button),
+            context: page)
+    }
+
+    /// A finished dry run of the same control file and the same files (names and digests, in order).
+    func matchingDryRun(of batch: Batch) async throws -> Batch? {
+        let files = batch.files.map { "\($0.name)\u{0}\($0.digest.hex)" }
+        return try await store.batches(control: batch.control, limit: 200).first { other in
+            other.state == .dryRun && other.files.map { "\($0.name)\u{0}\($0.digest.hex)" } == files
+        }
+    }
+
+    func confirm(_ action: ConfirmedAction, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession) async throws
+        -> Response
+    {
+        guard let batch = try await batch(context) else { return batchNotFound(context, session) }
+        let back = "/admin/batches/\(batch.id.rawValue)"
+        if let refusal = action.refusal(batch) { return notPossible(refusal, back: back, session: session) }
+        let by = "admin \(session.account)"
+        do {
+            switch action {
+            case .dryRun, .importData:
+                try await service.scheduleReady(batch: batch.id, dryRun: action == .dryRun, by: by)
+                try await audit("scheduled from the admin UI", batch: batch.id, detail: "\(action == .dryRun ? "dry run" : "import") by \(by)")
+                return try await redirect(back, flash: action == .dryRun ? "Dry run scheduled." : "Import scheduled.", session: &session)
+            case .copy:
+                let copy = try await service.copy(batch: batch.id.rawValue, as: .ready)
+                try await audit("copied from the admin UI", batch: copy, detail: "from \(batch.id.rawValue) by \(by)")
+                return try await redirect("/admin/batches/\(copy.rawValue)", flash: "Batch copied.", session: &session)
+            case .cancel:
+                try await service.cancelActive(batch: batch.id)
+                try await audit("cancelled from the admin UI", batch: batch.id, detail: by)
+                return try await redirect(back, flash: "Cancel requested.", session: &session)
+            case .rollback:
+                guard form.fields["understood"] != nil else {
+                    return try await renderConfirm(action, batch: batch, error: "Required field", status: .badRequest, session: &session)
+                }
+                try await service.rollback(batch: batch.id.rawValue)
+                try await audit("rolled back from the admin UI", batch: batch.id, detail: by)
+                return try await redirect(back, flash: "Batch rolled back.", session: &session)
+            }
+        } catch let error as BatchError where error.kind == .conflict || error == .notComplete(batch.id) || error == .notUploading(batch.id) {
+            // Another tab or another admin got there first.
+            return notPossible(error.userMessage, back: back, session: session)
+        } catch let error as BatchError {
+            if case .purged = error { return notPossible(error.userMessage, back: back, session: session) }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Hummingbird
+import IntakeApp
+import IntakeCore
+import IntakeHTTP
+import IntakeStore
+
+extension AdminUI {
+    static let batchesPerPage = 50
+
+    func addBatchRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
+        get(admin, "batches", use: batchesPage)
+        get(admin, "batches/:id", use: batchPage)
+        get(admin, "batches/:id/status.json", use: statusJSON)
+        get(admin, "batches/:id/log.txt", use: logText)
+        get(admin, "batches/:id/files/:name", use: downloadFile)
+        for action in ConfirmedAction.allCases {
+            get(admin, "batches/:id/\(action.rawValue)") { request, context, session in
+                try await confirmPage(action, request: request, context: context, session: &session)
+            }
+            post(admin, "batches/:id/\(action.rawValue)") { request, context, form, session in
+                try await confirm(action, context: context, form: form, session: &session)
+            }
+        }
+        addResultRoutes(admin)
+    }
+
+    func batch(_ context: IntakeRequestContext) async throws -> Batch? {
+        guard let id = context.parameters.get("id") else { return nil }
+        return try await store.batch(BatchID(rawValue: id))
+    }
+
+    func batchNotFound(_ context: IntakeRequestContext, _ session: AdminSession) -> Response {
+        notFound("Batch \(context.parameters.get("id") ?? "")", session: session)
+    }
+
+    static func crumbs(_ batch: Batch, _ last: String? = nil) -> [Crumb] {
+        var crumbs = [Crumb("Home", "/admin"), Crumb("Batches", "/admin/batches"), Crumb(batch.comment, "/admin/batches/\(batch.id.rawValue)")]
+        if let last { crumbs.append(Crumb(last)) }
+        return crumbs
+    }
+
+    @Sendable func batchesPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        let query = request.uri.queryParameters
+        let state = query["state"].flatMap { BatchState(rawValue: String($0)) }
+        let page = max(1, query["page"].flatMap { Int($0) } ?? 1)
+        let count = try await store.batchCount(state: state)
+        let batches = try await store.batches(state: state, limit: Self.batchesPerPage, offset: (page - 1) * Self.batchesPerPage)
+        let rows = batches.map { batch -> [String: Any] in
+            var row = batchSummary(batch)
+            if let started = batch.started {
+                row["duration"] = Self.duration((batch.finished ?? environment.now()).timeIntervalSince(started))
+            }
+            return row
+        }
+        let stateQuery = state.map { "state=\($0.rawValue)&" } ?? ""
+        let anyActive = batches.contains { $0.state == .scheduled || $0.state == .running }
+        return try await render(
+            "batches", title: "Batches", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Batches")],
+            context: [
+                "count": count, "rows": rows, "hasRows": !rows.isEmpty, "anyActive": anyActive,
+                "states": BatchState.allCases.map { ["value": $0.rawValue, "selected": $0 == state] },
+                "previous": page > 1 ? "/admin/batches?\(stateQuery)page=\(page - 1)" : "",
+                "next": page * Self.batchesPerPage < count ? "/admin/batches?\(stateQuery)page=\(page + 1)" : ""
+            ],
+            refresh: anyActive)
+    }
+
+    static func duration(_ seconds: TimeInterval) -> String {
+        let total = Int(seconds.rounded())
+        if total < 60 { return "\(total) s" }
+        if total < 3600 { return "\(total / 60) min \(total % 60) s" }
+        return "\(total / 3600) h \(total % 3600 / 60) min"
+    }
+
+    @Sendable func batchPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let batch = try await batch(context) else { return batchNotFound(context, session) }
+        let controlRecord = try await store.controlFiles(digest: batch.control).last
+        let log = try await store.log(of: batch.id)
+        let p = batch.progress
+        let total = batch.files.reduce(Int64(0)) { $0 + $1.size }
+        let active = batch.state == .scheduled || batch.state == .running
+        var page: [String: Any] = batchSummary(batch)
+        page.merge([
+            "control": batch.control.hex, "controlID": controlRecord?.id as Any, "controlComment": controlRecord?.comment ?? "",
+            "mode": batch.scheduled == nil ? "" : (batch.dryRun ? "dry run" : "import"), "scheduledBy": batch.scheduledBy ?? "",
+            "scheduled": Format.time(batch.scheduled) as Any, "copiedFrom": batch.copiedFrom?.rawValue as Any,
+            "showLogLink": [.complete, .dryRun, .error].contains(batch.state),
+            "files": batch.files.map { file -> [String: Any] in
+                [
+                    "name": file.name, "filename": file.filename, "size": Format.sizeContext(file.size), "digest": file.digest.hex,
+                    "shortDigest": Format.short(file.digest.hex),
+                    "href": "/admin/batches/\(batch.id.rawValue)/files/"
+                        + (file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? file.name)
+                ]
+            },
+            "hasFiles": !batch.files.isEmpty,
+            "log": log.enumerated().map { index, line -> [String: Any] in
+                [
+                    "number": index + 1, "text": line,
+                    "problem": line.hasPrefix("EXCEPTION:") || line.hasPrefix("Too many errors")
+                ]
+            },
+            "hasLog": !log.isEmpty, "purged": Format.time(batch.purged) as Any,
+            "bytesRead": p.bytesRead, "bytesTotal": total, "percent": total > 0 ? Int(p.bytesRead * 100 / total) : 0,
+            "totalSize": Format.size(total), "applied": p.recordsApplied, "unchanged": p.recordsUnchanged,
+            "appliedWord": batch.dryRun ? "checked" : "applied",
+            "isUploading": batch.state == .uploading, "isReady": batch.state == .ready, "isScheduled": batch.state == .scheduled,
+            "isRunning": batch.state == .running, "isDryRun": batch.state == .dryRun, "isComplete": batch.state == .complete,
+            "isError": batch.state == .error, "isCancelled": batch.state == .cancelled, "isActive": active,
+            "canCopy": batch.state != .ready && !active && batch.purged == nil,
+            "hasResults": batch.started != nil && batch.purged == nil,
+            "statusURL": "/admin/batches/\(batch.id.rawValue)/status.json", "logURL": "/admin/batches/\(batch.id.rawValue)/log.txt"
+        ]) { _, new in new }
+        return try await render(
+            "batch", title: "Batch: \(batch.comment)", session: &session,
+            crumbs: [Crumb("Home", "/admin"), Crumb("Batches", "/admin/batches"), Crumb(Format.short(batch.id.rawValue))], context: page,
+            refresh: active)
+    }
+
+    @Sendable func statusJSON(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let batch = try await batch(context) else { return batchNotFound(context, session) }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: BatchStatusJSON.render(batch))))
+    }
+
+    /// The log as the API serves it, from byte `offset` on (for the live tail), streamed page by page.
+    @Sendable func logText(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let batch = try await batch(context) else { return batchNotFound(context, session) }
+        let offset = max(0, request.uri.queryParameters["offset"].flatMap { Int($0) } ?? 0)
+        let store = self.store
+        let body = ResponseBody { writer in
+            var linesRead = 0
+            var position = 0
+            while true {
+                let page = try await store.logLines(of: batch.id, skipping: linesRead, limit: 1000)
+                var buffer = ByteBuffer()
+                for line in page {
+                    let bytes = Array((line + "\n").utf8)
+                    if position + bytes.count > offset { buffer.writeBytes(bytes.dropFirst(max(0, offset - position))) }
+                    position += bytes.count
+                }
+                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                linesRead += page.count
+                if page.count < 1000 { break }
+            }
+            try await writer.finish(nil)
+        }
+        var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+        if request.uri.queryParameters["download"] != nil {
+            headers[.contentDisposition] = "attachment; filename=\"batch-\(batch.id.rawValue)-log.txt\""
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    @Sendable func downloadFile(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let batch = try await batch(context) else { return batchNotFound(context, session) }
+        let name = context.parameters.get("name")?.removingPercentEncoding ?? ""
+        guard let file = batch.files.first(where: { $0.name == name }), try await environment.blobs.contains(file.digest) else {
+            return notFound("File \(name) of batch \(batch.id.rawValue)", session: session)
+        }
+        let blobs = environment.blobs
+        let body = ResponseBody { writer in
+            var source = try blobs.open(file.digest)
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let count = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+                if count == 0 { break }
+                try await writer.write(ByteBuffer(bytes: chunk[0..<count]))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/octet-stream", .contentLength: "\(file.size)",
+                .contentDisposition: "attachment; filename=\"\(Self.cleanFilename(file.filename))\""
+            ],
+            body: body)
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Hummingbird
+import IntakeApp
+import IntakeCore
+import IntakeHTTP
+import IntakeRunner
+import IntakeStore
+
+/// Validation errors of a form, in the order the fields appear: each is shown under its field and
+/// in the summary at the top, which links to the field.
+struct FormErrors {
+    private(set) var list: [(field: String, message: String)] = []
+
+    mutating func add(_ field: String, _ message: String) { list.append((field, message)) }
+    var isEmpty: Bool { list.isEmpty }
+    subscript(field: String) -> String? { list.first { $0.field == field }?.message }
+
+    /// `hasErrors`, `errorList` and `<field>Error` for the templates.
+    var context: [String: Any] {
+        var context: [String: Any] = [
+            "hasErrors": !list.isEmpty, "errorList": list.map { ["field": $0.field, "message": $0.message] }
+        ]
+        for (field, message) in list where context[field + "Error"] == nil { context[field + "Error"] = message }
+        return context
+    }
+}
+
+extension AdminUI {
+    static let controlFilesPerPage = 50
+    static let maxCommentLength = 200
+
+    func addControlFileRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
+        get(admin, "control-files", use: controlFiles)
+        get(admin, "control-files/new") { _, _, session in
+            try await render(
+                "control-file-new", title: "Upload control file", session: &session,
+                crumbs: [Crumb("Home", "/admin"), Crumb("Control files", "/admin/control-files"), Crumb("Upload")])
+        }
+        post(admin, "control-files/new", use: uploadControlFile)
+        get(admin, "control-files/:cid", use: controlFilePage)
+        get(admin, "control-files/:cid/download", use: downloadControlFile)
+        get(admin, "control-files/:cid/new-batch", use: newBatchPage)
+        post(admin, "control-files/:cid/new-batch", use: createBatch)
+    }
+
+    func controlRecord(_ context: IntakeRequestContext) async throws -> ControlFileRecord? {
+        guard let id = context.parameters.get("cid").flatMap({ Int64($0) }) else { return nil }
+        return try await store.controlFile(id: id)
+    }
+
+    func controlFileNotFound(_ context: IntakeRequestContext, _ session: AdminSession) -> Response {
+        notFound("Control file \(context.parameters.get("cid") ?? "")", session: session)
+    }
+
+    @Sendable func controlFiles(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        let page = max(1, request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1)
+        let count = try await store.controlFileCount()
+        let records = try await store.controlFiles(limit: Self.controlFilesPerPage, offset: (page - 1) * Self.controlFilesPerPage)
+        var rows: [[String: Any]] = []
+        for record in records {
+            rows.append([
+                "id": record.id, "digest": record.digest.hex, "shortDigest": Format.short(record.digest.hex), "comment": record.comment,
+                "created": Format.time(record.created) as Any, "size": Format.sizeContext(record.size),
+                "model": environment.controlFile(record.digest)?["model"]?.stringValue ?? ""
+            ])
+        }
+        return try await render(
+            "control-files", title: "Control files", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Control files")],
+            context: [
+                "count": count, "rows": rows, "hasRows": !rows.isEmpty,
+                "previous": page > 1 ? "/admin/control-files?page=\(page - 1)" : "",
+                "next": page * Self.controlFilesPerPage < count ? "/admin/control-files?page=\(page + 1)" : ""
+            ])
+    }
+
+    @Sendable func uploadControlFile(
+        _ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession
+    ) async throws -> Response {
+        let comment = (form.fields["comment"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var errors = FormErrors()
+        let upload = form.file.flatMap { upload in (upload.size > 0 || !(form.filename ?? "").isEmpty) ? upload : nil }
+        if upload == nil { errors.add("file", "Required field") }
+        if comment.isEmpty {
+            errors.add("comment", "Required field")
+        } else if comment.count > Self.maxCommentLength {
+            errors.add("comment", "At most \(Self.maxCommentLength) characters")
+        }
+        var accepted: (record: ControlFileRecord, reused: Bool)?
+        if let upload {
+            do {
+                if errors.isEmpty {
+                    accepted = try await service.acceptControlFile(upload, comment: comment)
+                } else {
+                    _ = try await service.checkControlFile(upload)
+                }
+            } catch BatchError.controlFileNotJSON {
+                errors.add("file", "Not a valid JSON file")
+            } catch BatchError.invalidControlFile(let messages) {
+                errors.add("file", "Not a valid control file: " + messages.joined(separator: ", "))
+            } catch BatchError.controlFileTooLarge(_, let limit) {
+                return renderer.message(
+                    status: .contentTooLarge, title: "File too large",
+                    text: "The control file is too large: the limit is \(limit) bytes (\(Format.size(Int64(limit)))). Nothing was kept.",
+                    session: session)
+            }
+        }
+        guard let accepted, errors.isEmpty else {
+            var page = errors.context
+            page["comment"] = comment
+            // Browsers cannot refill a file input: say so next to the field.
+            if upload != nil { page["fileAgain"] = true }
+            return try await render(
+                "control-file-new", title: "Upload control file", session: &session, status: .badRequest,
+                crumbs: [Crumb("Home", "/admin"), Crumb("Control files", "/admin/control-files"), Crumb("Upload")], context: page)
+        }
+        try await audit("control file uploaded", detail: "\(accepted.record.digest.hex) \"\(comment)\" by \(session.account)")
+        return try await redirect(
+            "/admin/control-files/\(accepted.record.id)",
+            flash: accepted.reused ? "This control file was already uploaded with this comment." : "Control file uploaded.",
+            session: &session)
+    }
+
+    @Sendable func controlFilePage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let record = try await controlRecord(context) else { return controlFileNotFound(context, session) }
+        let control = environment.controlFile(record.digest)
+        let batches = try await store.batches(control: record.digest, limit: 20).map(batchSummary)
+        return try await render(
+            "control-file", title: "Control file: \(record.comment)", session: &session,
+            crumbs: [Crumb("Home", "/admin"), Crumb("Control files", "/admin/control-files"), Crumb(Format.short(record.digest.hex))],
+            context: [
+                "id": record.id, "digest": record.digest.hex, "comment": record.comment, "created": Format.time(record.created) as Any,
+                "size": Format.sizeContext(record.size), "model": control?["model"]?.stringValue ?? "",
+                "pretty": control?.prettyJSON(indent: 2) ?? "(the control file's bytes are missing from the blob store)",
+                "batches": batches, "hasBatches": !batches.isEmpty
+            ])
+    }
+
+    @Sendable func downloadControlFile(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let record = try await controlRecord(context),
+            let bytes = try environment.blobs.contents(of: record.digest, limit: ImportEnvironment.maxControlFileBytes)
+        else { return controlFileNotFound(context, session) }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/json",
+                .contentDisposition: "attachment; filename=\"control-\(record.digest.hex.prefix(10)).json\""
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

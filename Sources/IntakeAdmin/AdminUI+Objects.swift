@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import IntakeCore
+import IntakeHTTP
+import IntakeStore
+
+extension AdminUI {
+    static let objectsPerPage = 100
+
+    func addObjectRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
+        get(admin, "objects", use: objectsPage)
+        get(admin, "objects/:ref", use: objectPage)
+        get(admin, "objects/:ref/history", use: historyPage)
+        // Anything else under /admin: the not-found page, signed in or not.
+        admin.get("**") { request, _ in
+            renderer.message(status: .notFound, title: "Not found", text: "There is no page at \(request.uri.path).", session: nil)
+        }
+    }
+
+    /// Objects by type (with subtypes when asked) and exact title, cursor-paged as the read API.
+    @Sendable func objectsPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        let query = request.uri.queryParameters
+        let type = query["type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let subtypes = query["subtypes"] != nil
+        let title = query["title"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let after = query["after"].flatMap { ObjectRef(text: String($0)) }
+        let types = type.map { subtypes ? schema.typeWithSubtypes($0) : [$0] }
+        let objects = try await store.objects(types: types, title: title, after: after, limit: Self.objectsPerPage + 1)
+        let rows = objects.prefix(Self.objectsPerPage).map { object -> [String: Any] in
+            [
+                "ref": object.ref.text, "title": object.title, "type": object.type.map { schema.types[$0]?.name ?? $0 } ?? "",
+                "version": object.version, "updated": Format.time(object.updated) as Any
+            ]
+        }
+        var next = ""
+        if objects.count > Self.objectsPerPage, let last = objects.prefix(Self.objectsPerPage).last {
+            var parts: [String] = []
+            if let type { parts.append("type=" + (type.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+            if subtypes { parts.append("subtypes=1") }
+            if let title { parts.append("title=" + (title.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+            parts.append("after=\(last.ref.text)")
+            next = "/admin/objects?" + parts.joined(separator: "&")
+        }
+        return try await render(
+            "objects", title: "Objects", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Objects")],
+            context: [
+                "rows": rows, "hasRows": !rows.isEmpty, "next": next, "title": title ?? "", "subtypes": subtypes,
+                "types": schema.typeOrder.map { ["code": $0, "name": schema.types[$0]?.name ?? $0, "selected": $0 == type] }
+            ])
+    }
+
+    func objectRef(_ context: IntakeRequestContext) -> ObjectRef? {
+        context.parameters.get("ref").flatMap { ObjectRef(text: $0) }
+    }
+
+    @Sendable func objectPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let ref = objectRef(context), let object = try await store.object(ref) else {
+            return notFound("Object \(context.parameters.get("ref") ?? "")", session: session)
+        }
+        var values: [[String: Any]] = []
+        for value in object.values {
+            values.append([
+                "attribute": schema.attributes[value.attribute]?.name ?? value.attribute, "code": value.attribute,
+                "qualifier": value.qualifier ?? "", "lines": try await humanLines(value.value)
+            ])
+        }
+        return try await render(
+            "object", title: object.title.isEmpty ? object.ref.text : object.title, session: &session,
+            crumbs: [Crumb("Home", "/admin"), Crumb("Objects", "/admin/objects"), Crumb(object.ref.text)],
+            context: [
+                "ref": object.ref.text, "type": object.type.map { "\(schema.types[$0]?.name ?? $0) (\($0))" } ?? "", "version": object.version,
+                "created": Format.time(object.created) as Any, "updated": Format.time(object.updated) as Any, "values": values,
+                "json": ObjectJSON.object(object).prettyJSON(indent: 2)
+            ])
+    }
+
+    /// A value as people read it: names joined, addresses on lines, refs with their titles.
+    func humanLines(_ value: AttributeValue) async throws -> [[String: Any]] {
+        let encoded = AttributeValueCoding.encode(value)
+        switch value {
+        case .text(_, let text): return [["text": text]]
+        case .telephone(let text, let e164): return [["text": e164.map { "\(text) (\($0))" } ?? text]]
+        case .ref(let ref):
+            let title = try await store.object(ref)?.title
+            return [["text": title ?? ref.text, "ref": ref.text]]
+        case .personName:
+            let parts = ["title", "first", "middle", "last", "suffix"].compactMap { encoded[$0]?.stringValue }
+            return [["text": parts.joined(separator: " ")]]
+        case .postalAddress:
+            return ["street1", "street2", "city", "county", "postcode", "country"].compactMap { encoded[$0]?.stringValue }.map { ["text": $0] }
+        default:
+            let shown = encoded["value"] ?? encoded["code"] ?? .object(encoded)
+            return [["text": shown.stringValue ?? shown.compactJSON]]
+        }
+    }
+
+    @Sendable func historyPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let ref = objectRef(context), let object = try await store.object(ref) else {
+            return notFound("Object \(context.parameters.get("ref") ?? "")", session: session)
+        }
+        let versions = try await store.history(of: ref)
+        var previous: [ObjectValue] = []
+        var rows: [[String: Any]] = []
+        for version in versions {
+            // What changed against the previous version, per attribute: values added and removed.
+            let added = version.values.filter { !previous.contains($0) }
+            let removed = previous.filter { !version.values.contains($0) }
+            var changes: [String] = []
+            for value in added {
+                changes.append("+ \(value.attribute): \(try await humanLines(value.value).compactMap { $0["text"] as? String }.joined(separator: ", "))")
+            }
+            for value in removed {
+                changes.append("− \(value.attribute): \(try await humanLines(value.value).compactMap { $0["text"] as? String }.joined(separator: ", "))")
+            }
+            rows.append([
+                "version": version.version, "saved": Format.time(version.saved) as Any, "batch": version.batch as Any, "changes": changes
+            ])
+            previous = version.values
+        }
+        return try await render(
+            "history", title: "History: \(object.title)", session: &session,
+            crumbs: [Crumb("Home", "/admin"), Crumb("Objects", "/admin/objects"), Crumb(object.ref.text, "/admin/objects/\(ref.text)"), Crumb("History")],
+            context: ["rows": rows, "ref": ref.text])
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import IntakeHTTP
+import IntakeStore
+
+extension AdminUI {
+    /// Where to go after signing in: only a local `/admin` path, so the parameter cannot send a
+    /// signed-in admin to another site.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next == "/admin" || next.hasPrefix("/admin/") || next.hasPrefix("/admin?"), !next.contains("//"),
+            !next.contains("\\")
+        else { return "/admin" }
+        return next
+    }
+
+    @Sendable func signInPage(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var notice: String?
+        if query["expired"] != nil { notice = "Your session has expired. Please sign in again." }
+        if query["signed-out"] != nil { notice = "You have signed out." }
+        if case .active = try await sessions.find(request), query["next"] == nil { return redirect("/admin") }
+        return renderer.page(
+            "login", title: "Sign in", session: nil,
+            context: ["next": Self.safeNext(query["next"].map(String.init)), "notice": notice as Any])
+    }
+
+    @Sendable func signIn(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        guard isSameOrigin(request) else { return formExpired(nil) }
+        let form = try await forms.read(request)
+        let username = form.fields["username"] ?? ""
+        let password = form.fields["password"] ?? ""
+        let next = Self.safeNext(form.fields["next"])
+        let address = context.remoteAddress ?? "unknown"
+        let now = environment.now()
+        // A locked name or address is refused without a bcrypt check, with the same words as a wrong
+        // password: the answer says nothing about whether the account exists.
+        let locked = limiter.isLocked(account: username, address: address, now: now)
+        let valid = locked ? false : try await accounts.verify(name: username, password: password)
+        guard valid else {
+            limiter.recordFailure(account: username, address: address, now: now)
+            try await audit("sign-in failed", detail: "\(username) from \(address)\(locked ? " (locked)" : "")")
+            return renderer.page(
+                "login", title: "Sign in", session: nil, status: .unauthorized,
+                context: ["next": next, "username": username, "error": "Incorrect username or password."])
+        }
+        let cookie = try await sessions.start(account: username, replacing: request)
+        try await audit("sign-in", detail: "\(username) from \(address)")
+        var response = redirect(next)
+        response.headers[.setCookie] = cookie
+        return response
+    }
+
+    @Sendable func home(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        let reachable = (try? await store.ping()) != nil
+        var active: [[String: Any]] = []
+        for state in [BatchState.running, .scheduled] {
+            active += try await store.batches(state: state, limit: 20).map(batchSummary)
+        }
+        var finished: [[String: Any]] = []
+        var offset = 0
+        // The last five finished batches, looked for among the newest.
+        while finished.count < 5 {
+            let page = try await store.batches(state: nil, limit: 50, offset: offset)
+            finished += page.filter { $0.finished != nil }.prefix(5 - finished.count).map(batchSummary)
+            if page.count < 50 || offset > 500 { break }
+            offset += 50
+        }
+        return try await render(
+            "home", title: "Data import", session: &session,
+            context: [
+                "databaseReachable": reachable, "active": active, "hasActive": !active.isEmpty, "finished": finished,
+                "hasFinished": !finished.isEmpty
+            ])
+    }
+
+    func batchSummary(_ batch: Batch) -> [String: Any] {
+        [
+            "id": batch.id.rawValue, "shortID": Format.short(batch.id.rawValue), "comment": batch.comment, "state": batch.state.rawValue,
+            "errors": batch.finished == nil ? "" : "\(batch.progress.errors)", "created": Format.time(batch.created) as Any,
+            "started": Format.time(batch.started) as Any, "finished": Format.time(batch.finished) as Any,
+            "read": batch.progress.recordsRead, "failed": batch.progress.recordsFailed,
+            "active": batch.state == .scheduled || batch.state == .running
+        ]
+    }
+}

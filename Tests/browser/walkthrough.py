@@ -1,0 +1,516 @@
+"""The admin UI's acceptance walkthrough (docs/admin-ui.md, "Walkthrough"), steps 1 to 15, in
+headless Chromium driven by selenium, against a real `intake serve` started by Tests/browser/run.
+
+Every page visited is saved as a screenshot in Tests/browser/screenshots/ (git-ignored). The run
+fails on the first unmet expectation, and on any JavaScript error or Content-Security-Policy
+violation in the browser's console.
+
+Environment: INTAKE_URL (the server), INTAKE_API_KEY (a key with the all scope, to compare the
+UI's downloads with the API), ADMIN_PASSWORD (of the account ops), FIXTURES, SCREENSHOTS.
+"""
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+BASE = os.environ["INTAKE_URL"].rstrip("/")
+API_KEY = os.environ["INTAKE_API_KEY"]
+PASSWORD = os.environ["ADMIN_PASSWORD"]
+FIXTURES = os.environ["FIXTURES"]
+SCREENSHOTS = os.environ["SCREENSHOTS"]
+
+# Statuses the walkthrough provokes on purpose; Chromium logs each as "Failed to load resource".
+EXPECTED_STATUSES = ("400", "401", "403", "409")
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def fixture(name):
+    return os.path.join(FIXTURES, name)
+
+
+def make_driver(width=1280, height=1000, javascript=True):
+    options = webdriver.ChromeOptions()
+    options.add_argument("--headless=new")
+    options.add_argument("--no-sandbox")
+    options.add_argument("--disable-dev-shm-usage")
+    options.add_argument(f"--window-size={width},{height}")
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(path):
+            options.binary_location = path
+            break
+    service = webdriver.ChromeService(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(options=options, service=service)
+
+
+class Walkthrough:
+    def __init__(self):
+        self.driver = make_driver()
+        self.shots = 0
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def check_console(self):
+        for entry in self.driver.get_log("browser"):
+            message = entry.get("message", "")
+            if "Content Security Policy" in message or "Content-Security-Policy" in message:
+                raise Failure(f"CSP violation: {message}")
+            if entry.get("level") == "SEVERE":
+                if "Failed to load resource" in message and any(f"status of {s}" in message for s in EXPECTED_STATUSES):
+                    continue
+                raise Failure(f"browser console error: {message}")
+
+    def shot(self, name):
+        self.check_console()
+        self.shots += 1
+        path = os.path.join(SCREENSHOTS, f"{self.shots:02d}-{name}.png")
+        self.driver.save_screenshot(path)
+
+    def open(self, path, name):
+        self.driver.get(BASE + path)
+        self.shot(name)
+
+    def h1(self):
+        return self.driver.find_element(By.TAG_NAME, "h1").text
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "main").text
+
+    def link(self, text):
+        return self.driver.find_element(By.LINK_TEXT, text)
+
+    def has_link(self, text):
+        return len(self.driver.find_elements(By.LINK_TEXT, text)) > 0
+
+    def button(self, text):
+        for element in self.driver.find_elements(By.CSS_SELECTOR, "main button, main .button"):
+            if element.text.strip() == text and element.is_displayed():
+                return element
+        raise Failure(f"no button {text!r} on {self.driver.current_url}")
+
+    def click(self, element, name):
+        element.click()
+        self.shot(name)
+
+    def field(self, name):
+        return self.driver.find_element(By.NAME, name)
+
+    def fill(self, name, value):
+        element = self.field(name)
+        element.clear()
+        element.send_keys(value)
+
+    def flash(self):
+        return self.driver.find_element(By.CSS_SELECTOR, ".flash-region").text
+
+    def cookie_header(self):
+        return "; ".join(f"{c['name']}={c['value']}" for c in self.driver.get_cookies())
+
+    def fetch(self, path, session=True, auth=None, data=None, headers=None):
+        """A request outside the browser, with the browser's session cookie: (status, body)."""
+        request = urllib.request.Request(BASE + path, data=data, headers=headers or {})
+        if session:
+            request.add_header("Cookie", self.cookie_header())
+        if auth:
+            import base64
+
+            request.add_header("Authorization", "Basic " + base64.b64encode(f"haplo:{auth}".encode()).decode())
+        try:
+            with urllib.request.urlopen(request) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def curl(self, key, path, *form):
+        result = subprocess.run(
+            ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-u", f"haplo:{key}", BASE + path] + [a for f in form for a in ("-F", f)],
+            capture_output=True, text=True, check=True)
+        body, _, status = result.stdout.rpartition("\n")
+        return int(status), body
+
+    def batch_id(self):
+        return self.driver.find_element(By.ID, "batch-id").text
+
+    def wait_for(self, condition, seconds, message):
+        try:
+            WebDriverWait(self.driver, seconds, poll_frequency=0.25).until(lambda d: condition())
+        except Exception as error:
+            raise Failure(f"{message} (waited {seconds} s)") from error
+
+    # --- the steps -----------------------------------------------------------------------------
+
+    def step1_sign_in(self):
+        self.open("/admin", "redirect-to-sign-in")
+        expect("/admin/login" in self.driver.current_url, f"not redirected to sign-in: {self.driver.current_url}")
+        self.fill("username", "ops")
+        self.fill("password", "not the password")
+        self.click(self.button("Sign in"), "sign-in-wrong-password")
+        expect("Incorrect username or password." in self.text(), "no refusal for a wrong password")
+        expect(self.field("username").get_attribute("value") == "ops", "the username was not kept")
+        expect(self.field("password").get_attribute("value") == "", "the password was not cleared")
+        self.fill("password", PASSWORD)
+        self.click(self.button("Sign in"), "home")
+        expect(self.h1() == "Data import", f"home title: {self.h1()}")
+        for option in ["Control files", "Batches", "Create API key...", "API keys", "Models", "Value filters", "Documentation"]:
+            expect(self.has_link(option), f"home has no option {option}")
+        cookie = self.driver.get_cookie("intake_session")
+        expect(cookie is not None, "no session cookie")
+        expect(cookie["httpOnly"] and cookie.get("sameSite") == "Strict", f"cookie attributes: {cookie}")
+
+    def step2_bad_control_files(self):
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "#site-nav").find_element(By.LINK_TEXT, "Control files"), "control-files-empty")
+        expect("Control files: 0" in self.text(), "the list is not empty")
+        self.click(self.link("Upload new control file..."), "upload-form")
+        self.click(self.button("Upload control file"), "upload-empty")
+        expect(self.text().count("Required field") >= 2, "Required field is not shown under both fields")
+        expect("There is a problem" in self.text(), "no error summary")
+        self.field("file").send_keys(fixture("not-json.json"))
+        self.fill("comment", "Test")
+        self.click(self.button("Upload control file"), "upload-not-json")
+        expect("Not a valid JSON file" in self.text(), "no JSON refusal")
+        expect(self.field("comment").get_attribute("value") == "Test", "the comment was not kept")
+        self.field("file").send_keys(fixture("bad-control.json"))
+        self.click(self.button("Upload control file"), "upload-invalid")
+        message = "Not a valid control file: Bad version of control file, should be 0, Model not implemented: nope:model"
+        expect(message in self.text(), f"validator messages: {self.text()}")
+        self.open("/admin/control-files", "control-files-still-empty")
+        expect("Control files: 0" in self.text(), "a refused control file was stored")
+
+    def step3_good_control_file(self):
+        self.click(self.link("Upload new control file..."), "upload-form-again")
+        self.field("file").send_keys(fixture("people-control.json"))
+        self.fill("comment", "People from HR")
+        self.click(self.button("Upload control file"), "control-file")
+        expect(self.h1() == "Control file: People from HR", f"title: {self.h1()}")
+        digest = hashlib.sha256(open(fixture("people-control.json"), "rb").read()).hexdigest()
+        expect(digest in self.text(), "the digest is not the file's SHA-256")
+        expect("Control file uploaded." in self.flash(), f"flash: {self.flash()}")
+        pretty = self.driver.find_element(By.CSS_SELECTOR, "pre.code").text
+        expect(pretty.startswith('{\n  "dataImportControlFileVersion": 0,\n  "model": "haplo:person",\n  "files"'), f"pretty JSON: {pretty[:120]}")
+        self.control_page = self.driver.current_url
+        self.digest = digest
+        self.open("/admin/control-files", "control-files-one")
+        expect("Control files: 1" in self.text() and digest[:10] + "..." in self.text(), "the list does not show the file")
+
+    def step4_new_batch(self):
+        self.driver.get(self.control_page)
+        self.click(self.link("New batch..."), "new-batch")
+        names = [self.field(f"name_{i}").get_attribute("value") for i in range(3)]
+        expect(names == ["staff", "students", ""], f"initial rows: {names}")
+        self.fill("name_1", "staff")
+        self.field("file_0").send_keys(fixture("staff.json"))
+        self.field("file_1").send_keys(fixture("students.tsv"))
+        self.fill("comment", "HR test")
+        self.click(self.driver.find_element(By.ID, "create-batch"), "new-batch-duplicate")
+        expect("Duplicate file names: staff" in self.text(), "no duplicate notice")
+        kept = [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, ".kept")]
+        expect(len(kept) == 2 and "staff.json" in kept[0] and "students.tsv" in kept[1], f"kept files: {kept}")
+        self.fill("name_1", "students")
+        self.click(self.driver.find_element(By.ID, "create-batch"), "batch-ready")
+        expect(self.h1() == "Batch: HR test", f"title: {self.h1()}")
+        expect(self.driver.find_element(By.ID, "batch-state").text == "ready", "not ready")
+        expect("Ready to run. Always do a dry run first." in self.text(), "no ready block")
+        expect(self.has_link("Dry run...") and self.has_link("Import data..."), "no run buttons")
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "main table:not(.details) tbody tr")
+        files = [r.find_element(By.CSS_SELECTOR, "th").text for r in rows]
+        expect(files == ["staff", "students"], f"files: {files}")
+        expect("staff.json" in rows[0].text and "students.tsv" in rows[1].text, "file names missing")
+        self.hr_test = self.batch_id()
+
+    def step5_dry_run(self):
+        self.click(self.link("Dry run..."), "confirm-dry-run")
+        expect(self.h1() == "Schedule batch: HR test", f"title: {self.h1()}")
+        self.click(self.button("Dry run"), "dry-run-scheduled")
+        expect("Dry run scheduled." in self.flash(), f"flash: {self.flash()}")
+        self.wait_for(lambda: "Dry run only: nothing was imported." in self.text(), 60, "the dry run did not finish on the page")
+        self.shot("dry-run-finished")
+        expect(self.driver.find_element(By.ID, "batch-state").text == "dry-run", "state is not dry-run")
+        errors = self.driver.find_element(By.ID, "batch-errors").text
+        expect(errors == "2", f"errors: {errors}")
+        expect(self.has_link("Copy as new batch...") and not self.has_link("Import data..."), "wrong buttons after a dry run")
+
+    def step6_log(self):
+        self.click(self.link("view log below..."), "log")
+        log = self.driver.find_element(By.ID, "log-text").text
+        lines = [re.sub(r"^Problem: ", "", l) for l in log.split("\n") if l]
+        expect(lines[0].startswith("START:"), f"first log line: {lines[0]}")
+        expect(any(l.startswith("dc:attribute:title is not set in object profile (record 1)") for l in lines), f"log: {lines}")
+        expect(lines[-1].startswith("END:"), f"last log line: {lines[-1]}")
+        status, downloaded = self.fetch(f"/admin/batches/{self.hr_test}/log.txt?download=1")
+        api_status, api_log = self.fetch(f"/api/haplo-data-import-batch/log?batch={self.hr_test}", session=False, auth=API_KEY)
+        expect(status == 200 and api_status == 200 and downloaded == api_log, "Download log differs from the API's log")
+        expect("Records: 5 read, 4 checked, 1 failed, 0 unchanged." in self.text(), "the dry-run counts are missing")
+        self.click(self.link("Results"), "results")
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=status][value=failed]").click()
+        self.click(self.button("Filter"), "results-failed")
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "#results tbody tr")
+        expect(len(rows) == 1, f"failed rows: {len(rows)}")
+        cells = rows[0].find_elements(By.CSS_SELECTOR, "th, td")
+        expect(cells[1].text == "record 1" and cells[2].text == "staff", f"failed row: {[c.text for c in cells]}")
+
+    def step7_nothing_imported(self):
+        self.open("/admin/objects?type=std:type:person", "objects-none")
+        expect(len(self.driver.find_elements(By.ID, "no-objects")) == 1, "objects exist after a dry run")
+
+    def step8_progress(self):
+        self.driver.get(self.control_page)
+        self.click(self.link("New batch..."), "new-batch-large")
+        self.field("file_0").send_keys(os.path.join(os.environ["WORK"], "staff-large.json"))
+        self.fill("comment", "Large staff")
+        self.click(self.driver.find_element(By.ID, "create-batch"), "large-ready")
+        large = self.batch_id()
+        self.click(self.link("Dry run..."), "large-confirm")
+        self.button("Dry run").click()
+        seen = []
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            records = self.driver.find_elements(By.ID, "progress-records")
+            if records:
+                try:
+                    text = records[0].text
+                except Exception:
+                    text = ""
+                if text and (not seen or seen[-1] != text):
+                    seen.append(text)
+                    if len(seen) == 3:
+                        self.shot("large-progress")
+            if "Dry run only: nothing was imported." in self.text():
+                break
+            time.sleep(0.3)
+        self.shot("large-finished")
+        expect("Dry run only: nothing was imported." in self.text(), "the large dry run did not finish")
+        counts = [int(m.group(1)) for m in (re.search(r"Records: (\d+) read", s) for s in seen) if m]
+        increases = sum(1 for a, b in zip(counts, counts[1:]) if b > a)
+        expect(increases >= 2, f"progress did not increase twice without reloading: {seen}")
+        status, html = self.fetch(f"/admin/batches/{large}")
+        expect(status == 200, "batch page")
+        # Without JavaScript: the page offers Refresh while a batch runs (checked on the markup the
+        # server sends for an active batch, kept from the first sample above).
+        expect(b'<noscript><meta http-equiv="refresh"' not in html, "a finished batch keeps refreshing")
+
+    def step8b_no_javascript(self):
+        driver = make_driver(javascript=False)
+        try:
+            driver.get(BASE + "/admin/login")
+            driver.find_element(By.NAME, "username").send_keys("ops")
+            driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+            driver.find_element(By.CSS_SELECTOR, "main button").click()
+            driver.get(self.control_page)
+            driver.find_element(By.LINK_TEXT, "New batch...").click()
+            driver.find_element(By.NAME, "file_0").send_keys(os.path.join(os.environ["WORK"], "staff-large.json"))
+            driver.find_element(By.NAME, "comment").send_keys("Large staff, no JavaScript")
+            driver.find_element(By.ID, "create-batch").click()
+            driver.find_element(By.LINK_TEXT, "Dry run...").click()
+            driver.find_element(By.CSS_SELECTOR, "form.confirm button[type=submit]").click()
+            expect(len(driver.find_elements(By.LINK_TEXT, "Refresh")) == 1, "no Refresh link without JavaScript")
+            self.shots += 1
+            driver.save_screenshot(os.path.join(SCREENSHOTS, f"{self.shots:02d}-no-javascript-running.png"))
+        finally:
+            driver.quit()
+
+    def step9_copy_and_import(self):
+        self.open(f"/admin/batches/{self.hr_test}", "hr-test-again")
+        self.click(self.link("Copy as new batch..."), "confirm-copy")
+        self.click(self.button("Copy batch"), "copy-ready")
+        expect(self.h1() == "Batch: HR test (copy)", f"title: {self.h1()}")
+        expect("Batch copied." in self.flash(), f"flash: {self.flash()}")
+        copy = self.batch_id()
+        expect(copy != self.hr_test, "the copy has the same identifier")
+        expect(self.driver.find_element(By.ID, "batch-state").text == "ready", "the copy is not ready")
+        self.click(self.link("Import data..."), "confirm-import")
+        expect("The data in Intake will be changed." in self.text(), "no warning on the import page")
+        expect(f"Dry run of batch {self.hr_test}: 5 records, 1 failed, 2 errors" in self.text(), f"no dry-run outcome: {self.text()}")
+        self.click(self.button("Import data"), "import-scheduled")
+        self.wait_for(lambda: "Imported." in self.text(), 60, "the import did not finish on the page")
+        self.shot("imported")
+        expect("Imported. 4 applied, 1 failed, 0 unchanged." in self.text(), f"import outcome: {self.text()}")
+        expect(self.driver.find_element(By.ID, "batch-errors").text == "2", "import errors")
+        self.copy = copy
+        self.open(f"/admin/batches/{self.hr_test}", "original-still-dry-run")
+        expect(self.driver.find_element(By.ID, "batch-state").text == "dry-run", "the original changed state")
+        expect(not self.has_link("Dry run...") and not self.has_link("Import data..."), "the original offers a run")
+        self.open(f"/admin/batches/{self.hr_test}/import", "import-wrong-state")
+        expect("Batch is in the wrong state." in self.text(), "no wrong-state page")
+        status, _ = self.fetch(f"/admin/batches/{self.hr_test}/import")
+        expect(status == 409, f"wrong-state status: {status}")
+
+    def step10_objects(self):
+        self.open("/admin/objects?type=std:type:person", "objects")
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "#objects tbody tr")
+        expect(len(rows) == 4, f"people: {len(rows)}")
+        titles = [r.find_elements(By.CSS_SELECTOR, "td")[0].text for r in rows]
+        expect("Ada Lovelace" in titles, f"titles: {titles}")
+        self.click(self.driver.find_element(By.LINK_TEXT, rows[titles.index("Ada Lovelace")].find_element(By.CSS_SELECTOR, "a").text), "object")
+        expect(self.h1() == "Ada Lovelace", f"object title: {self.h1()}")
+        expect("ada@example.ac.uk" in self.text(), "no email")
+        expect(self.driver.find_element(By.ID, "object-version").text == "1", "version")
+        self.click(self.link("History"), "history")
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")
+        expect(len(rows) == 1 and self.copy in rows[0].text, f"history: {[r.text for r in rows]}")
+
+    def step11_create_key(self):
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "#site-nav").find_element(By.LINK_TEXT, "API keys"), "api-keys")
+        self.open("/admin/api-keys/new", "api-key-new")
+        self.fill("name", "CI script")
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=scope][value=batch]").click()
+        self.click(self.button("Create API key"), "api-key-created")
+        expect("This is the only time it can be displayed." in self.text(), "no once-only notice")
+        self.key = self.driver.find_element(By.ID, "created-key").text
+        expect(len(self.key) > 40, "no key shown")
+        self.driver.refresh()
+        self.shot("api-key-created-reloaded")
+        expect("This key can no longer be displayed." in self.text() and self.key not in self.driver.page_source, "the key was shown twice")
+        self.open("/admin/api-keys", "api-keys-with-ci")
+        row = self.key_row("CI script")
+        expect(["CI script", "batch", "never", "active"] == [row[0], row[1], row[3], row[4]], f"key row: {row}")
+
+    def key_row(self, name):
+        for row in self.driver.find_elements(By.CSS_SELECTOR, "#api-keys tbody tr"):
+            cells = [c.text for c in row.find_elements(By.CSS_SELECTOR, "th, td")]
+            if cells[0] == name:
+                return cells
+        raise Failure(f"no key row {name}")
+
+    def step12_use_and_revoke(self):
+        status, body = self.curl(self.key, "/api/haplo-data-import-batch/control", f"file=@{fixture('people-control.json')}", "comment=People from HR")
+        expect(status == 200 and body.strip() == self.digest, f"control upload with the key: {status} {body}")
+        status, body = self.curl(self.key, "/api/haplo-data-import-batch/batch", f"control={self.digest}", "comment=From script")
+        expect(status == 200 and len(body.strip()) == 26, f"batch with the key: {status} {body}")
+        script_batch = body.strip()
+        self.open("/admin/api-keys", "api-keys-used")
+        expect(self.key_row("CI script")[3] != "never", "Last used was not recorded")
+        self.open("/admin/batches", "batches")
+        expect("From script" in self.text(), "the script's batch is not listed")
+        self.open(f"/admin/batches/{script_batch}", "script-batch")
+        expect("Files are being uploaded through the API." in self.text(), "no uploading block")
+        expect(not self.has_link("Dry run...") and not self.has_link("Import data..."), "an uploading batch offers a run")
+        self.open("/admin/api-keys", "api-keys-before-revoke")
+        for row in self.driver.find_elements(By.CSS_SELECTOR, "#api-keys tbody tr"):
+            if row.find_element(By.CSS_SELECTOR, "th").text == "CI script":
+                self.click(row.find_element(By.PARTIAL_LINK_TEXT, "Revoke..."), "confirm-revoke")
+                break
+        self.click(self.button("Revoke key"), "revoked")
+        expect("API key CI script revoked." in self.flash(), f"flash: {self.flash()}")
+        expect(self.key_row("CI script")[4] == "revoked", "status is not revoked")
+        status, _ = self.curl(self.key, "/api/haplo-data-import-batch/control", f"file=@{fixture('people-control.json')}", "comment=People from HR")
+        expect(status == 401, f"a revoked key was accepted: {status}")
+
+    def step13_models(self):
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "#site-nav").find_element(By.LINK_TEXT, "Models"), "models")
+        self.click(self.driver.find_element(By.PARTIAL_LINK_TEXT, "haplo:person ("), "model-person")
+        sections = self.driver.find_elements(By.CSS_SELECTOR, "section.destination")
+        titles = [s.find_element(By.TAG_NAME, "h2").text for s in sections]
+        profile = sections[0]
+        expect('{"destination": "profile"}' in profile.text, "no destination snippet")
+        for row in profile.find_elements(By.CSS_SELECTOR, "tbody tr"):
+            cells = row.find_elements(By.CSS_SELECTOR, "th, td")
+            if cells[0].text == "dc:attribute:title":
+                expect("person-name" in cells[1].text and "✓" in cells[3].text, f"title row: {[c.text for c in cells]}")
+                break
+        else:
+            raise Failure("no dc:attribute:title row")
+        pseudo = [s for s in sections if "Pseudo destination" in s.text]
+        expect([p.find_element(By.TAG_NAME, "h2").text for p in pseudo][-2:] == titles[-2:], f"pseudo-destinations are not last: {titles}")
+        expect(any("load:by-ref" in p.text for p in pseudo) and any("value:person-name" in p.text for p in pseudo), "pseudo badges")
+        self.click(self.link("Generate control file..."), "generate")
+        for name in ["n.profile.dc:attribute:title", "n.profile.std:attribute:email"]:
+            self.field(name).click()
+        self.click(self.button("Generate control file"), "generated")
+        generated = json.loads(self.driver.find_element(By.ID, "generated-json").get_attribute("value"))
+        expect(generated["dataImportControlFileVersion"] == 0 and generated["model"] == "haplo:person", "root properties")
+        expect(generated["files"] == {"DEFAULT": {"read": "json"}}, f"files: {generated['files']}")
+        instructions = generated["instructions"]
+        expect(instructions[0].get("source") == "TODO-USERNAME" and instructions[0].get("filters") == ["haplo:username-to-ref"], "username field")
+        expect(instructions[1] == {"action": "load", "destination": "profile", "using": "load:by-ref"}, f"load: {instructions[1]}")
+        parts = [i for i in instructions[2:7] if i.get("destination") == "value:person-name"]
+        expect(len(parts) == 5, f"person-name parts: {instructions[2:7]}")
+        expect(instructions[7].get("action") == "field-structured" and instructions[7]["name"] == "dc:attribute:title", f"{instructions[7]}")
+        expect(instructions[8].get("source") == "TODO-EMAIL" and len(instructions) == 9, f"{instructions[8:]}")
+        expect(not any(i.get("action") == "new" for i in instructions), "a new instruction was generated")
+
+    def step14_security(self):
+        self.open("/admin/api-keys/new", "csrf-form")
+        self.driver.execute_script("document.querySelector('main input[name=csrf]').remove()")
+        self.fill("name", "Forged")
+        self.click(self.button("Create API key"), "csrf-refused")
+        expect("This form has expired. Go back, reload the page and try again." in self.text(), "no CSRF refusal")
+        self.open("/admin/api-keys", "no-forged-key")
+        expect("Forged" not in self.text(), "a form without its token changed something")
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "header .account button"), "signed-out")
+        expect("You have signed out." in self.text(), "no signed-out notice")
+        self.open("/admin", "after-sign-out")
+        expect("/admin/login" in self.driver.current_url, "signed out but /admin is open")
+
+    def step15_narrow(self):
+        self.fill("username", "ops")
+        self.fill("password", PASSWORD)
+        self.button("Sign in").click()
+        self.driver.set_window_size(360, 800)
+        self.open(f"/admin/batches/{self.copy}", "narrow-batch")
+        scroll, client = self.driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        expect(scroll <= client, f"horizontal page scroll at 360 px: {scroll} > {client}")
+        menu = self.driver.find_element(By.CSS_SELECTOR, ".menu-button")
+        nav = self.driver.find_element(By.ID, "site-nav")
+        expect(menu.is_displayed() and not nav.is_displayed(), "the navigation is not behind a menu button")
+        # Keyboard only: tab from the top and reach every visible button and button-like link.
+        targets = [e for e in self.driver.find_elements(By.CSS_SELECTOR, "button, a.button") if e.is_displayed()]
+        reached = set()
+        body = self.driver.find_element(By.TAG_NAME, "body")
+        body.send_keys(Keys.TAB)
+        for _ in range(80):
+            active = self.driver.switch_to.active_element
+            reached.add(active.id)
+            active.send_keys(Keys.TAB)
+        missing = [t.text for t in targets if t.id not in reached]
+        expect(not missing, f"not reachable with the keyboard: {missing}")
+        menu.send_keys(Keys.ENTER)
+        self.shot("narrow-menu-open")
+        expect(nav.is_displayed(), "the menu button does not open the navigation")
+
+    def run(self):
+        steps = [
+            self.step1_sign_in, self.step2_bad_control_files, self.step3_good_control_file, self.step4_new_batch, self.step5_dry_run,
+            self.step6_log, self.step7_nothing_imported, self.step8_progress, self.step8b_no_javascript, self.step9_copy_and_import,
+            self.step10_objects, self.step11_create_key, self.step12_use_and_revoke, self.step13_models, self.step14_security,
+            self.step15_narrow,
+        ]
+        try:
+            for step in steps:
+                step()
+                print(f"ok   {step.__name__}", flush=True)
+        except Exception:
+            try:
+                self.driver.save_screenshot(os.path.join(SCREENSHOTS, "failure.png"))
+                print("page at failure:", self.driver.current_url, file=sys.stderr)
+                print(self.driver.find_element(By.TAG_NAME, "body").text[:3000], file=sys.stderr)
+            except Exception:
+                pass
+            raise
+        finally:
+            self.driver.quit()
+
+
+if __name__ == "__main__":
+    Walkthrough().run()
+    print("walkthrough passed")
