@@ -1,0 +1,321 @@
+import Crypto
+import Foundation
+import IntakeApp
+import IntakeCore
+import IntakeStore
+import Testing
+
+/// A signed-in (or not) browser made of curl and a cookie jar, against a real server.
+final class AdminBrowser: Sendable {
+    let server: TestServer
+    let jar = FileManager().temporaryDirectory.appendingPathComponent("jar-\(UUID().uuidString)").path
+
+    init(_ server: TestServer) { self.server = server }
+
+    static let password = "a long enough password"
+
+    /// A server with the admin account `ops`, and a browser signed in as it.
+    static func signedIn() async throws -> AdminBrowser {
+        let server = try await TestServer.start()
+        try await AdminAccounts(store: server.store).create(name: "ops", password: password)
+        let browser = AdminBrowser(server)
+        let response = try await browser.post("/admin/login", ["username": "ops", "password": password, "next": "/admin"], csrf: false)
+        #expect(response.status == 303)
+        return browser
+    }
+
+    func get(_ path: String) async throws -> Curl.Result {
+        try await Curl.run(["-b", jar, "-c", jar, server.base + path])
+    }
+
+    /// The form's token, read from a page that has one.
+    func csrfToken() async throws -> String {
+        let page = try await get("/admin/logout")
+        guard let match = page.body.firstMatch(of: /name="csrf" value="([^"]+)"/) else { throw CocoaError(.featureUnsupported) }
+        return String(match.1)
+    }
+
+    func post(
+        _ path: String, _ fields: KeyValuePairs<String, String> = [:], files: [(String, URL)] = [], csrf: Bool = true,
+        headers: [String] = []
+    ) async throws -> Curl.Result {
+        var arguments = ["-b", jar, "-c", jar, "-X", "POST"] + headers.flatMap { ["-H", $0] }
+        var all = Array(fields)
+        if csrf { all.insert(("csrf", try await csrfToken()), at: 0) }
+        if files.isEmpty {
+            for (name, value) in all { arguments += ["--data-urlencode", "\(name)=\(value)"] }
+        } else {
+            for (name, value) in all { arguments += ["-F", "\(name)=\(value)"] }
+            for (name, url) in files { arguments += ["-F", "\(name)=@\(url.path)"] }
+        }
+        return try await Curl.run(arguments + [server.base + path])
+    }
+
+    var sessionToken: String? {
+        let text = (try? String(contentsOfFile: jar, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").first { $0.contains("intake_session") }.map { String($0.split(separator: "\t").last ?? "") }
+    }
+}
+
+extension Curl.Result {
+    func header(_ name: String) -> String? {
+        for line in headers.split(separator: "\r\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == name.lowercased() { return parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return nil
+    }
+}
+
+@Suite struct AdminUITests {
+    let people = Fixtures.examples.deletingLastPathComponent().appendingPathComponent("Tests/browser/fixtures")
+
+    @Test func pagesNeedASignedInAdminAndAPostWithoutOneChangesNothing() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let browser = AdminBrowser(server)
+        let page = try await browser.get("/admin/batches?state=ready")
+        #expect(page.status == 303)
+        #expect(page.header("Location") == "/admin/login?next=/admin/batches%3Fstate%3Dready", "the whole path and query, encoded")
+        let before = try await server.store.apiKeys().count
+        let post = try await browser.post("/admin/api-keys/new", ["name": "sneaky"], csrf: false)
+        #expect(post.status == 303)
+        #expect(post.header("Location")?.hasPrefix("/admin/login?next=") == true)
+        #expect(try await server.store.apiKeys().count == before)
+        // An API key never opens admin pages.
+        let withKey = try await Curl.run(["--user", "haplo:\(server.apiKey)", server.base + "/admin"])
+        #expect(withKey.status == 303)
+    }
+
+    @Test func signInRefusesWrongPasswordsLocksAfterFiveAndAudits() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        try await AdminAccounts(store: server.store).create(name: "ops", password: AdminBrowser.password)
+        let browser = AdminBrowser(server)
+        let wrong = try await browser.post("/admin/login", ["username": "ops", "password": "wrong"], csrf: false)
+        #expect(wrong.status == 401)
+        #expect(wrong.body.contains("Incorrect username or password."))
+        #expect(wrong.body.contains(#"value="ops""#))
+        let unknown = try await browser.post("/admin/login", ["username": "nobody", "password": "wrong"], csrf: false)
+        #expect(unknown.status == 401 && unknown.body.contains("Incorrect username or password."))
+        for _ in 0..<4 { _ = try await browser.post("/admin/login", ["username": "ops", "password": "wrong"], csrf: false) }
+        let locked = try await browser.post("/admin/login", ["username": "ops", "password": AdminBrowser.password], csrf: false)
+        #expect(locked.status == 401, "the sixth attempt within 15 minutes must be refused, right password or not")
+        #expect(locked.body.contains("Incorrect username or password."))
+        let audit = try await server.store.auditEntries(limit: 20)
+        #expect(audit.filter { $0.event == "sign-in failed" }.count == 7)
+        #expect(audit.contains { $0.detail == "ops from 127.0.0.1 (locked)" })
+    }
+
+    @Test func signInSetsAStrictHttpOnlyCookieAndEveryPageHasTheSecurityHeaders() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        try await AdminAccounts(store: server.store).create(name: "ops", password: AdminBrowser.password)
+        let browser = AdminBrowser(server)
+        let response = try await browser.post(
+            "/admin/login", ["username": "ops", "password": AdminBrowser.password, "next": "https://evil.example/"], csrf: false)
+        #expect(response.status == 303)
+        #expect(response.header("Location") == "/admin", "a foreign next must not be followed")
+        let cookie = try #require(response.header("Set-Cookie"))
+        #expect(cookie.hasPrefix("intake_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+        #expect(cookie.contains("Path=/") && !cookie.contains("Secure") && !cookie.contains("Domain"))
+        let token = try #require(browser.sessionToken)
+        #expect(token.count >= 40)
+        let stored = try await server.store.adminSession(idHash: SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined())
+        #expect(stored?.account == "ops", "the store keeps the token's hash, not the token")
+        for path in ["/admin", "/admin/login", "/admin/nowhere", "/admin/static/admin.css"] {
+            let page = try await browser.get(path)
+            let policy = try #require(page.header("Content-Security-Policy"), "\(path)")
+            #expect(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe-inline"))
+            #expect(page.header("X-Content-Type-Options") == "nosniff")
+            #expect(page.header("Referrer-Policy") == "same-origin")
+        }
+        #expect(try await browser.get("/admin").header("Cache-Control") == "no-store")
+        #expect(try await browser.get("/admin/nowhere").status == 404)
+    }
+
+    @Test func aFormWithoutItsTokenOrFromAnotherOriginIsRefusedAndChangesNothing() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let before = try await browser.server.store.apiKeys().count
+        let missing = try await browser.post("/admin/api-keys/new", ["name": "forged"], csrf: false)
+        #expect(missing.status == 403)
+        #expect(missing.body.contains("This form has expired. Go back, reload the page and try again."))
+        let wrong = try await browser.post("/admin/api-keys/new", ["csrf": "not-the-token", "name": "forged"], csrf: false)
+        #expect(wrong.status == 403)
+        let foreign = try await browser.post("/admin/api-keys/new", ["name": "forged"], headers: ["Origin: https://evil.example"])
+        #expect(foreign.status == 403)
+        #expect(try await browser.server.store.apiKeys().count == before)
+        let fine = try await browser.post("/admin/api-keys/new", ["name": "real"], headers: ["Origin: \(browser.server.base)"])
+        #expect(fine.status == 303)
+    }
+
+    @Test func controlFileUploadShowsTheExactMessagesAndReusesARecord() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let empty = try await browser.post("/admin/control-files/new", ["comment": ""], files: [])
+        #expect(empty.status == 400)
+        #expect(empty.body.components(separatedBy: ">Required field<").count - 1 >= 2)
+        let notJSON = try await browser.post(
+            "/admin/control-files/new", ["comment": "Test"], files: [("file", people.appendingPathComponent("not-json.json"))])
+        #expect(notJSON.status == 400 && notJSON.body.contains("Not a valid JSON file") && notJSON.body.contains(#"value="Test""#))
+        let invalid = try await browser.post(
+            "/admin/control-files/new", ["comment": "Test"], files: [("file", people.appendingPathComponent("bad-control.json"))])
+        #expect(
+            invalid.body.contains("Not a valid control file: Bad version of control file, should be 0, Model not implemented: nope:model"))
+        #expect(try await browser.server.store.controlFileCount() == 0)
+        let control = people.appendingPathComponent("people-control.json")
+        let created = try await browser.post("/admin/control-files/new", ["comment": "People from HR"], files: [("file", control)])
+        #expect(created.status == 303)
+        let location = try #require(created.header("Location"))
+        let page = try await browser.get(location)
+        #expect(page.body.contains("Control file uploaded."))
+        #expect(page.body.contains(SHA256.hash(data: try Data(contentsOf: control)).map { String(format: "%02x", $0) }.joined()))
+        let again = try await browser.post("/admin/control-files/new", ["comment": "People from HR"], files: [("file", control)])
+        #expect(again.header("Location") == location)
+        #expect(try await browser.get(location).body.contains("This control file was already uploaded with this comment."))
+        let download = try await browser.get(location + "/download")
+        #expect(download.body == (try String(contentsOf: control, encoding: .utf8)))
+        #expect(download.header("Content-Disposition")?.hasPrefix("attachment; filename=\"control-") == true)
+    }
+
+    /// Uploads the people control file and returns its record's page path.
+    func uploadPeopleControl(_ browser: AdminBrowser) async throws -> String {
+        let created = try await browser.post(
+            "/admin/control-files/new", ["comment": "People"], files: [("file", people.appendingPathComponent("people-control.json"))])
+        return try #require(created.header("Location"))
+    }
+
+    @Test func newBatchChecksNamesKeepsReceivedFilesAndCreatesAReadyBatch() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let control = try await uploadPeopleControl(browser)
+        let form = try await browser.get(control + "/new-batch")
+        #expect(form.body.contains(#"name="name_0" type="text" list="file-names" value="staff""#))
+        let noFile = try await browser.post(control + "/new-batch", ["rows": "3", "comment": "x", "name_0": "staff"], files: [])
+        #expect(noFile.status == 400 && noFile.body.contains("At least one file is required"))
+        let staff = people.appendingPathComponent("staff.json"), students = people.appendingPathComponent("students.tsv")
+        let refused = try await browser.post(
+            control + "/new-batch", ["rows": "3", "comment": "", "name_0": "staff", "name_1": "staff", "name_2": "other"],
+            files: [("file_0", staff), ("file_1", students), ("file_2", staff)])
+        #expect(refused.status == 400)
+        #expect(refused.body.contains("Duplicate file names: staff"))
+        #expect(refused.body.contains("No file specification for other in control file (and no DEFAULT entry)"))
+        #expect(refused.body.contains("Required field"))
+        #expect(try await browser.server.store.batchCount(state: nil) == 0, "nothing is created unless every check passes")
+        let kept = refused.body.matches(of: /name="kept_(\d)" value="([^"]+)"/).map { (String($0.1), String($0.2)) }
+        #expect(kept.count == 3)
+        let created = try await browser.post(
+            control + "/new-batch",
+            [
+                "rows": "3", "comment": "HR test", "name_0": "staff", "kept_0": kept[0].1, "name_1": "students", "kept_1": kept[1].1,
+                "name_2": "other", "kept_2": kept[2].1, "remove_2": "1"
+            ], files: [])
+        #expect(created.status == 303)
+        let id = try #require(created.header("Location")?.split(separator: "/").last.map(String.init))
+        let batch = try #require(try await browser.server.store.batch(BatchID(rawValue: id)))
+        #expect(batch.state == .ready && batch.comment == "HR test")
+        #expect(batch.files.map(\.name) == ["staff", "students"] && batch.files.map(\.filename) == ["staff.json", "students.tsv"])
+        let page = try await browser.get("/admin/batches/\(id)")
+        #expect(page.body.contains("Batch created. Run a dry run first.") && page.body.contains("Ready to run. Always do a dry run first."))
+        let file = try await browser.get("/admin/batches/\(id)/files/students")
+        #expect(file.body == (try String(contentsOf: students, encoding: .utf8)))
+        #expect(file.header("Content-Disposition") == "attachment; filename=\"students.tsv\"")
+    }
+
+    @Test func stateRulesAnswerNotPossibleAndUnknownThingsNotFound() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let client = BatchClient(browser.server)
+        let digest = try await client.uploadControl(people.appendingPathComponent("people-control.json")).body
+        let uploading = try await client.createBatch(control: digest, comment: "From script").body
+        for action in ["dry-run", "import"] {
+            let page = try await browser.get("/admin/batches/\(uploading)/\(action)")
+            #expect(page.status == 409 && page.body.contains("Batch is in the wrong state."), "\(action)")
+            let post = try await browser.post("/admin/batches/\(uploading)/\(action)")
+            #expect(post.status == 409)
+        }
+        let cancel = try await browser.post("/admin/batches/\(uploading)/cancel")
+        #expect(cancel.status == 409 && cancel.body.contains("Only a scheduled or running batch can be cancelled."))
+        #expect(try await browser.server.store.batch(BatchID(rawValue: uploading))?.state == .uploading)
+        let copied = try await browser.post("/admin/batches/\(uploading)/copy")
+        #expect(copied.status == 303)
+        let copy = try #require(copied.header("Location")?.split(separator: "/").last.map(String.init))
+        let copyBatch = try await browser.server.store.batch(BatchID(rawValue: copy))
+        #expect(copyBatch?.state == .ready && copyBatch?.comment == "From script (copy)" && copyBatch?.copiedFrom?.rawValue == uploading)
+        let scheduled = try await browser.post("/admin/batches/\(copy)/dry-run")
+        #expect(scheduled.status == 303)
+        #expect(try await browser.get("/admin/batches/\(copy)").body.contains("Dry run scheduled."))
+        let twice = try await browser.post("/admin/batches/\(copy)/import")
+        #expect(twice.status == 409, "a second tab's submission must not schedule again")
+        for path in ["/admin/batches/nope", "/admin/control-files/999", "/admin/models/nope:model", "/admin/objects/99999", "/admin/api-keys/77/revoke"] {
+            let page = try await browser.get(path)
+            #expect(page.status == 404 && page.body.contains("<h1>Not found</h1>"), "\(path)")
+        }
+    }
+
+    @Test func aNewKeyIsShownOnceAndARevokedKeyIsRefusedByTheAPI() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let taken = try await browser.post("/admin/api-keys/new", ["name": "test", "scope": "batch"])
+        #expect(taken.status == 400 && taken.body.contains("An active key already has this name"))
+        let empty = try await browser.post("/admin/api-keys/new", ["name": " ", "scope": "batch"])
+        #expect(empty.status == 400 && empty.body.contains("Required field"))
+        let created = try await browser.post("/admin/api-keys/new", ["name": "CI script", "scope": "batch"])
+        let location = try #require(created.header("Location"))
+        let shown = try await browser.get(location)
+        #expect(shown.body.contains("This is the only time it can be displayed."))
+        let key = try #require(shown.body.firstMatch(of: /id="created-key">([^<]+)</).map { String($0.1) })
+        let again = try await browser.get(location)
+        #expect(again.body.contains("This key can no longer be displayed.") && !again.body.contains(key))
+        #expect(try await Curl.run(["--user", "haplo:\(key)", browser.server.base + "/api/v1/schema"]).status == 403, "scope batch")
+        let control = try await BatchClient(browser.server, key: key).uploadControl(people.appendingPathComponent("people-control.json"))
+        #expect(control.status == 200)
+        let id = try #require(location.split(separator: "/").dropLast().last.map(String.init))
+        let revoked = try await browser.post("/admin/api-keys/\(id)/revoke")
+        #expect(revoked.status == 303)
+        #expect(try await browser.get("/admin/api-keys").body.contains("API key CI script revoked."))
+        let refused = try await BatchClient(browser.server, key: key).uploadControl(people.appendingPathComponent("people-control.json"))
+        #expect(refused.status == 401)
+    }
+
+    @Test func anIdleSessionExpiresAndSigningOutEndsTheSession() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let hash = SHA256.hash(data: Data(try #require(browser.sessionToken).utf8)).map { String(format: "%02x", $0) }.joined()
+        let session = try #require(try await browser.server.store.adminSession(idHash: hash))
+        try await browser.server.store.updateAdminSession(idHash: hash, lastSeen: Date().addingTimeInterval(-61 * 60), data: session.data)
+        let expired = try await browser.get("/admin/batches")
+        #expect(expired.status == 303 && expired.header("Location") == "/admin/login?next=/admin/batches&expired=1")
+        #expect(try await browser.get("/admin/login?next=/admin/batches&expired=1").body.contains("Your session has expired. Please sign in again."))
+        // Sign in again, then out: the old cookie opens nothing afterwards.
+        _ = try await browser.post("/admin/login", ["username": "ops", "password": AdminBrowser.password], csrf: false)
+        let token = try #require(browser.sessionToken)
+        #expect(try await browser.get("/admin").status == 200)
+        let out = try await browser.post("/admin/logout")
+        #expect(out.status == 303 && out.header("Location") == "/admin/login?signed-out=1")
+        let reused = try await Curl.run(["-H", "Cookie: intake_session=\(token)", browser.server.base + "/admin"])
+        #expect(reused.status == 303)
+        #expect(try await browser.server.store.auditEntries(limit: 5).contains { $0.event == "sign-out" && $0.detail == "ops" })
+    }
+
+    @Test func modelPagesGeneratorAndFilters() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let models = try await browser.get("/admin/models")
+        #expect(models.body.contains(#"href="/admin/models/haplo%3Aperson">haplo:person (Person)"#))
+        #expect(try await browser.get("/admin/models/haplo:person").status == 200, "raw colons are accepted too")
+        let generated = try await browser.post(
+            "/admin/models/haplo%3Aperson/generate", ["n.profile.std:attribute:email": "1", "n.profile.std:attribute:telephone": "1"])
+        #expect(generated.status == 200)
+        let text = try #require(generated.body.firstMatch(of: /<textarea id="generated-json"[^>]*>([^<]*)</).map { String($0.1) })
+        let json = try JSONParser.parse(text.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'"))
+        let sources = (json["instructions"]?.arrayValue ?? []).compactMap { $0["source"]?.stringValue }
+        #expect(sources == ["TODO-USERNAME", "TODO-EMAIL", "TODO-TELEPHONE"])
+        #expect(json["instructions"]?.arrayValue?.last?["country"] == .string("GB"))
+        let filters = try await browser.get("/admin/filters")
+        #expect(filters.body.contains("<code>haplo:username-to-ref</code>"))
+        let mapping = try await browser.get("/admin/models/haplo%3Aperson/mapping?destination=profile&name=std:attribute:email")
+        #expect(mapping.status == 400 && mapping.body.contains("Not a ref name"))
+    }
+}
