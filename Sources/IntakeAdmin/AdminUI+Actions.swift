@@ -61,7 +61,9 @@ extension AdminUI {
         -> Response
     {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
-        if let refusal = action.refusal(batch) { return notPossible(refusal, back: "/admin/batches/\(batch.id.rawValue)", session: session) }
+        if let refusal = try await refusal(action, batch) {
+            return notPossible(refusal, back: "/admin/batches/\(batch.id.rawValue)", session: session)
+        }
         return try await renderConfirm(action, batch: batch, session: &session)
     }
 
@@ -84,9 +86,41 @@ extension AdminUI {
             }
         }
         if let error { page["error"] = error }
+        if action == .rollback { page.merge(try await rollbackPreview(batch)) { _, new in new } }
         return try await render(
             "confirm", title: action.title(batch), session: &session, status: status, crumbs: Self.crumbs(batch, action.button),
             context: page)
+    }
+
+    func refusal(_ action: ConfirmedAction, _ batch: Batch) async throws -> String? {
+        if let refusal = action.refusal(batch) { return refusal }
+        if action == .rollback, try await store.auditEntries(batch: batch.id, limit: 50).contains(where: { $0.event == "rolled back" }) {
+            return "This batch was rolled back already."
+        }
+        return nil
+    }
+
+    /// The rollback preview (nothing changes): objects to delete, to restore, and those left alone.
+    func rollbackPreview(_ batch: Batch) async throws -> [String: Any] {
+        var delete: [[String: Any]] = [], restore: [[String: Any]] = [], conflicts: [[String: Any]] = []
+        for (ref, step) in try await store.rollbackPlan(batch.id) {
+            let object = try await store.object(ref)
+            var row: [String: Any] = [
+                "ref": ref.text, "title": object?.title ?? "(deleted)", "type": object?.type.map { schema.types[$0]?.name ?? $0 } ?? "",
+                "version": object?.version ?? 0
+            ]
+            switch step {
+            case .delete: delete.append(row)
+            case .restore(let version):
+                row["to"] = version
+                restore.append(row)
+            case .conflict: conflicts.append(row)
+            }
+        }
+        return [
+            "delete": delete, "restore": restore, "conflicts": conflicts, "deleteCount": delete.count, "restoreCount": restore.count,
+            "conflictCount": conflicts.count, "hasDelete": !delete.isEmpty, "hasRestore": !restore.isEmpty, "hasConflicts": !conflicts.isEmpty
+        ]
     }
 
     /// A finished dry run of the same control file and the same files (names and digests, in order).
@@ -102,7 +136,7 @@ extension AdminUI {
     {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
         let back = "/admin/batches/\(batch.id.rawValue)"
-        if let refusal = action.refusal(batch) { return notPossible(refusal, back: back, session: session) }
+        if let refusal = try await refusal(action, batch) { return notPossible(refusal, back: back, session: session) }
         let by = "admin \(session.account)"
         do {
             switch action {
@@ -122,7 +156,16 @@ extension AdminUI {
                 guard form.fields["understood"] != nil else {
                     return try await renderConfirm(action, batch: batch, error: "Required field", status: .badRequest, session: &session)
                 }
-                try await service.rollback(batch: batch.id.rawValue)
+                do {
+                    try await service.rollback(batch: batch.id.rawValue)
+                } catch BatchError.rollbackConflicts(let refs) {
+                    // The API's rule: everything else was rolled back; these objects changed since.
+                    try await audit("rolled back from the admin UI", batch: batch.id, detail: by)
+                    return try await redirect(
+                        back,
+                        flash: "Batch rolled back, except \(refs.count) objects that later changes touched: "
+                            + refs.map(\.text).joined(separator: ", "), session: &session)
+                }
                 try await audit("rolled back from the admin UI", batch: batch.id, detail: by)
                 return try await redirect(back, flash: "Batch rolled back.", session: &session)
             }

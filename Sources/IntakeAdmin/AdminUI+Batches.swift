@@ -77,6 +77,10 @@ extension AdminUI {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
         let controlRecord = try await store.controlFiles(digest: batch.control).last
         let log = try await store.log(of: batch.id)
+        // A rollback leaves the state `complete`; the audit trail says when (and from the UI, who).
+        let audit = try await store.auditEntries(batch: batch.id, limit: 50)
+        let rolledBack = audit.first { $0.event == "rolled back" }
+        let rolledBackBy = audit.first { $0.event == "rolled back from the admin UI" }?.detail
         let p = batch.progress
         let total = batch.files.reduce(Int64(0)) { $0 + $1.size }
         let active = batch.state == .scheduled || batch.state == .running
@@ -96,12 +100,20 @@ extension AdminUI {
             },
             "hasFiles": !batch.files.isEmpty,
             "log": log.enumerated().map { index, line -> [String: Any] in
-                [
-                    "number": index + 1, "text": line,
-                    "problem": line.hasPrefix("EXCEPTION:") || line.hasPrefix("Too many errors")
+                var entry: [String: Any] = [
+                    "number": index + 1, "text": line, "problem": line.hasPrefix("EXCEPTION:") || line.hasPrefix("Too many errors")
                 ]
+                // "… (record N)": a link to that record's row in the results table (100 rows a page).
+                if let match = line.firstMatch(of: /\(record (\d+)\)$/), let record = Int(match.1) {
+                    entry["text"] = String(line[..<match.range.lowerBound])
+                    entry["recordText"] = String(match.0)
+                    entry["recordHref"] = "/admin/batches/\(batch.id.rawValue)/results?page=\(record / Self.resultsPerPage + 1)#record-\(record)"
+                }
+                return entry
             },
             "hasLog": !log.isEmpty, "purged": Format.time(batch.purged) as Any,
+            "rolledBack": Format.time(rolledBack?.time) as Any, "rolledBackBy": rolledBackBy ?? "an API client",
+            "canRollBack": batch.state == .complete && rolledBack == nil,
             "bytesRead": p.bytesRead, "bytesTotal": total, "percent": total > 0 ? Int(p.bytesRead * 100 / total) : 0,
             "totalSize": Format.size(total), "applied": p.recordsApplied, "unchanged": p.recordsUnchanged,
             "appliedWord": batch.dryRun ? "checked" : "applied",

@@ -92,7 +92,8 @@ extension AdminUI {
             }
             return [
                 "name": destination.name, "title": destination.title.isEmpty ? destination.name : destination.title, "badges": badges,
-                "names": names, "snippet": "{\"destination\": \"\(destination.name)\"}"
+                "names": names, "snippet": "{\"destination\": \"\(destination.name)\"}",
+                "schemaHref": destination.objectType.map { "/admin/schema#" + $0 } as Any
             ]
         }
         return try await render(

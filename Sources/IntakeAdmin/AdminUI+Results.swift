@@ -110,7 +110,7 @@ extension AdminUI {
             ]
         }
         return [
-            "number": number, "record": value["record"]?.stringValue ?? "", "file": value["file"]?.stringValue ?? "",
+            "number": number, "anchor": "record-\(number - 1)", "record": value["record"]?.stringValue ?? "", "file": value["file"]?.stringValue ?? "",
             "status": value["status"]?.stringValue ?? "", "changes": changes,
             "errors": (value["errors"]?.arrayValue ?? []).compactMap(\.stringValue)
         ]

@@ -53,6 +53,7 @@ package struct AdminUI: Sendable {
         addBatchRoutes(admin)
         addAPIKeyRoutes(admin)
         addModelRoutes(admin)
+        addAccountRoutes(admin)
         addObjectRoutes(admin)
     }
 

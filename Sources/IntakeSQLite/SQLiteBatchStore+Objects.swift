@@ -78,6 +78,23 @@ extension SQLiteBatchStore {
         }
     }
 
+    package func rollbackPlan(_ id: BatchID) async throws -> [(ref: ObjectRef, step: RollbackStep)] {
+        try await read { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
+                throw StoreError.batchNotFound(id)
+            }
+            guard state == BatchState.complete.rawValue else { throw StoreError.wrongState(id, expected: .complete) }
+            let refs = try Int64.fetchAll(
+                db, sql: "SELECT DISTINCT ref FROM object_versions WHERE batch = ? ORDER BY ref", arguments: [id.rawValue])
+            return try refs.map { number in
+                let history = try Row.fetchAll(
+                    db, sql: "SELECT version, batch FROM object_versions WHERE ref = ? ORDER BY version", arguments: [number]
+                ).map { (version: $0["version"] as Int, batch: $0["batch"] as String?) }
+                return (ObjectRef(number), RollbackStep.plan(versions: history, rollingBack: id.rawValue))
+            }
+        }
+    }
+
     package func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] {
         try await write { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {

@@ -177,6 +177,15 @@ package final class SQLiteBatchStore: BatchStore {
         try await write { db in try Self.audit(db, batch, event, detail, now) }
     }
 
+    package func auditEntries(batch: BatchID, limit: Int) async throws -> [AuditEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE batch = ? ORDER BY id DESC LIMIT ?", arguments: [batch.rawValue, limit]).map {
+                row in
+                AuditEntry(time: Self.date(row["time"])!, batch: batch, event: row["event"], detail: row["detail"])
+            }
+        }
+    }
+
     package func auditEntries(limit: Int) async throws -> [AuditEntry] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in

@@ -137,6 +137,8 @@ package protocol AuditLog: Sendable {
     func recordAudit(event: String, batch: BatchID?, detail: String, now: Date) async throws
     /// The newest entries first.
     func auditEntries(limit: Int) async throws -> [AuditEntry]
+    /// The newest entries about one batch first.
+    func auditEntries(batch: BatchID, limit: Int) async throws -> [AuditEntry]
 }
 
 /// Small named values: the admin password hash and the like.
@@ -157,6 +159,9 @@ package protocol ObjectStore: Sendable {
     /// Undoes a `complete` batch; returns the refs left alone because a later change touched them.
     /// - Throws: `StoreError.wrongState` unless the batch is `complete`.
     func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef]
+    /// What `rollback` would do now, without doing it: each object the batch wrote, with its step.
+    /// - Throws: `StoreError.wrongState` unless the batch is `complete`.
+    func rollbackPlan(_ id: BatchID) async throws -> [(ref: ObjectRef, step: RollbackStep)]
 }
 
 extension BatchRepository {

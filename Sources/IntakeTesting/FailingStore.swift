@@ -118,6 +118,8 @@ package final class FailingStore: BatchStore {
         try await base.ensureListObjects(objects, now: now)
     }
     package func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] { try await base.rollback(id, now: now) }
+    package func rollbackPlan(_ id: BatchID) async throws -> [(ref: ObjectRef, step: RollbackStep)] { try await base.rollbackPlan(id) }
+    package func auditEntries(batch: BatchID, limit: Int) async throws -> [AuditEntry] { try await base.auditEntries(batch: batch, limit: limit) }
 }
 
 /// The import transaction of a `FailingStore`.

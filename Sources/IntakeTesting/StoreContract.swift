@@ -408,8 +408,13 @@ package enum StoreContract {
         try expect(try await store.adminSession(idHash: "h-new") == nil, "a deleted session survived")
         try await store.recordAudit(event: "sign-in", batch: nil, detail: "ada from 127.0.0.1", now: start)
         try await store.recordAudit(event: "sign-in failed", batch: nil, detail: "bob from 127.0.0.1", now: start.addingTimeInterval(1))
+        let batch = BatchID.random()
+        try await store.recordAudit(event: "rolled back", batch: batch, detail: "", now: start.addingTimeInterval(2))
+        let forBatch = try await store.auditEntries(batch: batch, limit: 10)
+        try expect(forBatch.map(\.event) == ["rolled back"] && forBatch[0].batch == batch, "audit entries of a batch: \(forBatch)")
         let entries = try await store.auditEntries(limit: 1)
-        try expect(entries.map(\.event) == ["sign-in failed"] && entries[0].detail == "bob from 127.0.0.1", "audit entries: \(entries)")
+        try expect(
+            try await store.auditEntries(limit: 2).map(\.event) == ["rolled back", "sign-in failed"], "audit entries: \(entries)")
     }
 
     static func controlFileRecords(_ fixture: any StoreFixture) async throws {

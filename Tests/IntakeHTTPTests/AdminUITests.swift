@@ -299,6 +299,51 @@ extension Curl.Result {
         #expect(try await browser.server.store.auditEntries(limit: 5).contains { $0.event == "sign-out" && $0.detail == "ops" })
     }
 
+    @Test func rollbackShowsAPreviewNeedsTheTickAndHappensOnce() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let client = BatchClient(browser.server)
+        let id = try await client.prepareBatch(
+            control: people.appendingPathComponent("people-control.json"),
+            files: [("staff", people.appendingPathComponent("staff.json")), ("students", people.appendingPathComponent("students.tsv"))])
+        _ = try await client.schedule(batch: id)
+        _ = try await client.waitForBatch(id)
+        let preview = try await browser.get("/admin/batches/\(id)/rollback")
+        #expect(preview.status == 200)
+        #expect(preview.body.contains("Objects to delete (4)") && preview.body.contains("Objects to restore (0)"))
+        #expect(preview.body.contains("Ada Lovelace"))
+        #expect(try await browser.server.store.objects(types: nil, title: "Ada Lovelace", after: nil, limit: 5).count == 1, "a preview changes nothing")
+        let unticked = try await browser.post("/admin/batches/\(id)/rollback")
+        #expect(unticked.status == 400 && unticked.body.contains("Required field"))
+        let done = try await browser.post("/admin/batches/\(id)/rollback", ["understood": "1"])
+        #expect(done.status == 303)
+        let page = try await browser.get("/admin/batches/\(id)")
+        #expect(page.body.contains("Batch rolled back.") && page.body.contains("Rolled back at") && page.body.contains("by admin ops"))
+        #expect(!page.body.contains("Roll back..."))
+        #expect(try await browser.server.store.objects(types: nil, title: "Ada Lovelace", after: nil, limit: 5).isEmpty)
+        let again = try await browser.get("/admin/batches/\(id)/rollback")
+        #expect(again.status == 409 && again.body.contains("This batch was rolled back already."))
+    }
+
+    @Test func anAdminChangesTheirOwnPassword() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let wrong = try await browser.post("/admin/account", ["current": "not it", "new": "a new long password", "repeat": "a new long password"])
+        #expect(wrong.status == 400 && wrong.body.contains("This is not your current password."))
+        let differ = try await browser.post(
+            "/admin/account", ["current": AdminBrowser.password, "new": "a new long password", "repeat": "another long password"])
+        #expect(differ.status == 400 && differ.body.contains("The two new passwords differ."))
+        let short = try await browser.post("/admin/account", ["current": AdminBrowser.password, "new": "short", "repeat": "short"])
+        #expect(short.status == 400 && short.body.contains("At least 12 characters"))
+        let changed = try await browser.post(
+            "/admin/account", ["current": AdminBrowser.password, "new": "a new long password", "repeat": "a new long password"])
+        #expect(changed.status == 303)
+        #expect(try await browser.get("/admin/account").body.contains("Your password was changed."))
+        #expect(try await AdminAccounts(store: browser.server.store).verify(name: "ops", password: "a new long password"))
+        let schema = try await browser.get("/admin/schema")
+        #expect(schema.status == 200 && schema.body.contains(#"<tr id="std:type:person">"#))
+    }
+
     @Test func modelPagesGeneratorAndFilters() async throws {
         let browser = try await AdminBrowser.signedIn()
         defer { Task { await browser.server.stop() } }

@@ -15,7 +15,22 @@
     setUpBatchList();
     setUpNewBatchForm();
     setUpLogTools();
+    setUpTableFilter();
   });
+
+  // A filter box that hides table rows not containing the typed text (the schema page).
+  function setUpTableFilter() {
+    var box = document.querySelector("input[data-filter]");
+    if (!box) return;
+    var scope = document.getElementById(box.getAttribute("data-filter"));
+    box.parentNode.hidden = false;
+    box.addEventListener("input", function () {
+      var text = box.value.toLowerCase();
+      scope.querySelectorAll("tbody tr").forEach(function (row) {
+        row.hidden = text !== "" && row.textContent.toLowerCase().indexOf(text) < 0;
+      });
+    });
+  }
 
   function setUpMenu() {
     var button = document.querySelector(".menu-button");
