@@ -42,10 +42,15 @@ extension AdminUI {
 
     @Sendable func batchesPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         let query = request.uri.queryParameters
-        let state = query["state"].flatMap { BatchState(rawValue: String($0)) }
+        func text(_ name: Substring) -> String? {
+            query[name].map { String($0).trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let filter = BatchFilter(
+            states: query[values: "state"].compactMap { BatchState(rawValue: String($0)) }, comment: text("comment"),
+            controlPrefix: text("control").map { String($0.lowercased().filter(\.isHexDigit).prefix(64)) })
         let page = max(1, query["page"].flatMap { Int($0) } ?? 1)
-        let count = try await store.batchCount(state: state)
-        let batches = try await store.batches(state: state, limit: Self.batchesPerPage, offset: (page - 1) * Self.batchesPerPage)
+        let count = try await store.batchCount(matching: filter)
+        let batches = try await store.batches(matching: filter, limit: Self.batchesPerPage, offset: (page - 1) * Self.batchesPerPage)
         let rows = batches.map { batch -> [String: Any] in
             var row = batchSummary(batch)
             if let started = batch.started {
@@ -53,13 +58,17 @@ extension AdminUI {
             }
             return row
         }
-        let stateQuery = state.map { "state=\($0.rawValue)&" } ?? ""
+        var parts = filter.states.map { "state=\($0.rawValue)" }
+        if let comment = filter.comment { parts.append("comment=" + (comment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+        if let control = filter.controlPrefix { parts.append("control=" + control) }
+        let stateQuery = parts.map { $0 + "&" }.joined()
         let anyActive = batches.contains { $0.state == .scheduled || $0.state == .running }
         return try await render(
             "batches", title: "Batches", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Batches")],
             context: [
                 "count": count, "rows": rows, "hasRows": !rows.isEmpty, "anyActive": anyActive,
-                "states": BatchState.allCases.map { ["value": $0.rawValue, "selected": $0 == state] },
+                "states": BatchState.allCases.map { ["value": $0.rawValue, "selected": filter.states.contains($0)] },
+                "comment": filter.comment ?? "", "control": filter.controlPrefix ?? "",
                 "previous": page > 1 ? "/admin/batches?\(stateQuery)page=\(page - 1)" : "",
                 "next": page * Self.batchesPerPage < count ? "/admin/batches?\(stateQuery)page=\(page + 1)" : ""
             ],

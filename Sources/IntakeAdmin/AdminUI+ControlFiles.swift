@@ -54,22 +54,27 @@ extension AdminUI {
 
     @Sendable func controlFiles(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         let page = max(1, request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1)
-        let count = try await store.controlFileCount()
-        let records = try await store.controlFiles(limit: Self.controlFilesPerPage, offset: (page - 1) * Self.controlFilesPerPage)
+        let search = request.uri.queryParameters["q"].map { String($0).trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        let count = try await store.controlFileCount(comment: search)
+        let records = try await store.controlFiles(
+            comment: search, limit: Self.controlFilesPerPage, offset: (page - 1) * Self.controlFilesPerPage)
+        let uses = try await store.batchCounts(controls: records.map(\.digest))
+        let searchQuery = search.map { "q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&" } ?? ""
         var rows: [[String: Any]] = []
         for record in records {
             rows.append([
                 "id": record.id, "digest": record.digest.hex, "shortDigest": Format.short(record.digest.hex), "comment": record.comment,
                 "created": Format.time(record.created) as Any, "size": Format.sizeContext(record.size),
-                "model": environment.controlFile(record.digest)?["model"]?.stringValue ?? ""
+                "model": environment.controlFile(record.digest)?["model"]?.stringValue ?? "", "batches": uses[record.digest] ?? 0,
+                "batchesHref": "/admin/batches?control=\(record.digest.hex)"
             ])
         }
         return try await render(
             "control-files", title: "Control files", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Control files")],
             context: [
-                "count": count, "rows": rows, "hasRows": !rows.isEmpty,
-                "previous": page > 1 ? "/admin/control-files?page=\(page - 1)" : "",
-                "next": page * Self.controlFilesPerPage < count ? "/admin/control-files?page=\(page + 1)" : ""
+                "count": count, "rows": rows, "hasRows": !rows.isEmpty, "q": search ?? "",
+                "previous": page > 1 ? "/admin/control-files?\(searchQuery)page=\(page - 1)" : "",
+                "next": page * Self.controlFilesPerPage < count ? "/admin/control-files?\(searchQuery)page=\(page + 1)" : ""
             ])
     }
 
@@ -89,7 +94,7 @@ extension AdminUI {
         if let upload {
             do {
                 if errors.isEmpty {
-                    accepted = try await service.acceptControlFile(upload, comment: comment)
+                    accepted = try await service.acceptControlFile(upload, comment: comment, uploadedBy: session.account)
                 } else {
                     _ = try await service.checkControlFile(upload)
                 }
@@ -130,6 +135,7 @@ extension AdminUI {
             context: [
                 "id": record.id, "digest": record.digest.hex, "comment": record.comment, "created": Format.time(record.created) as Any,
                 "size": Format.sizeContext(record.size), "model": control?["model"]?.stringValue ?? "",
+                "uploadedBy": record.uploadedBy ?? "",
                 "pretty": control?.prettyJSON(indent: 2) ?? "(the control file's bytes are missing from the blob store)",
                 "batches": batches, "hasBatches": !batches.isEmpty
             ])

@@ -150,10 +150,20 @@ extension AdminUI {
         let skeleton = ControlFileSkeleton.generate(model: model, selections: selections) { destination, name in
             mappings[destination.name + "\u{0}" + name.name]
         }
+        let json = skeleton.prettyJSON(indent: 4)
+        if form.fields["download"] != nil {
+            let name = String(model.name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" })
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json", .contentDisposition: "attachment; filename=\"control-\(name).json\""],
+                body: .init(byteBuffer: ByteBuffer(string: json + "\n")))
+        }
+        // The same choices again, for the Download button.
+        let ticked = form.repeatedFields.filter { $0.name.hasPrefix("n.") || $0.name.hasPrefix("m.") }.map { ["name": $0.name] }
         return try await render(
             "generated", title: "Generate control file for \(model.name)", session: &session,
             crumbs: [Crumb("Home", "/admin"), Crumb("Models", "/admin/models"), Crumb(model.name, Self.modelPath(model.name)), Crumb("Generate")],
-            context: ["json": skeleton.prettyJSON(indent: 4)])
+            context: ["json": json, "ticked": ticked, "action": Self.modelPath(model.name) + "/generate"])
     }
 
     enum RefMappingOutcome {

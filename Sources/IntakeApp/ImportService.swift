@@ -21,19 +21,21 @@ package struct ImportService: Sendable {
 
     /// Checks an uploaded control file (size, JSON, NUL, the validator's messages), then moves it
     /// into the blob store and records it. On any refusal the upload is discarded.
-    package func addControlFile(_ upload: any BlobUpload, comment: String?) async throws -> Digest {
-        try await acceptControlFile(upload, comment: comment ?? "Unnamed control file").record.digest
+    package func addControlFile(_ upload: any BlobUpload, comment: String?, uploadedBy: String? = nil) async throws -> Digest {
+        try await acceptControlFile(upload, comment: comment ?? "Unnamed control file", uploadedBy: uploadedBy).record.digest
     }
 
     /// Checks and records a control file as `addControlFile` does, and says whether a record with the
     /// same digest and comment existed already (it is reused, not repeated).
-    package func acceptControlFile(_ upload: any BlobUpload, comment: String) async throws -> (record: ControlFileRecord, reused: Bool) {
+    package func acceptControlFile(
+        _ upload: any BlobUpload, comment: String, uploadedBy: String? = nil
+    ) async throws -> (record: ControlFileRecord, reused: Bool) {
         defer { upload.discard() }
         _ = try await checkControlFile(upload)
         let (digest, size) = try await upload.finish()
         environment.metrics.recordUpload(bytes: size)
         let reused = try await store.controlFile(digest: digest, comment: comment) != nil
-        try await store.addControlFile(digest: digest, size: size, comment: comment, now: environment.now())
+        try await store.addControlFile(digest: digest, size: size, comment: comment, uploadedBy: uploadedBy, now: environment.now())
         guard let record = try await store.controlFile(digest: digest, comment: comment) else { throw BatchError.controlFileMissing(digest) }
         return (record, reused)
     }

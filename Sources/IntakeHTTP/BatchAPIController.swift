@@ -33,7 +33,8 @@ struct BatchAPIController: Sendable {
         let form = try await forms.read(request)
         guard let upload = form.file else { throw BatchError.missingParameter("file") }
         form.file = nil
-        return TextResponse.plain(try await service.addControlFile(upload, comment: form.fields["comment"]).hex)
+        let by = context.apiKey.map { "API key \($0.name)" }
+        return TextResponse.plain(try await service.addControlFile(upload, comment: form.fields["comment"], uploadedBy: by).hex)
     }
 
     @Sendable func createBatch(_ request: Request, context: IntakeRequestContext) async throws -> Response {

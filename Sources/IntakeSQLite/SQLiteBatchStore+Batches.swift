@@ -381,6 +381,43 @@ extension SQLiteBatchStore {
         }
     }
 
+    /// The WHERE clause of a filter (states bound one by one; text compared with `instr`, so `%` and
+    /// `_` mean themselves).
+    private static func whereClause(_ filter: BatchFilter) -> (String, StatementArguments) {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if !filter.states.isEmpty {
+            conditions.append("state IN (" + filter.states.map { _ in "?" }.joined(separator: ", ") + ")")
+            for state in filter.states { arguments += [state.rawValue] }
+        }
+        if let comment = filter.comment {
+            conditions.append("instr(lower(comment), lower(?)) > 0")
+            arguments += [comment]
+        }
+        if let prefix = filter.controlPrefix {
+            conditions.append("substr(control, 1, ?) = lower(?)")
+            arguments += [prefix.count, prefix]
+        }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
+    }
+
+    package func batches(matching filter: BatchFilter, limit: Int, offset: Int) async throws -> [Batch] {
+        try await read { db in
+            let (clause, arguments) = Self.whereClause(filter)
+            return try String.fetchAll(
+                db, sql: "SELECT id FROM batches \(clause) ORDER BY created DESC, rowid DESC LIMIT ? OFFSET ?",
+                arguments: arguments + [limit, offset]
+            ).compactMap { try Self.fetchBatch(db, BatchID(rawValue: $0)) }
+        }
+    }
+
+    package func batchCount(matching filter: BatchFilter) async throws -> Int {
+        try await read { db in
+            let (clause, arguments) = Self.whereClause(filter)
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM batches \(clause)", arguments: arguments) ?? 0
+        }
+    }
+
     package func batches(control: Digest, limit: Int) async throws -> [Batch] {
         try await read { db in
             try String.fetchAll(

@@ -72,12 +72,12 @@ package final class SQLiteBatchStore: BatchStore {
 
     // MARK: Control files
 
-    package func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
+    package func addControlFile(digest: Digest, size: Int64, comment: String, uploadedBy: String?, now: Date) async throws {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT OR IGNORE INTO control_files (digest, size, comment, created) VALUES (?, ?, ?, ?)
-                    """, arguments: [digest.hex, size, comment, Self.seconds(now)])
+                    INSERT OR IGNORE INTO control_files (digest, size, comment, created, uploaded_by) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [digest.hex, size, comment, Self.seconds(now), uploadedBy])
         }
     }
 
@@ -92,14 +92,29 @@ package final class SQLiteBatchStore: BatchStore {
     private static func controlFile(_ row: Row) -> ControlFileRecord {
         ControlFileRecord(
             id: row["id"], digest: Digest(hex: row["digest"])!, size: row["size"], comment: row["comment"],
-            created: date(row["created"])!)
+            created: date(row["created"])!, uploadedBy: row["uploaded_by"])
     }
 
-    package func controlFiles(limit: Int, offset: Int) async throws -> [ControlFileRecord] {
+    /// `instr(lower(…))` rather than LIKE, so `%` and `_` in what is searched for mean themselves.
+    package func controlFiles(comment: String?, limit: Int, offset: Int) async throws -> [ControlFileRecord] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM control_files ORDER BY created DESC, id DESC LIMIT ? OFFSET ?", arguments: [limit, offset]
+                db,
+                sql: """
+                    SELECT * FROM control_files WHERE (? IS NULL OR instr(lower(comment), lower(?)) > 0)
+                    ORDER BY created DESC, id DESC LIMIT ? OFFSET ?
+                    """, arguments: [comment, comment, limit, offset]
             ).map(Self.controlFile)
+        }
+    }
+
+    package func batchCounts(controls: [Digest]) async throws -> [Digest: Int] {
+        try await read { db in
+            var counts: [Digest: Int] = [:]
+            for digest in controls {
+                counts[digest] = try Int.fetchOne(db, sql: "SELECT count(*) FROM batches WHERE control = ?", arguments: [digest.hex]) ?? 0
+            }
+            return counts
         }
     }
 
@@ -111,8 +126,12 @@ package final class SQLiteBatchStore: BatchStore {
         }
     }
 
-    package func controlFileCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM control_files") ?? 0 }
+    package func controlFileCount(comment: String?) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM control_files WHERE (? IS NULL OR instr(lower(comment), lower(?)) > 0)",
+                arguments: [comment, comment]) ?? 0
+        }
     }
 
     package func controlFile(id: Int64) async throws -> ControlFileRecord? {

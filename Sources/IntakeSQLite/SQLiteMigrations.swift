@@ -179,6 +179,10 @@ enum SQLiteMigrations {
                     CREATE INDEX batches_control ON batches (control, created);
                     """)
         }
+        // Who uploaded a control file, for the admin UI.
+        migrator.registerMigration("v7-control-file-uploader") { db in
+            try db.execute(sql: "ALTER TABLE control_files ADD COLUMN uploaded_by TEXT")
+        }
         return migrator
     }
 }

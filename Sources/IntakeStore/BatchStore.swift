@@ -21,12 +21,16 @@ package protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKey
 
 /// Uploaded control files, by digest (their bytes are blobs).
 package protocol ControlFileStore: Sendable {
-    /// Records a control file; the same digest and comment twice is one record.
-    func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws
+    /// Records a control file; the same digest and comment twice is one record, which keeps its first
+    /// uploader (`uploadedBy`: an admin's name or an API key's, for people to read).
+    func addControlFile(digest: Digest, size: Int64, comment: String, uploadedBy: String?, now: Date) async throws
     func controlFileExists(_ digest: Digest) async throws -> Bool
-    /// Control-file records, newest first.
-    func controlFiles(limit: Int, offset: Int) async throws -> [ControlFileRecord]
-    func controlFileCount() async throws -> Int
+    /// Control-file records, newest first; with a `comment`, only those whose comment contains it
+    /// (ignoring case).
+    func controlFiles(comment: String?, limit: Int, offset: Int) async throws -> [ControlFileRecord]
+    func controlFileCount(comment: String?) async throws -> Int
+    /// How many batches use each of these control files.
+    func batchCounts(controls: [Digest]) async throws -> [Digest: Int]
     func controlFile(id: Int64) async throws -> ControlFileRecord?
     /// The records of one digest (one per comment), newest first.
     func controlFiles(digest: Digest) async throws -> [ControlFileRecord]
@@ -64,6 +68,9 @@ package protocol BatchRepository: Sendable {
     func batches(state: BatchState?, limit: Int, offset: Int) async throws -> [Batch]
     /// The newest batches that use a control file.
     func batches(control: Digest, limit: Int) async throws -> [Batch]
+    /// Batches that pass a filter, newest first, skipping the first `offset`.
+    func batches(matching filter: BatchFilter, limit: Int, offset: Int) async throws -> [Batch]
+    func batchCount(matching filter: BatchFilter) async throws -> Int
     /// Finished batches (`complete`, `dry-run`, `error`, `cancelled`) that ended before `date` (to the
     /// second, inclusive) and
     /// were not purged yet, oldest first.
@@ -162,6 +169,32 @@ package protocol ObjectStore: Sendable {
     /// What `rollback` would do now, without doing it: each object the batch wrote, with its step.
     /// - Throws: `StoreError.wrongState` unless the batch is `complete`.
     func rollbackPlan(_ id: BatchID) async throws -> [(ref: ObjectRef, step: RollbackStep)]
+}
+
+/// Which batches a list shows: any of `states` (all when empty), a comment containing `comment`
+/// (ignoring case), a control file whose digest starts with `controlPrefix`.
+package struct BatchFilter: Sendable, Equatable {
+    package var states: [BatchState]
+    package var comment: String?
+    package var controlPrefix: String?
+
+    package init(states: [BatchState] = [], comment: String? = nil, controlPrefix: String? = nil) {
+        self.states = states
+        self.comment = comment
+        self.controlPrefix = controlPrefix
+    }
+}
+
+extension ControlFileStore {
+    package func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
+        try await addControlFile(digest: digest, size: size, comment: comment, uploadedBy: nil, now: now)
+    }
+
+    package func controlFiles(limit: Int, offset: Int) async throws -> [ControlFileRecord] {
+        try await controlFiles(comment: nil, limit: limit, offset: offset)
+    }
+
+    package func controlFileCount() async throws -> Int { try await controlFileCount(comment: nil) }
 }
 
 extension BatchRepository {

@@ -165,8 +165,10 @@ package struct ControlFileRecord: Sendable, Equatable {
     package var size: Int64
     package var comment: String
     package var created: Date
+    package var uploadedBy: String?
 
-    package init(id: Int64, digest: Digest, size: Int64, comment: String, created: Date) {
+    package init(id: Int64, digest: Digest, size: Int64, comment: String, created: Date, uploadedBy: String? = nil) {
+        self.uploadedBy = uploadedBy
         self.id = id
         self.digest = digest
         self.size = size

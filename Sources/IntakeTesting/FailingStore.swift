@@ -24,16 +24,23 @@ package final class FailingStore: BatchStore {
     }
 
     package func ping() async throws { try await base.ping() }
-    package func addControlFile(digest: Digest, size: Int64, comment: String, now: Date) async throws {
-        try await base.addControlFile(digest: digest, size: size, comment: comment, now: now)
+    package func addControlFile(digest: Digest, size: Int64, comment: String, uploadedBy: String?, now: Date) async throws {
+        try await base.addControlFile(digest: digest, size: size, comment: comment, uploadedBy: uploadedBy, now: now)
     }
     package func controlFileExists(_ digest: Digest) async throws -> Bool { try await base.controlFileExists(digest) }
     package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, files: [BatchFile], now: Date) async throws {
         try await base.createBatch(id: id, control: control, comment: comment, state: state, files: files, now: now)
     }
-    package func controlFiles(limit: Int, offset: Int) async throws -> [ControlFileRecord] { try await base.controlFiles(limit: limit, offset: offset) }
+    package func controlFiles(comment: String?, limit: Int, offset: Int) async throws -> [ControlFileRecord] {
+        try await base.controlFiles(comment: comment, limit: limit, offset: offset)
+    }
+    package func batchCounts(controls: [Digest]) async throws -> [Digest: Int] { try await base.batchCounts(controls: controls) }
+    package func batches(matching filter: BatchFilter, limit: Int, offset: Int) async throws -> [Batch] {
+        try await base.batches(matching: filter, limit: limit, offset: offset)
+    }
+    package func batchCount(matching filter: BatchFilter) async throws -> Int { try await base.batchCount(matching: filter) }
     package func controlFiles(digest: Digest) async throws -> [ControlFileRecord] { try await base.controlFiles(digest: digest) }
-    package func controlFileCount() async throws -> Int { try await base.controlFileCount() }
+    package func controlFileCount(comment: String?) async throws -> Int { try await base.controlFileCount(comment: comment) }
     package func controlFile(id: Int64) async throws -> ControlFileRecord? { try await base.controlFile(id: id) }
     package func controlFile(digest: Digest, comment: String) async throws -> ControlFileRecord? {
         try await base.controlFile(digest: digest, comment: comment)

@@ -421,14 +421,18 @@ package enum StoreContract {
         let store = try await stores(fixture, "a")[0]
         let other = Digest(hex: String(repeating: "d", count: 64))!
         try await store.addControlFile(digest: controlDigest, size: 10, comment: "first", now: start)
-        try await store.addControlFile(digest: other, size: 20, comment: "second", now: start.addingTimeInterval(1))
+        try await store.addControlFile(digest: other, size: 20, comment: "second", uploadedBy: "ada", now: start.addingTimeInterval(1))
         try await store.addControlFile(digest: controlDigest, size: 10, comment: "first", now: start.addingTimeInterval(2))
         try expect(try await store.controlFileCount() == 2, "the same digest and comment made a second record")
         let list = try await store.controlFiles(limit: 10, offset: 0)
         try expect(list.map(\.comment) == ["second", "first"], "not newest first: \(list)")
         try expect(try await store.controlFiles(limit: 1, offset: 1).map(\.comment) == ["first"], "offset ignored")
+        try expect(try await store.controlFiles(comment: "SEC", limit: 10, offset: 0).map(\.comment) == ["second"], "comment search")
+        try expect(try await store.controlFileCount(comment: "ir") == 1, "comment count")
         let found = try await store.controlFile(digest: other, comment: "second")
-        try expect(found?.size == 20 && found?.created == start.addingTimeInterval(1), "lookup by digest and comment: \(String(describing: found))")
+        try expect(
+            found?.size == 20 && found?.created == start.addingTimeInterval(1) && found?.uploadedBy == "ada",
+            "lookup by digest and comment: \(String(describing: found))")
         try expect(try await store.controlFile(id: found!.id) == found, "lookup by id differs")
         try expect(try await store.controlFile(digest: other, comment: "first") == nil, "a missing comment was found")
         try await store.addControlFile(digest: controlDigest, size: 10, comment: "again", now: start.addingTimeInterval(3))
@@ -462,5 +466,16 @@ package enum StoreContract {
         let ready = try await store.batchCount(state: .ready)
         try expect(all == 2 && ready == 1, "counts are wrong: \(all) in all, \(ready) ready")
         try expect(Set(try await store.batches(control: controlDigest, limit: 10).map(\.id)) == [id, copyID], "batches by control file")
+        try expect(try await store.batchCounts(controls: [controlDigest]) == [controlDigest: 2], "batch counts per control file")
+        let filters: [(BatchFilter, [BatchID])] = [
+            (BatchFilter(states: [.ready, .scheduled]), [copyID, id]), (BatchFilter(states: [.ready]), [copyID]),
+            (BatchFilter(comment: "READY ONE ("), [copyID]), (BatchFilter(comment: "%"), []),
+            (BatchFilter(controlPrefix: "CCCC"), [copyID, id]), (BatchFilter(controlPrefix: "cd"), [])
+        ]
+        for (filter, expected) in filters {
+            let found = try await store.batches(matching: filter, limit: 10, offset: 0).map(\.id)
+            try expect(Set(found) == Set(expected), "\(filter) found \(found)")
+            try expect(try await store.batchCount(matching: filter) == expected.count, "count of \(filter)")
+        }
     }
 }

@@ -325,6 +325,28 @@ extension Curl.Result {
         #expect(again.status == 409 && again.body.contains("This batch was rolled back already."))
     }
 
+    @Test func listsFilterBatchesAndSearchControlFiles() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let client = BatchClient(browser.server)
+        let digest = try await client.uploadControl(people.appendingPathComponent("people-control.json"), comment: "People 100%").body
+        _ = try await client.createBatch(control: digest, comment: "Nightly HR")
+        _ = try await client.createBatch(control: digest, comment: "Weekly students")
+        let byComment = try await browser.get("/admin/batches?comment=nightly")
+        #expect(byComment.body.contains("Batches: 1") && byComment.body.contains("Nightly HR") && !byComment.body.contains("Weekly students"))
+        #expect(try await browser.get("/admin/batches?state=uploading&state=ready").body.contains("Batches: 2"))
+        #expect(try await browser.get("/admin/batches?state=complete").body.contains("Batches: 0"))
+        #expect(try await browser.get("/admin/batches?control=\(digest.prefix(8))").body.contains("Batches: 2"))
+        #expect(try await browser.get("/admin/batches?control=0000").body.contains("Batches: 0"))
+        let found = try await browser.get("/admin/control-files?q=100%25")
+        #expect(found.body.contains("Control files: 1") && found.body.contains("People 100%"))
+        #expect(try await browser.get("/admin/control-files?q=nothing").body.contains("Control files: 0"))
+        let page = try await browser.get("/admin/control-files")
+        #expect(page.body.contains(#"<a href="/admin/batches?control=\#(digest)">2</a>"#))
+        let control = try #require(page.body.firstMatch(of: /href="(\/admin\/control-files\/\d+)"/).map { String($0.1) })
+        #expect(try await browser.get(control).body.contains("API key test"), "uploaded by the API key")
+    }
+
     @Test func anAdminChangesTheirOwnPassword() async throws {
         let browser = try await AdminBrowser.signedIn()
         defer { Task { await browser.server.stop() } }
@@ -358,6 +380,10 @@ extension Curl.Result {
         let sources = (json["instructions"]?.arrayValue ?? []).compactMap { $0["source"]?.stringValue }
         #expect(sources == ["TODO-USERNAME", "TODO-EMAIL", "TODO-TELEPHONE"])
         #expect(json["instructions"]?.arrayValue?.last?["country"] == .string("GB"))
+        let download = try await browser.post(
+            "/admin/models/haplo%3Aperson/generate", ["n.profile.std:attribute:email": "1", "download": "1"])
+        #expect(download.header("Content-Disposition") == "attachment; filename=\"control-haplo-person.json\"")
+        #expect(try JSONParser.parse(download.body)["model"] == .string("haplo:person"))
         let filters = try await browser.get("/admin/filters")
         #expect(filters.body.contains("<code>haplo:username-to-ref</code>"))
         let mapping = try await browser.get("/admin/models/haplo%3Aperson/mapping?destination=profile&name=std:attribute:email")
