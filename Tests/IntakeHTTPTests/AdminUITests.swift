@@ -347,6 +347,56 @@ extension Curl.Result {
         #expect(try await browser.get(control).body.contains("API key test"), "uploaded by the API key")
     }
 
+    @Test func everyPageAnswersSignedInAndRedirectsSignedOutAndTheJSONHelpersMatchTheAPI() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let client = BatchClient(browser.server)
+        let id = try await client.prepareBatch(
+            control: people.appendingPathComponent("people-control.json"),
+            files: [("staff", people.appendingPathComponent("staff.json")), ("students", people.appendingPathComponent("students.tsv"))])
+        _ = try await client.schedule(batch: id)
+        _ = try await client.waitForBatch(id)
+        let control = try #require(try await browser.server.store.controlFiles(limit: 1, offset: 0).first?.id)
+        let ref = try #require(try await browser.server.store.objects(types: nil, title: "Ada Lovelace", after: nil, limit: 1).first?.ref.text)
+        let key = try #require(try await browser.server.store.apiKeys().first?.id)
+        let pages = [
+            "/admin", "/admin/control-files", "/admin/control-files/new", "/admin/control-files/\(control)",
+            "/admin/control-files/\(control)/new-batch", "/admin/batches", "/admin/batches/\(id)", "/admin/batches/\(id)/copy",
+            "/admin/batches/\(id)/rollback", "/admin/batches/\(id)/results", "/admin/api-keys", "/admin/api-keys/new",
+            "/admin/api-keys/\(key)/revoke", "/admin/models", "/admin/models/haplo%3Aperson", "/admin/models/haplo%3Aperson/generate",
+            "/admin/models/TYPE%3Astd%3Atype%3Aperson", "/admin/schema", "/admin/filters", "/admin/docs", "/admin/objects",
+            "/admin/objects/\(ref)", "/admin/objects/\(ref)/history", "/admin/account", "/admin/logout"
+        ]
+        let downloads = [
+            "/admin/control-files/\(control)/download", "/admin/batches/\(id)/status.json", "/admin/batches/\(id)/log.txt",
+            "/admin/batches/\(id)/files/staff", "/admin/batches/\(id)/results.ndjson", "/admin/batches/\(id)/results.csv"
+        ]
+        for path in pages + downloads {
+            let page = try await browser.get(path)
+            #expect(page.status == 200, "\(path)")
+            if pages.contains(path) {
+                #expect(page.body.components(separatedBy: "<h1>").count == 2, "\(path) has one h1")
+                #expect(page.body.contains(##"<a class="skip" href="#main">Skip to content</a>"##), "\(path)")
+            }
+            let signedOut = try await Curl.run([browser.server.base + path])
+            #expect(signedOut.status == 303 && signedOut.header("Location")?.hasPrefix("/admin/login?next=") == true, "\(path) signed out")
+        }
+        for (mine, api) in [
+            ("/admin/batches/\(id)/status.json", "/api/haplo-data-import-batch/status?batch=\(id)"),
+            ("/admin/batches/\(id)/log.txt", "/api/haplo-data-import-batch/log?batch=\(id)"),
+            ("/admin/batches/\(id)/results.ndjson", "/api/haplo-data-import-batch/results?batch=\(id)")
+        ] {
+            let (a, b) = (try await browser.get(mine).body, try await client.get(api).body)
+            #expect(a == b && !a.isEmpty, "\(mine) differs from \(api)")
+        }
+        let log = try await browser.get("/admin/batches/\(id)/log.txt").body
+        #expect(try await browser.get("/admin/batches/\(id)/log.txt?offset=10").body == String(log.utf8.dropFirst(10))!)
+        let csv = try await browser.get("/admin/batches/\(id)/results.csv").body
+        #expect(csv.hasPrefix("record,file,status,changes,errors\r\nrecord 0,staff,applied,object:save profile "))
+        let failed = try await browser.get("/admin/batches/\(id)/results?status=failed")
+        #expect(failed.body.contains("record 1") && !failed.body.contains("record 0<"))
+    }
+
     @Test func anAdminChangesTheirOwnPassword() async throws {
         let browser = try await AdminBrowser.signedIn()
         defer { Task { await browser.server.stop() } }
