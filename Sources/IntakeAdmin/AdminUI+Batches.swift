@@ -14,6 +14,8 @@ extension AdminUI {
         get(admin, "batches/:id/status.json", use: statusJSON)
         get(admin, "batches/:id/log.txt", use: logText)
         get(admin, "batches/:id/files/:name", use: downloadFile)
+        get(admin, "batches/:id/files", use: editFilesPage)
+        post(admin, "batches/:id/files", use: editFiles)
         for action in ConfirmedAction.allCases {
             get(admin, "batches/:id/\(action.rawValue)") { request, context, session in
                 try await confirmPage(action, request: request, context: context, session: &session)

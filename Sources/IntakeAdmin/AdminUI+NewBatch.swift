@@ -63,16 +63,13 @@ extension AdminUI {
             context: page)
     }
 
-    @Sendable func createBatch(
-        _ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession
-    ) async throws -> Response {
-        guard let record = try await controlRecord(context) else { return controlFileNotFound(context, session) }
+    /// Reads the files table of a form: each row's name, and its file — just received (it goes into
+    /// the blob store now, so a refused form can offer it again), or kept from an earlier
+    /// submission unless its Remove box is ticked. The kept files are remembered in the session.
+    func readFileRows(_ form: SubmittedForm, session: inout AdminSession) async throws -> [FileRow] {
         let now = environment.now()
         let offered = (session.data.pendingFiles ?? []).filter { now.timeIntervalSince($0.received) < Self.pendingFileLifetime }
         let rowCount = min(Self.maxFileRows, max(1, Int(form.fields["rows"] ?? "") ?? 1))
-        let comment = (form.fields["comment"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        // Every received file goes into the blob store now: a refused form offers it again, so the
-        // operator does not send it twice.
         var rows: [FileRow] = []
         for index in 0..<rowCount {
             var row = FileRow(name: (form.fields["name_\(index)"] ?? "").trimmingCharacters(in: .whitespaces))
@@ -87,17 +84,12 @@ extension AdminUI {
             rows.append(row)
         }
         session.data.pendingFiles = rows.compactMap(\.kept)
-        if form.fields["add_row"] != nil {
-            rows.append(FileRow(name: ""))
-            return try await renderNewBatch(record, rows: rows, comment: comment, errors: FormErrors(), status: .ok, session: &session)
-        }
-        var errors = FormErrors()
-        if comment.isEmpty {
-            errors.add("comment", "Required field")
-        } else if comment.count > Self.maxCommentLength {
-            errors.add("comment", "At most \(Self.maxCommentLength) characters")
-        }
-        let control = try service.control(ofDigest: record.digest)
+        return rows
+    }
+
+    /// The checks of a files table, the same for a new batch and for editing one: names given,
+    /// unique, and known to the control file (or covered by DEFAULT); at least one file.
+    func checkFileRows(_ rows: inout [FileRow], control: JSONValue, errors: inout FormErrors) -> String? {
         var seen: [String] = []
         var duplicates: [String] = []
         for index in rows.indices where rows[index].kept != nil {
@@ -112,6 +104,8 @@ extension AdminUI {
                     try ImportService.checkFileName(name, control: control)
                 } catch let error as BatchError {
                     rows[index].nameError = error.userMessage
+                } catch {
+                    rows[index].nameError = "\(error)"
                 }
             }
             if let message = rows[index].nameError { errors.add("name_\(index)", message) }
@@ -119,16 +113,100 @@ extension AdminUI {
         if !rows.contains(where: { $0.kept != nil }) { errors.add("file_0", "At least one file is required") }
         let duplicateNotice = duplicates.isEmpty ? nil : "Duplicate file names: " + duplicates.joined(separator: ", ")
         if let duplicateNotice { errors.add("name_0", duplicateNotice) }
+        return duplicateNotice
+    }
+
+    static func batchFiles(_ rows: [FileRow]) -> [BatchFile] {
+        rows.compactMap { row in
+            row.kept.map { BatchFile(name: row.name, digest: Digest(hex: $0.digest)!, size: $0.size, filename: $0.filename) }
+        }
+    }
+
+    @Sendable func createBatch(
+        _ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession
+    ) async throws -> Response {
+        guard let record = try await controlRecord(context) else { return controlFileNotFound(context, session) }
+        let comment = (form.fields["comment"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var rows = try await readFileRows(form, session: &session)
+        if form.fields["add_row"] != nil {
+            rows.append(FileRow(name: ""))
+            return try await renderNewBatch(record, rows: rows, comment: comment, errors: FormErrors(), status: .ok, session: &session)
+        }
+        var errors = FormErrors()
+        if comment.isEmpty {
+            errors.add("comment", "Required field")
+        } else if comment.count > Self.maxCommentLength {
+            errors.add("comment", "At most \(Self.maxCommentLength) characters")
+        }
+        let duplicateNotice = checkFileRows(&rows, control: try service.control(ofDigest: record.digest), errors: &errors)
         guard errors.isEmpty else {
             return try await renderNewBatch(
                 record, rows: rows, comment: comment, errors: errors, duplicates: duplicateNotice, status: .badRequest, session: &session)
         }
-        let files = rows.compactMap { row in
-            row.kept.map { BatchFile(name: row.name, digest: Digest(hex: $0.digest)!, size: $0.size, filename: $0.filename) }
-        }
-        let id = try await service.createReadyBatch(control: record, comment: comment, files: files, by: "admin \(session.account)")
+        let id = try await service.createReadyBatch(control: record, comment: comment, files: Self.batchFiles(rows), by: "admin \(session.account)")
         session.data.pendingFiles = nil
         return try await redirect("/admin/batches/\(id.rawValue)", flash: "Batch created. Run a dry run first.", session: &session)
+    }
+
+    // MARK: Editing the files of a ready batch
+
+    @Sendable func editFilesPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let batch = try await batch(context) else { return batchNotFound(context, session) }
+        guard batch.state == .ready else {
+            return notPossible(BatchError.filesNotEditable(batch.id).userMessage, back: "/admin/batches/\(batch.id.rawValue)", session: session)
+        }
+        // The current files are offered like files kept from a refused form.
+        let now = environment.now()
+        var rows = batch.files.map { file in
+            FileRow(
+                name: file.name,
+                kept: SessionData.PendingFile(
+                    token: AdminSessions.randomToken(), digest: file.digest.hex, size: file.size, filename: file.filename, received: now))
+        }
+        session.data.pendingFiles = rows.compactMap(\.kept)
+        rows.append(FileRow(name: ""))
+        return try await renderEditFiles(batch, rows: rows, errors: FormErrors(), status: .ok, session: &session)
+    }
+
+    func renderEditFiles(
+        _ batch: Batch, rows: [FileRow], errors: FormErrors, duplicates: String? = nil, status: HTTPResponse.Status,
+        session: inout AdminSession
+    ) async throws -> Response {
+        var page = errors.context
+        page["batchID"] = batch.id.rawValue
+        page["rows"] = rows.enumerated().map { $1.context(index: $0) }
+        page["rowCount"] = rows.count
+        page["hasKept"] = rows.contains { $0.kept != nil }
+        page["names"] = (environment.controlFile(batch.control)?["files"]?.objectValue?.keys ?? []).filter { $0 != "DEFAULT" }
+        if let duplicates { page["duplicates"] = duplicates }
+        return try await render(
+            "edit-files", title: "Files of batch: \(batch.comment)", session: &session, status: status, crumbs: Self.crumbs(batch, "Files"),
+            context: page)
+    }
+
+    @Sendable func editFiles(
+        _ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession
+    ) async throws -> Response {
+        guard let batch = try await batch(context) else { return batchNotFound(context, session) }
+        let back = "/admin/batches/\(batch.id.rawValue)"
+        guard batch.state == .ready else { return notPossible(BatchError.filesNotEditable(batch.id).userMessage, back: back, session: session) }
+        var rows = try await readFileRows(form, session: &session)
+        if form.fields["add_row"] != nil {
+            rows.append(FileRow(name: ""))
+            return try await renderEditFiles(batch, rows: rows, errors: FormErrors(), status: .ok, session: &session)
+        }
+        var errors = FormErrors()
+        let duplicateNotice = checkFileRows(&rows, control: try service.control(of: batch), errors: &errors)
+        guard errors.isEmpty else {
+            return try await renderEditFiles(batch, rows: rows, errors: errors, duplicates: duplicateNotice, status: .badRequest, session: &session)
+        }
+        do {
+            try await service.replaceFiles(ofReady: batch.id, with: Self.batchFiles(rows), by: "admin \(session.account)")
+        } catch let error as BatchError where error.kind == .conflict {
+            return notPossible(error.userMessage, back: back, session: session)
+        }
+        session.data.pendingFiles = nil
+        return try await redirect(back, flash: "Files changed.", session: &session)
     }
 
     /// The client's file name without any folder part a browser may send, and without control

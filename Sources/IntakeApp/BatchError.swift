@@ -22,11 +22,12 @@ package enum BatchError: UserFacingError, Equatable {
     /// The admin UI's refusals of an action the batch's state does not allow.
     case wrongState(BatchID)
     case notActive(BatchID)
+    case filesNotEditable(BatchID)
 
     package var kind: ErrorKind {
         switch self {
         case .controlFileTooLarge: .tooLarge
-        case .rollbackConflicts, .wrongState, .notActive: .conflict
+        case .rollbackConflicts, .wrongState, .notActive, .filesNotEditable: .conflict
         case .controlFileMissing: .internalFailure
         default: .invalidRequest
         }
@@ -51,6 +52,7 @@ package enum BatchError: UserFacingError, Equatable {
         case .purged(let id, let date): "Batch \(id.rawValue) was purged on \(Timestamp.string(date)): its files, log and results are gone"
         case .wrongState: "Batch is in the wrong state."
         case .notActive: "Only a scheduled or running batch can be cancelled."
+        case .filesNotEditable: "Files can only be changed before the batch is scheduled."
         case .rollbackConflicts(let refs):
             "Rolled back, except these objects, which later changes touched:" + refs.map { "\n  " + $0.text }.joined()
         }

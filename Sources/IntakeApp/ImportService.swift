@@ -131,6 +131,21 @@ package struct ImportService: Sendable {
         return id
     }
 
+    /// Replaces the files of a `ready` batch (the admin UI's file editing), names checked as for a new
+    /// batch, all at once.
+    package func replaceFiles(ofReady id: BatchID, with files: [BatchFile], by: String) async throws {
+        let batch = try await self.batch(id.rawValue)
+        guard batch.state == .ready else { throw BatchError.filesNotEditable(batch.id) }
+        let control = try self.control(of: batch)
+        for file in files { try Self.checkFileName(file.name, control: control) }
+        do {
+            try await store.replaceFiles(of: batch.id, with: files)
+        } catch StoreError.wrongState(let id, _) {
+            throw BatchError.filesNotEditable(id)
+        }
+        try await store.recordAudit(event: "files changed", batch: batch.id, detail: by, now: environment.now())
+    }
+
     /// Schedules a `ready` batch (the admin UI's rule; the API schedules `uploading` ones).
     package func scheduleReady(batch id: BatchID, dryRun: Bool, by: String) async throws {
         let batch = try await self.batch(id.rawValue)

@@ -117,6 +117,18 @@ extension SQLiteBatchStore {
         }
     }
 
+    package func replaceFiles(of id: BatchID, with files: [BatchFile]) async throws {
+        try await write { db in
+            try Self.requireState(db, id, .ready)
+            try db.execute(sql: "DELETE FROM batch_files WHERE batch = ?", arguments: [id.rawValue])
+            for (position, file) in files.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO batch_files (batch, name, position, digest, size, filename) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [id.rawValue, file.name, position, file.digest.hex, file.size, file.filename])
+            }
+        }
+    }
+
     package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws {
         try await write { db in
             try Self.requireState(db, id, from)

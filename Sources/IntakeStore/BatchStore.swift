@@ -45,6 +45,9 @@ package protocol BatchRepository: Sendable {
     /// Adds or replaces a file; a replaced name keeps its first position.
     /// - Throws: `StoreError.wrongState` unless the batch is `uploading`.
     func addFile(_ file: BatchFile, to id: BatchID) async throws
+    /// Replaces every file of a `ready` batch, in the given order.
+    /// - Throws: `StoreError.wrongState` unless the batch is `ready`.
+    func replaceFiles(of id: BatchID, with files: [BatchFile]) async throws
     /// Moves a batch in state `from` (`uploading` for the API, `ready` for the admin UI) to `scheduled`.
     /// - Throws: `StoreError.wrongState` otherwise.
     func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws

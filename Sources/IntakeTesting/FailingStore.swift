@@ -59,6 +59,7 @@ package final class FailingStore: BatchStore {
     }
     package func auditEntries(limit: Int) async throws -> [AuditEntry] { try await base.auditEntries(limit: limit) }
     package func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
+    package func replaceFiles(of id: BatchID, with files: [BatchFile]) async throws { try await base.replaceFiles(of: id, with: files) }
     package func addFile(_ file: BatchFile, to id: BatchID) async throws { try await base.addFile(file, to: id) }
     package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws {
         try await base.schedule(id, from: from, dryRun: dryRun, by: by, now: now)

@@ -459,7 +459,13 @@ package enum StoreContract {
         try expect(
             copy?.state == .ready && copy?.copiedFrom == id && copy?.files == files && copy?.comment == "ready one (copy)",
             "wrong ready copy: \(String(describing: copy))")
+        let replaced = [BatchFile(name: "c", digest: controlDigest, size: 3, filename: "c.xml"), files[0]]
+        try await store.replaceFiles(of: copyID, with: replaced)
+        try expect(try await store.batch(copyID)?.files == replaced, "files not replaced in order")
         try await store.schedule(id, from: .ready, dryRun: true, by: "admin ada", now: start)
+        try await expectThrows(StoreError.self, "the files of a scheduled batch were replaced") {
+            try await store.replaceFiles(of: id, with: replaced)
+        }
         let scheduled = try await store.batch(id)
         try expect(scheduled?.state == .scheduled && scheduled?.dryRun == true && scheduled?.scheduledBy == "admin ada", "not scheduled")
         let all = try await store.batchCount(state: nil)

@@ -223,6 +223,41 @@ extension Curl.Result {
         #expect(file.header("Content-Disposition") == "attachment; filename=\"students.tsv\"")
     }
 
+    @Test func theFilesOfAReadyBatchCanBeReplacedRemovedAndAddedAndOnlyThen() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let control = try await uploadPeopleControl(browser)
+        let staff = people.appendingPathComponent("staff.json"), students = people.appendingPathComponent("students.tsv")
+        let created = try await browser.post(
+            control + "/new-batch", ["rows": "2", "comment": "Edit me", "name_0": "staff", "name_1": "students"],
+            files: [("file_0", staff), ("file_1", students)])
+        let id = try #require(created.header("Location")?.split(separator: "/").last.map(String.init))
+        let form = try await browser.get("/admin/batches/\(id)/files")
+        #expect(form.status == 200 && form.body.contains("staff.json") && form.body.contains("students.tsv"))
+        let kept = form.body.matches(of: /name="kept_(\d)" value="([^"]+)"/).map { String($0.2) }
+        #expect(kept.count == 2)
+        let other = try Fixtures.write("first\tlast\temail\nAnn\tOther\tann@example.ac.uk\n", name: "more.tsv")
+        let saved = try await browser.post(
+            "/admin/batches/\(id)/files",
+            ["rows": "3", "name_0": "staff", "kept_0": kept[0], "remove_0": "1", "name_1": "students", "kept_1": kept[1], "name_2": "extra"],
+            files: [("file_1", other), ("file_2", staff)])
+        #expect(saved.status == 400, "extra has no file specification")
+        #expect(saved.body.contains("No file specification for extra in control file (and no DEFAULT entry)"))
+        let again = saved.body.matches(of: /name="kept_(\d)" value="([^"]+)"/).map { (Int(String($0.1))!, String($0.2)) }
+        let fixed = try await browser.post(
+            "/admin/batches/\(id)/files",
+            [
+                "rows": "3", "name_1": "students", "kept_1": try #require(again.first { $0.0 == 1 }?.1), "name_2": "staff",
+                "kept_2": try #require(again.first { $0.0 == 2 }?.1)
+            ])
+        #expect(fixed.status == 303)
+        let batch = try #require(try await browser.server.store.batch(BatchID(rawValue: id)))
+        #expect(batch.files.map(\.name) == ["students", "staff"] && batch.files.map(\.filename) == ["more.tsv", "staff.json"])
+        #expect(try await browser.post("/admin/batches/\(id)/dry-run").status == 303)
+        let late = try await browser.get("/admin/batches/\(id)/files")
+        #expect(late.status == 409 && late.body.contains("Files can only be changed before the batch is scheduled."))
+    }
+
     @Test func stateRulesAnswerNotPossibleAndUnknownThingsNotFound() async throws {
         let browser = try await AdminBrowser.signedIn()
         defer { Task { await browser.server.stop() } }
