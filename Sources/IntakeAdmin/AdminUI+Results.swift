@@ -4,11 +4,14 @@ import IntakeCore
 import IntakeHTTP
 import IntakeStore
 
-/// The filters of the results pages, from the query: `status` (repeatable), `file`, `q` (text in an
+/// The filters of the results pages, from the query: `status` (repeatable), `file`, `destination`
+/// (a change to it), `new` (`yes`: a change created an object; `no`: none did), `q` (text in an
 /// error message).
 struct ResultFilter {
     var statuses: [String] = []
     var file: String?
+    var destination: String?
+    var isNew: Bool?
     var text: String?
 
     init() {}
@@ -18,16 +21,19 @@ struct ResultFilter {
         statuses = parameters[values: "status"].map(String.init).filter { ResultsQuery.statuses.contains($0) }
         file = parameters["file"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         text = parameters["q"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        destination = parameters["destination"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        isNew = parameters["new"].flatMap { $0 == "yes" ? true : $0 == "no" ? false : nil }
     }
-
-    var isEmpty: Bool { statuses.isEmpty && file == nil && text == nil }
 
     /// Whether a result line passes, read from its JSON only when the cheap status test is not enough.
     func matches(_ line: String) -> Bool {
         if !statuses.isEmpty, !statuses.contains(where: { ResultsQuery.line(line, hasStatus: $0) }) { return false }
-        guard file != nil || text != nil else { return true }
+        guard file != nil || text != nil || destination != nil || isNew != nil else { return true }
         guard let value = try? JSONParser.parse(Array(line.utf8)) else { return false }
         if let file, value["file"]?.stringValue != file { return false }
+        let changes = value["changes"]?.arrayValue ?? []
+        if let destination, !changes.contains(where: { $0["destination"]?.stringValue == destination }) { return false }
+        if let isNew, changes.contains(where: { $0["new"] == .bool(true) }) != isNew { return false }
         if let text, !(value["errors"]?.arrayValue ?? []).contains(where: { $0.stringValue?.contains(text) == true }) { return false }
         return true
     }
@@ -36,6 +42,8 @@ struct ResultFilter {
         var parts = statuses.map { "status=\($0)" }
         if let file { parts.append("file=" + (file.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
         if let text { parts.append("q=" + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+        if let destination { parts.append("destination=" + (destination.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+        if let isNew { parts.append("new=" + (isNew ? "yes" : "no")) }
         return parts.joined(separator: "&")
     }
 }
@@ -95,6 +103,7 @@ extension AdminUI {
                 "id": batch.id.rawValue, "rows": rows, "hasRows": !rows.isEmpty, "running": batch.state == .running,
                 "statuses": statusCounts,
                 "files": batch.files.map { ["name": $0.name, "selected": $0.name == filter.file] }, "q": filter.text ?? "",
+                "destination": filter.destination ?? "", "newYes": filter.isNew == true, "newNo": filter.isNew == false,
                 "previous": page > 1 ? link(page - 1) : "", "next": more ? link(page + 1) : "",
                 "ndjson": base + ".ndjson" + (query.isEmpty ? "" : "?filtered=1&" + query),
                 "csv": base + ".csv" + (query.isEmpty ? "" : "?filtered=1&" + query)

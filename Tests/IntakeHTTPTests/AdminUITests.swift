@@ -430,6 +430,10 @@ extension Curl.Result {
         #expect(csv.hasPrefix("record,file,status,changes,errors\r\nrecord 0,staff,applied,object:save profile "))
         let failed = try await browser.get("/admin/batches/\(id)/results?status=failed")
         #expect(failed.body.contains("record 1") && !failed.body.contains("record 0<"))
+        let created = try await browser.get("/admin/batches/\(id)/results?new=yes&destination=profile&file=students")
+        #expect(created.body.contains(">record 3<") && created.body.contains(">record 4<") && !created.body.contains(">record 0<"))
+        let filteredCSV = try await browser.get("/admin/batches/\(id)/results.csv?filtered=1&new=no")
+        #expect(filteredCSV.body.split(separator: "\r\n").count == 2, "the header and the failed record")
     }
 
     @Test func anAdminChangesTheirOwnPassword() async throws {

@@ -83,6 +83,14 @@
     var started = Date.now(), firstRead = null, lastAnnounced = 0, lastState = null;
     var logText = document.getElementById("log-text");
     var logOffset = 0;
+    // The tail follows new lines unless the operator scrolled up; then a button brings it back.
+    var jump = document.getElementById("jump-to-latest");
+    if (jump && logText) {
+      jump.addEventListener("click", function () { logText.scrollTop = logText.scrollHeight; jump.hidden = true; });
+      logText.addEventListener("scroll", function () {
+        if (logText.scrollHeight - logText.scrollTop - logText.clientHeight < 40) jump.hidden = true;
+      });
+    }
     if (logText) logOffset = new TextEncoder().encode(logText.textContent).length;
     var refresh = document.getElementById("refresh-link");
     if (refresh) refresh.parentNode.hidden = true;
@@ -148,6 +156,7 @@
           logText.appendChild(span);
         });
         if (atBottom) logText.scrollTop = logText.scrollHeight;
+        else if (jump) jump.hidden = false;
       }).catch(function () {});
     }
 
