@@ -20,8 +20,10 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE = os.environ["INTAKE_URL"].rstrip("/")
@@ -67,6 +69,8 @@ def make_driver(width=1280, height=1000, javascript=True):
 class Walkthrough:
     def __init__(self):
         self.driver = make_driver()
+        # Elements of the next page may take a moment to appear after a form post (uploads).
+        self.driver.implicitly_wait(20)
         self.shots = 0
 
     # --- helpers -------------------------------------------------------------------------------
@@ -91,17 +95,33 @@ class Walkthrough:
         self.driver.get(BASE + path)
         self.shot(name)
 
+    def read(self, tag):
+        # The batch page reloads itself when a run ends: an element found just before the reload is
+        # stale by the time its text is read, so read again.
+        for attempt in range(10):
+            try:
+                return self.driver.find_element(By.TAG_NAME, tag).text
+            except (StaleElementReferenceException, NoSuchElementException):
+                if attempt == 9:
+                    raise
+                time.sleep(0.2)
+
     def h1(self):
-        return self.driver.find_element(By.TAG_NAME, "h1").text
+        return self.read("h1")
 
     def text(self):
-        return self.driver.find_element(By.TAG_NAME, "main").text
+        return self.read("main")
 
     def link(self, text):
         return self.driver.find_element(By.LINK_TEXT, text)
 
     def has_link(self, text):
-        return len(self.driver.find_elements(By.LINK_TEXT, text)) > 0
+        # Asked of a page already shown: no waiting for a link that should not be there.
+        self.driver.implicitly_wait(0)
+        try:
+            return len(self.driver.find_elements(By.LINK_TEXT, text)) > 0
+        finally:
+            self.driver.implicitly_wait(20)
 
     def button(self, text):
         for element in self.driver.find_elements(By.CSS_SELECTOR, "main button, main .button"):
@@ -109,8 +129,14 @@ class Walkthrough:
                 return element
         raise Failure(f"no button {text!r} on {self.driver.current_url}")
 
-    def click(self, element, name):
+    def navigate(self, element):
+        """Clicks a link or submit button and waits until the next page has replaced this one."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
+        WebDriverWait(self.driver, 120, poll_frequency=0.1).until(expected_conditions.staleness_of(old))
+
+    def click(self, element, name):
+        self.navigate(element)
         self.shot(name)
 
     def field(self, name):
@@ -122,7 +148,10 @@ class Walkthrough:
         element.send_keys(value)
 
     def flash(self):
-        return self.driver.find_element(By.CSS_SELECTOR, ".flash-region").text
+        try:
+            return self.driver.find_element(By.CSS_SELECTOR, ".flash-region").text
+        except StaleElementReferenceException:
+            return ""
 
     def cookie_header(self):
         return "; ".join(f"{c['name']}={c['value']}" for c in self.driver.get_cookies())
@@ -241,8 +270,11 @@ class Walkthrough:
     def step5_dry_run(self):
         self.click(self.link("Dry run..."), "confirm-dry-run")
         expect(self.h1() == "Schedule batch: HR test", f"title: {self.h1()}")
-        self.click(self.button("Dry run"), "dry-run-scheduled")
-        expect("Dry run scheduled." in self.flash(), f"flash: {self.flash()}")
+        self.navigate(self.button("Dry run"))
+        # Read at once: a short run ends within the first poll, and the page then reloads without it.
+        flash = self.flash()
+        self.shot("dry-run-scheduled")
+        expect("Dry run scheduled." in flash, f"flash: {flash}")
         self.wait_for(lambda: "Dry run only: nothing was imported." in self.text(), 60, "the dry run did not finish on the page")
         self.shot("dry-run-finished")
         expect(self.driver.find_element(By.ID, "batch-state").text == "dry-run", "state is not dry-run")
@@ -251,7 +283,8 @@ class Walkthrough:
         expect(self.has_link("Copy as new batch...") and not self.has_link("Import data..."), "wrong buttons after a dry run")
 
     def step6_log(self):
-        self.click(self.link("view log below..."), "log")
+        self.link("view log below...").click()  # an anchor in the page: nothing to wait for
+        self.shot("log")
         log = self.driver.find_element(By.ID, "log-text").text
         lines = [re.sub(r"^Problem: ", "", l) for l in log.split("\n") if l]
         expect(lines[0].startswith("START:"), f"first log line: {lines[0]}")
@@ -281,16 +314,17 @@ class Walkthrough:
         self.click(self.driver.find_element(By.ID, "create-batch"), "large-ready")
         large = self.batch_id()
         self.click(self.link("Dry run..."), "large-confirm")
-        self.button("Dry run").click()
+        self.navigate(self.button("Dry run"))
         seen = []
+        self.driver.implicitly_wait(0)
         deadline = time.time() + 300
         while time.time() < deadline:
-            records = self.driver.find_elements(By.ID, "progress-records")
-            if records:
-                try:
-                    text = records[0].text
-                except Exception:
-                    text = ""
+            try:
+                records = self.driver.find_elements(By.ID, "progress-records")
+                text = records[0].text if records else ""
+            except StaleElementReferenceException:
+                text = ""
+            if text:
                 if text and (not seen or seen[-1] != text):
                     seen.append(text)
                     if len(seen) == 3:
@@ -298,6 +332,7 @@ class Walkthrough:
             if "Dry run only: nothing was imported." in self.text():
                 break
             time.sleep(0.3)
+        self.driver.implicitly_wait(20)
         self.shot("large-finished")
         expect("Dry run only: nothing was imported." in self.text(), "the large dry run did not finish")
         counts = [int(m.group(1)) for m in (re.search(r"Records: (\d+) read", s) for s in seen) if m]
@@ -311,24 +346,32 @@ class Walkthrough:
 
     def step8b_no_javascript(self):
         driver = make_driver(javascript=False)
+
+        def find(by, value, seconds=60):
+            # A form post (a 51 MB upload among them) may still be loading when the next step looks.
+            WebDriverWait(driver, seconds, poll_frequency=0.25).until(lambda d: len(d.find_elements(by, value)) > 0)
+            return driver.find_element(by, value)
+
         try:
             driver.get(BASE + "/admin/login")
-            driver.find_element(By.NAME, "username").send_keys("ops")
-            driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-            driver.find_element(By.CSS_SELECTOR, "main button").click()
+            find(By.NAME, "username").send_keys("ops")
+            find(By.NAME, "password").send_keys(PASSWORD)
+            find(By.CSS_SELECTOR, "main button").click()
+            find(By.LINK_TEXT, "Control files")
             driver.get(self.control_page)
-            driver.find_element(By.LINK_TEXT, "New batch...").click()
-            driver.find_element(By.NAME, "file_0").send_keys(os.path.join(os.environ["WORK"], "staff-large.json"))
-            driver.find_element(By.NAME, "comment").send_keys("Large staff, no JavaScript")
-            driver.find_element(By.ID, "create-batch").click()
-            driver.find_element(By.LINK_TEXT, "Dry run...").click()
-            driver.find_element(By.CSS_SELECTOR, "form.confirm button[type=submit]").click()
+            find(By.LINK_TEXT, "New batch...").click()
+            find(By.NAME, "file_0").send_keys(os.path.join(os.environ["WORK"], "staff-large.json"))
+            find(By.NAME, "comment").send_keys("Large staff, no JavaScript")
+            find(By.ID, "create-batch").click()
+            find(By.LINK_TEXT, "Dry run...").click()
+            find(By.CSS_SELECTOR, "form.confirm button[type=submit]").click()
+            find(By.ID, "batch-state")
             self.shots += 1
             driver.save_screenshot(os.path.join(SCREENSHOTS, f"{self.shots:02d}-no-javascript-running.png"))
             page = driver.find_element(By.TAG_NAME, "body").text
             # The page reloads itself every 10 seconds (noscript refresh): allow for one reload.
             try:
-                WebDriverWait(driver, 15, poll_frequency=0.5).until(lambda d: len(d.find_elements(By.LINK_TEXT, "Refresh")) == 1)
+                find(By.LINK_TEXT, "Refresh", seconds=15)
             except Exception as error:
                 raise Failure(f"no Refresh link without JavaScript; the page said: {page[:1500]}") from error
             expect("Running. Reload the page to see progress." in page or "Waiting for a worker." in page, "no text for a running batch")
@@ -472,7 +515,7 @@ class Walkthrough:
     def step15_narrow(self):
         self.fill("username", "ops")
         self.fill("password", PASSWORD)
-        self.button("Sign in").click()
+        self.navigate(self.button("Sign in"))
         self.driver.set_window_size(360, 800)
         self.open(f"/admin/batches/{self.copy}", "narrow-batch")
         scroll, client = self.driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
