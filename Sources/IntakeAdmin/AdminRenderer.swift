@@ -76,22 +76,25 @@ struct AdminRenderer: Sendable {
     }
 
     /// Context values built with `optional as Any` hold `Optional.none`, which a template section
-    /// would take for a value: drop them (and unwrap the others), at every depth.
-    static func removingNils(_ value: Any) -> Any {
+    /// would take for a value: drop them (and unwrap the others), at every depth. Mustache also takes
+    /// an empty string for a value, so a page's own empty strings go too (`{{#mode}}` is then false).
+    /// Nested ones stay: a missing key in a row would be looked up in the page instead.
+    static func removingNils(_ value: Any, topLevel: Bool = true) -> Any {
         let mirror = Mirror(reflecting: value)
         if mirror.displayStyle == .optional {
             guard let wrapped = mirror.children.first?.value else { return Optional<Any>.none as Any }
-            return removingNils(wrapped)
+            return removingNils(wrapped, topLevel: topLevel)
         }
         if let dictionary = value as? [String: Any] {
             var result: [String: Any] = [:]
             for (key, element) in dictionary {
-                let cleaned = removingNils(element)
+                let cleaned = removingNils(element, topLevel: false)
+                if topLevel, let text = cleaned as? String, text.isEmpty { continue }
                 if Mirror(reflecting: cleaned).displayStyle != .optional { result[key] = cleaned }
             }
             return result
         }
-        if let array = value as? [Any] { return array.map(removingNils) }
+        if let array = value as? [Any] { return array.map { removingNils($0, topLevel: false) } }
         return value
     }
 

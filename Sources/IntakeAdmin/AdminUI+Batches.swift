@@ -71,8 +71,8 @@ extension AdminUI {
                 "count": count, "rows": rows, "hasRows": !rows.isEmpty, "anyActive": anyActive,
                 "states": BatchState.allCases.map { ["value": $0.rawValue, "selected": filter.states.contains($0)] },
                 "comment": filter.comment ?? "", "control": filter.controlPrefix ?? "",
-                "previous": page > 1 ? "/admin/batches?\(stateQuery)page=\(page - 1)" : "",
-                "next": page * Self.batchesPerPage < count ? "/admin/batches?\(stateQuery)page=\(page + 1)" : ""
+                "previous": page > 1 ? "/admin/batches?\(stateQuery)page=\(page - 1)" : nil as String? as Any,
+                "next": page * Self.batchesPerPage < count ? "/admin/batches?\(stateQuery)page=\(page + 1)" : nil as String? as Any
             ],
             refresh: anyActive)
     }

@@ -73,8 +73,8 @@ extension AdminUI {
             "control-files", title: "Control files", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Control files")],
             context: [
                 "count": count, "rows": rows, "hasRows": !rows.isEmpty, "q": search ?? "",
-                "previous": page > 1 ? "/admin/control-files?\(searchQuery)page=\(page - 1)" : "",
-                "next": page * Self.controlFilesPerPage < count ? "/admin/control-files?\(searchQuery)page=\(page + 1)" : ""
+                "previous": page > 1 ? "/admin/control-files?\(searchQuery)page=\(page - 1)" : nil as String? as Any,
+                "next": page * Self.controlFilesPerPage < count ? "/admin/control-files?\(searchQuery)page=\(page + 1)" : nil as String? as Any
             ])
     }
 

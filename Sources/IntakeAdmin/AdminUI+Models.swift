@@ -80,7 +80,8 @@ extension AdminUI {
                 let linked = linkedTypes(destination, name)
                 var row: [String: Any] = [
                     "code": name.name, "type": name.dataType.rawValue, "multivalue": name.multivalue, "required": name.required,
-                    "description": name.description, "linked": linked.map { schema.types[$0]?.name ?? $0 }.joined(separator: ", ")
+                    "description": name.description,
+                    "linked": linked.isEmpty ? nil as String? as Any : linked.map { schema.types[$0]?.name ?? $0 }.joined(separator: ", ")
                 ]
                 if !linked.isEmpty {
                     row["map"] =
@@ -119,7 +120,7 @@ extension AdminUI {
                     [
                         "code": name.name, "description": name.description.isEmpty ? name.name : name.description,
                         "field": Self.checkboxName("n", destination.name, name.name),
-                        "multivalueField": name.multivalue ? Self.checkboxName("m", destination.name, name.name) : ""
+                        "multivalueField": name.multivalue ? Self.checkboxName("m", destination.name, name.name) : nil as String? as Any
                     ]
                 }
             ]

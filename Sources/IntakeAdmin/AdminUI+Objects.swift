@@ -32,7 +32,7 @@ extension AdminUI {
                 "version": object.version, "updated": Format.time(object.updated) as Any
             ]
         }
-        var next = ""
+        var next: String?
         if objects.count > Self.objectsPerPage, let last = objects.prefix(Self.objectsPerPage).last {
             var parts: [String] = []
             if let type { parts.append("type=" + (type.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
@@ -44,7 +44,7 @@ extension AdminUI {
         return try await render(
             "objects", title: "Objects", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Objects")],
             context: [
-                "rows": rows, "hasRows": !rows.isEmpty, "next": next, "title": title ?? "", "subtypes": subtypes,
+                "rows": rows, "hasRows": !rows.isEmpty, "next": next as Any, "titleFilter": title ?? "", "subtypes": subtypes,
                 "types": schema.typeOrder.map { ["code": $0, "name": schema.types[$0]?.name ?? $0, "selected": $0 == type] }
             ])
     }

@@ -104,7 +104,7 @@ extension AdminUI {
                 "statuses": statusCounts,
                 "files": batch.files.map { ["name": $0.name, "selected": $0.name == filter.file] }, "q": filter.text ?? "",
                 "destination": filter.destination ?? "", "newYes": filter.isNew == true, "newNo": filter.isNew == false,
-                "previous": page > 1 ? link(page - 1) : "", "next": more ? link(page + 1) : "",
+                "previous": page > 1 ? link(page - 1) : nil as String? as Any, "next": more ? link(page + 1) : nil as String? as Any,
                 "ndjson": base + ".ndjson" + (query.isEmpty ? "" : "?filtered=1&" + query),
                 "csv": base + ".csv" + (query.isEmpty ? "" : "?filtered=1&" + query)
             ])
