@@ -11,6 +11,7 @@ extension AdminUI {
         get(admin, "objects", use: objectsPage)
         get(admin, "objects/:ref", use: objectPage)
         get(admin, "objects/:ref/history", use: historyPage)
+        get(admin, "objects/:ref/versions/:version", use: versionPage)
         // Anything else under /admin: the not-found page, signed in or not.
         admin.get("**") { request, _ in
             renderer.message(status: .notFound, title: "Not found", text: "There is no page at \(request.uri.path).", session: nil)
@@ -25,7 +26,23 @@ extension AdminUI {
         let title = query["title"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let after = query["after"].flatMap { ObjectRef(text: String($0)) }
         let types = type.map { subtypes ? schema.typeWithSubtypes($0) : [$0] }
-        let objects = try await store.objects(types: types, title: title, after: after, limit: Self.objectsPerPage + 1)
+        let batch = query["batch"].map(String.init).flatMap { $0.isEmpty ? nil : BatchID(rawValue: $0) }
+        var objects: [ObjectRecord]
+        if let batch {
+            // Written by a batch: narrowed by type and title here, reading on until a page is full.
+            objects = []
+            var cursor = after
+            while objects.count <= Self.objectsPerPage {
+                let page = try await store.objects(writtenBy: batch, after: cursor, limit: Self.objectsPerPage + 1)
+                objects += page.filter { object in
+                    (types.map { object.type.map($0.contains) ?? false } ?? true) && (title.map { $0 == object.title } ?? true)
+                }
+                guard page.count == Self.objectsPerPage + 1, let last = page.last else { break }
+                cursor = last.ref
+            }
+        } else {
+            objects = try await store.objects(types: types, title: title, after: after, limit: Self.objectsPerPage + 1)
+        }
         let rows = objects.prefix(Self.objectsPerPage).map { object -> [String: Any] in
             [
                 "ref": object.ref.text, "title": object.title, "type": object.type.map { schema.types[$0]?.name ?? $0 } ?? "",
@@ -38,6 +55,7 @@ extension AdminUI {
             if let type { parts.append("type=" + (type.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
             if subtypes { parts.append("subtypes=1") }
             if let title { parts.append("title=" + (title.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+            if let batch { parts.append("batch=" + batch.rawValue) }
             parts.append("after=\(last.ref.text)")
             next = "/admin/objects?" + parts.joined(separator: "&")
         }
@@ -45,6 +63,7 @@ extension AdminUI {
             "objects", title: "Objects", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Objects")],
             context: [
                 "rows": rows, "hasRows": !rows.isEmpty, "next": next as Any, "titleFilter": title ?? "", "subtypes": subtypes,
+                "batchFilter": batch?.rawValue ?? "",
                 "types": schema.typeOrder.map { ["code": $0, "name": schema.types[$0]?.name ?? $0, "selected": $0 == type] }
             ])
     }
@@ -94,6 +113,34 @@ extension AdminUI {
         }
     }
 
+    /// One version of an object, as it was saved.
+    @Sendable func versionPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        guard let ref = objectRef(context), let object = try await store.object(ref),
+            let number = context.parameters.get("version").flatMap({ Int($0) }),
+            let version = try await store.history(of: ref).first(where: { $0.version == number })
+        else {
+            return notFound("Version \(context.parameters.get("version") ?? "") of object \(context.parameters.get("ref") ?? "")", session: session)
+        }
+        var values: [[String: Any]] = []
+        for value in version.values {
+            values.append([
+                "attribute": schema.attributes[value.attribute]?.name ?? value.attribute, "code": value.attribute,
+                "qualifier": value.qualifier ?? "", "lines": try await humanLines(value.value)
+            ])
+        }
+        return try await render(
+            "version", title: "\(object.title), version \(number)", session: &session,
+            crumbs: [
+                Crumb("Home", "/admin"), Crumb("Objects", "/admin/objects"), Crumb(ref.text, "/admin/objects/\(ref.text)"),
+                Crumb("History", "/admin/objects/\(ref.text)/history"), Crumb("Version \(number)")
+            ],
+            context: [
+                "ref": ref.text, "version": number, "current": object.version, "saved": Format.time(version.saved) as Any,
+                "batch": version.batch as Any, "values": values,
+                "json": ObjectJSON.version(version).prettyJSON(indent: 2)
+            ])
+    }
+
     @Sendable func historyPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let ref = objectRef(context), let object = try await store.object(ref) else {
             return notFound("Object \(context.parameters.get("ref") ?? "")", session: session)
@@ -113,7 +160,8 @@ extension AdminUI {
                 changes.append("− \(value.attribute): \(try await humanLines(value.value).compactMap { $0["text"] as? String }.joined(separator: ", "))")
             }
             rows.append([
-                "version": version.version, "saved": Format.time(version.saved) as Any, "batch": version.batch as Any, "changes": changes
+                "version": version.version, "saved": Format.time(version.saved) as Any, "batch": version.batch as Any, "changes": changes,
+                "href": "/admin/objects/\(ref.text)/versions/\(version.version)"
             ])
             previous = version.values
         }

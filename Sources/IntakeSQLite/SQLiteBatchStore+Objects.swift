@@ -38,6 +38,20 @@ extension SQLiteBatchStore {
         }
     }
 
+    /// Scans `object_versions` (as rollback does): an index on the batch would cost every import a
+    /// write per version for the sake of an admin's page.
+    package func objects(writtenBy batch: BatchID, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version
+                    WHERE o.ref > ? AND o.ref IN (SELECT ref FROM object_versions WHERE batch = ?) ORDER BY o.ref LIMIT ?
+                    """, arguments: [after?.number ?? 0, batch.rawValue, limit]
+            ).map(Self.objectRecord)
+        }
+    }
+
     package func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] {
         try await read { db in
             try Row.fetchAll(

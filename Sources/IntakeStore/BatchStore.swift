@@ -162,6 +162,8 @@ package protocol ObjectStore: Sendable {
     func object(_ ref: ObjectRef) async throws -> ObjectRecord?
     func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord]
     func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord]
+    /// Current objects that a batch wrote a version of, by ref, after `after`.
+    func objects(writtenBy batch: BatchID, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord]
     /// Committed dictionary targets of a destination, in commit order.
     func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument]
     /// Creates the schema's list objects unless an object with the same behaviour exists.

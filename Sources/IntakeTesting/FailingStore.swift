@@ -119,6 +119,9 @@ package final class FailingStore: BatchStore {
         try await base.objects(types: types, title: title, after: after, limit: limit)
     }
     package func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] { try await base.history(of: ref) }
+    package func objects(writtenBy batch: BatchID, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
+        try await base.objects(writtenBy: batch, after: after, limit: limit)
+    }
     package func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument] {
         try await base.documents(model: model, destination: destination, batch: batch)
     }

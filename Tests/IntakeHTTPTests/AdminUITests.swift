@@ -400,7 +400,8 @@ extension Curl.Result {
             "/admin/batches/\(id)/rollback", "/admin/batches/\(id)/results", "/admin/api-keys", "/admin/api-keys/new",
             "/admin/api-keys/\(key)/revoke", "/admin/models", "/admin/models/haplo%3Aperson", "/admin/models/haplo%3Aperson/generate",
             "/admin/models/TYPE%3Astd%3Atype%3Aperson", "/admin/schema", "/admin/filters", "/admin/docs", "/admin/objects",
-            "/admin/objects/\(ref)", "/admin/objects/\(ref)/history", "/admin/account", "/admin/logout"
+            "/admin/objects/\(ref)", "/admin/objects/\(ref)/history", "/admin/objects/\(ref)/versions/1", "/admin/objects?batch=\(id)",
+            "/admin/account", "/admin/logout"
         ]
         let downloads = [
             "/admin/control-files/\(control)/download", "/admin/batches/\(id)/status.json", "/admin/batches/\(id)/log.txt",
@@ -428,6 +429,10 @@ extension Curl.Result {
         #expect(try await browser.get("/admin/batches/\(id)/log.txt?offset=10").body == String(log.utf8.dropFirst(10))!)
         let csv = try await browser.get("/admin/batches/\(id)/results.csv").body
         #expect(csv.hasPrefix("record,file,status,changes,errors\r\nrecord 0,staff,applied,object:save profile "))
+        let written = try await browser.get("/admin/objects?batch=\(id)&type=std:type:person")
+        #expect(written.body.components(separatedBy: "<tr><th scope=\"row\" data-label=\"Ref\">").count - 1 == 4)
+        #expect(try await browser.get("/admin/objects?batch=nobatch").body.contains("No objects."))
+        #expect(try await browser.get("/admin/objects/\(ref)/versions/2").status == 404)
         let failed = try await browser.get("/admin/batches/\(id)/results?status=failed")
         #expect(failed.body.contains("record 1") && !failed.body.contains("record 0<"))
         let created = try await browser.get("/admin/batches/\(id)/results?new=yes&destination=profile&file=students")

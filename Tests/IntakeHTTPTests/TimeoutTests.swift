@@ -85,10 +85,12 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
         }
         for upload in uploads { #expect(try await upload.value.status == 200) }
-        // The median says whether requests wait for uploads; the test suite runs beside this test on
-        // the same cores, so a single answer may be late for reasons of its own (hence the looser max).
+        // The median says whether requests wait for uploads: one that waited would take seconds (each
+        // upload lasts three). The test suite runs beside this test on the same two cores, bcrypt
+        // checks of the admin UI's tests among it, so the bound leaves room for a busy machine; a
+        // single answer may be later still (hence the looser max).
         let median = times.sorted()[times.count / 2]
-        #expect(median < 0.1, "GET /health took \(Int(median * 1000)) ms (median) during the uploads: \(times)")
+        #expect(median < 0.5, "GET /health took \(Int(median * 1000)) ms (median) during the uploads: \(times)")
         #expect(times.max()! < 2, "GET /health took \(Int(times.max()! * 1000)) ms during the uploads")
     }
 }
