@@ -76,13 +76,7 @@ extension AdminUI {
         guard let ref = objectRef(context), let object = try await store.object(ref) else {
             return notFound("Object \(context.parameters.get("ref") ?? "")", session: session)
         }
-        var values: [[String: Any]] = []
-        for value in object.values {
-            values.append([
-                "attribute": schema.attributes[value.attribute]?.name ?? value.attribute, "code": value.attribute,
-                "qualifier": value.qualifier ?? "", "lines": try await humanLines(value.value)
-            ])
-        }
+        let values = try await valueRows(object.values)
         return try await render(
             "object", title: object.title.isEmpty ? object.ref.text : object.title, session: &session,
             crumbs: [Crumb("Home", "/admin"), Crumb("Objects", "/admin/objects"), Crumb(object.ref.text)],
@@ -91,6 +85,18 @@ extension AdminUI {
                 "created": Format.time(object.created) as Any, "updated": Format.time(object.updated) as Any, "values": values,
                 "json": ObjectJSON.object(object).prettyJSON(indent: 2)
             ])
+    }
+
+    /// The rows of an attribute table: attribute name and code, qualifier, the value for people.
+    func valueRows(_ values: [ObjectValue]) async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for value in values {
+            rows.append([
+                "attribute": schema.attributes[value.attribute]?.name ?? value.attribute, "code": value.attribute,
+                "qualifier": value.qualifier ?? "", "lines": try await humanLines(value.value)
+            ])
+        }
+        return rows
     }
 
     /// A value as people read it: names joined, addresses on lines, refs with their titles.
@@ -121,13 +127,7 @@ extension AdminUI {
         else {
             return notFound("Version \(context.parameters.get("version") ?? "") of object \(context.parameters.get("ref") ?? "")", session: session)
         }
-        var values: [[String: Any]] = []
-        for value in version.values {
-            values.append([
-                "attribute": schema.attributes[value.attribute]?.name ?? value.attribute, "code": value.attribute,
-                "qualifier": value.qualifier ?? "", "lines": try await humanLines(value.value)
-            ])
-        }
+        let values = try await valueRows(version.values)
         return try await render(
             "version", title: "\(object.title), version \(number)", session: &session,
             crumbs: [
