@@ -84,6 +84,12 @@ struct AdminSessions: Sendable {
             try await store.deleteAdminSession(idHash: record.idHash)
             return .expired
         }
+        // An account disabled or deleted since signing in has no session any more (its rows are
+        // deleted with it; this also covers a store changed by another process mid-request).
+        guard let account = try await store.adminAccount(name: record.account), !account.disabled else {
+            try await store.deleteAdminSession(idHash: record.idHash)
+            return .expired
+        }
         let data = (try? JSONDecoder().decode(SessionData.self, from: Data(record.data.utf8))) ?? SessionData()
         return .active(AdminSession(record: record, data: data))
     }

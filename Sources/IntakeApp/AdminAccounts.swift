@@ -57,13 +57,22 @@ package struct AdminAccounts: Sendable {
         guard try await store.setAdminPassword(name: name, passwordHash: hash, now: now()) else { throw Refusal.unknown(name) }
     }
 
-    /// Whether the name and password match an account. An unknown name costs a bcrypt check all the
-    /// same, so the answer takes as long either way.
+    /// Whether the name and password match an account that is not disabled. An unknown name costs a
+    /// bcrypt check all the same, so the answer takes as long either way.
     package func verify(name: String, password: String) async throws -> Bool {
         let account = try await store.adminAccount(name: name)
         let hash = account?.passwordHash ?? Self.decoy
         let matches = try await offloaded { Bcrypt.verify(password, hash: hash) }
-        return account != nil && matches
+        return account.map { !$0.disabled } == true && matches
+    }
+
+    /// Disables or enables an account; disabling signs it out everywhere.
+    package func setDisabled(name: String, _ disabled: Bool) async throws {
+        guard try await store.setAdminAccountDisabled(name: name, disabled: disabled) else { throw Refusal.unknown(name) }
+    }
+
+    package func delete(name: String) async throws {
+        guard try await store.deleteAdminAccount(name: name) else { throw Refusal.unknown(name) }
     }
 
     /// A hash no password is known for (checked against when the name is unknown).

@@ -252,7 +252,25 @@ package final class SQLiteBatchStore: BatchStore {
     private static func adminAccount(_ row: Row) -> AdminAccountRecord {
         AdminAccountRecord(
             name: row["name"], passwordHash: row["password_hash"], created: date(row["created"])!,
-            passwordChanged: date(row["password_changed"])!)
+            passwordChanged: date(row["password_changed"])!, disabled: row["disabled"])
+    }
+
+    package func setAdminAccountDisabled(name: String, disabled: Bool) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE admin_accounts SET disabled = ? WHERE name = ?", arguments: [disabled, name])
+            let found = db.changesCount > 0
+            if disabled { try db.execute(sql: "DELETE FROM admin_sessions WHERE account = ?", arguments: [name]) }
+            return found
+        }
+    }
+
+    package func deleteAdminAccount(name: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM admin_accounts WHERE name = ?", arguments: [name])
+            let found = db.changesCount > 0
+            try db.execute(sql: "DELETE FROM admin_sessions WHERE account = ?", arguments: [name])
+            return found
+        }
     }
 
     package func adminAccount(name: String) async throws -> AdminAccountRecord? {

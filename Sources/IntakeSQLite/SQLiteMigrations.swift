@@ -183,6 +183,10 @@ enum SQLiteMigrations {
         migrator.registerMigration("v7-control-file-uploader") { db in
             try db.execute(sql: "ALTER TABLE control_files ADD COLUMN uploaded_by TEXT")
         }
+        // Admin accounts can be disabled (intake admin disable).
+        migrator.registerMigration("v8-admin-account-disabled") { db in
+            try db.execute(sql: "ALTER TABLE admin_accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -128,6 +128,11 @@ package protocol AdminAccountStore: Sendable {
     func adminAccount(name: String) async throws -> AdminAccountRecord?
     /// Every account, by name.
     func adminAccounts() async throws -> [AdminAccountRecord]
+    /// Disables (or enables again) an account; disabling ends its sessions. False when there is no
+    /// such account.
+    func setAdminAccountDisabled(name: String, disabled: Bool) async throws -> Bool
+    /// Deletes an account and its sessions; false when there is no such account.
+    func deleteAdminAccount(name: String) async throws -> Bool
 }
 
 /// Server-side sessions of the admin UI. Only a hash of a session's identifier is stored, so a

@@ -83,8 +83,11 @@ package struct AdminAccountRecord: Sendable, Equatable {
     package var passwordHash: String
     package var created: Date
     package var passwordChanged: Date
+    /// A disabled account cannot sign in (CLI: `intake admin disable`).
+    package var disabled: Bool
 
-    package init(name: String, passwordHash: String, created: Date, passwordChanged: Date) {
+    package init(name: String, passwordHash: String, created: Date, passwordChanged: Date, disabled: Bool = false) {
+        self.disabled = disabled
         self.name = name
         self.passwordHash = passwordHash
         self.created = created

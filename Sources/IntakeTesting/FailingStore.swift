@@ -109,6 +109,10 @@ package final class FailingStore: BatchStore {
     }
     package func adminAccount(name: String) async throws -> AdminAccountRecord? { try await base.adminAccount(name: name) }
     package func adminAccounts() async throws -> [AdminAccountRecord] { try await base.adminAccounts() }
+    package func setAdminAccountDisabled(name: String, disabled: Bool) async throws -> Bool {
+        try await base.setAdminAccountDisabled(name: name, disabled: disabled)
+    }
+    package func deleteAdminAccount(name: String) async throws -> Bool { try await base.deleteAdminAccount(name: name) }
     package func apiKeys() async throws -> [APIKeyRecord] { try await base.apiKeys() }
     package func revokeAPIKey(id: Int64) async throws -> Bool { try await base.revokeAPIKey(id: id) }
     package func useAPIKey(hash: String, now: Date) async throws -> APIKeyRecord? { try await base.useAPIKey(hash: hash, now: now) }

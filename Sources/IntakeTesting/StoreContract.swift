@@ -390,6 +390,17 @@ package enum StoreContract {
 
     static func adminSessions(_ fixture: any StoreFixture) async throws {
         let store = try await stores(fixture, "a")[0]
+        try await store.createAdminAccount(name: "eve", passwordHash: "h", now: start)
+        try await store.createAdminSession(AdminSessionRecord(idHash: "h-eve", account: "eve", csrfToken: "t", created: start, lastSeen: start))
+        try expect(try await store.setAdminAccountDisabled(name: "eve", disabled: true), "no account disabled")
+        try expect(try await store.adminAccount(name: "eve")?.disabled == true, "not disabled")
+        try expect(try await store.adminSession(idHash: "h-eve") == nil, "a disabled account kept its session")
+        try expect(try await store.setAdminAccountDisabled(name: "eve", disabled: false), "not enabled")
+        try expect(try await store.adminAccount(name: "eve")?.disabled == false, "still disabled")
+        try expect(try await !store.setAdminAccountDisabled(name: "nobody", disabled: true), "an unknown account was disabled")
+        try expect(try await store.deleteAdminAccount(name: "eve"), "not deleted")
+        try expect(try await store.adminAccount(name: "eve") == nil, "still there after delete")
+        try expect(try await !store.deleteAdminAccount(name: "eve"), "deleted twice")
         let old = AdminSessionRecord(idHash: "h-old", account: "ada", csrfToken: "t1", created: start, lastSeen: start)
         let fresh = AdminSessionRecord(
             idHash: "h-new", account: "bob", csrfToken: "t2", created: start.addingTimeInterval(100), lastSeen: start.addingTimeInterval(100))

@@ -5,7 +5,7 @@ import IntakeStore
 
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "Create admin UI accounts, change their passwords, list them.",
+        commandName: "admin", abstract: "Create admin UI accounts, change their passwords, disable, enable, delete and list them.",
         discussion: """
             The password is asked for twice, without echo, on a terminal; a script passes it as the \\
             first line of standard input. Passwords need at least \\(AdminAccounts.minimumPasswordLength) \\
@@ -14,8 +14,45 @@ struct AdminCommand: AsyncParsableCommand {
             Examples:
               intake admin create ada
               printf '%s\\\\n' "$PASSWORD" | intake admin passwd ada --data /var/lib/intake/data
+              intake admin disable ada        # signs ada out everywhere; enable undoes it
             """,
-        subcommands: [Create.self, Passwd.self, List.self])
+        subcommands: [Create.self, Passwd.self, Disable.self, Enable.self, Delete.self, List.self])
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop an account from signing in, and end its sessions.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The account's name.") var name: String
+
+        func run() async throws {
+            let directory = try DataDirectory(path: data.data)
+            try await refusalsAsErrors { try await AdminAccounts(store: directory.store).setDisabled(name: name, true) }
+            print("Disabled admin account \(name).")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Let a disabled account sign in again.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The account's name.") var name: String
+
+        func run() async throws {
+            let directory = try DataDirectory(path: data.data)
+            try await refusalsAsErrors { try await AdminAccounts(store: directory.store).setDisabled(name: name, false) }
+            print("Enabled admin account \(name).")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an account and end its sessions.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The account's name.") var name: String
+
+        func run() async throws {
+            let directory = try DataDirectory(path: data.data)
+            try await refusalsAsErrors { try await AdminAccounts(store: directory.store).delete(name: name) }
+            print("Deleted admin account \(name).")
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account.")
@@ -46,12 +83,16 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One line per account: name, created, password changed.")
+        static let configuration = CommandConfiguration(abstract: "One line per account: name, created, password changed, active or disabled.")
         @OptionGroup var data: DataOptions
 
         func run() async throws {
             for account in try await DataDirectory(path: data.data).store.adminAccounts() {
-                print([account.name, Timestamp.string(account.created), Timestamp.string(account.passwordChanged)].joined(separator: "\t"))
+                print(
+                    [
+                        account.name, Timestamp.string(account.created), Timestamp.string(account.passwordChanged),
+                        account.disabled ? "disabled" : "active"
+                    ].joined(separator: "\t"))
             }
         }
     }

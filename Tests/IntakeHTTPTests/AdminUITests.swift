@@ -460,6 +460,19 @@ extension Curl.Result {
         #expect(schema.status == 200 && schema.body.contains(#"<tr id="std:type:person">"#))
     }
 
+    @Test func aDisabledAccountIsSignedOutAndCannotSignIn() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        #expect(try await browser.get("/admin").status == 200)
+        try await AdminAccounts(store: browser.server.store).setDisabled(name: "ops", true)
+        #expect(try await browser.get("/admin").status == 303)
+        let refused = try await browser.post("/admin/login", ["username": "ops", "password": AdminBrowser.password], csrf: false)
+        #expect(refused.status == 401 && refused.body.contains("Incorrect username or password."))
+        try await AdminAccounts(store: browser.server.store).setDisabled(name: "ops", false)
+        let back = try await browser.post("/admin/login", ["username": "ops", "password": AdminBrowser.password], csrf: false)
+        #expect(back.status == 303)
+    }
+
     @Test func modelPagesGeneratorAndFilters() async throws {
         let browser = try await AdminBrowser.signedIn()
         defer { Task { await browser.server.stop() } }

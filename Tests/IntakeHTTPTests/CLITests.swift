@@ -310,8 +310,13 @@ import Testing
         #expect(try await admin(["passwd", "ada"], password: "another long password").stdout.hasSuffix("exit 0\n"))
         let unknown = try await admin(["passwd", "zed"], password: "another long password")
         #expect(unknown.stdout == "There is no admin account named zed\nexit 2\n")
+        #expect(try await admin(["disable", "ada"], password: "").stdout == "Disabled admin account ada.\nexit 0\n")
         let list = try await ClientCommandTests.intake(["admin", "list", "--data", data.path])
         #expect(list.stdout.split(separator: "\n").map { $0.split(separator: "\t").first.map(String.init) } == ["ada", "admin"])
+        #expect(list.stdout.split(separator: "\n").first?.hasSuffix("\tdisabled") == true)
+        #expect(try await admin(["enable", "ada"], password: "").stdout == "Enabled admin account ada.\nexit 0\n")
+        #expect(try await admin(["delete", "ada"], password: "").stdout == "Deleted admin account ada.\nexit 0\n")
+        #expect(try await admin(["delete", "ada"], password: "").stdout == "There is no admin account named ada\nexit 2\n")
     }
 }
 
