@@ -17,6 +17,8 @@ extension HTTPField.Name {
 struct AdminRenderer: Sendable {
     let library: MustacheLibrary
     let staticFiles: [String: StaticFile]
+    /// The shipped documents as HTML, by slug.
+    let documentHTML: [String: String]
 
     struct StaticFile: Sendable {
         var text: String
@@ -47,6 +49,7 @@ struct AdminRenderer: Sendable {
             files[name] = StaticFile(text: text, contentType: type, etag: etag)
         }
         self.staticFiles = files
+        self.documentHTML = Dictionary(uniqueKeysWithValues: AdminDocs.documents.map { ($0.slug, DocumentRendering.html($0.markdown)) })
     }
 
     func page(

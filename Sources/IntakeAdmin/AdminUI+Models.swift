@@ -20,9 +20,7 @@ extension AdminUI {
                 "filters", title: "Value filters", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Value filters")],
                 context: ["filters": filters])
         }
-        get(admin, "docs") { _, _, session in
-            try await render("docs", title: "Documentation", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Documentation")])
-        }
+        addDocsRoutes(admin)
     }
 
     var schema: Schema { environment.models.schema }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import IntakeAdmin
 import IntakeApp
 import IntakeCore
 import IntakeStore
@@ -399,7 +400,8 @@ extension Curl.Result {
             "/admin/control-files/\(control)/new-batch", "/admin/batches", "/admin/batches/\(id)", "/admin/batches/\(id)/copy",
             "/admin/batches/\(id)/rollback", "/admin/batches/\(id)/results", "/admin/api-keys", "/admin/api-keys/new",
             "/admin/api-keys/\(key)/revoke", "/admin/models", "/admin/models/haplo%3Aperson", "/admin/models/haplo%3Aperson/generate",
-            "/admin/models/TYPE%3Astd%3Atype%3Aperson", "/admin/schema", "/admin/filters", "/admin/docs", "/admin/objects",
+            "/admin/models/TYPE%3Astd%3Atype%3Aperson", "/admin/schema", "/admin/filters", "/admin/docs", "/admin/docs/api",
+            "/admin/docs/control-file", "/admin/docs/schema", "/admin/objects",
             "/admin/objects/\(ref)", "/admin/objects/\(ref)/history", "/admin/objects/\(ref)/versions/1", "/admin/objects?batch=\(id)",
             "/admin/account", "/admin/logout"
         ]
@@ -471,6 +473,23 @@ extension Curl.Result {
         try await AdminAccounts(store: browser.server.store).setDisabled(name: "ops", false)
         let back = try await browser.post("/admin/login", ["username": "ops", "password": AdminBrowser.password], csrf: false)
         #expect(back.status == 303)
+    }
+
+    @Test func theShippedDocumentsArePagesWithAnchorsAndLinksBetweenThem() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let root = Fixtures.examples.deletingLastPathComponent()
+        for (slug, path) in [("api", "docs/api.md"), ("control-file", "docs/control-files.md"), ("schema", "docs/schema.md")] {
+            let shipped = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+            let embedded = try #require(AdminDocs.documents.first { $0.slug == slug }).markdown
+            #expect(embedded == shipped.trimmingCharacters(in: .newlines), "\(path) changed: run scripts/embed-admin-docs")
+        }
+        let page = try await browser.get("/admin/docs/control-file")
+        #expect(page.status == 200 && page.body.contains(#"<h3 id="data-types">Data types</h3>"#))
+        #expect(page.body.contains(#"<h2 id="filters">Filters</h2>"#))
+        #expect(page.body.contains(#"href="/admin/docs/schema"#), "links between the documents lead to their pages")
+        #expect(page.body.components(separatedBy: "<h1").count == 2)
+        #expect(try await browser.get("/admin/docs/nothing").status == 404)
     }
 
     @Test func modelPagesGeneratorAndFilters() async throws {

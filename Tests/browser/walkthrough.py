@@ -498,6 +498,8 @@ class Walkthrough:
         expect(instructions[7].get("action") == "field-structured" and instructions[7]["name"] == "dc:attribute:title", f"{instructions[7]}")
         expect(instructions[8].get("source") == "TODO-EMAIL" and len(instructions) == 9, f"{instructions[8:]}")
         expect(not any(i.get("action") == "new" for i in instructions), "a new instruction was generated")
+        self.open("/admin/docs/control-file#data-types", "docs-data-types")
+        expect(self.driver.find_element(By.ID, "data-types").text == "Data types", "the (i) links lead nowhere")
 
     def step14_security(self):
         self.open("/admin/api-keys/new", "csrf-form")
