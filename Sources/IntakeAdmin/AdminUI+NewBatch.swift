@@ -78,8 +78,12 @@ extension AdminUI {
                 environment.metrics.recordUpload(bytes: size)
                 row.kept = SessionData.PendingFile(
                     token: AdminSessions.randomToken(), digest: digest.hex, size: size, filename: Self.cleanFilename(part.filename), received: now)
-            } else if form.fields["remove_\(index)"] == nil, let token = form.fields["kept_\(index)"] {
-                row.kept = offered.first { $0.token == token }
+            } else if form.fields["remove_\(index)"] == nil, let token = form.fields["kept_\(index)"],
+                let kept = offered.first(where: { $0.token == token }), let digest = Digest(hex: kept.digest),
+                try await environment.blobs.contains(digest)
+            {
+                // Kept unless `intake purge` has removed it meanwhile (nothing referred to it).
+                row.kept = kept
             }
             rows.append(row)
         }

@@ -8,6 +8,9 @@ package struct PurgeReport: Sendable, Equatable {
     package var resultLines = 0
     package var files = 0
     package var bytes: Int64 = 0
+    /// Blobs nothing refers to (files of refused admin forms, uploads of batches never created).
+    package var unreferencedFiles = 0
+    package var unreferencedBytes: Int64 = 0
 }
 
 extension ImportService {
@@ -18,8 +21,28 @@ extension ImportService {
     /// Removes the logs, per-record results and uploaded data files of batches that finished before
     /// `cutoff`. Objects and their history stay, and so do the batches' records (state, counts, file
     /// names and digests) and every control file. A data file goes only when no batch that is not
-    /// purged uses the same bytes. With `dryRun`, counts what would go and changes nothing.
+    /// purged uses the same bytes. Then any stored blob that nothing refers to (no control file, no
+    /// batch that is not purged) and that was not written in the last hour goes too. With `dryRun`,
+    /// counts what would go and changes nothing.
     package func purge(finishedBefore cutoff: Date, dryRun: Bool) async throws -> PurgeReport {
+        var report = try await purgeBatches(finishedBefore: cutoff, dryRun: dryRun)
+        var after: Digest?
+        while true {
+            let page = try await environment.blobs.storedBlobs(after: after, limit: 1000)
+            guard let last = page.last else { return report }
+            after = last.digest
+            for blob in page where environment.now().timeIntervalSince(blob.lastWritten) > Self.purgeQuietPeriod {
+                guard try await !store.isDigestInUse(blob.digest, ignoring: []) else { continue }
+                // Files of the batches purged above are gone already, and in a dry run those batches
+                // still use theirs: nothing is counted twice.
+                if !dryRun { try await environment.blobs.delete(blob.digest) }
+                report.unreferencedFiles += 1
+                report.unreferencedBytes += blob.size
+            }
+        }
+    }
+
+    private func purgeBatches(finishedBefore cutoff: Date, dryRun: Bool) async throws -> PurgeReport {
         var report = PurgeReport()
         var seen = Set<Digest>()
         if dryRun {

@@ -24,6 +24,22 @@ package protocol BlobStorage: Sendable {
     /// (which must renew it). Nil when there is no such blob. `intake purge` leaves recently written
     /// blobs alone, so an upload that finds its bytes already stored does not lose them to a purge.
     func lastWritten(_ digest: Digest) async throws -> Date?
+    /// Stored blobs in digest order, after `after`, at most `limit`: how `intake purge` finds blobs
+    /// nothing refers to any more.
+    func storedBlobs(after: Digest?, limit: Int) async throws -> [StoredBlob]
+}
+
+/// A blob as `storedBlobs` lists it.
+package struct StoredBlob: Sendable, Equatable {
+    package var digest: Digest
+    package var size: Int64
+    package var lastWritten: Date
+
+    package init(digest: Digest, size: Int64, lastWritten: Date) {
+        self.digest = digest
+        self.size = size
+        self.lastWritten = lastWritten
+    }
 }
 
 /// One blob being written. Not for sharing between tasks: one request (or `intake run`) writes it.
@@ -150,6 +166,30 @@ package struct LocalBlobStorage: BlobStorage {
     package func lastWritten(_ digest: Digest) async throws -> Date? {
         let path = url(for: digest).path
         return try await offloaded { (try? FileManager().attributesOfItem(atPath: path))?[.modificationDate] as? Date }
+    }
+
+    /// Walks the 256 prefix folders in order; each holds the blobs whose digest starts with its name.
+    package func storedBlobs(after: Digest?, limit: Int) async throws -> [StoredBlob] {
+        let root = self.root
+        return try await offloaded {
+            let files = FileManager()
+            var found: [StoredBlob] = []
+            let folders = ((try? files.contentsOfDirectory(atPath: root.path)) ?? []).filter { $0.count == 2 }.sorted()
+            for folder in folders where after.map({ folder >= String($0.hex.prefix(2)) }) ?? true {
+                let names = ((try? files.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []).sorted()
+                for name in names {
+                    guard let digest = Digest(hex: name), after.map({ name > $0.hex }) ?? true else { continue }
+                    let path = root.appendingPathComponent(folder).appendingPathComponent(name).path
+                    guard let attributes = try? files.attributesOfItem(atPath: path) else { continue }
+                    found.append(
+                        StoredBlob(
+                            digest: digest, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0,
+                            lastWritten: attributes[.modificationDate] as? Date ?? Date.distantPast))
+                    if found.count == limit { return found }
+                }
+            }
+            return found
+        }
     }
 
     package func delete(_ digest: Digest) async throws {

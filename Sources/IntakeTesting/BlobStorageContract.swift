@@ -14,7 +14,8 @@ package enum BlobStorageContract {
         Case(name: "an upload becomes a blob named by its SHA-256, read back as a stream and as a file", check: roundTrip),
         Case(name: "a discarded upload leaves no blob", check: discarded),
         Case(name: "an upload's contents are read back up to a limit before it is accepted", check: contentsBeforeAccepting),
-        Case(name: "a deleted blob is gone, and deleting it again is no error", check: deletion)
+        Case(name: "a deleted blob is gone, and deleting it again is no error", check: deletion),
+        Case(name: "stored blobs are listed in digest order, page by page, with size and time", check: listing)
     ]
 
     static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
@@ -72,6 +73,31 @@ package enum BlobStorageContract {
         try expect(try await upload.contents(limit: 2_000_000) == Array(sample.prefix(2_000_000)), "the contents read back differ")
         try expect(try await upload.contents(limit: 1_999_999) == nil, "contents past the limit were returned")
         upload.discard()
+    }
+
+    static func listing(_ storage: any BlobStorage) async throws {
+        var stored: [Digest: Int64] = [:]
+        for i in 0..<5 {
+            let bytes = Array("listed blob \(i) \(UUID())".utf8)
+            let (digest, size) = try await storage.put(bytes)
+            stored[digest] = size
+        }
+        var listed: [StoredBlob] = []
+        var after: Digest?
+        while true {
+            let page = try await storage.storedBlobs(after: after, limit: 2)
+            try expect(page.count <= 2, "a page longer than its limit")
+            listed += page
+            guard let last = page.last else { break }
+            after = last.digest
+        }
+        let digests = listed.map(\.digest.hex)
+        try expect(digests == digests.sorted() && Set(digests).count == digests.count, "not in digest order, or repeated")
+        for (digest, size) in stored {
+            let blob = listed.first { $0.digest == digest }
+            try expect(blob?.size == size, "blob \(digest) listed with size \(String(describing: blob?.size)), not \(size)")
+            try expect(abs(blob!.lastWritten.timeIntervalSinceNow) < 300, "a blob written now is listed as written at \(blob!.lastWritten)")
+        }
     }
 
     static func deletion(_ storage: any BlobStorage) async throws {

@@ -11,7 +11,7 @@ struct PurgeCommand: AsyncParsableCommand {
             their log, their per-record results and their data files; the objects they saved, their \\
             history and the batches' own records (state, counts, file names and digests) stay, as \\
             do control files. A data file is kept while any other batch uses the same bytes, and \\
-            files written in the last hour are never removed. Safe to run while a server uses the \\
+            files written in the last hour are never removed. Stored files nothing refers to any more (files of refused admin forms, uploads of batches never created) go as well. Safe to run while a server uses the \\
             same data directory, for example nightly from cron.
 
             Examples:
@@ -33,9 +33,10 @@ struct PurgeCommand: AsyncParsableCommand {
         let directory = try DataDirectory(path: data.data)
         let cutoff = Date().addingTimeInterval(-Double(olderThan) * 86_400)
         let report = try await directory.service().purge(finishedBefore: cutoff, dryRun: dryRun)
-        let megabytes = String(format: "%.1f MB", Double(report.bytes) / 1_000_000)
+        func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
         print(
-            "\(dryRun ? "Would purge" : "Purged") \(report.batches) batches: \(report.logLines) log lines, \(report.resultLines) results, \(report.files) files (\(megabytes))"
+            "\(dryRun ? "Would purge" : "Purged") \(report.batches) batches: \(report.logLines) log lines, \(report.resultLines) results, "
+                + "\(report.files) files (\(megabytes(report.bytes))); \(report.unreferencedFiles) unreferenced files (\(megabytes(report.unreferencedBytes)))"
         )
     }
 }

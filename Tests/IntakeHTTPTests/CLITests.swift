@@ -253,8 +253,23 @@ import Testing
             ]
         }
         #expect(counts == [4, 0, 0, 2])
+        #expect(real.stdout.hasSuffix("; 0 unreferenced files (0.0 MB)\n"), "\(real)")
+        // Blobs nothing refers to go once they are an hour old; a fresh one stays.
+        func storeBlob(_ text: String, age: TimeInterval) throws -> String {
+            let hex = SHA256Hashing.hash(Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+            let folder = blobs.appendingPathComponent(String(hex.prefix(2)))
+            try FileManager().createDirectory(at: folder, withIntermediateDirectories: true)
+            let path = folder.appendingPathComponent(hex).path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            try FileManager().setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: path)
+            return path
+        }
+        let orphan = try storeBlob("refused form file", age: 2 * 3600)
+        let fresh = try storeBlob("an upload in progress", age: 60)
         let again = try await ClientCommandTests.intake(["purge", "--data", data.path, "--older-than", "0"])
-        #expect(again.stdout.hasPrefix("Purged 0 batches"))
+        #expect(again.stdout == "Purged 0 batches: 0 log lines, 0 results, 0 files (0.0 MB); 1 unreferenced files (0.0 MB)\n", "\(again)")
+        #expect(!FileManager().fileExists(atPath: orphan) && FileManager().fileExists(atPath: fresh))
+        #expect(blobPaths.filter { FileManager().fileExists(atPath: $0) }.count == 1, "the control file stays")
 
         // A purged batch cannot be copied: its files are gone.
         let purged = try #require(try await DatabaseQueue(path: database).read { db in try String.fetchOne(db, sql: "SELECT id FROM batches LIMIT 1") })
