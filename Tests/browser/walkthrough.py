@@ -20,10 +20,9 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE = os.environ["INTAKE_URL"].rstrip("/")
@@ -38,6 +37,17 @@ EXPECTED_STATUSES = ("400", "401", "403", "409")
 
 class Failure(Exception):
     pass
+
+
+def is_gone(element):
+    """Whether a page's element belongs to a page that has been replaced. Chromium answers for such
+    an element either with a stale-element error or, mid-navigation, with "Node with given id does
+    not belong to the document"; both mean gone."""
+    try:
+        element.is_enabled()
+        return False
+    except (StaleElementReferenceException, WebDriverException):
+        return True
 
 
 def expect(condition, message):
@@ -101,7 +111,7 @@ class Walkthrough:
         for attempt in range(10):
             try:
                 return self.driver.find_element(By.TAG_NAME, tag).text
-            except (StaleElementReferenceException, NoSuchElementException):
+            except (StaleElementReferenceException, NoSuchElementException, WebDriverException):
                 if attempt == 9:
                     raise
                 time.sleep(0.2)
@@ -133,7 +143,7 @@ class Walkthrough:
         """Clicks a link or submit button and waits until the next page has replaced this one."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, 120, poll_frequency=0.1).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 120, poll_frequency=0.1).until(lambda _: is_gone(old))
 
     def click(self, element, name):
         self.navigate(element)
@@ -150,7 +160,7 @@ class Walkthrough:
     def flash(self):
         try:
             return self.driver.find_element(By.CSS_SELECTOR, ".flash-region").text
-        except StaleElementReferenceException:
+        except WebDriverException:
             return ""
 
     def cookie_header(self):
