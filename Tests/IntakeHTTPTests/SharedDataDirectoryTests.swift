@@ -79,7 +79,7 @@ import Testing
         let local = try await intake(["run", "--data", data.path, "--control", control.path, "--file", "people=\(others.path)"])
         let status = try await client.waitForBatch(batch)
         try await server.terminate()
-        #expect(local.status == 0, "\(local.output.suffix(500)) \(local.errors.suffix(500))")
+        #expect(local.status == 0, "\(local.output.suffix(2000)) \(local.errors.suffix(2000))")
         #expect(status["state"] == .string("complete"), "\(status)")
         let counts = try await DatabaseQueue(path: data.appendingPathComponent("intake.sqlite").path).read { db in
             [
