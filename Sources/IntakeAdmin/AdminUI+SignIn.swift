@@ -39,6 +39,10 @@ extension AdminUI {
         guard valid else {
             limiter.recordFailure(account: username, address: address, now: now)
             try await audit("sign-in failed", detail: "\(username) from \(address)\(locked ? " (locked)" : "")")
+            // Also in the server log, for alerting on guessing; never the password.
+            logger.notice(
+                "admin sign-in refused",
+                metadata: ["intake.account": "\(username)", "client.address": "\(address)", "intake.locked": "\(locked)"])
             return renderer.page(
                 "login", title: "Sign in", session: nil, status: .unauthorized,
                 context: ["next": next, "username": username, "error": "Incorrect username or password."])
