@@ -26,7 +26,13 @@ extension AdminUI {
 
     @Sendable func signIn(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         guard isSameOrigin(request) else { return formExpired(nil) }
-        let form = try await forms.read(request)
+        let form: SubmittedForm
+        do {
+            form = try await signInForms.read(request)
+        } catch let error as APIError where error.status == .contentTooLarge {
+            return renderer.message(
+                status: .contentTooLarge, title: "Sign in", text: "This is more than a sign-in form holds.", session: nil, back: "/admin/login")
+        }
         let username = form.fields["username"] ?? ""
         let password = form.fields["password"] ?? ""
         let next = Self.safeNext(form.fields["next"])

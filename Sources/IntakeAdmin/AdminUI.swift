@@ -18,6 +18,8 @@ package struct AdminUI: Sendable {
     let limiter = SignInLimiter()
     let renderer: AdminRenderer
     let forms: FormReader
+    /// The sign-in form comes from anyone: small, and never a file.
+    let signInForms: FormReader
     let maxUploadBytes: Int64
     let logger: Logger
 
@@ -31,9 +33,12 @@ package struct AdminUI: Sendable {
         self.renderer = try AdminRenderer()
         // Form parts named file or file_N are streamed to the blob store like API uploads.
         self.forms = FormReader(blobs: environment.blobs, maxUploadBytes: maxUploadBytes) { $0.hasPrefix("file_") }
+        self.signInForms = FormReader(blobs: environment.blobs, maxUploadBytes: Self.maxSignInBytes)
         self.maxUploadBytes = maxUploadBytes
         self.logger = logger
     }
+
+    static let maxSignInBytes: Int64 = 16 * 1024
 
     package func addRoutes(to router: Router<IntakeRequestContext>) {
         let admin = router.group("admin").add(middleware: AdminResponseMiddleware(renderer: renderer))

@@ -103,6 +103,10 @@ extension Curl.Result {
         let locked = try await browser.post("/admin/login", ["username": "ops", "password": AdminBrowser.password], csrf: false)
         #expect(locked.status == 401, "the sixth attempt within 15 minutes must be refused, right password or not")
         #expect(locked.body.contains("Incorrect username or password."))
+        // Nobody signed in can make the server store a large body: the sign-in form is capped.
+        let big = try Fixtures.write(String(repeating: "x", count: 100_000))
+        let stuffed = try await Curl.run(["-F", "username=ops", "-F", "file_0=@\(big.path)", "-F", "file=@\(big.path)", server.base + "/admin/login"])
+        #expect(stuffed.status == 413)
         let audit = try await server.store.auditEntries(limit: 20)
         #expect(audit.filter { $0.event == "sign-in failed" }.count == 7)
         #expect(audit.contains { $0.detail == "ops from 127.0.0.1 (locked)" })
