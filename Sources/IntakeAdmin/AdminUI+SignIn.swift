@@ -62,19 +62,9 @@ extension AdminUI {
 
     @Sendable func home(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         let reachable = (try? await store.ping()) != nil
-        var active: [[String: Any]] = []
-        for state in [BatchState.running, .scheduled] {
-            active += try await store.batches(state: state, limit: 20).map(batchSummary)
-        }
-        var finished: [[String: Any]] = []
-        var offset = 0
-        // The last five finished batches, looked for among the newest.
-        while finished.count < 5 {
-            let page = try await store.batches(state: nil, limit: 50, offset: offset)
-            finished += page.filter { $0.finished != nil }.prefix(5 - finished.count).map(batchSummary)
-            if page.count < 50 || offset > 500 { break }
-            offset += 50
-        }
+        let active = try await store.batches(matching: BatchFilter(states: [.running, .scheduled]), limit: 20, offset: 0).map(batchSummary)
+        let finished = try await store.batches(matching: BatchFilter(states: [.complete, .dryRun, .error, .cancelled]), limit: 5, offset: 0)
+            .map(batchSummary)
         return try await render(
             "home", title: "Data import", session: &session,
             context: [

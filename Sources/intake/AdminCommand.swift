@@ -24,8 +24,7 @@ struct AdminCommand: AsyncParsableCommand {
         @Argument(help: "The account's name.") var name: String
 
         func run() async throws {
-            let directory = try DataDirectory(path: data.data)
-            try await refusalsAsErrors { try await AdminAccounts(store: directory.store).setDisabled(name: name, true) }
+            try await withAccounts(data) { try await $0.setDisabled(name: name, true) }
             print("Disabled admin account \(name).")
         }
     }
@@ -36,8 +35,7 @@ struct AdminCommand: AsyncParsableCommand {
         @Argument(help: "The account's name.") var name: String
 
         func run() async throws {
-            let directory = try DataDirectory(path: data.data)
-            try await refusalsAsErrors { try await AdminAccounts(store: directory.store).setDisabled(name: name, false) }
+            try await withAccounts(data) { try await $0.setDisabled(name: name, false) }
             print("Enabled admin account \(name).")
         }
     }
@@ -48,8 +46,7 @@ struct AdminCommand: AsyncParsableCommand {
         @Argument(help: "The account's name.") var name: String
 
         func run() async throws {
-            let directory = try DataDirectory(path: data.data)
-            try await refusalsAsErrors { try await AdminAccounts(store: directory.store).delete(name: name) }
+            try await withAccounts(data) { try await $0.delete(name: name) }
             print("Deleted admin account \(name).")
         }
     }
@@ -60,10 +57,7 @@ struct AdminCommand: AsyncParsableCommand {
         @Argument(help: "The account's name (letters, digits, dots, dashes, underscores).") var name: String
 
         func run() async throws {
-            let directory = try DataDirectory(path: data.data)
-            try await refusalsAsErrors {
-                try await AdminAccounts(store: directory.store).create(name: name, password: try PasswordInput.read())
-            }
+            try await withAccounts(data) { try await $0.create(name: name, password: try PasswordInput.read()) }
             print("Created admin account \(name).")
         }
     }
@@ -74,10 +68,7 @@ struct AdminCommand: AsyncParsableCommand {
         @Argument(help: "The account's name.") var name: String
 
         func run() async throws {
-            let directory = try DataDirectory(path: data.data)
-            try await refusalsAsErrors {
-                try await AdminAccounts(store: directory.store).changePassword(name: name, password: try PasswordInput.read())
-            }
+            try await withAccounts(data) { try await $0.changePassword(name: name, password: try PasswordInput.read()) }
             print("Changed the password of \(name).")
         }
     }
@@ -96,6 +87,12 @@ struct AdminCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Runs one change to the data directory's admin accounts; a refusal becomes one line and exit status 2.
+private func withAccounts(_ data: DataOptions, _ change: (AdminAccounts) async throws -> Void) async throws {
+    let directory = try DataDirectory(path: data.data)
+    try await refusalsAsErrors { try await change(AdminAccounts(store: directory.store)) }
 }
 
 /// A refusal (a taken name, a short password) as one line and exit status 2.

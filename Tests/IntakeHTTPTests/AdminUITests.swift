@@ -184,6 +184,16 @@ extension Curl.Result {
         #expect(download.header("Content-Disposition")?.hasPrefix("attachment; filename=\"control-") == true)
     }
 
+    /// Imports the walkthrough's staff and students through the API; returns the batch identifier.
+    func importPeople(_ client: BatchClient) async throws -> String {
+        let id = try await client.prepareBatch(
+            control: people.appendingPathComponent("people-control.json"),
+            files: [("staff", people.appendingPathComponent("staff.json")), ("students", people.appendingPathComponent("students.tsv"))])
+        _ = try await client.schedule(batch: id)
+        _ = try await client.waitForBatch(id)
+        return id
+    }
+
     /// Uploads the people control file and returns its record's page path.
     func uploadPeopleControl(_ browser: AdminBrowser) async throws -> String {
         let created = try await browser.post(
@@ -343,11 +353,7 @@ extension Curl.Result {
         let browser = try await AdminBrowser.signedIn()
         defer { Task { await browser.server.stop() } }
         let client = BatchClient(browser.server)
-        let id = try await client.prepareBatch(
-            control: people.appendingPathComponent("people-control.json"),
-            files: [("staff", people.appendingPathComponent("staff.json")), ("students", people.appendingPathComponent("students.tsv"))])
-        _ = try await client.schedule(batch: id)
-        _ = try await client.waitForBatch(id)
+        let id = try await importPeople(client)
         let preview = try await browser.get("/admin/batches/\(id)/rollback")
         #expect(preview.status == 200)
         #expect(preview.body.contains("Objects to delete (4)") && preview.body.contains("Objects to restore (0)"))
@@ -391,11 +397,7 @@ extension Curl.Result {
         let browser = try await AdminBrowser.signedIn()
         defer { Task { await browser.server.stop() } }
         let client = BatchClient(browser.server)
-        let id = try await client.prepareBatch(
-            control: people.appendingPathComponent("people-control.json"),
-            files: [("staff", people.appendingPathComponent("staff.json")), ("students", people.appendingPathComponent("students.tsv"))])
-        _ = try await client.schedule(batch: id)
-        _ = try await client.waitForBatch(id)
+        let id = try await importPeople(client)
         let control = try #require(try await browser.server.store.controlFiles(limit: 1, offset: 0).first?.id)
         let ref = try #require(try await browser.server.store.objects(types: nil, title: "Ada Lovelace", after: nil, limit: 1).first?.ref.text)
         let key = try #require(try await browser.server.store.apiKeys().first?.id)
