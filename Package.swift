@@ -35,6 +35,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         // The admin UI renders the shipped Markdown documents as pages.
         .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
+        // The PostgreSQL backend (several nodes on one database).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Already resolved through postgres-nio; named here for TLS to the database (sslmode).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The import engine: control files, models, value conversion, record transformation. No I/O.
@@ -56,6 +60,21 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API, for the per-record statements (see BoundStatement).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The networked store: every piece of state, blobs included, in one PostgreSQL database, so
+        // several identical nodes can share the work.
+        .target(
+            name: "IntakePostgres",
+            dependencies: [
+                "IntakeStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -130,6 +149,7 @@ let package = Package(
             name: "intake",
             dependencies: [
                 "IntakeSQLite",
+                "IntakePostgres",
                 "IntakeClient",
                 "IntakeHTTP",
                 "IntakeAdmin",
@@ -141,9 +161,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The store contract every backend must pass (see StoreContract).
-        .target(name: "IntakeTesting", dependencies: ["IntakeStore"], swiftSettings: swiftSettings),
+        // and the throw-away PostgreSQL databases the tests of both backends use (see TestPostgres).
+        .target(name: "IntakeTesting", dependencies: ["IntakeStore", "IntakePostgres"], swiftSettings: swiftSettings),
         .testTarget(name: "IntakeCoreTests", dependencies: ["IntakeCore"]),
         .testTarget(name: "IntakeSQLiteTests", dependencies: ["IntakeSQLite", "IntakeRunner", "IntakeTesting"]),
+        .testTarget(name: "IntakePostgresTests", dependencies: ["IntakePostgres", "IntakeRunner", "IntakeTesting"]),
         .testTarget(
             name: "IntakeRunnerTests",
             dependencies: ["IntakeRunner", "IntakeApp", "IntakeSQLite", "IntakeTesting", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -152,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "IntakeHTTPTests",
             dependencies: [
-                "IntakeHTTP", "IntakeAdmin", "IntakeSQLite", "IntakeRunner",
+                "IntakeHTTP", "IntakeAdmin", "IntakeSQLite", "IntakePostgres", "IntakeRunner", "IntakeTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,277 @@
+import Foundation
+import IntakeStore
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// Where the PostgreSQL database is, read from a `postgres://user:password@host:port/database` URL.
+///
+/// `sslmode` in the query works as in libpq for the three values that matter: `disable`, `prefer`
+/// (the default: TLS when the server offers it) and `require`. The password may also come from
+/// `PGPASSWORD`, so it need not appear in a process list.
+package struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
+    package var user: String
+    package var password: String?
+    package var database: String
+    package var sslMode: String
+
+    package init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw PostgresLocationError("The database URL must look like postgres://user:password@host:5432/database, not \(text)")
+        }
+        host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        port = components.port ?? 5432
+        user = components.user.flatMap { $0.removingPercentEncoding } ?? environment["PGUSER"] ?? "postgres"
+        password = components.password.flatMap { $0.removingPercentEncoding } ?? environment["PGPASSWORD"]
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        database = path.isEmpty ? user : (path.removingPercentEncoding ?? path)
+        sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        guard ["disable", "prefer", "require"].contains(sslMode) else {
+            throw PostgresLocationError("sslmode must be disable, prefer or require, not \(sslMode)")
+        }
+    }
+
+    /// The URL without its password, for logs.
+    package var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch sslMode {
+            case "disable": .disable
+            case "require": .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            default: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        return PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+    }
+
+    func clientConfiguration(poolSize: Int) throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS =
+            switch sslMode {
+            case "disable": .disable
+            case "require": .require(.makeClientConfiguration())
+            default: .prefer(.makeClientConfiguration())
+            }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tls)
+        configuration.options.maximumConnections = poolSize
+        configuration.options.minimumConnections = 0
+        return configuration
+    }
+}
+
+package struct PostgresLocationError: Error, CustomStringConvertible {
+    package let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A pool of connections to one PostgreSQL database, shared by the store and the blob storage.
+///
+/// Async callers lease a connection per call or transaction. Synchronous callers (an import run's
+/// writer thread, a reader pulling a stored file) lease one through `withBlockingConnection` and wait
+/// on each query's future: they run on threads of their own, never on an event loop.
+package final class PostgresDatabase: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    package let location: PostgresLocation
+    private let running: Task<Void, Never>
+    private let idleBlocking = Mutex<[PostgresConnection]>([])
+    private let nextConnectionID = Atomic<Int>(1_000_000)
+
+    /// Connects lazily: the first query opens the first connection. `poolSize` bounds the connections
+    /// this process opens (the server's `max_connections` bounds all nodes together).
+    package init(location: PostgresLocation, poolSize: Int = 10, logger: Logger = Logger(label: "intake.postgres")) throws {
+        self.location = location
+        self.logger = logger
+        let client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
+        self.client = client
+        running = Task { await client.run() }
+    }
+
+    /// Closes every connection; queries after this fail.
+    package func close() {
+        running.cancel()
+        closeIdleConnections()
+    }
+
+    deinit {
+        running.cancel()
+        closeIdleConnections()
+    }
+
+    /// A connection must be closed before it goes (postgres-nio asserts so); each is kept until then.
+    private func closeIdleConnections() {
+        for connection in idleBlocking.withLock({ idle in
+            defer { idle = [] }; return idle
+        }) {
+            connection.close().whenComplete { _ in _ = connection }
+        }
+    }
+
+    /// Creates a database on the same server (tests and set-up scripts); `name` must be a plain
+    /// identifier.
+    package func createDatabase(_ name: String) async throws {
+        precondition(name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }, "not a plain identifier: \(name)")
+        try await query("CREATE DATABASE \(unescaped: name)")
+    }
+
+    // MARK: Async
+
+    /// One statement on any pooled connection.
+    @discardableResult
+    func query(_ query: PostgresQuery) async throws -> PostgresQueryResult {
+        try await withConnection { connection in try await connection.query(query) }
+    }
+
+    func withConnection<T: Sendable>(_ body: @Sendable (AsyncConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in try await body(AsyncConnection(connection: connection, logger: self.logger)) }
+        } catch let error as PSQLError {
+            throw Self.translate(error)
+        }
+    }
+
+    /// `body` in one transaction: committed when it returns, rolled back when it throws (its error is
+    /// rethrown as it is, so `StoreError`s reach the caller).
+    func transaction<T: Sendable>(_ body: @Sendable (AsyncConnection) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try await connection.query("BEGIN")
+            do {
+                let value = try await body(connection)
+                try await connection.query("COMMIT")
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    static func run(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) -> EventLoopFuture<PostgresQueryResult> {
+        connection.query(query, logger: logger)
+    }
+
+    /// A lost or refused connection is the store being unavailable (the API answers 503); errors the
+    /// server reports about a statement stay as they are.
+    static func translate(_ error: PSQLError) -> any Error {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
+            StoreUnavailable(reason: "the PostgreSQL database cannot be reached (\(error.code))")
+        default:
+            error
+        }
+    }
+
+    // MARK: Blocking
+
+    /// Lends a connection for synchronous work on the calling thread (an import run's writer thread,
+    /// a reader pulling a stored file), which must not be an event loop.
+    ///
+    /// These connections are kept apart from the pool: `PostgresClient` leases only to async
+    /// callers, and bridging to it would park a thread of the cooperative pool until another of its
+    /// threads ran the lease, which on a two-core machine can deadlock. A connection made here is
+    /// driven by NIO's event loops alone, and its futures are waited on. Idle ones are kept for the
+    /// next caller (at most `maxIdleBlocking`).
+    func withBlockingConnection<T>(_ body: (BlockingConnection) throws -> T) throws -> T {
+        let connection = try takeBlockingConnection()
+        let result: T
+        do {
+            result = try body(BlockingConnection(connection: connection, logger: logger))
+        } catch {
+            giveBack(connection)
+            throw error
+        }
+        giveBack(connection)
+        return result
+    }
+
+    private func takeBlockingConnection() throws -> PostgresConnection {
+        if let idle = idleBlocking.withLock({ $0.popLast() }), !idle.isClosed { return idle }
+        let id = nextConnectionID.add(1, ordering: .relaxed).newValue
+        do {
+            return try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try location.connectionConfiguration(), id: id, logger: logger
+            ).wait()
+        } catch let error as PSQLError {
+            throw Self.translate(error)
+        }
+    }
+
+    private func giveBack(_ connection: PostgresConnection) {
+        guard !connection.isClosed else { return }
+        let kept = idleBlocking.withLock { idle -> Bool in
+            guard idle.count < Self.maxIdleBlocking else { return false }
+            idle.append(connection)
+            return true
+        }
+        if !kept { connection.close().whenComplete { _ in _ = connection } }
+    }
+
+    static let maxIdleBlocking = 4
+}
+
+/// A leased connection used from async code.
+struct AsyncConnection: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    @discardableResult
+    func query(_ query: PostgresQuery) async throws -> PostgresQueryResult {
+        do {
+            return try await PostgresDatabase.run(query, on: connection, logger: logger).get()
+        } catch let error as PSQLError {
+            throw PostgresDatabase.translate(error)
+        }
+    }
+}
+
+/// A leased connection used synchronously: each query waits for its answer.
+struct BlockingConnection {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    @discardableResult
+    func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        do {
+            return try PostgresDatabase.run(query, on: connection, logger: logger).wait()
+        } catch let error as PSQLError {
+            throw PostgresDatabase.translate(error)
+        }
+    }
+}
+
+// MARK: Reading rows
+
+extension PostgresRow {
+    /// Columns by name.
+    var columns: PostgresRandomAccessRow { makeRandomAccess() }
+}
+
+extension PostgresRandomAccessRow {
+    func value<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        try self[column].decode(T.self)
+    }
+
+    func date(_ column: String) throws -> Date { Date(timeIntervalSince1970: TimeInterval(try value(column, as: Int64.self))) }
+    func optionalDate(_ column: String) throws -> Date? {
+        try value(column, as: Int64?.self).map { Date(timeIntervalSince1970: TimeInterval($0)) }
+    }
+}
+
+extension PostgresQueryResult {
+    /// How many rows an INSERT, UPDATE or DELETE touched.
+    var affectedRows: Int { metadata.rows ?? 0 }
+
+    /// The first column of the first row.
+    func scalar<T: PostgresDecodable>(_ type: T.Type = T.self) throws -> T? {
+        guard let row = rows.first else { return nil }
+        return try row.decode(T.self)
+    }
+}
+
+/// Seconds since 1970, as every table stores times.
+func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }

@@ -1,0 +1,233 @@
+import Foundation
+import PostgresNIO
+
+/// The PostgreSQL schema, as named migrations applied in order at start-up.
+///
+/// Several nodes may start at once against one database: each takes a session-level advisory lock
+/// before looking at `intake_migrations`, so exactly one applies a migration and the others find it
+/// applied. Each migration runs in its own transaction with its record in `intake_migrations`.
+///
+/// The tables follow the SQLite backend's (see SQLiteMigrations): times are seconds since 1970,
+/// an object's current values live only in `object_versions`, and a chunk's results are one row.
+enum PostgresMigrations {
+    /// Any fixed number shared by every Intake node; it only has to differ from other applications'
+    /// advisory locks on the same database.
+    static let lockKey: Int64 = 0x696E_7461_6B65  // "intake"
+
+    static let migrations: [(name: String, sql: [String])] = [
+        (
+            "v1",
+            [
+                """
+                CREATE TABLE control_files (
+                    id BIGSERIAL PRIMARY KEY,
+                    digest TEXT NOT NULL,
+                    size BIGINT NOT NULL,
+                    comment TEXT NOT NULL,
+                    created BIGINT NOT NULL,
+                    uploaded_by TEXT,
+                    UNIQUE (digest, comment)
+                )
+                """,
+                "CREATE INDEX control_files_digest ON control_files (digest)",
+                // `seq` orders batches created in the same second, as SQLite's rowid does.
+                """
+                CREATE TABLE batches (
+                    id TEXT PRIMARY KEY,
+                    seq BIGSERIAL NOT NULL,
+                    state TEXT NOT NULL,
+                    comment TEXT NOT NULL,
+                    control TEXT NOT NULL,
+                    dry_run BOOLEAN NOT NULL DEFAULT false,
+                    created BIGINT NOT NULL,
+                    scheduled BIGINT,
+                    started BIGINT,
+                    finished BIGINT,
+                    scheduled_by TEXT,
+                    progress TEXT NOT NULL DEFAULT '{}',
+                    cancel_requested BOOLEAN NOT NULL DEFAULT false,
+                    lease_owner TEXT,
+                    lease_expires BIGINT NOT NULL DEFAULT 0,
+                    crashes INTEGER NOT NULL DEFAULT 0,
+                    claim_position BIGINT NOT NULL DEFAULT -1,
+                    purged BIGINT,
+                    copied_from TEXT
+                )
+                """,
+                "CREATE INDEX batches_state ON batches (state, scheduled)",
+                "CREATE INDEX batches_control ON batches (control, created)",
+                "CREATE INDEX batches_created ON batches (created, seq)",
+                """
+                CREATE TABLE batch_files (
+                    batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    digest TEXT NOT NULL,
+                    size BIGINT NOT NULL,
+                    filename TEXT NOT NULL,
+                    PRIMARY KEY (batch, name)
+                )
+                """,
+                "CREATE INDEX batch_files_digest ON batch_files (digest)",
+                """
+                CREATE TABLE batch_log (
+                    batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,
+                    line TEXT NOT NULL,
+                    PRIMARY KEY (batch, seq)
+                )
+                """,
+                """
+                CREATE TABLE batch_results (
+                    batch TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,
+                    lines TEXT NOT NULL,
+                    PRIMARY KEY (batch, seq)
+                )
+                """,
+                """
+                CREATE TABLE audit (
+                    id BIGSERIAL PRIMARY KEY,
+                    time BIGINT NOT NULL,
+                    batch TEXT,
+                    event TEXT NOT NULL,
+                    detail TEXT NOT NULL DEFAULT ''
+                )
+                """,
+                "CREATE INDEX audit_batch ON audit (batch, id)",
+                """
+                CREATE TABLE api_keys (
+                    id BIGSERIAL PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    created BIGINT NOT NULL,
+                    last_used BIGINT,
+                    revoked BOOLEAN NOT NULL DEFAULT false
+                )
+                """,
+                "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+                "INSERT INTO counters (name, value) VALUES ('ref', 32767)",
+                """
+                CREATE TABLE objects (
+                    ref BIGINT PRIMARY KEY,
+                    type TEXT,
+                    title TEXT NOT NULL,
+                    titles TEXT NOT NULL DEFAULT '',
+                    version INTEGER NOT NULL,
+                    created BIGINT NOT NULL,
+                    updated BIGINT NOT NULL,
+                    batch TEXT,
+                    behaviour TEXT,
+                    username TEXT
+                )
+                """,
+                "CREATE INDEX objects_type ON objects (type, ref)",
+                "CREATE INDEX objects_behaviour ON objects (behaviour) WHERE behaviour IS NOT NULL",
+                "CREATE INDEX objects_username ON objects (username) WHERE username IS NOT NULL",
+                """
+                CREATE TABLE object_versions (
+                    ref BIGINT NOT NULL,
+                    version INTEGER NOT NULL,
+                    batch TEXT,
+                    saved BIGINT NOT NULL,
+                    data TEXT NOT NULL,
+                    PRIMARY KEY (ref, version)
+                )
+                """,
+                """
+                CREATE TABLE object_links (
+                    ref BIGINT NOT NULL,
+                    attribute TEXT NOT NULL,
+                    target BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX object_links_target ON object_links (target, attribute)",
+                "CREATE INDEX object_links_ref ON object_links (ref)",
+                """
+                CREATE TABLE documents (
+                    id BIGSERIAL PRIMARY KEY,
+                    model TEXT NOT NULL,
+                    destination TEXT NOT NULL,
+                    batch TEXT,
+                    record TEXT NOT NULL,
+                    data TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX documents_batch ON documents (model, destination, batch)",
+                """
+                CREATE TABLE admin_accounts (
+                    name TEXT PRIMARY KEY,
+                    password_hash TEXT NOT NULL,
+                    created BIGINT NOT NULL,
+                    password_changed BIGINT NOT NULL,
+                    disabled BOOLEAN NOT NULL DEFAULT false
+                )
+                """,
+                """
+                CREATE TABLE admin_sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    csrf_token TEXT NOT NULL,
+                    created BIGINT NOT NULL,
+                    last_seen BIGINT NOT NULL,
+                    data TEXT NOT NULL DEFAULT '{}'
+                )
+                """,
+                // Blobs: an upload's bytes go into `blob_chunks` under the upload's own id as they
+                // arrive (the digest is known only at the end); finishing it records the digest in
+                // `blobs`. Chunks are at most 1 MiB and stored uncompressed (EXTERNAL): uploads are
+                // mostly compressed already or read back soon, and pglz would cost a core.
+                """
+                CREATE TABLE blobs (
+                    digest TEXT PRIMARY KEY,
+                    upload TEXT NOT NULL UNIQUE,
+                    size BIGINT NOT NULL,
+                    last_written BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE blob_chunks (
+                    upload TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    written BIGINT NOT NULL,
+                    data BYTEA NOT NULL,
+                    PRIMARY KEY (upload, seq)
+                )
+                """,
+                "ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL"
+            ]
+        )
+    ]
+
+    /// Applies the migrations this database lacks, under the advisory lock.
+    static func migrate(_ database: PostgresDatabase) async throws {
+        try await database.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(lockKey))")
+            do {
+                try await connection.query("CREATE TABLE IF NOT EXISTS intake_migrations (name TEXT PRIMARY KEY, applied BIGINT NOT NULL)")
+                let applied = Set(
+                    try await connection.query("SELECT name FROM intake_migrations")
+                        .rows.map { try $0.decode(String.self) })
+                for migration in migrations where !applied.contains(migration.name) {
+                    try await connection.query("BEGIN")
+                    do {
+                        for statement in migration.sql {
+                            try await connection.query(PostgresQuery(unsafeSQL: statement))
+                        }
+                        try await connection.query("INSERT INTO intake_migrations (name, applied) VALUES (\(migration.name), \(seconds(Date())))")
+                        try await connection.query("COMMIT")
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK")
+                        throw error
+                    }
+                }
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))")
+                throw error
+            }
+            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))")
+        }
+    }
+}
