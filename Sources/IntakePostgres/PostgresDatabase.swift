@@ -87,7 +87,11 @@ package final class PostgresDatabase: Sendable {
     package init(location: PostgresLocation, poolSize: Int = 10, logger: Logger = Logger(label: "intake.postgres")) throws {
         self.location = location
         self.logger = logger
-        let client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
+        // The pool's own chatter (such as a lease asked for a moment before `run()` has started) is
+        // not for operators; failures reach callers as errors.
+        var background = logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize), backgroundLogger: background)
         self.client = client
         running = Task { await client.run() }
     }

@@ -28,7 +28,7 @@ struct APIKeyCommand: AsyncParsableCommand {
             guard let scope = APIScope(rawValue: scope) else {
                 throw ValidationError("Unknown scope '\(scope)': use batch, read or all.")
             }
-            let (id, key) = try await DataDirectory(path: data.data).service().createAPIKey(name: name, scope: scope)
+            let (id, key) = try await Storage.open(data).service().createAPIKey(name: name, scope: scope)
             print("Created API key \(id) '\(name)' with scope \(scope.rawValue). It is shown only once:")
             print(key)
         }
@@ -39,7 +39,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            for key in try await DataDirectory(path: data.data).service().apiKeys() {
+            for key in try await Storage.open(data).service().apiKeys() {
                 let fields = [
                     String(key.id), key.name, key.scope.rawValue, Timestamp.string(key.created),
                     key.lastUsed.map(Timestamp.string) ?? "never", key.revoked ? "revoked" : "active"
@@ -55,7 +55,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Argument(help: "The key's ID, as `intake apikey list` shows it.") var id: Int64
 
         func run() async throws {
-            guard try await DataDirectory(path: data.data).service().revokeAPIKey(id: id) else {
+            guard try await Storage.open(data).service().revokeAPIKey(id: id) else {
                 throw ValidationError("No API key with ID \(id).")
             }
             print("Revoked API key \(id).")

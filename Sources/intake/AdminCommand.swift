@@ -78,7 +78,7 @@ struct AdminCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            for account in try await DataDirectory(path: data.data).store.adminAccounts() {
+            for account in try await Storage.open(data).store.adminAccounts() {
                 print(
                     [
                         account.name, Timestamp.string(account.created), Timestamp.string(account.passwordChanged),
@@ -91,7 +91,7 @@ struct AdminCommand: AsyncParsableCommand {
 
 /// Runs one change to the data directory's admin accounts; a refusal becomes one line and exit status 2.
 private func withAccounts(_ data: DataOptions, _ change: (AdminAccounts) async throws -> Void) async throws {
-    let directory = try DataDirectory(path: data.data)
+    let directory = try await Storage.open(data)
     try await refusalsAsErrors { try await change(AdminAccounts(store: directory.store)) }
 }
 

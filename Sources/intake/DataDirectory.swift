@@ -1,9 +1,55 @@
 import Foundation
 import IntakeApp
 import IntakeCore
+import IntakePostgres
 import IntakeRunner
 import IntakeSQLite
 import IntakeStore
+
+/// Where a command keeps its state: a data directory (`intake.sqlite` in WAL mode and the `blobs/`
+/// folder), or with `--database` a PostgreSQL database that holds everything, blobs included.
+struct Storage {
+    let store: any BatchStore
+    let blobs: any BlobStorage
+    /// Set for a data directory (SQLite's own checks, the server lock, partial uploads on disk).
+    let directory: DataDirectory?
+    /// Set for PostgreSQL.
+    let postgres: PostgresBatchStore?
+    /// For messages: the directory's path or the database URL without its password.
+    let description: String
+
+    static func open(_ options: DataOptions, lease: JobLease = JobLease()) async throws -> Storage {
+        guard let url = options.database, !url.isEmpty else {
+            let directory = try DataDirectory(path: options.data, lease: lease)
+            return Storage(store: directory.store, blobs: directory.blobs, directory: directory, postgres: nil, description: directory.path)
+        }
+        let location: PostgresLocation
+        do {
+            location = try PostgresLocation(url: url)
+        } catch {
+            throw ValidationFailure("\(error)")
+        }
+        do {
+            let database = try PostgresDatabase(location: location, poolSize: options.poolSize)
+            let store = try await PostgresBatchStore(database: database, lease: lease)
+            return Storage(store: store, blobs: PostgresBlobStorage(database: database), directory: nil, postgres: store, description: "\(location)")
+        } catch {
+            throw ValidationFailure("Cannot open the database \(location): \(error)")
+        }
+    }
+
+    /// The application core over this storage with the standard schema, for commands that do not
+    /// import (key management).
+    func service() -> ImportService {
+        ImportService(environment: ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: StandardSchema.make())))
+    }
+
+    func environment(schemaFiles: [String]) async throws -> ImportEnvironment {
+        let schema = try DataDirectory.schema(files: schemaFiles)
+        try await store.ensureListObjects(schema.listObjects, now: Date())
+        return ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: schema))
+    }
+}
 
 /// An opened data directory: `intake.sqlite` (WAL) and the `blobs/` folder.
 struct DataDirectory {
@@ -65,17 +111,6 @@ struct DataDirectory {
         return schema
     }
 
-    /// The application core over this directory with the standard schema, for commands that do not
-    /// import (key management).
-    func service() -> ImportService {
-        ImportService(environment: ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: StandardSchema.make())))
-    }
-
-    func environment(schemaFiles: [String]) async throws -> ImportEnvironment {
-        let schema = try Self.schema(files: schemaFiles)
-        try await store.ensureListObjects(schema.listObjects, now: Date())
-        return ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: schema))
-    }
 }
 
 /// A start-up problem reported to the user as one line on stderr.

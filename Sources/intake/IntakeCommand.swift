@@ -48,6 +48,14 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "The data directory (SQLite database and blob files); else INTAKE_DATA.")
     var data: String = Settings.string("data", default: "./intake-data")
 
+    @Option(
+        name: .long,
+        help: "A PostgreSQL database holding everything instead (postgres://user:password@host:5432/db); else INTAKE_DATABASE_URL.")
+    var database: String? = Settings.value("database-url")?.value
+
+    @Option(name: .long, help: "Connections to PostgreSQL this process opens at most (with --database).")
+    var poolSize: Int = Settings.int("pool-size", default: 10)
+
     @Option(name: .long, help: "A schema file to load on top of the standard schema (repeatable).")
     var schema: [String] = []
 }

@@ -30,7 +30,7 @@ struct PurgeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = try DataDirectory(path: data.data)
+        let directory = try await Storage.open(data)
         let cutoff = Date().addingTimeInterval(-Double(olderThan) * 86_400)
         let report = try await directory.service().purge(finishedBefore: cutoff, dryRun: dryRun)
         func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }

@@ -37,7 +37,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logging.bootstrapOnce(label: "intake")
         let pairs = try FileArgument.parse(files)
-        let directory = try DataDirectory(path: data.data)
+        let directory = try await Storage.open(data)
         let environment = try await directory.environment(schemaFiles: data.schema)
         let terminal = Terminal.standardError
         let totalBytes = pairs.reduce(Int64(0)) { total, file in

@@ -5,6 +5,7 @@ import Hummingbird
 import IntakeAdmin
 import IntakeApp
 import IntakeHTTP
+import IntakePostgres
 import IntakeStore
 import Logging
 import NIOCore
@@ -71,21 +72,35 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logging.bootstrapOnce(label: "intake", level: logLevel, format: logFormat)
-        try DataDirectory.prepare(path: data.data)
-        let lock = try ServerLock(dataDirectory: data.data)
-        defer { lock.hold() }
-        let directory = try DataDirectory(path: data.data, lease: JobLease(maxCrashes: maxCrashes > 0 ? maxCrashes : .max))
-        // A damaged database would make the worker fail on every poll while /health says OK: stop
-        // here instead, with what SQLite found.
-        if let problems = try await directory.store.integrityProblems() {
-            throw ValidationFailure(
-                """
-                The database \(directory.path)/intake.sqlite is damaged (PRAGMA quick_check: \(problems)). \
-                Intake will not serve from a damaged database: restore it from a backup, or move it aside to start empty.
-                """)
+        let lease = JobLease(maxCrashes: maxCrashes > 0 ? maxCrashes : .max)
+        // With a data directory, one server per directory (a lock file). With PostgreSQL any number
+        // of nodes share the database: nothing is kept on this machine.
+        var lock: ServerLock?
+        if data.database?.isEmpty ?? true {
+            try DataDirectory.prepare(path: data.data)
+            lock = try ServerLock(dataDirectory: data.data)
         }
-        let removed = directory.blobs.removeAbandonedTemporaries()
-        if removed > 0 { logger.info("removed partial uploads of stopped processes", metadata: ["intake.count": "\(removed)"]) }
+        defer { lock?.hold() }
+        let storage = try await Storage.open(data, lease: lease)
+        if let directory = storage.directory {
+            // A damaged database would make the worker fail on every poll while /health says OK: stop
+            // here instead, with what SQLite found.
+            if let problems = try await directory.store.integrityProblems() {
+                throw ValidationFailure(
+                    """
+                    The database \(directory.path)/intake.sqlite is damaged (PRAGMA quick_check: \(problems)). \
+                    Intake will not serve from a damaged database: restore it from a backup, or move it aside to start empty.
+                    """)
+            }
+            let removed = directory.blobs.removeAbandonedTemporaries()
+            if removed > 0 { logger.info("removed partial uploads of stopped processes", metadata: ["intake.count": "\(removed)"]) }
+        } else if let blobs = storage.blobs as? PostgresBlobStorage {
+            // Uploads that stopped a day ago belonged to a node that died mid-upload.
+            let removed = try await blobs.removeAbandonedUploads(writtenBefore: Date().addingTimeInterval(-86_400))
+            if removed > 0 { logger.info("removed chunks of abandoned uploads", metadata: ["intake.count": "\(removed)"]) }
+            logger.info("using PostgreSQL", metadata: ["intake.database": "\(storage.description)", "intake.lease": "\(lease.owner)"])
+        }
+        let directory = storage
         let environment = try await directory.environment(schemaFiles: data.schema)
         // Before any credentials are made: a port in use should not cost a fresh directory its
         // one-time password and key.
@@ -128,7 +143,11 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         let password = String(APIKeyHashing.newKey().dropFirst(3).prefix(24))
-        try await AdminAccounts(store: store).create(name: "admin", password: password)
+        do {
+            try await AdminAccounts(store: store).create(name: "admin", password: password)
+        } catch AdminAccounts.Refusal.exists {
+            return  // another node sharing the database made them a moment ago
+        }
         let (_, key) = try await service.createAPIKey(name: "initial", scope: .all)
         let text = """
             First start: created these credentials. They are shown only once.
@@ -140,6 +159,8 @@ struct ServeCommand: AsyncParsableCommand {
             Console.write(text)
             return
         }
+        // With PostgreSQL the data directory holds nothing else, and may not exist yet.
+        try DataDirectory.prepare(path: dataDirectory)
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("initial-credentials").standardizedFileURL.path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ValidationFailure("Cannot write the first start's credentials to \(path): \(String(cString: strerror(errno)))") }
