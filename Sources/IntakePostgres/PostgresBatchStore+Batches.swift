@@ -194,7 +194,7 @@ extension PostgresBatchStore {
             let (rawID, owner, expires, storedCrashes, claimPosition) = try row.decode((String, String?, Int64, Int, Int64).self)
             let id = BatchID(rawValue: rawID)
             if let owner, expires > seconds(now), !JobLease.isDeadLocalProcess(owner) { continue }
-            guard let batch = try await Self.fetchBatch(connection, id) else { continue }
+            guard var batch = try await Self.fetchBatch(connection, id) else { continue }
             var crashes = storedCrashes
             if let owner {
                 // The owner did not let go: its process died or hung. Dying again before a single
@@ -205,6 +205,12 @@ extension PostgresBatchStore {
                     continue
                 }
                 try await Self.audit(connection, id, "taken over", "from \(owner) by \(lease.owner) at record \(batch.progress.recordsRead)", now)
+                if batch.progress.logLines > 0 {
+                    let line = JobLease.takeoverLine(from: owner, by: lease.owner, atRecord: batch.progress.recordsRead, now: now)
+                    try await Self.appendLog(connection, id, [line], startingAt: batch.progress.logLines)
+                    batch.progress.logLines += 1
+                    try await connection.query("UPDATE batches SET progress = \(Self.encode(batch.progress)) WHERE id = \(id.rawValue)")
+                }
             }
             try await connection.query(
                 """

@@ -23,6 +23,26 @@ package final class PostgresBatchStore: BatchStore {
         try await database.query("SELECT 1")
     }
 
+    /// Which node holds a running batch's lease (`host pid nonce`), for operators and tests.
+    package func leaseOwner(of id: BatchID) async throws -> String? {
+        try await database.query("SELECT lease_owner FROM batches WHERE id = \(id.rawValue) AND state = 'running'").scalar(String?.self) ?? nil
+    }
+
+    /// What the exactly-once checks count for one batch: the objects it wrote last, their distinct
+    /// usernames, the versions it wrote, and the highest version among its objects.
+    package func objectCounts(writtenBy id: BatchID) async throws -> (objects: Int, usernames: Int, versions: Int, maxVersion: Int) {
+        let row = try await database.query(
+            """
+            SELECT (SELECT count(*) FROM objects WHERE batch = \(id.rawValue)),
+                   (SELECT count(DISTINCT username) FROM objects WHERE batch = \(id.rawValue)),
+                   (SELECT count(*) FROM object_versions WHERE batch = \(id.rawValue)),
+                   (SELECT COALESCE(max(version), 0) FROM objects WHERE batch = \(id.rawValue))
+            """
+        ).rows.first
+        guard let row else { return (0, 0, 0, 0) }
+        return try row.decode((Int, Int, Int, Int).self)
+    }
+
     // MARK: Control files
 
     package func addControlFile(digest: Digest, size: Int64, comment: String, uploadedBy: String?, now: Date) async throws {

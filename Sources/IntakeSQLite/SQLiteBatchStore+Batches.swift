@@ -188,7 +188,7 @@ extension SQLiteBatchStore {
             let id = BatchID(rawValue: row["id"])
             if let owner, owner != lease.owner, expires > Self.seconds(now), !JobLease.isDeadLocalProcess(owner) { continue }
             if owner == lease.owner { continue }  // this store is running it already
-            guard let batch = try Self.fetchBatch(db, id) else { continue }
+            guard var batch = try Self.fetchBatch(db, id) else { continue }
             var crashes: Int = row["crashes"]
             if owner != nil {
                 // The owner did not let go: its process died or hung. Dying again before a single
@@ -200,6 +200,12 @@ extension SQLiteBatchStore {
                     continue
                 }
                 try Self.audit(db, id, "taken over", "from \(owner!) by \(lease.owner) at record \(batch.progress.recordsRead)", now)
+                if batch.progress.logLines > 0 {
+                    let line = JobLease.takeoverLine(from: owner!, by: lease.owner, atRecord: batch.progress.recordsRead, now: now)
+                    try Self.appendLog(db, id, [line], startingAt: batch.progress.logLines)
+                    batch.progress.logLines += 1
+                    try db.execute(sql: "UPDATE batches SET progress = ? WHERE id = ?", arguments: [Self.encode(batch.progress), id.rawValue])
+                }
             }
             try db.execute(
                 sql: """

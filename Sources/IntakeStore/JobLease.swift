@@ -1,4 +1,5 @@
 import Foundation
+import IntakeCore
 
 /// How this process takes part in the job queue: who it is, how long a claim on a running batch
 /// lasts without a heartbeat, and when a batch counts as poisonous.
@@ -30,6 +31,12 @@ package struct JobLease: Sendable {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The log line of a batch taken over from an owner that did not let it go (its process died or
+    /// hung), written when the run had committed something; the new owner resumes at `record`.
+    package static func takeoverLine(from owner: String, by newOwner: String, atRecord record: Int, now: Date) -> String {
+        "TAKEN OVER: \(Timestamp.string(now)) the run of \(owner) stopped without letting go; \(newOwner) resumes after record \(record)"
     }
 
     /// Whether `owner` names a process on this machine that no longer exists. Its lease need not be

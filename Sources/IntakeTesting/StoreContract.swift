@@ -35,6 +35,7 @@ package enum StoreContract {
         Case(name: "a released batch is resumed at once, not counted as a crash", check: releasedBatchResumes),
         Case(name: "a run that dies twice without progress ends in error", check: poisonBatch),
         Case(name: "progress between crashes keeps the batch running", check: progressResetsCrashes),
+        Case(name: "a takeover after committed work is in the batch's log, and the run resumes after it", check: takeoverIsLogged),
         Case(name: "result pages start inside chunks and cross them; log pages", check: paging),
         Case(name: "cancel: scheduled at once, running flagged, finished refused", check: cancelRules),
         Case(name: "copy makes an uploading batch with the same files", check: copy),
@@ -204,6 +205,27 @@ package enum StoreContract {
         _ = try await s[1].claimNextBatch(now: start.addingTimeInterval(31))
         try commitChunk(s[1], id, recordsRead: 5, at: start.addingTimeInterval(31))
         try expect(try await s[2].claimNextBatch(now: start.addingTimeInterval(62))?.id == id, "progress did not reset the crash count")
+    }
+
+    static func takeoverIsLogged(_ fixture: any StoreFixture) async throws {
+        let s = try await stores(fixture, "a", "b")
+        let id = try await scheduledBatch(in: s[0])
+        _ = try await s[0].claimNextBatch(now: start)
+        try s[0].inImportTransaction(batch: id, now: start) { tx in
+            try tx.appendLog(["START: x"], startingAt: 0)
+            var progress = RunProgress()
+            progress.recordsRead = 7
+            progress.logLines = 1
+            try tx.saveProgress(progress)
+        }
+        let taken = try await s[1].claimNextBatch(now: start.addingTimeInterval(31))
+        try expect(
+            taken?.id == id && taken?.progress.logLines == 2, "the taken-over batch does not count the takeover line: \(String(describing: taken?.progress))")
+        let log = try await s[1].log(of: id)
+        try expect(
+            log.count == 2 && log[1].hasPrefix("TAKEN OVER: ") && log[1].contains("otherhost 1 a") && log[1].hasSuffix("resumes after record 7"),
+            "the takeover is not in the log: \(log)")
+        try expect(try await s[1].batch(id)?.progress.logLines == 2, "the stored progress does not count the takeover line")
     }
 
     static func paging(_ fixture: any StoreFixture) async throws {
