@@ -91,6 +91,13 @@ package struct PostgresBlobStorage: BlobStorage {
         }
     }
 
+    /// How many uploads have chunks stored but are not (yet) a blob: in progress, or abandoned.
+    package func unfinishedUploads() async throws -> Int {
+        try await database.query(
+            "SELECT count(DISTINCT upload) FROM blob_chunks c WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.upload = c.upload)"
+        ).scalar(Int.self) ?? 0
+    }
+
     /// Deletes the chunks of uploads that never finished (a node killed mid-upload) and were last
     /// written before `date`. Any node may run it: an upload in progress writes a chunk at least every
     /// few seconds. Returns how many chunks went.

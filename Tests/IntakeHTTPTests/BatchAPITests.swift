@@ -16,7 +16,7 @@ import Testing
         #expect(result.headers.lowercased().contains("content-type: text/plain; charset=utf-8"))
         let bytes = try Data(contentsOf: control)
         #expect(result.body == Digest(SHA256Hashing.hash(bytes)).hex)
-        #expect(server.blobs.contains(Digest(hex: result.body)!))
+        #expect(try await server.blobs.contains(Digest(hex: result.body)!))
     }
 
     @Test func controlUploadRejectsNonJSONAndInvalidFiles() async throws {
@@ -178,8 +178,7 @@ import Testing
         let big = try Fixtures.write("[" + String(repeating: "1,", count: 10_000) + "1]")
         let result = try await client.uploadFile(batch: batch, name: "data0", file: big)
         #expect(result.status == 413)
-        let leftovers = try FileManager().contentsOfDirectory(atPath: server.blobs.root.appendingPathComponent("tmp").path)
-        #expect(leftovers.isEmpty)
+        #expect(try await server.partialUploads() == 0)
         #expect(try await server.store.batch(BatchID(rawValue: batch))?.files.isEmpty == true)
     }
 }
@@ -196,8 +195,7 @@ extension BatchAPITests {
             "\(server.base)/api/haplo-data-import-batch/file"
         ])
         #expect(result.status == 413)
-        let leftovers = try FileManager().contentsOfDirectory(atPath: server.blobs.root.appendingPathComponent("tmp").path)
-        #expect(leftovers.isEmpty)
+        #expect(try await server.partialUploads() == 0)
     }
 }
 

@@ -6,7 +6,7 @@ import Testing
 /// The `intake` command line, run as a real process against a data directory.
 @Suite struct CLITests {
     private func intake(_ arguments: [String]) async throws -> String {
-        try await Process.output(ServerProcess.executable.path, arguments)
+        try await Process.output(ServerProcess.executable.path, try await TestBackend.arguments(arguments))
     }
 
     @Test func apiKeysCreateListAndRevoke() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import IntakeTesting
 import Testing
 
 /// The client commands (`intake push`, `status`, `log`, `results`, `cancel`, `copy`, `rollback`,
@@ -13,7 +14,8 @@ import Testing
 
     /// Runs `intake` with `arguments`; never throws for a non-zero exit.
     static func intake(_ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
-        try await onOwnThread {
+        let arguments = try await TestBackend.arguments(arguments)
+        return try await onOwnThread {
             let process = Process()
             process.executableURL = ServerProcess.executable
             process.arguments = arguments
@@ -205,7 +207,7 @@ import Testing
             "--results", resultsFile.path
         ])
         #expect(run.status == 1)
-        #expect(run.stderr.contains("Created a new data directory at \(data.path)"))
+        if !TestPostgres.isSelectedBackend { #expect(run.stderr.contains("Created a new data directory at \(data.path)")) }
         let local = try String(contentsOf: resultsFile, encoding: .utf8)
         // Same records, statuses, changes and errors; only the refs may differ between two stores.
         func normalised(_ text: String) -> String { text.replacingOccurrences(of: #""ref":"[0-9a-z]+""#, with: "", options: .regularExpression) }

@@ -8,10 +8,6 @@ import Testing
 @Suite(.serialized) struct HostileInputTests {
     let control = Fixtures.examples.appendingPathComponent("control.json")
 
-    private func temporaries(_ server: TestServer) throws -> [String] {
-        try FileManager().contentsOfDirectory(atPath: server.blobs.root.appendingPathComponent("tmp").path)
-    }
-
     private func postRaw(_ server: TestServer, _ endpoint: String, body: [UInt8], boundary: String) async throws -> Curl.Result {
         let file = FileManager().temporaryDirectory.appendingPathComponent("body-\(UUID().uuidString)")
         try Data(body).write(to: file)
@@ -39,7 +35,7 @@ import Testing
         let refused = try await postRaw(server, "file", body: truncated, boundary: "XyZ")
         #expect(refused.status == 400)
         #expect(refused.body == "Incomplete multipart body: it ends before the closing boundary, so the upload was cut short; nothing was kept")
-        #expect(try temporaries(server).isEmpty)
+        #expect(try await server.partialUploads() == 0)
         #expect(try await server.store.batch(BatchID(rawValue: batch))?.files.isEmpty == true)
 
         let accepted = try await postRaw(server, "file", body: Array(complete.utf8), boundary: "XyZ")
@@ -81,7 +77,7 @@ import Testing
         let result = try await BatchClient(server).uploadControl(big)
         #expect(result.status == 413)
         #expect(result.body == "Control file too large: \(17 << 20) bytes, the limit is \(16 << 20) bytes")
-        #expect(try temporaries(server).isEmpty)
+        #expect(try await server.partialUploads() == 0)
     }
 
     @Test func parametersWithNULAreRefusedAndControlCharactersEscaped() async throws {

@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import IntakeCore
+import IntakePostgres
+import IntakeStore
+import IntakeTesting
 import Testing
 
 @testable import IntakeSQLite
@@ -30,7 +33,23 @@ import Testing
           {"action":"if-value-one-of","source":"id","values":["P7","P19999"],"then":[{"action":"log-error","message":"seen"}]}]}
         """#
 
-    /// Checks the database directly: one object per record, none saved twice.
+    /// Checks the store of a server's data directory (SQLite, or the PostgreSQL database standing
+    /// for it): one object per record, none saved twice, the log as if the run had never stopped.
+    static func verifyExactlyOnce(directory: URL, batch: String) async throws {
+        guard TestPostgres.isSelectedBackend else {
+            return try verifyExactlyOnce(databasePath: directory.appendingPathComponent("intake.sqlite").path)
+        }
+        let (store, _) = try await TestServer.openStorage(directory)
+        let postgres = try #require(store as? PostgresBatchStore)
+        let counts = try await postgres.objectCounts(writtenBy: BatchID(rawValue: batch))
+        #expect(counts.objects == recordCount && counts.usernames == recordCount && counts.versions == recordCount && counts.maxVersion == 1)
+        let log = try await store.log(of: BatchID(rawValue: batch)).filter { !$0.hasPrefix("TAKEN OVER: ") }
+        #expect(log.filter { $0.hasPrefix("START: ") }.count == 1)
+        #expect(log.filter { $0.hasPrefix("END: ") }.count == 1)
+        #expect(Array(log.dropFirst().dropLast()) == ["seen (record 7)", "seen (record 19999)"])
+    }
+
+    /// Checks the SQLite database directly: one object per record, none saved twice.
     static func verifyExactlyOnce(databasePath: String) throws {
         let db = try DatabaseQueue(path: databasePath)
         try db.read { db in
@@ -38,7 +57,9 @@ import Testing
             #expect(try Int.fetchOne(db, sql: "SELECT count(DISTINCT username) FROM objects") == recordCount)
             #expect(try Int.fetchOne(db, sql: "SELECT max(version) FROM objects") == 1)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM object_versions") == recordCount)
-            let log = try String.fetchAll(db, sql: "SELECT line FROM batch_log ORDER BY seq")
+            // A run taken over from a killed process says so in the log (TAKEN OVER: …); the rest of
+            // the log is as if the run had never stopped.
+            let log = try String.fetchAll(db, sql: "SELECT line FROM batch_log ORDER BY seq").filter { !$0.hasPrefix("TAKEN OVER: ") }
             #expect(log.filter { $0.hasPrefix("START: ") }.count == 1)
             #expect(log.filter { $0.hasPrefix("END: ") }.count == 1)
             #expect(Array(log.dropFirst().dropLast()) == ["seen (record 7)", "seen (record 19999)"])
@@ -78,7 +99,7 @@ import Testing
         #expect(status["progress"]?["recordsRead"] == .number(Double(Self.recordCount)))
         #expect(status["progress"]?["recordsApplied"] == .number(Double(Self.recordCount)))
         #expect(status["errors"] == .number(2))
-        try Self.verifyExactlyOnce(databasePath: server.directory.appendingPathComponent("intake.sqlite").path)
+        try await Self.verifyExactlyOnce(directory: server.directory, batch: batch)
     }
 
     @Test func killedServerResumesWithoutApplyingAnyRecordTwice() async throws {
@@ -98,6 +119,6 @@ import Testing
         #expect(status["state"] == .string("complete"))
         #expect(status["progress"]?["recordsApplied"] == .number(Double(Self.recordCount)))
         try await second.terminate()
-        try Self.verifyExactlyOnce(databasePath: data.appendingPathComponent("intake.sqlite").path)
+        try await Self.verifyExactlyOnce(directory: data, batch: batch)
     }
 }

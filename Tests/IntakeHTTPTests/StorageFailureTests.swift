@@ -1,4 +1,5 @@
 import Foundation
+import IntakeStore
 import Testing
 
 /// Failures of the disk or the database under the server: answered with a status and a message that
@@ -49,7 +50,7 @@ import Testing
     @Test func anUnwritableBlobFolderIsAClearErrorAndKeepsNothing() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
-        let tmp = server.blobs.root.appendingPathComponent("tmp")
+        let tmp = try #require(server.blobs as? LocalBlobStorage).root.appendingPathComponent("tmp")
         try FileManager().removeItem(at: tmp)
         try Data().write(to: tmp)  // a file where the folder should be
         let result = try await BatchClient(server).uploadControl(Fixtures.examples.appendingPathComponent("control.json"))

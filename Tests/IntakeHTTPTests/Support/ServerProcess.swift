@@ -39,7 +39,7 @@ final class ServerProcess: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["serve", "--data", data.path, "--port", "0", "--print-initial-credentials"] + extra
+        process.arguments = try await TestBackend.arguments(["serve", "--data", data.path, "--port", "0", "--print-initial-credentials"] + extra)
         if let fileSizeLimitKB {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = ["-c", "ulimit -f \(fileSizeLimitKB) && exec \"$0\" \"$@\"", executable.path] + process.arguments!

@@ -3,19 +3,23 @@ import Hummingbird
 import IntakeAdmin
 import IntakeCore
 import IntakeHTTP
+import IntakePostgres
 import IntakeRunner
 import IntakeSQLite
 import IntakeStore
+import IntakeTesting
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Testing
 
-/// A real Intake server on a loopback port over a real SQLite file in a temporary directory,
-/// built by the same `buildApplication` as `intake serve`.
+/// A real Intake server on a loopback port, built by the same `buildApplication` as `intake serve`,
+/// over a real SQLite file in a temporary directory, or, with `INTAKE_TEST_BACKEND=postgres`, over a
+/// new PostgreSQL database (its URL kept in the directory, so a restart on the directory reopens it).
 final class TestServer: @unchecked Sendable {
     let directory: URL
-    let store: SQLiteBatchStore
-    let blobs: LocalBlobStorage
+    let store: any BatchStore
+    let blobs: any BlobStorage
     let port: Int
     let apiKey: String
     private let group: ServiceGroup
@@ -37,8 +41,7 @@ final class TestServer: @unchecked Sendable {
         failedAuthenticationLimit: Int = 1000
     ) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
-        let store = try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path, busyTimeout: busyTimeout)
-        let blobs = try LocalBlobStorage(root: directory.appendingPathComponent("blobs"))
+        let (store, blobs) = try await openStorage(directory, busyTimeout: busyTimeout)
         let key: String
         if let apiKey {
             key = apiKey
@@ -68,11 +71,39 @@ final class TestServer: @unchecked Sendable {
         return TestServer(directory: directory, store: store, blobs: blobs, port: port, apiKey: key, group: group, task: task, log: log)
     }
 
+    /// The backend the tests run against (see the type's comment).
+    static func openStorage(_ directory: URL, busyTimeout: TimeInterval = 10) async throws -> (any BatchStore, any BlobStorage) {
+        guard TestPostgres.isSelectedBackend else {
+            return (
+                try SQLiteBatchStore(path: directory.appendingPathComponent("intake.sqlite").path, busyTimeout: busyTimeout),
+                try LocalBlobStorage(root: directory.appendingPathComponent("blobs"))
+            )
+        }
+        let url = try await TestBackend.databaseURL(for: directory)
+        let database = try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: 6)
+        return (try await PostgresBatchStore(database: database), PostgresBlobStorage(database: database))
+    }
+
+    /// Uploads begun and neither finished nor thrown away: temporary files, or chunks in the database
+    /// (thrown away in the background there, so this waits up to two seconds for them to go).
+    func partialUploads() async throws -> Int {
+        if let local = blobs as? LocalBlobStorage {
+            return try FileManager().contentsOfDirectory(atPath: local.root.appendingPathComponent("tmp").path).count
+        }
+        let database = try #require(blobs as? PostgresBlobStorage)
+        var count = try await database.unfinishedUploads()
+        for _ in 0..<20 where count > 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            count = try await database.unfinishedUploads()
+        }
+        return count
+    }
+
     /// What the server logged at warning level and above.
     let log: CapturedLog
 
     private init(
-        directory: URL, store: SQLiteBatchStore, blobs: LocalBlobStorage, port: Int, apiKey: String,
+        directory: URL, store: any BatchStore, blobs: any BlobStorage, port: Int, apiKey: String,
         group: ServiceGroup, task: Task<Void, any Error>, log: CapturedLog
     ) {
         self.log = log
@@ -89,6 +120,27 @@ final class TestServer: @unchecked Sendable {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
+    }
+}
+
+/// What makes a data directory of the tests a PostgreSQL database in the PostgreSQL pass
+/// (`INTAKE_TEST_BACKEND=postgres`): a new database per directory, its URL kept in the directory.
+enum TestBackend {
+    static func databaseURL(for directory: URL) async throws -> String {
+        let saved = directory.appendingPathComponent("postgres-url")
+        if let existing = try? String(contentsOf: saved, encoding: .utf8) { return existing }
+        try FileManager().createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = try await TestPostgres.newDatabaseURL()
+        try url.write(to: saved, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    /// An `intake` command line as the tests give it, with `--database` beside its `--data` in the
+    /// PostgreSQL pass, so the command works on that database.
+    static func arguments(_ arguments: [String]) async throws -> [String] {
+        guard TestPostgres.isSelectedBackend, !arguments.contains("--database"), let index = arguments.firstIndex(of: "--data"), index + 1 < arguments.count
+        else { return arguments }
+        return arguments + ["--database", try await databaseURL(for: URL(fileURLWithPath: arguments[index + 1]))]
     }
 }
 
