@@ -30,13 +30,17 @@ package struct ServerConfiguration: Sendable {
     /// Whether clients reach the server over HTTPS through a proxy: the admin session cookie is then
     /// `Secure` (and named `__Host-…`).
     package var behindTLS: Bool
+    /// Batches this process runs at once. Each worker claims batches from the shared queue on its own;
+    /// with SQLite they share one write lock, so more than one pays off only with PostgreSQL.
+    package var workers: Int
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
         headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512,
-        metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30, behindTLS: Bool = false
+        metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30, behindTLS: Bool = false, workers: Int = 1
     ) {
         self.behindTLS = behindTLS
+        self.workers = max(0, workers)
         self.host = host
         self.port = port
         self.maxUploadBytes = maxUploadBytes
@@ -74,7 +78,7 @@ package func buildApplication(
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
-    app.addServices(BatchWorker(environment: environment, logger: logger))
+    for _ in 0..<configuration.workers { app.addServices(BatchWorker(environment: environment, logger: logger)) }
     return app
 }
 

@@ -14,12 +14,17 @@ struct ObjectRow {
     var linkAttributes: [String] = []
     var linkTargets: [Int64] = []
 
+    /// Foundation's `replacingOccurrences` costs microseconds even when there is nothing to replace.
+    static func withoutNUL(_ text: String) -> String {
+        text.utf8.contains(0) ? String(text.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 }) : text
+    }
+
     init(_ values: [ObjectValue]) {
         let (title, titles) = ObjectValueStorage.titleColumns(values)
         // PostgreSQL text cannot hold NUL; titles are for display and search only (the values
         // themselves are stored as JSON, where NUL is escaped).
-        self.title = title.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
-        self.titles = titles.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+        self.title = Self.withoutNUL(title)
+        self.titles = Self.withoutNUL(titles)
         type = ObjectValueStorage.type(values)
         behaviour = ObjectValueStorage.firstText(values, StandardSchema.behaviourAttribute)
         username = ObjectValueStorage.firstText(values, StandardSchema.usernameAttribute)
@@ -61,60 +66,112 @@ enum ObjectSQL {
         """
     }
 
-    /// Many new objects (version 1) in one statement: arrays of columns, unnested. Nullable columns
+    /// Everything of `ChunkWrites` in one statement, so a hand-over costs one round trip: new
+    /// objects (version 1) with their versions and links, documents, log lines, results and the run
+    /// position, each kind as arrays of columns unnested by one data-modifying CTE. Nullable columns
     /// travel as text arrays with a flag array beside them (postgres-nio has no arrays of optionals).
-    static func insertNew(_ objects: [ChunkWrites.NewObject], batch: BatchID?, now: Int64) -> PostgresQuery {
-        var refs: [Int64] = []
-        var types: [String] = [], typeNull: [Bool] = []
-        var titles: [String] = [], titleLists: [String] = []
-        var behaviours: [String] = [], behaviourNull: [Bool] = []
-        var usernames: [String] = [], usernameNull: [Bool] = []
-        var data: [String] = []
-        var linkRefs: [Int64] = [], linkAttributes: [String] = [], linkTargets: [Int64] = []
-        refs.reserveCapacity(objects.count)
-        data.reserveCapacity(objects.count)
-        for object in objects {
-            let row = ObjectRow(object.values)
-            refs.append(object.ref.number)
-            types.append(row.type ?? "")
-            typeNull.append(row.type == nil)
-            titles.append(row.title)
-            titleLists.append(row.titles)
-            behaviours.append(row.behaviour ?? "")
-            behaviourNull.append(row.behaviour == nil)
-            usernames.append(row.username ?? "")
-            usernameNull.append(row.username == nil)
-            data.append(row.data)
-            for (attribute, target) in zip(row.linkAttributes, row.linkTargets) {
-                linkRefs.append(object.ref.number)
-                linkAttributes.append(attribute)
-                linkTargets.append(target)
+    static func chunk(_ writes: ChunkWrites, batch: BatchID?, now: Int64) -> PostgresQuery {
+        var query = StatementBuilder()
+        var parts: [String] = []
+        let batchID = query.bind(batch?.rawValue)
+        if !writes.newObjects.isEmpty {
+            var refs: [Int64] = []
+            var types: [String] = [], typeNull: [Bool] = []
+            var titles: [String] = [], titleLists: [String] = []
+            var behaviours: [String] = [], behaviourNull: [Bool] = []
+            var usernames: [String] = [], usernameNull: [Bool] = []
+            var data: [String] = []
+            var linkRefs: [Int64] = [], linkAttributes: [String] = [], linkTargets: [Int64] = []
+            refs.reserveCapacity(writes.newObjects.count)
+            data.reserveCapacity(writes.newObjects.count)
+            for object in writes.newObjects {
+                let row = ObjectRow(object.values)
+                refs.append(object.ref.number)
+                types.append(row.type ?? "")
+                typeNull.append(row.type == nil)
+                titles.append(row.title)
+                titleLists.append(row.titles)
+                behaviours.append(row.behaviour ?? "")
+                behaviourNull.append(row.behaviour == nil)
+                usernames.append(row.username ?? "")
+                usernameNull.append(row.username == nil)
+                data.append(row.data)
+                for (attribute, target) in zip(row.linkAttributes, row.linkTargets) {
+                    linkRefs.append(object.ref.number)
+                    linkAttributes.append(attribute)
+                    linkTargets.append(target)
+                }
+            }
+            let time = query.bind(now)
+            let refList = query.bind(refs)
+            parts.append(
+                """
+                new_objects AS (
+                    INSERT INTO objects (ref, type, title, titles, version, created, updated, batch, behaviour, username)
+                    SELECT ref, CASE WHEN type_null THEN NULL ELSE type END, title, titles, 1, \(time), \(time), \(batchID),
+                        CASE WHEN behaviour_null THEN NULL ELSE behaviour END, CASE WHEN username_null THEN NULL ELSE username END
+                    FROM unnest(\(refList), \(query.bind(types)), \(query.bind(typeNull)), \(query.bind(titles)), \(query.bind(titleLists)),
+                                \(query.bind(behaviours)), \(query.bind(behaviourNull)), \(query.bind(usernames)), \(query.bind(usernameNull)))
+                        AS o (ref, type, type_null, title, titles, behaviour, behaviour_null, username, username_null)
+                )
+                """)
+            parts.append(
+                """
+                new_versions AS (
+                    INSERT INTO object_versions (ref, version, batch, saved, data)
+                    SELECT ref, 1, \(batchID), \(time), data FROM unnest(\(refList), \(query.bind(data))) AS v (ref, data)
+                )
+                """)
+            if !linkRefs.isEmpty {
+                parts.append(
+                    """
+                    new_links AS (
+                        INSERT INTO object_links (ref, attribute, target)
+                        SELECT * FROM unnest(\(query.bind(linkRefs)), \(query.bind(linkAttributes)), \(query.bind(linkTargets)))
+                    )
+                    """)
             }
         }
-        return """
-            WITH object AS (
-                INSERT INTO objects (ref, type, title, titles, version, created, updated, batch, behaviour, username)
-                SELECT ref, CASE WHEN type_null THEN NULL ELSE type END, title, titles, 1, \(now), \(now), \(batch?.rawValue),
-                    CASE WHEN behaviour_null THEN NULL ELSE behaviour END, CASE WHEN username_null THEN NULL ELSE username END
-                FROM unnest(\(refs), \(types), \(typeNull), \(titles), \(titleLists), \(behaviours), \(behaviourNull), \(usernames), \(usernameNull))
-                    AS o (ref, type, type_null, title, titles, behaviour, behaviour_null, username, username_null)
-            ), version AS (
-                INSERT INTO object_versions (ref, version, batch, saved, data)
-                SELECT ref, 1, \(batch?.rawValue), \(now), data FROM unnest(\(refs), \(data)) AS v (ref, data)
-            )
-            INSERT INTO object_links (ref, attribute, target)
-            SELECT ref, attribute, target FROM unnest(\(linkRefs), \(linkAttributes), \(linkTargets)) AS l (ref, attribute, target)
-            """
-    }
-
-    static func insertDocuments(_ documents: [ChunkWrites.Document], batch: BatchID?) -> PostgresQuery {
-        """
-        INSERT INTO documents (model, destination, batch, record, data)
-        SELECT model, destination, \(batch?.rawValue), record, data
-        FROM unnest(\(documents.map(\.model)), \(documents.map(\.destination)), \(documents.map(\.record)), \(documents.map { JSONValue.object($0.values).compactJSON }))
-            WITH ORDINALITY AS d (model, destination, record, data, position)
-        ORDER BY position
-        """
+        if !writes.documents.isEmpty {
+            let documents = writes.documents
+            parts.append(
+                """
+                new_documents AS (
+                    INSERT INTO documents (model, destination, batch, record, data)
+                    SELECT model, destination, \(batchID), record, data
+                    FROM unnest(\(query.bind(documents.map(\.model))), \(query.bind(documents.map(\.destination))),
+                                \(query.bind(documents.map(\.record))), \(query.bind(documents.map { JSONValue.object($0.values).compactJSON })))
+                        WITH ORDINALITY AS d (model, destination, record, data, position)
+                    ORDER BY position
+                )
+                """)
+        }
+        if batch != nil && !writes.logLines.isEmpty {
+            parts.append(
+                """
+                new_log AS (
+                    INSERT INTO batch_log (batch, seq, line)
+                    SELECT \(batchID), \(query.bind(writes.logStart)) + ordinality::integer - 1, line
+                    FROM unnest(\(query.bind(writes.logLines))) WITH ORDINALITY AS l (line, ordinality)
+                    ON CONFLICT (batch, seq) DO UPDATE SET line = excluded.line
+                )
+                """)
+        }
+        if batch != nil && !writes.resultLines.isEmpty {
+            parts.append(
+                """
+                new_results AS (
+                    INSERT INTO batch_results (batch, seq, lines)
+                    VALUES (\(batchID), \(query.bind(writes.resultStart)), \(query.bind(writes.resultLines.joined(separator: "\n"))))
+                    ON CONFLICT (batch, seq) DO UPDATE SET lines = excluded.lines
+                )
+                """)
+        }
+        if batch != nil, let progress = writes.progress {
+            parts.append(
+                "run_position AS (UPDATE batches SET progress = \(query.bind(PostgresBatchStore.encode(progress))) WHERE id = \(batchID))")
+        }
+        return query.query("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1")
     }
 
     static func record(_ row: PostgresRow) throws -> ObjectRecord {
@@ -262,6 +319,11 @@ extension PostgresBatchStore {
         return try database.withBlockingConnection { connection in
             try connection.query("BEGIN")
             do {
+                // A chunk's commit does not wait for the WAL to reach the disk. Nothing is lost to
+                // that but time: if the database server crashes before the flush, the chunk is
+                // lost whole with the run position saved in it, and the run does it again (see
+                // docs/DECISIONS.md). The run's end (`finish`) is committed synchronously.
+                try connection.query("SET LOCAL synchronous_commit = off")
                 try fence(connection, batch, now: now)
                 let transaction = PostgresImportTransaction(connection: connection, batch: batch, now: now)
                 let result = try body(transaction)
@@ -300,6 +362,13 @@ final class PostgresImportTransaction: ImportTransaction {
     /// locked from the first read to the commit, so two nodes' reservations never overlap.
     private var lastRef: Int64?
     private var savepoints = 0
+    /// Hand-overs not sent yet: consecutive `apply` calls are merged and sent as one statement
+    /// (`ObjectSQL.chunk`) before anything else reaches the database, so reads see them.
+    private var pending = ChunkWrites()
+    /// Inside a savepoint writes go at once, so rolling the savepoint back undoes them.
+    private var inSavepoint = false
+    /// About a chunk of records: more rows than this are sent without waiting for the next hand-over.
+    static let pendingRows = 400
 
     init(connection: BlockingConnection, batch: BatchID?, now: Date) {
         self.connection = connection
@@ -307,7 +376,18 @@ final class PostgresImportTransaction: ImportTransaction {
         self.now = seconds(now)
     }
 
+    /// Sends what `apply` has gathered.
+    func flush() throws {
+        guard !pending.isEmpty else { return }
+        let writes = pending
+        pending = ChunkWrites()
+        try connection.query(ObjectSQL.chunk(writes, batch: batch, now: now))
+    }
+
     func atomically<T>(_ body: () throws -> T) throws -> T {
+        try flush()
+        inSavepoint = true
+        defer { inSavepoint = false }
         savepoints += 1
         let name = "record\(savepoints)"
         try connection.query("SAVEPOINT \(unescaped: name)")
@@ -323,21 +403,37 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func appendLog(_ lines: [String], startingAt index: Int) throws {
-        guard let batch, !lines.isEmpty else { return }
-        try connection.query(PostgresBatchStore.logInsert(batch, lines, startingAt: index))
+        var writes = ChunkWrites()
+        _ = writes.appendLog(lines, startingAt: index)
+        try apply(writes)
     }
 
     func appendResults(_ lines: [String], startingAt index: Int) throws {
-        guard let batch, !lines.isEmpty else { return }
-        try connection.query(PostgresBatchStore.resultInsert(batch, lines, startingAt: index))
+        var writes = ChunkWrites()
+        _ = writes.appendResults(lines, startingAt: index)
+        try apply(writes)
     }
 
     func apply(_ writes: ChunkWrites) throws {
-        if !writes.newObjects.isEmpty { try connection.query(ObjectSQL.insertNew(writes.newObjects, batch: batch, now: now)) }
-        if !writes.documents.isEmpty { try connection.query(ObjectSQL.insertDocuments(writes.documents, batch: batch)) }
-        try appendLog(writes.logLines, startingAt: writes.logStart)
-        try appendResults(writes.resultLines, startingAt: writes.resultStart)
-        if let progress = writes.progress { try saveProgress(progress) }
+        if !merge(writes) {
+            try flush()
+            pending = writes
+        }
+        if inSavepoint || pending.count >= Self.pendingRows { try flush() }
+    }
+
+    /// Adds `writes` to the pending ones; false (nothing added) when their log or result lines do
+    /// not follow on.
+    private func merge(_ writes: ChunkWrites) -> Bool {
+        var merged = pending
+        guard merged.appendLog(writes.logLines, startingAt: writes.logStart) || writes.logLines.isEmpty,
+            merged.appendResults(writes.resultLines, startingAt: writes.resultStart) || writes.resultLines.isEmpty
+        else { return false }
+        merged.newObjects += writes.newObjects
+        merged.documents += writes.documents
+        merged.progress = writes.progress ?? merged.progress
+        pending = merged
+        return true
     }
 
     func isCancelRequested() throws -> Bool {
@@ -346,17 +442,20 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func saveProgress(_ progress: RunProgress) throws {
-        guard let batch else { return }
-        try connection.query("UPDATE batches SET progress = \(PostgresBatchStore.encode(progress)) WHERE id = \(batch.rawValue)")
+        var writes = ChunkWrites()
+        writes.progress = progress
+        try apply(writes)
     }
 
     func object(_ ref: ObjectRef) throws -> StoredObject? {
+        try flush()
         guard let row = try connection.query(ObjectSQL.current(ref)).rows.first else { return nil }
         let (version, data) = try row.decode((Int, String).self)
         return StoredObject(ref: ref, version: version, values: ObjectValueStorage.decode(data))
     }
 
     func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) throws -> StoredObject? {
+        try flush()
         guard !types.isEmpty else { return nil }
         let ref = try connection.query(
             """
@@ -369,14 +468,17 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func ref(forBehaviour code: String) throws -> ObjectRef? {
-        try connection.query("SELECT ref FROM objects WHERE behaviour = \(code) ORDER BY ref LIMIT 1").scalar(Int64.self).map(ObjectRef.init)
+        try flush()
+        return try connection.query("SELECT ref FROM objects WHERE behaviour = \(code) ORDER BY ref LIMIT 1").scalar(Int64.self).map(ObjectRef.init)
     }
 
     func ref(forUsername username: String) throws -> ObjectRef? {
-        try connection.query("SELECT ref FROM objects WHERE username = \(username) ORDER BY ref LIMIT 1").scalar(Int64.self).map(ObjectRef.init)
+        try flush()
+        return try connection.query("SELECT ref FROM objects WHERE username = \(username) ORDER BY ref LIMIT 1").scalar(Int64.self).map(ObjectRef.init)
     }
 
     func titles(ofTypes types: Set<String>, limit: Int) throws -> [(title: String, ref: ObjectRef)]? {
+        try flush()
         guard !types.isEmpty else { return [] }
         let typeList = types.sorted()
         let count = try connection.query("SELECT count(*) FROM objects WHERE type = ANY(\(typeList))").scalar(Int.self) ?? 0
@@ -417,10 +519,12 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func finish() throws {
+        try flush()
         if let lastRef { try connection.query("UPDATE counters SET value = \(lastRef) WHERE name = 'ref'") }
     }
 
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {
+        try flush()
         let row = ObjectRow(values)
         var version = 1
         if !isNew, let current = try connection.query(ObjectSQL.current(ref)).rows.first {
@@ -433,7 +537,27 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {
-        try connection.query(
-            ObjectSQL.insertDocuments([ChunkWrites.Document(model: model, destination: destination, record: record, values: values)], batch: batch))
+        var writes = ChunkWrites()
+        writes.documents = [ChunkWrites.Document(model: model, destination: destination, record: record, values: values)]
+        try apply(writes)
     }
+}
+
+/// SQL text with `$n` placeholders and their values, for statements whose shape depends on the data
+/// (which parts of a chunk are present).
+struct StatementBuilder {
+    private var bindings = PostgresBindings()
+
+    /// Binds a value and returns its placeholder.
+    mutating func bind<Value: PostgresDynamicTypeEncodable>(_ value: Value) -> String {
+        bindings.append(value)
+        return "$\(bindings.count)"
+    }
+
+    mutating func bind<Value: PostgresDynamicTypeEncodable>(_ value: Value?) -> String {
+        bindings.append(value)
+        return "$\(bindings.count)"
+    }
+
+    func query(_ sql: String) -> PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: bindings) }
 }

@@ -53,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Failed authentications one client address may make per minute; after that it gets 429 until the minute is over.")
     var failedAuthLimit = Settings.int("failed-auth-limit", default: 30)
 
+    @Option(help: "Batches this node runs at once (more than 1 pays off with --database; SQLite has one writer).")
+    var workers = Settings.int("workers", default: 1)
+
     @Flag(
         help:
             "Clients reach this server over HTTPS through a proxy: the admin UI's session cookie is then Secure (and named __Host-intake_session)."
@@ -119,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
                 host: host, port: port, maxUploadBytes: maxUploadBytes,
                 headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout),
                 maxConnections: maxConnections, metricsRequireKey: metricsAuth,
-                failedAuthenticationLimit: failedAuthLimit, behindTLS: behindTLS),
+                failedAuthenticationLimit: failedAuthLimit, behindTLS: behindTLS, workers: workers),
             environment: environment, logger: logger, additionalRoutes: admin.addRoutes,
             onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
         do {

@@ -34,7 +34,7 @@ enum Settings {
 
     static let known: Set<String> = [
         "data", "host", "port", "max-upload-bytes", "header-timeout", "idle-timeout", "max-connections",
-        "metrics-auth", "max-crashes", "failed-auth-limit", "log-level", "log-format", "behind-tls", "database-url", "pool-size"
+        "metrics-auth", "max-crashes", "failed-auth-limit", "log-level", "log-format", "behind-tls", "database-url", "pool-size", "workers"
     ]
 
     static func environmentName(_ name: String) -> String {
