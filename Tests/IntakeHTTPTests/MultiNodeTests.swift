@@ -15,6 +15,36 @@ import Testing
         try await ServerProcess.start(data: try TestServer.makeDirectory(), arguments: ["--database", url])
     }
 
+    /// `--workers 2`: one node runs two batches at once, each to the end.
+    @Test func oneNodeWithTwoWorkersRunsTwoBatchesAtOnce() async throws {
+        let url = try await TestPostgres.newDatabaseURL()
+        let server = try await ServerProcess.start(data: try TestServer.makeDirectory(), arguments: ["--database", url, "--workers", "2"])
+        defer { Task { try? await server.terminate() } }
+        let client = BatchClient(RemoteServer(port: server.port, apiKey: try #require(server.apiKey)))
+        let people = try CrashTests.peopleFile(count: 60_000)
+        let control = try Fixtures.write(RestartTests.control)
+        let first = try await client.prepareBatch(control: control, files: [("people", people)])
+        let second = try await client.prepareBatch(control: control, files: [("people", people)])
+        _ = try await client.schedule(batch: first)
+        _ = try await client.schedule(batch: second)
+        var both = false
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && !both {
+            let states = try await [first, second].asyncMap { batch in
+                try JSONParser.parse(try await client.get("/api/haplo-data-import-batch/status?batch=\(batch)").body)["state"]?.stringValue
+            }
+            both = states == ["running", "running"]
+            if states.contains(where: { $0 == "complete" }) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(both, "the two batches never ran at the same time")
+        for batch in [first, second] {
+            let status = try await client.waitForBatch(batch, timeout: 300)
+            #expect(status["state"] == .string("complete"))
+            #expect(status["progress"]?["recordsApplied"] == .number(60_000))
+        }
+    }
+
     @Test func twoNodesShareTheWorkAndOneFinishesWhatTheOtherStarted() async throws {
         let url = try await TestPostgres.newDatabaseURL()
         let a = try await node(url)
@@ -85,5 +115,13 @@ import Testing
             return Int(record)
         }
         #expect(records == Array(records.indices.map { records.first! + $0 }), "the results are not one line per record in order")
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
     }
 }
