@@ -83,6 +83,13 @@ extension SQLiteBatchStore {
     }
 
     package func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws {
+        // Read first, for the same reason as the migrations in `init`: at start-up nothing is
+        // usually missing, and then no write lock is needed.
+        let behaviours = objects.map(\.behaviour)
+        let missing = try await read { db in
+            try behaviours.contains { try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM objects WHERE behaviour = ?)", arguments: [$0])! }
+        }
+        guard missing else { return }
         try await write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: nil, now: now)
             for object in objects where try transaction.ref(forBehaviour: object.behaviour) == nil {

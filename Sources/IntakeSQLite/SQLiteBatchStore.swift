@@ -37,7 +37,13 @@ package final class SQLiteBatchStore: BatchStore {
     package init(writer: any DatabaseWriter, lease: JobLease = JobLease()) throws {
         self.writer = writer
         self.lease = lease
-        try SQLiteMigrations.migrator().migrate(writer)
+        // Checked with a read first: migrating takes the write lock even when there is nothing to
+        // do, and a server started beside a long `intake run` would wait for it behind chunk after
+        // chunk (SQLite's lock is not fair) and could give up.
+        let migrator = SQLiteMigrations.migrator()
+        if try !writer.read({ db in try migrator.hasCompletedMigrations(db) }) {
+            try migrator.migrate(writer)
+        }
     }
 
     /// A write transaction; a lock held too long by another process becomes `StoreUnavailable`.

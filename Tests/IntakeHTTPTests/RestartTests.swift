@@ -50,13 +50,13 @@ import Testing
     }
 
     /// Checks the SQLite database directly: one object per record, none saved twice.
-    static func verifyExactlyOnce(databasePath: String) throws {
+    static func verifyExactlyOnce(databasePath: String, records: Int = recordCount) throws {
         let db = try DatabaseQueue(path: databasePath)
         try db.read { db in
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM objects") == recordCount)
-            #expect(try Int.fetchOne(db, sql: "SELECT count(DISTINCT username) FROM objects") == recordCount)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM objects") == records)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(DISTINCT username) FROM objects") == records)
             #expect(try Int.fetchOne(db, sql: "SELECT max(version) FROM objects") == 1)
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM object_versions") == recordCount)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM object_versions") == records)
             // A run taken over from a killed process says so in the log (TAKEN OVER: …); the rest of
             // the log is as if the run had never stopped.
             let log = try String.fetchAll(db, sql: "SELECT line FROM batch_log ORDER BY seq").filter { !$0.hasPrefix("TAKEN OVER: ") }

@@ -9,9 +9,11 @@ import Testing
         defer { Task { await server.stop() } }
         let connection = try RawConnection(port: server.port)
         connection.send("GET /health HTTP/1.1\r\nHost: x\r\n")
-        let closed = try await connection.secondsUntilClosed(limit: 10)
+        let closed = try await connection.secondsUntilClosed(limit: 20)
         #expect(closed != nil)
-        #expect((closed ?? 99) < 5)
+        // The header timeout (1 s) closed it, not the idle timeout (30 s). The bound is loose: with
+        // the multi-node tests importing beside it on two cores, the close once came after 5.3 s.
+        #expect((closed ?? 99) < 15)
     }
 
     @Test func aSilentConnectionIsCutOff() async throws {
@@ -28,9 +30,11 @@ import Testing
         connection.send(
             "POST /api/haplo-data-import-batch/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Basic \(Data("haplo:\(server.apiKey)".utf8).base64EncodedString())\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncontrol=abc"
         )
-        let closed = try await connection.secondsUntilClosed(limit: 10)
+        let closed = try await connection.secondsUntilClosed(limit: 20)
         #expect(closed != nil)
-        #expect((closed ?? 99) < 5)
+        // The header timeout (1 s) closed it, not the idle timeout (30 s). The bound is loose: with
+        // the multi-node tests importing beside it on two cores, the close once came after 5.3 s.
+        #expect((closed ?? 99) < 15)
     }
 
     @Test func aSlowUploadThatKeepsProgressingIsNotCutOff() async throws {
