@@ -185,8 +185,14 @@ final class PostgresBlobUpload: BlobUpload {
         let (seq, id, database) = (chunks, self.id, self.database)
         chunks += 1
         flow.submit {
-            try await database.query(
-                "INSERT INTO blob_chunks (upload, seq, written, data) VALUES (\(id), \(seq), \(seconds(Date())), \(bytes))")
+            // A chunk's commit does not wait for the WAL flush; `finish()` commits the blob's record
+            // synchronously, which flushes every chunk before it, so an acknowledged upload is on disk.
+            // Waiting for a flush per MiB made uploads four times slower.
+            try await database.transaction { connection in
+                try await connection.query("SET LOCAL synchronous_commit = off")
+                try await connection.query(
+                    "INSERT INTO blob_chunks (upload, seq, written, data) VALUES (\(id), \(seq), \(seconds(Date())), \(bytes))")
+            }
         }
     }
 
@@ -250,8 +256,9 @@ final class PostgresBlobUpload: BlobUpload {
     deinit { discard() }
 }
 
-/// Inserts an upload's chunks in order, at most `maxInFlight` waiting at once; callers suspend in
-/// `capacity()` or `drained()` rather than block a thread.
+/// Inserts an upload's chunks, at most `maxInFlight` at once (each on a connection of its own, so
+/// the database works on one while the next arrives; their order does not matter, each has its
+/// `seq`); callers suspend in `capacity()` or `drained()` rather than block a thread.
 private final class ChunkFlow: Sendable {
     private struct State {
         var inFlight = 0
@@ -259,8 +266,6 @@ private final class ChunkFlow: Sendable {
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
         var failure: (any Error)?
         var stopped = false
-        /// The insert before the next one: chunks are written one after another.
-        var tail: Task<Void, Never>?
     }
     private let state = Mutex(State())
     static let maxInFlight = 3
@@ -270,17 +275,13 @@ private final class ChunkFlow: Sendable {
     }
 
     func submit(_ work: @escaping @Sendable () async throws -> Void) {
-        state.withLock { state in
-            state.inFlight += 1
-            let previous = state.tail
-            state.tail = Task { [self] in
-                await previous?.value
-                let skip = self.state.withLock { $0.failure != nil || $0.stopped }
-                if !skip {
-                    do { try await work() } catch { self.state.withLock { if $0.failure == nil { $0.failure = error } } }
-                }
-                done()
+        state.withLock { $0.inFlight += 1 }
+        Task { [self] in
+            let skip = self.state.withLock { $0.failure != nil || $0.stopped }
+            if !skip {
+                do { try await work() } catch { self.state.withLock { if $0.failure == nil { $0.failure = error } } }
             }
+            done()
         }
     }
 

@@ -53,16 +53,23 @@ package final class BatchWorker: Service, Sendable {
                 // times a second.
                 failures += 1
                 logger.error("worker could not claim a batch", metadata: ["error": "\(error)", "intake.failures": "\(failures)"])
-                try? await Task.sleep(for: .milliseconds(min(30_000, 100 << min(failures, 9))))
+                await pause(.milliseconds(min(30_000, 100 << min(failures, 9))))
             }
-            await sleepOrWake()
+            await pause(pollInterval)
         }
     }
 
     /// Polling keeps the queue in the database the only source of truth, so batches scheduled by
-    /// another process (or before a restart) are found the same way as local ones.
-    private func sleepOrWake() async {
-        try? await Task.sleep(for: pollInterval)
+    /// another process (or before a restart) are found the same way as local ones. A long pause
+    /// (after failures: the database unreachable) ends early when the server is stopping, so SIGTERM
+    /// does not wait out the back-off.
+    private func pause(_ duration: Duration) async {
+        var left = duration
+        let slice = Duration.milliseconds(100)
+        while left > .zero && !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            try? await Task.sleep(for: min(slice, left))
+            left -= slice
+        }
     }
 }
 

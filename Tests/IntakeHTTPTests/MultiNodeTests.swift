@@ -19,7 +19,16 @@ import Testing
     @Test func oneNodeWithTwoWorkersRunsTwoBatchesAtOnce() async throws {
         let url = try await TestPostgres.newDatabaseURL()
         let server = try await ServerProcess.start(data: try TestServer.makeDirectory(), arguments: ["--database", url, "--workers", "2"])
-        defer { Task { try? await server.terminate() } }
+        do {
+            try await runTwoAtOnce(server)
+        } catch {
+            try? await server.terminate()
+            throw error
+        }
+        try await server.terminate()
+    }
+
+    private func runTwoAtOnce(_ server: ServerProcess) async throws {
         let client = BatchClient(RemoteServer(port: server.port, apiKey: try #require(server.apiKey)))
         let people = try CrashTests.peopleFile(count: 60_000)
         let control = try Fixtures.write(RestartTests.control)
@@ -49,12 +58,21 @@ import Testing
         let url = try await TestPostgres.newDatabaseURL()
         let a = try await node(url)
         let b = try await node(url)
-        defer {
-            Task {
-                try? await a.terminate()
-                try? await b.terminate()
-            }
+        // Stopped here whatever happens, not in a deferred task: the test process may end before
+        // such a task runs and leave the servers behind.
+        let killed: ServerProcess
+        do {
+            killed = try await shareAndTakeOver(url, a, b)
+        } catch {
+            try? await a.terminate()
+            try? await b.terminate()
+            throw error
         }
+        try await (killed === a ? b : a).terminate()
+    }
+
+    /// Returns the node that was killed.
+    private func shareAndTakeOver(_ url: String, _ a: ServerProcess, _ b: ServerProcess) async throws -> ServerProcess {
         let key = try #require(a.apiKey ?? b.apiKey, "neither node printed the first start's API key")
         let viaA = BatchClient(RemoteServer(port: a.port, apiKey: key))
         let viaB = BatchClient(RemoteServer(port: b.port, apiKey: key))
@@ -115,6 +133,7 @@ import Testing
             return Int(record)
         }
         #expect(records == Array(records.indices.map { records.first! + $0 }), "the results are not one line per record in order")
+        return victim
     }
 }
 
