@@ -527,13 +527,25 @@ final class PostgresImportTransaction: ImportTransaction {
         try flush()
         let row = ObjectRow(values)
         var version = 1
-        if !isNew, let current = try connection.query(ObjectSQL.current(ref)).rows.first {
+        if !isNew, let current = try lockedCurrentVersion(ref) {
             let (currentVersion, data) = try current.decode((Int, String).self)
             if data == row.data { return .unchanged }
             version = currentVersion + 1
         }
         try connection.query(ObjectSQL.save(ref: ref, row: row, version: version, batch: batch, now: now))
         return version == 1 ? .created : .updated
+    }
+
+    /// The object's current version and values, its row locked to the commit: a chunk of another
+    /// batch (another node) saving the same object waits, then reads this version, rather than both
+    /// writing the same next version. When the lock had to wait for such a chunk, the join is
+    /// re-checked against the object's new version but not against that version's row, which this
+    /// statement cannot see, so nothing comes back: a second statement, with a new snapshot, reads
+    /// it (and the lock is then free, or held by this transaction).
+    private func lockedCurrentVersion(_ ref: ObjectRef) throws -> PostgresRow? {
+        let query: PostgresQuery = "\(unescaped: ObjectSQL.current) WHERE o.ref = \(ref.number) FOR UPDATE OF o"
+        if let row = try connection.query(query).rows.first { return row }
+        return try connection.query(query).rows.first
     }
 
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {

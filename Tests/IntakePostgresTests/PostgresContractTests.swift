@@ -1,4 +1,5 @@
 import Foundation
+import IntakeCore
 import IntakePostgres
 import IntakeStore
 import IntakeTesting
@@ -65,5 +66,44 @@ struct PostgresFixture: StoreFixture {
         #expect(short.port == 5432 && short.database == "intake" && short.password == "from-env" && short.sslMode == "prefer")
         #expect(throws: PostgresLocationError.self) { try PostgresLocation(url: "mysql://x@y/z", environment: [:]) }
         #expect(throws: PostgresLocationError.self) { try PostgresLocation(url: "postgres://x@y/z?sslmode=verify-full", environment: [:]) }
+    }
+}
+
+/// Two nodes' chunks saving the same object at the same moment take turns.
+@Suite struct PostgresConcurrentSaveTests {
+    static func title(_ text: String) -> [ObjectValue] {
+        [ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, text))]
+    }
+
+    @Test func twoWritersUpdatingOneObjectTakeTurns() async throws {
+        let url = try await TestPostgres.newDatabaseURL()
+        func store(_ name: String) async throws -> PostgresBatchStore {
+            try await PostgresBatchStore(
+                database: try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: 2), lease: JobLease(owner: "otherhost 1 \(name)"))
+        }
+        let a = try await store("a"), b = try await store("b")
+        let now = Date()
+        let ref = try a.inImportTransaction(batch: .random(), now: now) { tx in
+            let ref = try tx.allocateRef()
+            _ = try tx.save(ref: ref, values: Self.title("one"), isNew: true)
+            return ref
+        }
+        let firstSaved = DispatchSemaphore(value: 0)
+        let first = Task.detached {
+            try a.inImportTransaction(batch: .random(), now: now) { tx in
+                _ = try tx.save(ref: ref, values: Self.title("two"), isNew: false)
+                firstSaved.signal()
+                Thread.sleep(forTimeInterval: 0.5)  // the second writer arrives while this one holds the object
+            }
+        }
+        let second = Task.detached {
+            firstSaved.wait()
+            return try b.inImportTransaction(batch: .random(), now: now) { tx in try tx.save(ref: ref, values: Self.title("three"), isNew: false) }
+        }
+        try await first.value
+        #expect(try await second.value == .updated)
+        let history = try await a.history(of: ref)
+        #expect(history.map(\.version) == [1, 2, 3])
+        #expect(try await a.object(ref)?.title == "three")
     }
 }
