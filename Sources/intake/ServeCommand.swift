@@ -108,9 +108,30 @@ struct ServeCommand: AsyncParsableCommand {
         // Before any credentials are made: a port in use should not cost a fresh directory its
         // one-time password and key.
         try ListenCheck.check(host: host, port: port)
-        try await Self.createFirstCredentials(
-            service: ImportService(environment: environment), dataDirectory: data.data,
-            print: printInitialCredentials || isatty(STDOUT_FILENO) == 1, logger: logger)
+        let service = ImportService(environment: environment)
+        let printCredentials = printInitialCredentials || isatty(STDOUT_FILENO) == 1
+        do {
+            try await Self.createFirstCredentials(service: service, dataDirectory: data.data, print: printCredentials, logger: logger)
+        } catch is StoreUnavailable {
+            // A long `intake run` on the same directory holds SQLite's write lock chunk after chunk:
+            // start all the same, and make the credentials as soon as a write gets through.
+            logger.warning("the database is busy (another process is importing): the first start's credentials will follow once it is free")
+            let dataDirectory = data.data
+            Task {
+                while true {
+                    try? await Task.sleep(for: .seconds(2))
+                    do {
+                        try await Self.createFirstCredentials(service: service, dataDirectory: dataDirectory, print: printCredentials, logger: logger)
+                        return
+                    } catch is StoreUnavailable {
+                        continue
+                    } catch {
+                        logger.error("could not create the first start's credentials", metadata: ["error": "\(error)"])
+                        return
+                    }
+                }
+            }
+        }
         if !behindTLS, !["127.0.0.1", "::1", "localhost"].contains(host) {
             logger.warning(
                 "the admin UI is served over plain HTTP on a non-loopback address: put it behind HTTPS and pass --behind-tls",
