@@ -527,10 +527,14 @@ final class PostgresImportTransaction: ImportTransaction {
         try flush()
         let row = ObjectRow(values)
         var version = 1
-        if !isNew, let current = try lockedCurrentVersion(ref) {
-            let (currentVersion, data) = try current.decode((Int, String).self)
-            if data == row.data { return .unchanged }
-            version = currentVersion + 1
+        if !isNew, let seen = try currentVersion(ref) {
+            if try seen.decode((Int, String).self).1 == row.data { return .unchanged }
+            // A change: lock the row and read it again, in case another node changed it meanwhile.
+            if let current = try lockedCurrentVersion(ref) {
+                let (currentVersion, data) = try current.decode((Int, String).self)
+                if data == row.data { return .unchanged }
+                version = currentVersion + 1
+            }
         }
         try connection.query(ObjectSQL.save(ref: ref, row: row, version: version, batch: batch, now: now))
         return version == 1 ? .created : .updated
@@ -546,6 +550,12 @@ final class PostgresImportTransaction: ImportTransaction {
         let query: PostgresQuery = "\(unescaped: ObjectSQL.current) WHERE o.ref = \(ref.number) FOR UPDATE OF o"
         if let row = try connection.query(query).rows.first { return row }
         return try connection.query(query).rows.first
+    }
+
+    /// The object's current version and values without a lock: enough to find a save unchanged
+    /// (the nightly feed's usual case), which then writes nothing, not even a row lock.
+    private func currentVersion(_ ref: ObjectRef) throws -> PostgresRow? {
+        try connection.query(ObjectSQL.current(ref)).rows.first
     }
 
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {

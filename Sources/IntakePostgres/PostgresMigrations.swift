@@ -124,8 +124,11 @@ enum PostgresMigrations {
                 )
                 """,
                 "CREATE INDEX objects_type ON objects (type, ref)",
-                "CREATE INDEX objects_behaviour ON objects (behaviour) WHERE behaviour IS NOT NULL",
-                "CREATE INDEX objects_username ON objects (username) WHERE username IS NOT NULL",
+                // With the ref, so `WHERE username = $1 ORDER BY ref LIMIT 1` reads one index entry:
+                // on a table filled moments ago (no statistics yet) the planner otherwise walks the
+                // primary key in ref order, which made every lookup a scan.
+                "CREATE INDEX objects_behaviour ON objects (behaviour, ref) WHERE behaviour IS NOT NULL",
+                "CREATE INDEX objects_username ON objects (username, ref) WHERE username IS NOT NULL",
                 """
                 CREATE TABLE object_versions (
                     ref BIGINT NOT NULL,
