@@ -367,13 +367,6 @@ extension PostgresBatchStore {
         """
     }
 
-    static func resultInsert(_ id: BatchID, _ lines: [String], startingAt index: Int) -> PostgresQuery {
-        """
-        INSERT INTO batch_results (batch, seq, lines) VALUES (\(id.rawValue), \(index), \(lines.joined(separator: "\n")))
-        ON CONFLICT (batch, seq) DO UPDATE SET lines = excluded.lines
-        """
-    }
-
     package func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
         try await database.query(
             "SELECT line FROM batch_log WHERE batch = \(id.rawValue) AND seq >= \(skipping) ORDER BY seq LIMIT \(limit)"

@@ -358,9 +358,8 @@ final class PostgresImportTransaction: ImportTransaction {
     private let connection: BlockingConnection
     private let batch: BatchID?
     private let now: Int64
-    /// The ref counter as this transaction moved it; written back by `finish()`. The counter's row is
-    /// locked from the first read to the commit, so two nodes' reservations never overlap.
-    private var lastRef: Int64?
+    /// The ref counter as this transaction moves it; written back by `finish()`.
+    private var refs = RefCounter()
     private var savepoints = 0
     /// Hand-overs not sent yet: consecutive `apply` calls are merged and sent as one statement
     /// (`ObjectSQL.chunk`) before anything else reaches the database, so reads see them.
@@ -494,33 +493,23 @@ final class PostgresImportTransaction: ImportTransaction {
         return result
     }
 
-    private func currentCounter() throws -> Int64 {
-        if let lastRef { return lastRef }
+    /// The stored counter, locked to the commit: two nodes' reservations never overlap.
+    private func readCounter() throws -> Int64 {
         guard let value = try connection.query("SELECT value FROM counters WHERE name = 'ref' FOR UPDATE").scalar(Int64.self) else {
             throw StoreUnavailable(reason: "the ref counter is missing")
         }
-        lastRef = value
         return value
     }
 
-    func allocateRef() throws -> ObjectRef {
-        lastRef = try currentCounter() + 1
-        return ObjectRef(lastRef!)
-    }
+    func allocateRef() throws -> ObjectRef { try refs.next(readCounter) }
 
-    func reserveRefs(count: Int) throws -> ClosedRange<Int64> {
-        let first = try currentCounter() + 1
-        lastRef = first + Int64(count) - 1
-        return first...lastRef!
-    }
+    func reserveRefs(count: Int) throws -> ClosedRange<Int64> { try refs.reserve(count, readCounter) }
 
-    func releaseRefs(after used: Int64, reservedThrough end: Int64) throws {
-        if try currentCounter() == end { lastRef = used }
-    }
+    func releaseRefs(after used: Int64, reservedThrough end: Int64) throws { try refs.release(after: used, reservedThrough: end, readCounter) }
 
     func finish() throws {
         try flush()
-        if let lastRef { try connection.query("UPDATE counters SET value = \(lastRef) WHERE name = 'ref'") }
+        if let last = refs.last { try connection.query("UPDATE counters SET value = \(last) WHERE name = 'ref'") }
     }
 
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {

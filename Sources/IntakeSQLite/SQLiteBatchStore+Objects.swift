@@ -171,7 +171,7 @@ final class SQLiteImportTransaction: ImportTransaction {
     private let db: Database
     private let batch: BatchID?
     private let now: Int64
-    private var lastRef: Int64?
+    private var refs = RefCounter()
 
     init(db: Database, batch: BatchID?, now: Date) {
         self.db = db
@@ -274,40 +274,24 @@ final class SQLiteImportTransaction: ImportTransaction {
         return result
     }
 
-    /// Refs are counted in memory and the counter is written once, by `finish()`, in the same
-    /// transaction: the write lock makes this safe, and a rolled-back chunk gives its refs back.
-    func allocateRef() throws -> ObjectRef {
-        if lastRef == nil {
-            guard let value = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'ref'") else {
-                throw DatabaseError(message: "ref counter missing")
-            }
-            lastRef = value
-        }
-        lastRef! += 1
-        return ObjectRef(lastRef!)
-    }
-
-    private func currentCounter() throws -> Int64 {
-        if let lastRef { return lastRef }
+    /// Refs are counted in memory (`RefCounter`) and the counter is written once, by `finish()`, in
+    /// the same transaction: the write lock makes this safe, and a rolled-back chunk gives its refs back.
+    private func readCounter() throws -> Int64 {
         guard let value = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'ref'") else {
             throw DatabaseError(message: "ref counter missing")
         }
         return value
     }
 
-    func reserveRefs(count: Int) throws -> ClosedRange<Int64> {
-        let first = try currentCounter() + 1
-        lastRef = first + Int64(count) - 1
-        return first...lastRef!
-    }
+    func allocateRef() throws -> ObjectRef { try refs.next(readCounter) }
 
-    func releaseRefs(after used: Int64, reservedThrough end: Int64) throws {
-        if try currentCounter() == end { lastRef = used }
-    }
+    func reserveRefs(count: Int) throws -> ClosedRange<Int64> { try refs.reserve(count, readCounter) }
+
+    func releaseRefs(after used: Int64, reservedThrough end: Int64) throws { try refs.release(after: used, reservedThrough: end, readCounter) }
 
     func finish() throws {
-        if let lastRef {
-            try db.execute(sql: "UPDATE counters SET value = ? WHERE name = 'ref'", arguments: [lastRef])
+        if let last = refs.last {
+            try db.execute(sql: "UPDATE counters SET value = ? WHERE name = 'ref'", arguments: [last])
         }
     }
 
