@@ -42,6 +42,8 @@ struct ObjectRow {
 /// import transaction, which runs the same statements synchronously.
 enum ObjectSQL {
     static let current = "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version"
+    /// A lookup's answer: the ref found, with its current version (read without a round trip of its own).
+    static let lookup = "SELECT o.ref, o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version"
     static let records = "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version"
 
     static func current(_ ref: ObjectRef) -> PostgresQuery { "\(unescaped: current) WHERE o.ref = \(ref.number)" }
@@ -64,6 +66,50 @@ enum ObjectSQL {
         INSERT INTO object_links (ref, attribute, target)
         SELECT \(ref.number), attribute, target FROM unnest(\(row.linkAttributes), \(row.linkTargets)) AS l (attribute, target)
         """
+    }
+
+    /// The per-record statements of an import transaction, run as prepared statements (see
+    /// `BlockingConnection.execute(prepared:_:)`).
+    enum Prepared {
+        static let byRef = "\(current) WHERE o.ref = $1::bigint"
+        static let byUsername = "\(lookup) WHERE o.username = $1::text ORDER BY o.ref LIMIT 1"
+        static let byBehaviour = "\(lookup) WHERE o.behaviour = $1::text ORDER BY o.ref LIMIT 1"
+
+        /// `save` for an object whose current version was read without a lock: the row is updated
+        /// only if that is still its version ($5 - 1), and the version and links are written only
+        /// if it was. The object row's lock is taken by the update and held to the commit, as the
+        /// locked read of the slower path does. Answers how many object rows it wrote (0 or 1).
+        static let saveIfCurrent = """
+            WITH object AS (
+                INSERT INTO objects (ref, type, title, titles, version, created, updated, batch, behaviour, username)
+                VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, $6::bigint, $7::text, $8::text, $9::text)
+                ON CONFLICT (ref) DO UPDATE SET type = excluded.type, title = excluded.title, titles = excluded.titles,
+                    version = excluded.version, updated = excluded.updated, batch = excluded.batch, behaviour = excluded.behaviour,
+                    username = excluded.username
+                WHERE objects.version = $5::bigint - 1
+                RETURNING ref
+            ), version AS (
+                INSERT INTO object_versions (ref, version, batch, saved, data) SELECT ref, $5::bigint, $7::text, $6::bigint, $10::text FROM object
+            ), old_links AS (
+                DELETE FROM object_links WHERE ref = (SELECT ref FROM object)
+            ), new_links AS (
+                INSERT INTO object_links (ref, attribute, target)
+                SELECT o.ref, l.attribute, l.target FROM object o, unnest($11::text[], $12::bigint[]) AS l (attribute, target)
+            )
+            SELECT count(*) FROM object
+            """
+
+        static func saveIfCurrentBinds(ref: ObjectRef, row: ObjectRow, version: Int, batch: BatchID?, now: Int64) -> [PostgresData] {
+            [
+                PostgresData(int64: ref.number), text(row.type), PostgresData(string: row.title), PostgresData(string: row.titles),
+                PostgresData(int64: Int64(version)), PostgresData(int64: now), text(batch?.rawValue), text(row.behaviour), text(row.username),
+                PostgresData(string: row.data),
+                PostgresData(array: row.linkAttributes.map { PostgresData(string: $0) }, elementType: .text),
+                PostgresData(array: row.linkTargets.map { PostgresData(int64: $0) }, elementType: .int8)
+            ]
+        }
+
+        static func text(_ value: String?) -> PostgresData { value.map { PostgresData(string: $0) } ?? .null }
     }
 
     /// Everything of `ChunkWrites` in one statement, so a hand-over costs one round trip: new
@@ -352,8 +398,11 @@ extension PostgresBatchStore {
 /// One chunk transaction of an import run on PostgreSQL. Only valid inside the closure that made it.
 ///
 /// New objects, documents, log lines and results arrive together through `apply` and go as one
-/// multi-row statement per kind: one round trip for hundreds of records. Loads and saves of existing
-/// objects are a round trip each (the engine waits for their answers).
+/// multi-row statement per kind: one round trip for hundreds of records. Reads are answered without
+/// sending those first where they can be: a new object not sent yet is read from memory, and a
+/// lookup by username or behaviour combines the database's answer with the unsent objects'. A
+/// lookup also brings back the object's current version, so the load and the save that follow in
+/// an update (or an unchanged re-import) need no round trip of their own.
 final class PostgresImportTransaction: ImportTransaction {
     private let connection: BlockingConnection
     private let batch: BatchID?
@@ -364,6 +413,14 @@ final class PostgresImportTransaction: ImportTransaction {
     /// Hand-overs not sent yet: consecutive `apply` calls are merged and sent as one statement
     /// (`ObjectSQL.chunk`) before anything else reaches the database, so reads see them.
     private var pending = ChunkWrites()
+    /// The unsent new objects by ref, and the lowest unsent ref by username and by behaviour.
+    private var pendingObjects: [Int64: [ObjectValue]] = [:]
+    private var pendingUsernames: [String: Int64] = [:]
+    private var pendingBehaviours: [String: Int64] = [:]
+    /// Current versions read or written by this transaction, so a load after a lookup, and the
+    /// comparison a save makes, cost no round trip. Bounded; emptied when a savepoint rolls back.
+    private var known: [Int64: KnownVersion] = [:]
+    static let knownLimit = 2_000
     /// Inside a savepoint writes go at once, so rolling the savepoint back undoes them.
     private var inSavepoint = false
     /// About a chunk of records: more rows than this are sent without waiting for the next hand-over.
@@ -380,7 +437,35 @@ final class PostgresImportTransaction: ImportTransaction {
         guard !pending.isEmpty else { return }
         let writes = pending
         pending = ChunkWrites()
+        pendingObjects = [:]
+        pendingUsernames = [:]
+        pendingBehaviours = [:]
         try connection.query(ObjectSQL.chunk(writes, batch: batch, now: now))
+    }
+
+    /// Sends the unsent new objects before a read that cannot be answered without them (links,
+    /// titles). Log and result lines do not affect reads and stay gathered.
+    private func flushObjects() throws {
+        if !pendingObjects.isEmpty { try flush() }
+    }
+
+    private func remember(_ ref: Int64, _ version: KnownVersion) {
+        if known.count >= Self.knownLimit { known.removeAll(keepingCapacity: true) }
+        known[ref] = version
+    }
+
+    /// Indexes new objects as `apply` gathers them.
+    private func index(_ objects: [ChunkWrites.NewObject]) {
+        for object in objects {
+            let ref = object.ref.number
+            pendingObjects[ref] = object.values
+            if let username = ObjectValueStorage.firstText(object.values, StandardSchema.usernameAttribute) {
+                pendingUsernames[username] = min(pendingUsernames[username] ?? ref, ref)
+            }
+            if let behaviour = ObjectValueStorage.firstText(object.values, StandardSchema.behaviourAttribute) {
+                pendingBehaviours[behaviour] = min(pendingBehaviours[behaviour] ?? ref, ref)
+            }
+        }
     }
 
     func atomically<T>(_ body: () throws -> T) throws -> T {
@@ -395,6 +480,8 @@ final class PostgresImportTransaction: ImportTransaction {
             try connection.query("RELEASE SAVEPOINT \(unescaped: name)")
             return result
         } catch {
+            // What was saved inside is undone: forget every version this transaction has seen.
+            known.removeAll()
             try connection.query("ROLLBACK TO SAVEPOINT \(unescaped: name)")
             try connection.query("RELEASE SAVEPOINT \(unescaped: name)")
             throw error
@@ -417,6 +504,7 @@ final class PostgresImportTransaction: ImportTransaction {
         if !merge(writes) {
             try flush()
             pending = writes
+            index(writes.newObjects)
         }
         if inSavepoint || pending.count >= Self.pendingRows { try flush() }
     }
@@ -432,6 +520,7 @@ final class PostgresImportTransaction: ImportTransaction {
         merged.documents += writes.documents
         merged.progress = writes.progress ?? merged.progress
         pending = merged
+        index(writes.newObjects)
         return true
     }
 
@@ -447,14 +536,13 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func object(_ ref: ObjectRef) throws -> StoredObject? {
-        try flush()
-        guard let row = try connection.query(ObjectSQL.current(ref)).rows.first else { return nil }
-        let (version, data) = try row.decode((Int, String).self)
-        return StoredObject(ref: ref, version: version, values: ObjectValueStorage.decode(data))
+        if let values = pendingObjects[ref.number] { return StoredObject(ref: ref, version: 1, values: values) }
+        guard let current = try currentVersion(ref) else { return nil }
+        return StoredObject(ref: ref, version: current.version, values: ObjectValueStorage.decode(current.data))
     }
 
     func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) throws -> StoredObject? {
-        try flush()
+        try flushObjects()
         guard !types.isEmpty else { return nil }
         let ref = try connection.query(
             """
@@ -467,17 +555,27 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func ref(forBehaviour code: String) throws -> ObjectRef? {
-        try flush()
-        return try connection.query("SELECT ref FROM objects WHERE behaviour = \(code) ORDER BY ref LIMIT 1").scalar(Int64.self).map(ObjectRef.init)
+        try lookUp(ObjectSQL.Prepared.byBehaviour, code, unsent: pendingBehaviours[code])
     }
 
     func ref(forUsername username: String) throws -> ObjectRef? {
-        try flush()
-        return try connection.query("SELECT ref FROM objects WHERE username = \(username) ORDER BY ref LIMIT 1").scalar(Int64.self).map(ObjectRef.init)
+        try lookUp(ObjectSQL.Prepared.byUsername, username, unsent: pendingUsernames[username])
+    }
+
+    /// The lowest ref among the stored object the lookup `sql` finds for `key` (whose version it
+    /// remembers) and the unsent one.
+    private func lookUp(_ sql: String, _ key: String, unsent: Int64?) throws -> ObjectRef? {
+        var found = unsent
+        if let cells = try connection.execute(prepared: sql, [PostgresData(string: key)]).first?.preparedCells {
+            let (ref, version, data) = (try cells[0].decode(Int64.self), try cells[1].decode(Int.self), try cells[2].decode(String.self))
+            remember(ref, KnownVersion(version: version, data: data))
+            found = min(found ?? ref, ref)
+        }
+        return found.map(ObjectRef.init)
     }
 
     func titles(ofTypes types: Set<String>, limit: Int) throws -> [(title: String, ref: ObjectRef)]? {
-        try flush()
+        try flushObjects()
         guard !types.isEmpty else { return [] }
         let typeList = types.sorted()
         let count = try connection.query("SELECT count(*) FROM objects WHERE type = ANY(\(typeList))").scalar(Int.self) ?? 0
@@ -513,19 +611,41 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {
-        try flush()
+        // A new object needs no answer: it waits with the other unsent writes (the chunk statement).
+        if isNew && pendingObjects[ref.number] == nil {
+            var writes = ChunkWrites()
+            writes.newObjects = [ChunkWrites.NewObject(ref: ref, values: values)]
+            try apply(writes)
+            return .created
+        }
+        // An unsent new object being changed: send it, so this version follows it.
+        if pendingObjects[ref.number] != nil { try flush() }
         let row = ObjectRow(values)
         var version = 1
         if !isNew, let seen = try currentVersion(ref) {
-            if try seen.decode((Int, String).self).1 == row.data { return .unchanged }
-            // A change: lock the row and read it again, in case another node changed it meanwhile.
+            if seen.data == row.data { return .unchanged }
+            version = seen.version + 1
+            let saved = try connection.execute(
+                prepared: ObjectSQL.Prepared.saveIfCurrent,
+                ObjectSQL.Prepared.saveIfCurrentBinds(ref: ref, row: row, version: version, batch: batch, now: now)
+            ).first?.preparedCells[0].decode(Int64.self)
+            if saved == 1 {
+                remember(ref.number, KnownVersion(version: version, data: row.data))
+                return .updated
+            }
+            // Another writer saved the object since it was read: read it again under its lock.
+            version = 1
             if let current = try lockedCurrentVersion(ref) {
                 let (currentVersion, data) = try current.decode((Int, String).self)
-                if data == row.data { return .unchanged }
+                if data == row.data {
+                    remember(ref.number, KnownVersion(version: currentVersion, data: data))
+                    return .unchanged
+                }
                 version = currentVersion + 1
             }
         }
         try connection.query(ObjectSQL.save(ref: ref, row: row, version: version, batch: batch, now: now))
+        remember(ref.number, KnownVersion(version: version, data: row.data))
         return version == 1 ? .created : .updated
     }
 
@@ -541,10 +661,19 @@ final class PostgresImportTransaction: ImportTransaction {
         return try connection.query(query).rows.first
     }
 
-    /// The object's current version and values without a lock: enough to find a save unchanged
-    /// (the nightly feed's usual case), which then writes nothing, not even a row lock.
-    private func currentVersion(_ ref: ObjectRef) throws -> PostgresRow? {
-        try connection.query(ObjectSQL.current(ref)).rows.first
+    /// The object's current version and values without a lock, as this transaction last saw them:
+    /// enough to find a save unchanged (the nightly feed's usual case), which then writes nothing,
+    /// not even a row lock. A version seen earlier in the chunk is as good as one read now: the read
+    /// takes no lock either way, and a change is checked again under the lock.
+    private func currentVersion(_ ref: ObjectRef) throws -> KnownVersion? {
+        if let seen = known[ref.number] { return seen }
+        guard let cells = try connection.execute(prepared: ObjectSQL.Prepared.byRef, [PostgresData(int64: ref.number)]).first?.preparedCells else {
+            return nil
+        }
+        let (version, data) = (try cells[0].decode(Int.self), try cells[1].decode(String.self))
+        let current = KnownVersion(version: version, data: data)
+        remember(ref.number, current)
+        return current
     }
 
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {
@@ -552,6 +681,13 @@ final class PostgresImportTransaction: ImportTransaction {
         writes.documents = [ChunkWrites.Document(model: model, destination: destination, record: record, values: values)]
         try apply(writes)
     }
+}
+
+/// An object's current version number and stored values, as an import transaction last read or
+/// wrote them.
+struct KnownVersion {
+    var version: Int
+    var data: String
 }
 
 /// SQL text with `$n` placeholders and their values, for statements whose shape depends on the data

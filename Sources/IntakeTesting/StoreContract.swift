@@ -42,6 +42,7 @@ package enum StoreContract {
         Case(name: "API keys: create, use, revoke", check: apiKeys),
         Case(name: "ref reservations of two writers never overlap; unused ends come back only if last", check: refReservations),
         Case(name: "a chunk's collected writes are applied in one go, or not at all", check: chunkWrites),
+        Case(name: "an import transaction reads its own writes; a rolled-back record's save is forgotten", check: readsOwnWrites),
         Case(name: "purge: finished batches lose log and results, digests in use are known", check: purge),
         Case(name: "admin accounts: create once, change the password, list", check: adminAccounts),
         Case(name: "admin sessions: create, update, expire, delete; audit entries", check: adminSessions),
@@ -344,6 +345,68 @@ package enum StoreContract {
         try expect(try await store.log(of: id) == ["log 0"], "the applied log is wrong")
         try expect(try await store.results(of: id) == ["result 0", "result 1", "result 2"], "the applied results are wrong")
         try expect(try await store.batch(id)?.progress.recordsRead == 3, "the applied progress is wrong")
+    }
+
+    /// What a store may keep in memory during a chunk (writes not sent yet, versions it has read)
+    /// must answer reads as the database would.
+    static func readsOwnWrites(_ fixture: any StoreFixture) async throws {
+        let store = try await stores(fixture, "a")[0]
+        let id = try await uploadingBatch(in: store)
+        try await store.startDirectRun(id, dryRun: false, by: "contract", now: start)
+        func values(_ title: String, username: String? = nil, behaviour: String? = nil, type: String = "t", link: ObjectRef? = nil) -> [ObjectValue] {
+            var values = [
+                ObjectValue(attribute: StandardSchema.typeAttribute, value: .objectType(type)),
+                ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, title))
+            ]
+            if let username { values.append(ObjectValue(attribute: StandardSchema.usernameAttribute, value: .text(.text, username))) }
+            if let behaviour { values.append(ObjectValue(attribute: StandardSchema.behaviourAttribute, value: .text(.text, behaviour))) }
+            if let link { values.append(ObjectValue(attribute: "test:link", value: .ref(link))) }
+            return values
+        }
+        let refs = try store.inImportTransaction(batch: id, now: start) { tx in try tx.reserveRefs(count: 4) }
+        let (r1, r2, r3, r4) = (ObjectRef(refs.lowerBound), ObjectRef(refs.lowerBound + 1), ObjectRef(refs.lowerBound + 2), ObjectRef(refs.upperBound))
+        // A committed object with a username and behaviour that a lower, newer object will share.
+        try store.inImportTransaction(batch: id, now: start) { tx in
+            try expect(try tx.save(ref: r3, values: values("three", username: "shared", behaviour: "b"), isNew: true) == .created, "r3 not created")
+        }
+        struct RecordFailed: Error {}
+        try store.inImportTransaction(batch: id, now: start) { tx in
+            try expect(try tx.save(ref: r1, values: values("one", username: "u1"), isNew: true) == .created, "r1 not created")
+            try expect(try tx.ref(forUsername: "u1") == r1, "a new object is not found by its username in its own transaction")
+            try expect(try tx.object(r1)?.version == 1, "a new object does not read back as version 1")
+            try expect(try tx.save(ref: r2, values: values("two", username: "shared", behaviour: "b"), isNew: true) == .created, "r2 not created")
+            try expect(try tx.ref(forUsername: "shared") == r2, "the lowest ref does not win over a committed object with the same username")
+            try expect(try tx.ref(forBehaviour: "b") == r2, "the lowest ref does not win over a committed object with the same behaviour")
+            try expect(try tx.ref(forUsername: "nobody") == nil, "a username nobody has was found")
+            try expect(try tx.save(ref: r1, values: values("one", username: "u1"), isNew: false) == .unchanged, "an unchanged save of a new object")
+            try expect(try tx.save(ref: r1, values: values("one again", username: "u1"), isNew: false) == .updated, "a changed save")
+            try expect(try tx.object(r1)?.version == 2, "the update does not read back as version 2")
+            do {
+                try tx.atomically {
+                    try expect(try tx.save(ref: r1, values: values("one, rolled back", username: "u1"), isNew: false) == .updated, "a save in a record")
+                    throw RecordFailed()
+                }
+            } catch is RecordFailed {}
+            let afterRollback = try tx.object(r1)
+            try expect(afterRollback?.version == 2, "a rolled-back record's version is still read: \(String(describing: afterRollback?.version))")
+            try expect(
+                try tx.save(ref: r1, values: values("one again", username: "u1"), isNew: false) == .unchanged,
+                "after a rollback, the same values are not unchanged")
+            try expect(try tx.save(ref: r4, values: values("four", type: "linker", link: r1), isNew: true) == .created, "r4 not created")
+            try expect(try tx.oldestObject(linkingTo: r1, through: "test:link", types: ["linker"])?.ref == r4, "a new object's link is not found")
+            let titles = try tx.titles(ofTypes: ["linker"], limit: 10)?.map(\.title)
+            try expect(titles == ["four"], "a new object's title is not listed: \(String(describing: titles))")
+        }
+        // The next transaction reads what the last one committed.
+        try store.inImportTransaction(batch: id, now: start) { tx in
+            try expect(try tx.ref(forUsername: "u1") == r1, "r1 not found by username after the commit")
+            try expect(try tx.save(ref: r1, values: values("one again", username: "u1"), isNew: false) == .unchanged, "r1 not unchanged after the commit")
+            try expect(try tx.save(ref: r1, values: values("one, third", username: "u1 renamed"), isNew: false) == .updated, "r1 not updated")
+            try expect(try tx.ref(forUsername: "u1") == nil, "the old username still finds the object")
+            try expect(try tx.ref(forUsername: "u1 renamed") == r1, "the new username does not find the object")
+        }
+        let history = try await store.history(of: r1).map(\.version)
+        try expect(history.sorted() == [1, 2, 3], "the versions of r1 are wrong: \(history)")
     }
 
     static func purge(_ fixture: any StoreFixture) async throws {
