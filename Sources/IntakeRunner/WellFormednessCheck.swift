@@ -33,7 +33,7 @@ final class WellFormednessCheck: Sendable {
         for file in files {
             do {
                 var reader = try file.makeReader()
-                while try reader.skipNext() {}
+                try reader.checkAll()
             } catch let error as ReaderError {
                 return .failure(Failure(message: error.message, file: file.name, line: error.line))
             } catch let error as Failure {

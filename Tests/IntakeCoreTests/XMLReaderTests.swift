@@ -57,6 +57,39 @@ import Testing
         }
     }
 
+    /// The well-formedness pass parses without building records; it must refuse exactly what
+    /// reading refuses, with the same message.
+    @Test func checkingRefusesWhatReadingRefuses() throws {
+        let cases: [(String, XMLRecordReader.Fields, Int)] = [
+            ("<root>\n<r><a>1</a></r>\n<r><a>2</b></r></root>", .textOfChildren, 1 << 20),
+            ("<root><r><a>1</a></r>", .textOfChildren, 1 << 20),
+            ("", .textOfChildren, 1 << 20),
+            ("<!DOCTYPE root [<!ENTITY e \"x\">]><root/>", .textOfChildren, 1 << 20),
+            ("<root>\n<r><a>12345</a></r>\n<r><a>1234567890</a></r></root>", .textOfChildren, 8),
+            ("<root>\n<r a=\"1\"/>\n<r a=\"1234567890\"/></root>", .attributes, 8),
+            ("<root><r><a>fine</a></r><r b=\"2\"><c>also</c></r></root>", .textOfChildren, 1 << 20)
+        ]
+        for (xml, fields, limit) in cases {
+            func reader() -> XMLRecordReader {
+                XMLRecordReader(
+                    fileName: "data.xml", source: MemoryByteSource(Array(xml.utf8)), fields: fields, singleRecord: false,
+                    maxRecordBytes: limit)
+            }
+            var readError: ReaderError?
+            do {
+                let reading = reader()
+                while try reading.next() != nil {}
+            } catch { readError = error }
+            var checkError: ReaderError?
+            do {
+                var checking = reader()
+                try checking.checkAll()
+            } catch { checkError = error }
+            #expect(checkError?.message == readError?.message, "\(xml)")
+            #expect(checkError?.line == readError?.line, "\(xml)")
+        }
+    }
+
     @Test func externalEntitiesAreNeverRead() throws {
         let xxe = """
             <?xml version="1.0"?>

@@ -119,4 +119,15 @@ package struct JSONObject: Sendable, Equatable, Hashable {
     }
 
     package var pairs: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }
+
+    /// Sets `key` to `value` as the last entry: an entry already there moves to the end (one scan
+    /// of the keys, where removing and then setting took two).
+    package mutating func setAtEnd(_ key: String, _ value: JSONValue) {
+        if let i = index(of: key) {
+            keys.remove(at: i)
+            values.remove(at: i)
+        }
+        keys.append(key)
+        values.append(value)
+    }
 }

@@ -57,11 +57,18 @@ package protocol RecordReader {
     /// Reads past the next record, checking it but not necessarily building it; false at the end.
     /// Used for the well-formedness pass and to skip records already done when a run resumes.
     mutating func skipNext() throws(ReaderError) -> Bool
+    /// Reads to the end, checking every record: the well-formedness pass. A reader may do this more
+    /// cheaply than record by record; it is not read from afterwards.
+    mutating func checkAll() throws(ReaderError)
 }
 
 extension RecordReader {
     package mutating func skipNext() throws(ReaderError) -> Bool {
         try next() != nil
+    }
+
+    package mutating func checkAll() throws(ReaderError) {
+        while try skipNext() {}
     }
 }
 

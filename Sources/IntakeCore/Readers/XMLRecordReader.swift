@@ -14,47 +14,87 @@ package final class XMLRecordReader: PipedRecordReader {
 
     let pipe: RecordPipe
     let input: GuardedInputStream
+    private let fileName: String
+    private let fields: Fields
+    private let singleRecord: Bool
+    private let maxRecordBytes: Int
+    /// The parser starts with the first record asked for, or with `checkAll`, never both.
+    private var started = false
 
     package init(
         fileName: String, source: any ByteSource, fields: Fields, singleRecord: Bool,
         maxRecordBytes: Int = RecordSizeLimit.defaultBytes
     ) {
-        let pipe = RecordPipe()
-        let input = GuardedInputStream(source)
-        self.pipe = pipe
-        self.input = input
+        pipe = RecordPipe()
+        input = GuardedInputStream(source)
+        self.fileName = fileName
+        self.fields = fields
+        self.singleRecord = singleRecord
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    deinit { pipe.cancel() }
+
+    package func next() throws(ReaderError) -> SourceRecord? {
+        if !started { startParsing() }
+        return try pipe.take()
+    }
+
+    private func startParsing() {
+        started = true
+        let (pipe, fileName, fields, singleRecord, maxRecordBytes) = (pipe, fileName, fields, singleRecord, maxRecordBytes)
         parseOnOwnThread(
             name: "intake-xml-reader", input: input,
             makeDelegate: {
-                XMLRecordBuilder(
-                    pipe: pipe, fields: fields, singleRecord: singleRecord,
-                    maxRecordBytes: maxRecordBytes)
+                XMLRecordBuilder(pipe: pipe, fields: fields, singleRecord: singleRecord, maxRecordBytes: maxRecordBytes)
             }
         ) { parser, ok, builder, input in
-            if let recordLine = builder.oversizedRecordLine {
-                pipe.fail(RecordSizeLimit.exceeded(fileName: fileName, line: recordLine, limit: maxRecordBytes))
-            } else if let refusal = input.refusal {
-                pipe.fail(ReaderError("XML file \(fileName) refused: \(refusal)", line: nil))
-            } else if let error = input.readError {
-                pipe.fail(ReaderError("Could not read \(fileName): \(error)"))
-            } else if !ok, !pipe.isCancelled {
-                let code = (parser.parserError as NSError?)?.code ?? 0
-                let name = XMLParser.ErrorCode(rawValue: code).map { "\($0)" } ?? "error"
-                pipe.fail(
-                    ReaderError(
-                        "XML syntax error in \(fileName) at line \(parser.lineNumber), column \(parser.columnNumber) (\(name), code \(code))",
-                        line: parser.lineNumber))
-            } else if !builder.sawRoot || builder.openElements != 0 {
-                // libxml2's push parser can stop at the end of the stream without noticing open elements.
-                let problem = builder.sawRoot ? "the document ends before its root element is closed" : "there is no root element"
-                pipe.fail(ReaderError("XML syntax error in \(fileName) at line \(parser.lineNumber): \(problem)", line: parser.lineNumber))
+            if let failure = Self.failure(fileName: fileName, parser: parser, ok: ok || pipe.isCancelled, builder: builder, input: input) {
+                pipe.fail(failure)
             } else {
                 pipe.finish()
             }
         }
     }
 
-    deinit { pipe.cancel() }
+    /// The well-formedness pass: the whole document is parsed on the calling thread and checked as
+    /// `next()` would check it (syntax, record size, the input guard), but no record is built or
+    /// handed over. Building them, on a second parser thread, had made an XML run parse and build
+    /// every record twice.
+    package func checkAll() throws(ReaderError) {
+        precondition(!started, "checkAll reads the whole document")
+        started = true
+        let parser = XMLParser(stream: input)
+        parser.shouldResolveExternalEntities = false
+        let builder = XMLRecordBuilder(pipe: nil, fields: fields, singleRecord: singleRecord, maxRecordBytes: maxRecordBytes)
+        parser.delegate = builder
+        let ok = parser.parse()
+        if let failure = Self.failure(fileName: fileName, parser: parser, ok: ok, builder: builder, input: input) { throw failure }
+    }
+
+    /// What stopped a parse, if anything did.
+    private static func failure(fileName: String, parser: XMLParser, ok: Bool, builder: XMLRecordBuilder, input: GuardedInputStream)
+        -> ReaderError?
+    {
+        if let recordLine = builder.oversizedRecordLine {
+            return RecordSizeLimit.exceeded(fileName: fileName, line: recordLine, limit: builder.maxRecordBytes)
+        } else if let refusal = input.refusal {
+            return ReaderError("XML file \(fileName) refused: \(refusal)", line: nil)
+        } else if let error = input.readError {
+            return ReaderError("Could not read \(fileName): \(error)")
+        } else if !ok {
+            let code = (parser.parserError as NSError?)?.code ?? 0
+            let name = XMLParser.ErrorCode(rawValue: code).map { "\($0)" } ?? "error"
+            return ReaderError(
+                "XML syntax error in \(fileName) at line \(parser.lineNumber), column \(parser.columnNumber) (\(name), code \(code))",
+                line: parser.lineNumber)
+        } else if !builder.sawRoot || builder.openElements != 0 {
+            // libxml2's push parser can stop at the end of the stream without noticing open elements.
+            let problem = builder.sawRoot ? "the document ends before its root element is closed" : "there is no root element"
+            return ReaderError("XML syntax error in \(fileName) at line \(parser.lineNumber): \(problem)", line: parser.lineNumber)
+        }
+        return nil
+    }
 }
 
 /// A reader fed by a parser thread through a `RecordPipe`; the XML and xlsx readers share this.
@@ -71,9 +111,10 @@ extension PipedRecordReader {
     }
 }
 
-/// Builds records from SAX events.
+/// Builds records from SAX events; without a pipe (the well-formedness pass) it only follows the
+/// structure and counts each record's bytes.
 final class XMLRecordBuilder: NSObject, XMLParserDelegate {
-    private let pipe: RecordPipe
+    private let pipe: RecordPipe?
     private let fields: XMLRecordReader.Fields
     private let singleRecord: Bool
     private var depth = 0
@@ -83,12 +124,12 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     private var recordLine = 0
     private var fieldName: String?
     private var fieldText = ""
-    private let maxRecordBytes: Int
+    let maxRecordBytes: Int
     private var recordBytes = 0
     /// Set when a record grew past `maxRecordBytes`; parsing was aborted there.
     private(set) var oversizedRecordLine: Int?
 
-    init(pipe: RecordPipe, fields: XMLRecordReader.Fields, singleRecord: Bool, maxRecordBytes: Int) {
+    init(pipe: RecordPipe?, fields: XMLRecordReader.Fields, singleRecord: Bool, maxRecordBytes: Int) {
         self.pipe = pipe
         self.fields = fields
         self.singleRecord = singleRecord
@@ -106,8 +147,13 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
 
     private var recordDepth: Int { singleRecord ? 0 : 1 }
 
-    private static func localName(_ name: String) -> String {
-        name.lastIndex(of: ":").map { String(name[name.index(after: $0)...]) } ?? name
+    /// The name without its namespace prefix. By UTF-8 code unit: this runs for every element, and
+    /// searching by `Character` cost more than the rest of the callback (the colon is ASCII, so the
+    /// split cannot fall inside a character).
+    static func localName(_ name: String) -> String {
+        let utf8 = name.utf8
+        guard let colon = utf8.lastIndex(of: UInt8(ascii: ":")) else { return name }
+        return String(name[utf8.index(after: colon)...])
     }
 
     func parser(
@@ -124,7 +170,7 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
                 let named = attributes.filter { $0.key != "xmlns" && !$0.key.hasPrefix("xmlns:") }
                     .map { (Self.localName($0.key), $0.value) }.sorted { $0.0 < $1.0 }
                 for (name, value) in named {
-                    record[name] = .string(value)
+                    if pipe != nil { record[name] = .string(value) }
                     grow(parser, by: name.utf8.count + value.utf8.count)
                 }
             }
@@ -138,10 +184,9 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
         depth -= 1
         if depth == recordDepth + 1, let name = fieldName {
-            record[name] = nil  // duplicates: the last wins, in its own position
-            record[name] = .string(fieldText)
+            if pipe != nil { record.setAtEnd(name, .string(fieldText)) }  // duplicates: the last wins, in its own position
             fieldName = nil
-        } else if depth == recordDepth {
+        } else if depth == recordDepth, let pipe {
             if !pipe.put(SourceRecord(value: .object(record), line: recordLine)) { parser.abortParsing() }
         }
     }
@@ -149,13 +194,13 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, foundCharacters string: String) {
         guard fieldName != nil, oversizedRecordLine == nil else { return }
         grow(parser, by: string.utf8.count)
-        fieldText += string
+        if pipe != nil { fieldText += string }
     }
 
     func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
         guard fieldName != nil, oversizedRecordLine == nil else { return }
         grow(parser, by: CDATABlock.count)
-        fieldText += String(decoding: CDATABlock, as: UTF8.self)
+        if pipe != nil { fieldText += String(decoding: CDATABlock, as: UTF8.self) }
     }
 }
 
