@@ -19,16 +19,16 @@ struct ObjectRow {
         text.utf8.contains(0) ? String(text.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 }) : text
     }
 
-    init(_ values: [ObjectValue]) {
-        let (title, titles) = ObjectValueStorage.titleColumns(values)
+    init(_ values: [ObjectValue], columns: EncodedObject? = nil) {
+        let columns = columns ?? EncodedObject(values)
         // PostgreSQL text cannot hold NUL; titles are for display and search only (the values
         // themselves are stored as JSON, where NUL is escaped).
-        self.title = Self.withoutNUL(title)
-        self.titles = Self.withoutNUL(titles)
-        type = ObjectValueStorage.type(values)
-        behaviour = ObjectValueStorage.firstText(values, StandardSchema.behaviourAttribute)
-        username = ObjectValueStorage.firstText(values, StandardSchema.usernameAttribute)
-        data = String(decoding: ObjectValueStorage.encodedBytes(values), as: UTF8.self)
+        title = Self.withoutNUL(columns.title)
+        titles = Self.withoutNUL(columns.titles)
+        type = columns.type
+        behaviour = columns.behaviour
+        username = columns.username
+        data = String(decoding: columns.data, as: UTF8.self)
         for value in values {
             if case .ref(let target) = value.value {
                 linkAttributes.append(value.attribute)
@@ -131,7 +131,7 @@ enum ObjectSQL {
             refs.reserveCapacity(writes.newObjects.count)
             data.reserveCapacity(writes.newObjects.count)
             for object in writes.newObjects {
-                let row = ObjectRow(object.values)
+                let row = ObjectRow(object.values, columns: object.encoded)
                 refs.append(object.ref.number)
                 types.append(row.type ?? "")
                 typeNull.append(row.type == nil)
@@ -459,10 +459,10 @@ final class PostgresImportTransaction: ImportTransaction {
         for object in objects {
             let ref = object.ref.number
             pendingObjects[ref] = object.values
-            if let username = ObjectValueStorage.firstText(object.values, StandardSchema.usernameAttribute) {
+            if let username = object.encoded.username {
                 pendingUsernames[username] = min(pendingUsernames[username] ?? ref, ref)
             }
-            if let behaviour = ObjectValueStorage.firstText(object.values, StandardSchema.behaviourAttribute) {
+            if let behaviour = object.encoded.behaviour {
                 pendingBehaviours[behaviour] = min(pendingBehaviours[behaviour] ?? ref, ref)
             }
         }

@@ -208,6 +208,10 @@ final class SQLiteImportTransaction: ImportTransaction {
     /// Row by row: each statement is prepared once per connection and costs no round trip.
     func apply(_ writes: ChunkWrites) throws { try applyRowByRow(writes) }
 
+    func saveNew(_ object: ChunkWrites.NewObject) throws {
+        _ = try write(ref: object.ref, values: object.values, columns: object.encoded, currentVersion: nil)
+    }
+
     func isCancelRequested() throws -> Bool {
         guard let batch else { return false }
         return try Bool.fetchOne(
@@ -310,10 +314,12 @@ final class SQLiteImportTransaction: ImportTransaction {
                 currentVersion = current.version
             }
         }
-        let (title, titles) = ObjectValueStorage.titleColumns(values)
-        let type = ObjectValueStorage.type(values)
-        let behaviour = ObjectValueStorage.firstText(values, StandardSchema.behaviourAttribute)
-        let username = ObjectValueStorage.firstText(values, StandardSchema.usernameAttribute)
+        return try write(ref: ref, values: values, columns: EncodedObject(values, data: data), currentVersion: currentVersion)
+    }
+
+    /// Writes a version of an object: the first (`currentVersion` nil) or the one after it.
+    private func write(ref: ObjectRef, values: [ObjectValue], columns: EncodedObject, currentVersion: Int64?) throws -> SaveOutcome {
+        let statements = try self.statements
         let version: Int64
         let outcome: SaveOutcome
         let write: BoundStatement
@@ -330,21 +336,21 @@ final class SQLiteImportTransaction: ImportTransaction {
         }
         // Both statements take the same parameters in the same order.
         write.bind(1, ref.number)
-        write.bind(2, type)
-        write.bind(3, title)
+        write.bind(2, columns.type)
+        write.bind(3, columns.title)
         write.bind(4, version)
         write.bind(5, now)
         write.bind(6, batch?.rawValue)
-        write.bind(7, behaviour)
-        write.bind(8, username)
-        write.bind(9, titles)
+        write.bind(7, columns.behaviour)
+        write.bind(8, columns.username)
+        write.bind(9, columns.titles)
         try write.run()
         let insertVersion = statements.insertVersion
         insertVersion.bind(1, ref.number)
         insertVersion.bind(2, version)
         insertVersion.bind(3, batch?.rawValue)
         insertVersion.bind(4, now)
-        insertVersion.bind(5, utf8: data)
+        insertVersion.bind(5, utf8: columns.data)
         try insertVersion.run()
         for value in values {
             if case .ref(let target) = value.value {

@@ -269,4 +269,6 @@ package protocol ImportTransaction: ObjectRepository {
     /// the run position. All or nothing with the rest of the transaction. An embedded store may call
     /// `applyRowByRow`; a networked one sends each kind as one multi-row statement.
     func apply(_ writes: ChunkWrites) throws
+    /// Stores a new object of `apply` (version 1), using the columns already worked out in it.
+    func saveNew(_ object: ChunkWrites.NewObject) throws
 }

@@ -10,12 +10,16 @@ import IntakeCore
 /// one multi-row statement or COPY instead of a round trip per record. Saves of existing objects are
 /// not in it: their outcome (updated or unchanged) is an answer the engine waits for.
 package struct ChunkWrites: Sendable {
+    /// A new object with its stored columns worked out where it is made: a run makes these on
+    /// its own thread, so the store writer's thread (the slower of the two) only writes them.
     package struct NewObject: Sendable {
-        package var ref: ObjectRef
-        package var values: [ObjectValue]
+        package let ref: ObjectRef
+        package let values: [ObjectValue]
+        package let encoded: EncodedObject
         package init(ref: ObjectRef, values: [ObjectValue]) {
             self.ref = ref
             self.values = values
+            encoded = EncodedObject(values)
         }
     }
 
@@ -66,10 +70,15 @@ package struct ChunkWrites: Sendable {
 }
 
 extension ImportTransaction {
+    /// Saves the object through `save`, working its columns out again.
+    package func saveNew(_ object: ChunkWrites.NewObject) throws {
+        _ = try save(ref: object.ref, values: object.values, isNew: true)
+    }
+
     /// Applies `writes` one row at a time through the per-record requirements, in the documented
     /// order. A store whose round trips are cheap (an embedded database) can use this as it is.
     package func applyRowByRow(_ writes: ChunkWrites) throws {
-        for object in writes.newObjects { _ = try save(ref: object.ref, values: object.values, isNew: true) }
+        for object in writes.newObjects { try saveNew(object) }
         for document in writes.documents {
             try appendDocument(
                 model: document.model, destination: document.destination, record: document.record,
@@ -78,5 +87,25 @@ extension ImportTransaction {
         if !writes.logLines.isEmpty { try appendLog(writes.logLines, startingAt: writes.logStart) }
         if !writes.resultLines.isEmpty { try appendResults(writes.resultLines, startingAt: writes.resultStart) }
         if let progress = writes.progress { try saveProgress(progress) }
+    }
+}
+
+/// The columns every backend stores for one object version, worked out once from its values.
+package struct EncodedObject: Sendable {
+    /// `ObjectValueStorage.encodedBytes(values)`.
+    package let data: [UInt8]
+    package let title: String
+    package let titles: String
+    package let type: String?
+    package let behaviour: String?
+    package let username: String?
+
+    /// `data`, when given, is `ObjectValueStorage.encodedBytes(values)` already made.
+    package init(_ values: [ObjectValue], data: [UInt8]? = nil) {
+        self.data = data ?? ObjectValueStorage.encodedBytes(values)
+        (title, titles) = ObjectValueStorage.titleColumns(values)
+        type = ObjectValueStorage.type(values)
+        behaviour = ObjectValueStorage.firstText(values, StandardSchema.behaviourAttribute)
+        username = ObjectValueStorage.firstText(values, StandardSchema.usernameAttribute)
     }
 }
