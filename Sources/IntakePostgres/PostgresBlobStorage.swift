@@ -256,67 +256,35 @@ final class PostgresBlobUpload: BlobUpload {
     deinit { discard() }
 }
 
-/// Inserts an upload's chunks, at most `maxInFlight` at once (each on a connection of its own, so
+/// Inserts an upload's chunks, at most three at once (each on a connection of its own, so
 /// the database works on one while the next arrives; their order does not matter, each has its
 /// `seq`); callers suspend in `capacity()` or `drained()` rather than block a thread.
 private final class ChunkFlow: Sendable {
     private struct State {
-        var inFlight = 0
-        var capacityWaiters: [CheckedContinuation<Void, Never>] = []
-        var drainWaiters: [CheckedContinuation<Void, Never>] = []
         var failure: (any Error)?
         var stopped = false
     }
     private let state = Mutex(State())
-    static let maxInFlight = 3
+    private let limit = InFlightLimit(limit: 3)
 
     func throwIfFailed() throws {
         if let failure = state.withLock({ $0.failure }) { throw failure }
     }
 
     func submit(_ work: @escaping @Sendable () async throws -> Void) {
-        state.withLock { $0.inFlight += 1 }
+        limit.started()
         Task { [self] in
             let skip = self.state.withLock { $0.failure != nil || $0.stopped }
             if !skip {
                 do { try await work() } catch { self.state.withLock { if $0.failure == nil { $0.failure = error } } }
             }
-            done()
+            limit.finished()
         }
     }
 
     func stop() { state.withLock { $0.stopped = true } }
 
-    private func done() {
-        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.inFlight -= 1
-            var ready: [CheckedContinuation<Void, Never>] = []
-            if state.inFlight < Self.maxInFlight { ready += state.capacityWaiters; state.capacityWaiters = [] }
-            if state.inFlight == 0 { ready += state.drainWaiters; state.drainWaiters = [] }
-            return ready
-        }
-        for waiter in ready { waiter.resume() }
-    }
+    func capacity() async { await limit.capacity() }
 
-    func capacity() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.inFlight < Self.maxInFlight { return true }
-                state.capacityWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    func drained() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.inFlight == 0 { return true }
-                state.drainWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
+    func drained() async { await limit.drained() }
 }

@@ -381,15 +381,9 @@ private final class HashingFileSink: Sendable {
     private let descriptor: Int32
     private let queue = DispatchQueue(label: "intake.blob-hasher")
     private let writeQueue = DispatchQueue(label: "intake.blob-writer")
-    /// Blocks submitted and not yet written, and who waits for that number to fall. Submitting never
-    /// waits; callers suspend in `capacity()` or `drained()` instead of blocking a thread.
-    private struct Flow {
-        var inFlight = 0
-        var capacityWaiters: [CheckedContinuation<Void, Never>] = []
-        var drainWaiters: [CheckedContinuation<Void, Never>] = []
-    }
-    private let flow = Mutex(Flow())
-    static let maxInFlight = 3
+    /// Blocks submitted and not yet written. Submitting never waits; callers suspend in
+    /// `capacity()` or `drained()` instead of blocking a thread.
+    private let flow = InFlightLimit(limit: 3)
     private let hasher = Mutex(SHA256())
     private let failure = Mutex<(any Error)?>(nil)
     private let closed = Atomic<Bool>(false)
@@ -405,11 +399,11 @@ private final class HashingFileSink: Sendable {
 
     func submit(_ block: [UInt8]) throws {
         try throwIfFailed()
-        flow.withLock { $0.inFlight += 1 }
+        flow.started()
         queue.async { [self] in
             hasher.withLock { hasher in block.withUnsafeBytes { hasher.update(bufferPointer: $0) } }
             writeQueue.async { [self] in
-                defer { blockWritten() }
+                defer { flow.finished() }
                 guard failure.withLock({ $0 == nil }) else { return }
                 do {
                     try block.withUnsafeBytes { try Self.writeAll(descriptor, $0) }
@@ -420,40 +414,11 @@ private final class HashingFileSink: Sendable {
         }
     }
 
-    private func blockWritten() {
-        let ready = flow.withLock { flow -> [CheckedContinuation<Void, Never>] in
-            flow.inFlight -= 1
-            var ready: [CheckedContinuation<Void, Never>] = []
-            if flow.inFlight < Self.maxInFlight { ready += flow.capacityWaiters; flow.capacityWaiters = [] }
-            if flow.inFlight == 0 { ready += flow.drainWaiters; flow.drainWaiters = [] }
-            return ready
-        }
-        for waiter in ready { waiter.resume() }
-    }
-
-    /// Returns once fewer than `maxInFlight` blocks are waiting.
-    func capacity() async {
-        await withCheckedContinuation { continuation in
-            let now = flow.withLock { flow -> Bool in
-                if flow.inFlight < Self.maxInFlight { return true }
-                flow.capacityWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
+    /// Returns once fewer than three blocks are waiting.
+    func capacity() async { await flow.capacity() }
 
     /// Returns once every submitted block is hashed and written.
-    func drained() async {
-        await withCheckedContinuation { continuation in
-            let now = flow.withLock { flow -> Bool in
-                if flow.inFlight == 0 { return true }
-                flow.drainWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
+    func drained() async { await flow.drained() }
 
     /// Syncs and closes the file: its bytes are on disk before the upload is acknowledged. Blocks
     /// (the caller runs it `offloaded`).
