@@ -63,6 +63,13 @@ struct BoundStatement {
 
         func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
 
+        /// A text column's UTF-8 bytes.
+        func bytes(_ column: Int32) -> [UInt8] {
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let pointer = sqlite3_column_text(handle, column) else { return [] }
+            return Array(UnsafeBufferPointer(start: pointer, count: count))
+        }
+
         /// Whether a text column holds exactly these UTF-8 bytes, without making a String of it.
         func text(_ column: Int32, equals bytes: [UInt8]) -> Bool {
             let count = Int(sqlite3_column_bytes(handle, column))

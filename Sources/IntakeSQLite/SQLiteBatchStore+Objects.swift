@@ -167,11 +167,23 @@ extension SQLiteBatchStore {
 }
 
 /// One write transaction of an import run. Only valid inside the closure that made it.
+///
+/// A lookup by username or behaviour reads the object's current version with it, and versions read
+/// or written are remembered for the rest of the transaction (which holds the write lock, so nothing
+/// else changes them): the load and the save's comparison that follow a lookup, as in every record
+/// of a nightly re-import, need no query of their own.
 final class SQLiteImportTransaction: ImportTransaction {
     private let db: Database
     private let batch: BatchID?
     private let now: Int64
     private var refs = RefCounter()
+    private var known: [Int64: (version: Int64, data: [UInt8])] = [:]
+    static let knownLimit = 2_000
+
+    private func remember(_ ref: Int64, version: Int64, data: [UInt8]) {
+        if known.count >= Self.knownLimit { known.removeAll(keepingCapacity: true) }
+        known[ref] = (version, data)
+    }
 
     init(db: Database, batch: BatchID?, now: Date) {
         self.db = db
@@ -189,6 +201,8 @@ final class SQLiteImportTransaction: ImportTransaction {
             try statements.release.run()
             return result
         } catch {
+            // What the record saved is undone: forget every version seen.
+            known.removeAll()
             try statements.rollbackToSavepoint.run()
             try statements.release.run()
             throw error
@@ -227,6 +241,9 @@ final class SQLiteImportTransaction: ImportTransaction {
     }
 
     func object(_ ref: ObjectRef) throws -> StoredObject? {
+        if let seen = known[ref.number] {
+            return StoredObject(ref: ref, version: Int(seen.version), values: ObjectValueStorage.decode(String(decoding: seen.data, as: UTF8.self)))
+        }
         let statement = try db.cachedStatement(
             sql: "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
         guard let row = try Row.fetchOne(statement, arguments: [ref.number]) else { return nil }
@@ -246,14 +263,16 @@ final class SQLiteImportTransaction: ImportTransaction {
         return try object(ObjectRef(ref))
     }
 
-    func ref(forBehaviour code: String) throws -> ObjectRef? {
-        let statement = try db.cachedStatement(sql: "SELECT ref FROM objects WHERE behaviour = ? ORDER BY ref LIMIT 1")
-        return try Int64.fetchOne(statement, arguments: [code]).map(ObjectRef.init)
-    }
+    func ref(forBehaviour code: String) throws -> ObjectRef? { try lookUp(statements.lookupByBehaviour, code) }
 
-    func ref(forUsername username: String) throws -> ObjectRef? {
-        let statement = try db.cachedStatement(sql: "SELECT ref FROM objects WHERE username = ? ORDER BY ref LIMIT 1")
-        return try Int64.fetchOne(statement, arguments: [username]).map(ObjectRef.init)
+    func ref(forUsername username: String) throws -> ObjectRef? { try lookUp(statements.lookupByUsername, username) }
+
+    /// The ref a lookup finds; its current version is remembered.
+    private func lookUp(_ statement: BoundStatement, _ key: String) throws -> ObjectRef? {
+        statement.bind(1, key)
+        guard let found = try statement.first({ row in (ref: row.int64(0), version: row.int64(1), data: row.bytes(2)) }) else { return nil }
+        remember(found.ref, version: found.version, data: found.data)
+        return ObjectRef(found.ref)
     }
 
     func titles(ofTypes types: Set<String>, limit: Int) throws -> [(title: String, ref: ObjectRef)]? {
@@ -304,7 +323,10 @@ final class SQLiteImportTransaction: ImportTransaction {
         let statements = try self.statements
         // A new object cannot be stored yet: its ref was allocated in this run.
         var currentVersion: Int64?
-        if !isNew {
+        if !isNew, let seen = known[ref.number] {
+            if seen.data == data { return .unchanged }
+            currentVersion = seen.version
+        } else if !isNew {
             statements.currentVersion.bind(1, ref.number)
             let current = try statements.currentVersion.first { row in
                 (version: row.int64(0), unchanged: row.text(1, equals: data))
@@ -360,6 +382,9 @@ final class SQLiteImportTransaction: ImportTransaction {
                 try statements.insertLink.run()
             }
         }
+        // New objects are not remembered (most are never read in the chunk that makes them); a
+        // lookup that finds one remembers it then.
+        if currentVersion != nil { remember(ref.number, version: version, data: columns.data) }
         return outcome
     }
 
@@ -383,6 +408,7 @@ final class SQLiteImportTransaction: ImportTransaction {
 private struct RecordStatements {
     let savepoint, release, rollbackToSavepoint: BoundStatement
     let currentVersion, insertObject, updateObject, deleteLinks, insertVersion, insertLink: BoundStatement
+    let lookupByUsername, lookupByBehaviour: BoundStatement
 
     init(_ db: Database) throws {
         savepoint = try BoundStatement(db, "SAVEPOINT record")
@@ -406,5 +432,8 @@ private struct RecordStatements {
         deleteLinks = try BoundStatement(db, "DELETE FROM object_links WHERE ref = ?")
         insertVersion = try BoundStatement(db, "INSERT INTO object_versions (ref, version, batch, saved, data) VALUES (?, ?, ?, ?, ?)")
         insertLink = try BoundStatement(db, "INSERT INTO object_links (ref, attribute, target) VALUES (?, ?, ?)")
+        let current = "SELECT o.ref, o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version"
+        lookupByUsername = try BoundStatement(db, "\(current) WHERE o.username = ? ORDER BY o.ref LIMIT 1")
+        lookupByBehaviour = try BoundStatement(db, "\(current) WHERE o.behaviour = ? ORDER BY o.ref LIMIT 1")
     }
 }
