@@ -413,14 +413,15 @@ final class PostgresImportTransaction: ImportTransaction {
     /// Hand-overs not sent yet: consecutive `apply` calls are merged and sent as one statement
     /// (`ObjectSQL.chunk`) before anything else reaches the database, so reads see them.
     private var pending = ChunkWrites()
-    /// The unsent new objects by ref, and the lowest unsent ref by username and by behaviour.
+    /// The unsent new objects by ref, and the lowest unsent ref by username and by behaviour, for
+    /// reads; built when a read first needs them (`indexPending`), not as objects arrive: a run that
+    /// only creates never reads.
     private var pendingObjects: [Int64: [ObjectValue]] = [:]
     private var pendingUsernames: [String: Int64] = [:]
     private var pendingBehaviours: [String: Int64] = [:]
-    /// Current versions read or written by this transaction, so a load after a lookup, and the
-    /// comparison a save makes, cost no round trip. Bounded; emptied when a savepoint rolls back.
-    private var known: [Int64: KnownVersion] = [:]
-    static let knownLimit = 2_000
+    /// How many of `pending.newObjects` are in those indexes.
+    private var indexed = 0
+    private var known = RememberedVersions<String>()
     /// Inside a savepoint writes go at once, so rolling the savepoint back undoes them.
     private var inSavepoint = false
     /// About a chunk of records: more rows than this are sent without waiting for the next hand-over.
@@ -440,23 +441,20 @@ final class PostgresImportTransaction: ImportTransaction {
         pendingObjects = [:]
         pendingUsernames = [:]
         pendingBehaviours = [:]
+        indexed = 0
         try connection.query(ObjectSQL.chunk(writes, batch: batch, now: now))
     }
 
     /// Sends the unsent new objects before a read that cannot be answered without them (links,
     /// titles). Log and result lines do not affect reads and stay gathered.
     private func flushObjects() throws {
-        if !pendingObjects.isEmpty { try flush() }
+        if !pending.newObjects.isEmpty { try flush() }
     }
 
-    private func remember(_ ref: Int64, _ version: KnownVersion) {
-        if known.count >= Self.knownLimit { known.removeAll(keepingCapacity: true) }
-        known[ref] = version
-    }
-
-    /// Indexes new objects as `apply` gathers them.
-    private func index(_ objects: [ChunkWrites.NewObject]) {
-        for object in objects {
+    /// Brings the indexes of unsent new objects up to date.
+    private func indexPending() {
+        guard indexed < pending.newObjects.count else { return }
+        for object in pending.newObjects[indexed...] {
             let ref = object.ref.number
             pendingObjects[ref] = object.values
             if let username = object.encoded.username {
@@ -466,6 +464,7 @@ final class PostgresImportTransaction: ImportTransaction {
                 pendingBehaviours[behaviour] = min(pendingBehaviours[behaviour] ?? ref, ref)
             }
         }
+        indexed = pending.newObjects.count
     }
 
     func atomically<T>(_ body: () throws -> T) throws -> T {
@@ -481,7 +480,7 @@ final class PostgresImportTransaction: ImportTransaction {
             return result
         } catch {
             // What was saved inside is undone: forget every version this transaction has seen.
-            known.removeAll()
+            known.forgetAll()
             try connection.query("ROLLBACK TO SAVEPOINT \(unescaped: name)")
             try connection.query("RELEASE SAVEPOINT \(unescaped: name)")
             throw error
@@ -504,7 +503,6 @@ final class PostgresImportTransaction: ImportTransaction {
         if !merge(writes) {
             try flush()
             pending = writes
-            index(writes.newObjects)
         }
         if inSavepoint || pending.count >= Self.pendingRows { try flush() }
     }
@@ -520,7 +518,6 @@ final class PostgresImportTransaction: ImportTransaction {
         merged.documents += writes.documents
         merged.progress = writes.progress ?? merged.progress
         pending = merged
-        index(writes.newObjects)
         return true
     }
 
@@ -536,9 +533,10 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func object(_ ref: ObjectRef) throws -> StoredObject? {
+        indexPending()
         if let values = pendingObjects[ref.number] { return StoredObject(ref: ref, version: 1, values: values) }
         guard let current = try currentVersion(ref) else { return nil }
-        return StoredObject(ref: ref, version: current.version, values: ObjectValueStorage.decode(current.data))
+        return StoredObject(ref: ref, version: current.number, values: ObjectValueStorage.decode(current.data))
     }
 
     func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) throws -> StoredObject? {
@@ -555,11 +553,13 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func ref(forBehaviour code: String) throws -> ObjectRef? {
-        try lookUp(ObjectSQL.Prepared.byBehaviour, code, unsent: pendingBehaviours[code])
+        indexPending()
+        return try lookUp(ObjectSQL.Prepared.byBehaviour, code, unsent: pendingBehaviours[code])
     }
 
     func ref(forUsername username: String) throws -> ObjectRef? {
-        try lookUp(ObjectSQL.Prepared.byUsername, username, unsent: pendingUsernames[username])
+        indexPending()
+        return try lookUp(ObjectSQL.Prepared.byUsername, username, unsent: pendingUsernames[username])
     }
 
     /// The lowest ref among the stored object the lookup `sql` finds for `key` (whose version it
@@ -568,7 +568,7 @@ final class PostgresImportTransaction: ImportTransaction {
         var found = unsent
         if let cells = try connection.execute(prepared: sql, [PostgresData(string: key)]).first?.preparedCells {
             let (ref, version, data) = (try cells[0].decode(Int64.self), try cells[1].decode(Int.self), try cells[2].decode(String.self))
-            remember(ref, KnownVersion(version: version, data: data))
+            known.remember(ObjectRef(ref), version: version, data: data)
             found = min(found ?? ref, ref)
         }
         return found.map(ObjectRef.init)
@@ -612,25 +612,26 @@ final class PostgresImportTransaction: ImportTransaction {
 
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {
         // A new object needs no answer: it waits with the other unsent writes (the chunk statement).
-        if isNew && pendingObjects[ref.number] == nil {
+        if isNew {
             var writes = ChunkWrites()
             writes.newObjects = [ChunkWrites.NewObject(ref: ref, values: values)]
             try apply(writes)
             return .created
         }
         // An unsent new object being changed: send it, so this version follows it.
+        indexPending()
         if pendingObjects[ref.number] != nil { try flush() }
         let row = ObjectRow(values)
         var version = 1
-        if !isNew, let seen = try currentVersion(ref) {
+        if let seen = try currentVersion(ref) {
             if seen.data == row.data { return .unchanged }
-            version = seen.version + 1
+            version = seen.number + 1
             let saved = try connection.execute(
                 prepared: ObjectSQL.Prepared.saveIfCurrent,
                 ObjectSQL.Prepared.saveIfCurrentBinds(ref: ref, row: row, version: version, batch: batch, now: now)
             ).first?.preparedCells[0].decode(Int64.self)
             if saved == 1 {
-                remember(ref.number, KnownVersion(version: version, data: row.data))
+                known.remember(ref, version: version, data: row.data)
                 return .updated
             }
             // Another writer saved the object since it was read: read it again under its lock.
@@ -638,14 +639,14 @@ final class PostgresImportTransaction: ImportTransaction {
             if let current = try lockedCurrentVersion(ref) {
                 let (currentVersion, data) = try current.decode((Int, String).self)
                 if data == row.data {
-                    remember(ref.number, KnownVersion(version: currentVersion, data: data))
+                    known.remember(ref, version: currentVersion, data: data)
                     return .unchanged
                 }
                 version = currentVersion + 1
             }
         }
         try connection.query(ObjectSQL.save(ref: ref, row: row, version: version, batch: batch, now: now))
-        remember(ref.number, KnownVersion(version: version, data: row.data))
+        known.remember(ref, version: version, data: row.data)
         return version == 1 ? .created : .updated
     }
 
@@ -665,15 +666,14 @@ final class PostgresImportTransaction: ImportTransaction {
     /// enough to find a save unchanged (the nightly feed's usual case), which then writes nothing,
     /// not even a row lock. A version seen earlier in the chunk is as good as one read now: the read
     /// takes no lock either way, and a change is checked again under the lock.
-    private func currentVersion(_ ref: ObjectRef) throws -> KnownVersion? {
-        if let seen = known[ref.number] { return seen }
+    private func currentVersion(_ ref: ObjectRef) throws -> RememberedVersions<String>.Version? {
+        if let seen = known[ref] { return seen }
         guard let cells = try connection.execute(prepared: ObjectSQL.Prepared.byRef, [PostgresData(int64: ref.number)]).first?.preparedCells else {
             return nil
         }
         let (version, data) = (try cells[0].decode(Int.self), try cells[1].decode(String.self))
-        let current = KnownVersion(version: version, data: data)
-        remember(ref.number, current)
-        return current
+        known.remember(ref, version: version, data: data)
+        return known[ref]
     }
 
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {
@@ -681,13 +681,6 @@ final class PostgresImportTransaction: ImportTransaction {
         writes.documents = [ChunkWrites.Document(model: model, destination: destination, record: record, values: values)]
         try apply(writes)
     }
-}
-
-/// An object's current version number and stored values, as an import transaction last read or
-/// wrote them.
-struct KnownVersion {
-    var version: Int
-    var data: String
 }
 
 /// SQL text with `$n` placeholders and their values, for statements whose shape depends on the data

@@ -177,13 +177,7 @@ final class SQLiteImportTransaction: ImportTransaction {
     private let batch: BatchID?
     private let now: Int64
     private var refs = RefCounter()
-    private var known: [Int64: (version: Int64, data: [UInt8])] = [:]
-    static let knownLimit = 2_000
-
-    private func remember(_ ref: Int64, version: Int64, data: [UInt8]) {
-        if known.count >= Self.knownLimit { known.removeAll(keepingCapacity: true) }
-        known[ref] = (version, data)
-    }
+    private var known = RememberedVersions<[UInt8]>()
 
     init(db: Database, batch: BatchID?, now: Date) {
         self.db = db
@@ -202,7 +196,7 @@ final class SQLiteImportTransaction: ImportTransaction {
             return result
         } catch {
             // What the record saved is undone: forget every version seen.
-            known.removeAll()
+            known.forgetAll()
             try statements.rollbackToSavepoint.run()
             try statements.release.run()
             throw error
@@ -241,8 +235,8 @@ final class SQLiteImportTransaction: ImportTransaction {
     }
 
     func object(_ ref: ObjectRef) throws -> StoredObject? {
-        if let seen = known[ref.number] {
-            return StoredObject(ref: ref, version: Int(seen.version), values: ObjectValueStorage.decode(String(decoding: seen.data, as: UTF8.self)))
+        if let seen = known[ref] {
+            return StoredObject(ref: ref, version: seen.number, values: ObjectValueStorage.decode(String(decoding: seen.data, as: UTF8.self)))
         }
         let statement = try db.cachedStatement(
             sql: "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
@@ -271,7 +265,7 @@ final class SQLiteImportTransaction: ImportTransaction {
     private func lookUp(_ statement: BoundStatement, _ key: String) throws -> ObjectRef? {
         statement.bind(1, key)
         guard let found = try statement.first({ row in (ref: row.int64(0), version: row.int64(1), data: row.bytes(2)) }) else { return nil }
-        remember(found.ref, version: found.version, data: found.data)
+        known.remember(ObjectRef(found.ref), version: Int(found.version), data: found.data)
         return ObjectRef(found.ref)
     }
 
@@ -323,9 +317,9 @@ final class SQLiteImportTransaction: ImportTransaction {
         let statements = try self.statements
         // A new object cannot be stored yet: its ref was allocated in this run.
         var currentVersion: Int64?
-        if !isNew, let seen = known[ref.number] {
+        if !isNew, let seen = known[ref] {
             if seen.data == data { return .unchanged }
-            currentVersion = seen.version
+            currentVersion = Int64(seen.number)
         } else if !isNew {
             statements.currentVersion.bind(1, ref.number)
             let current = try statements.currentVersion.first { row in
@@ -384,7 +378,7 @@ final class SQLiteImportTransaction: ImportTransaction {
         }
         // New objects are not remembered (most are never read in the chunk that makes them); a
         // lookup that finds one remembers it then.
-        if currentVersion != nil { remember(ref.number, version: version, data: columns.data) }
+        if currentVersion != nil { known.remember(ref, version: Int(version), data: columns.data) }
         return outcome
     }
 
