@@ -535,8 +535,8 @@ final class PostgresImportTransaction: ImportTransaction {
     func object(_ ref: ObjectRef) throws -> StoredObject? {
         indexPending()
         if let values = pendingObjects[ref.number] { return StoredObject(ref: ref, version: 1, values: values) }
-        guard let current = try currentVersion(ref) else { return nil }
-        return StoredObject(ref: ref, version: current.number, values: ObjectValueStorage.decode(current.data))
+        guard try currentVersion(ref) != nil, let current = known.values(of: ref, decode: ObjectValueStorage.decode) else { return nil }
+        return StoredObject(ref: ref, version: current.version, values: current.values)
     }
 
     func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) throws -> StoredObject? {
@@ -621,6 +621,7 @@ final class PostgresImportTransaction: ImportTransaction {
         // An unsent new object being changed: send it, so this version follows it.
         indexPending()
         if pendingObjects[ref.number] != nil { try flush() }
+        if known.isUnchanged(ref, by: values) { return .unchanged }
         let row = ObjectRow(values)
         var version = 1
         if let seen = try currentVersion(ref) {
@@ -631,7 +632,7 @@ final class PostgresImportTransaction: ImportTransaction {
                 ObjectSQL.Prepared.saveIfCurrentBinds(ref: ref, row: row, version: version, batch: batch, now: now)
             ).first?.preparedCells[0].decode(Int64.self)
             if saved == 1 {
-                known.remember(ref, version: version, data: row.data)
+                known.remember(ref, version: version, data: row.data, values: values)
                 return .updated
             }
             // Another writer saved the object since it was read: read it again under its lock.
@@ -646,7 +647,7 @@ final class PostgresImportTransaction: ImportTransaction {
             }
         }
         try connection.query(ObjectSQL.save(ref: ref, row: row, version: version, batch: batch, now: now))
-        known.remember(ref, version: version, data: row.data)
+        known.remember(ref, version: version, data: row.data, values: values)
         return version == 1 ? .created : .updated
     }
 

@@ -22,7 +22,11 @@ extension BatchRun {
                 defer { proxy.transaction = nil }
                 let count: Int
                 do {
-                    count = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
+                    // Ended early once its records are seen to read the store (see below): the
+                    // direct transactions that follow take the rest.
+                    count = try fillChunk(
+                        &chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore,
+                        endEarly: { count in count >= Self.recordsToSeeReads && tx.readsInChunk * 4 > count })
                 } catch {
                     // Half a chunk (maybe half a record) is queued: it is rolled back, and the run ends
                     // reporting what was stored.
@@ -92,7 +96,8 @@ extension BatchRun {
     /// results and run position in it. Returns the number of records.
     func fillChunk(
         _ chunk: inout ChunkState, tx: any ImportTransaction, file: RecordSource,
-        reader: inout any RecordReader, importBatch: ImportBatch, bytesBefore: Int64
+        reader: inout any RecordReader, importBatch: ImportBatch, bytesBefore: Int64,
+        endEarly: (_ records: Int) -> Bool = { _ in false }
     ) throws -> Int {
         // A cancel from another process is seen here, between chunks; one through this process's
         // API is seen between records.
@@ -102,6 +107,7 @@ extension BatchRun {
         var results: [String] = []
         while !chunk.cancelled, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
             if environment.cancellations.contains(batch.id) { chunk.cancelled = true; break }
+            if endEarly(count) { break }
             let record: SourceRecord?
             do {
                 record = try reader.next()

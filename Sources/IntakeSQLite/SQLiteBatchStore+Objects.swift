@@ -235,13 +235,15 @@ final class SQLiteImportTransaction: ImportTransaction {
     }
 
     func object(_ ref: ObjectRef) throws -> StoredObject? {
-        if let seen = known[ref] {
-            return StoredObject(ref: ref, version: seen.number, values: ObjectValueStorage.decode(String(decoding: seen.data, as: UTF8.self)))
+        if let seen = known.values(of: ref, decode: ObjectValueStorage.decode(utf8:)) {
+            return StoredObject(ref: ref, version: seen.version, values: seen.values)
         }
-        let statement = try db.cachedStatement(
-            sql: "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [ref.number]) else { return nil }
-        return StoredObject(ref: ref, version: row[0], values: ObjectValueStorage.decode(row[1]))
+        let statement = try statements.currentVersion
+        statement.bind(1, ref.number)
+        guard let row = try statement.first({ row in (version: Int(row.int64(0)), data: row.bytes(1)) }) else { return nil }
+        let values = ObjectValueStorage.decode(utf8: row.data)
+        known.remember(ref, version: row.version, data: row.data, values: values)
+        return StoredObject(ref: ref, version: row.version, values: values)
     }
 
     func oldestObject(linkingTo target: ObjectRef, through attribute: String, types: Set<String>) throws -> StoredObject? {
@@ -313,6 +315,7 @@ final class SQLiteImportTransaction: ImportTransaction {
     }
 
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {
+        if !isNew && known.isUnchanged(ref, by: values) { return .unchanged }
         let data = ObjectValueStorage.encodedBytes(values)
         let statements = try self.statements
         // A new object cannot be stored yet: its ref was allocated in this run.
@@ -378,7 +381,7 @@ final class SQLiteImportTransaction: ImportTransaction {
         }
         // New objects are not remembered (most are never read in the chunk that makes them); a
         // lookup that finds one remembers it then.
-        if currentVersion != nil { known.remember(ref, version: Int(version), data: columns.data) }
+        if currentVersion != nil { known.remember(ref, version: Int(version), data: columns.data, values: values) }
         return outcome
     }
 

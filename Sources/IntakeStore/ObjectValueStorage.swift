@@ -67,7 +67,33 @@ package enum ObjectValueStorage {
     }
 
     package static func decode(_ text: String) -> [ObjectValue] {
-        guard case .array(let items)? = try? JSONParser.parse(text) else { return [] }
+        var text = text
+        return text.withUTF8 { decode(utf8: $0) }
+    }
+
+    package static func decode(utf8 bytes: [UInt8]) -> [ObjectValue] {
+        bytes.withUnsafeBufferPointer { decode(utf8: $0) }
+    }
+
+    private static let memberKeys = JSONParser.KeySet(AttributeValueCoding.Member.names)
+
+    /// Read member by member, without a tree of the whole array (a nightly re-import loads every
+    /// object it touches); anything `forEachObject` does not take is read the general way.
+    package static func decode(utf8 bytes: UnsafeBufferPointer<UInt8>) -> [ObjectValue] {
+        var values: [ObjectValue] = []
+        let attribute = AttributeValueCoding.Member.attribute.rawValue
+        let read = JSONParser.forEachObject(inArray: bytes, keys: memberKeys) { members in
+            guard let name = members[attribute]?.stringValue,
+                var value = AttributeValueCoding.decode({ members[$0.rawValue] })
+            else { return }
+            value.attribute = name
+            values.append(value)
+        }
+        return read ? values : decodeParsed(bytes)
+    }
+
+    private static func decodeParsed(_ bytes: UnsafeBufferPointer<UInt8>) -> [ObjectValue] {
+        guard case .array(let items)? = try? JSONParser.parse(bytes) else { return [] }
         return items.compactMap { item in
             guard case .object(let o) = item, let attribute = o["attribute"]?.stringValue,
                 var value = AttributeValueCoding.decode(o)

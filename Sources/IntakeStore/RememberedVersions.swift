@@ -10,6 +10,10 @@ package struct RememberedVersions<Data> {
     package struct Version {
         package var number: Int
         package var data: Data
+        /// The values `data` decodes to, once a load has decoded them or a save has written them: a
+        /// save of the same values is then found unchanged without encoding them (a loaded object
+        /// set to what it holds stays equal to what was loaded; equal values encode alike).
+        package var values: [ObjectValue]?
     }
 
     private var versions: [Int64: Version] = [:]
@@ -19,9 +23,25 @@ package struct RememberedVersions<Data> {
 
     package subscript(ref: ObjectRef) -> Version? { versions[ref.number] }
 
-    package mutating func remember(_ ref: ObjectRef, version: Int, data: Data) {
+    package mutating func remember(_ ref: ObjectRef, version: Int, data: Data, values: [ObjectValue]? = nil) {
         if versions.count >= Self.limit { versions.removeAll(keepingCapacity: true) }
-        versions[ref.number] = Version(number: version, data: data)
+        versions[ref.number] = Version(number: version, data: data, values: values)
+    }
+
+    /// The current values of a remembered version, decoded with `decode` the first time.
+    package mutating func values(of ref: ObjectRef, decode: (Data) -> [ObjectValue]) -> (version: Int, values: [ObjectValue])? {
+        guard let seen = versions[ref.number] else { return nil }
+        if let values = seen.values { return (seen.number, values) }
+        let values = decode(seen.data)
+        versions[ref.number]!.values = values
+        return (seen.number, values)
+    }
+
+    /// Whether saving `values` would leave the remembered version as it is, found without encoding
+    /// them; false means "not known", and the encoded forms decide.
+    package func isUnchanged(_ ref: ObjectRef, by values: [ObjectValue]) -> Bool {
+        guard let known = versions[ref.number]?.values else { return false }
+        return known == values
     }
 
     package mutating func forgetAll() { versions.removeAll() }

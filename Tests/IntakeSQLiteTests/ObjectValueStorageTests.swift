@@ -31,6 +31,44 @@ import Testing
         #expect(ObjectValueStorage.encode(decoded) == text)
         #expect(ObjectValueStorage.title(values) == "Dr Zoë O\"Brien\\\n")
     }
+
+    /// Stored values are read member by member; text that reading does not take (escaped or
+    /// non-ASCII keys, malformed text) is parsed whole instead. Either way the result is what parsing
+    /// the whole text and decoding each entry gives.
+    @Test(arguments: [
+        #"[{"attribute":"a","type":"text","text":"x"},{"attribute":"b","type":"integer","value":12}]"#,
+        #" [ { "text" : "x\n\u00e9" , "type":"text" , "attribute":"a", "extra": {"k": [1, null, true]} } ] "#,
+        #"[{"attribute":"a","type":"text","text":"first","text":"last"}]"#,
+        #"[{"attribute":"a","type":"t\u0065xt","text":"escaped key"}]"#,
+        #"[{"attribute":"a","type":"text","tëxt":"non-ASCII key","text":"y"}]"#,
+        #"[{"attribute":"a","type":"integer"},{"attribute":"b","type":"boolean","value":false}]"#,
+        #"[{"type":"text","text":"no attribute"},{"attribute":"c","type":"file","value":{"digest":"ab"}}]"#,
+        #"[{"attribute":"d","type":"person-name","first":"Zoë","last":"Ó"},{"attribute":"e","type":"ref","ref":"8q2"}]"#,
+        #"[{"attribute":"f","type":"datetime","value":"2018-02-10"},{"attribute":"g","type":"number","value":-2.5e3}]"#,
+        #"[1,{"attribute":"a","type":"text","text":"after a number"}]"#,
+        #"[{"attribute":"a","type":"text","text":"unterminated"}"#,
+        #"[{"attribute":"a","type":"text","text":"x"}] trailing"#,
+        "[]", "{}", "", "null"
+    ])
+    func bothReadingsAgree(stored: String) {
+        var expected: [ObjectValue] = []
+        if case .array(let items)? = try? JSONParser.parse(stored) {
+            expected = items.compactMap { item in
+                guard case .object(let o) = item, let attribute = o["attribute"]?.stringValue,
+                    var value = AttributeValueCoding.decode(o)
+                else { return nil }
+                value.attribute = attribute
+                return value
+            }
+        }
+        #expect(ObjectValueStorage.decode(stored) == expected)
+        #expect(ObjectValueStorage.decode(utf8: Array(stored.utf8)) == expected)
+    }
+
+    @Test func readingsAgreeOnWhatWasWritten() {
+        #expect(ObjectValueStorage.decode(#"[{"attribute":"a","type":"text","text":"x"}]"#) == [ObjectValue(attribute: "a", value: .text(.text, "x"))])
+        #expect(ObjectValueStorage.decode(#"[{"attribute":"a","type":"t\u0065xt","text":"y"}]"#) == [ObjectValue(attribute: "a", value: .text(.text, "y"))])
+    }
 }
 
 /// Rollback decisions, from an object's versions alone.

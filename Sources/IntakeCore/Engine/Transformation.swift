@@ -151,14 +151,27 @@ package final class Transformation {
         guard let target = try target(slot.destination.name) else { return }
         switch target {
         case .object(let o):
-            if !slot.multivalue {
-                if let q = slot.qualifier {
-                    o.values.removeAll { $0.attribute == slot.name.name && $0.qualifier == q }
-                } else {
-                    o.values.removeAll { $0.attribute == slot.name.name }
+            let name = slot.name.name
+            let new = ObjectValue(attribute: name, qualifier: slot.qualifier, value: value)
+            if slot.multivalue {
+                o.values.append(new)
+            } else if let q = slot.qualifier {
+                o.values.removeAll { $0.attribute == name && $0.qualifier == q }
+                o.values.append(new)
+            } else if let i = o.values.firstIndex(where: { $0.attribute == name }) {
+                // Replaced where it stands rather than removed and appended: the same object once
+                // stored (values are stored grouped by attribute, and this leaves one value of the
+                // attribute), without moving every later value. A loaded object set to what it
+                // already holds stays equal to what was loaded, which makes the unchanged test cheap.
+                o.values[i] = new
+                var later = o.values.count - 1
+                while later > i {
+                    if o.values[later].attribute == name { o.values.remove(at: later) }
+                    later -= 1
                 }
+            } else {
+                o.values.append(new)
             }
-            o.values.append(ObjectValue(attribute: slot.name.name, qualifier: slot.qualifier, value: value))
         case .dictionary(let d):
             if !slot.name.multivalue {
                 d[slot.name.name] = .single(value)

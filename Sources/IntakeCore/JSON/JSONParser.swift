@@ -296,3 +296,97 @@ package struct JSONParser {
         return value
     }
 }
+
+extension JSONParser {
+    /// Keys looked for by `forEachObject`, as bytes.
+    package struct KeySet: Sendable {
+        fileprivate let keys: [[UInt8]]
+        package var count: Int { keys.count }
+
+        /// ASCII keys without characters JSON escapes; a key's position is its index here.
+        package init(_ keys: [String]) { self.keys = keys.map { Array($0.utf8) } }
+
+        fileprivate func position(of key: UnsafeBufferPointer<UInt8>) -> Int? {
+            for (position, candidate) in keys.enumerated() where candidate.count == key.count && candidate.elementsEqual(key) {
+                return position
+            }
+            return nil
+        }
+    }
+
+    /// Reads a JSON array of objects member by member, without building the objects: `body` gets
+    /// each object's values by their key's position in `keys` (nil when absent; a repeated key keeps
+    /// its last value, as `parse` does; other keys are skipped). Returns false when the text is not
+    /// such an array, is malformed, or has an escaped key: the caller then starts again with `parse`
+    /// (what `body` was given before that is to be thrown away).
+    package static func forEachObject(
+        inArray bytes: UnsafeBufferPointer<UInt8>, keys: KeySet, _ body: ([JSONValue?]) -> Void
+    ) -> Bool {
+        var parser = JSONParser(bytes)
+        var members = [JSONValue?](repeating: nil, count: keys.count)
+        do {
+            parser.skipWhitespace()
+            guard parser.next(is: "[") else { return false }
+            parser.skipWhitespace()
+            if parser.next(is: "]") { return parser.atEnd }
+            while true {
+                parser.skipWhitespace()
+                guard parser.next(is: "{") else { return false }
+                for k in members.indices { members[k] = nil }
+                parser.skipWhitespace()
+                if !parser.next(is: "}") {
+                    while true {
+                        parser.skipWhitespace()
+                        guard let key = parser.plainKey() else { return false }
+                        parser.skipWhitespace()
+                        guard parser.next(is: ":") else { return false }
+                        parser.skipWhitespace()
+                        let value = try parser.parseValue(depth: 2)
+                        if let position = keys.position(of: key) { members[position] = value }
+                        parser.skipWhitespace()
+                        if parser.next(is: ",") { continue }
+                        guard parser.next(is: "}") else { return false }
+                        break
+                    }
+                }
+                body(members)
+                parser.skipWhitespace()
+                if parser.next(is: ",") { continue }
+                guard parser.next(is: "]") else { return false }
+                return parser.atEnd
+            }
+        } catch {
+            return false
+        }
+    }
+
+    private mutating func next(is character: Unicode.Scalar) -> Bool {
+        guard i < bytes.count, bytes[i] == UInt8(ascii: character) else { return false }
+        i += 1
+        return true
+    }
+
+    private var atEnd: Bool {
+        mutating get {
+            skipWhitespace()
+            return i == bytes.count
+        }
+    }
+
+    /// The bytes of an ASCII key without escapes or control characters; nil otherwise (`parse`
+    /// decides what those mean).
+    private mutating func plainKey() -> UnsafeBufferPointer<UInt8>? {
+        guard next(is: "\"") else { return nil }
+        let start = i
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                i += 1
+                return UnsafeBufferPointer(rebasing: bytes[start..<i - 1])
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { return nil }
+            i += 1
+        }
+        return nil
+    }
+}

@@ -42,47 +42,61 @@ package enum AttributeValueCoding {
         return o
     }
 
-    package static func decode(_ o: JSONObject) -> ObjectValue? {
-        guard let typeName = o["type"]?.stringValue, let type = DataType(rawValue: typeName) else { return nil }
-        let qualifier = o["qualifier"]?.stringValue
+    package static func decode(_ o: JSONObject) -> ObjectValue? { decode { o[Member.names[$0.rawValue]] } }
+
+    /// The members a value's encoding can have. The stored form of an object's values is read by key
+    /// position (`JSONParser.forEachObject`) without building a tree, and both readings go through
+    /// `decode(_ member:)`, so they cannot disagree.
+    package enum Member: Int, CaseIterable, Sendable {
+        case attribute, type, qualifier, text, e164, value, ref, code
+        case title, first, middle, last, suffix
+        case street1, street2, city, county, postcode, country
+
+        /// The JSON key of each member, by raw value.
+        package static let names = allCases.map { "\($0)" }
+    }
+
+    package static func decode(_ member: (Member) -> JSONValue?) -> ObjectValue? {
+        guard let typeName = member(.type)?.stringValue, let type = DataType(rawValue: typeName) else { return nil }
+        let qualifier = member(.qualifier)?.stringValue
         let value: AttributeValue
         switch type {
         case .text, .textParagraph, .textMultiline, .configurationName, .isbn, .emailAddress, .url:
-            value = .text(type, o["text"]?.stringValue ?? "")
+            value = .text(type, member(.text)?.stringValue ?? "")
         case .telephoneNumber:
-            value = .telephone(text: o["text"]?.stringValue ?? "", e164: o["e164"]?.stringValue)
+            value = .telephone(text: member(.text)?.stringValue ?? "", e164: member(.e164)?.stringValue)
         case .datetime:
-            guard let parsed = CivilTime.parseISO(o["value"]?.stringValue ?? "") else { return nil }
+            guard let parsed = CivilTime.parseISO(member(.value)?.stringValue ?? "") else { return nil }
             value = .datetime(seconds: parsed.seconds, milliseconds: parsed.milliseconds, dateOnly: parsed.dateOnly)
         case .integer:
-            guard case .number(let n)? = o["value"] else { return nil }
+            guard case .number(let n)? = member(.value) else { return nil }
             value = .integer(Int64(n))
         case .number:
-            guard case .number(let n)? = o["value"] else { return nil }
+            guard case .number(let n)? = member(.value) else { return nil }
             value = .number(n)
         case .boolean:
-            guard case .bool(let b)? = o["value"] else { return nil }
+            guard case .bool(let b)? = member(.value) else { return nil }
             value = .boolean(b)
         case .ref:
-            guard let r = o["ref"]?.stringValue.flatMap(ObjectRef.init(text:)) else { return nil }
+            guard let r = member(.ref)?.stringValue.flatMap(ObjectRef.init(text:)) else { return nil }
             value = .ref(r)
         case .objectType:
-            value = .objectType(o["code"]?.stringValue ?? "")
+            value = .objectType(member(.code)?.stringValue ?? "")
         case .personName:
             value = .personName(
                 PersonName(
-                    title: o["title"]?.stringValue, first: o["first"]?.stringValue,
-                    middle: o["middle"]?.stringValue, last: o["last"]?.stringValue,
-                    suffix: o["suffix"]?.stringValue))
+                    title: member(.title)?.stringValue, first: member(.first)?.stringValue,
+                    middle: member(.middle)?.stringValue, last: member(.last)?.stringValue,
+                    suffix: member(.suffix)?.stringValue))
         case .postalAddress:
             value = .postalAddress(
                 PostalAddress(
-                    street1: o["street1"]?.stringValue, street2: o["street2"]?.stringValue,
-                    city: o["city"]?.stringValue, county: o["county"]?.stringValue,
-                    postcode: o["postcode"]?.stringValue,
-                    country: o["country"]?.stringValue ?? ""))
+                    street1: member(.street1)?.stringValue, street2: member(.street2)?.stringValue,
+                    city: member(.city)?.stringValue, county: member(.county)?.stringValue,
+                    postcode: member(.postcode)?.stringValue,
+                    country: member(.country)?.stringValue ?? ""))
         default:
-            value = .json(type, o["value"] ?? .null)
+            value = .json(type, member(.value) ?? .null)
         }
         return ObjectValue(attribute: "", qualifier: qualifier, value: value)
     }
