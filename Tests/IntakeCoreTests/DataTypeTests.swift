@@ -96,6 +96,17 @@ import Testing
         #expect(try Self.convert(.number, "\"abc\"") == (nil, ["Invalid number for input field v: abc (record 0)"]))
     }
 
+    @Test func refsAreWrittenInHaplosHexadecimal() {
+        #expect(ObjectRef(32782).text == "800y")
+        #expect(ObjectRef(1).text == "1")
+        #expect(ObjectRef(0).text == "0")
+        #expect(ObjectRef(0xABCDEF).text == "qvwxyz")
+        #expect(ObjectRef(Int64(1) << 56).text == "100000000000000")
+        for number: Int64 in [1, 15, 16, 255, 256, 32782, 1 << 40, (1 << 60) - 1] {
+            #expect(ObjectRef(text: ObjectRef(number).text) == ObjectRef(number))
+        }
+    }
+
     @Test func refAcceptsOnlyRefs() throws {
         #expect(try Self.convert(.ref, "\"800y\"") == (nil, []))
         #expect(try Self.convert(.ref, "\"800y\"", extras: #","filters":["haplo:string-to-ref"]"#) == (.ref(ObjectRef(32782)), []))

@@ -19,14 +19,20 @@ package struct ObjectRef: Sendable, Hashable, Comparable, CustomStringConvertibl
     }
 
     package var text: String {
-        var n = number
-        var out: [Character] = []
-        repeat {
-            out.append(Self.digits[Int(n % 16)])
-            n /= 16
-        } while n > 0
-        return String(out.reversed())
+        // Written as ASCII bytes: every result line and every stored link makes one.
+        var n = UInt64(bitPattern: number)
+        var length = 1
+        while n >> (4 * UInt64(length)) > 0 && length < 16 { length += 1 }
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            for position in (0..<length).reversed() {
+                buffer[position] = Self.asciiDigits[Int(n & 15)]
+                n >>= 4
+            }
+            return length
+        }
     }
+
+    private static let asciiDigits: [UInt8] = Array("0123456789qvwxyz".utf8)
 
     package var description: String { text }
 
