@@ -131,7 +131,7 @@ import Testing
     /// A port in use is named, in one line, before the first start makes its one-time credentials.
     @Test func aPortInUseIsNamed() async throws {
         let server = try await ServerProcess.start(data: try TestServer.makeDirectory())
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let other = try TestServer.makeDirectory().appendingPathComponent("second")
         let second = try await ClientCommandTests.intake(["serve", "--data", other.path, "--port", "\(server.port)"])
         #expect(second.status != 0)
@@ -274,7 +274,7 @@ import Testing
         // A purged batch cannot be copied: its files are gone.
         let purged = try #require(try await DatabaseQueue(path: database).read { db in try String.fetchOne(db, sql: "SELECT id FROM batches LIMIT 1") })
         let server = try await ServerProcess.start(data: data)
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let key = try await ClientCommandTests.intake(["apikey", "create", "--name", "t", "--data", data.path])
         let copy = try await ClientCommandTests.intake([
             "copy", "--server", "http://127.0.0.1:\(server.port)", "--key", String(key.stdout.split(separator: "\n").last ?? ""), purged

@@ -74,7 +74,7 @@ import Testing
 
     @Test func pushWaitImportsAndExitsZeroWhenEveryRecordApplies() async throws {
         let (server, connection) = try await Self.server()
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let push = try await Self.intake(
             ["push"] + connection + ["--control", "\(Self.examples)/control.json", "--file", "data0=\(try Self.cleanData().path)", "--wait"])
         #expect(push.status == 0, "\(push.stderr)")
@@ -110,7 +110,7 @@ import Testing
 
     @Test func dryRunAndRecordErrorsAndRejectedControlFiles() async throws {
         let (server, connection) = try await Self.server()
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let dry = try await Self.intake(
             ["push"] + connection + [
                 "--control", "\(Self.examples)/control.json", "--file", "data0=\(Self.examples)/data.json", "--dry-run", "--wait", "--json"
@@ -135,7 +135,7 @@ import Testing
     /// results can be filtered by status.
     @Test func pushWithoutWaitAndFilteredResults() async throws {
         let (server, connection) = try await Self.server()
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let push = try await Self.intake(
             ["push"] + connection + ["--control", "\(Self.examples)/control.json", "--file", "data0=\(Self.examples)/data.json", "--json"])
         #expect(push.status == 0, "\(push.stderr)")
@@ -154,7 +154,7 @@ import Testing
 
     @Test func connectionAndKeyProblemsExitThree() async throws {
         let (server, connection) = try await Self.server()
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let badKey = try await Self.intake(["status", "--server", connection[1], "--key", "ik_wrong", "x"])
         #expect(badKey.status == 3)
         #expect(badKey.stderr.contains("refused the API key (401 Unauthorized)"))
@@ -175,7 +175,7 @@ import Testing
 
     @Test func profilesGiveServerAndKeyAndMustBePrivate() async throws {
         let (server, connection) = try await Self.server()
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let home = try TestServer.makeDirectory()
         let folder = home.appendingPathComponent("intake")
         try FileManager().createDirectory(at: folder, withIntermediateDirectories: true)
@@ -194,7 +194,7 @@ import Testing
 
     @Test func runAndPushGiveTheSameObjects() async throws {
         let (server, connection) = try await Self.server()
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let push = try await Self.intake(
             ["push"] + connection + ["--control", "\(Self.examples)/control.json", "--file", "data0=\(Self.examples)/data.json", "--wait"])
         #expect(push.status == 1)

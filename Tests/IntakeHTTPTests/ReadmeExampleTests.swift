@@ -18,7 +18,7 @@ import Testing
 
     @Test func quickStartCommandsDoWhatTheReadmeSays() async throws {
         let server = try await ServerProcess.start(data: try TestServer.makeDirectory())
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let key = try #require(server.apiKey)
         let lines = try Self.block(after: "<!-- The block below is run by Tests/IntakeHTTPTests/ReadmeExampleTests.swift. -->")
         #expect(lines.first == "cd examples")
@@ -47,7 +47,7 @@ import Testing
 
     @Test func theCurlClientWaitsAndExitsWithTheOutcome() async throws {
         let server = try await ServerProcess.start(data: try TestServer.makeDirectory())
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let key = try #require(server.apiKey)
         let line = try #require(try Self.block(after: "The same with\nnothing but curl").first)
         #expect(line.hasPrefix("SERVER=http://localhost:8080 ./push.sh control.json data0 data.json dry-run"))

@@ -28,7 +28,7 @@ import Testing
     @Test func aSecondServerOnTheSameDirectoryRefusesToStart() async throws {
         let data = try TestServer.makeDirectory()
         let first = try await ServerProcess.start(data: data)
-        defer { Task { try? await first.terminate() } }
+        defer { first.stopWithoutWaiting() }
         let second = try await intake(["serve", "--data", data.path, "--port", "0"])
         #expect(second.status != 0)
         #expect(second.errors.contains("Another intake server (pid \(first.process.processIdentifier)) is already serving the data directory \(data.path)"))

@@ -62,7 +62,7 @@ import Testing
     @Test func noRoomForAnUploadIs507AndKeepsNothing() async throws {
         let data = try TestServer.makeDirectory()
         let server = try await ServerProcess.start(data: data, fileSizeLimitKB: 2048)
-        defer { Task { try? await server.terminate() } }
+        defer { server.stopWithoutWaiting() }
         let client = BatchClient(RemoteServer(port: server.port, apiKey: try #require(server.apiKey)))
         let digest = try await client.uploadControl(Fixtures.examples.appendingPathComponent("control.json")).body
         let batch = try await client.createBatch(control: digest).body

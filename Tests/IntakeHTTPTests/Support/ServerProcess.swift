@@ -82,6 +82,14 @@ final class ServerProcess: @unchecked Sendable {
         let process = UncheckedProcess(process: process)
         try await onOwnThread { process.process.waitUntilExit() }
     }
+
+    /// Sends the server SIGTERM now, without waiting for it to exit: for `defer`, which cannot wait.
+    /// (A `Task` started there could outlive the test process, and the server with it.)
+    func stopWithoutWaiting() {
+        if process.isRunning { process.terminate() }
+    }
+
+    deinit { stopWithoutWaiting() }
 }
 
 private struct UncheckedProcess: @unchecked Sendable {
