@@ -81,13 +81,8 @@ package enum ObjectValueStorage {
     /// object it touches); anything `forEachObject` does not take is read the general way.
     package static func decode(utf8 bytes: UnsafeBufferPointer<UInt8>) -> [ObjectValue] {
         var values: [ObjectValue] = []
-        let attribute = AttributeValueCoding.Member.attribute.rawValue
         let read = JSONParser.forEachObject(inArray: bytes, keys: memberKeys) { members in
-            guard let name = members[attribute]?.stringValue,
-                var value = AttributeValueCoding.decode({ members[$0.rawValue] })
-            else { return }
-            value.attribute = name
-            values.append(value)
+            if let value = storedValue({ members[$0.rawValue] }) { values.append(value) }
         }
         return read ? values : decodeParsed(bytes)
     }
@@ -95,12 +90,17 @@ package enum ObjectValueStorage {
     private static func decodeParsed(_ bytes: UnsafeBufferPointer<UInt8>) -> [ObjectValue] {
         guard case .array(let items)? = try? JSONParser.parse(bytes) else { return [] }
         return items.compactMap { item in
-            guard case .object(let o) = item, let attribute = o["attribute"]?.stringValue,
-                var value = AttributeValueCoding.decode(o)
-            else { return nil }
-            value.attribute = attribute
-            return value
+            guard case .object(let o) = item else { return nil }
+            return storedValue { o[AttributeValueCoding.Member.names[$0.rawValue]] }
         }
+    }
+
+    /// One stored entry: a value's encoding with its `attribute`; nil when either is missing or
+    /// not understood (the entry is skipped).
+    private static func storedValue(_ member: (AttributeValueCoding.Member) -> JSONValue?) -> ObjectValue? {
+        guard let attribute = member(.attribute)?.stringValue, var value = AttributeValueCoding.decode(member) else { return nil }
+        value.attribute = attribute
+        return value
     }
 
     package static func title(_ values: [ObjectValue]) -> String { titleColumns(values).title }

@@ -5,13 +5,11 @@ package struct ObjectRef: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     package init(_ number: Int64) { self.number = number }
 
-    private static let digits: [Character] = Array("0123456789qvwxyz")
-
     package init?(text: String) {
         guard !text.isEmpty, text.utf8.count <= 15 else { return nil }
         var value: Int64 = 0
-        for c in text {
-            guard let d = Self.digits.firstIndex(of: c) else { return nil }
+        for byte in text.utf8 {
+            guard let d = Self.digits.firstIndex(of: byte) else { return nil }
             value = value * 16 + Int64(d)
         }
         guard value > 0 else { return nil }
@@ -25,14 +23,15 @@ package struct ObjectRef: Sendable, Hashable, Comparable, CustomStringConvertibl
         while n >> (4 * UInt64(length)) > 0 && length < 16 { length += 1 }
         return String(unsafeUninitializedCapacity: length) { buffer in
             for position in (0..<length).reversed() {
-                buffer[position] = Self.asciiDigits[Int(n & 15)]
+                buffer[position] = Self.digits[Int(n & 15)]
                 n >>= 4
             }
             return length
         }
     }
 
-    private static let asciiDigits: [UInt8] = Array("0123456789qvwxyz".utf8)
+    /// The sixteen digits, as ASCII.
+    private static let digits: [UInt8] = Array("0123456789qvwxyz".utf8)
 
     package var description: String { text }
 
