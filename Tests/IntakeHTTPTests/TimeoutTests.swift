@@ -91,10 +91,13 @@ import Testing
         for upload in uploads { #expect(try await upload.value.status == 200) }
         // The median says whether requests wait for uploads: one that waited would take seconds (each
         // upload lasts three). The test suite runs beside this test on the same two cores, bcrypt
-        // checks of the admin UI's tests among it, so the bound leaves room for a busy machine; a
-        // single answer may be later still (hence the looser max).
+        // checks of the admin UI's tests among it, so single answers can be late for reasons that
+        // have nothing to do with uploads (one CI run saw 2.4 s for one of twenty, the rest fast). A
+        // server that made requests wait for uploads would have many late answers, not one or two.
         let median = times.sorted()[times.count / 2]
         #expect(median < 0.5, "GET /health took \(Int(median * 1000)) ms (median) during the uploads: \(times)")
-        #expect(times.max()! < 2, "GET /health took \(Int(times.max()! * 1000)) ms during the uploads")
+        let late = times.filter { $0 >= 1 }
+        #expect(late.count <= 3, "\(late.count) of \(times.count) GET /health took a second or more: \(times)")
+        #expect(times.max()! < 5, "a GET /health was not answered within 5 s during the uploads: \(times)")
     }
 }
