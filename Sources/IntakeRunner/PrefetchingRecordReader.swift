@@ -34,6 +34,12 @@ final class PrefetchingRecordReader: RecordReader {
             // A reader error comes after the records read before it.
             if let error = pendingError { pendingError = nil; throw error }
             if ended { return nil }
+            if !current.isEmpty {
+                // Freed on the reading thread, which allocated them (see BlockingQueue.giveBack).
+                var spent: [SourceRecord] = []
+                swap(&spent, &current)
+                shared.queue.giveBack(Batch(records: spent, bytesRead: 0, error: nil, isLast: false))
+            }
             let batch = shared.take()
             current = batch.records
             position = 0
@@ -59,6 +65,7 @@ final class PrefetchingRecordReader: RecordReader {
         func produce(from base: any RecordReader) {
             var reader = base
             while true {
+                queue.freeGivenBack()
                 var batch = Batch(records: [], bytesRead: 0, error: nil, isLast: false)
                 batch.records.reserveCapacity(PrefetchingRecordReader.recordsPerBatch)
                 do {

@@ -70,7 +70,11 @@ final class StoreWriter: Sendable {
     // MARK: The run loop's side
 
     func begin(carrying lines: [String]) throws { try enqueue(.begin(carriedLines: lines)) }
-    func write(_ work: @escaping Work) throws { try enqueue(.write(work)) }
+    func write(_ work: @escaping Work) throws {
+        // Earlier writes, applied by now, are freed here: the run loop's thread allocated them.
+        queue.freeGivenBack()
+        try enqueue(.write(work))
+    }
     func commit(_ progress: RunProgress) throws { try enqueue(.commit(progress)) }
 
     /// Rolls back the open chunk (and any merged into it), ends the thread, and returns where the
@@ -185,7 +189,9 @@ final class StoreWriter: Sendable {
                         continue
                     }
                     switch take() {
-                    case .write(let work)?: try work(tx)
+                    case .write(let work)?:
+                        try work(tx)
+                        queue.giveBack(.write(work))
                     case .read(let body)?: body(tx)
                     case .commit(let p)?:
                         progress = p

@@ -41,4 +41,35 @@ struct BlockingQueueTests {
         }
         #expect(taken == Array(0..<1000))
     }
+
+    /// What the consumer gives back is kept until the producer frees it, and then nothing holds it:
+    /// the point is where the last release happens, and that nothing is kept for longer.
+    @Test func givenBackElementsAreFreedByTheProducer() throws {
+        let queue = BlockingQueue<Payload, Never>(capacity: 4)
+        weak var watched: Payload?
+        do {
+            let payload = Payload()
+            watched = payload
+            #expect(queue.put(payload))
+        }
+        do {
+            let taken = try #require(queue.take())
+            queue.giveBack(taken)
+        }
+        #expect(watched != nil, "a given-back element is freed on the producer's side, not on the consumer's")
+        queue.freeGivenBack()
+        #expect(watched == nil, "freeGivenBack keeps nothing")
+    }
+
+    /// Giving spent batches back does not disturb the records' order through a `RecordPipe`.
+    @Test func recordPipeKeepsItsOrderWhileSpentBatchesGoBack() throws {
+        let pipe = RecordPipe()
+        for line in 1...(RecordPipe.recordsPerBatch * 3) {
+            #expect(pipe.put(SourceRecord(value: .string("record \(line)"), line: line)))
+        }
+        pipe.finish()
+        var lines: [Int] = []
+        while let record = try pipe.take() { lines.append(record.line) }
+        #expect(lines == Array(1...(RecordPipe.recordsPerBatch * 3)))
+    }
 }
