@@ -35,10 +35,9 @@ final class PrefetchingRecordReader: RecordReader {
             if let error = pendingError { pendingError = nil; throw error }
             if ended { return nil }
             if !current.isEmpty {
-                // Freed on the reading thread, which allocated them (see BlockingQueue.giveBack).
                 var spent: [SourceRecord] = []
                 swap(&spent, &current)
-                shared.queue.giveBack(Batch(records: spent, bytesRead: 0, error: nil, isLast: false))
+                shared.giveBack(spent)
             }
             let batch = shared.take()
             current = batch.records
@@ -80,6 +79,12 @@ final class PrefetchingRecordReader: RecordReader {
                 batch.bytesRead = reader.bytesRead
                 guard queue.put(batch), !batch.isLast else { return }
             }
+        }
+
+        /// Records the run loop is done with go back to be freed on the reading thread, which
+        /// allocated them (see `BlockingQueue.giveBack`).
+        func giveBack(_ records: [SourceRecord]) {
+            queue.giveBack(Batch(records: records, bytesRead: 0, error: nil, isLast: false))
         }
 
         /// The last batch says it is the last, so the queue never runs dry before the consumer stops.
