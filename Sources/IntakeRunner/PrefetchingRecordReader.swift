@@ -37,7 +37,7 @@ final class PrefetchingRecordReader: RecordReader {
             if !current.isEmpty {
                 var spent: [SourceRecord] = []
                 swap(&spent, &current)
-                shared.giveBack(spent)
+                shared.giveBack(consume spent)
             }
             let batch = shared.take()
             current = batch.records
@@ -83,8 +83,8 @@ final class PrefetchingRecordReader: RecordReader {
 
         /// Records the run loop is done with go back to be freed on the reading thread, which
         /// allocated them (see `BlockingQueue.giveBack`).
-        func giveBack(_ records: [SourceRecord]) {
-            queue.giveBack(Batch(records: records, bytesRead: 0, error: nil, isLast: false))
+        func giveBack(_ records: consuming [SourceRecord]) {
+            queue.giveBack(Batch(records: consume records, bytesRead: 0, error: nil, isLast: false))
         }
 
         /// The last batch says it is the last, so the queue never runs dry before the consumer stops.

@@ -70,7 +70,10 @@ package final class BlockingQueue<Element: Sendable, Failure: Error & Sendable>:
     /// writes freed by the store writer made the two sides of a queue fight over that lock: `perf`
     /// of a people + projects run had 6% of all samples in futex calls from malloc and free, and
     /// handing the batches back cut the runs' system time by a quarter (see docs/DECISIONS.md).
-    package func giveBack(_ element: Element) {
+    ///
+    /// The element is taken, not copied: given back from a local with `consume`, the queue holds
+    /// the last reference, so the consumer cannot end up freeing it after all.
+    package func giveBack(_ element: consuming Element) {
         condition.lock()
         givenBack.append(element)
         condition.unlock()
@@ -165,7 +168,7 @@ final class RecordPipe: @unchecked Sendable {
             if !current.isEmpty {
                 var spent: [SourceRecord] = []
                 swap(&spent, &current)
-                queue.giveBack(spent)
+                queue.giveBack(consume spent)
             }
             guard let batch = try queue.take() else { return nil }
             (current, position) = (batch, 0)
