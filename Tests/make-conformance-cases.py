@@ -342,9 +342,11 @@ case("json-single-record",
                                   "dc:attribute:type": [otype(P)]})])
 
 case("xml-attributes-reader",
-     ctl("haplo:person", [NEW, nm("last", "last"), FS, f("job", "std:attribute:job-title")], files={"DEFAULT": {"read": "xml-attributes"}}),
-     {"data0.xml": '<?xml version="1.0"?>\n<people xmlns:h="urn:h">\n <p h:last="Ng" job="Reader"/>\n <p last="Roe"><ignored last="x"/></p>\n</people>\n'},
-     [], [obj("8000", P, "Ng", {"dc:attribute:title": [name(last="Ng")], "std:attribute:job-title": [text("Reader")], "dc:attribute:type": [otype(P)]}),
+     ctl("haplo:person", [NEW, nm("hr:last", "last"), nm("last", "last"), FS, f("job", "std:attribute:job-title"), f("xmlns:hr", "std:attribute:notes")],
+         files={"DEFAULT": {"read": "xml-attributes"}}),
+     {"data0.xml": '<?xml version="1.0"?>\n<people xmlns:h="urn:h">\n <p xmlns:hr="urn:hr" hr:last="Ng" job="Reader"/>\n <p last="Roe"><ignored last="x"/></p>\n</people>\n'},
+     [], [obj("8000", P, "Ng", {"dc:attribute:title": [name(last="Ng")], "std:attribute:job-title": [text("Reader")],
+                                "std:attribute:notes": [text("urn:hr", "text-paragraph")], "dc:attribute:type": [otype(P)]}),
           obj("8001", P, "Roe", {"dc:attribute:title": [name(last="Roe")], "dc:attribute:type": [otype(P)]})])
 
 FLAG_SCHEMA = {"attributes": [{"code": "test:attribute:flag", "name": "Flag", "dataType": "boolean"},
@@ -455,6 +457,107 @@ case("record-locations-opt-in",
      ["Invalid email address for input field email: @b (record 1, input-data0.csv line 3)"],
      [obj("8000", P, "A", {"dc:attribute:title": [name(last="A")], "std:attribute:email": [text("a@x.org", "email-address")], "dc:attribute:type": [otype(P)]}),
       obj("8001", P, "B\nB", {"dc:attribute:title": [name(last="B\nB")], "dc:attribute:type": [otype(P)]})])
+
+# ---- §9: revisions after reading the original's source
+def date(v): return {"type": "datetime", "value": v}
+case("dates-read-from-the-start-of-the-value",
+     ctl("TYPE:std:type:project", [{"action": "new", "destination": "object"}, f("t", "dc:attribute:title", "object"),
+                                   f("d", "dc:attribute:date", "object", dateFormat="yyyy-MM-dd", multivalue=True),
+                                   f("dt", "dc:attribute:date", "object", dateFormat="yyyy-MM-dd HH:mm z", multivalue=True)]),
+     {"data0.json": [{"t": "A", "d": "2018-02-10 12:00:00", "dt": "2018-02-10 09:00 EST and more"},
+                     {"t": "B", "d": "2018-2-5", "dt": "2018-02-10 09:00 pdt"},
+                     {"t": "C", "d": "2018-02-10T09:30", "dt": "2018-02-10 09:00 CET"},
+                     {"t": "D", "d": "2018-13-01"}, {"t": "E", "d": "2017-02-30"}, {"t": "F", "d": "10/02/2018"}]},
+     ["Invalid date value for input field dt: 2018-02-10 09:00 CET (record 2)",
+      "Invalid date value for input field d: 2018-13-01 (record 3)",
+      "Invalid date value for input field d: 2017-02-30 (record 4)",
+      "Invalid date value for input field d: 10/02/2018 (record 5)"],
+     [obj("8000", PRJ, "A", {"dc:attribute:title": [text("A")], "dc:attribute:date": [date("2018-02-10"), date("2018-02-10T14:00:00Z")], "dc:attribute:type": [otype(PRJ)]}),
+      obj("8001", PRJ, "B", {"dc:attribute:title": [text("B")], "dc:attribute:date": [date("2018-02-05"), date("2018-02-10T16:00:00Z")], "dc:attribute:type": [otype(PRJ)]}),
+      obj("8002", PRJ, "C", {"dc:attribute:title": [text("C")], "dc:attribute:date": [date("2018-02-10")], "dc:attribute:type": [otype(PRJ)]})]
+     + [obj(r, PRJ, t, {"dc:attribute:title": [text(t)], "dc:attribute:type": [otype(PRJ)]}) for r, t in [("8003", "D"), ("8004", "E"), ("8005", "F")]])
+
+def grade(v): return {"test:attribute:grade": [{"type": "integer", "value": v}]}
+case("integers-exact-to-64-bits",
+     ctl("TYPE:test:type:course", [{"action": "new", "destination": "object"}, f("t", "dc:attribute:title", "object"), f("g", "test:attribute:grade", "object")]),
+     {"data0.json": [{"t": "a", "g": "9007199254740993"}, {"t": "b", "g": 9007199254740993}, {"t": "c", "g": "-9223372036854775808"},
+                     {"t": "d", "g": "9223372036854775808"}, {"t": "e", "g": "007"}]},
+     ["Invalid integer for input field g: 9223372036854775808 (record 3)", "Invalid integer for input field g: 007 (record 4)"],
+     [obj("8000", C, "a", dict({"dc:attribute:title": [text("a")], "dc:attribute:type": [otype(C)]}, **grade(9007199254740993))),
+      obj("8001", C, "b", dict({"dc:attribute:title": [text("b")], "dc:attribute:type": [otype(C)]}, **grade(9007199254740993))),
+      obj("8002", C, "c", dict({"dc:attribute:title": [text("c")], "dc:attribute:type": [otype(C)]}, **grade(-9223372036854775808))),
+      obj("8003", C, "d", {"dc:attribute:title": [text("d")], "dc:attribute:type": [otype(C)]}),
+      obj("8004", C, "e", {"dc:attribute:title": [text("e")], "dc:attribute:type": [otype(C)]})],
+     schema=GRADE_SCHEMA)
+
+case("empty-and-null-qualifiers-are-unknown",
+     ctl("haplo:person", [NEW, nm("last", "last"), FS, f("e1", "std:attribute:email", qualifier=""),
+                          f("e2", "std:attribute:email", qualifier=None, multivalue=True)]),
+     {"data0.json": [{"last": "Q", "e1": "a@x.org", "e2": "b@x.org"}]},
+     ["Invalid qualifier '' in field profile/std:attribute:email", "Invalid qualifier 'null' in field profile/std:attribute:email"],
+     [obj("8000", P, "Q", {"dc:attribute:title": [name(last="Q")],
+                           "std:attribute:email": [text("a@x.org", "email-address"), text("b@x.org", "email-address")], "dc:attribute:type": [otype(P)]})])
+
+case("if-has-value-prepares-its-nested-lists-first",
+     ctl("haplo:person", [NEW, nm("last", "last"), FS,
+                          {"action": "if-has-value", "destination": "profile", "name": "std:attribute:nope",
+                           "then": [f("x", "std:attribute:nope2")],
+                           "else": [{"action": "set-value", "destination": "nowhere", "name": "dc:attribute:title", "value": "x"}]}]),
+     {"data0.json": [{"last": "A"}]},
+     ["Unknown name in field std:attribute:nope2 for destination profile", "Unknown destination in set-value: nowhere",
+      "Unknown name in if-has-value std:attribute:nope for destination profile"],
+     [obj("8000", P, "A", {"dc:attribute:title": [name(last="A")], "dc:attribute:type": [otype(P)]})])
+
+case("postal-address-refuses-unknown-keys",
+     ctl("haplo:person", [NEW, nm("last", "last"), FS, f("address", "std:attribute:address")]),
+     {"data0.json": [{"last": "A", "address": {"street1": "1 High Street", "city": "New Town", "country": "GB"}},
+                     {"last": "B", "address": {"street1": "2 Low Road", "town": "Old Town", "flat": "3", "country": "GB"}},
+                     {"last": "C", "address": {"town": "X"}}]},
+     ["Invalid postal address: {\"street1\":\"2 Low Road\",\"town\":\"Old Town\",\"flat\":\"3\",\"country\":\"GB\"} "
+      "(Invalid key 'town' in dictionary passed to O.text(O.T_IDENTIFIER_POSTAL_ADDRESS,...)) (record 1)",
+      'Missing or invalid country code in postal address, must be two letter ISO code: {"town":"X"} (record 2)'],
+     [obj("8000", P, "A", {"dc:attribute:title": [name(last="A")], "std:attribute:address": [{"type": "postal-address", "street1": "1 High Street", "city": "New Town", "country": "GB"}],
+                           "dc:attribute:type": [otype(P)]}),
+      obj("8001", P, "B", {"dc:attribute:title": [name(last="B")], "dc:attribute:type": [otype(P)]}),
+      obj("8002", P, "C", {"dc:attribute:title": [name(last="C")], "dc:attribute:type": [otype(P)]})])
+
+def tel(t, e164=None, ext=None):
+    v = {"type": "telephone-number", "text": t}
+    if e164: v["e164"] = e164
+    if ext: v["extension"] = ext
+    return v
+case("telephone-numbers-grouped-per-country",
+     ctl("haplo:person", [NEW, nm("last", "last"), FS, f("tel", "std:attribute:telephone", multivalue=True),
+                          f("other", "std:attribute:telephone", country="US", multivalue=True)]),
+     {"data0.json": [{"last": "A", "tel": "020 7047 1111 ext 8767", "other": "+33 5 8765 6432"},
+                     {"last": "B", "tel": "+442012345678", "other": "823 124 125"},
+                     {"last": "C", "tel": "0161 496 0006 x 12", "other": "1-223-234-2445 extension 742"},
+                     {"last": "D", "tel": "0049 6142 775496", "other": "call reception"}]},
+     [],
+     [obj("8000", P, "A", {"dc:attribute:title": [name(last="A")], "dc:attribute:type": [otype(P)],
+                           "std:attribute:telephone": [tel("+44 20 7047 1111 ext 8767", "+442070471111", "8767"), tel("+33 5 87 65 64 32", "+33587656432")]}),
+      obj("8001", P, "B", {"dc:attribute:title": [name(last="B")], "dc:attribute:type": [otype(P)],
+                           "std:attribute:telephone": [tel("+44 20 1234 5678", "+442012345678"), tel("+1 823124125")]}),
+      obj("8002", P, "C", {"dc:attribute:title": [name(last="C")], "dc:attribute:type": [otype(P)],
+                           "std:attribute:telephone": [tel("+44 161 496 0006 ext 12", "+441614960006", "12"), tel("+1 223-234-2445 ext 742", "+12232342445", "742")]}),
+      obj("8003", P, "D", {"dc:attribute:title": [name(last="D")], "dc:attribute:type": [otype(P)],
+                           "std:attribute:telephone": [tel("+49 6142 775496", "+496142775496"), tel("call reception")]})])
+
+BOOK = "std:type:book"
+case("set-value-of-the-type-changes-the-object-type",
+     ctl("TYPE:std:type:book", [f("ref", "ref", "load:by-ref", filters=["haplo:string-to-ref"]),
+                                {"action": "load", "destination": "object", "using": "load:by-ref", "otherwise": [{"action": "new", "destination": "object"}]},
+                                f("t", "dc:attribute:title", "object"), f("about", "dc:attribute:subject", "object", refMapping="books")],
+         mapping={"books": {"types": [BOOK], "using": "title", "values": {"first": "A book after all"}}}),
+     {"data0.json": [{"t": "Second", "about": "first"}, {"ref": "8000", "t": "Renamed"}]},
+     [],
+     [obj("8000", BOOK, "Renamed", {"dc:attribute:title": [text("Renamed")], "dc:attribute:type": [otype(BOOK)]}, version=2),
+      obj("8001", PRJ, "Stays a project", {"dc:attribute:title": [text("Stays a project")], "dc:attribute:type": [otype(PRJ)]}),
+      obj("8002", BOOK, "Second", {"dc:attribute:title": [text("Second")], "dc:attribute:subject": [ref("8000")], "dc:attribute:type": [otype(BOOK)]})],
+     before=dict(control=ctl("TYPE:std:type:project", [{"action": "new", "destination": "object"}, f("t", "dc:attribute:title", "object"),
+                                                      {"action": "if-value-one-of", "source": "kind", "values": ["book"],
+                                                       "then": [{"action": "set-value", "destination": "object", "name": "dc:attribute:type", "value": BOOK}]}]),
+                 inputs={"data0.json": [{"t": "A book after all", "kind": "book"}, {"t": "Stays a project", "kind": "project"}]}))
 
 # ---- write
 if os.path.exists(ROOT): shutil.rmtree(ROOT)

@@ -104,7 +104,7 @@ extension AdminUI {
         let encoded = AttributeValueCoding.encode(value)
         switch value {
         case .text(_, let text): return [["text": text]]
-        case .telephone(let text, let e164): return [["text": e164.map { "\(text) (\($0))" } ?? text]]
+        case .telephone(let text, let e164, _): return [["text": e164.map { "\(text) (\($0))" } ?? text]]
         case .ref(let ref):
             let title = try await store.object(ref)?.title
             return [["text": title ?? ref.text, "ref": ref.text]]

@@ -30,9 +30,10 @@ package enum ObjectValueStorage {
             switch v.value {
             case .text(_, let text):
                 out.field("text", text)
-            case .telephone(let text, let e164):
+            case .telephone(let text, let e164, let phoneExtension):
                 out.field("text", text)
                 if let e164 { out.field("e164", e164) }
+                if let phoneExtension { out.field("extension", phoneExtension) }
             case .datetime:
                 out.field("value", AttributeValueCoding.datetimeText(v.value) ?? "")
             case .integer(let n):

@@ -83,8 +83,51 @@ import Testing
     @Test func integer() throws {
         #expect(try Self.convert(.integer, "\"-12\"") == (.integer(-12), []))
         #expect(try Self.convert(.integer, "9007199254740991") == (.integer(9_007_199_254_740_991), []))
-        #expect(try Self.convert(.integer, "\"9007199254740992\"") == (nil, ["Invalid integer for input field v: 9007199254740992 (record 0)"]))
         #expect(try Self.convert(.integer, "4.2") == (nil, ["Invalid integer for input field v: 4.2 (record 0)"]))
+        for bad in ["007", "+5", " 5", "5.0", "-0", "", "-"] {
+            #expect(try Self.convert(.integer, "\"\(bad)\"").0 == nil)
+        }
+    }
+
+    @Test func integersAreExactTo64Bits() throws {
+        #expect(try Self.convert(.integer, "\"9007199254740993\"") == (.integer(9_007_199_254_740_993), []))
+        #expect(try Self.convert(.integer, "9007199254740993") == (.integer(9_007_199_254_740_993), []))
+        #expect(try Self.convert(.integer, "\"9223372036854775807\"") == (.integer(.max), []))
+        #expect(try Self.convert(.integer, "\"-9223372036854775808\"") == (.integer(.min), []))
+        #expect(
+            try Self.convert(.integer, "\"9223372036854775808\"")
+                == (nil, ["Invalid integer for input field v: 9223372036854775808 (record 0)"]))
+        #expect(try Self.convert(.integer, "1e21") == (nil, ["Invalid integer for input field v: 1e+21 (record 0)"]))
+        // A big integer keeps its digits through the value encoding both ways.
+        let encoded = AttributeValueCoding.encode(ObjectValue(attribute: "a", value: .integer(9_007_199_254_740_993)))
+        #expect(JSONValue.object(encoded).compactJSON == #"{"type":"integer","value":9007199254740993}"#)
+        #expect(AttributeValueCoding.decode(try JSONParser.parse(#"{"type":"integer","value":9007199254740993}"#).objectValue!)?.value == .integer(9_007_199_254_740_993))
+    }
+
+    @Test(
+        arguments: [
+            ("2018-02-10 12:00:00", "yyyy-MM-dd", 1_518_220_800 as Int64?),
+            ("2018-02-10T09:30", "yyyy-MM-dd", 1_518_220_800),
+            ("2018-2-5", "yyyy-MM-dd", 1_517_788_800),
+            (" 2018-02-10", "yyyy-MM-dd", 1_518_220_800),
+            ("10/2/2018 trailing", "dd/MM/yyyy", 1_518_220_800),
+            ("2018-13-01", "yyyy-MM-dd", nil),
+            ("2018-01-32", "yyyy-MM-dd", nil),
+            ("2017-02-30", "yyyy-MM-dd", nil),
+            ("x2018-02-10", "yyyy-MM-dd", nil),
+            ("18-02-10", "yy-MM-dd", 1_518_220_800),
+            ("2018-02-10 09:00 EST", "yyyy-MM-dd HH:mm z", 1_518_271_200),
+            ("2018-02-10 09:00 pdt", "yyyy-MM-dd HH:mm z", 1_518_278_400),
+            ("2018-02-10 09:00 GMT+01:00", "yyyy-MM-dd HH:mm z", 1_518_249_600),
+            ("2018-02-10 09:00 UTC", "yyyy-MM-dd HH:mm z", 1_518_253_200),
+            ("2018-02-10 09:00 Z", "yyyy-MM-dd HH:mm z", 1_518_253_200),
+            ("2018-02-10 09:00 CET", "yyyy-MM-dd HH:mm z", nil),
+            ("2018-02-10 09:00 +0530", "yyyy-MM-dd HH:mm Z", 1_518_233_400),
+            ("201802", "yyyyMMdd", nil)
+        ] as [(String, String, Int64?)])
+    func datesAreReadFromTheStartOfTheValue(_ value: String, _ pattern: String, _ seconds: Int64?) throws {
+        let parsed = try DateFormat(pattern: pattern).parse(value)
+        #expect(parsed?.seconds == seconds, "\(value) with \(pattern)")
     }
 
     @Test func number() throws {
@@ -138,8 +181,33 @@ import Testing
             ))
         #expect(try Self.convert(.file, #"{"digest":"abc"}"#) == (.json(.file, .object(JSONObject([("digest", .string("abc"))]))), []))
         #expect(try Self.convert(.plugin, "\"s\"") == (nil, []))
-        #expect(try Self.convert(.telephoneNumber, "\"020 7946 0123\"") == (.telephone(text: "+44 20 7946 0123", e164: "+442079460123"), []))
-        #expect(try Self.convert(.telephoneNumber, "\"823 124 125\"", extras: #","country":"US""#) == (.telephone(text: "+1 823124125", e164: nil), []))
+        #expect(
+            try Self.convert(.telephoneNumber, "\"020 7946 0123\"")
+                == (.telephone(text: "+44 20 7946 0123", e164: "+442079460123", phoneExtension: nil), []))
+        #expect(
+            try Self.convert(.telephoneNumber, "\"823 124 125\"", extras: #","country":"US""#)
+                == (.telephone(text: "+1 823124125", e164: nil, phoneExtension: nil), []))
+        #expect(
+            try Self.convert(.telephoneNumber, "\"020 7047 1111 ext 8767\"")
+                == (.telephone(text: "+44 20 7047 1111 ext 8767", e164: "+442070471111", phoneExtension: "8767"), []))
+    }
+
+    @Test func postalAddressRefusesKeysItDoesNotKnow() throws {
+        #expect(
+            try Self.convert(.postalAddress, #"{"street1":"1 High St","town":"X","flat":"2","country":"GB"}"#) == (
+                nil,
+                [
+                    #"Invalid postal address: {"street1":"1 High St","town":"X","flat":"2","country":"GB"} (Invalid key 'town' in dictionary passed to O.text(O.T_IDENTIFIER_POSTAL_ADDRESS,...)) (record 0)"#
+                ]
+            ))
+        // The country is checked first, as the original did.
+        #expect(
+            try Self.convert(.postalAddress, #"{"town":"X"}"#) == (
+                nil, [#"Missing or invalid country code in postal address, must be two letter ISO code: {"town":"X"} (record 0)"#]
+            ))
+        #expect(
+            try Self.convert(.postalAddress, #"{"city":"X","country":"GB"}"#)
+                == (.postalAddress(PostalAddress(city: "X", country: "GB")), []))
     }
 }
 

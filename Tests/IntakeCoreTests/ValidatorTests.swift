@@ -17,7 +17,16 @@ import Testing
     }
 
     @Test func rootChecksAllRunInOrder() throws {
-        #expect(try messages("[]") == ["Not a control file"])
+        // An array is read as an object with no properties (§9 rule 3); other non-objects get one message.
+        #expect(
+            try messages("[]") == [
+                "Not a control file",
+                "Control file does not specify model in the model property",
+                "Control file does not specify processing instructions in the instructions property",
+                "Control file does not have files property"
+            ])
+        #expect(try messages(#"[{"model":"haplo:person"}]"#).count == 4)
+        for other in [#""control""#, "5", "true", "null"] { #expect(try messages(other) == ["Not a control file"]) }
         #expect(
             try messages("{}") == [
                 "Not a control file",

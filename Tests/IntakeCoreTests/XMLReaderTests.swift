@@ -26,10 +26,15 @@ import Testing
         #expect(try read("<root><a>1</a></root>", single: true) == [#"{"a":"1"}"#])
     }
 
-    @Test func attributesLeaveOutNamespaceDeclarations() throws {
+    @Test func attributesAreKeyedByTheirNamesAsWrittenWithNamespaceDeclarations() throws {
         #expect(try read(#"<root a="b2" def="abc2"/>"#, .attributes, single: true) == [#"{"a":"b2","def":"abc2"}"#])
         #expect(
-            try read(#"<root xmlns:p="urn:x"><p:r xmlns="urn:y" p:id="7" name="A &amp; B"/><r/></root>"#, .attributes) == [#"{"id":"7","name":"A & B"}"#, "{}"])
+            try read(#"<root xmlns:p="urn:x"><p:r xmlns="urn:y" p:id="7" name="A &amp; B"/><r/></root>"#, .attributes) == [
+                #"{"xmlns":"urn:y","name":"A & B","p:id":"7"}"#, "{}"
+            ])
+        #expect(try read(#"<root><p xmlns:hr="urn:x" hr:id="7"/></root>"#, .attributes) == [#"{"xmlns:hr":"urn:x","hr:id":"7"}"#])
+        // Elements keep their local names in xml-text-of-children.
+        #expect(try read(#"<root xmlns:hr="urn:x"><hr:r><hr:id>7</hr:id></hr:r></root>"#) == [#"{"id":"7"}"#])
     }
 
     @Test func charsetsFromTheDeclaration() throws {

@@ -9,7 +9,7 @@ import Testing
         let values: [ObjectValue] = [
             ObjectValue(attribute: "dc:attribute:title", value: .personName(PersonName(title: "Dr", first: "Zoë", last: "O\"Brien\\\n"))),
             ObjectValue(attribute: "std:attribute:email", qualifier: "std:qualifier:work", value: .text(.emailAddress, "a@b.c")),
-            ObjectValue(attribute: "std:attribute:telephone", value: .telephone(text: "+44 20 7946 0123", e164: "+442079460123")),
+            ObjectValue(attribute: "std:attribute:telephone", value: .telephone(text: "+44 20 7946 0123", e164: "+442079460123", phoneExtension: nil)),
             ObjectValue(attribute: "dc:attribute:date", value: .datetime(seconds: 1_518_267_900, milliseconds: 0, dateOnly: false)),
             ObjectValue(attribute: "dc:attribute:date", value: .datetime(seconds: 1_518_220_800, milliseconds: 0, dateOnly: true)),
             ObjectValue(attribute: "x:attribute:i", value: .integer(-42)),

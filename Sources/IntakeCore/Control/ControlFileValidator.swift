@@ -51,7 +51,14 @@ package struct ControlFileValidator: Sendable {
 
     /// Returns the validation messages; empty means valid.
     package func validate(_ control: JSONValue) -> [String] {
-        guard case .object(let root) = control else { return ["Not a control file"] }
+        let root: JSONObject
+        switch control {
+        case .object(let object): root = object
+        // An array has none of the properties, as an empty object has none: the original read both the
+        // same way, so an array gets the four messages of `{}`.
+        case .array: root = JSONObject()
+        default: return ["Not a control file"]
+        }
         var messages: [String] = []
 
         if let version = root["dataImportControlFileVersion"] {

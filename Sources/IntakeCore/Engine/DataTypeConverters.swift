@@ -9,7 +9,7 @@ enum DataTypeConverters {
             return { value, _ in
                 switch value {
                 case .json(.string(let s)): return .text(.text, s)
-                case .json(.number), .json(.bool): return .text(.text, value.jsForm)
+                case .json(.number), .json(.integer), .json(.bool): return .text(.text, value.jsForm)
                 default: return nil
                 }
             }
@@ -18,6 +18,7 @@ enum DataTypeConverters {
                 switch value {
                 case .json(.string(let s)) where !s.isEmpty: return .text(type, s)
                 case .json(.number(let n)) where n != 0: return .text(type, value.jsForm)
+                case .json(.integer): return .text(type, value.jsForm)
                 case .json(.bool(true)): return .text(type, "true")
                 default: return nil
                 }
@@ -65,6 +66,7 @@ enum DataTypeConverters {
             return { value, batch in
                 switch value {
                 case .json(.number(let n)): return .number(n)
+                case .json(.integer(let n)): return .number(Double(n))
                 case .json(.string(let s)):
                     if let n = JSNumberParsing.parseFloat(s), !n.isNaN { return .number(n) }
                 default: break
@@ -107,7 +109,7 @@ enum DataTypeConverters {
             return { value, _ in
                 guard case .json(.string(let s)) = value else { return nil }
                 let number = TelephoneNumber.parse(s, defaultCountry: country)
-                return .telephone(text: number.text, e164: number.e164)
+                return .telephone(text: number.text, e164: number.e164, phoneExtension: number.extension)
             }
         case .personName:
             return { value, _ in
@@ -128,6 +130,13 @@ enum DataTypeConverters {
                 guard case .string(let country)? = o["country"], country.count == 2 else {
                     batch.report(
                         "Missing or invalid country code in postal address, must be two letter ISO code: \(value.jsForm == "[object Object]" ? JSONValue.object(o).compactJSON : value.jsForm)"
+                    )
+                    return nil
+                }
+                // The original refused a dictionary with any other key, naming the first one.
+                if let unknown = o.keys.first(where: { !PostalAddress.keys.contains($0) }) {
+                    batch.report(
+                        "Invalid postal address: \(JSONValue.object(o).compactJSON) (Invalid key '\(unknown)' in dictionary passed to O.text(O.T_IDENTIFIER_POSTAL_ADDRESS,...))"
                     )
                     return nil
                 }
@@ -157,27 +166,23 @@ enum DataTypeConverters {
         }
     }
 
+    /// An integer exactly as written: a JSON integer that fits in 64 bits, or a string in canonical
+    /// decimal (`0`, or an optional `-` and digits without a leading zero) that fits in 64 bits.
     static func integerValue(_ value: FilterValue) -> Int64? {
-        let maxSafe: Double = 9_007_199_254_740_991
         switch value {
         case .json(.number(let n)):
-            guard n == n.rounded(), abs(n) <= maxSafe else { return nil }
+            guard n == n.rounded(), n.magnitude <= Double(JSONValue.largestExactDouble) else { return nil }
             return Int64(n)
+        case .json(.integer(let n)):
+            return n
         case .json(.string(let s)):
-            let u = Array(s.utf8)
-            if u == [UInt8(ascii: "0")] { return 0 }
-            var k = 0
-            let negative = u.first == UInt8(ascii: "-")
-            if negative { k = 1 }
-            guard k < u.count, u[k] >= UInt8(ascii: "1"), u[k] <= UInt8(ascii: "9"), u.count - k <= 16 else { return nil }
-            var v: Int64 = 0
-            while k < u.count {
-                guard u[k] >= 48, u[k] <= 57 else { return nil }
-                v = v * 10 + Int64(u[k] - 48)
-                k += 1
-            }
-            guard Double(v) <= maxSafe else { return nil }
-            return negative ? -v : v
+            let u = s.utf8
+            if u.elementsEqual([UInt8(ascii: "0")]) { return 0 }
+            let digits = u.first == UInt8(ascii: "-") ? u.dropFirst() : u[...]
+            guard let first = digits.first, first >= UInt8(ascii: "1"), first <= UInt8(ascii: "9"),
+                digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+            else { return nil }
+            return Int64(s)  // nil past 64 bits
         default:
             return nil
         }

@@ -71,9 +71,10 @@ struct InstructionCompiler {
                 source: string(i, "source"), values: values,
                 then: try nested(i, "then"), else: try nested(i, "else"))
         case "if-has-value":
-            let prepared = try valueSlot(i, action: action, details: "name \(string(i, "name"))")
+            // The nested lists are prepared before the instruction itself, so their messages come first.
             let then = try nested(i, "then")
             let otherwise = try nested(i, "else")
+            let prepared = try valueSlot(i, action: action, details: "name \(string(i, "name"))")
             guard let (slot, _) = prepared else { return .dropped }
             return .ifHasValue(destination: slot.destination.name, name: slot.name.name, then: then, else: otherwise)
         case "within":
@@ -138,8 +139,10 @@ struct InstructionCompiler {
             batch.reportPreparation("Couldn't create value transformer for \(action) \(destinationName)/\(nameName)")
             return nil
         }
+        // Any `qualifier` property is looked up, "" and null included (they name no qualifier, so they
+        // are reported like any unknown code and the values are set unqualified).
         var qualifier: String?
-        if let q = i["qualifier"], !q.isMissing {
+        if let q = i["qualifier"] {
             if batch.schema.qualifiers[q.jsForm] != nil {
                 qualifier = q.jsForm
             } else {

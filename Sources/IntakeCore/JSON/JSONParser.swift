@@ -97,7 +97,7 @@ package struct JSONParser {
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("Unexpected character '\(Self.describe(bytes[i]))'")
         }
     }
@@ -255,7 +255,7 @@ package struct JSONParser {
         throw JSONSyntaxError(message: "Invalid UTF-8 in string", offset: offset)
     }
 
-    private mutating func parseNumber() throws(JSONSyntaxError) -> Double {
+    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {
         let start = i
         if bytes[i] == UInt8(ascii: "-") { i += 1 }
         guard i < bytes.count else { throw error("Invalid number") }
@@ -289,11 +289,13 @@ package struct JSONParser {
             let negative = bytes[k] == UInt8(ascii: "-")
             if negative { k += 1 }
             while k < i { value = value * 10 + Int64(bytes[k] - UInt8(ascii: "0")); k += 1 }
-            return Double(negative ? -value : value)
+            return .number(Double(negative ? -value : value))
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        // An integer past 2^53 keeps its exact value when it fits in 64 bits.
+        if isInteger, let exact = Int64(text) { return .exactInteger(exact) }
         guard let value = Double(text) else { throw JSONSyntaxError(message: "Invalid number", offset: start) }
-        return value
+        return .number(value)
     }
 }
 

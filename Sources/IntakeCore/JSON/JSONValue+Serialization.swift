@@ -46,6 +46,7 @@ extension JSONValue {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += n.isFinite ? JSForm.number(n) : "null"
+        case .integer(let n): out += String(n)
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let a):
             out += "["
@@ -103,6 +104,7 @@ extension JSONValue {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return JSForm.number(n)
+        case .integer(let n): return String(n)
         case .string(let s): return s
         case .array(let a): return a.map { $0.isNullish ? "" : $0.jsForm }.joined(separator: ",")
         case .object: return "[object Object]"

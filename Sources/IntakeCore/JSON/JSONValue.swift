@@ -3,6 +3,9 @@ package enum JSONValue: Sendable, Equatable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
+    /// An integer a Double cannot hold exactly (magnitude above 2^53) that fits in 64 bits, as a JSON
+    /// text wrote it. Every other number is `.number`, so a value has one form.
+    case integer(Int64)
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
@@ -14,6 +17,14 @@ package enum JSONValue: Sendable, Equatable, Hashable {
         case .string(let s): return s.isEmpty
         default: return false
         }
+    }
+
+    /// The largest magnitude up to which every integer is exactly a Double.
+    package static let largestExactDouble: Int64 = 9_007_199_254_740_992
+
+    /// An integer as a JSON value: `.number` where a Double holds it exactly, else `.integer`.
+    package static func exactInteger(_ value: Int64) -> JSONValue {
+        value.magnitude <= UInt64(largestExactDouble) ? .number(Double(value)) : .integer(value)
     }
 
     package var stringValue: String? {
@@ -37,6 +48,7 @@ package enum JSONValue: Sendable, Equatable, Hashable {
         case .null: return false
         case .bool(let b): return b
         case .number(let n): return n != 0 && !n.isNaN
+        case .integer: return true
         case .string(let s): return !s.isEmpty
         case .array, .object: return true
         }
@@ -65,6 +77,7 @@ package enum JSONValue: Sendable, Equatable, Hashable {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
         case (.number(let x), .number(let y)): return x == y
+        case (.integer(let x), .integer(let y)): return x == y
         case (.string(let x), .string(let y)): return x.isExactly(y)
         case (.array(let x), .array(let y)): return x == y
         case (.object(let x), .object(let y)): return x == y

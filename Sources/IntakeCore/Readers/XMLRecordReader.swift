@@ -156,6 +156,10 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
         return String(name[utf8.index(after: colon)...])
     }
 
+    static func isNamespaceDeclaration(_ name: String) -> Bool {
+        name == "xmlns" || name.hasPrefix("xmlns:")
+    }
+
     func parser(
         _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
         qualifiedName qName: String?, attributes: [String: String] = [:]
@@ -166,9 +170,14 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
             recordBytes = 0
             recordLine = parser.lineNumber
             if fields == .attributes {
-                // Attribute order is not reported by the parser; sort for a stable record.
-                let named = attributes.filter { $0.key != "xmlns" && !$0.key.hasPrefix("xmlns:") }
-                    .map { (Self.localName($0.key), $0.value) }.sorted { $0.0 < $1.0 }
+                // Keyed by the names as written, prefix included, with namespace declarations as
+                // attributes like any other (the original did both). The parser reports attributes
+                // without their order: declarations come first, as libxml2 reads them, and each
+                // group is in name order, as the original's DOM listed attributes.
+                let named = attributes.sorted { a, b in
+                    let (aDeclares, bDeclares) = (Self.isNamespaceDeclaration(a.key), Self.isNamespaceDeclaration(b.key))
+                    return aDeclares != bDeclares ? aDeclares : a.key < b.key
+                }
                 for (name, value) in named {
                     if pipe != nil { record[name] = .string(value) }
                     grow(parser, by: name.utf8.count + value.utf8.count)

@@ -51,6 +51,9 @@ package struct PostalAddress: Sendable, Hashable {
         self.country = country
     }
 
+    /// The keys an address is made from, in display order.
+    package static let keys: Set<String> = ["street1", "street2", "city", "county", "postcode", "country"]
+
     package var fields: [(String, String?)] {
         [
             ("street1", street1), ("street2", street2), ("city", city), ("county", county),
@@ -63,7 +66,8 @@ package struct PostalAddress: Sendable, Hashable {
 package enum AttributeValue: Sendable, Hashable {
     /// Plain and typed text: text, text-paragraph, text-multiline, configuration-name, isbn, email-address, url.
     case text(DataType, String)
-    case telephone(text: String, e164: String?)
+    /// `phoneExtension`: the extension written after the number (also at the end of `text`).
+    case telephone(text: String, e164: String?, phoneExtension: String?)
     /// Seconds since 1970 UTC; `dateOnly` when the format had no time fields.
     case datetime(seconds: Int64, milliseconds: Int, dateOnly: Bool)
     case integer(Int64)
@@ -96,7 +100,7 @@ package enum AttributeValue: Sendable, Hashable {
     package var displayText: String {
         switch self {
         case .text(_, let s): return s
-        case .telephone(let text, _): return text
+        case .telephone(let text, _, _): return text
         case .datetime: return AttributeValueCoding.datetimeText(self) ?? ""
         case .integer(let i): return String(i)
         case .number(let n): return JSForm.number(n)

@@ -17,13 +17,14 @@ package enum AttributeValueCoding {
         switch value {
         case .text(_, let s):
             o["text"] = .string(s)
-        case .telephone(let text, let e164):
+        case .telephone(let text, let e164, let phoneExtension):
             o["text"] = .string(text)
             if let e164 { o["e164"] = .string(e164) }
+            if let phoneExtension { o["extension"] = .string(phoneExtension) }
         case .datetime:
             o["value"] = .string(datetimeText(value) ?? "")
         case .integer(let i):
-            o["value"] = .number(Double(i))
+            o["value"] = .exactInteger(i)
         case .number(let n):
             o["value"] = .number(n)
         case .boolean(let b):
@@ -48,7 +49,7 @@ package enum AttributeValueCoding {
     /// position (`JSONParser.forEachObject`) without building a tree, and both readings go through
     /// `decode(_ member:)`, so they cannot disagree.
     package enum Member: Int, CaseIterable, Sendable {
-        case attribute, type, qualifier, text, e164, value, ref, code
+        case attribute, type, qualifier, text, e164, `extension`, value, ref, code
         case title, first, middle, last, suffix
         case street1, street2, city, county, postcode, country
 
@@ -64,13 +65,18 @@ package enum AttributeValueCoding {
         case .text, .textParagraph, .textMultiline, .configurationName, .isbn, .emailAddress, .url:
             value = .text(type, member(.text)?.stringValue ?? "")
         case .telephoneNumber:
-            value = .telephone(text: member(.text)?.stringValue ?? "", e164: member(.e164)?.stringValue)
+            value = .telephone(
+                text: member(.text)?.stringValue ?? "", e164: member(.e164)?.stringValue,
+                phoneExtension: member(.extension)?.stringValue)
         case .datetime:
             guard let parsed = CivilTime.parseISO(member(.value)?.stringValue ?? "") else { return nil }
             value = .datetime(seconds: parsed.seconds, milliseconds: parsed.milliseconds, dateOnly: parsed.dateOnly)
         case .integer:
-            guard case .number(let n)? = member(.value) else { return nil }
-            value = .integer(Int64(n))
+            switch member(.value) {
+            case .number(let n)?: value = .integer(Int64(n))
+            case .integer(let n)?: value = .integer(n)
+            default: return nil
+            }
         case .number:
             guard case .number(let n)? = member(.value) else { return nil }
             value = .number(n)
@@ -105,9 +111,9 @@ package enum AttributeValueCoding {
     package static func plainJSON(_ value: AttributeValue) -> JSONValue {
         switch value {
         case .text(_, let s): return .string(s)
-        case .telephone(let text, _): return .string(text)
+        case .telephone(let text, _, _): return .string(text)
         case .datetime: return .string(datetimeText(value) ?? "")
-        case .integer(let i): return .number(Double(i))
+        case .integer(let i): return .exactInteger(i)
         case .number(let n): return .number(n)
         case .boolean(let b): return .bool(b)
         case .ref(let r): return .string(r.text)

@@ -1,5 +1,9 @@
-/// A strict parser for Java `SimpleDateFormat` patterns, built once per instruction.
-/// Parsing is in UTC unless the pattern has a zone field; the whole input must match.
+/// A parser for Java `SimpleDateFormat` patterns, built once per instruction, reading values as the
+/// original framework did (`parse(text, ParsePosition(0))`): from the start of the value, with what
+/// follows the pattern ignored, spaces and tabs skipped before a field, and fewer digits than the
+/// pattern letters accepted where a non-digit follows. Unlike Java's lenient calendar, a field out of
+/// range (month 13, 30 February) fails the value instead of rolling over into another date.
+/// Parsing is in UTC unless the pattern has a zone field.
 package struct DateFormat: Sendable {
     enum Token: Sendable, Equatable {
         case literal([UInt8])
@@ -65,6 +69,14 @@ package struct DateFormat: Sendable {
     ]
     private static let days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
+    /// The zone names a `z`, `Z` or `X` field reads besides `Z`, `GMT`/`UTC` with an optional offset and
+    /// numeric offsets: the North American abbreviations, with the fixed offsets Java gives them
+    /// (a standard-time name is standard time whatever the date). Any other name fails the value.
+    private static let namedZones: [String: Int] = [
+        "EST": -5 * 3600, "EDT": -4 * 3600, "CST": -6 * 3600, "CDT": -5 * 3600,
+        "MST": -7 * 3600, "MDT": -6 * 3600, "PST": -8 * 3600, "PDT": -7 * 3600
+    ]
+
     private static func isNumeric(_ token: Token) -> Bool {
         guard case .field(let c, let n) = token else { return false }
         if c == "M" || c == "L" { return n <= 2 }
@@ -104,13 +116,18 @@ package struct DateFormat: Sendable {
         }
         func zone() -> Int? {
             guard i < u.count else { return nil }
-            if u[i] == UInt8(ascii: "Z") { i += 1; return 0 }
-            if u.count - i >= 3,
-                String(decoding: u[i..<(i + 3)], as: UTF8.self) == "GMT"
-                    || String(decoding: u[i..<(i + 3)], as: UTF8.self) == "UTC"
-            {
+            // Zone names are matched without regard to case, as Java matches them.
+            let name = u.count - i >= 3 ? String(decoding: u[i..<(i + 3)].map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self) : ""
+            if let offset = Self.namedZones[name] {
+                i += 3
+                return offset
+            }
+            if name == "GMT" || name == "UTC" {
                 i += 3
                 if i >= u.count || (u[i] != UInt8(ascii: "+") && u[i] != UInt8(ascii: "-")) { return 0 }
+            } else if u[i] == UInt8(ascii: "Z") {
+                i += 1
+                return 0
             }
             guard u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") else { return nil }
             let sign = u[i] == UInt8(ascii: "-") ? -1 : 1
@@ -119,10 +136,15 @@ package struct DateFormat: Sendable {
             var mm = 0
             if i < u.count, u[i] == UInt8(ascii: ":") { i += 1 }
             if i < u.count, u[i] >= 48, u[i] <= 57 { guard let m = digits(max: 2) else { return nil }; mm = m }
+            guard hh <= 23, mm <= 59 else { return nil }
             return sign * (hh * 3600 + mm * 60)
         }
 
         for (index, token) in tokens.enumerated() {
+            if case .field = token {
+                // SimpleDateFormat skips spaces and tabs before every field.
+                while i < u.count, u[i] == UInt8(ascii: " ") || u[i] == UInt8(ascii: "\t") { i += 1 }
+            }
             switch token {
             case .literal(let bytes):
                 guard i + bytes.count <= u.count, Array(u[i..<(i + bytes.count)]) == bytes else { return nil }
@@ -133,8 +155,11 @@ package struct DateFormat: Sendable {
                 let width = abutting ? n : 10
                 switch c {
                 case "y", "Y":
+                    let start = i
                     guard let v = digits(max: abutting ? n : 9) else { return nil }
-                    year = (n == 2 && v < 100) ? (v + 2000 > 2026 + 20 ? v + 1900 : v + 2000) : v
+                    // Java reads exactly two digits for a one- or two-letter year in a century window;
+                    // anything else is the year as written.
+                    year = (n <= 2 && i - start == 2) ? (v + 2000 > 2026 + 20 ? v + 1900 : v + 2000) : v
                 case "M", "L":
                     if n >= 3 {
                         guard let m = word(from: Self.months, minimum: 3) else { return nil }
@@ -179,7 +204,8 @@ package struct DateFormat: Sendable {
                 }
             }
         }
-        guard i == u.count, let year else { return nil }
+        // What follows the pattern is ignored, as SimpleDateFormat.parse(text, ParsePosition(0)) does.
+        guard let year else { return nil }
         if let pm { if hour12 || hour < 12 { hour = (hour % 12) + (pm ? 12 : 0) } }
         guard (1...12).contains(month), day >= 1, day <= CivilTime.daysInMonth(year: year, month: month),
             (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second), (0...999).contains(millis)

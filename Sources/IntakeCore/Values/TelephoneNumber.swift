@@ -1,13 +1,21 @@
-/// An offline telephone number normaliser: international form and E.164 from the ITU calling code
-/// of every country. Grouping follows the national plan for the UK and NANP; other numbers keep
-/// their national digits in one group, as in the spec's `+1 823124125`. Numbers it cannot read
+/// An offline telephone number normaliser, formatting numbers as the original platform did: the
+/// number's country from its international prefix (`+` or `00`) or else the instruction's country,
+/// the trunk prefix dropped, the national number grouped by its country's rules (the UK's by area,
+/// France's in pairs, the NANP's `XXX-XXX-XXXX`; elsewhere the grouping as written), an extension
+/// written after the number kept, and E.164 from the ITU calling code. Numbers it cannot read
 /// (letters, fewer than four digits, unknown country) are kept as given.
 package enum TelephoneNumber {
     package struct Parsed: Sendable, Equatable {
         package var text: String
         package var e164: String?
-    }
+        package var `extension`: String?
 
+        package init(text: String, e164: String?, extension: String? = nil) {
+            self.text = text
+            self.e164 = e164
+            self.extension = `extension`
+        }
+    }
     /// ISO 3166-1 alpha-2 → ITU-T E.164 country calling code, for every country with one (ITU
     /// assignments; territories sharing a plan, such as the NANP islands or Jersey, use its code).
     /// Calling codes are prefix-free, so the digits after a `+` match at most one code.
@@ -229,17 +237,32 @@ package enum TelephoneNumber {
 
     static let knownCallingCodes = Set(callingCodes.values)
 
-    /// Countries whose national numbers keep their leading 0 after the calling code (Italy and
-    /// the two states inside its numbering plan); everywhere else that 0 is the trunk prefix.
-    static let keepsLeadingZero: Set<String> = ["39", "378"]
+    /// The trunk prefix dialled before a national number, by calling code, where it is not 0 (the
+    /// original platform's country data): 8 in the former Soviet plans, 1 in the NANP, none where
+    /// numbers have no trunk prefix. Italy and San Marino write their leading 0 after the calling
+    /// code, so it is not a trunk prefix there (the original dropped it, dialling another number).
+    static let trunkPrefixes: [String: UInt8?] = {
+        var prefixes: [String: UInt8?] = ["1": UInt8(ascii: "1"), "39": nil, "378": nil]
+        for code in ["7", "375", "380", "992", "993", "995", "998"] { prefixes[code] = UInt8(ascii: "8") }
+        for code in ["226", "229", "244", "257", "267", "299", "350", "501", "673", "850", "852", "853", "973", "975"] {
+            prefixes[code] = .some(nil)
+        }
+        return prefixes
+    }()
+
+    static func trunkPrefix(_ callingCode: String) -> UInt8? {
+        if let prefix = trunkPrefixes[callingCode] { return prefix }
+        return UInt8(ascii: "0")
+    }
 
     package static func parse(_ input: String, defaultCountry: String) -> Parsed {
         let trimmed = input.trimmingSpaces
+        let (number, extensionDigits) = splitExtension(trimmed)
         // Bytes, not Characters or Substrings: this runs for every telephone value of an import.
         var digits: [UInt8] = []
         digits.reserveCapacity(16)
         var readable = true
-        for b in trimmed.utf8 {
+        for b in number.utf8 {
             switch b {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(b)
             case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."),
@@ -248,47 +271,118 @@ package enum TelephoneNumber {
             default: readable = false
             }
         }
-        let first = trimmed.utf8.first
-        let internationalPrefix = trimmed.utf8.starts(with: [UInt8(ascii: "0"), UInt8(ascii: "0")])
+        let first = number.utf8.first
+        let internationalPrefix = number.utf8.starts(with: [UInt8(ascii: "0"), UInt8(ascii: "0")])
         let hasPlus = first == UInt8(ascii: "+") || internationalPrefix
         if internationalPrefix { digits.removeFirst(min(2, digits.count)) }
         guard digits.count >= 4, readable else {
             return Parsed(text: trimmed, e164: nil)
         }
         func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+        let suffix = extensionDigits.map { " ext " + $0 } ?? ""
         let callingCode: String
         var national: ArraySlice<UInt8>
         if hasPlus {
             guard let code = (1...3).lazy.map({ text(digits.prefix($0)) }).first(where: { knownCallingCodes.contains($0) }) else {
-                return Parsed(text: "+" + text(digits[...]), e164: nil)
+                return Parsed(text: "+" + text(digits[...]) + suffix, e164: nil, extension: extensionDigits)
             }
             callingCode = code
             national = digits.dropFirst(code.utf8.count)
-            // "+44 (0)20 …": a trunk prefix written after the country code is not dialled (Italy keeps its 0).
-            if national.first == UInt8(ascii: "0") && !keepsLeadingZero.contains(code) { national.removeFirst() }
         } else {
             guard let code = callingCodes[defaultCountry] ?? callingCodes[defaultCountry.uppercased()] else {
                 return Parsed(text: trimmed, e164: nil)
             }
             callingCode = code
             national = digits[...]
-            if national.first == UInt8(ascii: "0") && !keepsLeadingZero.contains(code) { national.removeFirst() }
-            // NANP numbers are often written with their trunk prefix 1: "1 (212) 555-0100".
-            if code == "1" && national.count == 11 && national.first == UInt8(ascii: "1") { national.removeFirst() }
         }
+        // "+44 (0)20 …", "020 …", "8 495 …" in Russia: the trunk prefix is not part of the number.
+        let trunk = trunkPrefix(callingCode)
+        let dropsTrunk = trunk != nil && national.first == trunk
+        if dropsTrunk { national.removeFirst() }
         let nationalText = text(national)
-        if callingCode == "44" {
-            let plausible = national.count == 10 || national.count == 9
-            return Parsed(text: "+44 " + groupUK(national), e164: plausible ? "+44" + nationalText : nil)
+        let groups: String
+        let plausible: Bool
+        switch callingCode {
+        case "44":
+            groups = groupUK(national)
+            plausible = national.count == 10 || national.count == 9
+        case "33":
+            groups = grouped(national, [1] + Array(repeating: 2, count: max(0, national.count / 2)))
+            plausible = national.count == 9
+        case "1":
+            groups = national.count >= 10 ? grouped(national, [3, 3], separator: UInt8(ascii: "-")) : nationalText
+            plausible = national.count == 10
+        default:
+            groups = asWritten(number, international: hasPlus, callingCode: callingCode, dropsTrunk: dropsTrunk)
+            plausible = (6...12).contains(national.count)
         }
-        if callingCode == "1" {
-            if national.count == 10 {
-                return Parsed(text: "+1 " + grouped(national, [3, 3, 4], separator: UInt8(ascii: "-")), e164: "+1" + nationalText)
+        return Parsed(
+            text: "+" + callingCode + " " + groups + suffix,
+            e164: plausible ? "+" + callingCode + nationalText : nil, extension: extensionDigits)
+    }
+
+    /// An extension written after the number (`ext`, `ext.`, `extn`, `extension`, `x`, any case,
+    /// then its digits at the end) and the number before it.
+    static func splitExtension(_ value: String) -> (number: String, extension: String?) {
+        let u = Array(value.utf8)
+        var digitsStart = u.count
+        while digitsStart > 0, u[digitsStart - 1] >= 48, u[digitsStart - 1] <= 57 { digitsStart -= 1 }
+        guard digitsStart < u.count, digitsStart > 0 else { return (value, nil) }
+        // Between the marker and the digits: letters of the marker, dots, colons, '#' and spaces.
+        var k = digitsStart
+        while k > 0, [UInt8(ascii: " "), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "#")].contains(u[k - 1]) { k -= 1 }
+        var markerEnd = k
+        while markerEnd > 0, (u[markerEnd - 1] | 0x20) >= UInt8(ascii: "a"), (u[markerEnd - 1] | 0x20) <= UInt8(ascii: "z") { markerEnd -= 1 }
+        let marker = String(decoding: u[markerEnd..<k].map { $0 | 0x20 }, as: UTF8.self)
+        guard marker == "x" || marker.hasPrefix("ext") && "extension".hasPrefix(marker) || marker == "extn" else { return (value, nil) }
+        // The marker stands apart from the number: after a space, or straight after its last digit.
+        guard markerEnd > 0, u[markerEnd - 1] == UInt8(ascii: " ") || (u[markerEnd - 1] >= 48 && u[markerEnd - 1] <= 57) else {
+            return (value, nil)
+        }
+        let number = String(decoding: u[..<markerEnd], as: UTF8.self).trimmingSpaces
+        return (number, String(decoding: u[digitsStart...], as: UTF8.self))
+    }
+
+    /// A number of a country without grouping rules, grouped as it was written (as the original kept
+    /// it): without the international prefix and calling code, without the trunk prefix, and tidied
+    /// of the separators left around what was taken out.
+    static func asWritten(_ number: String, international: Bool, callingCode: String, dropsTrunk: Bool) -> String {
+        var u = Array(number.utf8)
+        var toDrop = (international ? callingCode.utf8.count : 0) + (dropsTrunk ? 1 : 0)
+        if international {
+            if u.first == UInt8(ascii: "+") {
+                u.removeFirst()
+            } else {
+                toDrop += 2  // the 00 of "0049 …"
             }
-            return Parsed(text: "+1 " + nationalText, e164: nil)
         }
-        let plausible = (6...12).contains(national.count)
-        return Parsed(text: "+" + callingCode + " " + nationalText, e164: plausible ? "+" + callingCode + nationalText : nil)
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count)
+        for b in u {
+            if toDrop > 0, b >= 48, b <= 57 {
+                toDrop -= 1
+                continue
+            }
+            out.append(b)
+        }
+        // "(0)" around a dropped trunk prefix leaves "()", which goes; spaces are single, and
+        // separators before the first digit go.
+        var tidy: [UInt8] = []
+        tidy.reserveCapacity(out.count)
+        var k = 0
+        while k < out.count {
+            let isEmptyBrackets = out[k] == UInt8(ascii: "(") && k + 1 < out.count && out[k + 1] == UInt8(ascii: ")")
+            let isSpace = out[k] == UInt8(ascii: " ") || isEmptyBrackets
+            let isSeparator = [UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "/")].contains(out[k])
+            if isSpace {
+                if !tidy.isEmpty, tidy.last != UInt8(ascii: " ") { tidy.append(UInt8(ascii: " ")) }
+            } else if !(isSeparator && tidy.isEmpty) {
+                tidy.append(out[k])
+            }
+            k += isEmptyBrackets ? 2 : 1
+        }
+        while tidy.last == UInt8(ascii: " ") { tidy.removeLast() }
+        return String(decoding: tidy, as: UTF8.self)
     }
 
     /// The digits in groups of these sizes (the last group takes what is left).
@@ -308,15 +402,18 @@ package enum TelephoneNumber {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// UK grouping: London-style `20 7946 0123`, geographic `161 496 0123`, mobile `7700 900123`.
+    /// The UK's groups, as the original platform grouped them: London and other 02 numbers
+    /// `20 7946 0123`; the large cities' three-digit codes `161 496 0123`; 08 and 09 services
+    /// `800 123467`; everything else (other area codes, mobiles) `1603 128475`, `7700 900123`.
+    static let ukCityCodes: Set<String> = ["121", "117", "131", "141", "113", "116", "151", "161", "191", "115", "114"]
+
     static func groupUK(_ n: ArraySlice<UInt8>) -> String {
-        guard n.count == 10 else { return String(decoding: n, as: UTF8.self) }
-        let u = Array(n)
-        if u[0] == UInt8(ascii: "2") { return grouped(n, [2, 4, 4]) }
-        if u[0] == UInt8(ascii: "7") || u[0] == UInt8(ascii: "8") { return grouped(n, [4, 6]) }
-        // 0113, 0121, 0161…: three-digit area codes with a 1 in the second or third place.
-        if u[0] == UInt8(ascii: "1") && (u[1] == UInt8(ascii: "1") || u[2] == UInt8(ascii: "1")) { return grouped(n, [3, 3, 4]) }
-        return grouped(n, [4, 6])
+        guard let first = n.first else { return "" }
+        if n.count >= 7, first == UInt8(ascii: "2") { return grouped(n, [2, 4]) }
+        if n.count >= 7, ukCityCodes.contains(String(decoding: n.prefix(3), as: UTF8.self)) { return grouped(n, [3, 3]) }
+        if n.count >= 4, first == UInt8(ascii: "8") || first == UInt8(ascii: "9") { return grouped(n, [3]) }
+        if n.count >= 4 { return grouped(n, [4]) }
+        return String(decoding: n, as: UTF8.self)
     }
 }
 
