@@ -101,7 +101,9 @@ import Testing
         // A big integer keeps its digits through the value encoding both ways.
         let encoded = AttributeValueCoding.encode(ObjectValue(attribute: "a", value: .integer(9_007_199_254_740_993)))
         #expect(JSONValue.object(encoded).compactJSON == #"{"type":"integer","value":9007199254740993}"#)
-        #expect(AttributeValueCoding.decode(try JSONParser.parse(#"{"type":"integer","value":9007199254740993}"#).objectValue!)?.value == .integer(9_007_199_254_740_993))
+        #expect(
+            AttributeValueCoding.decode(try JSONParser.parse(#"{"type":"integer","value":9007199254740993}"#).objectValue!)?.value
+                == .integer(9_007_199_254_740_993))
     }
 
     @Test(
