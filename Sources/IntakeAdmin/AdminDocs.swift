@@ -227,8 +227,9 @@ and all five always run. The server answers `Invalid control file:` followed by 
 line, indented by two spaces; a file that is not JSON at all gets `Uploaded file is not JSON`.
 
 1. **Version** — `Not a control file` when the property is absent, `Bad version of control file,
-   should be 0` when it is not the number 0. A document that is not a JSON object gets only `Not a
-   control file`.
+   should be 0` when it is not the number 0. A JSON array is read as an object without properties,
+   so it gets the four "does not" messages of `{}`; a string, number, boolean or `null` gets only
+   `Not a control file`.
 2. **Model** — `Control file does not specify model in the model property`, or `Model not
    implemented: MODEL`.
 3. **Instructions** — `Control file does not specify processing instructions in the instructions
@@ -266,7 +267,7 @@ and the whole object is passed to it as options:
 | `csv` *(extension)* | each row after the header row (RFC 4180 quoting) | `charset`, `separator` |
 | `tsv-with-name-row` | each line after the first, which names the columns | `charset`, `separator` |
 | `xml-text-of-children` | each child element of the root; its child elements' text are the fields | `singleRecord` |
-| `xml-attributes` | each child element of the root; its attributes are the fields | `singleRecord` |
+| `xml-attributes` | each child element of the root; its attributes are the fields, named as written (`hr:id`, and namespace declarations such as `xmlns:hr`) | `singleRecord` |
 | `xlsx` *(extension)* | each row of the first (or the named) worksheet after the header row | `sheet` |
 
 [`READERS.md`](READERS.md) gives each reader's exact rules, charsets, the XML safety rules and the
@@ -332,7 +333,8 @@ Dictionary names take the value directly; a multivalue dictionary name gets `[v]
 
 `destination`, `name`, `value`, `multivalue?`, `qualifier?`, plus conversion properties. Sets a
 constant (any JSON value). The constant is converted once per batch; a conversion error is reported
-once.
+once. Setting `dc:attribute:type` to another type changes the object's type: it is stored, listed
+(`/api/v1/objects?type=…`), looked up and loaded as that type from then on.
 
 ```json
 {"action": "set-value", "destination": "profile", "name": "dc:attribute:type", "value": "std:type:person:staff"}
@@ -387,7 +389,8 @@ exactly — same JSON type and value, so `"1"` does not match `1` — otherwise 
 ### if-has-value
 
 `destination`, `name`, `then?`, `else?`. Tests whether the target already has a value for the
-name (any qualifier) or the dictionary key. Useful for defaults:
+name (any qualifier) or the dictionary key. Its `then` and `else` lists are prepared before the
+instruction itself, so their preparation messages come first. Useful for defaults:
 
 ```json
 {"action": "if-has-value", "destination": "book", "name": "dc:attribute:title",
@@ -481,15 +484,15 @@ for `input field SOURCE` (for `field`), `structured input field S`, `set value D
 |---|---|---|
 | `text` | strings; numbers and booleans as text | dropped |
 | `text-paragraph`, `text-multiline`, `configuration-name`, `isbn` | non-empty strings, non-zero numbers, `true` | dropped |
-| `datetime` | strings in the instruction's `dateFormat` (a Java-style pattern such as `yyyy-MM-dd` or `dd/MM/yyyy HH:mm`), read as UTC; the whole string must match | `Invalid date value for D: V`; no `dateFormat`: `Date format not specified for D` when the file is prepared, and the instruction is dropped |
+| `datetime` | strings in the instruction's `dateFormat` (a Java-style pattern such as `yyyy-MM-dd` or `dd/MM/yyyy HH:mm`), read as UTC from the start of the string: what follows the pattern is ignored (`2018-02-10 12:00:00` with `yyyy-MM-dd` is 10 February), a number may have fewer digits than its letters when a non-digit follows (`2018-2-5`), and a field out of range (month 13, 30 February) fails. Zones (`z`, `Z`, `X`): `Z`, `UTC`, `GMT`, `GMT+01:00`, `+0100`, and `EST EDT CST CDT MST MDT PST PDT` | `Invalid date value for D: V`; no `dateFormat`: `Date format not specified for D` when the file is prepared, and the instruction is dropped |
 | `boolean` | booleans; the strings in `trueValue` (default `true`) and `falseValue` (default `false`) | `Invalid boolean value for D: V` |
-| `integer` | whole numbers; strings of digits without leading zeros or `+`, up to 2^53−1 | `Invalid integer for D: V` |
+| `integer` | whole numbers; strings of digits without leading zeros or `+`; exactly, anything that fits in 64 bits (−9223372036854775808 to 9223372036854775807) | `Invalid integer for D: V` |
 | `number` | numbers; strings that start with a number (`"12abc"` gives 12) | `Invalid number for D: V` |
 | `email-address` | strings with an `@` after the first character | `Invalid email address for D: V` |
 | `url` | strings that start with a scheme (`https:`) — see `haplo:fix-up-url` | `Invalid URL for D: V` |
-| `telephone-number` | strings; numbers without a country code are read for the instruction's `country` (ISO code, default `GB`) and written in international form | — |
+| `telephone-number` | strings; numbers without a country code (`+44`, `0044`) are read for the instruction's `country` (ISO code, default `GB`), the trunk prefix dropped, and written in international form grouped as the country groups them (`+44 20 7946 0123`, `+33 5 87 65 64 32`, `+1 212-555-0100`; elsewhere as written); an extension after the number (`ext 8767`, `ext. 8767`, `extension 8767`, `x8767`) is kept: `+44 20 7047 1111 ext 8767` | — |
 | `person-name` | an object with a non-empty `last`, and optionally `title`, `first`, `middle`, `suffix` | dropped |
-| `postal-address` | an object with `street1`, `street2`, `city`, `county`, `postcode` and an upper-case ISO `country` | `Missing or invalid country code in postal address, must be two letter ISO code: JSON`, `Invalid postal address: JSON (REASON)` |
+| `postal-address` | an object with `street1`, `street2`, `city`, `county`, `postcode` and an upper-case ISO `country`, and no other key | `Missing or invalid country code in postal address, must be two letter ISO code: JSON`, `Invalid postal address: JSON (REASON)`: another key gives `Invalid key 'KEY' in dictionary passed to O.text(O.T_IDENTIFIER_POSTAL_ADDRESS,...)` |
 | `object-type` | a type code of the schema | dropped |
 | `ref` | refs from a ref filter or `refMapping` | dropped |
 | `json` | objects and arrays | dropped |
@@ -529,7 +532,7 @@ instruction then works as if it had none.
 `qualifier` (a qualifier code, on `field`, `field-structured` and `set-value`) stores the value with
 that qualifier and limits what a single-value set replaces to values with the same qualifier. An
 unknown qualifier is reported (`Invalid qualifier 'Q' in ACTION DEST/NAME`) and the value is set
-without one.
+without one. An empty or `null` qualifier is unknown too (`Invalid qualifier '' in …`, `'null'`).
 
 ### Structured values
 
@@ -612,6 +615,51 @@ none.
 - **Results.** `GET …/results?batch=ID` (or `intake results BATCH`) gives one JSON line per record:
   its identifier, file, line, status (`applied`, `unchanged`, `failed`, `dry-run`), the objects saved
   and its messages.
+
+## Differences from the original
+
+Intake's control-file language began from the original framework's documentation and tests. Its
+source showed places where it behaved differently; where existing control files depend on that
+behaviour, Intake now does what the original did, so they import the same data. If you relied on
+Intake's earlier behaviour, these are the changes ([CHANGELOG](../CHANGELOG.md)):
+
+| what | now (as the original) | before |
+|---|---|---|
+| dates | read from the start of the value: what follows the pattern is ignored (`2018-02-10 12:00:00` with `yyyy-MM-dd` gives 10 February), spaces before a field are skipped, a number may have fewer digits than its letters when a non-digit follows (`2018-2-5`); zones `Z`, `UTC`, `GMT`, `GMT±hh:mm`, numeric offsets and `EST EDT CST CDT MST MDT PST PDT` (fixed offsets, as Java gives them) | the whole value had to match, so the date was lost with `Invalid date value` |
+| integers | exact to 64 bits, from strings and JSON numbers (`9007199254740993` is stored as written) | refused above 2^53−1 |
+| a control file that is a JSON array | the four messages of `{}` | `Not a control file` alone |
+| `"qualifier": ""` or `null` | `Invalid qualifier '' in …` (`'null'`), once when the file is prepared; values set unqualified | silently unqualified |
+| `if-has-value` | its `then` and `else` lists are prepared first, so their messages come before its own | its own messages first |
+| `xml-attributes` | fields named as written (`hr:id`), namespace declarations included (`xmlns:hr`) | local names (`id`), declarations left out |
+| `postal-address` | a dictionary with another key is refused: `Invalid postal address: JSON (Invalid key 'KEY' in dictionary passed to O.text(O.T_IDENTIFIER_POSTAL_ADDRESS,...))` | other keys ignored |
+| `telephone-number` | grouped as the number's country groups it (`+33 5 87 65 64 32`, `+44 800 123467`, elsewhere as written: `+49 6142 775496`), the country's trunk prefix dropped (8 in Russia), an extension kept (`+44 20 7047 1111 ext 8767`, with `"extension"` in the value) | national digits in one group (`+33 587656432`), only a leading 0 dropped, an extension made the number unreadable |
+| `set-value` of `dc:attribute:type` | the object becomes that type everywhere: stored, listed, looked up, loaded | (unchanged: now tested through the read API) |
+
+Where the original's behaviour was an accident that loses or changes data, Intake keeps its own
+rule:
+
+| the original | Intake | why |
+|---|---|---|
+| a date field out of range rolled over (`2017-02-30` became 2 March) | `Invalid date value` | a silently different date is worse than none |
+| other trailing text after a date, beyond what the pattern reads, with any zone name Java knows | only the zones above; any other name fails the value | the full zone database behind Java's names is not part of a feed's contract, and a guessed zone shifts the time |
+| integers past 2^53 rounded by JavaScript (`9007199254740993` stored as `…992`) | exact, or refused past 64 bits | rounding changes identifiers |
+| `if-has-value` treated a stored `0` or `""` as no value | any value counts | a zero is a value |
+| `if-value-one-of` with a string `values` searched within the string | no match | `"values": "PHD,MRES"` matching `"HD"` is an accident |
+| `within` could index into arrays and strings | objects only | running instructions against a string's characters is never what a feed means |
+| CDATA text in XML dropped | kept | it is the element's text |
+| a comment or processing instruction before the XML root gave no records | the document is read | the file is well formed |
+| a top-level JSON string read as one record per character | no records | a string is not a list of records |
+| a `person-name` dictionary with other keys failed the whole batch | the other keys are ignored | one odd record should not stop a night's import |
+| an illegal `dateFormat` failed the whole batch | `Invalid date format …` when the file is prepared; the instruction is dropped | as for every other preparation problem |
+| a `datetime` without `dateFormat` but with filters failed the batch at its first value | `Date format not specified for …`; the instruction is dropped | same |
+| a non-string `trueValue` never matched | compared by its text | `"trueValue": 1` means the value 1 |
+| uploads into batches in any state, under names the control file does not know | refused ([API](api.md)) | a file added to a running batch is half-imported |
+| Italian and San Marino numbers lost their leading 0 after `+39` | the 0 is kept | in Italy it is part of the number |
+| a `postal-address` value that is not a string (a number postcode) refused the address | taken as text | the address is not lost |
+| Jersey, Guernsey and the Isle of Man numbers had no country code | `+44`, grouped as the UK's | they are in the UK's numbering plan |
+| a number without `+` whose first group was a country code (`20 1234 5678`) was taken for that country (Egypt) | read for the instruction's `country` | the instruction says which country a national number belongs to |
+| `ext` followed by anything before the extension's digits (`ext 12 34` gave extension `34`) | only an extension marker, punctuation and spaces before the digits; anything else keeps the value as written | digits must not be dropped |
+| `xml-attributes` fields came out in name order | namespace declarations first, then the rest, each in name order | the parser does not report the written order; the original's DOM sorted by name |
 
 ## Recipes
 
@@ -776,7 +824,7 @@ and keeps the version.
 | data type | JSON |
 |---|---|
 | text and its kinds (`text-paragraph`, `text-multiline`, `configuration-name`, `isbn`, `email-address`, `url`) | `{"type": "url", "text": "https://example.org"}` |
-| telephone-number | `{"type": "telephone-number", "text": "+44 20 7946 0123", "e164": "+442079460123"}` (`e164` only for a number that parsed as plausible) |
+| telephone-number | `{"type": "telephone-number", "text": "+44 20 7946 0123", "e164": "+442079460123"}` (`e164` only for a number that parsed as plausible); a number written with an extension also has `"extension": "8767"`, and its `text` ends ` ext 8767` |
 | datetime | `{"type": "datetime", "value": "2017-09-23"}` for a date-only format, else `"2017-09-23T10:00:00Z"` |
 | integer, number, boolean | `{"type": "integer", "value": 5}` |
 | link | `{"type": "ref", "ref": "8001"}` |
