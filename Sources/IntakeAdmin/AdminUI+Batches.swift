@@ -43,7 +43,7 @@ extension AdminUI {
     }
 
     @Sendable func batchesPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         func text(_ name: Substring) -> String? {
             query[name].map { String($0).trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         }
@@ -151,7 +151,7 @@ extension AdminUI {
     /// The log as the API serves it, from byte `offset` on (for the live tail), streamed page by page.
     @Sendable func logText(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
-        let offset = max(0, request.uri.queryParameters["offset"].flatMap { Int($0) } ?? 0)
+        let offset = max(0, request.uri.formParameters["offset"].flatMap { Int($0) } ?? 0)
         let store = self.store
         let body = ResponseBody { writer in
             var linesRead = 0
@@ -171,7 +171,7 @@ extension AdminUI {
             try await writer.finish(nil)
         }
         var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
-        if request.uri.queryParameters["download"] != nil {
+        if request.uri.formParameters["download"] != nil {
             headers[.contentDisposition] = "attachment; filename=\"batch-\(batch.id.rawValue)-log.txt\""
         }
         return Response(status: .ok, headers: headers, body: body)

@@ -53,8 +53,8 @@ extension AdminUI {
     }
 
     @Sendable func controlFiles(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
-        let page = max(1, request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1)
-        let search = request.uri.queryParameters["q"].map { String($0).trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        let page = max(1, request.uri.formParameters["page"].flatMap { Int($0) } ?? 1)
+        let search = request.uri.formParameters["q"].map { String($0).trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         let count = try await store.controlFileCount(comment: search)
         let records = try await store.controlFiles(
             comment: search, limit: Self.controlFilesPerPage, offset: (page - 1) * Self.controlFilesPerPage)

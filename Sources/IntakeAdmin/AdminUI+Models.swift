@@ -211,8 +211,8 @@ extension AdminUI {
 
     @Sendable func mappingPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let model = model(context) else { return modelNotFound(context, session) }
-        let destinationName = request.uri.queryParameters["destination"].map(String.init) ?? ""
-        let nameCode = request.uri.queryParameters["name"].map(String.init) ?? ""
+        let destinationName = request.uri.formParameters["destination"].map(String.init) ?? ""
+        let nameCode = request.uri.formParameters["name"].map(String.init) ?? ""
         guard let destination = model.destination(destinationName), let name = destination.name(nameCode) else {
             return notFound("Name \(destinationName) / \(nameCode) of model \(model.name)", session: session)
         }

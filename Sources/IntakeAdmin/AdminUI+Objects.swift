@@ -20,7 +20,7 @@ extension AdminUI {
 
     /// Objects by type (with subtypes when asked) and exact title, cursor-paged as the read API.
     @Sendable func objectsPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         let type = query["type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let subtypes = query["subtypes"] != nil
         let title = query["title"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }

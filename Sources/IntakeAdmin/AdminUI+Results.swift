@@ -17,7 +17,7 @@ struct ResultFilter {
     init() {}
 
     init(_ request: Request) {
-        let parameters = request.uri.queryParameters
+        let parameters = request.uri.formParameters
         statuses = parameters[values: "status"].map(String.init).filter { ResultsQuery.statuses.contains($0) }
         file = parameters["file"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         text = parameters["q"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
@@ -66,7 +66,7 @@ extension AdminUI {
     @Sendable func resultsPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
         let filter = ResultFilter(request)
-        let page = max(1, request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1)
+        let page = max(1, request.uri.formParameters["page"].flatMap { Int($0) } ?? 1)
         let skip = (page - 1) * Self.resultsPerPage
         var matched = 0
         var rows: [[String: Any]] = []
@@ -127,7 +127,7 @@ extension AdminUI {
 
     func resultsDownload(_ request: Request, context: IntakeRequestContext, session: AdminSession, csv: Bool) async throws -> Response {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
-        let filter = request.uri.queryParameters["filtered"] != nil ? ResultFilter(request) : ResultFilter()
+        let filter = request.uri.formParameters["filtered"] != nil ? ResultFilter(request) : ResultFilter()
         let store = self.store
         let body = ResponseBody { writer in
             if csv { try await writer.write(ByteBuffer(string: "record,file,status,changes,errors\r\n")) }

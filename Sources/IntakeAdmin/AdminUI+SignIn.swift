@@ -14,7 +14,7 @@ extension AdminUI {
     }
 
     @Sendable func signInPage(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         var notice: String?
         if query["expired"] != nil { notice = "Your session has expired. Please sign in again." }
         if query["signed-out"] != nil { notice = "You have signed out." }

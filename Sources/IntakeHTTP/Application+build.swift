@@ -178,7 +178,7 @@ struct NULParameterMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.query?.contains("%00") == true {
-            for (name, value) in request.uri.queryParameters where name.utf8.contains(0) || value.utf8.contains(0) {
+            for (name, value) in request.uri.formParameters where name.utf8.contains(0) || value.utf8.contains(0) {
                 throw APIError.badRequest("Parameter \(String(name).escapingControlCharacters) contains a NUL character")
             }
         }

@@ -61,7 +61,7 @@ struct BatchAPIController: Sendable {
     }
 
     private func queryBatch(_ request: Request) async throws -> Batch {
-        try await service.batch(request.uri.queryParameters["batch"].map(String.init))
+        try await service.batch(request.uri.formParameters["batch"].map(String.init))
     }
 
     @Sendable func status(_ request: Request, context: IntakeRequestContext) async throws -> Response {
@@ -142,7 +142,7 @@ package struct ResultsQuery {
     var limit: Int?
 
     init(_ request: Request) throws {
-        let parameters = request.uri.queryParameters
+        let parameters = request.uri.formParameters
         for status in parameters[values: "status"] {
             guard Self.statuses.contains(String(status)) else {
                 throw APIError.badRequest("Invalid status: \(String(status).escapingControlCharacters) (use applied, failed, unchanged or dry-run)")

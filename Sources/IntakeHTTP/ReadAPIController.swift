@@ -36,7 +36,7 @@ struct ReadAPIController: Sendable {
         guard environment.models[model]?.destination(destination) != nil else {
             throw JSONAPIError(.notFound, "Destination not found: \(model)/\(destination)")
         }
-        let batch = request.uri.queryParameters["batch"].map { BatchID(rawValue: String($0)) }
+        let batch = request.uri.formParameters["batch"].map { BatchID(rawValue: String($0)) }
         let documents = try await environment.store.documents(model: model, destination: destination, batch: batch)
         return json(
             .object(
@@ -52,7 +52,7 @@ struct ReadAPIController: Sendable {
     }
 
     @Sendable func batches(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         var state: BatchState?
         if let text = query["state"] {
             guard let s = BatchState(rawValue: String(text)) else { throw JSONAPIError(.badRequest, "Unknown state: \(text)") }
@@ -99,7 +99,7 @@ struct ReadAPIController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
+        let query = request.uri.formParameters
         var types: Set<String>?
         if let type = query["type"].map(String.init) {
             guard environment.models.schema.types[type] != nil else {

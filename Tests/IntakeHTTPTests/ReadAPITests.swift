@@ -83,6 +83,11 @@ import Testing
         #expect(try await titles("title=Mathematics&type=test:type:course") == [["Maths", "Mathematics"]])
         #expect(try await titles("title=Math") == [])
         #expect(try await titles("title=Maths&limit=1").count == 1)
+        // A query string as a form sends it: '+' is a space, and keys are percent-decoded too.
+        #expect(try await titles("title=Applied+Maths") == [["Applied Maths", "Maths"]])
+        #expect(try await titles("title=Applied%20Maths") == [["Applied Maths", "Maths"]])
+        #expect(try await titles("%74itle=Applied+Maths") == [["Applied Maths", "Maths"]])
+        #expect(try await titles("title=A%2Bb") == [])
     }
 
     @Test func dictionaryTargetsAreStoredAsDocuments() async throws {
