@@ -86,11 +86,17 @@ package enum JSONValue: Sendable, Equatable, Hashable {
     }
 }
 
-/// An insertion-ordered JSON object. Records are small, so lookups scan linearly,
-/// which beats hashing for the dozen keys a typical record has.
+/// An insertion-ordered JSON object. Records are small, so lookups scan linearly, which beats
+/// hashing for the dozen keys a typical record has; an object that grows past `indexedFrom` keys
+/// also keeps a hash index of its keys, so building or reading one with many keys (a control file
+/// naming thousands of files, a hostile record of 100,000 keys) is linear, not quadratic.
 package struct JSONObject: Sendable, Equatable, Hashable {
     package private(set) var keys: [String] = []
     package private(set) var values: [JSONValue] = []
+    /// Each key's position, once the object has more than `indexedFrom` keys; nil below that.
+    private var positions: [ExactKey: Int]?
+
+    static let indexedFrom = 24
 
     package init() {}
 
@@ -102,6 +108,7 @@ package struct JSONObject: Sendable, Equatable, Hashable {
     init(uniqueKeys keys: [String], values: [JSONValue]) {
         self.keys = keys
         self.values = values
+        if keys.count > Self.indexedFrom { reindex() }
     }
 
     package var count: Int { keys.count }
@@ -109,11 +116,40 @@ package struct JSONObject: Sendable, Equatable, Hashable {
 
     /// Keys match exactly (`String.isExactly`), as JSON property names do in JavaScript.
     package func index(of key: String) -> Int? {
-        keys.firstIndex { $0.isExactly(key) }
+        if let positions { return positions[ExactKey(key)] }
+        return keys.firstIndex { $0.isExactly(key) }
     }
 
     package static func == (a: JSONObject, b: JSONObject) -> Bool {
         a.keys.count == b.keys.count && zip(a.keys, b.keys).allSatisfy { $0.isExactly($1) } && a.values == b.values
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(keys.count)
+        for key in keys { hasher.combine(ExactKey(key)) }
+        hasher.combine(values)
+    }
+
+    private mutating func append(_ key: String, _ value: JSONValue) {
+        keys.append(key)
+        values.append(value)
+        if positions != nil {
+            positions![ExactKey(key)] = keys.count - 1
+        } else if keys.count > Self.indexedFrom {
+            reindex()
+        }
+    }
+
+    private mutating func remove(at i: Int) {
+        keys.remove(at: i)
+        values.remove(at: i)
+        if positions != nil { reindex() }
+    }
+
+    private mutating func reindex() {
+        var positions = [ExactKey: Int](minimumCapacity: keys.count)
+        for (i, key) in keys.enumerated() { positions[ExactKey(key)] = i }
+        self.positions = keys.count > Self.indexedFrom ? positions : nil
     }
 
     package subscript(key: String) -> JSONValue? {
@@ -123,24 +159,59 @@ package struct JSONObject: Sendable, Equatable, Hashable {
         }
         set {
             if let i = index(of: key) {
-                if let newValue { values[i] = newValue } else { keys.remove(at: i); values.remove(at: i) }
+                if let newValue { values[i] = newValue } else { remove(at: i) }
             } else if let newValue {
-                keys.append(key)
-                values.append(newValue)
+                append(key, newValue)
             }
         }
     }
 
     package var pairs: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }
+}
 
-    /// Sets `key` to `value` as the last entry: an entry already there moves to the end (one scan
-    /// of the keys, where removing and then setting took two).
-    package mutating func setAtEnd(_ key: String, _ value: JSONValue) {
-        if let i = index(of: key) {
-            keys.remove(at: i)
-            values.remove(at: i)
+/// Builds an object in which setting a key again moves it to the end (the last value wins, in its
+/// own position), in time linear in the number of sets however many keys repeat: removing a key
+/// from the middle of a `JSONObject` each time would make a record of many repeated fields
+/// quadratic. Reused from record to record, so its storage is allocated once.
+package struct LastWinsObjectBuilder {
+    private var keys: [String] = []
+    private var values: [JSONValue] = []
+    private var live: [Bool] = []
+    private var positions: [ExactKey: Int] = [:]
+    private var repeats = 0
+
+    package init() {}
+
+    package mutating func set(_ key: String, _ value: JSONValue) {
+        let exact = ExactKey(key)
+        if let old = positions[exact] {
+            live[old] = false
+            repeats += 1
         }
+        positions[exact] = keys.count
         keys.append(key)
         values.append(value)
+        live.append(true)
+    }
+
+    /// The object built so far; the builder is empty again afterwards.
+    package mutating func take() -> JSONObject {
+        defer {
+            keys.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            live.removeAll(keepingCapacity: true)
+            positions.removeAll(keepingCapacity: true)
+            repeats = 0
+        }
+        guard repeats > 0 else { return JSONObject(uniqueKeys: keys, values: values) }
+        var liveKeys: [String] = []
+        var liveValues: [JSONValue] = []
+        liveKeys.reserveCapacity(keys.count - repeats)
+        liveValues.reserveCapacity(keys.count - repeats)
+        for i in keys.indices where live[i] {
+            liveKeys.append(keys[i])
+            liveValues.append(values[i])
+        }
+        return JSONObject(uniqueKeys: liveKeys, values: liveValues)
     }
 }

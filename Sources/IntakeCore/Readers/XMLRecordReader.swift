@@ -120,7 +120,7 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     private var depth = 0
     private(set) var sawRoot = false
     var openElements: Int { depth }
-    private var record = JSONObject()
+    private var record = LastWinsObjectBuilder()
     private var recordLine = 0
     private var fieldName: String?
     private var fieldText = ""
@@ -166,7 +166,6 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     ) {
         sawRoot = true
         if depth == recordDepth {
-            record = JSONObject()
             recordBytes = 0
             recordLine = parser.lineNumber
             if fields == .attributes {
@@ -179,7 +178,7 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
                     return aDeclares != bDeclares ? aDeclares : a.key < b.key
                 }
                 for (name, value) in named {
-                    if pipe != nil { record[name] = .string(value) }
+                    if pipe != nil { record.set(name, .string(value)) }
                     grow(parser, by: name.utf8.count + value.utf8.count)
                 }
             }
@@ -193,10 +192,10 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
         depth -= 1
         if depth == recordDepth + 1, let name = fieldName {
-            if pipe != nil { record.setAtEnd(name, .string(fieldText)) }  // duplicates: the last wins, in its own position
+            if pipe != nil { record.set(name, .string(fieldText)) }  // duplicates: the last wins, in its own position
             fieldName = nil
         } else if depth == recordDepth, let pipe {
-            if !pipe.put(SourceRecord(value: .object(record), line: recordLine)) { parser.abortParsing() }
+            if !pipe.put(SourceRecord(value: .object(record.take()), line: recordLine)) { parser.abortParsing() }
         }
     }
 
