@@ -60,8 +60,14 @@ package enum BatchError: UserFacingError, Equatable {
 }
 
 extension StoreUnavailable: UserFacingError {
-    package var kind: ErrorKind { .unavailable }
-    package var userMessage: String { "The database is busy: another process holds its lock. Nothing was changed; try again shortly." }
+    package var kind: ErrorKind { isOutOfSpace ? .insufficientStorage : .unavailable }
+    package var userMessage: String {
+        isOutOfSpace
+            ? "Insufficient storage: the disk under the database is full, so nothing was changed. Reading still works; free some space and try again."
+            : isLock
+            ? "The database is busy: another process holds its lock. Nothing was changed; try again shortly."
+            : "The database cannot answer right now (\(reason)). Nothing was changed; try again shortly."
+    }
 }
 
 extension BlobStoreError: UserFacingError {

@@ -97,9 +97,15 @@ package func buildRouter(
     BatchAPIController(service: ImportService(environment: environment), authenticator: authenticator, forms: forms)
         .addRoutes(to: router)
     ReadAPIController(environment: environment, authenticator: authenticator).addRoutes(to: router)
+    // Both answer within a second whatever the database does: a load balancer's check must not hang
+    // while the pool waits to reconnect to a restarting server.
+    let ping: @Sendable () async throws -> Void = {
+        let store = environment.store
+        try await withDeadline(seconds: 1, reason: "the database did not answer within a second") { try await store.ping() }
+    }
     router.addEndpoint(APIPath.health, method: .get) { _, _ -> Response in
         do {
-            try await environment.store.ping()
+            try await ping()
             return versioned(TextResponse.plain("OK"))
         } catch {
             return versioned(TextResponse.plain("Database unavailable", status: .serviceUnavailable))
@@ -108,7 +114,7 @@ package func buildRouter(
     // Readiness: a reachable database that recently answered in time, and a worker that reaches the queue.
     let ready: @Sendable (Request, IntakeRequestContext) async throws -> Response = { _, _ in
         do {
-            try await environment.store.ping()
+            try await ping()
         } catch {
             return versioned(TextResponse.plain("Not ready: the database cannot be read", status: .serviceUnavailable))
         }

@@ -20,7 +20,11 @@ struct ErrorReportingMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             throw error
         } catch let error as any UserFacingError {
-            if error.kind == .unavailable { health.recordStoreUnavailable(at: now()) }
+            if let unavailable = error as? StoreUnavailable {
+                health.recordStoreUnavailable(at: now(), reason: unavailable.reason)
+            } else if error.kind == .unavailable {
+                health.recordStoreUnavailable(at: now())
+            }
             if error.isServerFailure {
                 context.logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
             }

@@ -254,9 +254,10 @@ package final class PostgresBatchStore: BatchStore {
             if APIKeyHashing.constantTimeEquals(try row.columns.value("hash", as: String.self), hash) { match = try Self.apiKey(row) }
         }
         guard let found = match else { return nil }
-        // Last-used is informational; record it at most once a minute to keep requests read-only.
+        // Last-used is informational; record it at most once a minute to keep requests read-only,
+        // and never fail a request for it.
         if found.lastUsed.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            try await database.query("UPDATE api_keys SET last_used = \(seconds(now)) WHERE id = \(found.id)")
+            try? await database.query("UPDATE api_keys SET last_used = \(seconds(now)) WHERE id = \(found.id)")
         }
         return found
     }

@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import Synchronization
+import _ConnectionPoolModule
 
 /// Where the PostgreSQL database is, read from a `postgres://user:password@host:port/database` URL.
 ///
@@ -137,6 +138,10 @@ package final class PostgresDatabase: Sendable {
             return try await client.withConnection { connection in try await body(AsyncConnection(connection: connection, logger: self.logger)) }
         } catch let error as PSQLError {
             throw Self.translate(error)
+        } catch let error as ConnectionPoolError {
+            // The pool gave up making connections (the server is down, or refuses more): the store
+            // is unavailable for now, not broken.
+            throw StoreUnavailable(reason: "the PostgreSQL database cannot be reached (\(error))")
         }
     }
 
@@ -160,16 +165,33 @@ package final class PostgresDatabase: Sendable {
         connection.query(query, logger: logger)
     }
 
-    /// A lost or refused connection is the store being unavailable (the API answers 503); errors the
-    /// server reports about a statement stay as they are.
+    /// A lost or refused connection is the store being unavailable (the API answers 503), and so is
+    /// a server that is shutting down, starting up or out of connections; other errors the server
+    /// reports about a statement stay as they are.
     static func translate(_ error: PSQLError) -> any Error {
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
-            StoreUnavailable(reason: "the PostgreSQL database cannot be reached (\(error.code))")
+            return StoreUnavailable(reason: "the PostgreSQL database cannot be reached (\(error.code))")
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            // 08: connection exceptions; 57P01-57P03: shutting down, crashed, starting up; 53300:
+            // too many connections; 40001/40P01 are left to the caller (a transaction to retry).
+            if state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(state) {
+                let message = error.serverInfo?[.message] ?? state
+                return StoreUnavailable(reason: "the PostgreSQL server refused the work (\(state): \(message))")
+            }
+            return error
         default:
-            error
+            return error
         }
     }
+
+    /// How long a synchronous caller waits for one answer before it gives the connection up. A chunk's
+    /// statements take well under a second; only a server that went away without closing the
+    /// connection (a stopped machine, a dropped network) makes a wait this long, and then waiting on
+    /// would leave the run stuck for good with its lease renewed.
+    static let answerDeadline: TimeAmount = .seconds(60)
+    static let connectDeadline: TimeAmount = .seconds(15)
 
     // MARK: Blocking
 
@@ -200,7 +222,7 @@ package final class PostgresDatabase: Sendable {
         do {
             let connection = try PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try location.connectionConfiguration(), id: id, logger: logger
-            ).wait()
+            ).wait(within: Self.connectDeadline, what: "connect") {}
             return BlockingConnection(connection: connection, logger: logger, statements: PreparedStatements())
         } catch let error as PSQLError {
             throw Self.translate(error)
@@ -242,10 +264,19 @@ struct BlockingConnection: Sendable {
     let logger: Logger
     let statements: PreparedStatements
 
+    /// Closes the connection after a wait ran out: the query it waited for fails, and a closed
+    /// connection is never lent again.
+    private func abandon() {
+        let connection = connection
+        connection.close().whenComplete { _ in _ = connection }
+    }
+
     @discardableResult
     func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
         do {
-            return try PostgresDatabase.run(query, on: connection, logger: logger).wait()
+            return try PostgresDatabase.run(query, on: connection, logger: logger).wait(within: PostgresDatabase.answerDeadline, what: "answer") {
+                abandon()
+            }
         } catch let error as PSQLError {
             throw PostgresDatabase.translate(error)
         }
@@ -261,10 +292,10 @@ struct BlockingConnection: Sendable {
             if let known = statements.bySQL[sql] {
                 statement = known
             } else {
-                statement = try connection.prepare(query: sql).wait()
+                statement = try connection.prepare(query: sql).wait(within: PostgresDatabase.answerDeadline, what: "answer") { abandon() }
                 statements.bySQL[sql] = statement
             }
-            return try statement.execute(binds).wait()
+            return try statement.execute(binds).wait(within: PostgresDatabase.answerDeadline, what: "answer") { abandon() }
         } catch let error as PSQLError {
             throw PostgresDatabase.translate(error)
         }
@@ -321,3 +352,24 @@ extension PostgresQueryResult {
 
 /// Seconds since 1970, as every table stores times.
 func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
+
+extension EventLoopFuture where Value: Sendable {
+    /// Waits for the value at most `limit`; past it, runs `onTimeout` (which should make the work
+    /// fail, such as closing its connection) and throws `StoreUnavailable`.
+    func wait(within limit: TimeAmount, what: String, onTimeout: @escaping @Sendable () -> Void) throws -> Value {
+        let promise = eventLoop.makePromise(of: Value.self)
+        let settled = Atomic<Bool>(false)
+        let seconds = limit.nanoseconds / 1_000_000_000
+        let timeout = eventLoop.scheduleTask(in: limit) {
+            guard !settled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            promise.fail(StoreUnavailable(reason: "the PostgreSQL database did not \(what) within \(seconds) s"))
+            onTimeout()
+        }
+        whenComplete { result in
+            timeout.cancel()
+            guard !settled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            promise.completeWith(result)
+        }
+        return try promise.futureResult.wait()
+    }
+}

@@ -14,6 +14,10 @@ package final class BatchRun {
         case interrupted
         /// Another process took the batch over (this one's lease expired); nothing more was written.
         case lostLease
+        /// The database could not be used (a server restarting, a full disk): the run stopped where
+        /// its last chunk was committed and the batch stays `running`, to resume once the database
+        /// answers again. Nothing is ended as `error` for a fault that a retry gets over.
+        case storeUnavailable(String)
     }
 
     let environment: ImportEnvironment
@@ -106,6 +110,10 @@ package final class BatchRun {
             return abandonLostRun()
         } catch is LeaseLost {
             return abandonLostRun()
+        } catch let failure as StoreWriterFailure where failure.error is StoreUnavailable {
+            return pauseForUnavailableStore(failure.error as! StoreUnavailable)
+        } catch let error as StoreUnavailable {
+            return pauseForUnavailableStore(error)
         } catch let failure as StoreWriterFailure {
             // The chunks after the last stored one are gone, and so are their counts and lines.
             (progress, pendingLines) = (failure.committedProgress, failure.carriedLines)
@@ -130,6 +138,15 @@ package final class BatchRun {
         environment.metrics.recordBatch(state: state.rawValue, seconds: Date().timeIntervalSince(runStarted))
         logger.info("batch finished", metadata: ["intake.batch.id": "\(batch.id)", "intake.state": "\(state.rawValue)"])
         return .finished(state)
+    }
+
+    /// The records after the last committed chunk are read again when the run resumes; what this run
+    /// held in memory (counts, log lines of uncommitted chunks) is dropped with it, as after a crash.
+    private func pauseForUnavailableStore(_ error: StoreUnavailable) -> Outcome {
+        logger.warning(
+            "batch paused: the database cannot be used; it resumes once the database answers",
+            metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
+        return .storeUnavailable(error.reason)
     }
 
     /// Another process owns the batch now and will finish it; this run must not write its end.

@@ -36,10 +36,17 @@ package final class BatchWorker: Service, Sendable {
                     let run = BatchRun(
                         environment: environment, batch: batch, logger: logger,
                         stopRequested: { self.stopping.load(ordering: .relaxed) })
-                    if await run.runOnOwnThread() == .interrupted {
+                    switch await run.runOnOwnThread() {
+                    case .interrupted:
                         // Stopped for shutdown: let go, so the next start (or another process) resumes
                         // it at once, and the stop does not count as a crash.
                         try? await environment.store.releaseLease(batch.id)
+                    case .storeUnavailable(let reason):
+                        environment.health.recordStoreUnavailable(at: environment.now(), reason: reason)
+                        await letGoOnceTheStoreAnswers(batch.id)
+                        continue
+                    default:
+                        break
                     }
                     failures = 0
                     environment.health.recordWorker(failure: nil)
@@ -56,6 +63,30 @@ package final class BatchWorker: Service, Sendable {
                 await pause(.milliseconds(min(30_000, 100 << min(failures, 9))))
             }
             await pause(pollInterval)
+        }
+    }
+
+    /// After a run stopped because the database could not be used: lets go of the batch as soon as
+    /// the database takes a write again (a restarted server, a disk with room), so that this process
+    /// claims it at once and resumes it after its last committed chunk, without counting a crash.
+    /// Meanwhile the lease is not renewed: if this process goes away, another one takes over when it
+    /// runs out.
+    private func letGoOnceTheStoreAnswers(_ id: BatchID) async {
+        var attempts = 0
+        while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            await pause(.milliseconds(min(30_000, 500 << min(attempts, 6))))
+            attempts += 1
+            do {
+                try await environment.store.releaseLease(id)
+                logger.info("the database answers again; the batch resumes", metadata: ["intake.batch.id": "\(id)"])
+                return
+            } catch {
+                environment.health.recordStoreUnavailable(at: environment.now(), reason: (error as? StoreUnavailable)?.reason ?? "\(error)")
+                if attempts == 1 || attempts % 10 == 0 {
+                    logger.warning(
+                        "batch waits for the database", metadata: ["intake.batch.id": "\(id)", "error": "\(error)", "intake.attempts": "\(attempts)"])
+                }
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import IntakeStore
 import Synchronization
 
 /// What `GET /ready` reports beyond a reachable database: whether the store recently refused work
@@ -7,6 +8,7 @@ import Synchronization
 package final class ServiceHealth: Sendable {
     private struct State {
         var lastUnavailable: Date?
+        var unavailableReason = ""
         var workerFailures = 0
         var workerError: String?
     }
@@ -17,8 +19,11 @@ package final class ServiceHealth: Sendable {
 
     package init(memory: TimeInterval = 30) { self.memory = memory }
 
-    package func recordStoreUnavailable(at now: Date) {
-        state.withLock { $0.lastUnavailable = now }
+    package func recordStoreUnavailable(at now: Date, reason: String = StoreUnavailable.locked.reason) {
+        state.withLock { state in
+            state.lastUnavailable = now
+            state.unavailableReason = reason
+        }
     }
 
     package func recordWorker(failure: (any Error)?) {
@@ -37,7 +42,10 @@ package final class ServiceHealth: Sendable {
     package func problem(now: Date) -> String? {
         state.withLock { state in
             if let last = state.lastUnavailable, now.timeIntervalSince(last) < memory {
-                return "the database was locked by another process \(Int(now.timeIntervalSince(last))) s ago"
+                let ago = Int(now.timeIntervalSince(last))
+                return state.unavailableReason == StoreUnavailable.locked.reason
+                    ? "the database was locked by another process \(ago) s ago"
+                    : "the database could not be used \(ago) s ago (\(state.unavailableReason))"
             }
             if state.workerFailures >= 3 {
                 return "the import worker cannot reach the job queue (\(state.workerFailures) failures in a row)"

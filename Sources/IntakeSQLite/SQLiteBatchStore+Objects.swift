@@ -154,7 +154,17 @@ extension SQLiteBatchStore {
 
     package func inImportTransaction<T>(batch: BatchID, now: Date, _ body: (any ImportTransaction) throws -> T) throws -> T {
         let asked = ContinuousClock.now
-        return try writer.write { db in
+        do {
+            return try importTransaction(batch: batch, now: now, asked: asked, body)
+        } catch let error as DatabaseError {
+            throw Self.translate(error)
+        }
+    }
+
+    private func importTransaction<T>(
+        batch: BatchID, now: Date, asked: ContinuousClock.Instant, _ body: (any ImportTransaction) throws -> T
+    ) throws -> T {
+        try writer.write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: batch, now: now)
             let result = try body(transaction)
             try transaction.finish()

@@ -46,12 +46,26 @@ package final class SQLiteBatchStore: BatchStore {
         }
     }
 
-    /// A write transaction; a lock held too long by another process becomes `StoreUnavailable`.
+    /// A write transaction; a lock held too long by another process, or a full disk, becomes
+    /// `StoreUnavailable`.
     func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await writer.write(updates)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-            throw StoreUnavailable(reason: "the database is locked by another process")
+        } catch let error as DatabaseError {
+            throw Self.translate(error)
+        }
+    }
+
+    /// The errors a retry gets over, as `StoreUnavailable`; others as they are.
+    static func translate(_ error: DatabaseError) -> any Error {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: StoreUnavailable.locked
+        case .SQLITE_FULL: StoreUnavailable.outOfSpace
+        // A write the disk refused (a file-size limit, a quota): as a full disk, a retry gets over it
+        // once there is room.
+        case .SQLITE_IOERR where error.extendedResultCode == .SQLITE_IOERR_WRITE:
+            StoreUnavailable(reason: "the database could not write to its disk (a full disk, a quota or a file-size limit)", isOutOfSpace: true)
+        default: error
         }
     }
 
@@ -59,7 +73,7 @@ package final class SQLiteBatchStore: BatchStore {
         do {
             return try await writer.read(value)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-            throw StoreUnavailable(reason: "the database is locked by another process")
+            throw StoreUnavailable.locked
         }
     }
 
@@ -328,9 +342,10 @@ package final class SQLiteBatchStore: BatchStore {
             return match
         }
         guard let found else { return nil }
-        // Last-used is informational; record it at most once a minute to keep requests read-only.
+        // Last-used is informational; record it at most once a minute to keep requests read-only,
+        // and never fail a request for it (a full disk or a held lock must not stop reads).
         if found.lastUsed.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            try await write { db in
+            try? await write { db in
                 try db.execute(sql: "UPDATE api_keys SET last_used = ? WHERE id = ?", arguments: [Self.seconds(now), found.id])
             }
         }

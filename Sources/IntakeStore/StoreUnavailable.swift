@@ -1,9 +1,23 @@
 import Foundation
 
 /// The store could not answer in time: another process holds the database's write lock (a backup,
-/// a long transaction) past the wait the store allows. The request can be retried; the API answers 503.
+/// a long transaction) past the wait the store allows, or the database server cannot be reached
+/// (restarting, out of connections, gone). The work can be retried: the API answers 503 with
+/// `Retry-After`, and a run stops and resumes once the database answers again.
 package struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
     package let reason: String
-    package init(reason: String) { self.reason = reason }
+    /// The disk under the database is full: writes fail until space is freed (the API answers 507),
+    /// while reads go on.
+    package let isOutOfSpace: Bool
+    package init(reason: String, isOutOfSpace: Bool = false) {
+        self.reason = reason
+        self.isOutOfSpace = isOutOfSpace
+    }
     package var description: String { reason }
+
+    /// SQLite's write lock held by another process.
+    package static let locked = StoreUnavailable(reason: "the database is locked by another process")
+    package var isLock: Bool { reason == Self.locked.reason }
+
+    package static let outOfSpace = StoreUnavailable(reason: "the disk under the database is full", isOutOfSpace: true)
 }

@@ -27,8 +27,9 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    /// - Parameter fileSizeLimitKB: a `ulimit -f` for the server, to make its writes fail for lack of room.
-    static func start(data: URL, arguments extra: [String] = [], fileSizeLimitKB: Int? = nil) async throws -> ServerProcess {
+    /// - Parameter fileSizeLimitKB: a `ulimit -f` for the server, to make its writes fail for lack of
+    ///   room; only the soft limit when `softLimit`, so that `prlimit` can lift it again.
+    static func start(data: URL, arguments extra: [String] = [], fileSizeLimitKB: Int? = nil, softLimit: Bool = false) async throws -> ServerProcess {
         guard FileManager().isExecutableFile(atPath: executable.path) else {
             throw CocoaError(
                 .fileNoSuchFile,
@@ -42,7 +43,7 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = try await TestBackend.arguments(["serve", "--data", data.path, "--port", "0", "--print-initial-credentials"] + extra)
         if let fileSizeLimitKB {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", "ulimit -f \(fileSizeLimitKB) && exec \"$0\" \"$@\"", executable.path] + process.arguments!
+            process.arguments = ["-c", "ulimit \(softLimit ? "-S " : "")-f \(fileSizeLimitKB) && exec \"$0\" \"$@\"", executable.path] + process.arguments!
         }
         let output = Pipe()
         process.standardOutput = output
