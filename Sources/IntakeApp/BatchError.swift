@@ -65,8 +65,8 @@ extension StoreUnavailable: UserFacingError {
         isOutOfSpace
             ? "Insufficient storage: the disk under the database is full, so nothing was changed. Reading still works; free some space and try again."
             : isLock
-            ? "The database is busy: another process holds its lock. Nothing was changed; try again shortly."
-            : "The database cannot answer right now (\(reason)). Nothing was changed; try again shortly."
+                ? "The database is busy: another process holds its lock. Nothing was changed; try again shortly."
+                : "The database cannot answer right now (\(reason)). Nothing was changed; try again shortly."
     }
 }
 
