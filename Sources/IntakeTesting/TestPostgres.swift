@@ -90,3 +90,69 @@ func spawnAndWait(_ arguments: [String], stdout: String, stderr: String) throws 
 package struct TestPostgresUnavailable: Error, CustomStringConvertible {
     package let description: String
 }
+
+/// A PostgreSQL cluster of a test's own, to stop and start again under a running Intake (the shared
+/// server of `TestPostgres` must stay up for the other tests). Removed when the test process ends.
+package final class PrivateTestCluster: Sendable {
+    package let url: String
+    private let directory: String
+    private let script: String
+
+    /// Starts a new cluster on a free port of 127.0.0.1.
+    package init() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        script = root.appendingPathComponent("scripts/throwaway-postgres").path
+        directory = FileManager().temporaryDirectory.appendingPathComponent("intake-private-pg-\(UUID().uuidString.prefix(8))").path
+        let output = directory + ".out", errors = directory + ".err"
+        defer {
+            unlink(output)
+            unlink(errors)
+        }
+        let status = try spawnAndWait(
+            ["/bin/bash", script, "start", directory, "\(try Self.freePort())", "--fast", "--until-exit", "\(getpid())"], stdout: output, stderr: errors)
+        let url = String(decoding: FileManager().contents(atPath: output) ?? Data(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard status == 0, !url.isEmpty else {
+            let message = String(decoding: FileManager().contents(atPath: errors) ?? Data(), as: UTF8.self)
+            throw TestPostgresUnavailable(description: "A PostgreSQL cluster of the test's own could not be started (\(script)): \(message)")
+        }
+        self.url = url
+    }
+
+    /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).
+    package func crash() throws { try command("crash") }
+
+    /// Starts it again after `crash`.
+    package func restart() throws { try command("restart") }
+
+    package func remove() { _ = try? command("stop") }
+
+    private func command(_ name: String) throws {
+        let output = directory + ".\(name).out", errors = directory + ".\(name).err"
+        defer {
+            unlink(output)
+            unlink(errors)
+        }
+        let status = try spawnAndWait(["/bin/bash", script, name, directory], stdout: output, stderr: errors)
+        guard status == 0 else {
+            let message = String(decoding: FileManager().contents(atPath: errors) ?? Data(), as: UTF8.self)
+            throw TestPostgresUnavailable(description: "throwaway-postgres \(name) failed: \(message)")
+        }
+    }
+
+    /// A port nothing listens on now: bound to port 0, read back, released.
+    private static func freePort() throws -> Int {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { throw TestPostgresUnavailable(description: "socket() failed") }
+        defer { close(socketFD) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) == 0 && getsockname(socketFD, $0, &length) == 0 }
+        }
+        guard bound else { throw TestPostgresUnavailable(description: "could not find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

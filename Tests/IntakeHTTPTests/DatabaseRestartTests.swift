@@ -1,0 +1,94 @@
+import Foundation
+import IntakeCore
+import IntakePostgres
+import IntakeStore
+import IntakeTesting
+import Testing
+
+/// The PostgreSQL server restarts under two nodes in the middle of a run (`pg_ctl stop -m
+/// immediate`, started again ten seconds later), on a cluster of the test's own. While it is down,
+/// every request that needs it is answered 503 with `Retry-After` and `/health` answers at once;
+/// afterwards the batch goes on by itself to `complete`, every record applied once.
+@Suite(.serialized) struct DatabaseRestartTests {
+    static let records = 60_000
+
+    @Test func aPostgreSQLRestartMidRunIsSurvivedByItself() async throws {
+        let cluster = try PrivateTestCluster()
+        defer { cluster.remove() }
+        let a = try await ServerProcess.start(data: try TestServer.makeDirectory(), arguments: ["--database", cluster.url])
+        defer { a.stopWithoutWaiting() }
+        let b = try await ServerProcess.start(data: try TestServer.makeDirectory(), arguments: ["--database", cluster.url])
+        defer { b.stopWithoutWaiting() }
+        let key = try #require(a.apiKey ?? b.apiKey)
+        let viaA = BatchClient(RemoteServer(port: a.port, apiKey: key))
+        let viaB = BatchClient(RemoteServer(port: b.port, apiKey: key))
+        let people = try CrashTests.peopleFile(count: Self.records)
+        defer { try? FileManager().removeItem(at: people) }
+        let batch = try await viaA.prepareBatch(control: try Fixtures.write(RestartTests.control), files: [("people", people)])
+        #expect(try await viaA.schedule(batch: batch).status == 200)
+
+        // Stop the database once the run has committed something.
+        let deadline = Date().addingTimeInterval(120)
+        var applied = 0.0
+        while Date() < deadline {
+            let answer = try await viaA.get("/api/haplo-data-import-batch/status?batch=\(batch)")
+            guard answer.status == 200 else {
+                Issue.record("status before the restart: \(answer.status) \(answer.body)")
+                break
+            }
+            let status = try JSONParser.parse(answer.body)
+            if case .number(let n)? = status["progress"]?["recordsApplied"] { applied = n }
+            if applied >= 2_000 || [.string("complete"), .string("error")].contains(status["state"]) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(applied >= 2_000 && applied < Double(Self.records), "the run was not caught in the middle (\(applied) records)")
+        try cluster.crash()
+
+        // While the database is down: 503 with Retry-After, and a prompt /health.
+        for client in [viaA, viaB] {
+            let status = try await client.get("/api/haplo-data-import-batch/status?batch=\(batch)")
+            #expect(status.status == 503, "\(status.status) \(status.body)")
+            #expect(status.headers.lowercased().contains("retry-after:"))
+            let started = Date()
+            let health = try await Curl.run(["\(client.server.base)/health"])
+            #expect(health.status == 503)
+            #expect(Date().timeIntervalSince(started) < 3, "/health took \(Date().timeIntervalSince(started)) s")
+        }
+        try await Task.sleep(for: .seconds(10))
+        try cluster.restart()
+
+        // The batch finishes by itself, without an error and without a record applied twice.
+        let finished = try await Self.waitRetrying(viaB, batch)
+        #expect(finished["state"] == .string("complete"), "\(finished)")
+        #expect(finished["progress"]?["recordsApplied"] == .number(Double(Self.records)))
+        #expect(finished["errors"] == .number(2))  // the control file's own two log-error lines
+        let database = try PostgresDatabase(location: try PostgresLocation(url: cluster.url), poolSize: 1)
+        defer { database.close() }
+        let store = try await PostgresBatchStore(database: database)
+        let counts = try await store.objectCounts(writtenBy: BatchID(rawValue: batch))
+        #expect(counts.objects == Self.records)
+        #expect(counts.usernames == counts.objects, "two objects have the same username: a record was applied twice")
+        #expect(counts.maxVersion == 1)
+        let log = try await store.log(of: BatchID(rawValue: batch))
+        #expect(!log.contains { $0.hasPrefix("EXCEPTION") }, "\(log)")
+        try await a.terminate()
+        try await b.terminate()
+    }
+
+    /// Waits for the batch to end, retrying answers of 503 as a client should (the pool of a node
+    /// may take a moment to reconnect).
+    static func waitRetrying(_ client: BatchClient, _ batch: String) async throws -> JSONValue {
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline {
+            let answer = try await client.get("/api/haplo-data-import-batch/status?batch=\(batch)")
+            if answer.status == 200 {
+                let status = try JSONParser.parse(answer.body)
+                if let state = status["state"]?.stringValue, ["complete", "error", "cancelled"].contains(state) { return status }
+            } else {
+                #expect(answer.status == 503, "\(answer.status) \(answer.body)")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "batch \(batch) did not finish"])
+    }
+}
