@@ -172,7 +172,7 @@ extension PostgresBatchStore {
             try await connection.query(
                 """
                 UPDATE batches SET state = 'running', started = COALESCE(started, \(seconds(now))), lease_owner = \(self.lease.owner),
-                    lease_expires = \(self.leaseExpiry(now)), crashes = 0, claim_position = 0
+                    lease_expires = \(self.leaseExpiry(now)), crashes = 0, stops = 0, claim_position = 0
                 WHERE id = \(id)
                 """)
             return try await Self.fetchBatch(connection, BatchID(rawValue: id))
@@ -185,23 +185,24 @@ extension PostgresBatchStore {
     private func takeOverRunningBatch(_ connection: AsyncConnection, now: Date) async throws -> Batch? {
         let rows = try await connection.query(
             """
-            SELECT id, lease_owner, lease_expires, crashes, claim_position FROM batches
+            SELECT id, lease_owner, lease_expires, crashes, stops, claim_position FROM batches
             WHERE state = 'running' AND lease_owner IS DISTINCT FROM \(lease.owner)
             ORDER BY scheduled, created, seq FOR UPDATE SKIP LOCKED
             """
         ).rows
         for row in rows {
-            let (rawID, owner, expires, storedCrashes, claimPosition) = try row.decode((String, String?, Int64, Int, Int64).self)
+            let (rawID, owner, expires, crashes, stops, claimPosition) = try row.decode((String, String?, Int64, Int, Int, Int64).self)
             let id = BatchID(rawValue: rawID)
             if let owner, expires > seconds(now), !JobLease.isDeadLocalProcess(owner) { continue }
             guard var batch = try await Self.fetchBatch(connection, id) else { continue }
-            var crashes = storedCrashes
+            var counts = JobLease.Restarts(crashes: crashes, stops: stops)
             if let owner {
-                // The owner did not let go: its process died or hung. Dying again before a single
+                // The owner did not let go: its process died or hung. Stopping again before a single
                 // record was committed counts towards the poison-batch guard.
-                crashes = Int64(batch.progress.recordsRead) == claimPosition ? crashes + 1 : 1
-                if crashes >= lease.maxCrashes {
-                    try await endPoisonedBatch(connection, batch, crashes: crashes, now: now)
+                let next = lease.afterTakeover(counts, progressed: Int64(batch.progress.recordsRead) != claimPosition)
+                counts = next.counts
+                if next.giveUp {
+                    try await endPoisonedBatch(connection, batch, counts: counts, crashed: false, now: now)
                     continue
                 }
                 try await Self.audit(connection, id, "taken over", "from \(owner) by \(lease.owner) at record \(batch.progress.recordsRead)", now)
@@ -214,8 +215,8 @@ extension PostgresBatchStore {
             }
             try await connection.query(
                 """
-                UPDATE batches SET lease_owner = \(lease.owner), lease_expires = \(leaseExpiry(now)), crashes = \(crashes),
-                    claim_position = \(Int64(batch.progress.recordsRead))
+                UPDATE batches SET lease_owner = \(lease.owner), lease_expires = \(leaseExpiry(now)), crashes = \(counts.crashes),
+                    stops = \(counts.stops), claim_position = \(Int64(batch.progress.recordsRead))
                 WHERE id = \(id.rawValue)
                 """)
             return batch
@@ -223,22 +224,42 @@ extension PostgresBatchStore {
         return nil
     }
 
-    private func endPoisonedBatch(_ connection: AsyncConnection, _ batch: Batch, crashes: Int, now: Date) async throws {
+    package func reportCrash(_ id: BatchID, now: Date) async throws {
+        try await database.transaction { connection in
+            guard
+                let row = try await connection.query(
+                    "SELECT crashes, stops, claim_position FROM batches WHERE id = \(id.rawValue) AND state = 'running' FOR UPDATE"
+                ).rows.first,
+                let batch = try await Self.fetchBatch(connection, id)
+            else { return }
+            let (crashes, stops, claimPosition) = try row.decode((Int, Int, Int64).self)
+            let progressed = Int64(batch.progress.recordsRead) != claimPosition
+            try await Self.audit(connection, id, "crash reported", "at record \(batch.progress.recordsRead)", now)
+            let next = self.lease.afterCrashReport(JobLease.Restarts(crashes: crashes, stops: stops), progressed: progressed)
+            if next.giveUp {
+                try await self.endPoisonedBatch(connection, batch, counts: next.counts, crashed: true, now: now)
+                return
+            }
+            // The position the count is measured from: a later report without progress counts on.
+            try await connection.query(
+                "UPDATE batches SET crashes = \(next.counts.crashes), claim_position = \(Int64(batch.progress.recordsRead)) WHERE id = \(id.rawValue)")
+        }
+    }
+
+    private func endPoisonedBatch(_ connection: AsyncConnection, _ batch: Batch, counts: JobLease.Restarts, crashed: Bool, now: Date) async throws {
         var progress = batch.progress
-        let lines = [
-            "EXCEPTION: Error during import: the run of this batch ended the process \(crashes) times in a row, each time before committing any record after record \(progress.recordsRead), so it will not be run again (look for an input that makes a reader fail: an oversized or malformed file; the server log has the detail). File: undefined, line: undefined",
-            "END: \(Timestamp.string(now))"
-        ]
+        let lines = [JobLease.poisonLine(counts, crashed: crashed, atRecord: progress.recordsRead), "END: \(Timestamp.string(now))"]
         try await Self.appendLog(connection, batch.id, lines, startingAt: progress.logLines)
         progress.logLines += lines.count
         progress.errors += 1
         try await connection.query(
             """
             UPDATE batches SET state = 'error', finished = \(seconds(now)), progress = \(Self.encode(progress)), lease_owner = NULL,
-                crashes = \(crashes)
+                crashes = \(counts.crashes), stops = \(counts.stops)
             WHERE id = \(batch.id.rawValue)
             """)
-        try await Self.audit(connection, batch.id, "poisoned", "\(crashes) crashes without progress", now)
+        try await Self.audit(
+            connection, batch.id, "poisoned", crashed ? "\(counts.crashes) crashes without progress" : "\(counts.stops) stops without progress", now)
     }
 
     package func renewLease(_ id: BatchID, now: Date) async throws {

@@ -201,7 +201,10 @@ enum PostgresMigrations {
                 """,
                 "ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL"
             ]
-        )
+        ),
+        // The poison-batch guard tells crashes a run reported (`crashes`) from stops without a
+        // report (`stops`: a process killed from outside).
+        ("v2-batch-stops", ["ALTER TABLE batches ADD COLUMN stops INTEGER NOT NULL DEFAULT 0"])
     ]
 
     /// Applies the migrations this database lacks, under the advisory lock.

@@ -36,7 +36,10 @@ package final class BatchWorker: Service, Sendable {
                     let run = BatchRun(
                         environment: environment, batch: batch, logger: logger,
                         stopRequested: { self.stopping.load(ordering: .relaxed) })
-                    switch await run.runOnOwnThread() {
+                    CrashReport.running(batch.id, 1)
+                    let outcome = await run.runOnOwnThread()
+                    CrashReport.running(batch.id, -1)
+                    switch outcome {
                     case .interrupted:
                         // Stopped for shutdown: let go, so the next start (or another process) resumes
                         // it at once, and the stop does not count as a crash.

@@ -167,7 +167,7 @@ extension SQLiteBatchStore {
             try db.execute(
                 sql: """
                     UPDATE batches SET state = 'running', started = COALESCE(started, ?), lease_owner = ?, lease_expires = ?,
-                        crashes = 0, claim_position = 0 WHERE id = ?
+                        crashes = 0, stops = 0, claim_position = 0 WHERE id = ?
                     """, arguments: [Self.seconds(now), lease.owner, leaseExpiry(now), id])
             return try Self.fetchBatch(db, BatchID(rawValue: id))
         }
@@ -179,7 +179,7 @@ extension SQLiteBatchStore {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT id, lease_owner, lease_expires, crashes, claim_position FROM batches
+                SELECT id, lease_owner, lease_expires, crashes, stops, claim_position FROM batches
                 WHERE state = 'running' ORDER BY scheduled, created
                 """)
         for row in rows {
@@ -189,19 +189,20 @@ extension SQLiteBatchStore {
             if let owner, owner != lease.owner, expires > Self.seconds(now), !JobLease.isDeadLocalProcess(owner) { continue }
             if owner == lease.owner { continue }  // this store is running it already
             guard var batch = try Self.fetchBatch(db, id) else { continue }
-            var crashes: Int = row["crashes"]
-            if owner != nil {
-                // The owner did not let go: its process died or hung. Dying again before a single
+            var counts = JobLease.Restarts(crashes: row["crashes"], stops: row["stops"])
+            if let owner {
+                // The owner did not let go: its process died or hung. Stopping again before a single
                 // record was committed counts towards the poison-batch guard.
-                let position = Int64(batch.progress.recordsRead)
-                crashes = position == (row["claim_position"] as Int64) ? crashes + 1 : 1
-                if crashes >= lease.maxCrashes {
-                    try endPoisonedBatch(db, batch, crashes: crashes, now: now)
+                let progressed = Int64(batch.progress.recordsRead) != (row["claim_position"] as Int64)
+                let next = lease.afterTakeover(counts, progressed: progressed)
+                counts = next.counts
+                if next.giveUp {
+                    try endPoisonedBatch(db, batch, counts: counts, crashed: false, now: now)
                     continue
                 }
-                try Self.audit(db, id, "taken over", "from \(owner!) by \(lease.owner) at record \(batch.progress.recordsRead)", now)
+                try Self.audit(db, id, "taken over", "from \(owner) by \(lease.owner) at record \(batch.progress.recordsRead)", now)
                 if batch.progress.logLines > 0 {
-                    let line = JobLease.takeoverLine(from: owner!, by: lease.owner, atRecord: batch.progress.recordsRead, now: now)
+                    let line = JobLease.takeoverLine(from: owner, by: lease.owner, atRecord: batch.progress.recordsRead, now: now)
                     try Self.appendLog(db, id, [line], startingAt: batch.progress.logLines)
                     batch.progress.logLines += 1
                     try db.execute(sql: "UPDATE batches SET progress = ? WHERE id = ?", arguments: [Self.encode(batch.progress), id.rawValue])
@@ -209,27 +210,44 @@ extension SQLiteBatchStore {
             }
             try db.execute(
                 sql: """
-                    UPDATE batches SET lease_owner = ?, lease_expires = ?, crashes = ?, claim_position = ? WHERE id = ?
-                    """, arguments: [lease.owner, leaseExpiry(now), crashes, batch.progress.recordsRead, id.rawValue])
+                    UPDATE batches SET lease_owner = ?, lease_expires = ?, crashes = ?, stops = ?, claim_position = ? WHERE id = ?
+                    """, arguments: [lease.owner, leaseExpiry(now), counts.crashes, counts.stops, batch.progress.recordsRead, id.rawValue])
             return batch
         }
         return nil
     }
 
-    private func endPoisonedBatch(_ db: Database, _ batch: Batch, crashes: Int, now: Date) throws {
+    package func reportCrash(_ id: BatchID, now: Date) async throws {
+        try await write { [self] db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT state, crashes, stops, claim_position FROM batches WHERE id = ?", arguments: [id.rawValue]),
+                (row["state"] as String) == BatchState.running.rawValue, let batch = try Self.fetchBatch(db, id)
+            else { return }
+            let counts = JobLease.Restarts(crashes: row["crashes"], stops: row["stops"])
+            let progressed = Int64(batch.progress.recordsRead) != (row["claim_position"] as Int64)
+            try Self.audit(db, id, "crash reported", "at record \(batch.progress.recordsRead)", now)
+            let next = lease.afterCrashReport(counts, progressed: progressed)
+            if next.giveUp {
+                try endPoisonedBatch(db, batch, counts: next.counts, crashed: true, now: now)
+                return
+            }
+            // The position the count is measured from: a later report without progress counts on.
+            try db.execute(
+                sql: "UPDATE batches SET crashes = ?, claim_position = ? WHERE id = ?",
+                arguments: [next.counts.crashes, batch.progress.recordsRead, id.rawValue])
+        }
+    }
+
+    private func endPoisonedBatch(_ db: Database, _ batch: Batch, counts: JobLease.Restarts, crashed: Bool, now: Date) throws {
         var progress = batch.progress
-        let lines = [
-            "EXCEPTION: Error during import: the run of this batch ended the process \(crashes) times in a row, each time before committing any record after record \(progress.recordsRead), so it will not be run again (look for an input that makes a reader fail: an oversized or malformed file; the server log has the detail). File: undefined, line: undefined",
-            "END: \(Timestamp.string(now))"
-        ]
+        let lines = [JobLease.poisonLine(counts, crashed: crashed, atRecord: progress.recordsRead), "END: \(Timestamp.string(now))"]
         try Self.appendLog(db, batch.id, lines, startingAt: progress.logLines)
         progress.logLines += lines.count
         progress.errors += 1
         try db.execute(
             sql: """
-                UPDATE batches SET state = 'error', finished = ?, progress = ?, lease_owner = NULL, crashes = ? WHERE id = ?
-                """, arguments: [Self.seconds(now), Self.encode(progress), crashes, batch.id.rawValue])
-        try Self.audit(db, batch.id, "poisoned", "\(crashes) crashes without progress", now)
+                UPDATE batches SET state = 'error', finished = ?, progress = ?, lease_owner = NULL, crashes = ?, stops = ? WHERE id = ?
+                """, arguments: [Self.seconds(now), Self.encode(progress), counts.crashes, counts.stops, batch.id.rawValue])
+        try Self.audit(db, batch.id, "poisoned", crashed ? "\(counts.crashes) crashes without progress" : "\(counts.stops) stops without progress", now)
     }
 
     package func renewLease(_ id: BatchID, now: Date) async throws {

@@ -187,6 +187,11 @@ enum SQLiteMigrations {
         migrator.registerMigration("v8-admin-account-disabled") { db in
             try db.execute(sql: "ALTER TABLE admin_accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
         }
+        // The poison-batch guard tells crashes a run reported (`crashes`) from stops without a report
+        // (`stops`: a process killed from outside).
+        migrator.registerMigration("v9-batch-stops") { db in
+            try db.execute(sql: "ALTER TABLE batches ADD COLUMN stops INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

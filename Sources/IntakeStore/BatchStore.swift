@@ -95,9 +95,14 @@ package protocol JobQueue: Sendable {
     func startDirectRun(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws
     /// Atomically takes a `running` batch whose owner let it go (a graceful stop) or is gone (its
     /// lease expired, or its process on this host no longer exists), else the oldest `scheduled` one;
-    /// marks it `running` under this store's lease. A batch that keeps ending its process without
-    /// committing anything (`JobLease.maxCrashes`) is finished as `error` instead, with a log line.
+    /// marks it `running` under this store's lease. A batch whose process keeps stopping without
+    /// letting go and without committing anything (`JobLease.maxStops`) is finished as `error`
+    /// instead, with a log line.
     func claimNextBatch(now: Date) async throws -> Batch?
+    /// Records that a run of this `running` batch crashed its process (its crash report, read when
+    /// the process started again). Crashes in a row without progress end the batch in `error`
+    /// (`JobLease.maxCrashes`); a batch in any other state is left alone.
+    func reportCrash(_ id: BatchID, now: Date) async throws
     /// Extends this store's lease on a running batch. - Throws: `LeaseLost` when it is not ours any more.
     func renewLease(_ id: BatchID, now: Date) async throws
     /// Lets a running batch go without finishing it (graceful shutdown): any process may resume it at once.

@@ -13,14 +13,58 @@ package struct JobLease: Sendable {
     package var owner: String
     /// How long a claim lasts without renewal.
     package var duration: TimeInterval
-    /// A batch whose run ended the process this many times in a row, each time without committing a
-    /// single record, ends in `error` instead of running again.
+    /// A batch whose run crashed its process this many times in a row (the process said so in a
+    /// crash report), each time without committing a single record, ends in `error` instead of
+    /// running again: an input that makes a reader fail would otherwise bring every node down for
+    /// ever.
     package var maxCrashes: Int
+    /// A batch whose process stopped without letting go and without a crash report (killed from
+    /// outside: SIGKILL, the out-of-memory killer, a lost machine) this many times in a row, each
+    /// time without committing a record, ends in `error` too. Far more than `maxCrashes`: nodes are
+    /// killed for reasons of their own, and only a batch that keeps being killed at the same record
+    /// (an input that needs more memory than there is) should be given up.
+    package var maxStops: Int
 
-    package init(owner: String = JobLease.newOwner(), duration: TimeInterval = 30, maxCrashes: Int = 2) {
+    package init(owner: String = JobLease.newOwner(), duration: TimeInterval = 30, maxCrashes: Int = 2, maxStops: Int = 10) {
         self.owner = owner
         self.duration = duration
         self.maxCrashes = maxCrashes
+        self.maxStops = maxStops
+    }
+
+    /// The poison-batch guard's counts for one running batch: crashes its runs reported, and stops
+    /// without a report, each in a row without progress.
+    package struct Restarts: Sendable, Equatable {
+        package var crashes: Int
+        package var stops: Int
+        package init(crashes: Int, stops: Int) {
+            self.crashes = crashes
+            self.stops = stops
+        }
+    }
+
+    /// The counts after the batch is taken over from an owner that did not let go; `progressed`
+    /// when a record was committed since the last claim. `giveUp` when the batch is to end in error.
+    package func afterTakeover(_ counts: Restarts, progressed: Bool) -> (counts: Restarts, giveUp: Bool) {
+        let next = progressed ? Restarts(crashes: 0, stops: 1) : Restarts(crashes: counts.crashes, stops: counts.stops + 1)
+        return (next, next.stops >= maxStops)
+    }
+
+    /// The counts after a process reports that its run of the batch crashed it. `giveUp` when the
+    /// batch is to end in error.
+    package func afterCrashReport(_ counts: Restarts, progressed: Bool) -> (counts: Restarts, giveUp: Bool) {
+        let next = Restarts(crashes: progressed ? 1 : counts.crashes + 1, stops: counts.stops)
+        return (next, next.crashes >= maxCrashes)
+    }
+
+    /// The `EXCEPTION:` line of a batch given up by the poison-batch guard.
+    package static func poisonLine(_ counts: Restarts, crashed: Bool, atRecord record: Int) -> String {
+        if crashed {
+            return
+                "EXCEPTION: Error during import: the run of this batch ended the process \(counts.crashes) times in a row, each time before committing any record after record \(record), so it will not be run again (look for an input that makes a reader fail: an oversized or malformed file; the server log has the detail). File: undefined, line: undefined"
+        }
+        return
+            "EXCEPTION: Error during import: the process running this batch was stopped from outside \(counts.stops) times in a row, each time before committing any record after record \(record), so it will not be run again (such as by the out-of-memory killer: look for an input that needs more memory than the server has). File: undefined, line: undefined"
     }
 
     package static func newOwner() -> String {

@@ -86,6 +86,7 @@ package final class FailingStore: BatchStore {
     package func claimNextBatch(now: Date) async throws -> Batch? { try await base.claimNextBatch(now: now) }
     package func renewLease(_ id: BatchID, now: Date) async throws { try await base.renewLease(id, now: now) }
     package func releaseLease(_ id: BatchID) async throws { try await base.releaseLease(id) }
+    package func reportCrash(_ id: BatchID, now: Date) async throws { try await base.reportCrash(id, now: now) }
     package func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws {
         try await base.finish(id, state: state, progress: progress, logLines: logLines, now: now)
     }

@@ -33,7 +33,8 @@ package enum StoreContract {
         Case(name: "a running batch is not claimed twice while its lease holds", check: leaseHolds),
         Case(name: "a writer whose lease was taken over commits nothing more", check: takenOverWriterIsFenced),
         Case(name: "a released batch is resumed at once, not counted as a crash", check: releasedBatchResumes),
-        Case(name: "a run that dies twice without progress ends in error", check: poisonBatch),
+        Case(name: "a run that crashes its process twice without progress ends in error", check: poisonBatch),
+        Case(name: "processes stopped from outside are not crashes, until they are too many", check: stopsWithoutAReportAreNotCrashes),
         Case(name: "progress between crashes keeps the batch running", check: progressResetsCrashes),
         Case(name: "a takeover after committed work is in the batch's log, and the run resumes after it", check: takeoverIsLogged),
         Case(name: "result pages start inside chunks and cross them; log pages", check: paging),
@@ -66,10 +67,10 @@ package enum StoreContract {
         throw ContractFailure(message)
     }
 
-    static func stores(_ fixture: any StoreFixture, _ names: String..., maxCrashes: Int = 2) async throws -> [any BatchStore] {
+    static func stores(_ fixture: any StoreFixture, _ names: String..., maxCrashes: Int = 2, maxStops: Int = 10) async throws -> [any BatchStore] {
         var stores: [any BatchStore] = []
         for name in names {
-            stores.append(try await fixture.makeStore(lease: JobLease(owner: "otherhost 1 \(name)", duration: 30, maxCrashes: maxCrashes)))
+            stores.append(try await fixture.makeStore(lease: JobLease(owner: "otherhost 1 \(name)", duration: 30, maxCrashes: maxCrashes, maxStops: maxStops)))
         }
         return stores
     }
@@ -189,7 +190,9 @@ package enum StoreContract {
         let id = try await scheduledBatch(in: s[0])
         _ = try await s[0].claimNextBatch(now: start)
         try commitChunk(s[0], id, recordsRead: 10, at: start)
+        try await s[0].reportCrash(id, now: start.addingTimeInterval(1))
         try expect(try await s[1].claimNextBatch(now: start.addingTimeInterval(31))?.id == id, "a crashed run was not taken over")
+        try await s[1].reportCrash(id, now: start.addingTimeInterval(40))
         try expect(try await s[2].claimNextBatch(now: start.addingTimeInterval(62)) == nil, "a poisonous batch was claimed again")
         let batch = try await s[2].batch(id)
         try expect(batch?.state == .error && batch?.progress.errors == 1, "a poisonous batch did not end in error")
@@ -197,14 +200,41 @@ package enum StoreContract {
         try expect(
             log.count == 2 && log[0].hasPrefix("EXCEPTION: Error during import: the run of this batch ended the process 2 times in a row")
                 && log[1].hasPrefix("END: "), "the poison log lines are wrong: \(log)")
+        // A report about a batch that is no longer running changes nothing.
+        try await s[0].reportCrash(id, now: start.addingTimeInterval(70))
+        try expect(try await s[2].log(of: id).count == 2, "a report changed a finished batch")
+    }
+
+    static func stopsWithoutAReportAreNotCrashes(_ fixture: any StoreFixture) async throws {
+        let s = try await stores(fixture, "a", "b", "c", "d")
+        let id = try await scheduledBatch(in: s[0])
+        _ = try await s[0].claimNextBatch(now: start)
+        // Three processes killed from outside in a row, none committing a record: not a poison batch.
+        for (k, store) in s.dropFirst().enumerated() {
+            let resumed = try await store.claimNextBatch(now: start.addingTimeInterval(Double(31 * (k + 1))))
+            try expect(resumed?.id == id && resumed?.state == .running, "a batch whose process was killed \(k + 1) times was not resumed")
+        }
+        // The same with a lease that gives up after three stops.
+        let t = try await stores(fixture, "e", "f", "g", maxStops: 3)
+        let other = try await scheduledBatch(in: t[0])
+        _ = try await t[0].claimNextBatch(now: start)
+        _ = try await t[1].claimNextBatch(now: start.addingTimeInterval(31))
+        _ = try await t[2].claimNextBatch(now: start.addingTimeInterval(62))
+        try expect(try await t[0].claimNextBatch(now: start.addingTimeInterval(93)) == nil, "a batch stopped three times was claimed again")
+        let log = try await t[0].log(of: other)
+        try expect(
+            log.first?.hasPrefix("EXCEPTION: Error during import: the process running this batch was stopped from outside 3 times in a row") == true,
+            "the stop log line is wrong: \(log)")
     }
 
     static func progressResetsCrashes(_ fixture: any StoreFixture) async throws {
         let s = try await stores(fixture, "a", "b", "c")
         let id = try await scheduledBatch(in: s[0])
         _ = try await s[0].claimNextBatch(now: start)
+        try await s[0].reportCrash(id, now: start.addingTimeInterval(1))
         _ = try await s[1].claimNextBatch(now: start.addingTimeInterval(31))
         try commitChunk(s[1], id, recordsRead: 5, at: start.addingTimeInterval(31))
+        try await s[1].reportCrash(id, now: start.addingTimeInterval(40))
         try expect(try await s[2].claimNextBatch(now: start.addingTimeInterval(62))?.id == id, "progress did not reset the crash count")
     }
 

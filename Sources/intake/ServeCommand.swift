@@ -6,6 +6,7 @@ import IntakeAdmin
 import IntakeApp
 import IntakeHTTP
 import IntakePostgres
+import IntakeRunner
 import IntakeStore
 import Logging
 import NIOCore
@@ -73,6 +74,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "text, or json (one object per line, for log collectors).")
     var logFormat: Logging.Format = Settings.choice("log-format", default: .text)
 
+    /// Installs the crash report's signal handler, and tells the store which batches crashed this
+    /// directory's previous server, if any (see `CrashReport`): those count towards the
+    /// poison-batch guard; a process killed from outside left no report and counts only as a stop.
+    static func reportCrashes(dataDirectory: String, store: any BatchStore, logger: Logger) async throws {
+        try FileManager().createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let crashed = CrashReport.install(dataDirectory: dataDirectory)
+        guard !crashed.isEmpty else { return }
+        do {
+            for id in crashed {
+                logger.warning("the previous server process crashed while running this batch", metadata: ["intake.batch.id": "\(id)"])
+                try await store.reportCrash(id, now: Date())
+            }
+            CrashReport.clearReported()
+        } catch {
+            logger.error("could not record the previous process's crash; it is kept for the next start", metadata: ["error": "\(error)"])
+        }
+    }
+
     func run() async throws {
         let logger = Logging.bootstrapOnce(label: "intake", level: logLevel, format: logFormat)
         let lease = JobLease(maxCrashes: maxCrashes > 0 ? maxCrashes : .max)
@@ -105,6 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let directory = storage
         let environment = try await directory.environment(schemaFiles: data.schema)
+        try await Self.reportCrashes(dataDirectory: data.data, store: environment.store, logger: logger)
         // Before any credentials are made: a port in use should not cost a fresh directory its
         // one-time password and key.
         try ListenCheck.check(host: host, port: port)

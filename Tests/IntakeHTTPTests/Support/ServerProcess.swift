@@ -29,7 +29,9 @@ final class ServerProcess: @unchecked Sendable {
 
     /// - Parameter fileSizeLimitKB: a `ulimit -f` for the server, to make its writes fail for lack of
     ///   room; only the soft limit when `softLimit`, so that `prlimit` can lift it again.
-    static func start(data: URL, arguments extra: [String] = [], fileSizeLimitKB: Int? = nil, softLimit: Bool = false) async throws -> ServerProcess {
+    static func start(
+        data: URL, arguments extra: [String] = [], fileSizeLimitKB: Int? = nil, softLimit: Bool = false, environment: [String: String] = [:]
+    ) async throws -> ServerProcess {
         guard FileManager().isExecutableFile(atPath: executable.path) else {
             throw CocoaError(
                 .fileNoSuchFile,
@@ -45,6 +47,7 @@ final class ServerProcess: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = ["-c", "ulimit \(softLimit ? "-S " : "")-f \(fileSizeLimitKB) && exec \"$0\" \"$@\"", executable.path] + process.arguments!
         }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe()
         process.standardOutput = output
         // Kept for the failure message when the server does not start.
