@@ -118,6 +118,25 @@ package final class PostgresDatabase: Sendable {
         }
     }
 
+    /// How many connections the server allows to ordinary users, and how many are open now (all
+    /// users, all databases): for the start-up check that this node's pool fits.
+    package func connectionLimits() async throws -> (allowed: Int, open: Int) {
+        let row = try await query(
+            """
+            SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int,
+                   (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int
+            """
+        ).rows.first
+        let (allowed, open) = try row?.decode((Int, Int).self) ?? (0, 0)
+        return (allowed, open)
+    }
+
+    /// The most connections this process opens: the pool for requests, and those the import runs
+    /// wait on (a writer's and a reader's each, kept idle up to `maxIdleBlocking`).
+    package static func connectionsAtMost(poolSize: Int, workers: Int) -> Int {
+        poolSize + max(maxIdleBlocking, 2 * workers)
+    }
+
     /// Creates a database on the same server (tests and set-up scripts); `name` must be a plain
     /// identifier.
     package func createDatabase(_ name: String) async throws {

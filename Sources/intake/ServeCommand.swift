@@ -74,6 +74,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "text, or json (one object per line, for log collectors).")
     var logFormat: Logging.Format = Settings.choice("log-format", default: .text)
 
+    /// Warns when this node's connections may not fit in what the server allows: a pool larger than
+    /// `max_connections` made batches fail with an unreadable error. (They now wait and resume when
+    /// the server refuses a connection, and requests are answered 503, but a pool that never fits
+    /// is a configuration to fix.)
+    static func checkConnectionLimits(_ database: PostgresDatabase, poolSize: Int, workers: Int, logger: Logger) async throws {
+        let (allowed, open) = try await database.connectionLimits()
+        let wanted = PostgresDatabase.connectionsAtMost(poolSize: poolSize, workers: workers)
+        if wanted > allowed - open {
+            logger.warning(
+                "this node may open more PostgreSQL connections than the server has left: lower --pool-size or --workers, or raise max_connections (requests are answered 503 and runs wait while it is short)",
+                metadata: [
+                    "intake.connections.wanted": "\(wanted)", "intake.connections.allowed": "\(allowed)", "intake.connections.open": "\(open)"
+                ])
+        }
+    }
+
     /// Installs the crash report's signal handler, and tells the store which batches crashed this
     /// directory's previous server, if any (see `CrashReport`): those count towards the
     /// poison-batch guard; a process killed from outside left no report and counts only as a stop.
@@ -121,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
             let removed = try await blobs.removeAbandonedUploads(writtenBefore: Date().addingTimeInterval(-86_400))
             if removed > 0 { logger.info("removed chunks of abandoned uploads", metadata: ["intake.count": "\(removed)"]) }
             logger.info("using PostgreSQL", metadata: ["intake.database": "\(storage.description)", "intake.lease": "\(lease.owner)"])
+            try? await Self.checkConnectionLimits(blobs.database, poolSize: data.poolSize, workers: workers, logger: logger)
         }
         let directory = storage
         let environment = try await directory.environment(schemaFiles: data.schema)

@@ -92,3 +92,17 @@ import Testing
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "batch \(batch) did not finish"])
     }
 }
+
+/// A node whose pool cannot fit in what the PostgreSQL server allows says so when it starts.
+@Suite struct ConnectionLimitTests {
+    @Test func aPoolLargerThanTheServerAllowsIsWarnedAboutAtStartUp() async throws {
+        let url = try await TestPostgres.newDatabaseURL()
+        let fits = try await ServerProcess.start(data: try TestServer.makeDirectory(), arguments: ["--database", url, "--pool-size", "4"])
+        let tooBig = try await ServerProcess.start(data: try TestServer.makeDirectory(), arguments: ["--database", url, "--pool-size", "5000"])
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!fits.log.contains("more PostgreSQL connections than the server has left"), "\(fits.log)")
+        #expect(tooBig.log.contains("more PostgreSQL connections than the server has left"), "\(tooBig.log)")
+        try await fits.terminate()
+        try await tooBig.terminate()
+    }
+}

@@ -5,6 +5,8 @@ final class ServerProcess: @unchecked Sendable {
     let process: Process
     let port: Int
     let apiKey: String?
+    /// What the server wrote to stderr (its log).
+    let errorsFile: URL
     private let output: Pipe
 
     static var executable: URL {
@@ -65,15 +67,19 @@ final class ServerProcess: @unchecked Sendable {
         let port = Int(url.dropFirst("http://127.0.0.1:".count).dropLast()) ?? 0
         let key = text.split(separator: "\n").first { $0.contains("API key:") }
             .map { String($0.split(separator: " ").last!) }
-        return ServerProcess(process: process, port: port, apiKey: key, output: output)
+        return ServerProcess(process: process, port: port, apiKey: key, errorsFile: errors, output: output)
     }
 
-    private init(process: Process, port: Int, apiKey: String?, output: Pipe) {
+    private init(process: Process, port: Int, apiKey: String?, errorsFile: URL, output: Pipe) {
         self.process = process
         self.port = port
         self.apiKey = apiKey
+        self.errorsFile = errorsFile
         self.output = output
     }
+
+    /// The server's log so far.
+    var log: String { (try? String(contentsOf: errorsFile, encoding: .utf8)) ?? "" }
 
     func kill() async throws {
         Foundation.kill(process.processIdentifier, SIGKILL)
