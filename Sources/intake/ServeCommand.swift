@@ -184,7 +184,7 @@ struct ServeCommand: AsyncParsableCommand {
             environment: environment, logger: logger, additionalRoutes: admin.addRoutes,
             onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
         do {
-            try await app.runService()
+            try await runUntilStopped(app, logger: logger)
         } catch let error as IOError {
             // Taken between the check and the bind, most likely.
             throw ValidationFailure(ListenCheck.message(errno: error.errnoCode, host: host, port: port) ?? "\(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The real `intake serve` executable as a child process, for tests that kill it hard.
 final class ServerProcess: @unchecked Sendable {
@@ -87,10 +88,21 @@ final class ServerProcess: @unchecked Sendable {
         try await onOwnThread { process.process.waitUntilExit() }
     }
 
+    /// SIGTERM, and waits for the server to exit; one that has not after a minute is a failure of
+    /// the test (a server must always stop when asked), and is killed so the suite goes on.
     func terminate() async throws {
         process.terminate()
         let process = UncheckedProcess(process: process)
-        try await onOwnThread { process.process.waitUntilExit() }
+        let exited = try await onOwnThread { () -> Bool in
+            let deadline = Date().addingTimeInterval(60)
+            while process.process.isRunning && Date() < deadline { usleep(50_000) }
+            return !process.process.isRunning
+        }
+        if !exited {
+            Issue.record("the server (pid \(process.process.processIdentifier)) did not stop within 60 s of SIGTERM")
+            Foundation.kill(process.process.processIdentifier, SIGKILL)
+            try await onOwnThread { process.process.waitUntilExit() }
+        }
     }
 
     /// Sends the server SIGTERM now, without waiting for it to exit: for `defer`, which cannot wait.
