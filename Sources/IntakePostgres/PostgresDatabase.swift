@@ -152,9 +152,34 @@ package final class PostgresDatabase: Sendable {
         try await withConnection { connection in try await connection.query(query) }
     }
 
-    func withConnection<T: Sendable>(_ body: @Sendable (AsyncConnection) async throws -> T) async throws -> T {
+    /// How long a request waits for a pooled connection. While the server is down the pool keeps
+    /// requests waiting until its circuit breaker trips (about a minute); a client is better told
+    /// `503` and when to come back. Only the wait for the lease is bounded, never the work.
+    static let leaseDeadline: Duration = .seconds(10)
+
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (AsyncConnection) async throws -> T) async throws -> T {
+        let lent = LeaseFlag()
         do {
-            return try await client.withConnection { connection in try await body(AsyncConnection(connection: connection, logger: self.logger)) }
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await self.client.withConnection { connection in
+                        lent.set()
+                        return try await body(AsyncConnection(connection: connection, logger: self.logger))
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: Self.leaseDeadline)
+                    if lent.isSet { return nil }
+                    throw StoreUnavailable(reason: "no PostgreSQL connection could be had within \(Self.leaseDeadline.components.seconds) s")
+                }
+                while let answer = try await group.next() {
+                    if let value = answer {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw StoreUnavailable(reason: "the PostgreSQL request ended without an answer")
+            }
         } catch let error as PSQLError {
             throw Self.translate(error)
         } catch let error as ConnectionPoolError {
@@ -166,7 +191,7 @@ package final class PostgresDatabase: Sendable {
 
     /// `body` in one transaction: committed when it returns, rolled back when it throws (its error is
     /// rethrown as it is, so `StoreError`s reach the caller).
-    func transaction<T: Sendable>(_ body: @Sendable (AsyncConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (AsyncConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
             try await connection.query("BEGIN")
             do {
@@ -260,6 +285,14 @@ package final class PostgresDatabase: Sendable {
     }
 
     static let maxIdleBlocking = 4
+}
+
+/// Whether a pooled connection was lent to a request (then its wait is over, and no deadline
+/// applies to the work).
+final class LeaseFlag: Sendable {
+    private let lent = Atomic<Bool>(false)
+    func set() { lent.store(true, ordering: .releasing) }
+    var isSet: Bool { lent.load(ordering: .acquiring) }
 }
 
 /// A leased connection used from async code.

@@ -46,8 +46,10 @@ import Testing
 
         // While the database is down: 503 with Retry-After, and a prompt /health.
         for client in [viaA, viaB] {
+            let asked = Date()
             let status = try await client.get("/api/haplo-data-import-batch/status?batch=\(batch)")
             #expect(status.status == 503, "\(status.status) \(status.body)")
+            #expect(Date().timeIntervalSince(asked) < 15, "the status took \(Date().timeIntervalSince(asked)) s to be refused")
             #expect(status.headers.lowercased().contains("retry-after:"))
             let started = Date()
             let health = try await Curl.run(["\(client.server.base)/health"])
