@@ -29,9 +29,40 @@ struct ServerLock {
                 (One server per data directory; intake run and intake apikey can share it.)
                 """)
         }
+        // Releases from before this lock existed do not take it: look for a server process that has
+        // the directory's database open, whatever its release.
+        if let other = Self.otherServer(using: (dataDirectory as NSString).appendingPathComponent("intake.sqlite")) {
+            close(descriptor)
+            throw ValidationFailure(
+                """
+                Another intake server (pid \(other)) has the data directory \(dataDirectory) open. \
+                Stop it first, or give this one its own directory with --data. \
+                (One server per data directory; intake run and intake apikey can share it.)
+                """)
+        }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)
         _ = pwrite(descriptor, pid, pid.count, 0)
+    }
+
+    /// A process other than this one whose command line says `serve` and that has `database` open:
+    /// a server of any release on the same directory. Processes of other users cannot be seen, and
+    /// need not be: they could not open the directory's files (mode 0700).
+    static func otherServer(using database: String) -> Int32? {
+        let target = (database as NSString).resolvingSymlinksInPath
+        guard FileManager().fileExists(atPath: target),
+            let processes = try? FileManager().contentsOfDirectory(atPath: "/proc")
+        else { return nil }
+        for entry in processes {
+            guard let pid = Int32(entry), pid != getpid() else { continue }
+            let commandLine = FileManager().contents(atPath: "/proc/\(entry)/cmdline") ?? Data()
+            guard commandLine.split(separator: 0).contains(where: { $0.elementsEqual("serve".utf8) }) else { continue }
+            let descriptors = (try? FileManager().contentsOfDirectory(atPath: "/proc/\(entry)/fd")) ?? []
+            for fd in descriptors {
+                if let path = try? FileManager().destinationOfSymbolicLink(atPath: "/proc/\(entry)/fd/\(fd)"), path == target { return pid }
+            }
+        }
+        return nil
     }
 
     /// Kept for the life of the process; the kernel drops the lock when the process ends.

@@ -34,6 +34,30 @@ import Testing
         #expect(second.errors.contains("Another intake server (pid \(first.process.processIdentifier)) is already serving the data directory \(data.path)"))
     }
 
+    /// A server of a release from before `serve.lock` takes no lock; it has the database open, and
+    /// its command line says `serve`. Stood in for by a process that does both.
+    @Test func aServerOfAnOlderReleaseOnTheDirectoryIsFoundWithoutItsLock() async throws {
+        let data = try TestServer.makeDirectory()
+        let first = try await ServerProcess.start(data: data)
+        try await first.terminate()
+        let older = Process()
+        older.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        older.arguments = [
+            "python3", "-c",
+            "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT 1'); print('open', flush=True); time.sleep(60)",
+            data.appendingPathComponent("intake.sqlite").path, "serve"
+        ]
+        let output = Pipe()
+        older.standardOutput = output
+        try older.run()
+        defer { older.terminate() }
+        let reader = output.fileHandleForReading
+        #expect(try await onOwnThread { String(decoding: reader.availableData, as: UTF8.self) }.hasPrefix("open"))
+        let second = try await intake(["serve", "--data", data.path, "--port", "0"])
+        #expect(second.status != 0)
+        #expect(second.errors.contains("Another intake server (pid \(older.processIdentifier)) has the data directory \(data.path) open"), "\(second.errors)")
+    }
+
     @Test func aServerStartedDuringALocalRunLeavesTheRunAlone() async throws {
         let data = try TestServer.makeDirectory()
         // Long enough that the run is always seen running, and still commits chunk after chunk while
