@@ -233,15 +233,31 @@ extension PostgresBatchStore {
         try await database.query("\(unescaped: ObjectSQL.records) WHERE o.ref = \(ref.number)").rows.first.map(ObjectSQL.record)
     }
 
+    /// A page in ref order, read by key (the last ref of the previous page), never by offset.
+    /// With types, each type's next refs are read from the (type, ref) index in order, and the page is
+    /// the first of those: one filter over all the types made PostgreSQL collect every matching
+    /// object and sort them (710 ms a page at 2M objects, against 1.4 ms this way).
     package func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
-        let typeList = types.map { Array($0).sorted() }
         let key = title.map(ObjectValueStorage.titleSearchKey)
+        let start = after?.number ?? 0
+        guard let types else {
+            return try await database.query(
+                """
+                \(unescaped: ObjectSQL.records) WHERE o.ref > \(start) AND (\(key)::text IS NULL OR strpos(o.titles, \(key)) > 0)
+                ORDER BY o.ref LIMIT \(limit)
+                """
+            ).rows.map(ObjectSQL.record)
+        }
         return try await database.query(
             """
-            \(unescaped: ObjectSQL.records) WHERE o.ref > \(after?.number ?? 0)
-                AND (\(typeList == nil) OR o.type = ANY(\(typeList ?? [])))
-                AND (\(key)::text IS NULL OR strpos(o.titles, \(key)) > 0)
-            ORDER BY o.ref LIMIT \(limit)
+            \(unescaped: ObjectSQL.records) WHERE o.ref IN (
+                SELECT page.ref FROM unnest(\(Array(types).sorted())::text[]) AS wanted (code) CROSS JOIN LATERAL (
+                    SELECT s.ref FROM objects s
+                    WHERE s.type = wanted.code AND s.ref > \(start) AND (\(key)::text IS NULL OR strpos(s.titles, \(key)) > 0)
+                    ORDER BY s.ref LIMIT \(limit)
+                ) page
+                ORDER BY page.ref LIMIT \(limit))
+            ORDER BY o.ref
             """
         ).rows.map(ObjectSQL.record)
     }
