@@ -13,6 +13,7 @@ extension BatchRun {
     ) throws -> Outcome {
         var chunk = ChunkState()
         while !chunk.finished && !chunk.cancelled {
+            liveness.tick()
             if leaseLost.isSet { throw LeaseLost(batch: batch.id) }
             if stopRequested() { return .interrupted }
             if directChunksLeft == 0 {

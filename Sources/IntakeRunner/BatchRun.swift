@@ -53,10 +53,24 @@ package final class BatchRun {
     package func runOnOwnThread(heartbeat: Duration = .seconds(5)) async -> Outcome {
         let box = UncheckedBox(self)
         let (store, id, clock, lost) = (environment.store, batch.id, environment.now, leaseLost)
+        let liveness = liveness
+        let logger = logger
+        let stall = Self.stallSeconds
         let heartbeatTask = Task {
+            var warned = false
             while !Task.isCancelled {
                 try? await Task.sleep(for: heartbeat)
                 if Task.isCancelled { break }
+                // A run stuck past every deadline must not keep its batch from the other processes.
+                if liveness.isStalled(after: stall) {
+                    if !warned {
+                        logger.error(
+                            "the run has not moved for \(stall) s: its lease is no longer renewed, so another process can take the batch over",
+                            metadata: ["intake.batch.id": "\(id)"])
+                        warned = true
+                    }
+                    continue
+                }
                 do {
                     try await store.renewLease(id, now: clock())
                 } catch is LeaseLost {
@@ -80,6 +94,9 @@ package final class BatchRun {
     }
 
     let leaseLost = Flag()
+    let liveness = RunLiveness()
+    /// Far beyond any wait of a healthy run (a database answer is waited for at most 60 s).
+    static let stallSeconds: Int64 = 600
 
     private let runStarted = Date()
 
@@ -215,6 +232,8 @@ package final class BatchRun {
         // Every file is checked for well-formedness before anything is committed (§3.1), while the
         // run goes ahead: see WellFormednessCheck.
         wellFormedness = WellFormednessCheck(files: files.map { file, makeReader in (file.name, makeReader) })
+        let liveness = liveness
+        wellFormedness?.onFinish { liveness.checkPassed() }
         progress.errors = importBatch.errorCount
         let sources = try recordSources(files, control: importBatch.control)
         for index in progress.fileIndex..<sources.count {
