@@ -10,7 +10,7 @@ import Testing
 /// every request that needs it is answered 503 with `Retry-After` and `/health` answers at once;
 /// afterwards the batch goes on by itself to `complete`, every record applied once.
 @Suite(.serialized) struct DatabaseRestartTests {
-    static let records = 60_000
+    static let records = 150_000
 
     @Test func aPostgreSQLRestartMidRunIsSurvivedByItself() async throws {
         let cluster = try PrivateTestCluster()
@@ -38,10 +38,10 @@ import Testing
             }
             let status = try JSONParser.parse(answer.body)
             if case .number(let n)? = status["progress"]?["recordsApplied"] { applied = n }
-            if applied >= 2_000 || [.string("complete"), .string("error")].contains(status["state"]) { break }
-            try await Task.sleep(for: .milliseconds(100))
+            if applied > 0 || [.string("complete"), .string("error")].contains(status["state"]) { break }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(applied >= 2_000 && applied < Double(Self.records), "the run was not caught in the middle (\(applied) records)")
+        #expect(applied > 0 && applied < Double(Self.records), "the run was not caught in the middle (\(applied) records)")
         try cluster.crash()
 
         // While the database is down: 503 with Retry-After, and a prompt /health.
