@@ -11,7 +11,7 @@ import Testing
 /// SIGSEGV, print a backtrace and return, and a signal sent with `kill` (unlike a real fault, which
 /// happens again when the instruction is retried) would then leave the process suspended.
 @Suite(.serialized) struct CrashReportTests {
-    static let records = 100_000
+    static let records = 200_000
     static let withoutBacktracer = ["SWIFT_BACKTRACE": "enable=no"]
 
     /// Starts a server, schedules a big batch and waits until it has committed records; returns the
