@@ -45,28 +45,33 @@ package enum TestPostgres {
 
         private static func start() throws -> String {
             if let url = ProcessInfo.processInfo.environment["INTAKE_TEST_POSTGRES_URL"], !url.isEmpty { return url }
-            // Sources/IntakeTesting/TestPostgres.swift → the package root.
-            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            let script = root.appendingPathComponent("scripts/throwaway-postgres").path
             let directory = FileManager().temporaryDirectory.appendingPathComponent("intake-test-pg-\(UUID().uuidString.prefix(8))").path
-            let port = 56_000 + Int(getpid() % 4000)
-            let output = directory + ".out", errors = directory + ".err"
-            defer {
-                unlink(output)
-                unlink(errors)
-            }
-            // posix_spawn and waitpid rather than Foundation's Process, whose wait for the child hung
-            // here while the test runner's other threads were busy.
-            let status = try spawnAndWait(
-                ["/bin/bash", script, "start", directory, "\(port)", "--fast", "--until-exit", "\(getpid())"], stdout: output, stderr: errors)
-            let url = String(decoding: FileManager().contents(atPath: output) ?? Data(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            let message = String(decoding: FileManager().contents(atPath: errors) ?? Data(), as: UTF8.self)
-            guard status == 0, !url.isEmpty else {
-                throw TestPostgresUnavailable(
-                    description: "PostgreSQL is needed for these tests and could not be started (\(script)): \(message)")
-            }
-            return url
+            return try ThrowawayScript.run(["start", directory, "\(56_000 + Int(getpid() % 4000))", "--fast", "--until-exit", "\(getpid())"])
         }
+    }
+}
+
+/// `scripts/throwaway-postgres` with these arguments; returns what it printed.
+enum ThrowawayScript {
+    static func run(_ arguments: [String]) throws -> String {
+        // Sources/IntakeTesting/TestPostgres.swift → the package root.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = root.appendingPathComponent("scripts/throwaway-postgres").path
+        let files = FileManager().temporaryDirectory.appendingPathComponent("intake-throwaway-\(UUID().uuidString.prefix(8))").path
+        let output = files + ".out", errors = files + ".err"
+        defer {
+            unlink(output)
+            unlink(errors)
+        }
+        // posix_spawn and waitpid rather than Foundation's Process, whose wait for the child hung
+        // here while the test runner's other threads were busy.
+        let status = try spawnAndWait(["/bin/bash", script] + arguments, stdout: output, stderr: errors)
+        let printed = String(decoding: FileManager().contents(atPath: output) ?? Data(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard status == 0, arguments.first != "start" || !printed.isEmpty else {
+            let message = String(decoding: FileManager().contents(atPath: errors) ?? Data(), as: UTF8.self)
+            throw TestPostgresUnavailable(description: "PostgreSQL is needed for these tests, and \(script) \(arguments.first ?? "") failed: \(message)")
+        }
+        return printed
     }
 }
 
@@ -96,48 +101,20 @@ package struct TestPostgresUnavailable: Error, CustomStringConvertible {
 package final class PrivateTestCluster: Sendable {
     package let url: String
     private let directory: String
-    private let script: String
 
     /// Starts a new cluster on a free port of 127.0.0.1.
     package init() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        script = root.appendingPathComponent("scripts/throwaway-postgres").path
         directory = FileManager().temporaryDirectory.appendingPathComponent("intake-private-pg-\(UUID().uuidString.prefix(8))").path
-        let output = directory + ".out", errors = directory + ".err"
-        defer {
-            unlink(output)
-            unlink(errors)
-        }
-        let status = try spawnAndWait(
-            ["/bin/bash", script, "start", directory, "\(try Self.freePort())", "--fast", "--until-exit", "\(getpid())"], stdout: output, stderr: errors)
-        let url = String(decoding: FileManager().contents(atPath: output) ?? Data(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard status == 0, !url.isEmpty else {
-            let message = String(decoding: FileManager().contents(atPath: errors) ?? Data(), as: UTF8.self)
-            throw TestPostgresUnavailable(description: "A PostgreSQL cluster of the test's own could not be started (\(script)): \(message)")
-        }
-        self.url = url
+        url = try ThrowawayScript.run(["start", directory, "\(try Self.freePort())", "--fast", "--until-exit", "\(getpid())"])
     }
 
     /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).
-    package func crash() throws { try command("crash") }
+    package func crash() throws { _ = try ThrowawayScript.run(["crash", directory]) }
 
     /// Starts it again after `crash`.
-    package func restart() throws { try command("restart") }
+    package func restart() throws { _ = try ThrowawayScript.run(["restart", directory]) }
 
-    package func remove() { _ = try? command("stop") }
-
-    private func command(_ name: String) throws {
-        let output = directory + ".\(name).out", errors = directory + ".\(name).err"
-        defer {
-            unlink(output)
-            unlink(errors)
-        }
-        let status = try spawnAndWait(["/bin/bash", script, name, directory], stdout: output, stderr: errors)
-        guard status == 0 else {
-            let message = String(decoding: FileManager().contents(atPath: errors) ?? Data(), as: UTF8.self)
-            throw TestPostgresUnavailable(description: "throwaway-postgres \(name) failed: \(message)")
-        }
-    }
+    package func remove() { _ = try? ThrowawayScript.run(["stop", directory]) }
 
     /// A port nothing listens on now: bound to port 0, read back, released.
     private static func freePort() throws -> Int {

@@ -67,14 +67,19 @@ import Testing
         let database = try PostgresDatabase(location: try PostgresLocation(url: cluster.url), poolSize: 1)
         defer { database.close() }
         let store = try await PostgresBatchStore(database: database)
+        try await Self.expectAppliedOnce(store, batch: batch, records: Self.records)
+        try await a.terminate()
+        try await b.terminate()
+    }
+
+    /// One object per record, none saved twice, and no run that ended in an exception.
+    static func expectAppliedOnce(_ store: PostgresBatchStore, batch: String, records: Int) async throws {
         let counts = try await store.objectCounts(writtenBy: BatchID(rawValue: batch))
-        #expect(counts.objects == Self.records)
+        #expect(counts.objects == records)
         #expect(counts.usernames == counts.objects, "two objects have the same username: a record was applied twice")
         #expect(counts.maxVersion == 1)
         let log = try await store.log(of: BatchID(rawValue: batch))
         #expect(!log.contains { $0.hasPrefix("EXCEPTION") }, "\(log)")
-        try await a.terminate()
-        try await b.terminate()
     }
 
     /// Waits for the batch to end, retrying answers of 503 as a client should (the pool of a node

@@ -38,10 +38,7 @@ import Testing
                                "then": [{"action": "set-value", "destination": "object", "name": "dc:attribute:type", "value": "std:type:book"}]}]}
             """#)
         let data = try Fixtures.write(#"[{"t": "A project"}, {"t": "A book", "kind": "book"}]"#)
-        let digest = try await client.uploadControl(control)
-        #expect(digest.status == 200, "\(digest.body)")
-        let batch = try await client.createBatch(control: digest.body).body
-        #expect(try await client.uploadFile(batch: batch, name: "data0", file: data).status == 200)
+        let batch = try await client.prepareBatch(control: control, files: [("data0", data)])
         _ = try await client.schedule(batch: batch)
         let status = try await client.waitForBatch(batch)
         #expect(status["state"] == .string("complete"))

@@ -51,12 +51,7 @@ import Testing
         let finished = try await client(nodes[0]).waitForBatch(batch, timeout: 900)
         #expect(finished["state"] == .string("complete"), "\(finished)")
         #expect(finished["progress"]?["recordsApplied"] == .number(Double(Self.records)))
-        let counts = try await store.objectCounts(writtenBy: BatchID(rawValue: batch))
-        #expect(counts.objects == Self.records)
-        #expect(counts.usernames == counts.objects, "two objects have the same username: a record was applied twice")
-        #expect(counts.maxVersion == 1)
-        let log = try await store.log(of: BatchID(rawValue: batch))
-        #expect(!log.contains { $0.hasPrefix("EXCEPTION") }, "\(log)")
+        try await DatabaseRestartTests.expectAppliedOnce(store, batch: batch, records: Self.records)
         for node in nodes { try await node.terminate() }
     }
 }
