@@ -302,7 +302,7 @@ extension PostgresBatchStore {
                 ).scalar(Bool.self)
                 if exists == true { continue }
                 guard let ref = try await connection.query("UPDATE counters SET value = value + 1 WHERE name = 'ref' RETURNING value").scalar(Int64.self)
-                else { throw StoreUnavailable(reason: "the ref counter is missing") }
+                else { throw StoreDamaged("the ref counter is missing") }
                 try await connection.query(ObjectSQL.save(ref: ObjectRef(ref), row: ObjectRow(object.values), version: 1, batch: nil, now: seconds(now)))
             }
         }
@@ -610,7 +610,7 @@ final class PostgresImportTransaction: ImportTransaction {
     /// The stored counter, locked to the commit: two nodes' reservations never overlap.
     private func readCounter() throws -> Int64 {
         guard let value = try connection.query("SELECT value FROM counters WHERE name = 'ref' FOR UPDATE").scalar(Int64.self) else {
-            throw StoreUnavailable(reason: "the ref counter is missing")
+            throw StoreDamaged("the ref counter is missing")
         }
         return value
     }

@@ -148,6 +148,10 @@ package final class BatchRun {
             try blocking {
                 try await store.finish(id, state: finalState, progress: finalProgress, logLines: lines, now: time)
             }
+        } catch let error as StoreUnavailable {
+            // The end could not be written: the batch resumes once the database answers, finds no
+            // record left (or the same fault again) and writes its end then.
+            return pauseForUnavailableStore(error)
         } catch {
             logger.error("could not save the end of a run", metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
         }

@@ -21,3 +21,10 @@ package struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
 
     package static let outOfSpace = StoreUnavailable(reason: "the disk under the database is full", isOutOfSpace: true)
 }
+
+/// The store's own data is not as it must be (a row every database has is missing): a retry will not
+/// get over it, so unlike `StoreUnavailable` it fails the work.
+package struct StoreDamaged: Error, Sendable, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
+}
