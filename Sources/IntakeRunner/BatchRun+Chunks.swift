@@ -113,7 +113,7 @@ extension BatchRun {
             do {
                 record = try reader.next()
             } catch let error as ReaderError {
-                chunk.fatal = FatalRunError(message: error.message, file: file.name, line: error.line)
+                chunk.fatal = FatalRunError(error, file: file.name)
                 break
             }
             guard let record else { chunk.finished = true; break }

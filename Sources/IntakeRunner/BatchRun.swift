@@ -127,10 +127,8 @@ package final class BatchRun {
             return abandonLostRun()
         } catch is LeaseLost {
             return abandonLostRun()
-        } catch let failure as StoreWriterFailure where failure.error is StoreUnavailable {
-            return pauseForUnavailableStore(failure.error as! StoreUnavailable)
-        } catch let error as StoreUnavailable {
-            return pauseForUnavailableStore(error)
+        } catch let error where Self.unavailable(error) != nil {
+            return pauseForUnavailableStore(Self.unavailable(error)!)
         } catch let failure as StoreWriterFailure {
             // The chunks after the last stored one are gone, and so are their counts and lines.
             (progress, pendingLines) = (failure.committedProgress, failure.carriedLines)
@@ -198,6 +196,30 @@ package final class BatchRun {
         var message: String
         var file: String?
         var line: Int?
+        /// Set when the file could not be read because the database could not be used (files are
+        /// in it on PostgreSQL): not the file's fault, so the run waits instead of failing.
+        var storeUnavailable: StoreUnavailable?
+
+        init(message: String, file: String? = nil, line: Int? = nil, storeUnavailable: StoreUnavailable? = nil) {
+            (self.message, self.file, self.line, self.storeUnavailable) = (message, file, line, storeUnavailable)
+        }
+
+        /// A reader's error in `file`: a retryable one is the database's, not the file's.
+        init(_ error: ReaderError, file: String?, line: Int? = nil) {
+            self.init(
+                message: error.message, file: file, line: line ?? error.line,
+                storeUnavailable: error.isRetryable ? StoreUnavailable(reason: error.message) : nil)
+        }
+    }
+
+    /// The `StoreUnavailable` behind an error of the run, if that is what it is.
+    static func unavailable(_ error: any Error) -> StoreUnavailable? {
+        switch error {
+        case let error as StoreUnavailable: return error
+        case let fatal as FatalRunError: return fatal.storeUnavailable
+        case let failure as StoreWriterFailure: return unavailable(failure.error)
+        default: return nil
+        }
     }
 
     private func flushLog() throws {
@@ -211,7 +233,7 @@ package final class BatchRun {
     }
 
     private func process(resuming: Bool) throws -> Outcome {
-        guard let control = environment.controlFile(batch.control) else {
+        guard let control = try environment.loadControlFile(batch.control) else {
             throw FatalRunError(message: "Control file \(batch.control) is missing or not JSON")
         }
         let proxy = RepositoryProxy()
@@ -246,7 +268,7 @@ package final class BatchRun {
             do {
                 for _ in 0..<progress.recordsDoneInFile { _ = try reader.skipNext() }
             } catch {
-                throw FatalRunError(message: error.message, file: source.name, line: error.line)
+                throw FatalRunError(error, file: source.name)
             }
             var prefetching: any RecordReader = PrefetchingRecordReader(reader)
             let outcome = try processFile(source, reader: &prefetching, batch: importBatch, proxy: proxy, bytesBefore: source.bytesBefore)
@@ -308,7 +330,10 @@ package final class BatchRun {
                     return try make(file.name, local.path, spec)
                 }
             } catch let error as ReaderError {
-                throw FatalRunError(message: error.message, file: file.name, line: error.line)
+                throw FatalRunError(error, file: file.name)
+            } catch let error as StoreUnavailable {
+                // The file is in the database, which cannot be used now: the run waits for it.
+                throw error
             } catch {
                 throw FatalRunError(message: "Could not open file \(file.name)", file: file.name)
             }

@@ -41,8 +41,21 @@ package struct ImportEnvironment: Sendable {
     /// The stored control file with this digest, parsed; nil when it is missing or not JSON. Every
     /// reader of a stored control file (the run, the use cases) goes through here.
     package func controlFile(_ digest: Digest) -> JSONValue? {
-        guard let bytes = try? blobs.contents(of: digest, limit: Self.maxControlFileBytes) else { return nil }
-        return Self.parseControl(bytes)
+        (try? loadControlFile(digest)) ?? nil
+    }
+
+    /// As `controlFile`, but a database that cannot be used now is thrown (`StoreUnavailable`)
+    /// rather than taken for a missing file: a run then waits for it.
+    package func loadControlFile(_ digest: Digest) throws -> JSONValue? {
+        let bytes: [UInt8]?
+        do {
+            bytes = try blobs.contents(of: digest, limit: Self.maxControlFileBytes)
+        } catch let error as StoreUnavailable {
+            throw error
+        } catch {
+            return nil
+        }
+        return bytes.flatMap(Self.parseControl)
     }
 
     /// Control files are configuration, not data; anything bigger is refused before parsing.

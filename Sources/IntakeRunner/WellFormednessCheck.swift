@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeStore
 import Synchronization
 
 /// Reads every file of a batch once, on a thread of its own, to prove it well-formed.
@@ -35,9 +36,11 @@ final class WellFormednessCheck: Sendable {
                 var reader = try file.makeReader()
                 try reader.checkAll()
             } catch let error as ReaderError {
-                return .failure(Failure(message: error.message, file: file.name, line: error.line))
+                return .failure(Failure(error, file: file.name))
             } catch let error as Failure {
                 return .failure(error)
+            } catch let error as StoreUnavailable {
+                return .failure(Failure(message: error.reason, file: file.name, storeUnavailable: error))
             } catch {
                 return .failure(Failure(message: "\(error)", file: file.name))
             }

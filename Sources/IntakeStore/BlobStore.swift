@@ -69,7 +69,14 @@ extension BlobStorage {
     /// A whole blob in memory, for small ones only (control files); nil when it is missing or longer
     /// than `limit`.
     package func contents(of digest: Digest, limit: Int) throws -> [UInt8]? {
-        guard var source = try? open(digest) else { return nil }
+        var source: any ByteSource
+        do {
+            source = try open(digest)
+        } catch let error as StoreUnavailable {
+            throw error  // the database holding it cannot be used now: not the same as missing
+        } catch {
+            return nil
+        }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {

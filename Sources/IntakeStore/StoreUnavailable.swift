@@ -1,10 +1,11 @@
 import Foundation
+import IntakeCore
 
 /// The store could not answer in time: another process holds the database's write lock (a backup,
 /// a long transaction) past the wait the store allows, or the database server cannot be reached
 /// (restarting, out of connections, gone). The work can be retried: the API answers 503 with
 /// `Retry-After`, and a run stops and resumes once the database answers again.
-package struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
+package struct StoreUnavailable: RetryableFailure, Sendable, CustomStringConvertible {
     package let reason: String
     /// The disk under the database is full: writes fail until space is freed (the API answers 507),
     /// while reads go on.

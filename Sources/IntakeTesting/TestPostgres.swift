@@ -103,9 +103,11 @@ package final class PrivateTestCluster: Sendable {
     private let directory: String
 
     /// Starts a new cluster on a free port of 127.0.0.1.
-    package init() throws {
+    package init(maxConnections: Int = 400) throws {
         directory = FileManager().temporaryDirectory.appendingPathComponent("intake-private-pg-\(UUID().uuidString.prefix(8))").path
-        url = try ThrowawayScript.run(["start", directory, "\(try Self.freePort())", "--fast", "--until-exit", "\(getpid())"])
+        url = try ThrowawayScript.run([
+            "start", directory, "\(try Self.freePort())", "--fast", "--until-exit", "\(getpid())", "--max-connections", "\(maxConnections)"
+        ])
     }
 
     /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).

@@ -113,3 +113,38 @@ import Testing
         try await tooBig.terminate()
     }
 }
+
+/// Two nodes whose pools and runs need more connections than PostgreSQL allows (`max_connections`
+/// 10, seven for ordinary users): every batch still ends `complete`, each record once, because a
+/// refused connection makes a run wait and resume and a request answer 503, never an `error`.
+@Suite(.serialized) struct TooFewConnectionsTests {
+    @Test func batchesWaitForConnectionsInsteadOfFailing() async throws {
+        let cluster = try PrivateTestCluster(maxConnections: 10)
+        defer { cluster.remove() }
+        let arguments = ["--database", cluster.url, "--pool-size", "6", "--workers", "3"]
+        let a = try await ServerProcess.start(data: try TestServer.makeDirectory(), arguments: arguments)
+        defer { a.stopWithoutWaiting() }
+        let b = try await ServerProcess.start(data: try TestServer.makeDirectory(), arguments: arguments)
+        defer { b.stopWithoutWaiting() }
+        #expect(a.log.contains("more PostgreSQL connections than the server has left"), "\(a.log)")
+        let key = try #require(a.apiKey ?? b.apiKey)
+        let viaA = BatchClient(RemoteServer(port: a.port, apiKey: key))
+        let records = 20_000
+        let people = try CrashTests.peopleFile(count: records)
+        defer { try? FileManager().removeItem(at: people) }
+        let control = try Fixtures.write(RestartTests.control)
+        var batches: [String] = []
+        for _ in 0..<6 { batches.append(try await viaA.prepareBatch(control: control, files: [("people", people)])) }
+        for batch in batches { #expect(try await viaA.schedule(batch: batch).status == 200) }
+        for (k, batch) in batches.enumerated() {
+            let client = BatchClient(RemoteServer(port: (k % 2 == 0 ? a : b).port, apiKey: key))
+            let finished = try await DatabaseRestartTests.waitRetrying(client, batch)
+            if finished["state"] != .string("complete") {
+                Issue.record("batch \(batch): \(try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body)")
+            }
+            #expect(finished["progress"]?["recordsApplied"] == .number(Double(records)))
+        }
+        try await a.terminate()
+        try await b.terminate()
+    }
+}

@@ -18,7 +18,7 @@ struct ByteStream {
         do {
             end = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
         } catch {
-            throw ReaderError("Could not read the file: \(error)")
+            throw ReaderError("Could not read the file: \(error)", retryable: error is any RetryableFailure)
         }
         position = 0
         bytesRead += end
@@ -95,7 +95,7 @@ struct ReadBuffer {
         do {
             n = try bytes.withUnsafeMutableBytes { try source.read(into: $0) }
         } catch {
-            throw ReaderError("Could not read \(fileName): \(error)")
+            throw ReaderError("Could not read \(fileName): \(error)", retryable: error is any RetryableFailure)
         }
         end = n
         if n == 0 { atEOF = true; bytes = []; return false }

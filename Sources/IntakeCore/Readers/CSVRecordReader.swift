@@ -71,7 +71,7 @@ package struct CSVRecordReader: RecordReader {
                 let from = end
                 n = try buffer.withUnsafeMutableBytes { raw in try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[from...])) }
             } catch {
-                throw ReaderError("Could not read the file: \(error)")
+                throw ReaderError("Could not read the file: \(error)", retryable: error is any RetryableFailure)
             }
             if n == 0 { atEOF = true; break }
             end += n

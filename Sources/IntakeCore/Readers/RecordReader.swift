@@ -39,14 +39,22 @@ package struct SourceRecord: Sendable {
 package struct ReaderError: Error, Sendable, Equatable, CustomStringConvertible {
     package var message: String
     package var line: Int?
+    /// The bytes could not be had for a reason a later attempt may get over (`RetryableFailure`:
+    /// the database that holds the file is unavailable), not because of the file.
+    package var isRetryable: Bool
 
-    package init(_ message: String, line: Int? = nil) {
+    package init(_ message: String, line: Int? = nil, retryable: Bool = false) {
         self.message = message
         self.line = line
+        self.isRetryable = retryable
     }
 
     package var description: String { message }
 }
+
+/// A failure a later attempt may get over (a database restarting, a full disk): a reader that meets
+/// one reports it as a retryable `ReaderError`, so the run waits rather than blaming the file.
+package protocol RetryableFailure: Error {}
 
 /// Turns a file into records, one at a time (docs/control-files.md#files-and-readers).
 package protocol RecordReader {

@@ -81,7 +81,7 @@ package final class XMLRecordReader: PipedRecordReader {
         } else if let refusal = input.refusal {
             return ReaderError("XML file \(fileName) refused: \(refusal)", line: nil)
         } else if let error = input.readError {
-            return ReaderError("Could not read \(fileName): \(error)")
+            return ReaderError("Could not read \(fileName): \(error)", retryable: error is any RetryableFailure)
         } else if !ok {
             let code = (parser.parserError as NSError?)?.code ?? 0
             let name = XMLParser.ErrorCode(rawValue: code).map { "\($0)" } ?? "error"
