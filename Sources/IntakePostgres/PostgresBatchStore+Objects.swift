@@ -266,7 +266,8 @@ extension PostgresBatchStore {
     /// a page costs, without timing it (a test holds type-filtered paging to a few dozen).
     package func buffersForObjectsPage(types: Set<String>?, after: ObjectRef?, limit: Int) async throws -> Int {
         let page = Self.objectsPage(types: types, title: nil, after: after, limit: limit)
-        let plan = try await database.query(PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + page.sql, binds: page.binds))
+        let plan =
+            try await database.query(PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + page.sql, binds: page.binds))
             .scalar(String.self) ?? ""
         guard let top = try? JSONParser.parse(plan).arrayValue?.first?["Plan"] else { return .max }
         func count(_ key: String) -> Int {
