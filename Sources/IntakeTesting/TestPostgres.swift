@@ -28,7 +28,7 @@ package enum TestPostgres {
 
     /// A store and blob storage on a new database.
     package static func newStore(lease: JobLease = JobLease()) async throws -> (PostgresBatchStore, PostgresBlobStorage) {
-        let database = try PostgresDatabase(location: try PostgresLocation(url: try await newDatabaseURL()), poolSize: 4)
+        let database = try PostgresDatabase(location: try PostgresLocation(url: try await newDatabaseURL()), poolSize: 2)
         return (try await PostgresBatchStore(database: database, lease: lease), PostgresBlobStorage(database: database))
     }
 

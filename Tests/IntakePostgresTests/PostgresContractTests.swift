@@ -15,7 +15,7 @@ struct PostgresFixture: StoreFixture {
     }
 
     func makeStore(lease: JobLease) async throws -> any BatchStore {
-        try await PostgresBatchStore(database: try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: 4), lease: lease)
+        try await PostgresBatchStore(database: try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: 2), lease: lease)
     }
 }
 
