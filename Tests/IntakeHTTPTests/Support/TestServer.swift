@@ -197,33 +197,45 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
 
 extension Process {
     /// Runs a program to the end and returns its stdout; throws when it exits non-zero.
+    ///
+    /// Spawned with posix_spawn, not Foundation's `Process`: with the whole suite running at once the
+    /// test process holds over a thousand descriptors, and `Process.run()` then crashed copying
+    /// their numbers (SIGSEGV in memmove). curl runs through here hundreds of times.
     static func output(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         currentDirectory: URL? = nil
     ) async throws -> String {
         try await onOwnThread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            if let environment { process.environment = environment }
-            if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            let errorFile = FileManager().temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
-            FileManager().createFile(atPath: errorFile.path, contents: nil)
-            defer { try? FileManager().removeItem(at: errorFile) }
-            process.standardError = try FileHandle(forWritingTo: errorFile)
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
-                throw CocoaError(
-                    .fileReadUnknown,
-                    userInfo: [
-                        NSLocalizedDescriptionKey:
-                            "\(arguments) exited \(process.terminationStatus): \(errors)"
-                    ])
+            let files = FileManager().temporaryDirectory.appendingPathComponent("spawn-\(UUID().uuidString)").path
+            let (output, errors) = (files + ".out", files + ".err")
+            defer {
+                unlink(output)
+                unlink(errors)
+            }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            // A working directory through the shell (glibc's addchdir is not in Swift's Glibc module).
+            let command =
+                currentDirectory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0.path, executable] + arguments } ?? [executable] + arguments
+            let argv = command.map { strdup($0) } + [nil]
+            let variables = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+            defer { for pointer in argv + variables { free(pointer) } }
+            var pid: pid_t = 0
+            let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, variables)
+            guard spawned == 0 else {
+                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "could not run \(executable): \(String(cString: strerror(spawned)))"])
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            let data = FileManager().contents(atPath: output) ?? Data()
+            guard exitStatus == 0 else {
+                let message = String(decoding: FileManager().contents(atPath: errors) ?? Data(), as: UTF8.self)
+                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(arguments) exited \(exitStatus): \(message)"])
             }
             return String(decoding: data, as: UTF8.self)
         }
