@@ -97,11 +97,12 @@ package func buildRouter(
     BatchAPIController(service: ImportService(environment: environment), authenticator: authenticator, forms: forms)
         .addRoutes(to: router)
     ReadAPIController(environment: environment, authenticator: authenticator).addRoutes(to: router)
-    // Both answer within a second whatever the database does: a load balancer's check must not hang
+    // Both answer within three seconds whatever the database does (a fresh node's first connection,
+    // on a busy machine, took over one): a load balancer's check must not hang
     // while the pool waits to reconnect to a restarting server.
     let ping: @Sendable () async throws -> Void = {
         let store = environment.store
-        try await withDeadline(seconds: 1, reason: "the database did not answer within a second") { try await store.ping() }
+        try await withDeadline(seconds: 3, reason: "the database did not answer within 3 s") { try await store.ping() }
     }
     router.addEndpoint(APIPath.health, method: .get) { _, _ -> Response in
         do {
