@@ -84,6 +84,7 @@ let package = Package(
             name: "IntakeRunner",
             dependencies: [
                 "IntakeStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

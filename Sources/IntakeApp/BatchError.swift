@@ -16,6 +16,8 @@ package enum BatchError: UserFacingError, Equatable {
     case alreadyFinished(BatchID)
     case noFileSpecification(String)
     case invalidMode(String)
+    case invalidForce(String)
+    case notHeld(BatchID)
     case rollbackConflicts([ObjectRef])
     case unreadableFile(String)
     case purged(BatchID, Date)
@@ -48,6 +50,8 @@ package enum BatchError: UserFacingError, Equatable {
         case .noFileSpecification(let name):
             "No file specification for \(name.escapingControlCharacters) in control file (and no DEFAULT entry)"
         case .invalidMode(let mode): "Invalid mode: \(mode.escapingControlCharacters)"
+        case .invalidForce(let value): "Invalid force: \(value.escapingControlCharacters) (use true or false)"
+        case .notHeld(let id): "Batch \(id.rawValue) is not in the 'held' state"
         case .unreadableFile(let path): "Cannot read the file \(path.escapingControlCharacters)"
         case .purged(let id, let date): "Batch \(id.rawValue) was purged on \(Timestamp.string(date)): its files, log and results are gone"
         case .wrongState: "Batch is in the wrong state."

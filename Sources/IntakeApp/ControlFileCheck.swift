@@ -86,5 +86,6 @@ final class EmptyObjectRepository: ObjectRepository {
         return ObjectRef(lastRef)
     }
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome { .created }
+    func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome { .created }
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {}
 }

@@ -174,12 +174,23 @@ package struct ImportService: Sendable {
         }
     }
 
-    package func schedule(batch text: String?, mode: String?, by: String) async throws {
+    /// What a `force` parameter asks for: `true` transforms every record of a feed batch, skipping
+    /// none; empty, absent or `false` lets unchanged records be skipped; anything else is refused.
+    package static func isForced(_ value: String?) throws -> Bool {
+        switch value ?? "" {
+        case "", "false": false
+        case "true": true
+        case let other: throw BatchError.invalidForce(other)
+        }
+    }
+
+    package func schedule(batch text: String?, mode: String?, force: String? = nil, by: String) async throws {
         let batch = try await self.batch(text)
         let dryRun = try Self.isDryRun(mode: mode)
+        let forced = try Self.isForced(force)
         guard batch.state == .uploading else { throw BatchError.notUploading(batch.id) }
         do {
-            try await store.schedule(batch.id, dryRun: dryRun, by: by, now: environment.now())
+            try await store.schedule(batch.id, from: .uploading, dryRun: dryRun, force: forced, by: by, now: environment.now())
         } catch StoreError.wrongState(let id, _) {
             throw BatchError.notUploading(id)
         }
@@ -189,6 +200,17 @@ package struct ImportService: Sendable {
         let batch = try await self.batch(text)
         guard try await store.cancel(batch.id, now: environment.now()) else { throw BatchError.alreadyFinished(batch.id) }
         environment.cancellations.request(batch.id)
+    }
+
+    /// Lets a held feed batch go on (docs/feeds.md "Guards"); `by` is who approved it, for the log.
+    package func approve(batch text: String?, by: String) async throws {
+        let batch = try await self.batch(text)
+        guard batch.state == .held else { throw BatchError.notHeld(batch.id) }
+        do {
+            try await store.approve(batch.id, by: by, now: environment.now())
+        } catch StoreError.wrongState(let id, _) {
+            throw BatchError.notHeld(id)
+        }
     }
 
     /// A copy with a new identifier, the same control file and files: `uploading` for the API, `ready`

@@ -11,6 +11,8 @@ enum APIPath {
     static let cancel = "\(batchAPI)/cancel"
     static let copy = "\(batchAPI)/copy"
     static let rollback = "\(batchAPI)/rollback"
+    static let approve = "\(batchAPI)/approve"
+    static let feeds = "\(readAPI)/feeds"
     static let readAPI = "/api/v1"
     static let objects = "\(readAPI)/objects"
     static let health = "/health"

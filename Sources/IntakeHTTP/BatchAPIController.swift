@@ -27,6 +27,7 @@ struct BatchAPIController: Sendable {
         router.addEndpoint(APIPath.cancel, method: .post, in: group, handler: cancel)
         router.addEndpoint(APIPath.copy, method: .post, in: group, handler: copy)
         router.addEndpoint(APIPath.rollback, method: .post, in: group, handler: rollback)
+        router.addEndpoint(APIPath.approve, method: .post, in: group, handler: approve)
     }
 
     @Sendable func uploadControl(_ request: Request, context: IntakeRequestContext) async throws -> Response {
@@ -56,7 +57,7 @@ struct BatchAPIController: Sendable {
     @Sendable func schedule(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let form = try await forms.read(request)
         let by = context.apiKey.map { "api key \($0.id) (\($0.name))" } ?? "api"
-        try await service.schedule(batch: form.fields["batch"], mode: form.fields["mode"], by: by)
+        try await service.schedule(batch: form.fields["batch"], mode: form.fields["mode"], force: form.fields["force"], by: by)
         return TextResponse.plain("SCHEDULED")
     }
 
@@ -125,6 +126,12 @@ struct BatchAPIController: Sendable {
         TextResponse.plain(try await service.copy(batch: try await forms.read(request).fields["batch"]).rawValue)
     }
 
+    @Sendable func approve(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let by = context.apiKey.map { "api key \($0.id) (\($0.name))" } ?? "api"
+        try await service.approve(batch: try await forms.read(request).fields["batch"], by: by)
+        return TextResponse.plain("APPROVED")
+    }
+
     @Sendable func rollback(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         try await service.rollback(batch: try await forms.read(request).fields["batch"])
         return TextResponse.plain("ROLLED BACK")
@@ -135,7 +142,7 @@ struct BatchAPIController: Sendable {
 /// (records are numbered from 0 in input order, as "record R" in their results), so a client pages on
 /// with the number of the last record it read; `limit=N` stops after N lines.
 package struct ResultsQuery {
-    package static let statuses: Set<String> = ["applied", "failed", "unchanged", "dry-run"]
+    package static let statuses: Set<String> = ["applied", "failed", "unchanged", "left", "dry-run"]
     var statuses: [String] = []
     /// The index of the first result to read.
     var from = 0
@@ -145,7 +152,7 @@ package struct ResultsQuery {
         let parameters = request.uri.formParameters
         for status in parameters[values: "status"] {
             guard Self.statuses.contains(String(status)) else {
-                throw APIError.badRequest("Invalid status: \(String(status).escapingControlCharacters) (use applied, failed, unchanged or dry-run)")
+                throw APIError.badRequest("Invalid status: \(String(status).escapingControlCharacters) (use applied, failed, unchanged, left or dry-run)")
             }
             statuses.append(String(status))
         }
@@ -176,6 +183,37 @@ package struct ResultsQuery {
 
 /// The JSON of `GET status` (docs/api.md "Extensions").
 package enum BatchStatusJSON {
+    /// What the batch saved per destination, and its skipped, left and failed records.
+    package static func summary(_ p: RunProgress) -> JSONValue {
+        let destinations = p.destinations.keys.sorted().map { name -> (String, JSONValue) in
+            let d = p.destinations[name]!
+            return (
+                name,
+                .object(
+                    JSONObject([
+                        ("created", .number(Double(d.created))), ("updated", .number(Double(d.updated))),
+                        ("unchanged", .number(Double(d.unchanged))), ("deleted", .number(Double(d.deleted)))
+                    ]))
+            )
+        }
+        return .object(
+            JSONObject([
+                ("destinations", .object(JSONObject(destinations))),
+                ("skipped", .number(Double(p.recordsSkipped))),
+                ("left", .number(Double(p.recordsLeft))),
+                ("failed", .number(Double(p.recordsFailed)))
+            ]))
+    }
+
+    static func held(_ held: HeldReason?) -> JSONValue {
+        guard let held else { return .null }
+        return .object(
+            JSONObject([
+                ("reason", .string(held.reason)), ("count", .number(Double(held.count))),
+                ("of", .number(Double(held.of))), ("limit", .string(held.limit))
+            ]))
+    }
+
     package static func render(_ batch: Batch) -> String {
         func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.string($0)) } ?? .null }
         let p = batch.progress
@@ -191,6 +229,8 @@ package enum BatchStatusJSON {
             ("recordsApplied", .number(Double(p.recordsApplied))),
             ("recordsFailed", .number(Double(p.recordsFailed))),
             ("recordsUnchanged", .number(Double(p.recordsUnchanged))),
+            ("recordsSkipped", .number(Double(p.recordsSkipped))),
+            ("recordsLeft", .number(Double(p.recordsLeft))),
             ("bytesRead", .number(Double(p.bytesRead))),
             ("bytesTotal", .number(Double(batch.files.reduce(Int64(0)) { $0 + $1.size })))
         ])
@@ -208,6 +248,10 @@ package enum BatchStatusJSON {
                 ("files", .array(files)),
                 ("progress", .object(progress)),
                 ("errors", .number(Double(p.errors))),
+                // Extensions of feeds (docs/feeds.md).
+                ("feed", batch.feed.map(JSONValue.string) ?? .null),
+                ("summary", summary(p)),
+                ("held", held(p.held)),
                 // Extension: when `intake purge` removed the batch's files, log and results.
                 ("purged", time(batch.purged))
             ])

@@ -370,6 +370,15 @@ enum OpenAPIDocument {
                               ""
                             ],
                             "description": "`dry-run`, or empty or absent for a real run."
+                          },
+                          "force": {
+                            "type": "string",
+                            "enum": [
+                              "true",
+                              "false",
+                              ""
+                            ],
+                            "description": "`true`: a feed batch transforms every record, skipping none (docs/feeds.md)."
                           }
                         },
                         "required": [
@@ -392,6 +401,15 @@ enum OpenAPIDocument {
                               ""
                             ],
                             "description": "`dry-run`, or empty or absent for a real run."
+                          },
+                          "force": {
+                            "type": "string",
+                            "enum": [
+                              "true",
+                              "false",
+                              ""
+                            ],
+                            "description": "`true`: a feed batch transforms every record, skipping none (docs/feeds.md)."
                           }
                         },
                         "required": [
@@ -1723,6 +1741,342 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/api/haplo-data-import-batch/approve": {
+              "post": {
+                "operationId": "approveBatch",
+                "summary": "Let a held feed batch go on (docs/feeds.md)",
+                "tags": [
+                  "batch"
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/x-www-form-urlencoded": {
+                      "schema": {
+                        "type": "object",
+                        "properties": {
+                          "batch": {
+                            "type": "string",
+                            "description": "The batch id."
+                          }
+                        },
+                        "required": [
+                          "batch"
+                        ]
+                      }
+                    },
+                    "multipart/form-data": {
+                      "schema": {
+                        "type": "object",
+                        "properties": {
+                          "batch": {
+                            "type": "string",
+                            "description": "The batch id."
+                          }
+                        },
+                        "required": [
+                          "batch"
+                        ]
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "`APPROVED`: the run continues where it was held.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "The request was refused; the body is the one-line message (docs/api.md lists them).",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "No API key, or an unknown or revoked one: `Unauthorized`, with `WWW-Authenticate: Basic realm=\"Intake\"`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "403": {
+                    "description": "The key's scope does not cover this path: `Forbidden`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "429": {
+                    "description": "Too many failed authentications from this address in the last minute.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "/api/v1/feeds": {
+              "get": {
+                "operationId": "listFeeds",
+                "summary": "Feeds, by name",
+                "tags": [
+                  "read"
+                ],
+                "parameters": [],
+                "responses": {
+                  "200": {
+                    "description": "`{\"feeds\": [feeds]}`",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object",
+                          "properties": {
+                            "feeds": {
+                              "type": "array",
+                              "items": {
+                                "$ref": "#/components/schemas/Feed"
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "A malformed parameter: `{\"error\": \"…\"}`.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "No API key, or an unknown or revoked one: `Unauthorized`, with `WWW-Authenticate: Basic realm=\"Intake\"`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "403": {
+                    "description": "The key's scope does not cover this path: `Forbidden`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "/api/v1/feeds/{name}": {
+              "get": {
+                "operationId": "getFeed",
+                "summary": "One feed",
+                "tags": [
+                  "read"
+                ],
+                "parameters": [
+                  {
+                    "name": "name",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The feed.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Feed"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "A malformed parameter: `{\"error\": \"…\"}`.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "No API key, or an unknown or revoked one: `Unauthorized`, with `WWW-Authenticate: Basic realm=\"Intake\"`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "403": {
+                    "description": "The key's scope does not cover this path: `Forbidden`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "No such feed: `{\"error\": \"Feed not found: NAME\"}`.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "/api/v1/feeds/{name}/keys": {
+              "get": {
+                "operationId": "listFeedKeys",
+                "summary": "The keys a feed remembers, in (file, key) order",
+                "tags": [
+                  "read"
+                ],
+                "parameters": [
+                  {
+                    "name": "name",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "state",
+                    "in": "query",
+                    "schema": {
+                      "type": "string",
+                      "enum": [
+                        "active",
+                        "left"
+                      ]
+                    }
+                  },
+                  {
+                    "name": "after",
+                    "in": "query",
+                    "description": "`FILE/KEY`: start after this key (the `next` of the previous page).",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {
+                      "type": "integer"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "`{\"keys\": [...], \"next\": \"FILE/KEY\" or null}`",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object",
+                          "properties": {
+                            "keys": {
+                              "type": "array",
+                              "items": {
+                                "$ref": "#/components/schemas/FeedKey"
+                              }
+                            },
+                            "next": {
+                              "type": [
+                                "string",
+                                "null"
+                              ]
+                            }
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "A malformed parameter: `{\"error\": \"…\"}`.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "No API key, or an unknown or revoked one: `Unauthorized`, with `WWW-Authenticate: Basic realm=\"Intake\"`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "403": {
+                    "description": "The key's scope does not cover this path: `Forbidden`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "No such feed: `{\"error\": \"Feed not found: NAME\"}`.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -1771,7 +2125,8 @@ enum OpenAPIDocument {
                       "complete",
                       "dry-run",
                       "error",
-                      "cancelled"
+                      "cancelled",
+                      "held"
                     ]
                   },
                   "comment": {
@@ -1851,6 +2206,14 @@ enum OpenAPIDocument {
                       },
                       "bytesTotal": {
                         "type": "integer"
+                      },
+                      "recordsSkipped": {
+                        "type": "integer",
+                        "description": "Feed records not transformed because nothing could have changed."
+                      },
+                      "recordsLeft": {
+                        "type": "integer",
+                        "description": "Leavers of a snapshot feed applied (or, in a dry run, that would be)."
                       }
                     }
                   },
@@ -1864,6 +2227,76 @@ enum OpenAPIDocument {
                     ],
                     "format": "date-time",
                     "description": "When `intake purge` removed the batch's files, log and results; null before."
+                  },
+                  "feed": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "The feed the batch belongs to (docs/feeds.md)."
+                  },
+                  "summary": {
+                    "type": "object",
+                    "properties": {
+                      "destinations": {
+                        "type": "object",
+                        "additionalProperties": {
+                          "type": "object",
+                          "properties": {
+                            "created": {
+                              "type": "integer"
+                            },
+                            "updated": {
+                              "type": "integer"
+                            },
+                            "unchanged": {
+                              "type": "integer"
+                            },
+                            "deleted": {
+                              "type": "integer"
+                            }
+                          }
+                        }
+                      },
+                      "skipped": {
+                        "type": "integer"
+                      },
+                      "left": {
+                        "type": "integer"
+                      },
+                      "failed": {
+                        "type": "integer"
+                      }
+                    }
+                  },
+                  "held": {
+                    "oneOf": [
+                      {
+                        "type": "object",
+                        "properties": {
+                          "reason": {
+                            "type": "string",
+                            "enum": [
+                              "leavers",
+                              "record-count"
+                            ]
+                          },
+                          "count": {
+                            "type": "integer"
+                          },
+                          "of": {
+                            "type": "integer"
+                          },
+                          "limit": {
+                            "type": "string"
+                          }
+                        }
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ],
+                    "description": "Why a `held` batch waits for approval."
                   }
                 }
               },
@@ -1892,7 +2325,8 @@ enum OpenAPIDocument {
                       "applied",
                       "failed",
                       "unchanged",
-                      "dry-run"
+                      "dry-run",
+                      "left"
                     ]
                   },
                   "changes": {
@@ -1920,6 +2354,18 @@ enum OpenAPIDocument {
                     "items": {
                       "type": "string"
                     }
+                  },
+                  "key": {
+                    "type": "string",
+                    "description": "`FILE/KEY` on every line of a feed batch."
+                  },
+                  "skipped": {
+                    "type": "boolean",
+                    "description": "A feed record not transformed: nothing could have changed."
+                  },
+                  "leaver": {
+                    "type": "boolean",
+                    "description": "A key that left a snapshot feed."
                   }
                 }
               },
@@ -1973,6 +2419,119 @@ enum OpenAPIDocument {
                           "qualifier": {
                             "type": "string"
                           }
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "Feed": {
+                "type": "object",
+                "properties": {
+                  "name": {
+                    "type": "string"
+                  },
+                  "activeKeys": {
+                    "type": "integer"
+                  },
+                  "leftKeys": {
+                    "type": "integer"
+                  },
+                  "lastBatch": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "lastState": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "lastSummary": {
+                    "oneOf": [
+                      {
+                        "type": "object",
+                        "properties": {
+                          "destinations": {
+                            "type": "object",
+                            "additionalProperties": {
+                              "type": "object",
+                              "properties": {
+                                "created": {
+                                  "type": "integer"
+                                },
+                                "updated": {
+                                  "type": "integer"
+                                },
+                                "unchanged": {
+                                  "type": "integer"
+                                },
+                                "deleted": {
+                                  "type": "integer"
+                                }
+                              }
+                            }
+                          },
+                          "skipped": {
+                            "type": "integer"
+                          },
+                          "left": {
+                            "type": "integer"
+                          },
+                          "failed": {
+                            "type": "integer"
+                          }
+                        }
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
+                  }
+                }
+              },
+              "FeedKey": {
+                "type": "object",
+                "properties": {
+                  "file": {
+                    "type": "string"
+                  },
+                  "key": {
+                    "type": "string"
+                  },
+                  "state": {
+                    "type": "string",
+                    "enum": [
+                      "active",
+                      "left"
+                    ]
+                  },
+                  "firstSeen": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "lastChanged": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "lastBatch": {
+                    "type": "string"
+                  },
+                  "objects": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "destination": {
+                          "type": "string"
+                        },
+                        "ref": {
+                          "type": "string"
+                        },
+                        "version": {
+                          "type": "integer"
                         }
                       }
                     }

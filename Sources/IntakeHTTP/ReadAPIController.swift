@@ -28,6 +28,52 @@ struct ReadAPIController: Sendable {
         }
         router.addEndpoint("\(APIPath.readAPI)/dictionaries/:model/:destination", method: .get, in: group, handler: dictionaries)
         router.addEndpoint("\(APIPath.readAPI)/batches", method: .get, in: group, handler: batches)
+        router.addEndpoint(APIPath.feeds, method: .get, in: group) { request, context in
+            let feeds = try await environment.store.feeds()
+            return json(.object(JSONObject([("feeds", .array(feeds.map(FeedJSON.feed)))])))
+        }
+        router.addEndpoint("\(APIPath.feeds)/:name", method: .get, in: group) { request, context in
+            json(FeedJSON.feed(try await feed(context)))
+        }
+        router.addEndpoint("\(APIPath.feeds)/:name/keys", method: .get, in: group, handler: feedKeys)
+    }
+
+    private func feed(_ context: IntakeRequestContext) async throws -> FeedRecord {
+        let name = context.parameters.get("name") ?? ""
+        guard FeedDeclaration.isValidName(name), let feed = try await environment.store.feed(named: name) else {
+            throw JSONAPIError(.notFound, "Feed not found: \(name.escapingControlCharacters)")
+        }
+        return feed
+    }
+
+    /// `?state=active|left&after=FILE/KEY&limit=N`: keys in (file, key) order, paged by the last
+    /// one read (`next`).
+    @Sendable func feedKeys(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let feed = try await feed(context)
+        let query = request.uri.formParameters
+        var active: Bool?
+        switch query["state"].map(String.init) {
+        case nil: break
+        case "active"?: active = true
+        case "left"?: active = false
+        case let other?: throw JSONAPIError(.badRequest, "Invalid state: \(other.escapingControlCharacters) (use active or left)")
+        }
+        var limit = 100
+        if let text = query["limit"] {
+            guard let n = Int(String(text)), n >= 1 else { throw JSONAPIError(.badRequest, "Invalid limit: \(text)") }
+            limit = min(n, 1000)
+        }
+        var after: (file: String, key: String)?
+        if let text = query["after"].map(String.init) {
+            guard let slash = text.firstIndex(of: "/") else {
+                throw JSONAPIError(.badRequest, "Invalid after: \(text.escapingControlCharacters) (FILE/KEY)")
+            }
+            after = (String(text[..<slash]), String(text[text.index(after: slash)...]))
+        }
+        let keys = try await environment.store.feedKeys(feed: feed.name, active: active, after: after, limit: limit + 1)
+        let page = Array(keys.prefix(limit))
+        let next: JSONValue = keys.count > limit ? .string(page.last!.identity) : .null
+        return json(.object(JSONObject([("keys", .array(page.map(FeedJSON.key))), ("next", next)])))
     }
 
     @Sendable func dictionaries(_ request: Request, context: IntakeRequestContext) async throws -> Response {

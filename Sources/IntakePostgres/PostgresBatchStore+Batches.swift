@@ -28,7 +28,8 @@ extension PostgresBatchStore {
             """)
     }
 
-    static let batchColumns = "id, state, comment, control, dry_run, created, scheduled, started, finished, scheduled_by, progress, purged, copied_from"
+    static let batchColumns =
+        "id, state, comment, control, dry_run, created, scheduled, started, finished, scheduled_by, progress, purged, copied_from, feed, force"
 
     /// Batches with their files, in the order of `ids`.
     static func fetchBatches(_ connection: AsyncConnection, _ ids: [String]) async throws -> [Batch] {
@@ -51,7 +52,8 @@ extension PostgresBatchStore {
                 control: Digest(hex: try c.value("control"))!, dryRun: try c.value("dry_run"), created: try c.date("created"),
                 scheduled: try c.optionalDate("scheduled"), started: try c.optionalDate("started"), finished: try c.optionalDate("finished"),
                 scheduledBy: try c.value("scheduled_by"), files: files[id] ?? [], progress: progress, purged: try c.optionalDate("purged"),
-                copiedFrom: try c.value("copied_from", as: String?.self).map(BatchID.init(rawValue:)))
+                copiedFrom: try c.value("copied_from", as: String?.self).map(BatchID.init(rawValue:)),
+                feed: try c.value("feed", as: String?.self), force: try c.value("force"))
         }
         return ids.compactMap { batches[$0] }
     }
@@ -134,13 +136,16 @@ extension PostgresBatchStore {
         }
     }
 
-    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws {
+    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, by: String, now: Date) async throws {
         try await database.transaction { connection in
             try await Self.requireState(connection, id, from)
             try await connection.query(
-                "UPDATE batches SET state = 'scheduled', dry_run = \(dryRun), scheduled = \(seconds(now)), scheduled_by = \(by) WHERE id = \(id.rawValue)"
+                """
+                UPDATE batches SET state = 'scheduled', dry_run = \(dryRun), force = \(force), scheduled = \(seconds(now)),
+                    scheduled_by = \(by) WHERE id = \(id.rawValue)
+                """
             )
-            try await Self.audit(connection, id, "scheduled", "\(by)\(dryRun ? " (dry run)" : "")", now)
+            try await Self.audit(connection, id, "scheduled", "\(by)\(dryRun ? " (dry run)" : "")\(force ? " (every record)" : "")", now)
         }
     }
 
@@ -339,11 +344,40 @@ extension PostgresBatchStore {
             case .uploading?, .ready?, .scheduled?:
                 try await connection.query(
                     "UPDATE batches SET state = 'cancelled', cancel_requested = true, finished = \(seconds(now)) WHERE id = \(id.rawValue)")
+            case .held?:
+                // What the held run did stays; what it held back is dropped, and the log says which.
+                var progress = try await Self.fetchBatch(connection, id)?.progress ?? RunProgress()
+                let line = HeldBatch.cancelLine(progress.held, now: now)
+                progress.held = nil
+                try await Self.appendLog(connection, id, [line], startingAt: progress.logLines)
+                progress.logLines += 1
+                try await connection.query(
+                    """
+                    UPDATE batches SET state = 'cancelled', cancel_requested = true, finished = \(seconds(now)),
+                        progress = \(Self.encode(progress)) WHERE id = \(id.rawValue)
+                    """)
+                try await connection.query("DELETE FROM feed_seen WHERE batch = \(id.rawValue)")
             default:
                 return false
             }
             try await Self.audit(connection, id, "cancel requested", state, now)
             return true
+        }
+    }
+
+    package func approve(_ id: BatchID, by: String, now: Date) async throws {
+        try await database.transaction { connection in
+            guard try await Self.lockedState(connection, id) == BatchState.held.rawValue else {
+                throw StoreError.wrongState(id, expected: .held)
+            }
+            var progress = try await Self.fetchBatch(connection, id)?.progress ?? RunProgress()
+            progress.held = nil
+            progress.approved = true
+            try await Self.appendLog(connection, id, [HeldBatch.approvalLine(by: by, now: now)], startingAt: progress.logLines)
+            progress.logLines += 1
+            try await connection.query(
+                "UPDATE batches SET state = 'scheduled', finished = NULL, progress = \(Self.encode(progress)) WHERE id = \(id.rawValue)")
+            try await Self.audit(connection, id, "approved", by, now)
         }
     }
 

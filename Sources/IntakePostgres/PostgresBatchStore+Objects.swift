@@ -380,6 +380,7 @@ extension PostgresBatchStore {
                 }
             }
             try await connection.query("DELETE FROM documents WHERE batch = \(id.rawValue)")
+            try await Self.restoreFeedMemory(connection, changedBy: id)
             try await Self.audit(connection, id, "rolled back", conflicts.map(\.text).joined(separator: " "), now)
             return conflicts
         }
@@ -435,7 +436,7 @@ extension PostgresBatchStore {
 /// lookup also brings back the object's current version, so the load and the save that follow in
 /// an update (or an unchanged re-import) need no round trip of their own.
 final class PostgresImportTransaction: ImportTransaction {
-    private let connection: BlockingConnection
+    let connection: BlockingConnection
     private let batch: BatchID?
     private let now: Int64
     /// The ref counter as this transaction moves it; written back by `finish()`.
@@ -639,6 +640,15 @@ final class PostgresImportTransaction: ImportTransaction {
     func finish() throws {
         try flush()
         if let last = refs.last { try connection.query("UPDATE counters SET value = \(last) WHERE name = 'ref'") }
+    }
+
+    func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome {
+        indexPending()
+        let row = ObjectRow(values)
+        if let unsent = pendingObjects[ref.number] { return ObjectRow(unsent).data == row.data ? .unchanged : .updated }
+        if known.isUnchanged(ref, by: values) { return .unchanged }
+        guard let seen = try currentVersion(ref) else { return .created }
+        return seen.data == row.data ? .unchanged : .updated
     }
 
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome {

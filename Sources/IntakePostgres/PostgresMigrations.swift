@@ -204,8 +204,59 @@ enum PostgresMigrations {
         ),
         // The poison-batch guard tells crashes a run reported (`crashes`) from stops without a
         // report (`stops`: a process killed from outside).
-        ("v2-batch-stops", ["ALTER TABLE batches ADD COLUMN stops INTEGER NOT NULL DEFAULT 0"])
+        ("v2-batch-stops", ["ALTER TABLE batches ADD COLUMN stops INTEGER NOT NULL DEFAULT 0"]),
+        // Feeds, as SQLite's v10-feeds.
+        (
+            "v3-feeds",
+            [
+                """
+                CREATE TABLE feed_keys (
+                    \(feedKeyColumns)
+                    PRIMARY KEY (feed, file, key)
+                )
+                """,
+                """
+                CREATE TABLE feed_key_history (
+                    batch TEXT NOT NULL,
+                    \(feedKeyColumns)
+                    PRIMARY KEY (batch, feed, file, key)
+                )
+                """,
+                "CREATE INDEX feed_key_history_key ON feed_key_history (feed, file, key)",
+                """
+                CREATE TABLE feed_seen (
+                    batch TEXT NOT NULL,
+                    file TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    record BIGINT NOT NULL,
+                    PRIMARY KEY (batch, file, key)
+                )
+                """,
+                "ALTER TABLE batches ADD COLUMN feed TEXT",
+                "ALTER TABLE batches ADD COLUMN force BOOLEAN NOT NULL DEFAULT false",
+                "CREATE INDEX batches_feed ON batches (feed, created) WHERE feed IS NOT NULL"
+            ]
+        )
     ]
+
+    /// The columns of `feed_keys`, which `feed_key_history` repeats (a history row is a copy of a
+    /// key's row).
+    static let feedKeyColumns = """
+            feed TEXT NOT NULL,
+            file TEXT NOT NULL,
+            key TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            control TEXT NOT NULL,
+            schema TEXT NOT NULL,
+            objects TEXT NOT NULL,
+            must_transform BOOLEAN NOT NULL,
+            reads TEXT NOT NULL,
+            active BOOLEAN NOT NULL,
+            first_seen BIGINT NOT NULL,
+            last_changed BIGINT NOT NULL,
+            first_batch TEXT NOT NULL,
+            last_batch TEXT NOT NULL,
+        """
 
     /// Applies the migrations this database lacks, under the advisory lock.
     static func migrate(_ database: PostgresDatabase) async throws {

@@ -129,6 +129,12 @@ extension BatchRun {
             pendingLines.append("CANCELLED: stopped after \(progress.recordsRead) records, before \(file.name) line \(lastLine + 1)")
         }
         progress.bytesRead = bytesBefore + Int64(reader.bytesRead)
+        try saveChunk(results: results, importBatch: importBatch, tx: tx)
+        return count
+    }
+
+    /// Saves a chunk's log lines, results and run position in its transaction.
+    func saveChunk(results: [String], importBatch: ImportBatch, tx: any ImportTransaction) throws {
         progress.errors = importBatch.errorCount
         try tx.appendLog(pendingLines, startingAt: progress.logLines)
         progress.logLines += pendingLines.count
@@ -136,7 +142,6 @@ extension BatchRun {
         try tx.appendResults(results, startingAt: progress.resultLines)
         progress.resultLines += results.count
         try tx.saveProgress(progress)
-        return count
     }
 
     /// Transforms one record, commits it unless this is a dry run, and returns its result line.
@@ -144,45 +149,74 @@ extension BatchRun {
         _ record: SourceRecord, file: RecordSource, importBatch: ImportBatch,
         tx: any ImportTransaction
     ) throws -> String {
+        if let feed = feedRun {
+            return try transformFeedRecord(record, file: file, importBatch: importBatch, tx: tx, feed: feed)
+        }
+        return try transformRecord(record, file: file, importBatch: importBatch, tx: tx).line
+    }
+
+    /// The identifier of the next record: `record N`, or with `"recordLocations": true` in the control
+    /// file (an extension; other keys are ignored by the original) the file and line as well, and so
+    /// in every message.
+    func nextIdentifier(_ record: SourceRecord, file: RecordSource, importBatch: ImportBatch) -> String? {
+        recordLocations ? "record \(importBatch.recordCounter), \(file.filename) line \(record.line)" : nil
+    }
+
+    /// Transforms one record and commits it (or, in a dry run, works out what committing would do);
+    /// counts it and returns its result line.
+    func transformRecord(
+        _ record: SourceRecord, file: RecordSource, importBatch: ImportBatch,
+        tx: any ImportTransaction, key: String? = nil
+    ) throws -> (line: String, transformation: Transformation, changes: [RecordChange]) {
         let linesBefore = pendingLines.count
-        // Opt-in `"recordLocations": true` in the control file (an extension; other keys are ignored by
-        // the original) adds the file and line to each record's identifier, and so to every message.
-        let identifier =
-            recordLocations
-            ? "record \(importBatch.recordCounter), \(file.filename) line \(record.line)" : nil
-        let transformation = try importBatch.transform(record.value, identifier: identifier)
+        let transformation = try importBatch.transform(record.value, identifier: nextIdentifier(record, file: file, importBatch: importBatch))
         progress.recordsRead += 1
         progress.recordsDoneInFile += 1
         lastLine = record.line
-        var status = "failed"
-        var changes: [RecordChange] = []
-        if transformation.isComplete && !batch.dryRun {
-            // A commit stops half-way only on a database error (an aborted target is skipped and the
-            // others still saved, §7.7 compat), and a database error rolls back the chunk's transaction
-            // and ends the run. So one target's writes need no savepoint; several get one all the same,
-            // so a record stays whole even with a store that recovers from a failed statement.
-            changes =
-                transformation.targetsToCommit > 1
-                ? try tx.atomically { try transformation.commit() }
-                : try transformation.commit()
-            if !transformation.isComplete {
-                progress.recordsFailed += 1
-            } else if changes.allSatisfy({ $0.outcome == .unchanged }) && !changes.isEmpty {
-                progress.recordsUnchanged += 1
-                progress.recordsApplied += 1
-                status = "unchanged"
-            } else {
-                progress.recordsApplied += 1
-                status = "applied"
-            }
-        } else if transformation.isComplete {
-            progress.recordsApplied += 1
-            status = "dry-run"
-        } else {
-            progress.recordsFailed += 1
-        }
-        return RecordResult.line(
+        let (status, changes) = try apply(transformation, tx: tx)
+        let line = RecordResult.line(
             record: transformation.identifier, file: file.name, line: record.line, status: status,
-            changes: changes, errors: Array(pendingLines[linesBefore...]))
+            changes: changes, errors: Array(pendingLines[linesBefore...]), key: key.map { "\(file.name)/\($0)" })
+        return (line, transformation, changes)
+    }
+
+    /// Commits a transformed record or leaver (a dry run only plans it), counts it in the progress
+    /// and the summary, and returns its status and changes.
+    func apply(_ transformation: Transformation, tx: any ImportTransaction, leaver: Bool = false) throws -> (
+        status: String, changes: [RecordChange]
+    ) {
+        var changes: [RecordChange] = []
+        if transformation.isComplete {
+            if batch.dryRun {
+                changes = try transformation.plannedChanges()
+            } else {
+                // A commit stops half-way only on a database error (an aborted target is skipped and
+                // the others still saved, §7.7 compat), and a database error rolls back the chunk's
+                // transaction and ends the run. So one target's writes need no savepoint; several get
+                // one all the same, so a record stays whole even with a store that recovers from a
+                // failed statement.
+                changes =
+                    transformation.targetsToCommit > 1
+                    ? try tx.atomically { try transformation.commit() } : try transformation.commit()
+            }
+        }
+        guard transformation.isComplete else {
+            progress.recordsFailed += 1
+            return ("failed", [])
+        }
+        for change in changes {
+            progress.count(change.outcome ?? .created, destination: change.destination)
+        }
+        if leaver {
+            progress.recordsLeft += 1
+            return (batch.dryRun ? "dry-run" : "left", changes)
+        }
+        progress.recordsApplied += 1
+        // A dry run counts what the real run would: its summary equals the real run's.
+        if changes.allSatisfy({ $0.outcome == .unchanged }) && !changes.isEmpty {
+            progress.recordsUnchanged += 1
+            return (batch.dryRun ? "dry-run" : "unchanged", changes)
+        }
+        return (batch.dryRun ? "dry-run" : "applied", changes)
     }
 }

@@ -120,6 +120,8 @@ package final class BatchRun {
                 return .interrupted
             case .finished(.cancelled):
                 state = .cancelled
+            case .finished(.held):
+                state = .held
             default:
                 break
             }
@@ -140,7 +142,15 @@ package final class BatchRun {
             progress.errors += 1
             state = .error
         }
-        pendingLines.append("END: \(Timestamp.string(now))")
+        // A held run has not ended: it continues once approved, and keeps the keys it saw for that.
+        if state != .held {
+            pendingLines.append("END: \(Timestamp.string(now))")
+            do {
+                try forgetSeenFeedKeys()
+            } catch {
+                logger.warning("could not drop the feed keys a run saw", metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
+            }
+        }
         do {
             let (store, id, finalState, finalProgress, lines, time) = (environment.store, batch.id, state, progress, pendingLines, now)
             try blocking {
@@ -245,15 +255,21 @@ package final class BatchRun {
             proxy.transaction = tx
             defer { proxy.transaction = nil }
             do {
-                return try ImportBatch(
+                let prepared = try ImportBatch(
                     control: control, environment: engineEnvironment, readers: Set(environment.readers.keys),
                     resumeAt: resuming ? (progress.recordsRead, progress.errors) : nil,
                     errorSink: { [unowned self] line in pendingLines.append(line.escapingControlCharacters) })
+                feedRun = try prepareFeed(prepared, tx: tx)
+                return prepared
             } catch let error as ImportFatalError {
                 throw FatalRunError(message: error.message)
             }
         }
         recordLocations = importBatch.control["recordLocations"]?.isTruthy ?? false
+        repositoryProxy = proxy
+        // A feed record reads and writes its key's memory, which the writer thread's pipeline would
+        // wait for at every record: feed batches run in direct transactions throughout.
+        if feedRun != nil { directChunksLeft = Int.max }
         let files = try batch.files.map { file in (file, try readerFactory(for: file, control: importBatch.control)) }
         // Every file is checked for well-formedness before anything is committed (§3.1), while the
         // run goes ahead: see WellFormednessCheck.
@@ -262,6 +278,7 @@ package final class BatchRun {
         wellFormedness?.onFinish { liveness.checkPassed() }
         progress.errors = importBatch.errorCount
         let sources = try recordSources(files, control: importBatch.control)
+        if let feedRun, let held = try checkRecordCount(feedRun, files: sources.map(\.name)) { return held }
         for index in progress.fileIndex..<sources.count {
             let source = sources[index]
             var reader = try source.makeReader()
@@ -275,6 +292,11 @@ package final class BatchRun {
             if outcome != .finished(.complete) { return outcome }
             progress.fileIndex = index + 1
             progress.recordsDoneInFile = 0
+        }
+        if let feedRun {
+            let outcome = try processLeavers(feedRun, files: sources.map(\.name), importBatch: importBatch, proxy: proxy)
+            progress.errors = importBatch.errorCount
+            return outcome
         }
         progress.errors = importBatch.errorCount
         return .finished(.complete)
@@ -361,4 +383,6 @@ package final class BatchRun {
     var wellFormedness: WellFormednessCheck?
     var lastLine = 0
     var recordLocations = false
+    var feedRun: FeedRun?
+    var repositoryProxy: RepositoryProxy?
 }

@@ -10,7 +10,7 @@ import IntakeStore
 /// Refs are handed out here from ranges reserved in the store (the reservation commits with the
 /// chunk it was made in), so a run never waits for the writer to allocate one, and another
 /// process's run never gets the same refs.
-final class PipelinedTransaction: ImportTransaction {
+final class PipelinedTransaction: ImportTransaction, ForwardingFeedTransaction {
     private let writer: StoreWriter
     /// The reserved refs, and the next one to hand out.
     private var reserved: ClosedRange<Int64>?
@@ -71,6 +71,12 @@ final class PipelinedTransaction: ImportTransaction {
         return try writer.read(body)
     }
 
+    /// Feed memory is read and written in turn with everything else (feed batches run in direct
+    /// transactions; this is here for completeness).
+    func forwardingFeed<T: Sendable>(_ body: @escaping @Sendable (any FeedTransaction) throws -> T) throws -> T {
+        try read { try body($0) }
+    }
+
     // A commit stops half-way only on a database error, and that fails the whole chunk here.
     func atomically<T>(_ body: () throws -> T) throws -> T { try body() }
 
@@ -124,6 +130,10 @@ final class PipelinedTransaction: ImportTransaction {
             return true
         }
         return .created
+    }
+
+    func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome {
+        try read { try $0.plannedOutcome(ref: ref, values: values) }
     }
 
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {

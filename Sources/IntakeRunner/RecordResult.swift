@@ -3,22 +3,33 @@ import IntakeStore
 
 /// One line of `GET results` (docs/api.md "Extensions"), written as bytes: one is made per record.
 enum RecordResult {
-    static func line(record: String, file: String, line: Int, status: String, changes: [RecordChange], errors: [String]) -> String {
+    /// - Parameters:
+    ///   - line: the record's line in its file; nil for a feed's leaver, which has none.
+    ///   - key: `FILE/KEY` for every line of a feed batch.
+    ///   - skipped: a feed record that was not transformed because nothing could have changed.
+    ///   - leaver: a key that left a snapshot feed.
+    static func line(
+        record: String, file: String, line: Int?, status: String, changes: [RecordChange], errors: [String],
+        key: String? = nil, skipped: Bool = false, leaver: Bool = false
+    ) -> String {
         var out = JSONBytes()
         out.raw("{\"record\":")
         out.string(record)
         out.field("file", file)
-        out.raw(",\"line\":" + String(line))
+        out.raw(",\"line\":" + (line.map(String.init) ?? "null"))
+        if let key { out.field("key", key) }
         out.field("status", status)
+        if skipped { out.raw(",\"skipped\":true") }
+        if leaver { out.raw(",\"leaver\":true") }
         out.raw(",\"changes\":[")
         var first = true
         for change in changes where change.outcome != .unchanged {
             out.raw(first ? "{\"kind\":" : ",{\"kind\":")
             first = false
-            out.string(change.ref == nil ? "dictionary:commit" : "object:save")
+            out.string(change.isDocument ? "dictionary:commit" : "object:save")
             out.field("destination", change.destination)
-            if let ref = change.ref {
-                out.field("ref", ref.text)
+            if !change.isDocument {
+                if let ref = change.ref { out.field("ref", ref.text) }
                 out.raw(change.isNew ? ",\"new\":true" : ",\"new\":false")
             }
             out.raw("}")

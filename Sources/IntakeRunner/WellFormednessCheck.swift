@@ -16,7 +16,7 @@ final class WellFormednessCheck: Sendable {
     typealias Failure = BatchRun.FatalRunError
 
     private struct State {
-        var outcome: Result<Void, Failure>?
+        var outcome: Result<Int, Failure>?
         var observers: [@Sendable () -> Void] = []
     }
 
@@ -30,11 +30,13 @@ final class WellFormednessCheck: Sendable {
         thread.start()
     }
 
-    private static func check(_ files: [(name: String, makeReader: () throws -> any RecordReader)]) -> Result<Void, Failure> {
+    /// The number of records in the files, or why one is not well-formed.
+    private static func check(_ files: [(name: String, makeReader: () throws -> any RecordReader)]) -> Result<Int, Failure> {
+        var records = 0
         for file in files {
             do {
                 var reader = try file.makeReader()
-                try reader.checkAll()
+                records += try reader.checkAll()
             } catch let error as ReaderError {
                 return .failure(Failure(error, file: file.name))
             } catch let error as Failure {
@@ -45,10 +47,10 @@ final class WellFormednessCheck: Sendable {
                 return .failure(Failure(message: "\(error)", file: file.name))
             }
         }
-        return .success(())
+        return .success(records)
     }
 
-    private func finish(_ result: Result<Void, Failure>) {
+    private func finish(_ result: Result<Int, Failure>) {
         let observers = state.withLock { state in
             state.outcome = result
             defer { state.observers = [] }
@@ -60,10 +62,10 @@ final class WellFormednessCheck: Sendable {
     }
 
     /// The outcome if the check has finished.
-    var result: Result<Void, Failure>? { state.withLock { $0.outcome } }
+    var result: Result<Int, Failure>? { state.withLock { $0.outcome } }
 
-    /// Waits for the outcome.
-    func wait() -> Result<Void, Failure> {
+    /// Waits for the outcome: the number of records in the batch's files.
+    func wait() -> Result<Int, Failure> {
         decided.wait()
         decided.signal()
         return result!

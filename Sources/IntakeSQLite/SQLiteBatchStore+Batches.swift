@@ -41,7 +41,7 @@ extension SQLiteBatchStore {
             control: Digest(hex: row["control"])!, dryRun: row["dry_run"], created: date(row["created"])!,
             scheduled: date(row["scheduled"]), started: date(row["started"]), finished: date(row["finished"]),
             scheduledBy: row["scheduled_by"], files: files, progress: progress, purged: date(row["purged"]),
-            copiedFrom: (row["copied_from"] as String?).map(BatchID.init(rawValue:)))
+            copiedFrom: (row["copied_from"] as String?).map(BatchID.init(rawValue:)), feed: row["feed"], force: row["force"])
     }
 
     package func purgeableBatches(finishedBefore date: Date, limit: Int) async throws -> [Batch] {
@@ -129,14 +129,14 @@ extension SQLiteBatchStore {
         }
     }
 
-    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws {
+    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, by: String, now: Date) async throws {
         try await write { db in
             try Self.requireState(db, id, from)
             try db.execute(
                 sql: """
-                    UPDATE batches SET state = 'scheduled', dry_run = ?, scheduled = ?, scheduled_by = ? WHERE id = ?
-                    """, arguments: [dryRun, Self.seconds(now), by, id.rawValue])
-            try Self.audit(db, id, "scheduled", "\(by)\(dryRun ? " (dry run)" : "")", now)
+                    UPDATE batches SET state = 'scheduled', dry_run = ?, force = ?, scheduled = ?, scheduled_by = ? WHERE id = ?
+                    """, arguments: [dryRun, force, Self.seconds(now), by, id.rawValue])
+            try Self.audit(db, id, "scheduled", "\(by)\(dryRun ? " (dry run)" : "")\(force ? " (every record)" : "")", now)
         }
     }
 
@@ -342,11 +342,39 @@ extension SQLiteBatchStore {
                 try db.execute(
                     sql: "UPDATE batches SET state = 'cancelled', cancel_requested = 1, finished = ? WHERE id = ?",
                     arguments: [Self.seconds(now), id.rawValue])
+            case .held?:
+                // What the held run did stays; what it held back is dropped, and the log says which.
+                var progress = try Self.fetchBatch(db, id)?.progress ?? RunProgress()
+                let line = HeldBatch.cancelLine(progress.held, now: now)
+                progress.held = nil
+                try Self.appendLog(db, id, [line], startingAt: progress.logLines)
+                progress.logLines += 1
+                try db.execute(
+                    sql: "UPDATE batches SET state = 'cancelled', cancel_requested = 1, finished = ?, progress = ? WHERE id = ?",
+                    arguments: [Self.seconds(now), Self.encode(progress), id.rawValue])
+                try db.execute(sql: "DELETE FROM feed_seen WHERE batch = ?", arguments: [id.rawValue])
             default:
                 return false
             }
             try Self.audit(db, id, "cancel requested", state, now)
             return true
+        }
+    }
+
+    package func approve(_ id: BatchID, by: String, now: Date) async throws {
+        try await write { db in
+            try Self.requireState(db, id, .held)
+            var progress = try Self.fetchBatch(db, id)?.progress ?? RunProgress()
+            progress.held = nil
+            progress.approved = true
+            try Self.appendLog(db, id, [HeldBatch.approvalLine(by: by, now: now)], startingAt: progress.logLines)
+            progress.logLines += 1
+            // Back in the queue, first in line (it keeps its scheduled time): the run continues
+            // where it was held.
+            try db.execute(
+                sql: "UPDATE batches SET state = 'scheduled', finished = NULL, progress = ? WHERE id = ?",
+                arguments: [Self.encode(progress), id.rawValue])
+            try Self.audit(db, id, "approved", by, now)
         }
     }
 

@@ -147,6 +147,7 @@ extension SQLiteBatchStore {
             }
             try restorer.finish()
             try db.execute(sql: "DELETE FROM documents WHERE batch = ?", arguments: [id.rawValue])
+            try Self.restoreFeedMemory(db, changedBy: id)
             try Self.audit(db, id, "rolled back", conflicts.map(\.text).joined(separator: " "), now)
             return conflicts
         }
@@ -183,7 +184,7 @@ extension SQLiteBatchStore {
 /// else changes them): the load and the save's comparison that follow a lookup, as in every record
 /// of a nightly re-import, need no query of their own.
 final class SQLiteImportTransaction: ImportTransaction {
-    private let db: Database
+    let db: Database
     private let batch: BatchID?
     private let now: Int64
     private var refs = RefCounter()
@@ -344,6 +345,16 @@ final class SQLiteImportTransaction: ImportTransaction {
             }
         }
         return try write(ref: ref, values: values, columns: EncodedObject(values, data: data), currentVersion: currentVersion)
+    }
+
+    func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome {
+        if known.isUnchanged(ref, by: values) { return .unchanged }
+        let data = ObjectValueStorage.encodedBytes(values)
+        if let seen = known[ref] { return seen.data == data ? .unchanged : .updated }
+        let statements = try self.statements
+        statements.currentVersion.bind(1, ref.number)
+        guard let unchanged = try statements.currentVersion.first({ row in row.text(1, equals: data) }) else { return .created }
+        return unchanged ? .unchanged : .updated
     }
 
     /// Writes a version of an object: the first (`currentVersion` nil) or the one after it.

@@ -192,6 +192,52 @@ enum SQLiteMigrations {
         migrator.registerMigration("v9-batch-stops") { db in
             try db.execute(sql: "ALTER TABLE batches ADD COLUMN stops INTEGER NOT NULL DEFAULT 0")
         }
+        // Feeds (docs/feeds.md): what each feed remembers per (file, key); the memory a batch
+        // replaced (a copy of its row before the batch first changed it), for rollback and a key's
+        // history; the keys a running batch has seen (for duplicates and leavers, dropped when it
+        // ends); the feed a batch belongs to, and whether it transforms every record.
+        migrator.registerMigration("v10-feeds") { db in
+            // The same columns in both tables: a history row is a copy of a key's row.
+            let feedKeyColumns = """
+                        feed TEXT NOT NULL,
+                        file TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        control TEXT NOT NULL,
+                        schema TEXT NOT NULL,
+                        objects TEXT NOT NULL,
+                        must_transform INTEGER NOT NULL,
+                        reads TEXT NOT NULL,
+                        active INTEGER NOT NULL,
+                        first_seen INTEGER NOT NULL,
+                        last_changed INTEGER NOT NULL,
+                        first_batch TEXT NOT NULL,
+                        last_batch TEXT NOT NULL,
+                """
+            try db.execute(
+                sql: """
+                    CREATE TABLE feed_keys (
+                        \(feedKeyColumns)
+                        PRIMARY KEY (feed, file, key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE feed_key_history (
+                        batch TEXT NOT NULL,
+                        \(feedKeyColumns)
+                        PRIMARY KEY (batch, feed, file, key)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX feed_key_history_key ON feed_key_history (feed, file, key);
+                    CREATE TABLE feed_seen (
+                        batch TEXT NOT NULL,
+                        file TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        record INTEGER NOT NULL,
+                        PRIMARY KEY (batch, file, key)
+                    ) WITHOUT ROWID;
+                    ALTER TABLE batches ADD COLUMN feed TEXT;
+                    ALTER TABLE batches ADD COLUMN force INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX batches_feed ON batches (feed, created) WHERE feed IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -13,7 +13,7 @@ package enum StoreError: Error, Sendable, Equatable {
 /// (`SQLiteBatchStore`). The application core, the HTTP layer and the worker see only these protocols;
 /// code that needs one role should ask for that role.
 package protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, AdminAccountStore, AdminSessionStore, AuditLog,
-    SettingsStore, ObjectStore
+    SettingsStore, ObjectStore, FeedStore
 {
     /// Succeeds when the store can be read (liveness).
     func ping() async throws
@@ -50,7 +50,8 @@ package protocol BatchRepository: Sendable {
     func replaceFiles(of id: BatchID, with files: [BatchFile]) async throws
     /// Moves a batch in state `from` (`uploading` for the API, `ready` for the admin UI) to `scheduled`.
     /// - Throws: `StoreError.wrongState` otherwise.
-    func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws
+    /// `force`: a feed batch transforms every record, skipping none (docs/feeds.md).
+    func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, by: String, now: Date) async throws
     /// Up to `limit` log lines after the first `skipping`, in order. Callers page through a log so
     /// that it is never held whole.
     func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String]
@@ -99,6 +100,10 @@ package protocol JobQueue: Sendable {
     /// letting go and without committing anything (`JobLease.maxStops`) is finished as `error`
     /// instead, with a log line.
     func claimNextBatch(now: Date) async throws -> Batch?
+    /// Lets a `held` batch go on (docs/feeds.md "Guards"): it is scheduled again and its run
+    /// continues where it was held, without checking its guards again.
+    /// - Throws: `StoreError.wrongState` unless the batch is `held`.
+    func approve(_ id: BatchID, by: String, now: Date) async throws
     /// Records that a run of this `running` batch crashed its process (its crash report, read when
     /// the process started again). Crashes in a row without progress end the batch in `error`
     /// (`JobLease.maxCrashes`); a batch in any other state is left alone.
@@ -218,6 +223,10 @@ extension BatchRepository {
         try await createBatch(id: id, control: control, comment: comment, state: state, files: [], now: now)
     }
 
+    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws {
+        try await schedule(id, from: from, dryRun: dryRun, force: false, by: by, now: now)
+    }
+
     /// Schedules an `uploading` batch (the API's rule).
     package func schedule(_ id: BatchID, dryRun: Bool, by: String, now: Date) async throws {
         try await schedule(id, from: .uploading, dryRun: dryRun, by: by, now: now)
@@ -255,7 +264,7 @@ extension BatchRepository {
 
 /// The store as one import chunk sees it: the engine's repository plus run bookkeeping, all in one
 /// transaction.
-package protocol ImportTransaction: ObjectRepository {
+package protocol ImportTransaction: ObjectRepository, FeedTransaction {
     /// Runs `body` so that its writes are undone if it throws: one record stays atomic.
     func atomically<T>(_ body: () throws -> T) throws -> T
     func appendLog(_ lines: [String], startingAt index: Int) throws

@@ -41,6 +41,8 @@ package enum BatchState: String, Sendable, Codable, CaseIterable {
     case uploading, ready, scheduled, running, complete
     case dryRun = "dry-run"
     case error, cancelled
+    /// A feed's guard stopped the run until someone approves or cancels it (docs/feeds.md).
+    case held
 }
 
 package enum APIScope: String, Sendable, Codable, CaseIterable {

@@ -33,8 +33,93 @@ package struct RunProgress: Sendable, Equatable, Codable {
     package var logLines = 0
     /// Result lines written so far.
     package var resultLines = 0
+    /// Feed records not transformed because nothing could have changed (docs/feeds.md).
+    package var recordsSkipped = 0
+    /// Leavers applied (or, in a dry run, that would be).
+    package var recordsLeft = 0
+    /// What the run saved, per destination: the batch's summary.
+    package var destinations: [String: DestinationSummary] = [:]
+    /// Why the run waits for a person (a guard held it), or nil.
+    package var held: HeldReason?
+    /// Someone approved the held run: its guards are not checked again.
+    package var approved = false
+    /// The run has passed its guards and applies leavers; the last one it handled.
+    package var leaversStarted = false
+    package var lastLeaver: FeedKeyPosition?
+    /// The records in the batch's files, counted when they were checked (a feed's record-count guard
+    /// compares the next run with it).
+    package var recordsInFiles: Int?
 
     package init() {}
+
+    /// Progress written by an older version lacks the newer counts: they start at zero.
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        fileIndex = try c.decodeIfPresent(Int.self, forKey: .fileIndex) ?? 0
+        recordsDoneInFile = try c.decodeIfPresent(Int.self, forKey: .recordsDoneInFile) ?? 0
+        recordsRead = try c.decodeIfPresent(Int.self, forKey: .recordsRead) ?? 0
+        recordsApplied = try c.decodeIfPresent(Int.self, forKey: .recordsApplied) ?? 0
+        recordsFailed = try c.decodeIfPresent(Int.self, forKey: .recordsFailed) ?? 0
+        recordsUnchanged = try c.decodeIfPresent(Int.self, forKey: .recordsUnchanged) ?? 0
+        bytesRead = try c.decodeIfPresent(Int64.self, forKey: .bytesRead) ?? 0
+        errors = try c.decodeIfPresent(Int.self, forKey: .errors) ?? 0
+        logLines = try c.decodeIfPresent(Int.self, forKey: .logLines) ?? 0
+        resultLines = try c.decodeIfPresent(Int.self, forKey: .resultLines) ?? 0
+        recordsSkipped = try c.decodeIfPresent(Int.self, forKey: .recordsSkipped) ?? 0
+        recordsLeft = try c.decodeIfPresent(Int.self, forKey: .recordsLeft) ?? 0
+        destinations = try c.decodeIfPresent([String: DestinationSummary].self, forKey: .destinations) ?? [:]
+        held = try c.decodeIfPresent(HeldReason.self, forKey: .held)
+        approved = try c.decodeIfPresent(Bool.self, forKey: .approved) ?? false
+        leaversStarted = try c.decodeIfPresent(Bool.self, forKey: .leaversStarted) ?? false
+        lastLeaver = try c.decodeIfPresent(FeedKeyPosition.self, forKey: .lastLeaver)
+        recordsInFiles = try c.decodeIfPresent(Int.self, forKey: .recordsInFiles)
+    }
+
+    /// Counts one saved (or, in a dry run, would-be-saved) object of a destination.
+    package mutating func count(_ outcome: SaveOutcome, deleted: Bool = false, destination: String) {
+        var summary = destinations[destination] ?? DestinationSummary()
+        if deleted {
+            summary.deleted += 1
+        } else {
+            switch outcome {
+            case .created: summary.created += 1
+            case .updated: summary.updated += 1
+            case .unchanged: summary.unchanged += 1
+            }
+        }
+        destinations[destination] = summary
+    }
+}
+
+/// Per destination, what a batch saved.
+package struct DestinationSummary: Sendable, Equatable, Codable {
+    package var created = 0
+    package var updated = 0
+    package var unchanged = 0
+    package var deleted = 0
+
+    package init() {}
+}
+
+/// Why a batch is `held` (docs/feeds.md "Guards").
+package struct HeldReason: Sendable, Equatable, Codable {
+    /// `leavers` or `record-count`.
+    package var reason: String
+    package var count: Int
+    package var of: Int
+    package var limit: String
+
+    package init(reason: String, count: Int, of: Int, limit: String) {
+        (self.reason, self.count, self.of, self.limit) = (reason, count, of, limit)
+    }
+}
+
+/// A (file, key) of a feed, as a position in (file, key) order.
+package struct FeedKeyPosition: Sendable, Equatable, Codable {
+    package var file: String
+    package var key: String
+
+    package init(file: String, key: String) { (self.file, self.key) = (file, key) }
 }
 
 package struct Batch: Sendable, Equatable {
@@ -55,12 +140,18 @@ package struct Batch: Sendable, Equatable {
     package var purged: Date?
     /// The batch this one was copied from, if it is a copy.
     package var copiedFrom: BatchID?
+    /// The feed the batch belongs to, once its run has started (docs/feeds.md).
+    package var feed: String?
+    /// Scheduled to transform every record of a feed batch, skipping none.
+    package var force = false
 
     package init(
         id: BatchID, state: BatchState, comment: String, control: Digest, dryRun: Bool, created: Date, scheduled: Date? = nil, started: Date? = nil,
         finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress, purged: Date? = nil,
-        copiedFrom: BatchID? = nil
+        copiedFrom: BatchID? = nil, feed: String? = nil, force: Bool = false
     ) {
+        self.feed = feed
+        self.force = force
         self.purged = purged
         self.copiedFrom = copiedFrom
         self.id = id

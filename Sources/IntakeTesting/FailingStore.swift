@@ -61,8 +61,8 @@ package final class FailingStore: BatchStore {
     package func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
     package func replaceFiles(of id: BatchID, with files: [BatchFile]) async throws { try await base.replaceFiles(of: id, with: files) }
     package func addFile(_ file: BatchFile, to id: BatchID) async throws { try await base.addFile(file, to: id) }
-    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws {
-        try await base.schedule(id, from: from, dryRun: dryRun, by: by, now: now)
+    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, by: String, now: Date) async throws {
+        try await base.schedule(id, from: from, dryRun: dryRun, force: force, by: by, now: now)
     }
     package func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
         try await base.logLines(of: id, skipping: skipping, limit: limit)
@@ -71,6 +71,13 @@ package final class FailingStore: BatchStore {
         try await base.resultLines(of: id, from: from, limit: limit)
     }
     package func cancel(_ id: BatchID, now: Date) async throws -> Bool { try await base.cancel(id, now: now) }
+    package func approve(_ id: BatchID, by: String, now: Date) async throws { try await base.approve(id, by: by, now: now) }
+    package func feeds() async throws -> [FeedRecord] { try await base.feeds() }
+    package func feed(named name: String) async throws -> FeedRecord? { try await base.feed(named: name) }
+    package func feedKeys(feed: String, active: Bool?, after: (file: String, key: String)?, limit: Int) async throws -> [FeedKeyMemory] {
+        try await base.feedKeys(feed: feed, active: active, after: after, limit: limit)
+    }
+    package func feedBatches(feed: String, limit: Int) async throws -> [Batch] { try await base.feedBatches(feed: feed, limit: limit) }
     package func isCancelRequested(_ id: BatchID) async throws -> Bool { try await base.isCancelRequested(id) }
     package func copy(_ id: BatchID, as newID: BatchID, state: BatchState, now: Date) async throws {
         try await base.copy(id, as: newID, state: state, now: now)
@@ -139,7 +146,7 @@ package final class FailingStore: BatchStore {
 }
 
 /// The import transaction of a `FailingStore`.
-final class FailingTransaction: ImportTransaction {
+final class FailingTransaction: ImportTransaction, ForwardingFeedTransaction {
     let base: any ImportTransaction
     let failSave: @Sendable ([ObjectValue]) -> Bool
 
@@ -154,6 +161,7 @@ final class FailingTransaction: ImportTransaction {
     }
 
     func atomically<T>(_ body: () throws -> T) throws -> T { try base.atomically(body) }
+    func forwardingFeed<T: Sendable>(_ body: @escaping @Sendable (any FeedTransaction) throws -> T) throws -> T { try body(base) }
     /// Row by row through this transaction, so a failing save fails the chunk it was collected in.
     func apply(_ writes: ChunkWrites) throws { try applyRowByRow(writes) }
     func appendLog(_ lines: [String], startingAt index: Int) throws { try base.appendLog(lines, startingAt: index) }
@@ -170,6 +178,7 @@ final class FailingTransaction: ImportTransaction {
     func ref(forUsername username: String) throws -> ObjectRef? { try base.ref(forUsername: username) }
     func titles(ofTypes types: Set<String>, limit: Int) throws -> [(title: String, ref: ObjectRef)]? { try base.titles(ofTypes: types, limit: limit) }
     func allocateRef() throws -> ObjectRef { try base.allocateRef() }
+    func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome { try base.plannedOutcome(ref: ref, values: values) }
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {
         try base.appendDocument(model: model, destination: destination, record: record, values: values)
     }

@@ -105,7 +105,21 @@ package struct ControlFileValidator: Sendable {
         if let processor = root["recordProcessor"], !vocabulary.recordProcessors.contains(processor.jsForm) {
             messages.append("Unknown record processor specified in recordProcessor property: \(processor.jsForm)")
         }
+
+        // The sixth check, of the `feed` extension (docs/feeds.md).
+        if let feed = root["feed"], let problem = FeedDeclaration.problem(feed, instructionProblem: leaversProblem) {
+            messages.append(problem)
+        }
         return messages
+    }
+}
+
+extension ControlFileValidator {
+    /// The instruction check of a feed's `leavers` list.
+    func leaversProblem(_ list: [JSONValue]) -> String? {
+        var walk = InstructionWalk(vocabulary: vocabulary)
+        walk.walk(list, permitted: nil)
+        return walk.error
     }
 }
 

@@ -27,6 +27,12 @@ package final class ImportBatch {
     private var filterInstances: [String: any ValueFilter] = [:]
     private var errorSink: (String) -> Void
     private(set) var instructions: [Instruction] = []
+    /// A feed's `leavers` instructions (docs/feeds.md), once prepared.
+    private(set) var leaverInstructions: [Instruction] = []
+    /// Counts every use of a title mapping, whose answers come from a table read when the batch
+    /// started: a record whose transform moved it depends on more than its own values and what
+    /// its repository saw it read.
+    package internal(set) var storeAnswersUsed = 0
 
     /// Every error counted, reported or not.
     package private(set) var errorCount: Int
@@ -76,6 +82,38 @@ package final class ImportBatch {
             self.titleHintReported = true
             self.errorSink = errorSink
         }
+    }
+
+    /// Prepares a feed's `leavers` instructions; their problems are reported like the others'.
+    package func prepareLeavers(_ list: [JSONValue]) throws(ImportFatalError) {
+        var compiler = InstructionCompiler(batch: self)
+        leaverInstructions = try compiler.compile(list)
+    }
+
+    /// Runs the `leavers` instructions for a key that left: no input values, and each destination
+    /// its last application saved already loaded with the object saved under it.
+    package func transformLeaver(identifier: String, loaded: [(destination: String, object: StoredObject)]) throws -> Transformation {
+        currentIdentifier = identifier
+        let transformation = Transformation(batch: self, identifier: identifier)
+        for (name, object) in loaded where model.destination(name)?.kind == .object {
+            transformation.replaceTarget(name, with: .object(ObjectTarget(ref: object.ref, isNew: false, values: object.values)))
+        }
+        try transformation.run(leaverInstructions, record: .object(JSONObject()))
+        return transformation
+    }
+
+    /// Counts a record that is not transformed (a feed's skipped or refused record), so the
+    /// identifiers of the records after it stay what they would have been; returns its identifier.
+    package func passOver(identifier: String? = nil) -> String {
+        let id = identifier ?? "record \(recordCounter)"
+        recordCounter += 1
+        currentIdentifier = id
+        return id
+    }
+
+    /// Reports a problem of the record `passOver` last counted, with its identifier appended.
+    package func reportRecordProblem(_ message: String) {
+        report(message)
     }
 
     /// Reports a runtime error with the latest record's identifier appended.

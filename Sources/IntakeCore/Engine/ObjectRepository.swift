@@ -41,5 +41,14 @@ package protocol ObjectRepository: AnyObject {
     /// Pre-allocates the identity of a new object so others can link to it before it is saved.
     func allocateRef() throws -> ObjectRef
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome
+    /// What saving these values over the stored object would do, without saving (dry runs).
+    func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws
+    /// Told when a behaviour lookup is answered from a cache rather than by the store, so that a
+    /// repository that records what each record read (a feed's) sees it all the same.
+    func noteCachedAnswer(behaviour code: String, ref: ObjectRef?)
+}
+
+extension ObjectRepository {
+    package func noteCachedAnswer(behaviour code: String, ref: ObjectRef?) {}
 }

@@ -23,7 +23,10 @@ enum RefMapping {
                     return nil
                 }
                 let behaviour = code.jsForm
-                if let ref = cache[ExactKey(behaviour)] { return .ref(ref) }
+                if let ref = cache[ExactKey(behaviour)] {
+                    batch.repository.noteCachedAnswer(behaviour: behaviour, ref: ref)
+                    return .ref(ref)
+                }
                 guard let ref = try batch.repository.ref(forBehaviour: behaviour) else {
                     throw ImportFatalError("Unknown behaviour in mapping \(name): \(behaviour)")
                 }
@@ -36,6 +39,7 @@ enum RefMapping {
                 if case .ref(let r) = value { return .ref(r) }
                 let key = value.jsForm
                 guard let title = values[key] else { return nil }
+                batch.storeAnswersUsed += 1
                 guard let ref = index[ExactKey(title.jsForm)] else {
                     batch.report("Value in input data cannot be mapped for \(d): \(key)")
                     return nil

@@ -27,7 +27,10 @@ package enum StandardFilters {
             switch value {
             case .ref: return value
             case .json(.string(let code)):
-                if let cached = cache[ExactKey(code)] { return cached.map { .ref($0) } }
+                if let cached = cache[ExactKey(code)] {
+                    repository.noteCachedAnswer(behaviour: code, ref: cached)
+                    return cached.map { .ref($0) }
+                }
                 let ref = try repository.ref(forBehaviour: code)
                 cache[ExactKey(code)] = ref
                 return ref.map { .ref($0) }

@@ -1,9 +1,11 @@
 /// One change a committed record made, for per-record results (§7.8).
 package struct RecordChange: Sendable, Equatable {
     package var destination: String
+    /// Nil for a dictionary document, and for a new object in a dry run (no ref is allocated).
     package var ref: ObjectRef?
     package var isNew: Bool
     package var outcome: SaveOutcome?
+    package var isDocument = false
 }
 
 extension Transformation {
@@ -21,7 +23,48 @@ extension Transformation {
                 try batch.repository.appendDocument(
                     model: batch.model.name, destination: name,
                     record: identifier, values: dict.plainJSON)
-                changes.append(RecordChange(destination: name, ref: nil, isNew: true, outcome: .created))
+                changes.append(RecordChange(destination: name, ref: nil, isNew: true, outcome: .created, isDocument: true))
+            }
+        }
+        return changes
+    }
+
+    /// What `commit()` would write, worked out without writing anything (a dry run): each object's
+    /// outcome as the store would decide it, compared with what it holds now.
+    package func plannedChanges() throws -> [RecordChange] {
+        var changes: [RecordChange] = []
+        for (name, target) in [queue, current].joined() {
+            guard let d = batch.model.destination(name), !d.pseudo else { continue }
+            switch target {
+            case .object(let o):
+                if o.type == nil && d.annotatedTypes != nil {
+                    abort("annotatedTypes used but target has no type defined")
+                    continue
+                }
+                var values = o.values
+                if o.type == nil, let type = d.objectType {
+                    values.append(ObjectValue(attribute: StandardSchema.typeAttribute, value: .objectType(type)))
+                }
+                var linksToNewParent = false
+                if let attribute = d.objectDependsWithAttribute, !o.hasValue(attribute), let parent = d.depends,
+                    case .object(let p)? = existingTarget(parent)
+                {
+                    if let ref = p.ref, !p.isNew {
+                        values.append(ObjectValue(attribute: attribute, value: .ref(ref)))
+                    } else {
+                        linksToNewParent = true
+                    }
+                }
+                guard let ref = o.ref, !o.isNew else {
+                    changes.append(RecordChange(destination: d.name, ref: o.ref, isNew: true, outcome: .created))
+                    continue
+                }
+                var outcome = try batch.repository.plannedOutcome(ref: ref, values: values)
+                // The real run links it to a ref allocated then, which nothing stored holds yet.
+                if linksToNewParent && outcome == .unchanged { outcome = .updated }
+                changes.append(RecordChange(destination: d.name, ref: ref, isNew: false, outcome: outcome))
+            case .dictionary:
+                changes.append(RecordChange(destination: name, ref: nil, isNew: true, outcome: .created, isDocument: true))
             }
         }
         return changes

@@ -20,7 +20,11 @@ package final class Transformation {
     }
 
     func run(_ record: JSONValue) throws {
-        try run(batch.instructions, context: record)
+        try run(batch.instructions, record: record)
+    }
+
+    func run(_ instructions: [Instruction], record: JSONValue) throws {
+        try run(instructions, context: record)
         if isComplete { endOfRecordChecks() }
     }
 

@@ -67,7 +67,8 @@ package protocol RecordReader {
     mutating func skipNext() throws(ReaderError) -> Bool
     /// Reads to the end, checking every record: the well-formedness pass. A reader may do this more
     /// cheaply than record by record; it is not read from afterwards.
-    mutating func checkAll() throws(ReaderError)
+    /// Reads every record to prove the file well-formed; returns how many there are.
+    mutating func checkAll() throws(ReaderError) -> Int
 }
 
 extension RecordReader {
@@ -75,8 +76,10 @@ extension RecordReader {
         try next() != nil
     }
 
-    package mutating func checkAll() throws(ReaderError) {
-        while try skipNext() {}
+    package mutating func checkAll() throws(ReaderError) -> Int {
+        var count = 0
+        while try skipNext() { count += 1 }
+        return count
     }
 }
 

@@ -61,7 +61,7 @@ package final class XMLRecordReader: PipedRecordReader {
     /// `next()` would check it (syntax, record size, the input guard), but no record is built or
     /// handed over. Building them, on a second parser thread, had made an XML run parse and build
     /// every record twice.
-    package func checkAll() throws(ReaderError) {
+    package func checkAll() throws(ReaderError) -> Int {
         precondition(!started, "checkAll reads the whole document")
         started = true
         let parser = XMLParser(stream: input)
@@ -70,6 +70,7 @@ package final class XMLRecordReader: PipedRecordReader {
         parser.delegate = builder
         let ok = parser.parse()
         if let failure = Self.failure(fileName: fileName, parser: parser, ok: ok, builder: builder, input: input) { throw failure }
+        return builder.records
     }
 
     /// What stopped a parse, if anything did.
@@ -128,6 +129,8 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
     private var recordBytes = 0
     /// Set when a record grew past `maxRecordBytes`; parsing was aborted there.
     private(set) var oversizedRecordLine: Int?
+    /// Records ended so far.
+    private(set) var records = 0
 
     init(pipe: RecordPipe?, fields: XMLRecordReader.Fields, singleRecord: Bool, maxRecordBytes: Int) {
         self.pipe = pipe
@@ -194,8 +197,9 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
         if depth == recordDepth + 1, let name = fieldName {
             if pipe != nil { record.set(name, .string(fieldText)) }  // duplicates: the last wins, in its own position
             fieldName = nil
-        } else if depth == recordDepth, let pipe {
-            if !pipe.put(SourceRecord(value: .object(record.take()), line: recordLine)) { parser.abortParsing() }
+        } else if depth == recordDepth {
+            records += 1
+            if let pipe, !pipe.put(SourceRecord(value: .object(record.take()), line: recordLine)) { parser.abortParsing() }
         }
     }
 

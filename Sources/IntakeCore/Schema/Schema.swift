@@ -99,6 +99,28 @@ package struct Schema: Sendable {
         modelDefinitions.append(model)
     }
 
+    /// A text that changes whenever any definition changes, for telling whether two runs used the
+    /// same schema (a feed skips records only then). Dictionaries are written in key order.
+    package var fingerprint: String {
+        var text = ""
+        for code in attributeOrder { text += "a \(attributes[code]!)\n" }
+        for code in qualifierOrder { text += "q \(qualifiers[code]!)\n" }
+        for code in typeOrder { text += "t \(types[code]!)\n" }
+        for object in listObjects { text += "l \(object)\n" }
+        for model in modelDefinitions {
+            text += "m \(model.name) \(model.description)\n"
+            for destination in model.destinations {
+                var plain = destination
+                plain.objectAttributesOverride = [:]
+                text += "d \(plain)\n"
+                for (code, override) in destination.objectAttributesOverride.sorted(by: { $0.key < $1.key }) {
+                    text += "o \(code) \(JSONValue.object(override).compactJSON)\n"
+                }
+            }
+        }
+        return text
+    }
+
     /// The type's ancestors, starting with the type itself.
     package func lineage(of type: String) -> [String] {
         var result: [String] = []

@@ -41,6 +41,7 @@ package enum StandardSchema {
             .init(code: "std:type:person:staff", name: "Staff", parent: "std:type:person"),
             .init(code: "std:type:person:student", name: "Student", parent: "std:type:person"),
             .init(code: "std:type:person:researcher", name: "Researcher", parent: "std:type:person"),
+            .init(code: "std:type:person:past", name: "Past person", parent: "std:type:person"),
             .init(
                 code: "std:type:organisation", name: "Organisation",
                 attributes: [

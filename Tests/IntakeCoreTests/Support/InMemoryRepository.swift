@@ -53,6 +53,11 @@ final class InMemoryRepository: ObjectRepository {
         return .created
     }
 
+    func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) -> SaveOutcome {
+        guard let existing = objects[ref] else { return .created }
+        return existing.values == values ? .unchanged : .updated
+    }
+
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) {
         documents.append((model, destination, record, values))
     }

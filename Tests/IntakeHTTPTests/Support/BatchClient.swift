@@ -30,10 +30,21 @@ struct BatchClient {
         ])
     }
 
-    func schedule(batch: String, dryRun: Bool = false) async throws -> Curl.Result {
+    func schedule(batch: String, dryRun: Bool = false, force: Bool = false) async throws -> Curl.Result {
         try await Curl.run(
-            ["-X", "POST", "-d", "batch=\(batch)"] + (dryRun ? ["-d", "mode=dry-run"] : [])
+            ["-X", "POST", "-d", "batch=\(batch)"] + (dryRun ? ["-d", "mode=dry-run"] : []) + (force ? ["-d", "force=true"] : [])
                 + ["--user", "haplo:\(key)", url("schedule")])
+    }
+
+    /// A form POST to a batch API endpoint.
+    func post(_ endpoint: String, _ fields: [String: String]) async throws -> Curl.Result {
+        try await Curl.run(
+            ["-X", "POST"] + fields.sorted { $0.key < $1.key }.flatMap { ["-d", "\($0.key)=\($0.value)"] } + ["--user", "haplo:\(key)", url(endpoint)])
+    }
+
+    /// Every result line of a batch, parsed.
+    func results(_ batch: String) async throws -> [JSONValue] {
+        try await get("/api/haplo-data-import-batch/results?batch=\(batch)").body.split(separator: "\n").map { try JSONParser.parse(String($0)) }
     }
 
     func get(_ path: String) async throws -> Curl.Result {
@@ -53,7 +64,7 @@ struct BatchClient {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let json = try JSONParser.parse(try await get("/api/haplo-data-import-batch/status?batch=\(id)").body)
-            if let state = json["state"]?.stringValue, ["complete", "dry-run", "error", "cancelled"].contains(state) {
+            if let state = json["state"]?.stringValue, ["complete", "dry-run", "error", "cancelled", "held"].contains(state) {
                 return json
             }
             try await Task.sleep(for: .milliseconds(50))

@@ -1,0 +1,184 @@
+import Foundation
+import GRDB
+import IntakeCore
+import IntakeStore
+
+/// The columns of `feed_keys` (and of `feed_key_history`, after its `batch`), in order.
+private let feedKeyColumns =
+    "feed, file, key, digest, control, schema, objects, must_transform, reads, active, first_seen, last_changed, first_batch, last_batch"
+
+extension SQLiteBatchStore {
+    static func feedKeyMemory(_ row: Row) -> FeedKeyMemory {
+        FeedKeyMemory(
+            file: row["file"], key: row["key"], recordDigest: row["digest"], control: row["control"], schema: row["schema"],
+            objects: FeedObject.decode(row["objects"]),
+            mustTransform: row["must_transform"] || RememberedRead.decode(row["reads"]) == nil,
+            reads: RememberedRead.decode(row["reads"]) ?? [], active: row["active"],
+            firstSeen: date(row["first_seen"])!, lastChanged: date(row["last_changed"])!,
+            firstBatch: BatchID(rawValue: row["first_batch"]), lastBatch: BatchID(rawValue: row["last_batch"]))
+    }
+
+    package func feeds() async throws -> [FeedRecord] {
+        try await read { db in
+            let names = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT feed FROM feed_keys GROUP BY feed
+                    UNION SELECT feed FROM batches WHERE feed IS NOT NULL ORDER BY 1
+                    """)
+            return try names.map { try Self.feedRecord(db, $0) }
+        }
+    }
+
+    package func feed(named name: String) async throws -> FeedRecord? {
+        try await read { db in
+            let known =
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM feed_keys WHERE feed = ?1) OR EXISTS (SELECT 1 FROM batches WHERE feed = ?1)",
+                    arguments: [name]) ?? false
+            return known ? try Self.feedRecord(db, name) : nil
+        }
+    }
+
+    private static func feedRecord(_ db: Database, _ name: String) throws -> FeedRecord {
+        let counts = try Row.fetchAll(db, sql: "SELECT active, count(*) AS n FROM feed_keys WHERE feed = ? GROUP BY active", arguments: [name])
+        var (active, left) = (0, 0)
+        for row in counts {
+            if row["active"] as Bool { active = row["n"] } else { left = row["n"] }
+        }
+        let last = try String.fetchOne(
+            db, sql: "SELECT id FROM batches WHERE feed = ? ORDER BY created DESC, rowid DESC LIMIT 1", arguments: [name])
+        return FeedRecord(
+            name: name, activeKeys: active, leftKeys: left, lastBatch: try last.flatMap { try fetchBatch(db, BatchID(rawValue: $0)) })
+    }
+
+    package func feedKeys(feed: String, active: Bool?, after: (file: String, key: String)?, limit: Int) async throws -> [FeedKeyMemory] {
+        try await read { db in
+            var sql = "SELECT * FROM feed_keys WHERE feed = ?"
+            var arguments: StatementArguments = [feed]
+            if let active {
+                sql += " AND active = ?"
+                arguments += [active]
+            }
+            if let after {
+                sql += " AND (file > ? OR (file = ? AND key > ?))"
+                arguments += [after.file, after.file, after.key]
+            }
+            sql += " ORDER BY file, key LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.feedKeyMemory)
+        }
+    }
+
+    package func feedBatches(feed: String, limit: Int) async throws -> [Batch] {
+        try await read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM batches WHERE feed = ? ORDER BY created DESC, rowid DESC LIMIT ?", arguments: [feed, limit]
+            ).compactMap { try Self.fetchBatch(db, BatchID(rawValue: $0)) }
+        }
+    }
+
+    /// Puts back the feed memory a batch changed (its rollback): keys it first applied are
+    /// forgotten, the others get the memory they had before it.
+    static func restoreFeedMemory(_ db: Database, changedBy batch: BatchID) throws {
+        try db.execute(
+            sql: """
+                DELETE FROM feed_keys WHERE first_batch = ?1 AND last_batch = ?1
+                """, arguments: [batch.rawValue])
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO feed_keys (\(feedKeyColumns))
+                SELECT \(feedKeyColumns) FROM feed_key_history WHERE batch = ?
+                """, arguments: [batch.rawValue])
+        try db.execute(sql: "DELETE FROM feed_key_history WHERE batch = ?", arguments: [batch.rawValue])
+    }
+}
+
+extension SQLiteImportTransaction {
+    func feedKey(feed: String, file: String, key: String) throws -> FeedKeyMemory? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM feed_keys WHERE feed = ? AND file = ? AND key = ?"),
+            arguments: [feed, file, key]
+        ).map(SQLiteBatchStore.feedKeyMemory)
+    }
+
+    func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws {
+        // The memory before this batch first changed the key is kept once, for rollback.
+        try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO feed_key_history (batch, \(feedKeyColumns))
+                SELECT ?, \(feedKeyColumns) FROM feed_keys WHERE feed = ? AND file = ? AND key = ? AND last_batch <> ?
+                """
+        ).execute(arguments: [batch.rawValue, feed, memory.file, memory.key, batch.rawValue])
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO feed_keys (\(feedKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [
+            feed, memory.file, memory.key, memory.recordDigest, memory.control, memory.schema, FeedObject.encode(memory.objects),
+            memory.mustTransform, RememberedRead.encode(memory.reads), memory.active, SQLiteBatchStore.seconds(memory.firstSeen),
+            SQLiteBatchStore.seconds(memory.lastChanged),
+            memory.firstBatch.rawValue, memory.lastBatch.rawValue
+        ])
+    }
+
+    func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int) throws -> Int? {
+        if let first = try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT record FROM feed_seen WHERE batch = ? AND file = ? AND key = ?"),
+            arguments: [batch.rawValue, file, key])
+        {
+            return first
+        }
+        try db.cachedStatement(sql: "INSERT INTO feed_seen (batch, file, key, record) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [batch.rawValue, file, key, record])
+        return nil
+    }
+
+    private func filesJSON(_ files: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(files)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    func feedLeavers(feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?, limit: Int) throws
+        -> [FeedKeyMemory]
+    {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT k.* FROM feed_keys k
+                WHERE k.feed = ?1 AND k.active AND k.file IN (SELECT value FROM json_each(?2))
+                  AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = ?3 AND s.file = k.file AND s.key = k.key)
+                  AND (k.file > ?4 OR (k.file = ?4 AND k.key > ?5))
+                ORDER BY k.file, k.key LIMIT ?6
+                """,
+            arguments: [feed, filesJSON(files), batch.rawValue, after?.file ?? "", after?.key ?? "", limit]
+        ).map(SQLiteBatchStore.feedKeyMemory)
+    }
+
+    func feedLeaverCount(feed: String, files: [String], batch: BatchID) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT count(*) FROM feed_keys k
+                WHERE k.feed = ?1 AND k.active AND k.file IN (SELECT value FROM json_each(?2))
+                  AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = ?3 AND s.file = k.file AND s.key = k.key)
+                """, arguments: [feed, filesJSON(files), batch.rawValue]) ?? 0
+    }
+
+    func activeFeedKeyCount(feed: String, files: [String]) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT count(*) FROM feed_keys WHERE feed = ? AND active AND file IN (SELECT value FROM json_each(?))",
+            arguments: [feed, filesJSON(files)]) ?? 0
+    }
+
+    func currentVersion(of ref: ObjectRef) throws -> Int? {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT version FROM objects WHERE ref = ?"), arguments: [ref.number])
+    }
+
+    func setBatchFeed(_ batch: BatchID, feed: String) throws {
+        try db.execute(sql: "UPDATE batches SET feed = ? WHERE id = ?", arguments: [feed, batch.rawValue])
+    }
+
+    func forgetSeenFeedKeys(batch: BatchID) throws {
+        try db.execute(sql: "DELETE FROM feed_seen WHERE batch = ?", arguments: [batch.rawValue])
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import IntakeCore
+
+/// What a feed remembers of one (file, key) (docs/feeds.md "What a feed remembers").
+package struct FeedKeyMemory: Sendable, Equatable {
+    package var file: String
+    package var key: String
+    /// The digest of the record as the last run that applied it read it.
+    package var recordDigest: String
+    /// The control file and schema that run used.
+    package var control: String
+    package var schema: String
+    /// The objects that run saved, with the versions it left.
+    package var objects: [FeedObject]
+    /// The record is never skipped: its last transform read the store (a load, a lookup, a
+    /// mapping), so it may depend on more than the record, or wrote dictionary documents, which
+    /// every transform appends again.
+    package var mustTransform: Bool
+    /// What the record's last transform read from the store, with the answers.
+    package var reads: [RememberedRead]
+    package var active: Bool
+    package var firstSeen: Date
+    package var lastChanged: Date
+    /// The batch that first applied the key, and the one that last changed it.
+    package var firstBatch: BatchID
+    package var lastBatch: BatchID
+
+    package init(
+        file: String, key: String, recordDigest: String, control: String, schema: String, objects: [FeedObject],
+        mustTransform: Bool, reads: [RememberedRead] = [], active: Bool, firstSeen: Date, lastChanged: Date, firstBatch: BatchID, lastBatch: BatchID
+    ) {
+        (self.file, self.key, self.recordDigest, self.control, self.schema) = (file, key, recordDigest, control, schema)
+        (self.objects, self.mustTransform, self.reads, self.active) = (objects, mustTransform, reads, active)
+        (self.firstSeen, self.lastChanged, self.firstBatch, self.lastBatch) = (firstSeen, lastChanged, firstBatch, lastBatch)
+    }
+
+    /// `FILE/KEY`, as results and leaver identifiers show it.
+    package var identity: String { "\(file)/\(key)" }
+}
+
+/// An object a feed key's last application saved, under a destination name.
+package struct FeedObject: Sendable, Equatable {
+    package var destination: String
+    package var ref: ObjectRef
+    package var version: Int
+
+    package init(destination: String, ref: ObjectRef, version: Int) {
+        (self.destination, self.ref, self.version) = (destination, ref, version)
+    }
+
+    /// Objects as one column: `destination ref version` per line (names cannot hold spaces).
+    package static func encode(_ objects: [FeedObject]) -> String {
+        objects.map { "\($0.destination) \($0.ref.number) \($0.version)" }.joined(separator: "\n")
+    }
+
+    package static func decode(_ text: String) -> [FeedObject] {
+        text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ")
+            guard parts.count == 3, let ref = Int64(parts[1]), let version = Int(parts[2]) else { return nil }
+            return FeedObject(destination: String(parts[0]), ref: ObjectRef(ref), version: version)
+        }
+    }
+}
+
+/// A feed as the read API and the admin UI list it.
+package struct FeedRecord: Sendable, Equatable {
+    package var name: String
+    package var activeKeys: Int
+    package var leftKeys: Int
+    /// The feed's newest batch, if any.
+    package var lastBatch: Batch?
+
+    package init(name: String, activeKeys: Int, leftKeys: Int, lastBatch: Batch?) {
+        (self.name, self.activeKeys, self.leftKeys, self.lastBatch) = (name, activeKeys, leftKeys, lastBatch)
+    }
+}
+
+/// Feed memory as an import transaction reads and writes it: always inside the transaction that
+/// commits the record or leaver it belongs to, so it is exactly-once with it.
+package protocol FeedTransaction {
+    func feedKey(feed: String, file: String, key: String) throws -> FeedKeyMemory?
+    /// Stores a key's memory as `batch` changed it, keeping what it was before (for rollback).
+    func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws
+    /// Notes that `batch` read the key at `record` (0-based); returns the record of an earlier
+    /// occurrence in the same batch instead, when there was one.
+    func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int) throws -> Int?
+    /// Active keys of `files` that `batch` did not see, in (file, key) order after `after`.
+    func feedLeavers(feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?, limit: Int) throws
+        -> [FeedKeyMemory]
+    func feedLeaverCount(feed: String, files: [String], batch: BatchID) throws -> Int
+    func activeFeedKeyCount(feed: String, files: [String]) throws -> Int
+    /// The current version of an object, nil when there is none.
+    func currentVersion(of ref: ObjectRef) throws -> Int?
+    /// Names the feed a batch belongs to.
+    func setBatchFeed(_ batch: BatchID, feed: String) throws
+    /// Forgets which keys `batch` saw (at its end).
+    func forgetSeenFeedKeys(batch: BatchID) throws
+}
+
+/// Feeds outside of runs: the read API, the admin UI.
+package protocol FeedStore: Sendable {
+    func feeds() async throws -> [FeedRecord]
+    func feed(named name: String) async throws -> FeedRecord?
+    /// Keys of a feed by (file, key), after `after` (`FILE/KEY` order), optionally in one state.
+    func feedKeys(feed: String, active: Bool?, after: (file: String, key: String)?, limit: Int) async throws -> [FeedKeyMemory]
+    /// The feed's batches, newest first.
+    func feedBatches(feed: String, limit: Int) async throws -> [Batch]
+}
+
+/// The log lines of a held batch's decision.
+package enum HeldBatch {
+    package static func approvalLine(by: String, now: Date) -> String {
+        "APPROVED: \(Timestamp.string(now)) by \(by)"
+    }
+
+    package static func cancelLine(_ held: HeldReason?, now: Date) -> String {
+        "CANCELLED: \(Timestamp.string(now)) " + (held?.reason == "leavers" ? "the leavers were not applied" : "nothing was applied")
+    }
+}
+
+/// A transaction that hands feed memory to another one (wrappers of a store's transaction).
+package protocol ForwardingFeedTransaction: FeedTransaction {
+    /// Runs `body` with the transaction that does the work.
+    func forwardingFeed<T>(_ body: @escaping @Sendable (any FeedTransaction) throws -> T) throws -> T where T: Sendable
+}
+
+extension ForwardingFeedTransaction {
+    package func feedKey(feed: String, file: String, key: String) throws -> FeedKeyMemory? {
+        try forwardingFeed { try $0.feedKey(feed: feed, file: file, key: key) }
+    }
+    package func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws {
+        try forwardingFeed { try $0.saveFeedKey(feed: feed, memory, batch: batch) }
+    }
+    package func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int) throws -> Int? {
+        try forwardingFeed { try $0.noteFeedKeySeen(batch: batch, file: file, key: key, record: record) }
+    }
+    package func feedLeavers(feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?, limit: Int) throws
+        -> [FeedKeyMemory]
+    {
+        let position = after.map { FeedKeyPosition(file: $0.file, key: $0.key) }
+        return try forwardingFeed {
+            try $0.feedLeavers(feed: feed, files: files, batch: batch, after: position.map { ($0.file, $0.key) }, limit: limit)
+        }
+    }
+    package func feedLeaverCount(feed: String, files: [String], batch: BatchID) throws -> Int {
+        try forwardingFeed { try $0.feedLeaverCount(feed: feed, files: files, batch: batch) }
+    }
+    package func activeFeedKeyCount(feed: String, files: [String]) throws -> Int {
+        try forwardingFeed { try $0.activeFeedKeyCount(feed: feed, files: files) }
+    }
+    package func currentVersion(of ref: ObjectRef) throws -> Int? { try forwardingFeed { try $0.currentVersion(of: ref) } }
+    package func setBatchFeed(_ batch: BatchID, feed: String) throws { try forwardingFeed { try $0.setBatchFeed(batch, feed: feed) } }
+    package func forgetSeenFeedKeys(batch: BatchID) throws { try forwardingFeed { try $0.forgetSeenFeedKeys(batch: batch) } }
+}
+
+/// A read of the store a record's transform made, with the store's answer.
+package enum StoreRead: Sendable, Equatable {
+    case object(ObjectRef)
+    case username(String, ObjectRef?)
+    case behaviour(String, ObjectRef?)
+    /// A read that is not repeated to check it (links, title tables).
+    case unrepeatable
+}
+
+/// A read as a feed key remembers it: asked again before the record is skipped, it must answer
+/// the same (an object read must still be at the version it had once the record was committed).
+package enum RememberedRead: Sendable, Equatable {
+    case object(ObjectRef, version: Int?)
+    case username(String, ObjectRef?)
+    case behaviour(String, ObjectRef?)
+
+    /// Reads as one column: a JSON list of `["o", ref, version]`, `["u", name, ref]` and
+    /// `["b", code, ref]` (null for no answer).
+    package static func encode(_ reads: [RememberedRead]) -> String {
+        guard !reads.isEmpty else { return "" }
+        func ref(_ ref: ObjectRef?) -> JSONValue { ref.map { .number(Double($0.number)) } ?? .null }
+        return JSONValue.array(
+            reads.map { read in
+                switch read {
+                case .object(let r, let version): .array([.string("o"), ref(r), version.map { .number(Double($0)) } ?? .null])
+                case .username(let name, let r): .array([.string("u"), .string(name), ref(r)])
+                case .behaviour(let code, let r): .array([.string("b"), .string(code), ref(r)])
+                }
+            }
+        ).compactJSON
+    }
+
+    /// Nil when the text is not what `encode` writes (the key is then transformed, never skipped).
+    package static func decode(_ text: String) -> [RememberedRead]? {
+        guard !text.isEmpty else { return [] }
+        guard case .array(let list)? = try? JSONParser.parse(Array(text.utf8)) else { return nil }
+        var reads: [RememberedRead] = []
+        for item in list {
+            guard case .array(let parts) = item, parts.count == 3, case .string(let kind) = parts[0] else { return nil }
+            func ref(_ value: JSONValue) -> ObjectRef? {
+                if case .number(let n) = value { return ObjectRef(Int64(n)) }
+                return nil
+            }
+            switch (kind, parts[1]) {
+            case ("o", .number(let n)):
+                let version: Int? = if case .number(let v) = parts[2] { Int(v) } else { nil }
+                reads.append(.object(ObjectRef(Int64(n)), version: version))
+            case ("u", .string(let name)): reads.append(.username(name, ref(parts[2])))
+            case ("b", .string(let code)): reads.append(.behaviour(code, ref(parts[2])))
+            default: return nil
+            }
+        }
+        return reads
+    }
+}

@@ -1,0 +1,389 @@
+import Foundation
+import IntakeCore
+import Testing
+
+/// Feeds (docs/feeds.md) through the HTTP API, on a real server and store: the upload check, the
+/// feed memory across nights, skipping and the cases that must not skip, duplicates, leavers,
+/// guards and approval, summaries of dry and real runs.
+@Suite struct FeedTests {
+    /// People keyed by staff number, loaded by username when they exist (the usual nightly shape).
+    static func peopleControl(feed: String = "hr-staff", guard guardJSON: String = "", extra: String = "") -> String {
+        """
+        {"dataImportControlFileVersion": 0, "model": "haplo:person", "files": {"staff": {"read": "csv"}},
+         "feed": {"name": "\(feed)", "key": "staff_number", "snapshot": true\(guardJSON),
+                  "leavers": [{"action": "set-value", "destination": "profile", "name": "dc:attribute:type", "value": "std:type:person:past"}]},
+         "instructions": [
+            {"source": "staff_number", "destination": "load:by-ref", "name": "ref", "filters": ["haplo:username-to-ref"]},
+            {"action": "load", "destination": "profile", "using": "load:by-ref", "otherwise": [{"action": "new", "destination": "profile"}]},
+            {"action": "set-value", "destination": "profile", "name": "dc:attribute:type", "value": "std:type:person:staff"},
+            {"source": "first", "destination": "value:person-name", "name": "first"},
+            {"source": "last", "destination": "value:person-name", "name": "last"},
+            {"action": "field-structured", "structured": "value:person-name", "destination": "profile", "name": "dc:attribute:title"},
+            {"source": "email", "destination": "profile", "name": "std:attribute:email"},
+            {"source": "staff_number", "destination": "profile", "name": "std:attribute:username"}\(extra)
+         ]}
+        """
+    }
+
+    static func csv(_ rows: [(String, String, String)]) -> String {
+        "staff_number,first,last,email\n" + rows.map { "\($0.0),\($0.1),\($0.2),\($0.1.lowercased())@example.org" }.joined(separator: "\n") + "\n"
+    }
+
+    static let three = [("1", "Ann", "Adams"), ("2", "Bob", "Brown"), ("3", "Cat", "Cole")]
+
+    /// One night of a feed: a batch with one file, run to its end.
+    struct Night {
+        var batch: String
+        var status: JSONValue
+        var results: [JSONValue]
+        var log: String
+
+        var state: String? { status["state"]?.stringValue }
+        func progress(_ name: String) -> Int? { status["progress"]?[name].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } }
+        var summary: JSONValue? { status["summary"] }
+        func result(key: String) -> JSONValue? { results.first { $0["key"] == .string(key) && $0["leaver"] == nil } }
+        func leaver(key: String) -> JSONValue? { results.first { $0["key"] == .string(key) && $0["leaver"] == .bool(true) } }
+    }
+
+    static func night(
+        _ client: BatchClient, control: String, file: String = "staff", data: String, dryRun: Bool = false, force: Bool = false
+    ) async throws -> Night {
+        let batch = try await client.prepareBatch(control: try Fixtures.write(control), files: [(file, try Fixtures.write(data))])
+        let scheduled = try await client.schedule(batch: batch, dryRun: dryRun, force: force)
+        #expect(scheduled.body == "SCHEDULED")
+        let status = try await client.waitForBatch(batch)
+        return Night(
+            batch: batch, status: status, results: try await client.results(batch),
+            log: try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body)
+    }
+
+    static func objectTitles(_ client: BatchClient, type: String) async throws -> [String] {
+        let list = try JSONParser.parse(try await client.get("/api/v1/objects?type=\(type)&limit=1000").body)
+        return (list["objects"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }.sorted()
+    }
+
+    @Test func theFeedPropertyIsCheckedOnUploadWithExactMessages() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let cases: [(String, String)] = [
+            (#""hr""#, "The feed property must be an object"),
+            (#"{"name": "HR staff", "key": "n"}"#, "Feed name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"),
+            (#"{"name": "-hr", "key": "n"}"#, "Feed name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"),
+            (#"{"name": "hr", "key": ""}"#, "Feed key must name the record field that identifies a record"),
+            (#"{"name": "hr", "key": "n", "snapshot": "yes"}"#, "Feed snapshot must be true or false"),
+            (#"{"name": "hr", "key": "n", "leavers": []}"#, #"Feed leavers need "snapshot": true"#),
+            (#"{"name": "hr", "key": "n", "snapshot": true, "leavers": {}}"#, "Feed leavers must be a list of instructions"),
+            (#"{"name": "hr", "key": "n", "snapshot": true, "leavers": [{"action": "X"}]}"#, "Unknown action in instruction: X"),
+            (
+                #"{"name": "hr", "key": "n", "snapshot": true, "leavers": [{"action": "delete", "destination": "profile"}]}"#,
+                "Unknown action in instruction: delete"
+            ),
+            (
+                #"{"name": "hr", "key": "n", "guard": {"maxLeavers": "120%"}}"#,
+                #"Feed guard maxLeavers must be a number of records or a percentage like "20%""#
+            ),
+            (
+                #"{"name": "hr", "key": "n", "guard": {"maxRecordCountChange": -1}}"#,
+                #"Feed guard maxRecordCountChange must be a number of records or a percentage like "20%""#
+            ),
+            (#"{"name": "hr", "key": "n", "notify": "ops"}"#, "Feed notify must be a list of webhook names"),
+            // The first problem only.
+            (#"{"name": "", "key": "", "snapshot": 1}"#, "Feed name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'")
+        ]
+        for (feed, message) in cases {
+            let control = """
+                {"dataImportControlFileVersion": 0, "model": "haplo:person", "files": {"staff": {"read": "csv"}},
+                 "feed": \(feed), "instructions": []}
+                """
+            let upload = try await client.uploadControl(try Fixtures.write(control))
+            #expect(upload.status == 400, "\(feed)")
+            #expect(upload.body == "Invalid control file:\n  \(message)", "\(feed)")
+        }
+        // `delete` is no action outside leavers either, and a good feed passes.
+        let good = try await client.uploadControl(try Fixtures.write(Self.peopleControl()))
+        #expect(good.status == 200)
+    }
+
+    @Test func aNightlyFeedSkipsWhatCannotChangeRefusesDuplicatesAndMarksLeavers() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let control = Self.peopleControl()
+
+        let first = try await Self.night(client, control: control, data: Self.csv(Self.three))
+        #expect(first.state == "complete")
+        #expect(first.results.map { $0["status"] } == [.string("applied"), .string("applied"), .string("applied")])
+        #expect(first.results.map { $0["key"] } == [.string("staff/1"), .string("staff/2"), .string("staff/3")])
+        #expect(first.summary?["destinations"]?["profile"]?["created"] == .number(3))
+        #expect(first.status["feed"] == .string("hr-staff"))
+
+        // The second night confirms that transforming the records changes nothing; from the third
+        // on they are skipped.
+        let second = try await Self.night(client, control: control, data: Self.csv(Self.three))
+        #expect(second.progress("recordsUnchanged") == 3)
+        #expect(second.progress("recordsSkipped") == 0)
+        let third = try await Self.night(client, control: control, data: Self.csv(Self.three))
+        #expect(third.progress("recordsSkipped") == 3)
+        #expect(third.results.allSatisfy { $0["status"] == .string("unchanged") && $0["skipped"] == .bool(true) })
+        #expect(third.summary?["destinations"]?["profile"]?["unchanged"] == .number(3))
+        #expect(third.summary?["skipped"] == .number(3))
+
+        // Night four: Bob's e-mail changes, Cat left, Dan is new, Bob is listed twice, a row has no key.
+        let fourth =
+            "staff_number,first,last,email\n1,Ann,Adams,ann@example.org\n2,Bob,Brown,robert@example.org\n4,Dan,Dale,dan@example.org\n"
+            + "2,Bob,Brown,other@example.org\n,No,Key,nokey@example.org\n"
+        let dry = try await Self.night(client, control: control, data: fourth, dryRun: true)
+        let real = try await Self.night(client, control: control, data: fourth)
+        #expect(dry.state == "dry-run")
+        #expect(real.state == "complete")
+        #expect(dry.summary == real.summary)
+        for night in [dry, real] {
+            #expect(night.result(key: "staff/1")?["skipped"] == .bool(true))
+            #expect(night.results[3]["errors"] == .array([.string("Duplicate feed key 2 in file staff, first seen at record 1 (record 3)")]))
+            #expect(night.results[4]["errors"] == .array([.string("Record has no value for the feed key staff_number (record 4)")]))
+            #expect(night.leaver(key: "staff/3")?["record"] == .string("leaver staff/3"))
+            #expect(night.progress("recordsLeft") == 1)
+            #expect(night.progress("recordsFailed") == 2)
+            #expect(night.summary?["left"] == .number(1))
+        }
+        #expect(dry.leaver(key: "staff/3")?["status"] == .string("dry-run"))
+        #expect(real.leaver(key: "staff/3")?["status"] == .string("left"))
+        #expect(real.result(key: "staff/2")?["status"] == .string("applied"))
+        #expect(real.summary?["destinations"]?["profile"] == (try JSONParser.parse(#"{"created":1,"updated":2,"unchanged":1,"deleted":0}"#)))
+
+        // Cat is a past person now; Bob's first e-mail won.
+        #expect(try await Self.objectTitles(client, type: "std:type:person:past") == ["Cat Cole"])
+        let bob = try JSONParser.parse(try await client.get("/api/v1/objects?title=Bob%20Brown").body)["objects"]?.arrayValue?.first
+        #expect(bob.map { $0.compactJSON.contains("robert@example.org") } == true)
+
+        // The read API shows the feed and its keys.
+        let feeds = try JSONParser.parse(try await client.get("/api/v1/feeds").body)
+        let feed = feeds["feeds"]?.arrayValue?.first
+        #expect(feed?["name"] == .string("hr-staff"))
+        #expect(feed?["activeKeys"] == .number(3))
+        #expect(feed?["leftKeys"] == .number(1))
+        #expect(feed?["lastBatch"] == .string(real.batch))
+        let left = try JSONParser.parse(try await client.get("/api/v1/feeds/hr-staff/keys?state=left").body)
+        #expect(left["keys"]?.arrayValue?.map { $0["key"] } == [.string("3")])
+        let paged = try JSONParser.parse(try await client.get("/api/v1/feeds/hr-staff/keys?limit=2").body)
+        #expect(paged["next"] == .string("staff/2"))
+        let rest = try JSONParser.parse(try await client.get("/api/v1/feeds/hr-staff/keys?after=staff/2").body)
+        #expect(rest["keys"]?.arrayValue?.map { $0["key"] } == [.string("3"), .string("4")])
+        #expect(try await client.get("/api/v1/feeds/nope").status == 404)
+
+        // Cat comes back: she is active again and transformed, not skipped.
+        let back = try await Self.night(
+            client, control: control, data: Self.csv([("1", "Ann", "Adams"), ("2", "Bob", "Brown"), ("3", "Cat", "Cole"), ("4", "Dan", "Dale")]))
+        #expect(back.result(key: "staff/3")?["skipped"] == nil)
+        #expect(back.result(key: "staff/3")?["status"] == .string("applied"))
+        #expect(try await Self.objectTitles(client, type: "std:type:person:past") == [])
+    }
+
+    /// Grants: found by their code (kept as a username) when they exist, with an author found by
+    /// username, a lookup that finds nothing until the author is imported.
+    static func grantSchema(extraType: Bool = false) throws -> Schema {
+        var schema = StandardSchema.make()
+        try schema.add(
+            TypeDefinition(
+                code: "test:type:grant", name: "Grant",
+                attributes: ["dc:attribute:title", "dc:attribute:type", "std:attribute:username", "dc:attribute:author", "std:attribute:notes"]))
+        if extraType { try schema.add(TypeDefinition(code: "test:type:award", name: "Award", parent: "test:type:grant")) }
+        return schema
+    }
+
+    static let grantControl = """
+        {"dataImportControlFileVersion": 0, "model": "TYPE:test:type:grant", "files": {"grants": {"read": "csv"}},
+         "feed": {"name": "grants", "key": "code", "snapshot": true},
+         "instructions": [
+            {"source": "code", "destination": "load:by-ref", "name": "ref", "filters": ["haplo:username-to-ref"]},
+            {"action": "load", "destination": "object", "using": "load:by-ref", "otherwise": [{"action": "new", "destination": "object"}]},
+            {"source": "code", "destination": "object", "name": "std:attribute:username"},
+            {"source": "title", "destination": "object", "name": "dc:attribute:title"},
+            {"source": "author", "destination": "object", "name": "dc:attribute:author", "filters": ["haplo:username-to-ref"]}
+         ]}
+        """
+
+    /// After each change that could alter a transform, the affected records are transformed again,
+    /// and a run with force=true right after finds nothing left to change: the store holds what it
+    /// would have left.
+    @Test func recordsAreTransformedAgainWheneverTheirTransformCouldChangeSomething() async throws {
+        let directory = try TestServer.makeDirectory()
+        var server = try await TestServer.start(directory: directory, schema: try Self.grantSchema())
+        var client = BatchClient(server)
+        let control = Self.grantControl
+        let data = "code,title,author,unused\ng1,Alpha,ann,\ng2,Beta,,\ng3,Gamma,,\n"
+        func run(_ control: String, _ data: String, force: Bool = false) async throws -> Night {
+            let night = try await Self.night(client, control: control, file: "grants", data: data, force: force)
+            #expect(night.state == "complete", "\(night.log)")
+            return night
+        }
+        func settled(_ control: String, _ data: String) async throws {
+            // Nothing is left for a forced run to change.
+            let forced = try await run(control, data, force: true)
+            #expect(forced.progress("recordsSkipped") == 0)
+            #expect(forced.summary?["destinations"]?["object"]?["updated"] == .number(0), "\(forced.results)")
+            #expect(forced.summary?["destinations"]?["object"]?["created"] == .number(0), "\(forced.results)")
+            // And the next ordinary run skips every record.
+            let next = try await run(control, data)
+            #expect(next.progress("recordsSkipped") == 3, "\(next.results)")
+        }
+        func titles() async throws -> [String] { try await Self.objectTitles(client, type: "test:type:grant") }
+        _ = try await run(control, data)
+        try await settled(control, data)
+
+        // A changed field that no instruction reads still counts as a change.
+        let withExtra = "code,title,author,unused\ng1,Alpha,ann,x\ng2,Beta,,\ng3,Gamma,,\n"
+        let extra = try await run(control, withExtra)
+        #expect(extra.result(key: "grants/g1")?["skipped"] == nil)
+        #expect(extra.progress("recordsSkipped") == 2)
+        try await settled(control, withExtra)
+
+        // The author the lookup could not find is imported by another batch: g1 must link to her.
+        let people = try await client.prepareBatch(
+            control: try Fixtures.write(
+                """
+                {"dataImportControlFileVersion": 0, "model": "haplo:person", "files": {"p": {"read": "csv"}},
+                 "instructions": [{"action": "new", "destination": "profile"},
+                    {"source": "first", "destination": "value:person-name", "name": "first"},
+                    {"source": "last", "destination": "value:person-name", "name": "last"},
+                    {"action": "field-structured", "structured": "value:person-name", "destination": "profile", "name": "dc:attribute:title"},
+                    {"source": "username", "destination": "profile", "name": "std:attribute:username"}]}
+                """), files: [("p", try Fixtures.write("first,last,username\nAnn,Author,ann\n"))])
+        _ = try await client.schedule(batch: people)
+        #expect(try await client.waitForBatch(people)["progress"]?["recordsApplied"] == .number(1))
+        let found = try await run(control, withExtra)
+        #expect(found.result(key: "grants/g1")?["status"] == .string("applied"), "\(found.results)")
+        #expect(found.progress("recordsSkipped") == 2)
+        try await settled(control, withExtra)
+
+        // An object the feed saved is edited by another batch (g2's title): g2 is transformed again
+        // and gets its title back.
+        let edit = try await client.prepareBatch(
+            control: try Fixtures.write(
+                """
+                {"dataImportControlFileVersion": 0, "model": "TYPE:test:type:grant", "files": {"e": {"read": "csv"}},
+                 "instructions": [{"source": "code", "destination": "load:by-ref", "name": "ref", "filters": ["haplo:username-to-ref"]},
+                    {"action": "load", "destination": "object", "using": "load:by-ref"},
+                    {"source": "title", "destination": "object", "name": "dc:attribute:title"}]}
+                """), files: [("e", try Fixtures.write("code,title\ng2,Edited\n"))])
+        _ = try await client.schedule(batch: edit)
+        #expect(try await client.waitForBatch(edit)["state"] == .string("complete"))
+        #expect(try await titles() == ["Alpha", "Edited", "Gamma"])
+        let restored = try await run(control, withExtra)
+        #expect(restored.result(key: "grants/g2")?["status"] == .string("applied"), "\(restored.results)")
+        #expect(try await titles() == ["Alpha", "Beta", "Gamma"])
+        try await settled(control, withExtra)
+
+        // A rollback of a feed batch restores the feed's memory: the rolled-back records transform again.
+        let changed = "code,title,author,unused\ng1,Alpha,ann,x\ng2,Beta,,\ng3,Gamma 2,,\n"
+        let renamed = try await run(control, changed)
+        #expect(renamed.result(key: "grants/g3")?["status"] == .string("applied"))
+        #expect(try await client.post("rollback", ["batch": renamed.batch]).body == "ROLLED BACK")
+        #expect(try await titles() == ["Alpha", "Beta", "Gamma"])
+        let again = try await run(control, changed)
+        #expect(again.result(key: "grants/g3")?["status"] == .string("applied"), "\(again.results)")
+        #expect(try await titles() == ["Alpha", "Beta", "Gamma 2"])
+        try await settled(control, changed)
+
+        // A new control-file version transforms every record.
+        let newVersion = control.replacingOccurrences(of: #""snapshot": true"#, with: #""snapshot": true, "notify": []"#)
+        let versioned = try await run(newVersion, changed)
+        #expect(versioned.progress("recordsSkipped") == 0)
+        try await settled(newVersion, changed)
+
+        // So does a changed schema (the server restarted with another schema file).
+        await server.stop()
+        server = try await TestServer.start(directory: directory, schema: try Self.grantSchema(extraType: true))
+        client = BatchClient(server)
+        let reschema = try await run(newVersion, changed)
+        #expect(reschema.progress("recordsSkipped") == 0)
+        try await settled(newVersion, changed)
+        await server.stop()
+    }
+
+    @Test func aNightWithTooManyLeaversIsHeldUntilApprovedOrCancelled() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let control = Self.peopleControl()
+        let everyone = (1...120).map { (String($0), "P\($0)", "Person") }
+        _ = try await Self.night(client, control: control, data: Self.csv(everyone))
+        // A truncated export: 30 of 120 (25%) would leave, beyond the default 20%.
+        let truncated = Self.csv(Array(everyone.prefix(90)))
+        let text = "30 of 120 keys (25.0%) would leave feed hr-staff, more than its limit of 20%"
+        let dry = try await Self.night(client, control: control, data: truncated, dryRun: true)
+        #expect(dry.state == "dry-run")
+        #expect(dry.log.contains("\nWOULD HOLD: \(text)\n"))
+
+        let held = try await Self.night(client, control: control, data: truncated)
+        #expect(held.state == "held")
+        #expect(held.log.contains("\nHELD: \(text)\n"))
+        #expect(held.status["held"] == (try JSONParser.parse(#"{"reason":"leavers","count":30,"of":120,"limit":"20%"}"#)))
+        #expect(held.progress("recordsLeft") == 0)
+        #expect(try await Self.objectTitles(client, type: "std:type:person:past") == [])
+        let notHeld = try await client.post("approve", ["batch": dry.batch])
+        #expect(notHeld.status == 400)
+        #expect(notHeld.body == "Batch \(dry.batch) is not in the 'held' state")
+
+        #expect(try await client.post("approve", ["batch": held.batch]).body == "APPROVED")
+        let approved = try await client.waitForBatch(held.batch)
+        #expect(approved["state"] == .string("complete"))
+        #expect(approved["held"] == .null)
+        let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(held.batch)").body
+        #expect(log.contains("APPROVED: "))
+        #expect(log.contains("by api key"))
+        #expect(try await Self.objectTitles(client, type: "std:type:person:past").count == 30)
+
+        // Held again, then cancelled: nothing of the leavers is applied.
+        _ = try await Self.night(client, control: control, data: Self.csv(everyone))
+        let heldAgain = try await Self.night(client, control: control, data: truncated)
+        #expect(heldAgain.state == "held")
+        #expect(try await client.post("cancel", ["batch": heldAgain.batch]).body == "CANCELLED")
+        let cancelled = try await client.waitForBatch(heldAgain.batch)
+        #expect(cancelled["state"] == .string("cancelled"))
+        let cancelLog = try await client.get("/api/haplo-data-import-batch/log?batch=\(heldAgain.batch)").body
+        #expect(cancelLog.contains("the leavers were not applied"))
+        #expect(try await Self.objectTitles(client, type: "std:type:person:past").count == 0)
+    }
+
+    @Test func aNightWithFarFewerRecordsIsHeldBeforeAnythingIsApplied() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let control = Self.peopleControl(guard: #", "guard": {"maxRecordCountChange": "50%"}"#)
+        let everyone = (1...20).map { (String($0), "P\($0)", "Person") }
+        _ = try await Self.night(client, control: control, data: Self.csv(everyone))
+        // Five records, one of them renamed: nothing of it may be applied while it is held.
+        let five = [("1", "Renamed", "Person")] + everyone[1..<5]
+        let held = try await Self.night(client, control: control, data: Self.csv(Array(five)))
+        #expect(held.state == "held")
+        #expect(held.log.contains("\nHELD: 5 records, against 20 in the last run of feed hr-staff (-75.0%), more than its limit of 50%\n"))
+        #expect(held.status["held"] == (try JSONParser.parse(#"{"reason":"record-count","count":5,"of":20,"limit":"50%"}"#)))
+        #expect(held.progress("recordsRead") == 0)
+        #expect(held.results.isEmpty)
+        #expect(try await Self.objectTitles(client, type: "std:type:person:staff").contains("Renamed Person") == false)
+
+        #expect(try await client.post("approve", ["batch": held.batch]).body == "APPROVED")
+        let approved = try await client.waitForBatch(held.batch)
+        #expect(approved["state"] == .string("complete"))
+        #expect(approved["progress"]?["recordsLeft"] == .number(15))
+        #expect(try await Self.objectTitles(client, type: "std:type:person:staff").contains("Renamed Person"))
+        #expect(try await Self.objectTitles(client, type: "std:type:person:past").count == 15)
+    }
+
+    @Test func forceTransformsEveryRecordAndAnythingElseIsRefused() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let control = Self.peopleControl()
+        for _ in 0..<2 { _ = try await Self.night(client, control: control, data: Self.csv(Self.three)) }
+        let forced = try await Self.night(client, control: control, data: Self.csv(Self.three), force: true)
+        #expect(forced.progress("recordsSkipped") == 0)
+        #expect(forced.progress("recordsUnchanged") == 3)
+        let batch = try await client.prepareBatch(control: try Fixtures.write(control), files: [("staff", try Fixtures.write(Self.csv(Self.three)))])
+        let bad = try await client.post("schedule", ["batch": batch, "force": "yes"])
+        #expect(bad.status == 400)
+        #expect(bad.body == "Invalid force: yes (use true or false)")
+    }
+}
