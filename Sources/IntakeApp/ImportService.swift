@@ -84,7 +84,15 @@ package struct ImportService: Sendable {
         }
         let id = BatchID.random()
         try await store.createBatch(id: id, control: digest, comment: comment ?? "Unnamed batch", state: .uploading, now: environment.now())
+        try await nameFeed(of: id, control: digest)
         return id
+    }
+
+    /// A batch of a feed is known as one from the start, so that nights of one feed run in turn
+    /// (see `claimNextBatch`).
+    private func nameFeed(of id: BatchID, control: Digest) async throws {
+        guard case .object(let root)? = environment.controlFile(control), let feed = FeedDeclaration(control: root) else { return }
+        try await store.setFeed(id, feed: feed.name)
     }
 
     package func batch(_ text: String?) async throws -> Batch {
@@ -127,6 +135,7 @@ package struct ImportService: Sendable {
         for file in files { try Self.checkFileName(file.name, control: parsed) }
         let id = BatchID.random()
         try await store.createBatch(id: id, control: control.digest, comment: comment, state: .ready, files: files, now: environment.now())
+        try await nameFeed(of: id, control: control.digest)
         try await store.recordAudit(event: "created by", batch: id, detail: by, now: environment.now())
         return id
     }

@@ -169,11 +169,28 @@ extension PostgresBatchStore {
     package func claimNextBatch(now: Date) async throws -> Batch? {
         try await database.transaction { connection -> Batch? in
             if let resumed = try await self.takeOverRunningBatch(connection, now: now) { return resumed }
+            // As SQLite's `feedIsFree`; two nodes claiming nights of one feed at once are put in
+            // turn by a lock on the feed's name, and the second then sees the first running.
             guard
-                let id = try await connection.query(
-                    "SELECT id FROM batches WHERE state = 'scheduled' ORDER BY scheduled, created, seq LIMIT 1 FOR UPDATE SKIP LOCKED"
-                ).scalar(String.self)
+                let row = try await connection.query(
+                    """
+                    SELECT id, feed, dry_run FROM batches b WHERE state = 'scheduled' AND (b.feed IS NULL OR b.dry_run OR NOT EXISTS (
+                        SELECT 1 FROM batches r WHERE r.feed = b.feed AND r.id <> b.id AND NOT r.dry_run AND r.state IN ('running', 'held')))
+                    ORDER BY scheduled, created, seq LIMIT 1 FOR UPDATE SKIP LOCKED
+                    """
+                ).rows.first
             else { return nil }
+            let (id, feed, dryRun) = try row.decode((String, String?, Bool).self)
+            if let feed, !dryRun {
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("intake-feed " + feed)))")
+                let busy =
+                    try await connection.query(
+                        """
+                        SELECT EXISTS (SELECT 1 FROM batches WHERE feed = \(feed) AND id <> \(id) AND NOT dry_run AND state IN ('running', 'held'))
+                        """
+                    ).scalar(Bool.self) ?? false
+                if busy { return nil }
+            }
             try await connection.query(
                 """
                 UPDATE batches SET state = 'running', started = COALESCE(started, \(seconds(now))), lease_owner = \(self.lease.owner),
@@ -389,8 +406,8 @@ extension PostgresBatchStore {
         try await database.transaction { connection in
             let copied = try await connection.query(
                 """
-                INSERT INTO batches (id, state, comment, control, created, copied_from)
-                SELECT \(newID.rawValue), \(state.rawValue), comment || ' (copy)', control, \(seconds(now)), id FROM batches WHERE id = \(id.rawValue)
+                INSERT INTO batches (id, state, comment, control, created, copied_from, feed)
+                SELECT \(newID.rawValue), \(state.rawValue), comment || ' (copy)', control, \(seconds(now)), id, feed FROM batches WHERE id = \(id.rawValue)
                 """
             ).affectedRows
             guard copied == 1 else { throw StoreError.batchNotFound(id) }

@@ -19,6 +19,10 @@ extension PostgresBatchStore {
             firstBatch: BatchID(rawValue: try c.value("first_batch")), lastBatch: BatchID(rawValue: try c.value("last_batch")))
     }
 
+    package func setFeed(_ id: BatchID, feed: String) async throws {
+        try await database.query("UPDATE batches SET feed = \(feed) WHERE id = \(id.rawValue)")
+    }
+
     package func feeds() async throws -> [FeedRecord] {
         try await database.withConnection { connection in
             let names = try await connection.query(

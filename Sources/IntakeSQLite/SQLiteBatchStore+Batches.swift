@@ -154,6 +154,14 @@ extension SQLiteBatchStore {
 
     func leaseExpiry(_ now: Date) -> Int64 { Self.seconds(now.addingTimeInterval(lease.duration)) }
 
+    /// A real run of a feed waits while another real run of the same feed is running or held: two
+    /// nights of one feed applied at once, or a later night applied before a held one is decided,
+    /// would make leavers of people who did not leave. Dry runs change no feed memory and never wait.
+    static let feedIsFree = """
+        (b.feed IS NULL OR b.dry_run OR NOT EXISTS (
+            SELECT 1 FROM batches r WHERE r.feed = b.feed AND r.id <> b.id AND NOT r.dry_run AND r.state IN ('running', 'held')))
+        """
+
     package func claimNextBatch(now: Date) async throws -> Batch? {
         try await write { [self] db -> Batch? in
             if let resumed = try takeOverRunningBatch(db, now: now) { return resumed }
@@ -161,7 +169,8 @@ extension SQLiteBatchStore {
                 let id = try String.fetchOne(
                     db,
                     sql: """
-                        SELECT id FROM batches WHERE state = 'scheduled' ORDER BY scheduled, created LIMIT 1
+                        SELECT id FROM batches b WHERE state = 'scheduled' AND \(Self.feedIsFree)
+                        ORDER BY scheduled, created LIMIT 1
                         """)
             else { return nil }
             try db.execute(
@@ -389,8 +398,8 @@ extension SQLiteBatchStore {
             guard try Self.fetchBatch(db, id) != nil else { throw StoreError.batchNotFound(id) }
             try db.execute(
                 sql: """
-                    INSERT INTO batches (id, state, comment, control, created, copied_from)
-                    SELECT ?, ?, comment || ' (copy)', control, ?, id FROM batches WHERE id = ?
+                    INSERT INTO batches (id, state, comment, control, created, copied_from, feed)
+                    SELECT ?, ?, comment || ' (copy)', control, ?, id, feed FROM batches WHERE id = ?
                     """, arguments: [newID.rawValue, state.rawValue, Self.seconds(now), id.rawValue])
             try db.execute(
                 sql: """

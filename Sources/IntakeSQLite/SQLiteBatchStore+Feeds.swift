@@ -18,6 +18,12 @@ extension SQLiteBatchStore {
             firstBatch: BatchID(rawValue: row["first_batch"]), lastBatch: BatchID(rawValue: row["last_batch"]))
     }
 
+    package func setFeed(_ id: BatchID, feed: String) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE batches SET feed = ? WHERE id = ?", arguments: [feed, id.rawValue])
+        }
+    }
+
     package func feeds() async throws -> [FeedRecord] {
         try await read { db in
             let names = try String.fetchAll(

@@ -42,6 +42,8 @@ package protocol BatchRepository: Sendable {
     /// Creates a batch with its files (in run order) in one transaction.
     func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, files: [BatchFile], now: Date) async throws
     func batch(_ id: BatchID) async throws -> Batch?
+    /// Names the feed a batch belongs to (its control file's), when it is created.
+    func setFeed(_ id: BatchID, feed: String) async throws
     /// Adds or replaces a file; a replaced name keeps its first position.
     /// - Throws: `StoreError.wrongState` unless the batch is `uploading`.
     func addFile(_ file: BatchFile, to id: BatchID) async throws

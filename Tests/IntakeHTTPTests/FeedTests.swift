@@ -339,7 +339,15 @@ import Testing
         _ = try await Self.night(client, control: control, data: Self.csv(everyone))
         let heldAgain = try await Self.night(client, control: control, data: truncated)
         #expect(heldAgain.state == "held")
+        // The next night waits for the held one to be decided; a dry run does not.
+        let next = try await client.prepareBatch(control: try Fixtures.write(control), files: [("staff", try Fixtures.write(Self.csv(everyone)))])
+        _ = try await client.schedule(batch: next)
+        let dryNext = try await Self.night(client, control: control, data: Self.csv(everyone), dryRun: true)
+        #expect(dryNext.state == "dry-run")
+        let waiting = try JSONParser.parse(try await client.get("/api/haplo-data-import-batch/status?batch=\(next)").body)
+        #expect(waiting["state"] == .string("scheduled"))
         #expect(try await client.post("cancel", ["batch": heldAgain.batch]).body == "CANCELLED")
+        #expect(try await client.waitForBatch(next)["state"] == .string("complete"))
         let cancelled = try await client.waitForBatch(heldAgain.batch)
         #expect(cancelled["state"] == .string("cancelled"))
         let cancelLog = try await client.get("/api/haplo-data-import-batch/log?batch=\(heldAgain.batch)").body
