@@ -105,6 +105,7 @@ absent for a real run).
 | scheduled | `SCHEDULED`; a worker starts it as soon as one is free |
 | unknown batch | `Batch not found: ID` |
 | any other `mode` | `Invalid mode: VALUE`, and nothing is scheduled (a typo must not turn a dry run into a real one) |
+| `force` (extension) | `true`: a feed batch transforms every record, skipping none ([feeds.md](feeds.md)); `false` or empty: unchanged records may be skipped; anything else: `Invalid force: VALUE (use true or false)` |
 | not uploading | `Batch ID is not in the 'uploading' state` |
 
 ## Batch states
@@ -112,8 +113,10 @@ absent for a real run).
 ```
 uploading ──schedule──▶ scheduled ──worker──▶ running ──▶ complete | dry-run | error
                               └──────cancel──────┴──▶ cancelled
+running ──a feed's guard──▶ held ──approve──▶ scheduled   held ──cancel──▶ cancelled
 ```
 
+`held`: a feed's guard stopped the run until someone approves or cancels it ([feeds.md](feeds.md#guards)).
 `complete`: a real run finished (records with errors were skipped and counted). `dry-run`: a dry
 run finished; nothing was saved. `error`: the run stopped (the log's `EXCEPTION:` line says why).
 Every record is saved atomically, and a run interrupted by a crash or restart resumes at the first
@@ -126,10 +129,11 @@ All under `/api/haplo-data-import-batch/`, scope `batch`.
 
 | endpoint | answer |
 |---|---|
-| `GET status?batch=ID` | JSON: `identifier`, `state`, `comment`, `control`, `dryRun`, `created`, `scheduled`, `started`, `finished` (ISO 8601 or null), `files` (`name`, `digest`, `size`, `filename`), `progress` (`recordsRead`, `recordsApplied`, `recordsFailed`, `recordsUnchanged`, `bytesRead`, `bytesTotal`), `errors`, `purged` (when `intake purge` removed its files, log and results, or null) |
+| `GET status?batch=ID` | JSON: `identifier`, `state`, `comment`, `control`, `dryRun`, `created`, `scheduled`, `started`, `finished` (ISO 8601 or null), `files` (`name`, `digest`, `size`, `filename`), `progress` (`recordsRead`, `recordsApplied`, `recordsFailed`, `recordsUnchanged`, `recordsSkipped`, `recordsLeft`, `bytesRead`, `bytesTotal`), `errors`, `feed` (or null), `summary` (`destinations`: per destination `created`, `updated`, `unchanged`, `deleted`; `skipped`, `left`, `failed`; a dry run's is what the real run would do), `held` (`reason`, `count`, `of`, `limit`, or null), `purged` (when `intake purge` removed its files, log and results, or null) |
 | `GET log?batch=ID` | the log as text, streamed, also while the batch runs |
-| `GET results?batch=ID` | `application/x-ndjson`, one line per record in input order: `{"record":"record 3","file":"data0","line":5,"status":"applied","changes":[{"kind":"object:save","destination":"profile","ref":"8001","new":true}],"errors":[]}`; `status` is `applied`, `unchanged`, `failed` or `dry-run`; `status=S` (repeatable) filters, `after=N` and `limit=N` page. Streamed |
-| `POST cancel` (`batch`) | `CANCELLED`. A scheduled batch never runs; a running one stops after its current record (what it saved stays, the log says where it stopped). A finished batch: `Batch ID has already finished` |
+| `GET results?batch=ID` | `application/x-ndjson`, one line per record in input order: `{"record":"record 3","file":"data0","line":5,"status":"applied","changes":[{"kind":"object:save","destination":"profile","ref":"8001","new":false,"diff":[{"attribute":"std:attribute:email","before":[…],"after":[…]}]}],"errors":[]}`; `diff` lists the attributes the save changed (all of a new object's) in the read API's value encoding; a dry run lists what the real run would save (a new object without `ref`); feed batches add `key`, `skipped` and `leaver` ([feeds.md](feeds.md)); `status` is `applied`, `unchanged`, `failed`, `left` or `dry-run`; `status=S` (repeatable) filters, `after=N` and `limit=N` page. Streamed |
+| `POST cancel` (`batch`) | `CANCELLED`. A scheduled batch never runs; a running one stops after its current record (what it saved stays, the log says where it stopped); a held one is cancelled at once (`CANCELLED: TIME the leavers were not applied`, or `… nothing was applied`). A finished batch: `Batch ID has already finished` |
+| `POST approve` (`batch`) | `APPROVED`: a held feed batch goes on where it was held; the log gains `APPROVED: TIME by WHO`. Not held: `Batch ID is not in the 'held' state` |
 | `POST copy` (`batch`) | a new batch id: state `uploading`, the same control file and files, the comment plus ` (copy)`. Dry run first, then copy and schedule the copy for real. A purged batch: `Batch ID was purged on TIME: its files, log and results are gone` |
 | `POST rollback` (`batch`) | `ROLLED BACK`: objects the batch created are deleted and objects it changed are restored to their earlier version. Objects changed again since are left alone and listed: `409` `Rolled back, except these objects, which later changes touched:` and one ref per line. Not complete: `Batch ID is not in the 'complete' state` |
 
@@ -138,7 +142,8 @@ Unknown batches get `Batch not found: ID` everywhere.
 ## Read API
 
 Under `/api/v1/`, scope `read`: objects, their history, schema, models, dictionary documents and
-batches. See [`schema.md`](schema.md#read-api).
+batches. See [`schema.md`](schema.md#read-api). Feeds: `GET /api/v1/feeds`, `/api/v1/feeds/NAME` and
+`/api/v1/feeds/NAME/keys` ([feeds.md](feeds.md#where-you-see-it)).
 
 ## Operations
 

@@ -12,14 +12,18 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
     case copy
     case cancel
     case rollback
+    /// A batch a feed's guard held goes on (docs/feeds.md "Guards").
+    case approve
 
     /// Whether the batch's state allows the action; nil when it does, else the refusal.
     func refusal(_ batch: Batch) -> String? {
         switch self {
         case .dryRun, .importData: batch.state == .ready ? nil : BatchError.wrongState(batch.id).userMessage
         case .copy: batch.purged.map { BatchError.purged(batch.id, $0).userMessage }
-        case .cancel: batch.state == .scheduled || batch.state == .running ? nil : BatchError.notActive(batch.id).userMessage
+        case .cancel:
+            [.scheduled, .running, .held].contains(batch.state) ? nil : BatchError.notActive(batch.id).userMessage
         case .rollback: batch.state == .complete ? nil : "Only a complete batch can be rolled back."
+        case .approve: batch.state == .held ? nil : BatchError.notHeld(batch.id).userMessage
         }
     }
 
@@ -29,6 +33,7 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
         case .copy: "Copy batch: \(batch.comment)"
         case .cancel: "Cancel batch: \(batch.comment)"
         case .rollback: "Roll back batch: \(batch.comment)"
+        case .approve: "Approve batch: \(batch.comment)"
         }
     }
 
@@ -37,9 +42,17 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
         case .dryRun: "Run the import in dry run mode? The data is checked but nothing is imported."
         case .importData: "Import this data? The data in Intake will be changed. Always do a dry run first."
         case .copy: "Copy this batch so it can be run again?"
+        case .cancel where batch.state == .held:
+            batch.progress.held?.reason == "leavers"
+                ? "Cancel this held batch? Its records stay imported; the keys below do not leave the feed."
+                : "Cancel this held batch? Nothing of it is imported."
         case .cancel:
             batch.state == .running
                 ? "The run stops after the record being processed. Records already imported stay imported." : "This batch will not run."
+        case .approve:
+            batch.progress.held?.reason == "leavers"
+                ? "Approve this batch? The keys below leave the feed and its leavers instructions run for each."
+                : "Approve this batch? All of its records are imported."
         case .rollback:
             "Rolling back deletes the objects this batch created and restores the objects it changed to their earlier versions. Objects changed again after this batch are left alone."
         }
@@ -52,6 +65,7 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
         case .copy: "Copy batch"
         case .cancel: "Cancel batch"
         case .rollback: "Roll back batch"
+        case .approve: "Approve batch"
         }
     }
 }
@@ -87,6 +101,7 @@ extension AdminUI {
         }
         if let error { page["error"] = error }
         if action == .rollback { page.merge(try await rollbackPreview(batch)) { _, new in new } }
+        if batch.state == .held, action == .approve || action == .cancel { page.merge(try await heldPreview(batch)) { _, new in new } }
         return try await render(
             "confirm", title: action.title(batch), session: &session, status: status, crumbs: Self.crumbs(batch, action.button),
             context: page)
@@ -98,6 +113,24 @@ extension AdminUI {
             return "This batch was rolled back already."
         }
         return nil
+    }
+
+    /// What a held batch would do if approved: the guard's numbers and the first 50 leavers.
+    func heldPreview(_ batch: Batch) async throws -> [String: Any] {
+        guard let held = batch.progress.held else { return [:] }
+        var page: [String: Any] = [
+            "held": [
+                "count": held.count, "of": held.of, "limit": held.limit,
+                "what": held.reason == "leavers" ? "keys would leave feed \(batch.feed ?? "")" : "records, against the last run's"
+            ]
+        ]
+        if held.reason == "leavers", let feed = batch.feed {
+            let leavers = try await store.feedLeaverPreview(feed: feed, files: batch.files.map(\.name), batch: batch.id, limit: 50)
+            page["leavers"] = leavers.map { ["file": $0.file, "key": $0.key, "lastChanged": Format.time($0.lastChanged) as Any] }
+            page["hasLeavers"] = !leavers.isEmpty
+            page["moreLeavers"] = held.count > leavers.count ? held.count - leavers.count : 0
+        }
+        return page
     }
 
     /// The rollback preview (nothing changes): objects to delete, to restore, and those left alone.
@@ -151,7 +184,11 @@ extension AdminUI {
             case .cancel:
                 try await service.cancelActive(batch: batch.id)
                 try await audit("cancelled from the admin UI", batch: batch.id, detail: by)
-                return try await redirect(back, flash: "Cancel requested.", session: &session)
+                return try await redirect(back, flash: batch.state == .held ? "Batch cancelled." : "Cancel requested.", session: &session)
+            case .approve:
+                try await service.approve(batch: batch.id.rawValue, by: by)
+                try await audit("approved from the admin UI", batch: batch.id, detail: by)
+                return try await redirect(back, flash: "Batch approved: the run goes on.", session: &session)
             case .rollback:
                 guard form.fields["understood"] != nil else {
                     return try await renderConfirm(action, batch: batch, error: "Required field", status: .badRequest, session: &session)

@@ -110,6 +110,19 @@ extension AdminUI {
                 ]
             },
             "hasFiles": !batch.files.isEmpty,
+            "feed": batch.feed as Any,
+            "held": batch.progress.held.map { held -> [String: Any] in
+                [
+                    "count": held.count, "of": held.of, "limit": held.limit,
+                    "what": held.reason == "leavers" ? "keys would leave the feed" : "records, against the last run's"
+                ]
+            } as Any,
+            "summary": p.destinations.keys.sorted().map { name -> [String: Any] in
+                let d = p.destinations[name]!
+                return ["name": name, "created": d.created, "updated": d.updated, "unchanged": d.unchanged, "deleted": d.deleted]
+            },
+            "hasSummary": !p.destinations.isEmpty || p.recordsLeft > 0 || p.recordsSkipped > 0,
+            "skipped": p.recordsSkipped, "left": p.recordsLeft,
             "log": log.enumerated().map { index, line -> [String: Any] in
                 var entry: [String: Any] = [
                     "number": index + 1, "text": line, "problem": line.hasPrefix("EXCEPTION:") || line.hasPrefix("Too many errors")

@@ -89,7 +89,7 @@ extension AdminUI {
         let p = batch.progress
         let counts: [String: Int] = [
             "applied": batch.dryRun ? 0 : p.recordsApplied, "dry-run": batch.dryRun ? p.recordsApplied : 0, "failed": p.recordsFailed,
-            "unchanged": p.recordsUnchanged
+            "unchanged": p.recordsUnchanged, "left": p.recordsLeft
         ]
         let statusCounts: [[String: Any]] = ResultsQuery.statuses.sorted().map { status in
             ["value": status, "checked": filter.statuses.contains(status), "count": counts[status] ?? 0]
@@ -115,11 +115,23 @@ extension AdminUI {
         let changes = (value["changes"]?.arrayValue ?? []).map { change -> [String: Any] in
             [
                 "kind": change["kind"]?.stringValue ?? "", "destination": change["destination"]?.stringValue ?? "",
-                "ref": change["ref"]?.stringValue as Any, "isNew": change["new"] == .bool(true) ? "new" : "updated"
+                "ref": change["ref"]?.stringValue as Any, "isNew": change["new"] == .bool(true) ? "new" : "updated",
+                // Before and after per attribute, each value as its text (or its JSON when it has none).
+                "diff": (change["diff"]?.arrayValue ?? []).map { entry -> [String: Any] in
+                    func texts(_ values: JSONValue?) -> String {
+                        (values?.arrayValue ?? []).map { $0["text"]?.stringValue ?? $0["ref"]?.stringValue ?? $0.compactJSON }
+                            .joined(separator: "; ")
+                    }
+                    return [
+                        "attribute": schema.attributes[entry["attribute"]?.stringValue ?? ""]?.name ?? entry["attribute"]?.stringValue ?? "",
+                        "before": texts(entry["before"]), "after": texts(entry["after"])
+                    ]
+                }
             ]
         }
         return [
             "number": number, "anchor": "record-\(number - 1)", "record": value["record"]?.stringValue ?? "", "file": value["file"]?.stringValue ?? "",
+            "key": value["key"]?.stringValue as Any, "skipped": value["skipped"] == .bool(true),
             "status": value["status"]?.stringValue ?? "", "changes": changes,
             "errors": (value["errors"]?.arrayValue ?? []).compactMap(\.stringValue)
         ]

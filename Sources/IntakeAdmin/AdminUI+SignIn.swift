@@ -62,14 +62,15 @@ extension AdminUI {
 
     @Sendable func home(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         let reachable = (try? await store.ping()) != nil
-        let active = try await store.batches(matching: BatchFilter(states: [.running, .scheduled]), limit: 20, offset: 0).map(batchSummary)
+        let active = try await store.batches(matching: BatchFilter(states: [.held, .running, .scheduled]), limit: 20, offset: 0).map(batchSummary)
+        let feeds = try await store.feeds().map(feedSummary)
         let finished = try await store.batches(matching: BatchFilter(states: [.complete, .dryRun, .error, .cancelled]), limit: 5, offset: 0)
             .map(batchSummary)
         return try await render(
             "home", title: "Data import", session: &session,
             context: [
                 "databaseReachable": reachable, "active": active, "hasActive": !active.isEmpty, "finished": finished,
-                "hasFinished": !finished.isEmpty
+                "hasFinished": !finished.isEmpty, "feeds": feeds, "hasFeeds": !feeds.isEmpty
             ])
     }
 

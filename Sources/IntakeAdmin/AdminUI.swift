@@ -56,6 +56,7 @@ package struct AdminUI: Sendable {
         get(admin, "", use: home)
         addControlFileRoutes(admin)
         addBatchRoutes(admin)
+        addFeedRoutes(admin)
         addAPIKeyRoutes(admin)
         addModelRoutes(admin)
         addAccountRoutes(admin)

@@ -55,7 +55,7 @@ package enum BatchError: UserFacingError, Equatable {
         case .unreadableFile(let path): "Cannot read the file \(path.escapingControlCharacters)"
         case .purged(let id, let date): "Batch \(id.rawValue) was purged on \(Timestamp.string(date)): its files, log and results are gone"
         case .wrongState: "Batch is in the wrong state."
-        case .notActive: "Only a scheduled or running batch can be cancelled."
+        case .notActive: "Only a scheduled, running or held batch can be cancelled."
         case .filesNotEditable: "Files can only be changed before the batch is scheduled."
         case .rollbackConflicts(let refs):
             "Rolled back, except these objects, which later changes touched:" + refs.map { "\n  " + $0.text }.joined()

@@ -166,10 +166,10 @@ package struct ImportService: Sendable {
         }
     }
 
-    /// Cancels a batch that is waiting or running (the admin UI offers nothing else).
+    /// Cancels a batch that is waiting, running or held (the admin UI offers nothing else).
     package func cancelActive(batch id: BatchID) async throws {
         let batch = try await self.batch(id.rawValue)
-        guard batch.state == .scheduled || batch.state == .running else { throw BatchError.notActive(batch.id) }
+        guard [.scheduled, .running, .held].contains(batch.state) else { throw BatchError.notActive(batch.id) }
         try await cancel(batch: id.rawValue)
     }
 

@@ -68,8 +68,10 @@ package struct BatchClient: Sendable {
         try await upload(Self.batchAPI + "file", fields: [("batch", batch), ("name", name)], filePath: path, progress: progress)
     }
 
-    package func schedule(batch: String, dryRun: Bool) async throws {
-        _ = try await post(Self.batchAPI + "schedule", [("batch", batch)] + (dryRun ? [("mode", "dry-run")] : []))
+    /// `force`: a feed batch transforms every record, skipping none.
+    package func schedule(batch: String, dryRun: Bool, force: Bool = false) async throws {
+        _ = try await post(
+            Self.batchAPI + "schedule", [("batch", batch)] + (dryRun ? [("mode", "dry-run")] : []) + (force ? [("force", "true")] : []))
     }
 
     // MARK: The extensions
@@ -101,6 +103,22 @@ package struct BatchClient: Sendable {
     package func cancel(batch: String) async throws -> String { try await post(Self.batchAPI + "cancel", [("batch", batch)]) }
     package func copy(batch: String) async throws -> String { try await post(Self.batchAPI + "copy", [("batch", batch)]) }
     package func rollback(batch: String) async throws -> String { try await post(Self.batchAPI + "rollback", [("batch", batch)]) }
+    package func approve(batch: String) async throws -> String { try await post(Self.batchAPI + "approve", [("batch", batch)]) }
+
+    /// Feeds, one feed, and a feed's keys (the read API; the key needs the `read` scope).
+    package func feeds() async throws -> String { try await getText("/api/v1/feeds", []) }
+    package func feed(name: String) async throws -> String { try await getText("/api/v1/feeds/\(Self.pathSegment(name))", []) }
+    package func feedKeys(name: String, state: String?, after: String?, limit: Int) async throws -> String {
+        var query = [("limit", String(limit))]
+        if let state { query.append(("state", state)) }
+        if let after { query.append(("after", after)) }
+        return try await getText("/api/v1/feeds/\(Self.pathSegment(name))/keys", query)
+    }
+
+    /// A feed name as a path segment (names are plain, but a typo must not become another path).
+    static func pathSegment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "._-"))) ?? text
+    }
 
     /// The newest batches (the read API; the key needs the `read` scope).
     package func batches(limit: Int) async throws -> String {
@@ -185,7 +203,12 @@ package struct BatchClient: Sendable {
             throw ClientFailure(
                 .connection,
                 "The API key's scope does not cover \(path) (403 Forbidden): it needs the \(path.hasPrefix("/api/v1/") ? "read" : "batch") scope, or all")
-        case 404: throw ClientFailure(.connection, "\(server) has no \(path) (404): is it an Intake server?")
+        case 404:
+            // The read API answers an unknown thing (a feed, an object) with its JSON error.
+            if let message = (try? JSONDecoder().decode([String: String].self, from: Data(body.utf8)))?["error"] {
+                throw ClientFailure(.rejected, message)
+            }
+            throw ClientFailure(.connection, "\(server) has no \(path) (404): is it an Intake server?")
         case 429: throw ClientFailure(.connection, "The server at \(server) is refusing this address for a while after failed authentications (429)")
         case 502, 503, 504: throw TransientFailure(description: "\(response.status.code) \(response.status.reasonPhrase)")
         case 400..<500: throw ClientFailure(.rejected, body.isEmpty ? "\(response.status.code) \(response.status.reasonPhrase)" : body)

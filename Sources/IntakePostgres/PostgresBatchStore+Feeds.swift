@@ -77,6 +77,27 @@ extension PostgresBatchStore {
         }
     }
 
+    package func feedLeaverPreview(feed: String, files: [String], batch: BatchID, limit: Int) async throws -> [FeedKeyMemory] {
+        try await database.query(
+            """
+            SELECT k.* FROM feed_keys k
+            WHERE k.feed = \(feed) AND k.active AND k.file = ANY(\(files))
+              AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = k.file AND s.key = k.key)
+            ORDER BY k.file COLLATE "C", k.key COLLATE "C" LIMIT \(limit)
+            """
+        ).rows.map(Self.feedKeyMemory)
+    }
+
+    package func feedKeyHistory(feed: String, file: String, key: String) async throws -> [FeedKeyMemory] {
+        try await database.query(
+            """
+            SELECT \(unescaped: feedKeyColumns) FROM feed_keys WHERE feed = \(feed) AND file = \(file) AND key = \(key)
+            UNION ALL SELECT \(unescaped: feedKeyColumns) FROM feed_key_history WHERE feed = \(feed) AND file = \(file) AND key = \(key)
+            ORDER BY last_changed DESC
+            """
+        ).rows.map(Self.feedKeyMemory)
+    }
+
     /// Puts back the feed memory a batch changed (its rollback), as SQLite's.
     static func restoreFeedMemory(_ connection: AsyncConnection, changedBy batch: BatchID) async throws {
         try await connection.query("DELETE FROM feed_keys WHERE first_batch = \(batch.rawValue) AND last_batch = \(batch.rawValue)")

@@ -31,6 +31,17 @@ enum RecordResult {
             if !change.isDocument {
                 if let ref = change.ref { out.field("ref", ref.text) }
                 out.raw(change.isNew ? ",\"new\":true" : ",\"new\":false")
+                out.raw(",\"diff\":[")
+                for (i, attribute) in change.diff.enumerated() {
+                    out.raw(i == 0 ? "{\"attribute\":" : ",{\"attribute\":")
+                    out.string(attribute.attribute)
+                    out.raw(",\"before\":")
+                    values(attribute.before, to: &out)
+                    out.raw(",\"after\":")
+                    values(attribute.after, to: &out)
+                    out.raw("}")
+                }
+                out.raw("]")
             }
             out.raw("}")
         }
@@ -41,5 +52,15 @@ enum RecordResult {
         }
         out.raw("]}")
         return out.text
+    }
+
+    /// Values in the read API's encoding (docs/schema.md "Value encoding").
+    private static func values(_ values: [ObjectValue], to out: inout JSONBytes) {
+        out.raw("[")
+        for (i, value) in values.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.raw(JSONValue.object(AttributeValueCoding.encode(value)).compactJSON)
+        }
+        out.raw("]")
     }
 }

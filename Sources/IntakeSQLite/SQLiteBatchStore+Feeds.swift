@@ -85,6 +85,25 @@ extension SQLiteBatchStore {
         }
     }
 
+    package func feedLeaverPreview(feed: String, files: [String], batch: BatchID, limit: Int) async throws -> [FeedKeyMemory] {
+        try await read { db in
+            try SQLiteImportTransaction(db: db, batch: nil, now: Date()).feedLeavers(feed: feed, files: files, batch: batch, after: nil, limit: limit)
+        }
+    }
+
+    package func feedKeyHistory(feed: String, file: String, key: String) async throws -> [FeedKeyMemory] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ?1 AND file = ?2 AND key = ?3
+                    UNION ALL SELECT \(feedKeyColumns) FROM feed_key_history WHERE feed = ?1 AND file = ?2 AND key = ?3
+                    ORDER BY last_changed DESC
+                    """, arguments: [feed, file, key]
+            ).map(Self.feedKeyMemory)
+        }
+    }
+
     /// Puts back the feed memory a batch changed (its rollback): keys it first applied are
     /// forgotten, the others get the memory they had before it.
     static func restoreFeedMemory(_ db: Database, changedBy batch: BatchID) throws {

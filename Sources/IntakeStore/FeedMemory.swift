@@ -105,6 +105,10 @@ package protocol FeedStore: Sendable {
     func feedKeys(feed: String, active: Bool?, after: (file: String, key: String)?, limit: Int) async throws -> [FeedKeyMemory]
     /// The feed's batches, newest first.
     func feedBatches(feed: String, limit: Int) async throws -> [Batch]
+    /// The first `limit` keys that would leave if `batch` (held, or finished reading) went on.
+    func feedLeaverPreview(feed: String, files: [String], batch: BatchID, limit: Int) async throws -> [FeedKeyMemory]
+    /// A key's memory now and as it was before each batch that changed it, newest first.
+    func feedKeyHistory(feed: String, file: String, key: String) async throws -> [FeedKeyMemory]
 }
 
 /// The log lines of a held batch's decision.

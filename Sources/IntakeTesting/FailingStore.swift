@@ -74,6 +74,12 @@ package final class FailingStore: BatchStore {
     package func approve(_ id: BatchID, by: String, now: Date) async throws { try await base.approve(id, by: by, now: now) }
     package func feeds() async throws -> [FeedRecord] { try await base.feeds() }
     package func setFeed(_ id: BatchID, feed: String) async throws { try await base.setFeed(id, feed: feed) }
+    package func feedLeaverPreview(feed: String, files: [String], batch: BatchID, limit: Int) async throws -> [FeedKeyMemory] {
+        try await base.feedLeaverPreview(feed: feed, files: files, batch: batch, limit: limit)
+    }
+    package func feedKeyHistory(feed: String, file: String, key: String) async throws -> [FeedKeyMemory] {
+        try await base.feedKeyHistory(feed: feed, file: file, key: key)
+    }
     package func feed(named name: String) async throws -> FeedRecord? { try await base.feed(named: name) }
     package func feedKeys(feed: String, active: Bool?, after: (file: String, key: String)?, limit: Int) async throws -> [FeedKeyMemory] {
         try await base.feedKeys(feed: feed, active: active, after: after, limit: limit)

@@ -39,12 +39,13 @@ enum ImportExitStatus {
     static let help = """
         Exit status: 0 every record applied; 1 the batch finished with record errors; 2 the input was \
         rejected, or the run stopped on an error or was cancelled; 3 the server could not be reached or \
-        refused the key.
+        refused the key; 4 (push --wait) a feed's guard held the batch: approve or cancel it.
         """
 
     static func of(state: String, recordsFailed: Int, errors: Int) -> Int32 {
         switch state {
         case "complete", "dry-run": return recordsFailed > 0 || errors > 0 ? 1 : 0
+        case "held": return 4
         default: return 2
         }
     }
@@ -90,6 +91,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @Flag(help: "Schedule a dry run: transform everything, commit nothing.") var dryRun = false
 
+    @Flag(help: "A feed batch transforms every record, skipping none (docs/feeds.md).") var force = false
+
     @Flag(help: "Wait for the batch to finish, showing its progress, then summarise it.") var wait = false
 
     @Flag(help: "Print the final status document (with --wait) or the batch id as JSON on stdout.") var json = false
@@ -113,7 +116,7 @@ struct PushCommand: AsyncParsableCommand {
             _ = try await client.uploadFile(batch: batch, name: name, path: path, progress: terminal.uploadProgress(label: name))
             terminal.line("Uploaded \(name) from \(path)")
         }
-        try await client.schedule(batch: batch, dryRun: dryRun)
+        try await client.schedule(batch: batch, dryRun: dryRun, force: force)
         terminal.line("Scheduled batch \(batch)\(dryRun ? " as a dry run" : "")")
         guard wait else {
             print(json ? #"{"batch":"\#(batch)","control":"\#(controlDigest)"}"# : batch)
@@ -125,6 +128,24 @@ struct PushCommand: AsyncParsableCommand {
         let exit = ImportExitStatus.of(state: status.state, recordsFailed: status.progress.recordsFailed, errors: status.errors)
         if exit != 0 { throw ExitCode(exit) }
     }
+}
+
+/// The summary of a batch in lines: what it did per destination, then a feed's skipped and left
+/// records, and why a held batch waits.
+func summaryLines(_ status: BatchStatus) -> [String] {
+    var lines: [String] = []
+    if let summary = status.summary {
+        for (name, c) in summary.destinations.sorted(by: { $0.key < $1.key }) {
+            lines.append("\(name): \(c.created) created, \(c.updated) updated, \(c.unchanged) unchanged, \(c.deleted) deleted")
+        }
+        if let feed = status.feed { lines.append("feed \(feed): \(summary.skipped) skipped, \(summary.left) left") }
+    }
+    if let held = status.held {
+        let what = held.reason == "leavers" ? "\(held.count) of \(held.of) keys would leave" : "\(held.count) records against \(held.of)"
+        lines.append(
+            "held: \(what), more than the limit of \(held.limit); intake approve \(status.identifier) or intake cancel \(status.identifier)")
+    }
+    return lines
 }
 
 /// Polls a batch's status until it finishes, drawing its progress on a terminal.
@@ -157,6 +178,7 @@ struct BatchWaiter {
         terminal.line(
             "\(terminal.coloured(status.state, ok ? .green : .red)): \(p.recordsRead) records read, \(p.recordsApplied) applied, "
                 + "\(p.recordsFailed) failed, \(p.recordsUnchanged) unchanged, \(status.errors) errors (batch \(status.identifier))")
+        for line in summaryLines(status) { terminal.line("  " + line) }
         guard status.errors > 0 else { return }
         var shown = 0
         struct Enough: Error {}
@@ -250,6 +272,12 @@ enum CancelAction: BatchAction {
     static func perform(_ client: BatchClient, _ batch: String) async throws -> String { try await client.cancel(batch: batch) }
 }
 
+enum ApproveAction: BatchAction {
+    static let name = "approve"
+    static let abstract = "Let a batch that a feed's guard held go on (its leavers, or its records, are applied)."
+    static func perform(_ client: BatchClient, _ batch: String) async throws -> String { try await client.approve(batch: batch) }
+}
+
 enum CopyAction: BatchAction {
     static let name = "copy"
     static let abstract = "Copy a batch (same control file and files) into a new one to upload or schedule; prints the new id."
@@ -272,6 +300,41 @@ struct BatchesCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             try await server.withClient { client in print(try await client.batches(limit: limit)) }
+        }
+    }
+}
+
+struct FeedsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feeds", abstract: "List the feeds on a server with their key counts and last night (JSON; read scope).",
+        discussion: "Example: intake feeds")
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        try await reportingFailures { try await server.withClient { client in print(try await client.feeds()) } }
+    }
+}
+
+struct FeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feed", abstract: "Show one feed, or with --keys the keys it remembers (JSON; read scope).",
+        discussion: "Examples: intake feed hr-staff; intake feed hr-staff --keys --state left")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The feed's name.") var name: String
+    @Flag(help: "List the feed's keys instead.") var keys = false
+    @Option(help: "With --keys: only active or left keys.") var state: String?
+    @Option(help: "With --keys: start after this FILE/KEY (the `next` of the previous page).") var after: String?
+    @Option(help: "With --keys: how many keys.") var limit = 100
+
+    func validate() throws {
+        if let state, !["active", "left"].contains(state) { throw ValidationError("--state is active or left") }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            try await server.withClient { client in
+                print(keys ? try await client.feedKeys(name: name, state: state, after: after, limit: limit) : try await client.feed(name: name))
+            }
         }
     }
 }

@@ -38,7 +38,8 @@ struct IntakeCommand: AsyncParsableCommand {
                 subcommands: [
                     PushCommand.self, StatusCommand.self, LogCommand.self, ResultsCommand.self,
                     BatchActionCommand<CancelAction>.self, BatchActionCommand<CopyAction>.self,
-                    BatchActionCommand<RollbackAction>.self, BatchesCommand.self
+                    BatchActionCommand<RollbackAction>.self, BatchActionCommand<ApproveAction>.self, BatchesCommand.self,
+                    FeedsCommand.self, FeedCommand.self
                 ])
         ])
 }

@@ -286,7 +286,7 @@ extension Curl.Result {
             #expect(post.status == 409)
         }
         let cancel = try await browser.post("/admin/batches/\(uploading)/cancel")
-        #expect(cancel.status == 409 && cancel.body.contains("Only a scheduled or running batch can be cancelled."))
+        #expect(cancel.status == 409 && cancel.body.contains("Only a scheduled, running or held batch can be cancelled."))
         #expect(try await browser.server.store.batch(BatchID(rawValue: uploading))?.state == .uploading)
         let copied = try await browser.post("/admin/batches/\(uploading)/copy")
         #expect(copied.status == 303)

@@ -27,6 +27,15 @@ import Testing
         #expect(results.headers.lowercased().contains("content-type: application/x-ndjson"))
         let lines = try results.body.split(separator: "\n").map { try JSONParser.parse(String($0)) }
         #expect(lines.count == 3)
+        // A new object's diff lists what it was created with, in the read API's value encoding.
+        let diff = try JSONParser.parse(
+            #"""
+            [{"attribute":"dc:attribute:type","before":[],"after":[{"type":"object-type","code":"std:type:person:staff"}]},
+             {"attribute":"dc:attribute:title","before":[],"after":[{"type":"person-name","first":"Joe","last":"Bloggs"}]},
+             {"attribute":"std:attribute:email","before":[],"after":[{"type":"email-address","text":"joe.bloggs@example.ac.uk"}]},
+             {"attribute":"std:attribute:job-title","before":[],"after":[{"type":"text","text":"Lecturer"}]},
+             {"attribute":"std:attribute:username","before":[],"after":[{"type":"text","text":"jbloggs"}]}]
+            """#)
         #expect(
             lines[0]
                 == .object(
@@ -38,7 +47,7 @@ import Testing
                                 .object(
                                     JSONObject([
                                         ("kind", .string("object:save")), ("destination", .string("profile")),
-                                        ("ref", .string("8000")), ("new", .bool(true))
+                                        ("ref", .string("8000")), ("new", .bool(true)), ("diff", diff)
                                     ]))
                             ])
                         ),

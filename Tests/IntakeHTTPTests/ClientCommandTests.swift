@@ -108,6 +108,46 @@ import Testing
         #expect(batches.status == 0 && batches.stdout.contains(#""batches":["#))
     }
 
+    /// A feed's nights from the command line: the summary, a held night (exit 4), `approve`,
+    /// `--force`, `feeds` and `feed`.
+    @Test func feedNightsHeldApprovedAndListed() async throws {
+        let (server, connection) = try await Self.server()
+        defer { server.stopWithoutWaiting() }
+        let control = try Fixtures.write(FeedTests.peopleControl(guard: #", "guard": {"maxLeavers": 1}"#))
+        let three = try Fixtures.write(FeedTests.csv(FeedTests.three))
+        func push(_ file: URL, _ extra: [String] = []) async throws -> Outcome {
+            try await Self.intake(["push"] + connection + ["--control", control.path, "--file", "staff=\(file.path)", "--wait"] + extra)
+        }
+        let first = try await push(three)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("  profile: 3 created, 0 updated, 0 unchanged, 0 deleted"), "\(first.stderr)")
+        #expect(first.stderr.contains("  feed hr-staff: 0 skipped, 0 left"))
+        _ = try await push(three)
+        let third = try await push(three)
+        #expect(third.stderr.contains("  feed hr-staff: 3 skipped, 0 left"), "\(third.stderr)")
+        let forced = try await push(three, ["--force"])
+        #expect(forced.stderr.contains("  feed hr-staff: 0 skipped, 0 left"), "\(forced.stderr)")
+
+        // Two of three leave, beyond the limit of 1: held, exit 4, and the way out is printed.
+        let one = try await push(try Fixtures.write(FeedTests.csv(Array(FeedTests.three.prefix(1)))))
+        #expect(one.status == 4, "\(one.stderr)")
+        let batch = try #require(one.stdout.split(separator: "\n").last.map(String.init))
+        #expect(one.stderr.contains("held: 2 of 3 keys would leave, more than the limit of 1; intake approve \(batch) or intake cancel \(batch)"))
+        let approved = try await Self.intake(["approve"] + connection + [batch])
+        #expect(approved.stdout == "APPROVED\n", "\(approved)")
+        let done = try await Self.intake(["status"] + connection + ["--wait", batch])
+        #expect(done.stdout.contains(#""state":"complete""#), "\(done)")
+        let again = try await Self.intake(["approve"] + connection + [batch])
+        #expect(again.status == 2 && again.stderr.contains("Batch \(batch) is not in the 'held' state"), "\(again)")
+
+        let feeds = try await Self.intake(["feeds"] + connection)
+        #expect(feeds.stdout.contains(#""name":"hr-staff","activeKeys":1,"leftKeys":2"#), "\(feeds)")
+        let left = try await Self.intake(["feed"] + connection + ["hr-staff", "--keys", "--state", "left"])
+        #expect(left.stdout.contains(#""key":"2""#) && left.stdout.contains(#""key":"3""#) && !left.stdout.contains(#""key":"1""#))
+        let missing = try await Self.intake(["feed"] + connection + ["nope"])
+        #expect(missing.status == 2 && missing.stderr.contains("Feed not found: nope"), "\(missing)")
+    }
+
     @Test func dryRunAndRecordErrorsAndRejectedControlFiles() async throws {
         let (server, connection) = try await Self.server()
         defer { server.stopWithoutWaiting() }

@@ -150,6 +150,17 @@ import Testing
         #expect(dry.leaver(key: "staff/3")?["status"] == .string("dry-run"))
         #expect(real.leaver(key: "staff/3")?["status"] == .string("left"))
         #expect(real.result(key: "staff/2")?["status"] == .string("applied"))
+        // Updates carry the attributes they changed, before and after, in dry and real runs alike.
+        let emailDiff = try JSONParser.parse(
+            #"[{"attribute":"std:attribute:email","before":[{"type":"email-address","text":"bob@example.org"}],"after":[{"type":"email-address","text":"robert@example.org"}]}]"#
+        )
+        for night in [dry, real] {
+            #expect(night.result(key: "staff/2")?["changes"]?.arrayValue?.first?["diff"] == emailDiff, "\(night.results)")
+        }
+        let leaverDiff = try JSONParser.parse(
+            #"[{"attribute":"dc:attribute:type","before":[{"type":"object-type","code":"std:type:person:staff"}],"after":[{"type":"object-type","code":"std:type:person:past"}]}]"#
+        )
+        #expect(real.leaver(key: "staff/3")?["changes"]?.arrayValue?.first?["diff"] == leaverDiff)
         #expect(real.summary?["destinations"]?["profile"] == (try JSONParser.parse(#"{"created":1,"updated":2,"unchanged":1,"deleted":0}"#)))
 
         // Cat is a past person now; Bob's first e-mail won.

@@ -511,6 +511,63 @@ class Walkthrough:
         self.open("/admin/docs/control-file#data-types", "docs-data-types")
         expect(self.driver.find_element(By.ID, "data-types").text == "Data types", "the (i) links lead nowhere")
 
+    def push_night(self, count, comment):
+        """A night of the hr-staff feed pushed with the API key (people 1..count); returns its batch once it stops."""
+        people = [{"number": str(i), "first": f"Staff{i}", "last": "Member", "email": f"s{i}@example.ac.uk"} for i in range(1, count + 1)]
+        path = os.path.join(SCREENSHOTS, f"night-{count}.json")
+        with open(path, "w") as out:
+            json.dump(people, out)
+        status, digest = self.curl(API_KEY, "/api/haplo-data-import-batch/control", f"file=@{fixture('feed-control.json')}", "comment=HR feed")
+        expect(status == 200, f"feed control upload: {status} {digest}")
+        status, batch = self.curl(API_KEY, "/api/haplo-data-import-batch/batch", f"control={digest.strip()}", f"comment={comment}")
+        batch = batch.strip()
+        self.curl(API_KEY, "/api/haplo-data-import-batch/file", f"batch={batch}", "name=staff", f"file=@{path}")
+        status, body = self.curl(API_KEY, "/api/haplo-data-import-batch/schedule", f"batch={batch}")
+        expect(status == 200 and body == "SCHEDULED", f"schedule: {status} {body}")
+
+        def stopped():
+            _, text = self.fetch(f"/api/haplo-data-import-batch/status?batch={batch}", session=False, auth=API_KEY)
+            return json.loads(text)["state"] in ("complete", "held", "error")
+
+        self.wait_for(stopped, 60, f"the night {comment} did not stop")
+        return batch
+
+    def step13b_held_feed(self):
+        """A truncated night of a feed is held; an operator reads why, sees the leavers, and approves it."""
+        self.push_night(120, "Night one")
+        held = self.push_night(90, "Night two (truncated)")
+        self.open("/admin", "home-with-held")
+        expect("hr-staff" in self.driver.find_element(By.ID, "home-feeds").text, "the home page does not show the feed")
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "#site-nav").find_element(By.LINK_TEXT, "Feeds"), "feeds")
+        expect("Night two (truncated)" in self.driver.find_element(By.ID, "held-batches").text, "the held batch is not listed first")
+        self.click(self.driver.find_element(By.ID, "held-batches").find_element(By.PARTIAL_LINK_TEXT, "Night two"), "held-batch")
+        expect(self.driver.find_element(By.ID, "batch-state").text == "held", "the batch is not shown as held")
+        reason = self.driver.find_element(By.ID, "held-reason").text
+        expect("30 of 120 keys would leave the feed, more than the limit of 20%" in reason, f"held reason: {reason}")
+        self.click(self.driver.find_element(By.ID, "approve-link"), "approve-confirm")
+        leavers = self.driver.find_elements(By.CSS_SELECTOR, "#held-leavers tbody tr")
+        expect(len(leavers) == 30, f"the confirm page lists {len(leavers)} leavers, not 30")
+        expect("30 of 120 keys would leave feed hr-staff" in self.driver.find_element(By.ID, "held-reason").text, "no count and limit")
+        self.click(self.button("Approve batch"), "approved")
+        expect("Batch approved" in self.flash(), f"flash: {self.flash()}")
+
+        def complete():
+            _, text = self.fetch(f"/api/haplo-data-import-batch/status?batch={held}", session=False, auth=API_KEY)
+            return json.loads(text)["state"] == "complete"
+
+        self.wait_for(complete, 60, "the approved batch did not complete")
+        self.open(f"/admin/batches/{held}", "approved-batch")
+        summary = self.driver.find_element(By.ID, "summary-records").text
+        expect("Leavers: 30." in summary, f"summary: {summary}")
+        expect("APPROVED: " in self.text() and "by admin ops" in self.text(), "the log does not say who approved it")
+        self.open("/admin/feeds/hr-staff", "feed")
+        expect(len(self.driver.find_elements(By.CSS_SELECTOR, "#feed-chart rect")) == 10, "the chart does not show 2 nights x 5 counts")
+        expect(len(self.driver.find_elements(By.CSS_SELECTOR, "#feed-runs tbody tr")) == 2, "the runs table")
+        self.fill("key", "100")
+        self.click(self.button("Show"), "key-history")
+        rows = [r.text for r in self.driver.find_elements(By.CSS_SELECTOR, "#key-history tbody tr")]
+        expect(len(rows) == 2 and rows[0].startswith("left") and rows[1].startswith("active"), f"key history: {rows}")
+
     def step14_security(self):
         self.open("/admin/api-keys/new", "csrf-form")
         self.driver.execute_script("document.querySelector('main input[name=csrf]').remove()")
@@ -554,7 +611,8 @@ class Walkthrough:
         steps = [
             self.step1_sign_in, self.step2_bad_control_files, self.step3_good_control_file, self.step4_new_batch, self.step5_dry_run,
             self.step6_log, self.step7_nothing_imported, self.step8_progress, self.step8b_no_javascript, self.step9_copy_and_import,
-            self.step10_objects, self.step11_create_key, self.step12_use_and_revoke, self.step13_models, self.step14_security,
+            self.step10_objects, self.step11_create_key, self.step12_use_and_revoke, self.step13_models, self.step13b_held_feed,
+            self.step14_security,
             self.step15_narrow,
         ]
         try:

@@ -4,11 +4,14 @@ package final class ObjectTarget {
     package var ref: ObjectRef?
     package let isNew: Bool
     package var values: [ObjectValue]
+    /// The stored values a loaded object started from: a save's diff is against them.
+    package let original: [ObjectValue]
 
     init(ref: ObjectRef? = nil, isNew: Bool, values: [ObjectValue] = []) {
         self.ref = ref
         self.isNew = isNew
         self.values = values
+        self.original = isNew ? [] : values
     }
 
     func hasValue(_ attribute: String) -> Bool {

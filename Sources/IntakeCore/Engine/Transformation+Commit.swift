@@ -6,6 +6,35 @@ package struct RecordChange: Sendable, Equatable {
     package var isNew: Bool
     package var outcome: SaveOutcome?
     package var isDocument = false
+    /// The attributes whose values the save changed (all of a new object's), in the order they
+    /// first appear.
+    package var diff: [AttributeDiff] = []
+}
+
+/// One attribute a save changed: its values before and after, in order.
+package struct AttributeDiff: Sendable, Equatable {
+    package var attribute: String
+    package var before: [ObjectValue]
+    package var after: [ObjectValue]
+
+    /// The attributes whose value lists differ between `before` and `after`.
+    package static func between(_ before: [ObjectValue], _ after: [ObjectValue]) -> [AttributeDiff] {
+        var order: [String] = []
+        var old: [String: [ObjectValue]] = [:]
+        var new: [String: [ObjectValue]] = [:]
+        for value in before {
+            if old[value.attribute] == nil && new[value.attribute] == nil { order.append(value.attribute) }
+            old[value.attribute, default: []].append(value)
+        }
+        for value in after {
+            if old[value.attribute] == nil && new[value.attribute] == nil { order.append(value.attribute) }
+            new[value.attribute, default: []].append(value)
+        }
+        return order.compactMap { attribute in
+            let (b, a) = (old[attribute] ?? [], new[attribute] ?? [])
+            return b == a ? nil : AttributeDiff(attribute: attribute, before: b, after: a)
+        }
+    }
 }
 
 extension Transformation {
@@ -56,13 +85,17 @@ extension Transformation {
                     }
                 }
                 guard let ref = o.ref, !o.isNew else {
-                    changes.append(RecordChange(destination: d.name, ref: o.ref, isNew: true, outcome: .created))
+                    changes.append(
+                        RecordChange(destination: d.name, ref: o.ref, isNew: true, outcome: .created, diff: AttributeDiff.between([], values)))
                     continue
                 }
                 var outcome = try batch.repository.plannedOutcome(ref: ref, values: values)
                 // The real run links it to a ref allocated then, which nothing stored holds yet.
                 if linksToNewParent && outcome == .unchanged { outcome = .updated }
-                changes.append(RecordChange(destination: d.name, ref: ref, isNew: false, outcome: outcome))
+                changes.append(
+                    RecordChange(
+                        destination: d.name, ref: ref, isNew: false, outcome: outcome,
+                        diff: outcome == .unchanged ? [] : AttributeDiff.between(o.original, values)))
             case .dictionary:
                 changes.append(RecordChange(destination: name, ref: nil, isNew: true, outcome: .created, isDocument: true))
             }
@@ -97,6 +130,8 @@ extension Transformation {
         }
         if o.ref == nil { o.ref = try batch.repository.allocateRef() }
         let outcome = try batch.repository.save(ref: o.ref!, values: o.values, isNew: o.isNew)
-        return RecordChange(destination: d.name, ref: o.ref, isNew: o.isNew, outcome: outcome)
+        return RecordChange(
+            destination: d.name, ref: o.ref, isNew: o.isNew, outcome: outcome,
+            diff: outcome == .unchanged ? [] : AttributeDiff.between(o.original, o.values))
     }
 }
