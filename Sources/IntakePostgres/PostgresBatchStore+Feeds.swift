@@ -196,6 +196,9 @@ extension PostgresImportTransaction {
         return try connection.query("SELECT version FROM objects WHERE ref = \(ref.number)").scalar(Int.self)
     }
 
+    func lookUpRef(username: String) throws -> ObjectRef? { try ref(forUsername: username) }
+    func lookUpRef(behaviour: String) throws -> ObjectRef? { try ref(forBehaviour: behaviour) }
+
     func setBatchFeed(_ batch: BatchID, feed: String) throws {
         try flush()
         try connection.query("UPDATE batches SET feed = \(feed) WHERE id = \(batch.rawValue)")

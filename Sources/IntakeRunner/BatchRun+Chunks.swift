@@ -49,7 +49,6 @@ extension BatchRun {
                     try writer.drain()
                     pipelinedTransaction?.forgetRefCounter()
                 }
-                if case .failure(let failure)? = wellFormedness?.wait() { throw failure }
                 // A chunk that fails (a database error) is rolled back whole; so are its counts and
                 // lines, so the batch's end state reports only what was stored.
                 let (progressBefore, linesBefore) = (progress, pendingLines)
@@ -57,7 +56,15 @@ extension BatchRun {
                     try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
                         proxy.transaction = tx
                         defer { proxy.transaction = nil }
-                        _ = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
+                        // Nothing is committed before every file is proved well-formed: until then
+                        // chunks go on in this first transaction (as the writer thread merges them),
+                        // so the run does not sit idle while the files are checked.
+                        repeat {
+                            liveness.tick()
+                            _ = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
+                        } while wellFormedness?.result == nil && !chunk.finished && !chunk.cancelled && chunk.fatal == nil
+                            && !stopRequested()
+                        if case .failure(let failure)? = wellFormedness?.wait() { throw failure }
                     }
                 } catch {
                     (progress, pendingLines) = (progressBefore, linesBefore)

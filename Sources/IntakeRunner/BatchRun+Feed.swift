@@ -16,10 +16,24 @@ struct FeedRun {
     var name: String { declaration.name }
 
     /// The hash of a record's value: any change of any field, read by the instructions or not, is
-    /// a change. 128 bits of SHA-256 of its JSON text.
-    static func digest(of record: JSONValue) -> String {
-        let hash = SHA256.hash(data: Array(record.compactJSON.utf8))
-        return hash.prefix(16).map { String(format: "%02x", $0) }.joined()
+    /// a change. 128 bits of SHA-256 of its canonical bytes; `buffer` is reused from record to record.
+    static func digest(of record: JSONValue, buffer: inout [UInt8]) -> String {
+        buffer.removeAll(keepingCapacity: true)
+        record.appendCanonicalBytes(to: &buffer)
+        let hash = buffer.withUnsafeBytes { SHA256.hash(data: $0) }
+        return hex(hash.prefix(16))
+    }
+
+    /// Lower-case hex, without a format string per byte (a run makes one per record).
+    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Whether transforming the record again provably changes nothing (docs/feeds.md "Unchanged
@@ -40,9 +54,12 @@ struct FeedRun {
         }
         for read in memory.reads {
             switch read {
-            case .object(let ref, let version): if try tx.currentVersion(of: ref) != version { return false }
-            case .username(let name, let answer): if try tx.ref(forUsername: name) != answer { return false }
-            case .behaviour(let code, let answer): if try tx.ref(forBehaviour: code) != answer { return false }
+            case .object(let ref, let version):
+                // Most loads are of the record's own objects, checked above.
+                if memory.objects.contains(where: { $0.ref == ref && $0.version == version }) { continue }
+                if try tx.currentVersion(of: ref) != version { return false }
+            case .username(let name, let answer): if try tx.lookUpRef(username: name) != answer { return false }
+            case .behaviour(let code, let answer): if try tx.lookUpRef(behaviour: code) != answer { return false }
             }
         }
         return true
@@ -57,8 +74,12 @@ struct FeedRun {
             switch read {
             case .unrepeatable: return nil
             case .object(let ref): entry = .object(ref, version: try tx.currentVersion(of: ref))
-            case .username(let name, let answer): entry = .username(name, answer)
-            case .behaviour(let code, let answer): entry = .behaviour(code, answer)
+            case .username(let name, let answer):
+                guard RememberedRead.canEncode(name) else { return nil }
+                entry = .username(name, answer)
+            case .behaviour(let code, let answer):
+                guard RememberedRead.canEncode(code) else { return nil }
+                entry = .behaviour(code, answer)
             }
             if !remembered.contains(entry) { remembered.append(entry) }
         }
@@ -76,7 +97,7 @@ extension BatchRun {
         let fingerprint = SHA256.hash(data: Array(environment.models.schema.fingerprint.utf8))
         return FeedRun(
             declaration: declaration, control: batch.control.hex,
-            schema: fingerprint.map { String(format: "%02x", $0) }.joined(), force: batch.force)
+            schema: FeedRun.hex(fingerprint), force: batch.force)
     }
 
     private static func prepareLeavers(_ declaration: FeedDeclaration, in importBatch: ImportBatch) -> String? {
@@ -103,7 +124,7 @@ extension BatchRun {
                 record, file: file, importBatch: importBatch,
                 message: "Duplicate feed key \(key) in file \(file.name), first seen at record \(first)", key: key)
         }
-        let digest = FeedRun.digest(of: record.value)
+        let digest = FeedRun.digest(of: record.value, buffer: &digestBuffer)
         let memory = try tx.feedKey(feed: feed.name, file: file.name, key: key)
         if let memory, try feed.canSkip(memory, digest: digest, tx: tx) {
             let identifier = importBatch.passOver(identifier: nextIdentifier(record, file: file, importBatch: importBatch))
@@ -166,16 +187,16 @@ extension BatchRun {
     /// complete real run of the feed with the same file names. Returns `.finished(.held)` when it
     /// holds the batch; nil to go on. A resumed or approved run is not checked again.
     func checkRecordCount(_ feed: FeedRun, files: [String]) throws -> Outcome? {
-        guard progress.recordsRead == 0, progress.fileIndex == 0, !progress.leaversStarted, let check = wellFormedness else {
-            return nil
-        }
+        // Waiting for the count costs the time of reading the files once more before the first
+        // record: only a feed with this guard waits.
+        guard progress.recordsRead == 0, progress.fileIndex == 0, !progress.leaversStarted, !progress.approved,
+            let limit = feed.declaration.maxRecordCountChange, let check = wellFormedness
+        else { return nil }
         let count: Int
         switch check.wait() {
         case .failure(let failure): throw failure
         case .success(let records): count = records
         }
-        progress.recordsInFiles = count
-        guard !progress.approved, let limit = feed.declaration.maxRecordCountChange else { return nil }
         let (store, name, names) = (environment.store, feed.name, Set(files))
         let recent = try blocking { try await store.feedBatches(feed: name, limit: 100) }
         guard
@@ -183,7 +204,7 @@ extension BatchRun {
                 $0.id != batch.id && $0.state == .complete && !$0.dryRun && Set($0.files.map(\.name)) == names
             })
         else { return nil }
-        let before = previous.progress.recordsInFiles ?? previous.progress.recordsRead
+        let before = previous.progress.recordsRead
         guard limit.isExceeded(by: abs(count - before), of: before) else { return nil }
         let change = before > 0 ? String(format: "%+.1f%%", Double(count - before) * 100 / Double(before)) : "new"
         let text = "\(count) records, against \(before) in the last run of feed \(feed.name) (\(change)), more than its limit of \(limit)"

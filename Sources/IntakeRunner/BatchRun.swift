@@ -384,5 +384,7 @@ package final class BatchRun {
     var lastLine = 0
     var recordLocations = false
     var feedRun: FeedRun?
+    /// Reused for each feed record's digest.
+    var digestBuffer: [UInt8] = []
     var repositoryProxy: RepositoryProxy?
 }

@@ -48,6 +48,12 @@ struct BoundStatement {
         guard code == SQLITE_DONE || code == SQLITE_ROW else { throw error(code) }
     }
 
+    /// Runs a statement that returns no rows; returns how many rows it changed.
+    func runCountingChanges() throws -> Int {
+        try run()
+        return connection.map { Int(sqlite3_changes($0)) } ?? 0
+    }
+
     /// Steps to the first row and hands it to `read`; nil when there is none.
     func first<T>(_ read: (Row) throws -> T) throws -> T? {
         defer { reset() }
@@ -68,6 +74,13 @@ struct BoundStatement {
             let count = Int(sqlite3_column_bytes(handle, column))
             guard count > 0, let pointer = sqlite3_column_text(handle, column) else { return [] }
             return Array(UnsafeBufferPointer(start: pointer, count: count))
+        }
+
+        /// A text column as a String (empty for NULL).
+        func text(_ column: Int32) -> String {
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let pointer = sqlite3_column_text(handle, column) else { return "" }
+            return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
         }
 
         /// Whether a text column holds exactly these UTF-8 bytes, without making a String of it.

@@ -120,42 +120,88 @@ extension SQLiteBatchStore {
     }
 }
 
+/// The per-record statements of a feed batch, prepared once per connection (see `BoundStatement`).
+struct FeedStatements {
+    let selectKey, insertSeen, selectSeen, copyToHistory, upsertKey, version, refByUsername, refByBehaviour: BoundStatement
+
+    init(_ db: Database) throws {
+        selectKey = try BoundStatement(db, "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ? AND file = ? AND key = ?")
+        insertSeen = try BoundStatement(db, "INSERT OR IGNORE INTO feed_seen (batch, file, key, record) VALUES (?, ?, ?, ?)")
+        selectSeen = try BoundStatement(db, "SELECT record FROM feed_seen WHERE batch = ? AND file = ? AND key = ?")
+        copyToHistory = try BoundStatement(
+            db,
+            """
+            INSERT OR IGNORE INTO feed_key_history (batch, \(feedKeyColumns))
+            SELECT ?1, \(feedKeyColumns) FROM feed_keys WHERE feed = ?2 AND file = ?3 AND key = ?4 AND last_batch <> ?1
+            """)
+        upsertKey = try BoundStatement(
+            db, "INSERT OR REPLACE INTO feed_keys (\(feedKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        version = try BoundStatement(db, "SELECT version FROM objects WHERE ref = ?")
+        refByUsername = try BoundStatement(db, "SELECT ref FROM objects WHERE username = ? ORDER BY ref LIMIT 1")
+        refByBehaviour = try BoundStatement(db, "SELECT ref FROM objects WHERE behaviour = ? ORDER BY ref LIMIT 1")
+    }
+
+    /// A `feed_keys` row read in `feedKeyColumns` order.
+    static func memory(_ row: BoundStatement.Row) -> FeedKeyMemory {
+        let reads = RememberedRead.decode(row.text(8))
+        return FeedKeyMemory(
+            file: row.text(1), key: row.text(2), recordDigest: row.text(3), control: row.text(4), schema: row.text(5),
+            objects: FeedObject.decode(row.text(6)), mustTransform: row.int64(7) != 0 || reads == nil, reads: reads ?? [],
+            active: row.int64(9) != 0, firstSeen: Date(timeIntervalSince1970: Double(row.int64(10))),
+            lastChanged: Date(timeIntervalSince1970: Double(row.int64(11))), firstBatch: BatchID(rawValue: row.text(12)),
+            lastBatch: BatchID(rawValue: row.text(13)))
+    }
+}
+
 extension SQLiteImportTransaction {
     func feedKey(feed: String, file: String, key: String) throws -> FeedKeyMemory? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM feed_keys WHERE feed = ? AND file = ? AND key = ?"),
-            arguments: [feed, file, key]
-        ).map(SQLiteBatchStore.feedKeyMemory)
+        let statement = try feedStatements.selectKey
+        statement.bind(1, feed)
+        statement.bind(2, file)
+        statement.bind(3, key)
+        return try statement.first(FeedStatements.memory)
     }
 
     func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws {
-        // The memory before this batch first changed the key is kept once, for rollback.
-        try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO feed_key_history (batch, \(feedKeyColumns))
-                SELECT ?, \(feedKeyColumns) FROM feed_keys WHERE feed = ? AND file = ? AND key = ? AND last_batch <> ?
-                """
-        ).execute(arguments: [batch.rawValue, feed, memory.file, memory.key, batch.rawValue])
-        try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO feed_keys (\(feedKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [
-            feed, memory.file, memory.key, memory.recordDigest, memory.control, memory.schema, FeedObject.encode(memory.objects),
-            memory.mustTransform, RememberedRead.encode(memory.reads), memory.active, SQLiteBatchStore.seconds(memory.firstSeen),
-            SQLiteBatchStore.seconds(memory.lastChanged),
-            memory.firstBatch.rawValue, memory.lastBatch.rawValue
-        ])
+        let statements = try feedStatements
+        // The memory before this batch first changed the key is kept once, for rollback. A key the
+        // batch applies for the first time has none.
+        if memory.firstBatch != batch {
+            statements.copyToHistory.bind(1, batch.rawValue)
+            statements.copyToHistory.bind(2, feed)
+            statements.copyToHistory.bind(3, memory.file)
+            statements.copyToHistory.bind(4, memory.key)
+            try statements.copyToHistory.run()
+        }
+        let upsert = statements.upsertKey
+        upsert.bind(1, feed)
+        upsert.bind(2, memory.file)
+        upsert.bind(3, memory.key)
+        upsert.bind(4, memory.recordDigest)
+        upsert.bind(5, memory.control)
+        upsert.bind(6, memory.schema)
+        upsert.bind(7, FeedObject.encode(memory.objects))
+        upsert.bind(8, memory.mustTransform ? 1 : 0)
+        upsert.bind(9, RememberedRead.encode(memory.reads))
+        upsert.bind(10, memory.active ? 1 : 0)
+        upsert.bind(11, SQLiteBatchStore.seconds(memory.firstSeen))
+        upsert.bind(12, SQLiteBatchStore.seconds(memory.lastChanged))
+        upsert.bind(13, memory.firstBatch.rawValue)
+        upsert.bind(14, memory.lastBatch.rawValue)
+        try upsert.run()
     }
 
     func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int) throws -> Int? {
-        if let first = try Int.fetchOne(
-            db.cachedStatement(sql: "SELECT record FROM feed_seen WHERE batch = ? AND file = ? AND key = ?"),
-            arguments: [batch.rawValue, file, key])
-        {
-            return first
-        }
-        try db.cachedStatement(sql: "INSERT INTO feed_seen (batch, file, key, record) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [batch.rawValue, file, key, record])
-        return nil
+        let statements = try feedStatements
+        statements.insertSeen.bind(1, batch.rawValue)
+        statements.insertSeen.bind(2, file)
+        statements.insertSeen.bind(3, key)
+        statements.insertSeen.bind(4, Int64(record))
+        if try statements.insertSeen.runCountingChanges() == 1 { return nil }
+        statements.selectSeen.bind(1, batch.rawValue)
+        statements.selectSeen.bind(2, file)
+        statements.selectSeen.bind(3, key)
+        return try statements.selectSeen.first { Int($0.int64(0)) }
     }
 
     private func filesJSON(_ files: [String]) -> String {
@@ -196,7 +242,21 @@ extension SQLiteImportTransaction {
     }
 
     func currentVersion(of ref: ObjectRef) throws -> Int? {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT version FROM objects WHERE ref = ?"), arguments: [ref.number])
+        let statement = try feedStatements.version
+        statement.bind(1, ref.number)
+        return try statement.first { Int($0.int64(0)) }
+    }
+
+    func lookUpRef(username: String) throws -> ObjectRef? {
+        let statement = try feedStatements.refByUsername
+        statement.bind(1, username)
+        return try statement.first { ObjectRef($0.int64(0)) }
+    }
+
+    func lookUpRef(behaviour: String) throws -> ObjectRef? {
+        let statement = try feedStatements.refByBehaviour
+        statement.bind(1, behaviour)
+        return try statement.first { ObjectRef($0.int64(0)) }
     }
 
     func setBatchFeed(_ batch: BatchID, feed: String) throws {

@@ -417,6 +417,17 @@ final class SQLiteImportTransaction: ImportTransaction {
     }
     private var prepared: RecordStatements?
 
+    /// A feed batch's statements, likewise.
+    var feedStatements: FeedStatements {
+        get throws {
+            if let preparedFeed { return preparedFeed }
+            let made = try FeedStatements(db)
+            preparedFeed = made
+            return made
+        }
+    }
+    private var preparedFeed: FeedStatements?
+
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {
         try db.cachedStatement(sql: "INSERT INTO documents (model, destination, batch, record, data) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [model, destination, batch?.rawValue, record, JSONValue.object(values).compactJSON])

@@ -54,10 +54,10 @@ package struct FeedObject: Sendable, Equatable {
     }
 
     package static func decode(_ text: String) -> [FeedObject] {
-        text.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: " ")
-            guard parts.count == 3, let ref = Int64(parts[1]), let version = Int(parts[2]) else { return nil }
-            return FeedObject(destination: String(parts[0]), ref: ObjectRef(ref), version: version)
+        text.utf8.split(separator: 10).compactMap { line in
+            let parts = line.split(separator: 32)
+            guard parts.count == 3, let ref = Int64(Substring(parts[1])), let version = Int(Substring(parts[2])) else { return nil }
+            return FeedObject(destination: String(Substring(parts[0])), ref: ObjectRef(ref), version: version)
         }
     }
 }
@@ -91,6 +91,10 @@ package protocol FeedTransaction {
     func activeFeedKeyCount(feed: String, files: [String]) throws -> Int
     /// The current version of an object, nil when there is none.
     func currentVersion(of ref: ObjectRef) throws -> Int?
+    /// What a lookup by username or behaviour answers now (as `ObjectRepository`'s), without
+    /// reading the object: a skip check only compares the answer.
+    func lookUpRef(username: String) throws -> ObjectRef?
+    func lookUpRef(behaviour: String) throws -> ObjectRef?
     /// Names the feed a batch belongs to.
     func setBatchFeed(_ batch: BatchID, feed: String) throws
     /// Forgets which keys `batch` saw (at its end).
@@ -153,6 +157,8 @@ extension ForwardingFeedTransaction {
         try forwardingFeed { try $0.activeFeedKeyCount(feed: feed, files: files) }
     }
     package func currentVersion(of ref: ObjectRef) throws -> Int? { try forwardingFeed { try $0.currentVersion(of: ref) } }
+    package func lookUpRef(username: String) throws -> ObjectRef? { try forwardingFeed { try $0.lookUpRef(username: username) } }
+    package func lookUpRef(behaviour: String) throws -> ObjectRef? { try forwardingFeed { try $0.lookUpRef(behaviour: behaviour) } }
     package func setBatchFeed(_ batch: BatchID, feed: String) throws { try forwardingFeed { try $0.setBatchFeed(batch, feed: feed) } }
     package func forgetSeenFeedKeys(batch: BatchID) throws { try forwardingFeed { try $0.forgetSeenFeedKeys(batch: batch) } }
 }
@@ -173,39 +179,41 @@ package enum RememberedRead: Sendable, Equatable {
     case username(String, ObjectRef?)
     case behaviour(String, ObjectRef?)
 
-    /// Reads as one column: a JSON list of `["o", ref, version]`, `["u", name, ref]` and
-    /// `["b", code, ref]` (null for no answer).
+    /// Reads as one column, a line each: `o REF VERSION`, `u REF NAME`, `b REF CODE` (`-` for no
+    /// answer or no version; the name or code last, as it is). Read back on every record of a
+    /// nightly run, so it is plain text rather than JSON.
     package static func encode(_ reads: [RememberedRead]) -> String {
-        guard !reads.isEmpty else { return "" }
-        func ref(_ ref: ObjectRef?) -> JSONValue { ref.map { .number(Double($0.number)) } ?? .null }
-        return JSONValue.array(
-            reads.map { read in
-                switch read {
-                case .object(let r, let version): .array([.string("o"), ref(r), version.map { .number(Double($0)) } ?? .null])
-                case .username(let name, let r): .array([.string("u"), .string(name), ref(r)])
-                case .behaviour(let code, let r): .array([.string("b"), .string(code), ref(r)])
-                }
+        func ref(_ ref: ObjectRef?) -> String { ref.map { String($0.number) } ?? "-" }
+        return reads.map { read in
+            switch read {
+            case .object(let r, let version): "o \(r.number) \(version.map(String.init) ?? "-")"
+            case .username(let name, let r): "u \(ref(r)) \(name)"
+            case .behaviour(let code, let r): "b \(ref(r)) \(code)"
             }
-        ).compactJSON
+        }.joined(separator: "\n")
     }
+
+    /// Whether `encode` can write a name or code (a line break would end its line).
+    package static func canEncode(_ text: String) -> Bool { !text.utf8.contains(10) }
 
     /// Nil when the text is not what `encode` writes (the key is then transformed, never skipped).
     package static func decode(_ text: String) -> [RememberedRead]? {
         guard !text.isEmpty else { return [] }
-        guard case .array(let list)? = try? JSONParser.parse(Array(text.utf8)) else { return nil }
         var reads: [RememberedRead] = []
-        for item in list {
-            guard case .array(let parts) = item, parts.count == 3, case .string(let kind) = parts[0] else { return nil }
-            func ref(_ value: JSONValue) -> ObjectRef? {
-                if case .number(let n) = value { return ObjectRef(Int64(n)) }
-                return nil
-            }
-            switch (kind, parts[1]) {
-            case ("o", .number(let n)):
-                let version: Int? = if case .number(let v) = parts[2] { Int(v) } else { nil }
-                reads.append(.object(ObjectRef(Int64(n)), version: version))
-            case ("u", .string(let name)): reads.append(.username(name, ref(parts[2])))
-            case ("b", .string(let code)): reads.append(.behaviour(code, ref(parts[2])))
+        for line in text.utf8.split(separator: 10, omittingEmptySubsequences: false) {
+            guard line.count >= 5, let kind = line.first, line[line.index(after: line.startIndex)] == 32 else { return nil }
+            let rest = line[line.index(line.startIndex, offsetBy: 2)...]
+            guard let space = rest.firstIndex(of: 32) else { return nil }
+            let first = Substring(rest[..<space])
+            let last = Substring(rest[rest.index(after: space)...])
+            let ref: ObjectRef? = first == "-" ? nil : Int64(first).map(ObjectRef.init)
+            guard first == "-" || ref != nil else { return nil }
+            switch kind {
+            case UInt8(ascii: "o"):
+                guard let ref else { return nil }
+                reads.append(.object(ref, version: last == "-" ? nil : Int(last)))
+            case UInt8(ascii: "u"): reads.append(.username(String(last), ref))
+            case UInt8(ascii: "b"): reads.append(.behaviour(String(last), ref))
             default: return nil
             }
         }

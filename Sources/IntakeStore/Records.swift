@@ -46,9 +46,6 @@ package struct RunProgress: Sendable, Equatable, Codable {
     /// The run has passed its guards and applies leavers; the last one it handled.
     package var leaversStarted = false
     package var lastLeaver: FeedKeyPosition?
-    /// The records in the batch's files, counted when they were checked (a feed's record-count guard
-    /// compares the next run with it).
-    package var recordsInFiles: Int?
 
     package init() {}
 
@@ -72,7 +69,6 @@ package struct RunProgress: Sendable, Equatable, Codable {
         approved = try c.decodeIfPresent(Bool.self, forKey: .approved) ?? false
         leaversStarted = try c.decodeIfPresent(Bool.self, forKey: .leaversStarted) ?? false
         lastLeaver = try c.decodeIfPresent(FeedKeyPosition.self, forKey: .lastLeaver)
-        recordsInFiles = try c.decodeIfPresent(Int.self, forKey: .recordsInFiles)
     }
 
     /// Counts one saved (or, in a dry run, would-be-saved) object of a destination.

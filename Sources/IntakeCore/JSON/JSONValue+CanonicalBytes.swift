@@ -1,0 +1,44 @@
+extension JSONValue {
+    /// Appends an unambiguous byte form of the value (a type tag, then lengths and UTF-8 bytes),
+    /// for hashing: two values have the same bytes exactly when they are equal, key order included.
+    /// Cheaper than writing JSON text, which escapes every string character by character.
+    package func appendCanonicalBytes(to out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(0)
+        case .bool(let b): out.append(b ? 2 : 1)
+        case .number(let n):
+            out.append(3)
+            appendInteger(n.bitPattern, to: &out)
+        case .integer(let i):
+            out.append(4)
+            appendInteger(UInt64(bitPattern: i), to: &out)
+        case .string(let s):
+            out.append(5)
+            appendString(s, to: &out)
+        case .array(let items):
+            out.append(6)
+            appendInteger(UInt64(items.count), to: &out)
+            for item in items { item.appendCanonicalBytes(to: &out) }
+        case .object(let object):
+            out.append(7)
+            appendInteger(UInt64(object.keys.count), to: &out)
+            for (key, value) in object.pairs {
+                appendString(key, to: &out)
+                value.appendCanonicalBytes(to: &out)
+            }
+        }
+    }
+
+    private func appendInteger(_ value: UInt64, to out: inout [UInt8]) {
+        var v = value
+        for _ in 0..<8 {
+            out.append(UInt8(truncatingIfNeeded: v))
+            v >>= 8
+        }
+    }
+
+    private func appendString(_ s: String, to out: inout [UInt8]) {
+        appendInteger(UInt64(s.utf8.count), to: &out)
+        out.append(contentsOf: s.utf8)
+    }
+}
