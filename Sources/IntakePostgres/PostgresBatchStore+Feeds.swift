@@ -63,8 +63,8 @@ extension PostgresBatchStore {
         let result = try await database.query(
             """
             SELECT * FROM feed_keys WHERE feed = \(feed) AND (\(active)::boolean IS NULL OR active = \(active))
-              AND (\(after == nil) OR file > \(file) OR (file = \(file) AND key > \(key)))
-            ORDER BY file COLLATE "C", key COLLATE "C" LIMIT \(limit)
+              AND (\(after == nil) OR (file, key) > (\(file), \(key)))
+            ORDER BY file, key LIMIT \(limit)
             """)
         return try result.rows.map(Self.feedKeyMemory)
     }
@@ -83,7 +83,7 @@ extension PostgresBatchStore {
             SELECT k.* FROM feed_keys k
             WHERE k.feed = \(feed) AND k.active AND k.file = ANY(\(files))
               AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = k.file AND s.key = k.key)
-            ORDER BY k.file COLLATE "C", k.key COLLATE "C" LIMIT \(limit)
+            ORDER BY k.file, k.key LIMIT \(limit)
             """
         ).rows.map(Self.feedKeyMemory)
     }
@@ -162,14 +162,14 @@ extension PostgresImportTransaction {
     {
         try flush()
         let (file, key) = (after?.file ?? "", after?.key ?? "")
-        // "C" collation: the same (file, key) order as SQLite's, whatever the database's locale.
+        // The columns compare byte by byte ("C", see PostgresMigrations): SQLite's order.
         return try connection.query(
             """
             SELECT k.* FROM feed_keys k
             WHERE k.feed = \(feed) AND k.active AND k.file = ANY(\(files))
               AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = k.file AND s.key = k.key)
-              AND (k.file COLLATE "C" > \(file) OR (k.file = \(file) AND k.key COLLATE "C" > \(key)))
-            ORDER BY k.file COLLATE "C", k.key COLLATE "C" LIMIT \(limit)
+              AND (k.file, k.key) > (\(file), \(key))
+            ORDER BY k.file, k.key LIMIT \(limit)
             """
         ).rows.map(PostgresBatchStore.feedKeyMemory)
     }

@@ -226,8 +226,8 @@ enum PostgresMigrations {
                 """
                 CREATE TABLE feed_seen (
                     batch TEXT NOT NULL,
-                    file TEXT NOT NULL,
-                    key TEXT NOT NULL,
+                    file TEXT COLLATE "C" NOT NULL,
+                    key TEXT COLLATE "C" NOT NULL,
                     record BIGINT NOT NULL,
                     PRIMARY KEY (batch, file, key)
                 )
@@ -240,11 +240,12 @@ enum PostgresMigrations {
     ]
 
     /// The columns of `feed_keys`, which `feed_key_history` repeats (a history row is a copy of a
-    /// key's row).
+    /// key's row). Files and keys compare byte by byte ("C"), as SQLite's do, so that keys are in
+    /// the same order on both backends and the primary key's index serves that order.
     static let feedKeyColumns = """
             feed TEXT NOT NULL,
-            file TEXT NOT NULL,
-            key TEXT NOT NULL,
+            file TEXT COLLATE "C" NOT NULL,
+            key TEXT COLLATE "C" NOT NULL,
             digest TEXT NOT NULL,
             control TEXT NOT NULL,
             schema TEXT NOT NULL,

@@ -68,8 +68,8 @@ extension SQLiteBatchStore {
                 arguments += [active]
             }
             if let after {
-                sql += " AND (file > ? OR (file = ? AND key > ?))"
-                arguments += [after.file, after.file, after.key]
+                sql += " AND (file, key) > (?, ?)"
+                arguments += [after.file, after.key]
             }
             sql += " ORDER BY file, key LIMIT ?"
             arguments += [limit]
@@ -217,7 +217,7 @@ extension SQLiteImportTransaction {
                 SELECT k.* FROM feed_keys k
                 WHERE k.feed = ?1 AND k.active AND k.file IN (SELECT value FROM json_each(?2))
                   AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = ?3 AND s.file = k.file AND s.key = k.key)
-                  AND (k.file > ?4 OR (k.file = ?4 AND k.key > ?5))
+                  AND (k.file, k.key) > (?4, ?5)
                 ORDER BY k.file, k.key LIMIT ?6
                 """,
             arguments: [feed, filesJSON(files), batch.rawValue, after?.file ?? "", after?.key ?? "", limit]
