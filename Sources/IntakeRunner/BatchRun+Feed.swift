@@ -45,33 +45,18 @@ struct FeedRun {
     /// (a lookup by username or behaviour, a load) answering as it did then, a lookup that found
     /// nothing included; and nothing else it used (title mappings, links) or wrote (documents,
     /// which every transform appends again) that cannot be checked so.
-    /// The memory's part is `FeedTransaction.feedSkipCheck`; the store's is here.
-    func decide(file: String, key: String, digest: String, tx: any ImportTransaction) throws -> Decision {
-        guard !force else { return .transform(known: true) }
-        switch try tx.feedSkipCheck(feed: name, file: file, key: key, digest: digest, control: control, schema: schema) {
-        case .unknownKey: return .transform(known: false)
-        case .mustTransform: return .transform(known: true)
-        case .candidate(let objects, let reads):
-            return try storeAgrees(objects: objects, reads: reads, tx: tx) ? .skip(objects) : .transform(known: true)
-        }
-    }
-
-    /// Whether a record is skipped (with the objects its key saved), or transformed (and whether
-    /// the feed knows its key, so that its memory must be read to be kept up to date).
-    enum Decision {
-        case skip([FeedObject])
-        case transform(known: Bool)
-    }
-
-    private func storeAgrees(objects: [FeedObject], reads: [RememberedRead], tx: any ImportTransaction) throws -> Bool {
-        for object in objects where try tx.currentVersion(of: object.ref) != object.version {
+    func canSkip(_ memory: FeedKeyMemory, digest: String, tx: any ImportTransaction) throws -> Bool {
+        guard !force, memory.active, !memory.mustTransform, memory.recordDigest == digest, memory.control == control,
+            memory.schema == schema, !memory.objects.isEmpty
+        else { return false }
+        for object in memory.objects where try tx.currentVersion(of: object.ref) != object.version {
             return false
         }
-        for read in reads {
+        for read in memory.reads {
             switch read {
             case .object(let ref, let version):
                 // Most loads are of the record's own objects, checked above.
-                if objects.contains(where: { $0.ref == ref && $0.version == version }) { continue }
+                if memory.objects.contains(where: { $0.ref == ref && $0.version == version }) { continue }
                 if try tx.currentVersion(of: ref) != version { return false }
             case .username(let name, let answer): if try tx.lookUpRef(username: name) != answer { return false }
             case .behaviour(let code, let answer): if try tx.lookUpRef(behaviour: code) != answer { return false }
@@ -140,23 +125,18 @@ extension BatchRun {
                 message: "Duplicate feed key \(key) in file \(file.name), first seen at record \(first)", key: key)
         }
         let digest = FeedRun.digest(of: record.value, buffer: &digestBuffer)
-        let known: Bool
-        switch try feed.decide(file: file.name, key: key, digest: digest, tx: tx) {
-        case .skip(let objects):
+        let memory = try tx.feedKey(feed: feed.name, file: file.name, key: key)
+        if let memory, try feed.canSkip(memory, digest: digest, tx: tx) {
             let identifier = importBatch.passOver(identifier: nextIdentifier(record, file: file, importBatch: importBatch))
             countRead(record)
             progress.recordsApplied += 1
             progress.recordsUnchanged += 1
             progress.recordsSkipped += 1
-            for object in objects { progress.count(.unchanged, destination: object.destination) }
+            for object in memory.objects { progress.count(.unchanged, destination: object.destination) }
             return RecordResult.line(
                 record: identifier, file: file.name, line: record.line, status: "unchanged", changes: [], errors: [],
                 key: "\(file.name)/\(key)", skipped: true)
-        case .transform(let isKnown):
-            known = isKnown
         }
-        // The memory of a key that is transformed, to keep what it says about the key's past.
-        let memory = known ? try tx.feedKey(feed: feed.name, file: file.name, key: key) : nil
         repositoryProxy?.startRecording()
         let mappingsBefore = importBatch.storeAnswersUsed
         let (line, transformation, changes) = try transformRecord(record, file: file, importBatch: importBatch, tx: tx, key: key)

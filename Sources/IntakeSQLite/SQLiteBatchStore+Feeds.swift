@@ -122,17 +122,10 @@ extension SQLiteBatchStore {
 
 /// The per-record statements of a feed batch, prepared once per connection (see `BoundStatement`).
 struct FeedStatements {
-    let selectKey, skipCheck, insertSeen, selectSeen, copyToHistory, upsertKey, version, refByUsername, refByBehaviour: BoundStatement
+    let selectKey, insertSeen, selectSeen, copyToHistory, upsertKey, version, refByUsername, refByBehaviour: BoundStatement
 
     init(_ db: Database) throws {
         selectKey = try BoundStatement(db, "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ? AND file = ? AND key = ?")
-        // The comparisons are made by SQLite: no string is made of them for a record that is skipped.
-        skipCheck = try BoundStatement(
-            db,
-            """
-            SELECT active AND NOT must_transform AND digest = ?4 AND control = ?5 AND schema = ?6 AND objects <> '', objects, reads
-            FROM feed_keys WHERE feed = ?1 AND file = ?2 AND key = ?3
-            """)
         insertSeen = try BoundStatement(db, "INSERT OR IGNORE INTO feed_seen (batch, file, key, record) VALUES (?, ?, ?, ?)")
         selectSeen = try BoundStatement(db, "SELECT record FROM feed_seen WHERE batch = ? AND file = ? AND key = ?")
         copyToHistory = try BoundStatement(
@@ -167,17 +160,6 @@ extension SQLiteImportTransaction {
         statement.bind(2, file)
         statement.bind(3, key)
         return try statement.first(FeedStatements.memory)
-    }
-
-    func feedSkipCheck(feed: String, file: String, key: String, digest: String, control: String, schema: String) throws
-        -> FeedSkipCheck
-    {
-        let statement = try feedStatements.skipCheck
-        for (index, value) in [feed, file, key, digest, control, schema].enumerated() { statement.bind(Int32(index + 1), value) }
-        return try statement.first { row -> FeedSkipCheck in
-            guard row.int64(0) != 0, let reads = RememberedRead.decode(row.text(2)) else { return .mustTransform }
-            return .candidate(objects: FeedObject.decode(row.text(1)), reads: reads)
-        } ?? .unknownKey
     }
 
     func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws {

@@ -79,11 +79,6 @@ package struct FeedRecord: Sendable, Equatable {
 /// commits the record or leaver it belongs to, so it is exactly-once with it.
 package protocol FeedTransaction {
     func feedKey(feed: String, file: String, key: String) throws -> FeedKeyMemory?
-    /// The part of a skip check the memory answers alone (docs/feeds.md "When a record is
-    /// skipped"): whether the key is known, and if its record, control file and schema are the same
-    /// and its last transform changed nothing, what to ask the store. A store may answer it without
-    /// reading the whole memory: it is asked for every record of every night.
-    func feedSkipCheck(feed: String, file: String, key: String, digest: String, control: String, schema: String) throws -> FeedSkipCheck
     /// Stores a key's memory as `batch` changed it, keeping what it was before (for rollback).
     func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws
     /// Notes that `batch` read the key at `record` (0-based); returns the record of an earlier
@@ -104,29 +99,6 @@ package protocol FeedTransaction {
     func setBatchFeed(_ batch: BatchID, feed: String) throws
     /// Forgets which keys `batch` saw (at its end).
     func forgetSeenFeedKeys(batch: BatchID) throws
-}
-
-/// What a key's memory says about skipping its record.
-package enum FeedSkipCheck: Sendable, Equatable {
-    /// The feed has never applied the key.
-    case unknownKey
-    /// The record must be transformed (it changed, or the control file or schema did, or the key
-    /// left, or its last transform changed something or cannot be checked).
-    case mustTransform
-    /// Skippable if every object is still at its version and every read answers the same.
-    case candidate(objects: [FeedObject], reads: [RememberedRead])
-}
-
-extension FeedTransaction {
-    package func feedSkipCheck(feed: String, file: String, key: String, digest: String, control: String, schema: String) throws
-        -> FeedSkipCheck
-    {
-        guard let memory = try feedKey(feed: feed, file: file, key: key) else { return .unknownKey }
-        guard memory.active, !memory.mustTransform, memory.recordDigest == digest, memory.control == control,
-            memory.schema == schema, !memory.objects.isEmpty
-        else { return .mustTransform }
-        return .candidate(objects: memory.objects, reads: memory.reads)
-    }
 }
 
 /// Feeds outside of runs: the read API, the admin UI.
