@@ -118,12 +118,7 @@ extension AdminUI {
     /// What a held batch would do if approved: the guard's numbers and the first 50 leavers.
     func heldPreview(_ batch: Batch) async throws -> [String: Any] {
         guard let held = batch.progress.held else { return [:] }
-        var page: [String: Any] = [
-            "held": [
-                "count": held.count, "of": held.of, "limit": held.limit,
-                "what": held.reason == "leavers" ? "keys would leave feed \(batch.feed ?? "")" : "records, against the last run's"
-            ]
-        ]
+        var page: [String: Any] = ["held": Self.heldContext(held, feed: "feed \(batch.feed ?? "")")]
         if held.reason == "leavers", let feed = batch.feed {
             let leavers = try await store.feedLeaverPreview(feed: feed, files: batch.files.map(\.name), batch: batch.id, limit: 50)
             page["leavers"] = leavers.map { ["file": $0.file, "key": $0.key, "lastChanged": Format.time($0.lastChanged) as Any] }
@@ -131,6 +126,14 @@ extension AdminUI {
             page["moreLeavers"] = held.count > leavers.count ? held.count - leavers.count : 0
         }
         return page
+    }
+
+    /// Why a batch is held, for the batch page and the confirm pages; `feed` names the feed.
+    static func heldContext(_ held: HeldReason, feed: String) -> [String: Any] {
+        [
+            "count": held.count, "of": held.of, "limit": held.limit,
+            "what": held.reason == "leavers" ? "keys would leave \(feed)" : "records, against the last run's"
+        ]
     }
 
     /// The rollback preview (nothing changes): objects to delete, to restore, and those left alone.

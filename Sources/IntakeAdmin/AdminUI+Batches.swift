@@ -111,12 +111,7 @@ extension AdminUI {
             },
             "hasFiles": !batch.files.isEmpty,
             "feed": batch.feed as Any,
-            "held": batch.progress.held.map { held -> [String: Any] in
-                [
-                    "count": held.count, "of": held.of, "limit": held.limit,
-                    "what": held.reason == "leavers" ? "keys would leave the feed" : "records, against the last run's"
-                ]
-            } as Any,
+            "held": batch.progress.held.map { Self.heldContext($0, feed: "the feed") } as Any,
             "summary": p.destinations.keys.sorted().map { name -> [String: Any] in
                 let d = p.destinations[name]!
                 return ["name": name, "created": d.created, "updated": d.updated, "unchanged": d.unchanged, "deleted": d.deleted]

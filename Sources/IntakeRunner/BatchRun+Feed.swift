@@ -138,7 +138,7 @@ extension BatchRun {
                 key: "\(file.name)/\(key)", skipped: true)
         }
         repositoryProxy?.startRecording()
-        let mappingsBefore = importBatch.storeAnswersUsed
+        let mappingsBefore = importBatch.titleMappingUses
         let (line, transformation, changes) = try transformRecord(record, file: file, importBatch: importBatch, tx: tx, key: key)
         guard transformation.isComplete, !batch.dryRun else { return line }
         var objects: [FeedObject] = []
@@ -147,13 +147,13 @@ extension BatchRun {
             objects.append(FeedObject(destination: change.destination, ref: ref, version: version))
         }
         let reads = try FeedRun.remembered(repositoryProxy?.reads ?? [], tx: tx)
-        let changed = memory.map { !$0.active || $0.recordDigest != digest } ?? true || changes.contains { $0.outcome != .unchanged }
+        let changed = (memory.map { !$0.active || $0.recordDigest != digest } ?? true) || changes.contains { $0.outcome != .unchanged }
         let time = now
         try tx.saveFeedKey(
             feed: feed.name,
             FeedKeyMemory(
                 file: file.name, key: key, recordDigest: digest, control: feed.control, schema: feed.schema, objects: objects,
-                mustTransform: reads == nil || mappingsBefore != importBatch.storeAnswersUsed
+                mustTransform: reads == nil || mappingsBefore != importBatch.titleMappingUses
                     || changes.contains { $0.isDocument || $0.outcome != .unchanged },
                 reads: reads ?? [], active: true, firstSeen: memory?.firstSeen ?? time, lastChanged: changed ? time : memory!.lastChanged,
                 firstBatch: memory?.firstBatch ?? batch.id, lastBatch: batch.id),
@@ -172,7 +172,7 @@ extension BatchRun {
     private func refuse(_ record: SourceRecord, file: RecordSource, importBatch: ImportBatch, message: String, key: String?) -> String {
         let linesBefore = pendingLines.count
         let identifier = importBatch.passOver(identifier: nextIdentifier(record, file: file, importBatch: importBatch))
-        importBatch.reportRecordProblem(message)
+        importBatch.report(message)
         countRead(record)
         progress.recordsFailed += 1
         return RecordResult.line(

@@ -72,16 +72,12 @@ package struct RunProgress: Sendable, Equatable, Codable {
     }
 
     /// Counts one saved (or, in a dry run, would-be-saved) object of a destination.
-    package mutating func count(_ outcome: SaveOutcome, deleted: Bool = false, destination: String) {
+    package mutating func count(_ outcome: SaveOutcome, destination: String) {
         var summary = destinations[destination] ?? DestinationSummary()
-        if deleted {
-            summary.deleted += 1
-        } else {
-            switch outcome {
-            case .created: summary.created += 1
-            case .updated: summary.updated += 1
-            case .unchanged: summary.unchanged += 1
-            }
+        switch outcome {
+        case .created: summary.created += 1
+        case .updated: summary.updated += 1
+        case .unchanged: summary.unchanged += 1
         }
         destinations[destination] = summary
     }

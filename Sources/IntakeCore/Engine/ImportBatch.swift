@@ -32,7 +32,7 @@ package final class ImportBatch {
     /// Counts every use of a title mapping, whose answers come from a table read when the batch
     /// started: a record whose transform moved it depends on more than its own values and what
     /// its repository saw it read.
-    package internal(set) var storeAnswersUsed = 0
+    package internal(set) var titleMappingUses = 0
 
     /// Every error counted, reported or not.
     package private(set) var errorCount: Int
@@ -111,13 +111,9 @@ package final class ImportBatch {
         return id
     }
 
-    /// Reports a problem of the record `passOver` last counted, with its identifier appended.
-    package func reportRecordProblem(_ message: String) {
-        report(message)
-    }
-
-    /// Reports a runtime error with the latest record's identifier appended.
-    func report(_ message: String) {
+    /// Reports a runtime error with the latest record's identifier appended (also a problem of a
+    /// record `passOver` counted).
+    package func report(_ message: String) {
         if let id = currentIdentifier {
             deliver("\(message) (\(id))")
         } else {

@@ -39,7 +39,7 @@ enum RefMapping {
                 if case .ref(let r) = value { return .ref(r) }
                 let key = value.jsForm
                 guard let title = values[key] else { return nil }
-                batch.storeAnswersUsed += 1
+                batch.titleMappingUses += 1
                 guard let ref = index[ExactKey(title.jsForm)] else {
                     batch.report("Value in input data cannot be mapped for \(d): \(key)")
                     return nil
