@@ -181,12 +181,23 @@ package final class PostgresDatabase: Sendable {
                 throw StoreUnavailable(reason: "the PostgreSQL request ended without an answer")
             }
         } catch let error as PSQLError {
-            throw Self.translate(error)
+            throw releasingIdleOnRefusal(Self.translate(error))
         } catch let error as ConnectionPoolError {
             // The pool gave up making connections (the server is down, or refuses more): the store
             // is unavailable for now, not broken.
-            throw StoreUnavailable(reason: "the PostgreSQL database cannot be reached (\(error))")
+            throw releasingIdleOnRefusal(StoreUnavailable(reason: "the PostgreSQL database cannot be reached (\(error))"))
+        } catch let error as StoreUnavailable {
+            throw releasingIdleOnRefusal(error)
         }
+    }
+
+    /// When connections are short (the server refuses more, or none could be leased in time), the
+    /// idle blocking connections are closed: kept, they hold server slots that no one here is using,
+    /// and two nodes that each hoarded some were seen to refuse each other's pools for good, every
+    /// run paused and resumed in a loop while its own idle connections took the slots it needed.
+    private func releasingIdleOnRefusal(_ error: any Error) -> any Error {
+        if error is StoreUnavailable { closeIdleConnections() }
+        return error
     }
 
     /// `body` in one transaction: committed when it returns, rolled back when it throws (its error is
@@ -268,8 +279,8 @@ package final class PostgresDatabase: Sendable {
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try location.connectionConfiguration(), id: id, logger: logger
             ).wait(within: Self.connectDeadline, what: "connect") {}
             return BlockingConnection(connection: connection, logger: logger, statements: PreparedStatements())
-        } catch let error as PSQLError {
-            throw Self.translate(error)
+        } catch {
+            throw releasingIdleOnRefusal((error as? PSQLError).map(Self.translate) ?? error)
         }
     }
 

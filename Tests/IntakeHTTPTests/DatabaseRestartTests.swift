@@ -87,8 +87,10 @@ extension FaultTests {
         /// may take a moment to reconnect).
         static func waitRetrying(_ client: BatchClient, _ batch: String) async throws -> JSONValue {
             let deadline = Date().addingTimeInterval(300)
+            var last = "no answer"
             while Date() < deadline {
                 let answer = try await client.get("/api/haplo-data-import-batch/status?batch=\(batch)")
+                last = "\(answer.status) \(answer.body)"
                 if answer.status == 200 {
                     let status = try JSONParser.parse(answer.body)
                     if let state = status["state"]?.stringValue, ["complete", "error", "cancelled"].contains(state) { return status }
@@ -97,7 +99,7 @@ extension FaultTests {
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "batch \(batch) did not finish"])
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "batch \(batch) did not finish; its last status: \(last)"])
         }
     }
 
@@ -139,7 +141,14 @@ extension FaultTests {
             for batch in batches { #expect(try await viaA.schedule(batch: batch).status == 200) }
             for (k, batch) in batches.enumerated() {
                 let client = BatchClient(RemoteServer(port: (k % 2 == 0 ? a : b).port, apiKey: key))
-                let finished = try await DatabaseRestartTests.waitRetrying(client, batch)
+                let finished: JSONValue
+                do {
+                    finished = try await DatabaseRestartTests.waitRetrying(client, batch)
+                } catch {
+                    // What the nodes were doing is the only clue to a run that stopped moving.
+                    Issue.record("\(error)\nnode a:\n\(a.log.suffix(6000))\nnode b:\n\(b.log.suffix(6000))")
+                    throw error
+                }
                 if finished["state"] != .string("complete") {
                     Issue.record("batch \(batch): \(try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body)")
                 }
