@@ -105,6 +105,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Webhooks: sends the deliveries the stores queue, signed, retried with back-off.
+        .target(
+            name: "IntakeWebhooks",
+            dependencies: [
+                "IntakeStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP: the batch API, read API, auth and streaming uploads.
         .target(
             name: "IntakeHTTP",
@@ -112,6 +126,7 @@ let package = Package(
                 "IntakeStore",
                 "IntakeRunner",
                 "IntakeApp",
+                "IntakeWebhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -183,7 +198,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            ],
+            exclude: ["Support/webhook-receiver.py"]
         ),
     ]
 )

@@ -95,6 +95,19 @@ extension AdminUI {
         let p = batch.progress
         let total = batch.files.reduce(Int64(0)) { $0 + $1.size }
         let active = batch.state == .scheduled || batch.state == .running
+        let deliveries = try await store.deliveries(batch: batch.id).map { delivery -> [String: Any] in
+            [
+                "webhook": delivery.webhook, "event": delivery.event.rawValue, "batchState": delivery.batchState, "state": delivery.state.rawValue,
+                "nextAttempt": Format.time(delivery.nextAttempt) as Any,
+                "attempts": delivery.attempts.map { attempt -> [String: Any] in
+                    [
+                        "at": Format.time(attempt.at) as Any, "outcome": attempt.status.map { "HTTP \($0)" } ?? attempt.error ?? "no answer",
+                        "milliseconds": attempt.milliseconds
+                    ]
+                },
+                "hasAttempts": !delivery.attempts.isEmpty
+            ]
+        }
         var page: [String: Any] = batchSummary(batch)
         page.merge([
             "control": batch.control.hex, "controlID": controlRecord?.id as Any, "controlComment": controlRecord?.comment ?? "",
@@ -118,6 +131,7 @@ extension AdminUI {
             },
             "hasSummary": !p.destinations.isEmpty || p.recordsLeft > 0 || p.recordsSkipped > 0,
             "skipped": p.recordsSkipped, "left": p.recordsLeft,
+            "deliveries": deliveries, "hasDeliveries": !deliveries.isEmpty,
             "log": log.enumerated().map { index, line -> [String: Any] in
                 var entry: [String: Any] = [
                     "number": index + 1, "text": line, "problem": line.hasPrefix("EXCEPTION:") || line.hasPrefix("Too many errors")

@@ -58,6 +58,7 @@ package struct AdminUI: Sendable {
         addBatchRoutes(admin)
         addFeedRoutes(admin)
         addAPIKeyRoutes(admin)
+        addWebhookRoutes(admin)
         addModelRoutes(admin)
         addAccountRoutes(admin)
         addObjectRoutes(admin)

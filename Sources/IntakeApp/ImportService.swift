@@ -92,7 +92,7 @@ package struct ImportService: Sendable {
     /// (see `claimNextBatch`).
     private func nameFeed(of id: BatchID, control: Digest) async throws {
         guard case .object(let root)? = environment.controlFile(control), let feed = FeedDeclaration(control: root) else { return }
-        try await store.setFeed(id, feed: feed.name)
+        try await store.setFeed(id, feed: feed.name, notify: feed.notify)
     }
 
     package func batch(_ text: String?) async throws -> Batch {

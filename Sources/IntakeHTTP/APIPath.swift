@@ -12,6 +12,7 @@ enum APIPath {
     static let copy = "\(batchAPI)/copy"
     static let rollback = "\(batchAPI)/rollback"
     static let approve = "\(batchAPI)/approve"
+    static let deliveries = "\(batchAPI)/deliveries"
     static let feeds = "\(readAPI)/feeds"
     static let readAPI = "/api/v1"
     static let objects = "\(readAPI)/objects"

@@ -6,8 +6,10 @@ import IntakeApp
 import IntakeCore
 import IntakeRunner
 import IntakeStore
+import IntakeWebhooks
 import Logging
 import NIOCore
+import Synchronization
 
 /// Server settings, read once at start-up.
 package struct ServerConfiguration: Sendable {
@@ -33,12 +35,23 @@ package struct ServerConfiguration: Sendable {
     /// Batches this process runs at once. Each worker claims batches from the shared queue on its own;
     /// with SQLite they share one write lock, so more than one pays off only with PostgreSQL.
     package var workers: Int
+    /// The address people and scripts reach this server at (`https://intake.example.ac.uk`), for the
+    /// links in webhook deliveries; by default the address it listens on.
+    package var publicURL: String?
+    /// When webhook deliveries are tried again, and how long an answer may take.
+    package var webhookPolicy: DeliveryPolicy
+    /// How often the webhook sender looks for due deliveries.
+    package var webhookPollInterval: Duration
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
         headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512,
-        metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30, behindTLS: Bool = false, workers: Int = 1
+        metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30, behindTLS: Bool = false, workers: Int = 1,
+        publicURL: String? = nil, webhookPolicy: DeliveryPolicy = .standard, webhookPollInterval: Duration = .seconds(1)
     ) {
+        self.publicURL = publicURL
+        self.webhookPolicy = webhookPolicy
+        self.webhookPollInterval = webhookPollInterval
         self.behindTLS = behindTLS
         self.workers = max(0, workers)
         self.host = host
@@ -61,6 +74,7 @@ package func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(configuration: configuration, environment: environment, logger: logger)
+    let boundPort = BoundPort(configuration.port)
     // The admin UI lives in its own module above this one, which adds its routes here.
     additionalRoutes(router)
     var app = Application(
@@ -76,10 +90,41 @@ package func buildApplication(
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "Intake",
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        onServerRunning: { channel in
+            boundPort.set(channel.localAddress?.port ?? configuration.port)
+            await onServerRunning(channel.localAddress?.port ?? configuration.port)
+        },
         logger: logger)
     for _ in 0..<configuration.workers { app.addServices(BatchWorker(environment: environment, logger: logger)) }
+    app.addServices(webhookSender(configuration: configuration, environment: environment, logger: logger, boundPort: boundPort))
     return app
+}
+
+/// The port the server listens on, known once it runs (tests ask for any free port).
+private final class BoundPort: Sendable {
+    private let port: Atomic<Int>
+    init(_ port: Int) { self.port = Atomic(port) }
+    func set(_ value: Int) { port.store(value, ordering: .relaxed) }
+    var value: Int { port.load(ordering: .relaxed) }
+}
+
+/// The sender of webhook deliveries, with the bodies it sends (made from the batch when a delivery is
+/// first attempted).
+private func webhookSender(
+    configuration: ServerConfiguration, environment: ImportEnvironment, logger: Logger, boundPort: BoundPort
+) -> WebhookSender {
+    let store = environment.store
+    let publicURL = configuration.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+    return WebhookSender(
+        store: store, policy: configuration.webhookPolicy, pollInterval: configuration.webhookPollInterval, logger: logger,
+        now: environment.now
+    ) { delivery in
+        guard let batch = try await store.batch(delivery.batch) else { throw StoreError.batchNotFound(delivery.batch) }
+        let log = try await store.logLines(of: batch.id, skipping: 0, limit: WebhookJSON.logLinesSearched)
+        let base = publicURL ?? "http://\(host):\(boundPort.value)"
+        return WebhookJSON.body(delivery, batch: batch, log: log, base: base)
+    }
 }
 
 package func buildRouter(

@@ -28,6 +28,7 @@ struct BatchAPIController: Sendable {
         router.addEndpoint(APIPath.copy, method: .post, in: group, handler: copy)
         router.addEndpoint(APIPath.rollback, method: .post, in: group, handler: rollback)
         router.addEndpoint(APIPath.approve, method: .post, in: group, handler: approve)
+        router.addEndpoint(APIPath.deliveries, method: .get, in: group, handler: deliveries)
     }
 
     @Sendable func uploadControl(_ request: Request, context: IntakeRequestContext) async throws -> Response {
@@ -130,6 +131,12 @@ struct BatchAPIController: Sendable {
         let by = context.apiKey.map { "api key \($0.id) (\($0.name))" } ?? "api"
         try await service.approve(batch: try await forms.read(request).fields["batch"], by: by)
         return TextResponse.plain("APPROVED")
+    }
+
+    /// Extension: the webhook deliveries of a batch's events, with every attempt.
+    @Sendable func deliveries(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let deliveries = try await service.deliveries(batch: request.uri.formParameters["batch"].map(String.init))
+        return TextResponse.plain(WebhookJSON.deliveries(deliveries), contentType: "application/json; charset=utf-8")
     }
 
     @Sendable func rollback(_ request: Request, context: IntakeRequestContext) async throws -> Response {

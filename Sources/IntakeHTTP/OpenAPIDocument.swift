@@ -2077,6 +2077,157 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/api/haplo-data-import-batch/deliveries": {
+              "get": {
+                "operationId": "batchDeliveries",
+                "summary": "The webhook deliveries of a batch's events, with every attempt (extension; docs/feeds.md \"Webhooks\")",
+                "tags": [
+                  "batch"
+                ],
+                "parameters": [
+                  {
+                    "name": "batch",
+                    "in": "query",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    },
+                    "description": "The batch id."
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The batch's deliveries, oldest first.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object",
+                          "properties": {
+                            "deliveries": {
+                              "type": "array",
+                              "items": {
+                                "type": "object",
+                                "properties": {
+                                  "delivery": {
+                                    "type": "string",
+                                    "description": "Unique; the body's `delivery` and the `Intake-Delivery` header."
+                                  },
+                                  "webhook": {
+                                    "type": "string"
+                                  },
+                                  "url": {
+                                    "type": "string"
+                                  },
+                                  "event": {
+                                    "type": "string",
+                                    "enum": [
+                                      "batch.finished",
+                                      "batch.held"
+                                    ]
+                                  },
+                                  "batchState": {
+                                    "type": "string",
+                                    "description": "The batch's state at the event; `rolled-back` for a rollback."
+                                  },
+                                  "created": {
+                                    "type": "string",
+                                    "format": "date-time"
+                                  },
+                                  "state": {
+                                    "type": "string",
+                                    "enum": [
+                                      "pending",
+                                      "delivered",
+                                      "failed"
+                                    ]
+                                  },
+                                  "nextAttempt": {
+                                    "type": [
+                                      "string",
+                                      "null"
+                                    ],
+                                    "format": "date-time"
+                                  },
+                                  "attempts": {
+                                    "type": "array",
+                                    "items": {
+                                      "type": "object",
+                                      "properties": {
+                                        "at": {
+                                          "type": "string",
+                                          "format": "date-time"
+                                        },
+                                        "status": {
+                                          "type": [
+                                            "integer",
+                                            "null"
+                                          ],
+                                          "description": "The HTTP status answered; null when there was no answer."
+                                        },
+                                        "error": {
+                                          "type": [
+                                            "string",
+                                            "null"
+                                          ],
+                                          "description": "Why there was no answer (such as `no answer within 10 s`)."
+                                        },
+                                        "milliseconds": {
+                                          "type": "integer"
+                                        }
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "The request was refused; the body is the one-line message (docs/api.md lists them).",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "No API key, or an unknown or revoked one: `Unauthorized`, with `WWW-Authenticate: Basic realm=\"Intake\"`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "403": {
+                    "description": "The key's scope does not cover this path: `Forbidden`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "429": {
+                    "description": "Too many failed authentications from this address in the last minute.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           },
           "components": {

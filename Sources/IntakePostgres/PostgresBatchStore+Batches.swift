@@ -280,6 +280,7 @@ extension PostgresBatchStore {
                 crashes = \(counts.crashes), stops = \(counts.stops)
             WHERE id = \(batch.id.rawValue)
             """)
+        try await Self.queueWebhookDeliveries(connection, batch.id, state: BatchState.error.rawValue, now: now)
         try await Self.audit(
             connection, batch.id, "poisoned", crashed ? "\(counts.crashes) crashes without progress" : "\(counts.stops) stops without progress", now)
     }
@@ -319,6 +320,7 @@ extension PostgresBatchStore {
                 UPDATE batches SET state = \(state.rawValue), finished = \(seconds(now)), progress = \(Self.encode(progress)), lease_owner = NULL
                 WHERE id = \(id.rawValue)
                 """)
+            try await Self.queueWebhookDeliveries(connection, id, state: state.rawValue, now: now)
             try await Self.audit(connection, id, "finished", state.rawValue, now)
         }
     }
@@ -361,6 +363,7 @@ extension PostgresBatchStore {
             case .uploading?, .ready?, .scheduled?:
                 try await connection.query(
                     "UPDATE batches SET state = 'cancelled', cancel_requested = true, finished = \(seconds(now)) WHERE id = \(id.rawValue)")
+                try await Self.queueWebhookDeliveries(connection, id, state: BatchState.cancelled.rawValue, now: now)
             case .held?:
                 // What the held run did stays; what it held back is dropped, and the log says which.
                 var progress = try await Self.fetchBatch(connection, id)?.progress ?? RunProgress()
@@ -374,6 +377,7 @@ extension PostgresBatchStore {
                         progress = \(Self.encode(progress)) WHERE id = \(id.rawValue)
                     """)
                 try await connection.query("DELETE FROM feed_seen WHERE batch = \(id.rawValue)")
+                try await Self.queueWebhookDeliveries(connection, id, state: BatchState.cancelled.rawValue, now: now)
             default:
                 return false
             }
@@ -406,8 +410,9 @@ extension PostgresBatchStore {
         try await database.transaction { connection in
             let copied = try await connection.query(
                 """
-                INSERT INTO batches (id, state, comment, control, created, copied_from, feed)
-                SELECT \(newID.rawValue), \(state.rawValue), comment || ' (copy)', control, \(seconds(now)), id, feed FROM batches WHERE id = \(id.rawValue)
+                INSERT INTO batches (id, state, comment, control, created, copied_from, feed, notify)
+                SELECT \(newID.rawValue), \(state.rawValue), comment || ' (copy)', control, \(seconds(now)), id, feed, notify
+                FROM batches WHERE id = \(id.rawValue)
                 """
             ).affectedRows
             guard copied == 1 else { throw StoreError.batchNotFound(id) }

@@ -19,8 +19,8 @@ extension PostgresBatchStore {
             firstBatch: BatchID(rawValue: try c.value("first_batch")), lastBatch: BatchID(rawValue: try c.value("last_batch")))
     }
 
-    package func setFeed(_ id: BatchID, feed: String) async throws {
-        try await database.query("UPDATE batches SET feed = \(feed) WHERE id = \(id.rawValue)")
+    package func setFeed(_ id: BatchID, feed: String, notify: [String]) async throws {
+        try await database.query("UPDATE batches SET feed = \(feed), notify = \(WebhookFanOut.notifyText(notify)) WHERE id = \(id.rawValue)")
     }
 
     package func feeds() async throws -> [FeedRecord] {

@@ -381,6 +381,7 @@ extension PostgresBatchStore {
             }
             try await connection.query("DELETE FROM documents WHERE batch = \(id.rawValue)")
             try await Self.restoreFeedMemory(connection, changedBy: id)
+            try await Self.queueWebhookDeliveries(connection, id, state: WebhookFanOut.rolledBack, now: now)
             try await Self.audit(connection, id, "rolled back", conflicts.map(\.text).joined(separator: " "), now)
             return conflicts
         }

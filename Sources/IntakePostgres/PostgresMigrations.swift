@@ -236,6 +236,43 @@ enum PostgresMigrations {
                 "ALTER TABLE batches ADD COLUMN force BOOLEAN NOT NULL DEFAULT false",
                 "CREATE INDEX batches_feed ON batches (feed, created) WHERE feed IS NOT NULL"
             ]
+        ),
+        // Webhooks, as SQLite's v11-webhooks.
+        (
+            "v4-webhooks",
+            [
+                """
+                CREATE TABLE webhooks (
+                    id BIGSERIAL PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    url TEXT NOT NULL,
+                    events TEXT NOT NULL,
+                    every_batch BOOLEAN NOT NULL,
+                    secret TEXT NOT NULL,
+                    created BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE webhook_deliveries (
+                    seq BIGSERIAL,
+                    id TEXT PRIMARY KEY,
+                    webhook TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    batch TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    batch_state TEXT NOT NULL,
+                    created BIGINT NOT NULL,
+                    state TEXT NOT NULL,
+                    next_attempt BIGINT,
+                    lease_until BIGINT NOT NULL DEFAULT 0,
+                    body TEXT,
+                    attempts TEXT NOT NULL DEFAULT ''
+                )
+                """,
+                "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt) WHERE state = 'pending'",
+                "CREATE INDEX webhook_deliveries_batch ON webhook_deliveries (batch, created)",
+                "ALTER TABLE batches ADD COLUMN notify TEXT"
+            ]
         )
     ]
 

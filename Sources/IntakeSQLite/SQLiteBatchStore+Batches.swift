@@ -256,6 +256,7 @@ extension SQLiteBatchStore {
             sql: """
                 UPDATE batches SET state = 'error', finished = ?, progress = ?, lease_owner = NULL, crashes = ?, stops = ? WHERE id = ?
                 """, arguments: [Self.seconds(now), Self.encode(progress), counts.crashes, counts.stops, batch.id.rawValue])
+        try Self.queueWebhookDeliveries(db, batch.id, state: BatchState.error.rawValue, now: now)
         try Self.audit(db, batch.id, "poisoned", crashed ? "\(counts.crashes) crashes without progress" : "\(counts.stops) stops without progress", now)
     }
 
@@ -304,6 +305,7 @@ extension SQLiteBatchStore {
             try db.execute(
                 sql: "UPDATE batches SET state = ?, finished = ?, progress = ?, lease_owner = NULL WHERE id = ?",
                 arguments: [state.rawValue, Self.seconds(now), Self.encode(progress), id.rawValue])
+            try Self.queueWebhookDeliveries(db, id, state: state.rawValue, now: now)
             try Self.audit(db, id, "finished", state.rawValue, now)
         }
     }
@@ -351,6 +353,7 @@ extension SQLiteBatchStore {
                 try db.execute(
                     sql: "UPDATE batches SET state = 'cancelled', cancel_requested = 1, finished = ? WHERE id = ?",
                     arguments: [Self.seconds(now), id.rawValue])
+                try Self.queueWebhookDeliveries(db, id, state: BatchState.cancelled.rawValue, now: now)
             case .held?:
                 // What the held run did stays; what it held back is dropped, and the log says which.
                 var progress = try Self.fetchBatch(db, id)?.progress ?? RunProgress()
@@ -362,6 +365,7 @@ extension SQLiteBatchStore {
                     sql: "UPDATE batches SET state = 'cancelled', cancel_requested = 1, finished = ?, progress = ? WHERE id = ?",
                     arguments: [Self.seconds(now), Self.encode(progress), id.rawValue])
                 try db.execute(sql: "DELETE FROM feed_seen WHERE batch = ?", arguments: [id.rawValue])
+                try Self.queueWebhookDeliveries(db, id, state: BatchState.cancelled.rawValue, now: now)
             default:
                 return false
             }
@@ -398,8 +402,8 @@ extension SQLiteBatchStore {
             guard try Self.fetchBatch(db, id) != nil else { throw StoreError.batchNotFound(id) }
             try db.execute(
                 sql: """
-                    INSERT INTO batches (id, state, comment, control, created, copied_from, feed)
-                    SELECT ?, ?, comment || ' (copy)', control, ?, id, feed FROM batches WHERE id = ?
+                    INSERT INTO batches (id, state, comment, control, created, copied_from, feed, notify)
+                    SELECT ?, ?, comment || ' (copy)', control, ?, id, feed, notify FROM batches WHERE id = ?
                     """, arguments: [newID.rawValue, state.rawValue, Self.seconds(now), id.rawValue])
             try db.execute(
                 sql: """

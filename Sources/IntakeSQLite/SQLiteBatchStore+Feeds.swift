@@ -18,9 +18,10 @@ extension SQLiteBatchStore {
             firstBatch: BatchID(rawValue: row["first_batch"]), lastBatch: BatchID(rawValue: row["last_batch"]))
     }
 
-    package func setFeed(_ id: BatchID, feed: String) async throws {
+    package func setFeed(_ id: BatchID, feed: String, notify: [String]) async throws {
         try await write { db in
-            try db.execute(sql: "UPDATE batches SET feed = ? WHERE id = ?", arguments: [feed, id.rawValue])
+            try db.execute(
+                sql: "UPDATE batches SET feed = ?, notify = ? WHERE id = ?", arguments: [feed, WebhookFanOut.notifyText(notify), id.rawValue])
         }
     }
 

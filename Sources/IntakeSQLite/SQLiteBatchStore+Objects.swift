@@ -148,6 +148,7 @@ extension SQLiteBatchStore {
             try restorer.finish()
             try db.execute(sql: "DELETE FROM documents WHERE batch = ?", arguments: [id.rawValue])
             try Self.restoreFeedMemory(db, changedBy: id)
+            try Self.queueWebhookDeliveries(db, id, state: WebhookFanOut.rolledBack, now: now)
             try Self.audit(db, id, "rolled back", conflicts.map(\.text).joined(separator: " "), now)
             return conflicts
         }

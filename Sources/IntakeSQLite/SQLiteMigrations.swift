@@ -238,6 +238,40 @@ enum SQLiteMigrations {
                     CREATE INDEX batches_feed ON batches (feed, created) WHERE feed IS NOT NULL;
                     """)
         }
+        // Webhooks (docs/feeds.md "Webhooks"): who is told; each event for each webhook, stored
+        // in the transaction that gave the batch its state, with its attempts; the `notify` names
+        // of a feed batch's control file.
+        migrator.registerMigration("v11-webhooks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhooks (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        url TEXT NOT NULL,
+                        events TEXT NOT NULL,
+                        every_batch INTEGER NOT NULL,
+                        secret TEXT NOT NULL,
+                        created INTEGER NOT NULL
+                    );
+                    CREATE TABLE webhook_deliveries (
+                        id TEXT PRIMARY KEY,
+                        webhook TEXT NOT NULL,
+                        url TEXT NOT NULL,
+                        batch TEXT NOT NULL,
+                        event TEXT NOT NULL,
+                        batch_state TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        next_attempt INTEGER,
+                        lease_until INTEGER NOT NULL DEFAULT 0,
+                        body TEXT,
+                        attempts TEXT NOT NULL DEFAULT ''
+                    );
+                    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt) WHERE state = 'pending';
+                    CREATE INDEX webhook_deliveries_batch ON webhook_deliveries (batch, created);
+                    ALTER TABLE batches ADD COLUMN notify TEXT;
+                    """)
+        }
         return migrator
     }
 }

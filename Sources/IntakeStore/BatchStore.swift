@@ -7,13 +7,14 @@ package enum StoreError: Error, Sendable, Equatable {
     case wrongState(BatchID, expected: BatchState)
     case controlFileNotFound(String)
     case accountExists(String)
+    case webhookExists(String)
 }
 
 /// Persistent state of Intake, as one value: every role below, implemented by one backend
 /// (`SQLiteBatchStore`). The application core, the HTTP layer and the worker see only these protocols;
 /// code that needs one role should ask for that role.
 package protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, AdminAccountStore, AdminSessionStore, AuditLog,
-    SettingsStore, ObjectStore, FeedStore
+    SettingsStore, ObjectStore, FeedStore, WebhookStore
 {
     /// Succeeds when the store can be read (liveness).
     func ping() async throws
@@ -42,8 +43,9 @@ package protocol BatchRepository: Sendable {
     /// Creates a batch with its files (in run order) in one transaction.
     func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, files: [BatchFile], now: Date) async throws
     func batch(_ id: BatchID) async throws -> Batch?
-    /// Names the feed a batch belongs to (its control file's), when it is created.
-    func setFeed(_ id: BatchID, feed: String) async throws
+    /// Names the feed a batch belongs to (its control file's), when it is created, and the webhooks
+    /// its `notify` names.
+    func setFeed(_ id: BatchID, feed: String, notify: [String]) async throws
     /// Adds or replaces a file; a replaced name keeps its first position.
     /// - Throws: `StoreError.wrongState` unless the batch is `uploading`.
     func addFile(_ file: BatchFile, to id: BatchID) async throws

@@ -73,7 +73,21 @@ package final class FailingStore: BatchStore {
     package func cancel(_ id: BatchID, now: Date) async throws -> Bool { try await base.cancel(id, now: now) }
     package func approve(_ id: BatchID, by: String, now: Date) async throws { try await base.approve(id, by: by, now: now) }
     package func feeds() async throws -> [FeedRecord] { try await base.feeds() }
-    package func setFeed(_ id: BatchID, feed: String) async throws { try await base.setFeed(id, feed: feed) }
+    package func setFeed(_ id: BatchID, feed: String, notify: [String]) async throws {
+        try await base.setFeed(id, feed: feed, notify: notify)
+    }
+    package func createWebhook(name: String, url: String, events: [WebhookEvent], everyBatch: Bool, secret: String, now: Date) async throws {
+        try await base.createWebhook(name: name, url: url, events: events, everyBatch: everyBatch, secret: secret, now: now)
+    }
+    package func webhooks() async throws -> [WebhookRecord] { try await base.webhooks() }
+    package func deleteWebhook(name: String) async throws -> Bool { try await base.deleteWebhook(name: name) }
+    package func deliveries(batch: BatchID) async throws -> [WebhookDelivery] { try await base.deliveries(batch: batch) }
+    package func takeDueDeliveries(now: Date, limit: Int, policy: DeliveryPolicy) async throws -> [DueDelivery] {
+        try await base.takeDueDeliveries(now: now, limit: limit, policy: policy)
+    }
+    package func recordAttempt(delivery: String, body: String, attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
+        try await base.recordAttempt(delivery: delivery, body: body, attempt: attempt, outcome: outcome)
+    }
     package func feedLeaverPreview(feed: String, files: [String], batch: BatchID, limit: Int) async throws -> [FeedKeyMemory] {
         try await base.feedLeaverPreview(feed: feed, files: files, batch: batch, limit: limit)
     }

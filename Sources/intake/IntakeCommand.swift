@@ -31,7 +31,8 @@ struct IntakeCommand: AsyncParsableCommand {
             CommandGroup(
                 name: "Server and local commands (work on a data directory)",
                 subcommands: [
-                    ServeCommand.self, RunCommand.self, APIKeyCommand.self, AdminCommand.self, ValidateCommand.self, PurgeCommand.self
+                    ServeCommand.self, RunCommand.self, APIKeyCommand.self, AdminCommand.self, WebhookCommand.self, ValidateCommand.self,
+                    PurgeCommand.self
                 ]),
             CommandGroup(
                 name: "Client commands (talk to a server over HTTP)",

@@ -63,6 +63,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var behindTLS = Settings.bool("behind-tls", default: false)
 
+    @Option(
+        help:
+            "The address people and scripts reach this server at (such as https://intake.example.ac.uk), for the links in webhook deliveries; by default the address it listens on."
+    )
+    var publicURL: String? = Settings.value("public-url")?.value
+
+    /// For tests: how soon a failed webhook delivery is tried again, and how long an answer may take.
+    @Option(help: .hidden) var webhookFirstRetry: Double = DeliveryPolicy.standard.firstRetry
+    @Option(help: .hidden) var webhookTimeout: Double = DeliveryPolicy.standard.timeout
+
     @Flag(
         help: "Print the first start's admin password and API key even when stdout is not a terminal (by default they go to a file readable only by this user)."
     )
@@ -180,7 +190,8 @@ struct ServeCommand: AsyncParsableCommand {
                 host: host, port: port, maxUploadBytes: maxUploadBytes,
                 headerTimeout: .seconds(headerTimeout), idleTimeout: .seconds(idleTimeout),
                 maxConnections: maxConnections, metricsRequireKey: metricsAuth,
-                failedAuthenticationLimit: failedAuthLimit, behindTLS: behindTLS, workers: workers),
+                failedAuthenticationLimit: failedAuthLimit, behindTLS: behindTLS, workers: workers, publicURL: publicURL,
+                webhookPolicy: webhookPolicy),
             environment: environment, logger: logger, additionalRoutes: admin.addRoutes,
             onServerRunning: { [host] port in Console.write("Intake is listening on http://\(host):\(port)/") })
         do {
@@ -189,6 +200,14 @@ struct ServeCommand: AsyncParsableCommand {
             // Taken between the check and the bind, most likely.
             throw ValidationFailure(ListenCheck.message(errno: error.errnoCode, host: host, port: port) ?? "\(error)")
         }
+    }
+
+    private var webhookPolicy: DeliveryPolicy {
+        var policy = DeliveryPolicy.standard
+        policy.firstRetry = webhookFirstRetry
+        policy.timeout = webhookTimeout
+        policy.lease = max(policy.lease, 4 * webhookTimeout)
+        return policy
     }
 
     /// On first start (no admin account and no API key yet): the admin account `admin` with a random

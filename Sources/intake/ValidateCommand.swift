@@ -4,7 +4,7 @@ import IntakeApp
 import IntakeCore
 import IntakeRunner
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check a control file offline, as the server would, and show what a run would log before its first record.",
@@ -28,7 +28,13 @@ struct ValidateCommand: ParsableCommand {
 
     @Flag(help: "Treat warnings as errors.") var strict = false
 
-    func run() throws {
+    @Option(name: .customLong("data"), help: "The data directory whose webhooks a feed's notify names are checked against; else INTAKE_DATA.")
+    var dataDirectory: String = Settings.string("data", default: "./intake-data")
+
+    @Option(help: "A PostgreSQL database to check notify names against instead; else INTAKE_DATABASE_URL.")
+    var database: String? = Settings.value("database-url")?.value
+
+    func run() async throws {
         guard let data = FileManager().contents(atPath: control) else {
             throw ValidationFailure("Cannot read the file \(control)")
         }
@@ -41,10 +47,27 @@ struct ValidateCommand: ParsableCommand {
             FileHandle.standardError.write(Data((refusal + "\n").utf8))
             throw ExitCode(2)
         }
-        for warning in check.warnings {
+        var warnings = check.warnings
+        if let control = try? JSONParser.parse(Array(data)) { warnings += try await notifyWarnings(control) }
+        for warning in warnings {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
-        print(check.warnings.isEmpty ? "OK" : "OK, with \(check.warnings.count) warning\(check.warnings.count == 1 ? "" : "s")")
-        if strict && !check.warnings.isEmpty { throw ExitCode(2) }
+        print(warnings.isEmpty ? "OK" : "OK, with \(warnings.count) warning\(warnings.count == 1 ? "" : "s")")
+        if strict && !warnings.isEmpty { throw ExitCode(2) }
+    }
+
+    /// A feed's `notify` names that no webhook has: the server accepts them (webhooks may be added
+    /// later), but nobody would be told.
+    private func notifyWarnings(_ control: JSONValue) async throws -> [String] {
+        guard case .object(let root) = control, let feed = FeedDeclaration(control: root), !feed.notify.isEmpty else { return [] }
+        let hasStore = (database.map { !$0.isEmpty } ?? false) || FileManager().fileExists(atPath: dataDirectory)
+        guard hasStore else {
+            return ["Feed notify names \(feed.notify.joined(separator: ", ")): no data directory at \(dataDirectory) to check them against"]
+        }
+        var options = try DataOptions.parse([])
+        options.data = dataDirectory
+        options.database = database
+        let unknown = try await Storage.open(options).service().unknownNotifyNames(in: control)
+        return unknown.map { "Feed notify names \($0), but no webhook has that name" }
     }
 }

@@ -27,6 +27,9 @@ final class TestServer: @unchecked Sendable {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
+    /// Webhook retries in seconds rather than minutes, so a test sees several attempts.
+    static let webhookPolicy = DeliveryPolicy(firstRetry: 1, longestWait: 2, giveUpAfter: 60, timeout: 2, lease: 10)
+
     static func makeDirectory() throws -> URL {
         let url = FileManager().temporaryDirectory.appendingPathComponent("intake-test-\(UUID().uuidString)")
         try FileManager().createDirectory(at: url, withIntermediateDirectories: true)
@@ -38,7 +41,7 @@ final class TestServer: @unchecked Sendable {
         scope: APIScope = .all, schema: Schema = StandardSchema.make(),
         headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
         metricsRequireKey: Bool = false, busyTimeout: TimeInterval = 10,
-        failedAuthenticationLimit: Int = 1000
+        failedAuthenticationLimit: Int = 1000, webhookPolicy: DeliveryPolicy = TestServer.webhookPolicy
     ) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
         let (store, blobs) = try await openStorage(directory, busyTimeout: busyTimeout)
@@ -60,7 +63,8 @@ final class TestServer: @unchecked Sendable {
                 host: "127.0.0.1", port: 0, maxUploadBytes: maxUploadBytes,
                 headerTimeout: headerTimeout, idleTimeout: idleTimeout,
                 metricsRequireKey: metricsRequireKey,
-                failedAuthenticationLimit: failedAuthenticationLimit),
+                failedAuthenticationLimit: failedAuthenticationLimit, webhookPolicy: webhookPolicy,
+                webhookPollInterval: .milliseconds(200)),
             environment: environment, logger: logger,
             additionalRoutes: try AdminUI(environment: environment, maxUploadBytes: maxUploadBytes, behindTLS: false, logger: logger).addRoutes,
             onServerRunning: { port in portContinuation.yield(port) })

@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import IntakeApp
+import IntakeCore
+import IntakeHTTP
+import IntakeStore
+
+extension AdminUI {
+    static let webhookEventDescriptions: [(WebhookEvent, String)] = [
+        (.finished, "a batch ended or was rolled back"), (.held, "a feed's night was held for approval")
+    ]
+
+    func addWebhookRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
+        get(admin, "webhooks") { _, _, session in
+            try await renderWebhooks(name: "", url: "", events: Set(WebhookEvent.allCases), every: true, errors: FormErrors(), status: .ok, session: &session)
+        }
+        post(admin, "webhooks", use: addWebhook)
+        get(admin, "webhooks/:name/remove") { _, context, session in
+            guard let webhook = try await webhook(context) else { return notFound("Webhook \(context.parameters.get("name") ?? "")", session: session) }
+            return try await render(
+                "confirm", title: "Remove webhook: \(webhook.name)", session: &session,
+                crumbs: [Crumb("Home", "/admin"), Crumb("Webhooks", "/admin/webhooks"), Crumb("Remove")],
+                context: [
+                    "question": "It will not be told about batches any more, and its deliveries not yet made are given up.",
+                    "button": "Remove webhook", "action": "/admin/webhooks/\(webhook.name)/remove", "back": "/admin/webhooks"
+                ])
+        }
+        post(admin, "webhooks/:name/remove") { _, context, _, session in
+            guard let webhook = try await webhook(context) else { return notFound("Webhook \(context.parameters.get("name") ?? "")", session: session) }
+            try await service.removeWebhook(name: webhook.name, by: session.account)
+            return try await redirect("/admin/webhooks", flash: "Webhook \(webhook.name) removed.", session: &session)
+        }
+    }
+
+    func webhook(_ context: IntakeRequestContext) async throws -> WebhookRecord? {
+        guard let name = context.parameters.get("name") else { return nil }
+        return try await service.webhooks().first { $0.name == name }
+    }
+
+    func renderWebhooks(
+        name: String, url: String, events: Set<WebhookEvent>, every: Bool, errors: FormErrors, status: HTTPResponse.Status,
+        session: inout AdminSession
+    ) async throws -> Response {
+        let rows = try await service.webhooks().map { webhook -> [String: Any] in
+            [
+                "name": webhook.name, "url": webhook.url, "events": WebhookRecord.eventsText(webhook.events).replacingOccurrences(of: ",", with: ", "),
+                "batches": webhook.everyBatch ? "every batch" : "feeds that notify it", "created": Format.time(webhook.created) as Any
+            ]
+        }
+        var page = errors.context
+        page["rows"] = rows
+        page["hasRows"] = !rows.isEmpty
+        page["name"] = name
+        page["url"] = url
+        page["every"] = every
+        page["events"] = Self.webhookEventDescriptions.map { event, description -> [String: Any] in
+            [
+                "value": event.rawValue, "field": "event-\(event == .finished ? "finished" : "held")", "description": description,
+                "checked": events.contains(event)
+            ]
+        }
+        return try await render(
+            "webhooks", title: "Webhooks", session: &session, status: status, crumbs: [Crumb("Home", "/admin"), Crumb("Webhooks")], context: page)
+    }
+
+    @Sendable func addWebhook(_ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession) async throws
+        -> Response
+    {
+        let name = (form.fields["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let url = (form.fields["url"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let events = Set(WebhookEvent.allCases.filter { form.fields["event-\($0 == .finished ? "finished" : "held")"] == "on" })
+        let every = form.fields["batches"] != "notified"
+        var errors = FormErrors()
+        do {
+            let made = try await service.addWebhook(
+                name: name, url: url, events: WebhookEvent.allCases.filter(events.contains).map(\.rawValue), everyBatch: every, by: session.account)
+            // Shown once, in the answer to the form; it is not kept anywhere a later page could show it.
+            return try await render(
+                "webhook-created", title: "Webhook added", session: &session,
+                crumbs: [Crumb("Home", "/admin"), Crumb("Webhooks", "/admin/webhooks"), Crumb("Added")],
+                context: [
+                    "name": made.name, "url": made.url, "secret": made.secret,
+                    "events": WebhookRecord.eventsText(made.events).replacingOccurrences(of: ",", with: ", ")
+                ])
+        } catch let error as WebhookError {
+            switch error {
+            case .invalidName, .exists: errors.add("name", error.userMessage)
+            case .invalidURL: errors.add("url", error.userMessage)
+            case .unknownEvent, .noEvents: errors.add("events", error.userMessage)
+            case .notFound: errors.add("name", error.userMessage)
+            }
+        }
+        return try await renderWebhooks(name: name, url: url, events: events, every: every, errors: errors, status: .badRequest, session: &session)
+    }
+}
