@@ -72,7 +72,17 @@ extension SQLiteBatchStore {
     }
 
     package func takeDueDeliveries(now: Date, limit: Int, policy: DeliveryPolicy) async throws -> [DueDelivery] {
-        try await write { db in
+        // Asked every second by every sender: a read first, so that the write lock an import run
+        // needs is taken only when something is due.
+        let anyDue = try await read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt <= ?1 AND lease_until <= ?1)
+                    """, arguments: [Self.seconds(now)]) ?? false
+        }
+        guard anyDue else { return [] }
+        return try await write { db in
             // Several processes may share one database file: the write lock makes take-and-lease one
             // step, so a delivery is taken by one sender at a time.
             let rows = try Row.fetchAll(

@@ -50,15 +50,20 @@ package final class WebhookSender: Service, Sendable {
     }
 
     private func loop(_ client: HTTPClient) async {
+        var failing = false
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             do {
                 let due = try await store.takeDueDeliveries(now: now(), limit: 16, policy: policy)
+                if failing { logger.info("webhook deliveries can be read again") }
+                failing = false
                 await withTaskGroup(of: Void.self) { group in
                     for delivery in due { group.addTask { await self.attempt(delivery, client) } }
                 }
                 if !due.isEmpty { continue }
             } catch {
-                logger.warning("could not read the webhook deliveries", metadata: ["error": "\(error)"])
+                // Said once per outage (a stopped database, a full disk), not every second.
+                if !failing { logger.warning("could not read the webhook deliveries", metadata: ["error": "\(error)"]) }
+                failing = true
             }
             try? await Task.sleep(for: pollInterval)
         }
