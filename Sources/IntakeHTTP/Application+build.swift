@@ -40,14 +40,15 @@ package struct ServerConfiguration: Sendable {
     package var publicURL: String?
     /// When webhook deliveries are tried again, and how long an answer may take.
     package var webhookPolicy: DeliveryPolicy
-    /// How often the webhook sender looks for due deliveries.
-    package var webhookPollInterval: Duration
+    /// How often the webhook sender looks for due deliveries; nil runs no sender (tests that do not
+    /// test webhooks: a process of parallel tests runs dozens of servers).
+    package var webhookPollInterval: Duration?
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, maxUploadBytes: Int64 = 4 << 30,
         headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 512,
         metricsRequireKey: Bool = false, failedAuthenticationLimit: Int = 30, behindTLS: Bool = false, workers: Int = 1,
-        publicURL: String? = nil, webhookPolicy: DeliveryPolicy = .standard, webhookPollInterval: Duration = .seconds(1)
+        publicURL: String? = nil, webhookPolicy: DeliveryPolicy = .standard, webhookPollInterval: Duration? = .seconds(1)
     ) {
         self.publicURL = publicURL
         self.webhookPolicy = webhookPolicy
@@ -96,7 +97,9 @@ package func buildApplication(
         },
         logger: logger)
     for _ in 0..<configuration.workers { app.addServices(BatchWorker(environment: environment, logger: logger)) }
-    app.addServices(webhookSender(configuration: configuration, environment: environment, logger: logger, boundPort: boundPort))
+    if let interval = configuration.webhookPollInterval {
+        app.addServices(webhookSender(configuration: configuration, environment: environment, logger: logger, boundPort: boundPort, interval: interval))
+    }
     return app
 }
 
@@ -111,13 +114,13 @@ private final class BoundPort: Sendable {
 /// The sender of webhook deliveries, with the bodies it sends (made from the batch when a delivery is
 /// first attempted).
 private func webhookSender(
-    configuration: ServerConfiguration, environment: ImportEnvironment, logger: Logger, boundPort: BoundPort
+    configuration: ServerConfiguration, environment: ImportEnvironment, logger: Logger, boundPort: BoundPort, interval: Duration
 ) -> WebhookSender {
     let store = environment.store
     let publicURL = configuration.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
     return WebhookSender(
-        store: store, policy: configuration.webhookPolicy, pollInterval: configuration.webhookPollInterval, logger: logger,
+        store: store, policy: configuration.webhookPolicy, pollInterval: interval, logger: logger,
         now: environment.now
     ) { delivery in
         guard let batch = try await store.batch(delivery.batch) else { throw StoreError.batchNotFound(delivery.batch) }

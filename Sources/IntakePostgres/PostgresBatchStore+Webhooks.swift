@@ -70,9 +70,19 @@ extension PostgresBatchStore {
     }
 
     package func takeDueDeliveries(now: Date, limit: Int, policy: DeliveryPolicy) async throws -> [DueDelivery] {
+        // Asked every second by every node: one plain read first, and a transaction with row locks
+        // only when something is due.
+        let anyDue =
+            try await database.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM webhook_deliveries
+                    WHERE state = 'pending' AND next_attempt <= \(seconds(now)) AND lease_until <= \(seconds(now)))
+                """
+            ).scalar(Bool.self) ?? false
+        guard anyDue else { return [] }
         // Nodes take due deliveries at once: `SKIP LOCKED` gives each its own, and the lease keeps
         // them its own until it has recorded the attempt (or has gone away).
-        try await database.transaction { connection in
+        return try await database.transaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT \(unescaped: Self.deliveryColumns), d.body, w.secret FROM webhook_deliveries d LEFT JOIN webhooks w ON w.name = d.webhook

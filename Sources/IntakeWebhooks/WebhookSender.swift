@@ -65,7 +65,15 @@ package final class WebhookSender: Service, Sendable {
                 if !failing { logger.warning("could not read the webhook deliveries", metadata: ["error": "\(error)"]) }
                 failing = true
             }
-            try? await Task.sleep(for: pollInterval)
+            await pause()
+        }
+    }
+
+    /// Waits for the next poll in short steps, so that a graceful shutdown is not held up by it.
+    private func pause() async {
+        let until = ContinuousClock.now + pollInterval
+        while !stopping.load(ordering: .relaxed) && !Task.isCancelled && ContinuousClock.now < until {
+            try? await Task.sleep(for: min(.milliseconds(100), until - ContinuousClock.now))
         }
     }
 

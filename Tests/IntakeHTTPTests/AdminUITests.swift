@@ -16,8 +16,8 @@ final class AdminBrowser: Sendable {
     static let password = "a long enough password"
 
     /// A server with the admin account `ops`, and a browser signed in as it.
-    static func signedIn() async throws -> AdminBrowser {
-        let server = try await TestServer.start()
+    static func signedIn(webhookPollInterval: Duration? = nil) async throws -> AdminBrowser {
+        let server = try await TestServer.start(webhookPollInterval: webhookPollInterval)
         try await AdminAccounts(store: server.store).create(name: "ops", password: password)
         let browser = AdminBrowser(server)
         let response = try await browser.post("/admin/login", ["username": "ops", "password": password, "next": "/admin"], csrf: false)

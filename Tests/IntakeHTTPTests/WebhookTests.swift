@@ -103,7 +103,7 @@ final class WebhookReceiver: @unchecked Sendable {
     @Test func aFinishedBatchIsDeliveredSignedAndRetriedUntilTheReceiverTakesIt() async throws {
         let receiver = try WebhookReceiver(["--fail-first", "2"])
         defer { receiver.stop() }
-        let server = try await TestServer.start()
+        let server = try await TestServer.start(webhookPollInterval: .milliseconds(200))
         defer { Task { await server.stop() } }
         try await server.store.createWebhook(
             name: "ops", url: receiver.url, events: [.finished, .held], everyBatch: true, secret: Self.secret, now: Date())
@@ -157,7 +157,7 @@ final class WebhookReceiver: @unchecked Sendable {
         defer { elsewhere.stop() }
         let redirecting = try WebhookReceiver(["--redirect", elsewhere.url])
         defer { redirecting.stop() }
-        let server = try await TestServer.start()
+        let server = try await TestServer.start(webhookPollInterval: .milliseconds(200))
         defer { Task { await server.stop() } }
         for (name, url) in [("silent", silent.url), ("redirecting", redirecting.url)] {
             try await server.store.createWebhook(name: name, url: url, events: [.finished], everyBatch: true, secret: Self.secret, now: Date())
@@ -187,7 +187,7 @@ final class WebhookReceiver: @unchecked Sendable {
         defer { hr.stop() }
         let other = try WebhookReceiver()
         defer { other.stop() }
-        let server = try await TestServer.start()
+        let server = try await TestServer.start(webhookPollInterval: .milliseconds(200))
         defer { Task { await server.stop() } }
         try await server.store.createWebhook(name: "hr", url: hr.url, events: [.finished, .held], everyBatch: false, secret: "a", now: Date())
         try await server.store.createWebhook(name: "other", url: other.url, events: [.finished, .held], everyBatch: false, secret: "b", now: Date())
@@ -218,14 +218,14 @@ final class WebhookReceiver: @unchecked Sendable {
         let directory = try TestServer.makeDirectory()
         // Long waits between attempts: the second one is due only after the restart.
         let slow = DeliveryPolicy(firstRetry: 3, longestWait: 3, giveUpAfter: 60, timeout: 2, lease: 10)
-        let server = try await TestServer.start(directory: directory, webhookPolicy: slow)
+        let server = try await TestServer.start(directory: directory, webhookPolicy: slow, webhookPollInterval: .milliseconds(200))
         try await server.store.createWebhook(name: "ops", url: receiver.url, events: [.finished], everyBatch: true, secret: "s", now: Date())
         let client = BatchClient(server)
         let batch = try await Self.runExample(client)
         _ = try await Self.waitForDeliveries(client, batch) { $0.first?["attempts"]?.arrayValue?.count == 1 }
         await server.stop()
 
-        let again = try await TestServer.start(directory: directory, apiKey: server.apiKey, webhookPolicy: slow)
+        let again = try await TestServer.start(directory: directory, apiKey: server.apiKey, webhookPolicy: slow, webhookPollInterval: .milliseconds(200))
         defer { Task { await again.stop() } }
         let deliveries = try await Self.waitForDeliveries(BatchClient(again), batch) { $0.first?["state"] == .string("delivered") }
         #expect(deliveries.first?["attempts"]?.arrayValue?.count == 2)
@@ -235,7 +235,7 @@ final class WebhookReceiver: @unchecked Sendable {
     @Test func rollingBackACompleteBatchIsAFinishedEventToo() async throws {
         let receiver = try WebhookReceiver()
         defer { receiver.stop() }
-        let server = try await TestServer.start()
+        let server = try await TestServer.start(webhookPollInterval: .milliseconds(200))
         defer { Task { await server.stop() } }
         try await server.store.createWebhook(name: "ops", url: receiver.url, events: [.finished], everyBatch: true, secret: "s", now: Date())
         let client = BatchClient(server)
@@ -251,7 +251,7 @@ final class WebhookReceiver: @unchecked Sendable {
     @Test func anAdminAddsAWebhookSeesItsSecretOnceAndItsDeliveriesOnTheBatchPage() async throws {
         let receiver = try WebhookReceiver()
         defer { receiver.stop() }
-        let browser = try await AdminBrowser.signedIn()
+        let browser = try await AdminBrowser.signedIn(webhookPollInterval: .milliseconds(200))
         defer { Task { await browser.server.stop() } }
         #expect(try await browser.get("/admin/webhooks").body.contains("There are no webhooks."))
 
