@@ -41,7 +41,8 @@ final class TestServer: @unchecked Sendable {
         scope: APIScope = .all, schema: Schema = StandardSchema.make(),
         headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
         metricsRequireKey: Bool = false, busyTimeout: TimeInterval = 10,
-        failedAuthenticationLimit: Int = 1000, webhookPolicy: DeliveryPolicy = TestServer.webhookPolicy
+        failedAuthenticationLimit: Int = 1000, webhookPolicy: DeliveryPolicy = TestServer.webhookPolicy,
+        webhookPollInterval: Duration? = nil
     ) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
         let (store, blobs) = try await openStorage(directory, busyTimeout: busyTimeout)
@@ -64,7 +65,7 @@ final class TestServer: @unchecked Sendable {
                 headerTimeout: headerTimeout, idleTimeout: idleTimeout,
                 metricsRequireKey: metricsRequireKey,
                 failedAuthenticationLimit: failedAuthenticationLimit, webhookPolicy: webhookPolicy,
-                webhookPollInterval: .milliseconds(200)),
+                webhookPollInterval: webhookPollInterval),
             environment: environment, logger: logger,
             additionalRoutes: try AdminUI(environment: environment, maxUploadBytes: maxUploadBytes, behindTLS: false, logger: logger).addRoutes,
             onServerRunning: { port in portContinuation.yield(port) })
