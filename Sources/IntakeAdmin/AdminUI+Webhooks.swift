@@ -10,6 +10,9 @@ extension AdminUI {
         (.finished, "a batch ended or was rolled back"), (.held, "a feed's night was held for approval")
     ]
 
+    /// The form's checkbox for an event (`event-finished`, `event-held`).
+    static func formField(_ event: WebhookEvent) -> String { "event-" + event.rawValue.dropFirst("batch.".count) }
+
     func addWebhookRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
         get(admin, "webhooks") { _, _, session in
             try await renderWebhooks(name: "", url: "", events: Set(WebhookEvent.allCases), every: true, errors: FormErrors(), status: .ok, session: &session)
@@ -55,7 +58,7 @@ extension AdminUI {
         page["every"] = every
         page["events"] = Self.webhookEventDescriptions.map { event, description -> [String: Any] in
             [
-                "value": event.rawValue, "field": "event-\(event == .finished ? "finished" : "held")", "description": description,
+                "value": event.rawValue, "field": Self.formField(event), "description": description,
                 "checked": events.contains(event)
             ]
         }
@@ -68,7 +71,7 @@ extension AdminUI {
     {
         let name = (form.fields["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let url = (form.fields["url"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let events = Set(WebhookEvent.allCases.filter { form.fields["event-\($0 == .finished ? "finished" : "held")"] == "on" })
+        let events = Set(WebhookEvent.allCases.filter { form.fields[Self.formField($0)] == "on" })
         let every = form.fields["batches"] != "notified"
         var errors = FormErrors()
         do {

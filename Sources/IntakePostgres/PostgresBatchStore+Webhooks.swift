@@ -105,12 +105,8 @@ extension PostgresBatchStore {
     }
 
     package func recordAttempt(delivery: String, body: String, attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
-        let (state, next): (DeliveryState, Int64?) =
-            switch outcome {
-            case .delivered: (.delivered, nil)
-            case .failed: (.failed, nil)
-            case .retry(let at): (.pending, seconds(at))
-            }
+        let (state, nextAttempt) = outcome.stateAndNextAttempt
+        let next = nextAttempt.map(seconds)
         try await database.query(
             """
             UPDATE webhook_deliveries SET state = \(state.rawValue), next_attempt = \(next), lease_until = 0, body = COALESCE(body, \(body)),

@@ -101,17 +101,12 @@ extension SQLiteBatchStore {
 
     package func recordAttempt(delivery: String, body: String, attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         try await write { db in
-            let (state, next): (DeliveryState, Int64?) =
-                switch outcome {
-                case .delivered: (.delivered, nil)
-                case .failed: (.failed, nil)
-                case .retry(let at): (.pending, Self.seconds(at))
-                }
+            let (state, next) = outcome.stateAndNextAttempt
             try db.execute(
                 sql: """
                     UPDATE webhook_deliveries SET state = ?, next_attempt = ?, lease_until = 0, body = COALESCE(body, ?),
                         attempts = attempts || ? || char(10) WHERE id = ?
-                    """, arguments: [state.rawValue, next, body, attempt.line, delivery])
+                    """, arguments: [state.rawValue, next.map(Self.seconds), body, attempt.line, delivery])
         }
     }
 }

@@ -129,6 +129,15 @@ package enum DeliveryOutcome: Sendable, Equatable {
     case delivered
     case retry(at: Date)
     case failed
+
+    /// The delivery's state after it, and when it is tried next (nil: never).
+    package var stateAndNextAttempt: (DeliveryState, Date?) {
+        switch self {
+        case .delivered: (.delivered, nil)
+        case .failed: (.failed, nil)
+        case .retry(let at): (.pending, at)
+        }
+    }
 }
 
 /// When a failed delivery is tried again: 1 minute after the first attempt, doubling up to an hour
