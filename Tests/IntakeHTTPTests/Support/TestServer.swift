@@ -24,6 +24,10 @@ final class TestServer: @unchecked Sendable {
     let apiKey: String
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
+    private let slot: HeldSlot
+
+    /// See `ServerSlots`: twenty-four servers use at most about 250 connections.
+    static let postgresSlots = ServerSlots(count: 24)
 
     var base: String { "http://127.0.0.1:\(port)" }
 
@@ -45,6 +49,9 @@ final class TestServer: @unchecked Sendable {
         webhookPollInterval: Duration? = nil
     ) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
+        var slots: ServerSlots?
+        if TestPostgres.isSelectedBackend, await postgresSlots.take() { slots = postgresSlots }
+        let slot = HeldSlot(slots)
         let (store, blobs) = try await openStorage(directory, busyTimeout: busyTimeout)
         let key: String
         if let apiKey {
@@ -73,7 +80,7 @@ final class TestServer: @unchecked Sendable {
         let task = Task { try await group.run() }
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CocoaError(.featureUnsupported) }
-        return TestServer(directory: directory, store: store, blobs: blobs, port: port, apiKey: key, group: group, task: task, log: log)
+        return TestServer(directory: directory, store: store, blobs: blobs, port: port, apiKey: key, group: group, task: task, log: log, slot: slot)
     }
 
     /// The backend the tests run against (see the type's comment).
@@ -109,8 +116,9 @@ final class TestServer: @unchecked Sendable {
 
     private init(
         directory: URL, store: any BatchStore, blobs: any BlobStorage, port: Int, apiKey: String,
-        group: ServiceGroup, task: Task<Void, any Error>, log: CapturedLog
+        group: ServiceGroup, task: Task<Void, any Error>, log: CapturedLog, slot: HeldSlot
     ) {
+        self.slot = slot
         self.log = log
         self.directory = directory
         self.store = store
@@ -125,6 +133,7 @@ final class TestServer: @unchecked Sendable {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
+        slot.giveBack()
     }
 }
 
