@@ -83,7 +83,7 @@ extension AdminUI {
             context: [
                 "ref": object.ref.text, "type": object.type.map { "\(schema.types[$0]?.name ?? $0) (\($0))" } ?? "", "version": object.version,
                 "created": Format.time(object.created) as Any, "updated": Format.time(object.updated) as Any, "values": values,
-                "json": ObjectJSON.object(object).prettyJSON(indent: 2)
+                "json": ObjectJSON.object(object).prettyJSON(indent: 2), "deleted": object.deleted
             ])
     }
 

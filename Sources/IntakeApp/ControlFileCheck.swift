@@ -87,5 +87,6 @@ final class EmptyObjectRepository: ObjectRepository {
     }
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome { .created }
     func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome { .created }
+    func delete(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome { .unchanged }
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {}
 }

@@ -14,17 +14,19 @@ package enum ObjectJSON {
         return .object(grouped)
     }
 
+    /// A deleted object (docs/feeds.md) says so with `"deleted": true`; others have no such key.
     package static func object(_ o: ObjectRecord) -> JSONValue {
-        .object(
-            JSONObject([
-                ("ref", .string(o.ref.text)),
-                ("type", o.type.map(JSONValue.string) ?? .null),
-                ("title", .string(o.title)),
-                ("version", .number(Double(o.version))),
-                ("created", .string(Timestamp.string(o.created))),
-                ("updated", .string(Timestamp.string(o.updated))),
-                ("attributes", attributes(o.values))
-            ]))
+        var fields = JSONObject([
+            ("ref", .string(o.ref.text)),
+            ("type", o.type.map(JSONValue.string) ?? .null),
+            ("title", .string(o.title)),
+            ("version", .number(Double(o.version))),
+            ("created", .string(Timestamp.string(o.created))),
+            ("updated", .string(Timestamp.string(o.updated))),
+            ("attributes", attributes(o.values))
+        ])
+        if o.deleted { fields["deleted"] = .bool(true) }
+        return .object(fields)
     }
 
     package static func version(_ v: ObjectVersionRecord) -> JSONValue {

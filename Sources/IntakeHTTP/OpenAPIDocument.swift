@@ -2573,6 +2573,10 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "deleted": {
+                    "type": "boolean",
+                    "description": "Present (true) only on an object a feed leaver deleted: lists and lookups no longer find it."
                   }
                 }
               },

@@ -273,6 +273,19 @@ enum PostgresMigrations {
                 "CREATE INDEX webhook_deliveries_batch ON webhook_deliveries (batch, created)",
                 "ALTER TABLE batches ADD COLUMN notify TEXT"
             ]
+        ),
+        // Objects deleted by a feed's leavers, as SQLite's v12-deleted-objects.
+        (
+            "v5-deleted-objects",
+            [
+                "ALTER TABLE objects ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT false",
+                "ALTER TABLE object_versions ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT false",
+                // Every read by type leaves deleted objects out: with the flag in the index, a page
+                // of a type is still read from the index alone, in ref order (see
+                // `orderedIndexReads`; with the flag filtered on the table, every match was read).
+                "DROP INDEX objects_type",
+                "CREATE INDEX objects_type ON objects (type, deleted, ref)"
+            ]
         )
     ]
 

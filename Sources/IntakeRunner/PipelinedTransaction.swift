@@ -136,6 +136,10 @@ final class PipelinedTransaction: ImportTransaction, ForwardingFeedTransaction {
         try read { try $0.plannedOutcome(ref: ref, values: values) }
     }
 
+    func delete(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome {
+        try read { try $0.delete(ref: ref, values: values) }
+    }
+
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {
         try collect { writes in
             writes.documents.append(.init(model: model, destination: destination, record: record, values: values))

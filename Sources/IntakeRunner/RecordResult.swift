@@ -26,7 +26,7 @@ enum RecordResult {
         for change in changes where change.outcome != .unchanged {
             out.raw(first ? "{\"kind\":" : ",{\"kind\":")
             first = false
-            out.string(change.isDocument ? "dictionary:commit" : "object:save")
+            out.string(change.isDocument ? "dictionary:commit" : change.outcome == .deleted ? "object:delete" : "object:save")
             out.field("destination", change.destination)
             if !change.isDocument {
                 if let ref = change.ref { out.field("ref", ref.text) }

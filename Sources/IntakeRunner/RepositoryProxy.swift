@@ -51,6 +51,9 @@ final class RepositoryProxy: ObjectRepository {
     func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome {
         try current().plannedOutcome(ref: ref, values: values)
     }
+    func delete(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome {
+        try current().delete(ref: ref, values: values)
+    }
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {
         try current().appendDocument(model: model, destination: destination, record: record, values: values)
     }

@@ -8,7 +8,7 @@ extension SQLiteBatchStore {
         ObjectRecord(
             ref: ObjectRef(row["ref"]), type: row["type"], title: row["title"], version: row["version"],
             created: date(row["created"])!, updated: date(row["updated"])!,
-            values: ObjectValueStorage.decode(row["data"]))
+            values: ObjectValueStorage.decode(row["data"]), deleted: (row["deleted"] as Int64? ?? 0) != 0)
     }
 
     package func object(_ ref: ObjectRef) async throws -> ObjectRecord? {
@@ -22,7 +22,7 @@ extension SQLiteBatchStore {
 
     package func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
         try await read { db in
-            var sql = "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref > ?"
+            var sql = "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref > ? AND o.deleted = 0"
             var arguments: StatementArguments = [after?.number ?? 0]
             if let types {
                 sql += " AND o.type IN (\(types.map { _ in "?" }.joined(separator: ",")))"
@@ -131,7 +131,7 @@ extension SQLiteBatchStore {
             for number in refs {
                 let ref = ObjectRef(number)
                 let versions = try Row.fetchAll(
-                    db, sql: "SELECT version, batch, data FROM object_versions WHERE ref = ? ORDER BY version",
+                    db, sql: "SELECT version, batch, data, deleted FROM object_versions WHERE ref = ? ORDER BY version",
                     arguments: [number])
                 let history = versions.map { (version: $0["version"] as Int, batch: $0["batch"] as String?) }
                 switch RollbackStep.plan(versions: history, rollingBack: id.rawValue) {
@@ -142,7 +142,14 @@ extension SQLiteBatchStore {
                     try db.execute(sql: "DELETE FROM object_links WHERE ref = ?", arguments: [number])
                 case .restore(let version):
                     let previous = versions.first { ($0["version"] as Int) == version }!
-                    _ = try restorer.save(ref: ref, values: ObjectValueStorage.decode(previous["data"]), isNew: false)
+                    let values = ObjectValueStorage.decode(previous["data"])
+                    let wasDeleted = (previous["deleted"] as Int64) != 0
+                    let isDeleted = try Bool.fetchOne(db, sql: "SELECT deleted FROM objects WHERE ref = ?", arguments: [number]) ?? false
+                    if wasDeleted == isDeleted {
+                        _ = try restorer.save(ref: ref, values: values, isNew: false)
+                    } else {
+                        try restorer.writeVersion(ref: ref, values: values, deleted: wasDeleted)
+                    }
                 }
             }
             try restorer.finish()
@@ -250,7 +257,7 @@ final class SQLiteImportTransaction: ImportTransaction {
         if let seen = known.values(of: ref, decode: ObjectValueStorage.decode(utf8:)) {
             return StoredObject(ref: ref, version: seen.version, values: seen.values)
         }
-        let statement = try statements.currentVersion
+        let statement = try statements.liveVersion
         statement.bind(1, ref.number)
         guard let row = try statement.first({ row in (version: Int(row.int64(0)), data: row.bytes(1)) }) else { return nil }
         let values = ObjectValueStorage.decode(utf8: row.data)
@@ -262,7 +269,7 @@ final class SQLiteImportTransaction: ImportTransaction {
         guard !types.isEmpty else { return nil }
         let sql = """
             SELECT o.ref FROM object_links l JOIN objects o ON o.ref = l.ref
-            WHERE l.target = ? AND l.attribute = ? AND o.type IN (\(types.map { _ in "?" }.joined(separator: ",")))
+            WHERE l.target = ? AND l.attribute = ? AND o.deleted = 0 AND o.type IN (\(types.map { _ in "?" }.joined(separator: ",")))
             ORDER BY o.created, o.ref LIMIT 1
             """
         var arguments: StatementArguments = [target.number, attribute]
@@ -288,13 +295,13 @@ final class SQLiteImportTransaction: ImportTransaction {
         let placeholders = types.map { _ in "?" }.joined(separator: ",")
         var arguments: StatementArguments = []
         for t in types.sorted() { arguments += [t] }
-        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type IN (\(placeholders))", arguments: arguments) ?? 0
+        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type IN (\(placeholders)) AND deleted = 0", arguments: arguments) ?? 0
         guard count <= limit else { return nil }
         var result: [(title: String, ref: ObjectRef)] = []
         for row in try Row.fetchAll(
             db,
             sql:
-                "SELECT o.ref, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.type IN (\(placeholders)) ORDER BY o.created, o.ref",
+                "SELECT o.ref, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.type IN (\(placeholders)) AND o.deleted = 0 ORDER BY o.created, o.ref",
             arguments: arguments)
         {
             let ref = ObjectRef(row[0])
@@ -346,6 +353,23 @@ final class SQLiteImportTransaction: ImportTransaction {
             }
         }
         return try write(ref: ref, values: values, columns: EncodedObject(values, data: data), currentVersion: currentVersion)
+    }
+
+    func delete(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome {
+        guard try Bool.fetchOne(db, sql: "SELECT deleted = 0 FROM objects WHERE ref = ?", arguments: [ref.number]) == true else { return .unchanged }
+        try writeVersion(ref: ref, values: values, deleted: true)
+        return .deleted
+    }
+
+    /// Writes the next version of a stored object whatever it holds, deleted or not as told (a
+    /// leaver's delete; a rollback that undoes one). Rare, so plain statements.
+    func writeVersion(ref: ObjectRef, values: [ObjectValue], deleted: Bool) throws {
+        guard let current = try Int64.fetchOne(db, sql: "SELECT version FROM objects WHERE ref = ?", arguments: [ref.number]) else { return }
+        let data = ObjectValueStorage.encodedBytes(values)
+        _ = try write(ref: ref, values: values, columns: EncodedObject(values, data: data), currentVersion: current)
+        try db.execute(sql: "UPDATE objects SET deleted = ? WHERE ref = ?", arguments: [deleted, ref.number])
+        try db.execute(sql: "UPDATE object_versions SET deleted = ? WHERE ref = ? AND version = ?", arguments: [deleted, ref.number, current + 1])
+        known.forget(ref)
     }
 
     func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome {
@@ -437,7 +461,7 @@ final class SQLiteImportTransaction: ImportTransaction {
 
 private struct RecordStatements {
     let savepoint, release, rollbackToSavepoint: BoundStatement
-    let currentVersion, insertObject, updateObject, deleteLinks, insertVersion, insertLink: BoundStatement
+    let currentVersion, liveVersion, insertObject, updateObject, deleteLinks, insertVersion, insertLink: BoundStatement
     let lookupByUsername, lookupByBehaviour: BoundStatement
 
     init(_ db: Database) throws {
@@ -446,6 +470,10 @@ private struct RecordStatements {
         rollbackToSavepoint = try BoundStatement(db, "ROLLBACK TO record")
         currentVersion = try BoundStatement(
             db, "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?")
+        liveVersion = try BoundStatement(
+            db,
+            "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ? AND o.deleted = 0"
+        )
         insertObject = try BoundStatement(
             db,
             """
@@ -463,7 +491,7 @@ private struct RecordStatements {
         insertVersion = try BoundStatement(db, "INSERT INTO object_versions (ref, version, batch, saved, data) VALUES (?, ?, ?, ?, ?)")
         insertLink = try BoundStatement(db, "INSERT INTO object_links (ref, attribute, target) VALUES (?, ?, ?)")
         let current = "SELECT o.ref, o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version"
-        lookupByUsername = try BoundStatement(db, "\(current) WHERE o.username = ? ORDER BY o.ref LIMIT 1")
-        lookupByBehaviour = try BoundStatement(db, "\(current) WHERE o.behaviour = ? ORDER BY o.ref LIMIT 1")
+        lookupByUsername = try BoundStatement(db, "\(current) WHERE o.username = ? AND o.deleted = 0 ORDER BY o.ref LIMIT 1")
+        lookupByBehaviour = try BoundStatement(db, "\(current) WHERE o.behaviour = ? AND o.deleted = 0 ORDER BY o.ref LIMIT 1")
     }
 }

@@ -272,6 +272,16 @@ enum SQLiteMigrations {
                     ALTER TABLE batches ADD COLUMN notify TEXT;
                     """)
         }
+        // Objects deleted by a feed's leavers (docs/feeds.md): the flag on the object is what lists
+        // and lookups leave out; the flag on a version says the object was deleted as of it, so a
+        // rollback restores the state with the values.
+        migrator.registerMigration("v12-deleted-objects") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE objects ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE object_versions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 }

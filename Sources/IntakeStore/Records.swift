@@ -78,6 +78,7 @@ package struct RunProgress: Sendable, Equatable, Codable {
         case .created: summary.created += 1
         case .updated: summary.updated += 1
         case .unchanged: summary.unchanged += 1
+        case .deleted: summary.deleted += 1
         }
         destinations[destination] = summary
     }
@@ -205,8 +206,14 @@ package struct ObjectRecord: Sendable, Equatable {
     package var created: Date
     package var updated: Date
     package var values: [ObjectValue]
+    /// Deleted by a feed's leaver (docs/feeds.md): still read by ref, found by nothing else.
+    package var deleted: Bool
 
-    package init(ref: ObjectRef, type: String? = nil, title: String, version: Int, created: Date, updated: Date, values: [ObjectValue]) {
+    package init(
+        ref: ObjectRef, type: String? = nil, title: String, version: Int, created: Date, updated: Date, values: [ObjectValue],
+        deleted: Bool = false
+    ) {
+        self.deleted = deleted
         self.ref = ref
         self.type = type
         self.title = title

@@ -44,5 +44,7 @@ package struct RememberedVersions<Data> {
         return known == values
     }
 
+    package mutating func forget(_ ref: ObjectRef) { versions[ref.number] = nil }
+
     package mutating func forgetAll() { versions.removeAll() }
 }

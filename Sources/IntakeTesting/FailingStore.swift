@@ -200,6 +200,7 @@ final class FailingTransaction: ImportTransaction, ForwardingFeedTransaction {
     func titles(ofTypes types: Set<String>, limit: Int) throws -> [(title: String, ref: ObjectRef)]? { try base.titles(ofTypes: types, limit: limit) }
     func allocateRef() throws -> ObjectRef { try base.allocateRef() }
     func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome { try base.plannedOutcome(ref: ref, values: values) }
+    func delete(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome { try base.delete(ref: ref, values: values) }
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws {
         try base.appendDocument(model: model, destination: destination, record: record, values: values)
     }

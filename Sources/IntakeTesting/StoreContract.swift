@@ -433,6 +433,24 @@ package enum StoreContract {
         }
         let history = try await store.history(of: r1).map(\.version)
         try expect(history.sorted() == [1, 2, 3], "the versions of r1 are wrong: \(history)")
+        // A deleted object (a feed leaver's delete) is found by nothing the engine asks: not
+        // loaded, looked up, linked to or listed by title; the read API still reads it by ref.
+        try store.inImportTransaction(batch: id, now: start) { tx in
+            let four = values("four", type: "linker", link: r1)
+            try expect(try tx.delete(ref: r4, values: four) == .deleted, "r4 not deleted")
+            try expect(try tx.delete(ref: r4, values: four) == .unchanged, "a deleted object is deleted again")
+            try expect(try tx.object(r4) == nil, "a deleted object is loaded")
+            try expect(try tx.oldestObject(linkingTo: r1, through: "test:link", types: ["linker"]) == nil, "a deleted object's link is found")
+            try expect(try tx.titles(ofTypes: ["linker"], limit: 10)?.isEmpty == true, "a deleted object's title is listed")
+            try expect(try tx.delete(ref: r2, values: values("two", username: "shared", behaviour: "b")) == .deleted, "r2 not deleted")
+            try expect(try tx.ref(forUsername: "shared") == r3, "a deleted object is found by username")
+            try expect(try tx.ref(forBehaviour: "b") == r3, "a deleted object is found by behaviour")
+        }
+        let deleted = try await store.object(r4)
+        try expect(deleted?.deleted == true && deleted?.version == 2, "a deleted object does not read as deleted version 2")
+        try expect(try await store.object(r1)?.deleted == false, "an object reads as deleted")
+        try expect(try await store.objects(types: ["linker"], title: nil, after: nil, limit: 10).isEmpty, "a deleted object is listed")
+        try expect(try await store.objects(types: nil, title: "two", after: nil, limit: 10).isEmpty, "a deleted object is found by title")
     }
 
     static func purge(_ fixture: any StoreFixture) async throws {

@@ -76,8 +76,8 @@ import Testing
             (#"{"name": "hr", "key": "n", "snapshot": true, "leavers": {}}"#, "Feed leavers must be a list of instructions"),
             (#"{"name": "hr", "key": "n", "snapshot": true, "leavers": [{"action": "X"}]}"#, "Unknown action in instruction: X"),
             (
-                #"{"name": "hr", "key": "n", "snapshot": true, "leavers": [{"action": "delete", "destination": "profile"}]}"#,
-                "Unknown action in instruction: delete"
+                #"{"name": "hr", "key": "n", "snapshot": true, "leavers": [{"action": "delete"}]}"#,
+                "Expected property not found in delete instruction: destination"
             ),
             (
                 #"{"name": "hr", "key": "n", "guard": {"maxLeavers": "120%"}}"#,
@@ -100,9 +100,15 @@ import Testing
             #expect(upload.status == 400, "\(feed)")
             #expect(upload.body == "Invalid control file:\n  \(message)", "\(feed)")
         }
-        // `delete` is no action outside leavers either, and a good feed passes.
+        // `delete` is an action of leavers only, and a good feed passes.
+        let deleteOutside = try await client.uploadControl(
+            try Fixtures.write(Self.peopleControl(extra: #", {"action": "delete", "destination": "profile"}"#)))
+        #expect(deleteOutside.status == 400)
+        #expect(deleteOutside.body == "Invalid control file:\n  Unknown action in instruction: delete")
         let good = try await client.uploadControl(try Fixtures.write(Self.peopleControl()))
         #expect(good.status == 200)
+        let deleting = try await client.uploadControl(try Fixtures.write(Self.deletingControl))
+        #expect(deleting.status == 200, "\(deleting.body)")
     }
 
     @Test func aNightlyFeedSkipsWhatCannotChangeRefusesDuplicatesAndMarksLeavers() async throws {
@@ -189,6 +195,77 @@ import Testing
         #expect(back.result(key: "staff/3")?["skipped"] == nil)
         #expect(back.result(key: "staff/3")?["status"] == .string("applied"))
         #expect(try await Self.objectTitles(client, type: "std:type:person:past") == [])
+    }
+
+    /// People whose leavers are deleted.
+    static let deletingControl = peopleControl(feed: "hr-deleting").replacingOccurrences(
+        of: #"[{"action": "set-value", "destination": "profile", "name": "dc:attribute:type", "value": "std:type:person:past"}]"#,
+        with: #"[{"action": "delete", "destination": "profile"}]"#)
+
+    /// A leaver's `delete`: a deleted version, found by no list, lookup or mapping but still read by
+    /// ref (`"deleted": true`); the dry run plans it as the real run does it; a key that comes back
+    /// gets a new object; a rollback of the night that deleted it restores it.
+    @Test func leaversDeleteTheirObjectsAndARollbackRestoresThem() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        let server = browser.server
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let control = Self.deletingControl
+        #expect(control.contains(#""action": "delete""#))
+        let first = try await Self.night(client, control: control, data: Self.csv(Self.three))
+        #expect(first.state == "complete")
+        func catRef() async throws -> String? {
+            let found = try JSONParser.parse(try await client.get("/api/v1/objects?title=Cat%20Cole").body)
+            return found["objects"]?.arrayValue?.first?["ref"]?.stringValue
+        }
+        let cat = try #require(try await catRef())
+
+        let twoLeft = Self.csv(Array(Self.three.prefix(2)))
+        let dry = try await Self.night(client, control: control, data: twoLeft, dryRun: true)
+        let real = try await Self.night(client, control: control, data: twoLeft)
+        #expect(real.state == "complete")
+        #expect(dry.summary == real.summary)
+        let deletedSummary = try JSONParser.parse(#"{"created":0,"updated":0,"unchanged":2,"deleted":1}"#)
+        #expect(real.summary?["destinations"]?["profile"] == deletedSummary, "\(real.summary?.compactJSON ?? "")")
+        for night in [dry, real] {
+            let change = night.leaver(key: "staff/3")?["changes"]?.arrayValue?.first
+            #expect(change?["kind"] == .string("object:delete"), "\(night.results)")
+            #expect(change?["ref"] == .string(cat))
+        }
+        #expect(real.leaver(key: "staff/3")?["status"] == .string("left"))
+
+        // Read by ref with `deleted`; no longer listed, found by title or type.
+        let deleted = try JSONParser.parse(try await client.get("/api/v1/objects/\(cat)").body)
+        #expect(deleted["deleted"] == .bool(true))
+        #expect(deleted["title"] == .string("Cat Cole"))
+        #expect(try await catRef() == nil)
+        #expect(try await Self.objectTitles(client, type: "std:type:person:staff") == ["Ann Adams", "Bob Brown"])
+        // The admin page says so.
+        #expect(try await browser.get("/admin/objects/\(cat)").body.contains("id=\"object-deleted\""))
+
+        // Another night with the same two: nothing to delete again, nothing changed.
+        let again = try await Self.night(client, control: control, data: twoLeft)
+        #expect(again.progress("recordsLeft") == 0)
+
+        // The night is rolled back: Cat is back, listed and found, and not deleted.
+        let rollback = try await client.post("rollback", ["batch": again.batch])
+        #expect(rollback.status == 200, "\(rollback.body)")
+        let undo = try await client.post("rollback", ["batch": real.batch])
+        #expect(undo.status == 200, "\(undo.body)")
+        let restored = try JSONParser.parse(try await client.get("/api/v1/objects/\(cat)").body)
+        #expect(restored["deleted"] == nil)
+        #expect(try await catRef() == cat)
+        #expect(try await Self.objectTitles(client, type: "std:type:person:staff") == ["Ann Adams", "Bob Brown", "Cat Cole"])
+
+        // She leaves for good and comes back later: the lookup by username finds nothing deleted,
+        // so she gets a new object, and the deleted one stays as it was.
+        _ = try await Self.night(client, control: control, data: twoLeft)
+        let back = try await Self.night(client, control: control, data: Self.csv(Self.three))
+        #expect(back.result(key: "staff/3")?["status"] == .string("applied"))
+        #expect(back.summary?["destinations"]?["profile"]?["created"] == .number(1))
+        let newCat = try #require(try await catRef())
+        #expect(newCat != cat)
+        #expect(try JSONParser.parse(try await client.get("/api/v1/objects/\(cat)").body)["deleted"] == .bool(true))
     }
 
     /// Grants: found by their code (kept as a username) when they exist, with an author found by

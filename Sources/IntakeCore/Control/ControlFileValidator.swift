@@ -40,6 +40,11 @@ package struct ControlFileValidator: Sendable {
         "log-error": (["message"], [])
     ]
 
+    /// The action only a feed's `leavers` instructions have (docs/feeds.md).
+    static let leaverActions: [String: (expected: [String], nested: [String])] = [
+        "delete": (["destination"], [])
+    ]
+
     package static let overwriteMessage =
         "Assigning values within for-each without a new/load statement or setting multivalue property will result in overwritten data"
 
@@ -117,7 +122,7 @@ package struct ControlFileValidator: Sendable {
 extension ControlFileValidator {
     /// The instruction check of a feed's `leavers` list.
     func leaversProblem(_ list: [JSONValue]) -> String? {
-        var walk = InstructionWalk(vocabulary: vocabulary)
+        var walk = InstructionWalk(vocabulary: vocabulary, forLeavers: true)
         walk.walk(list, permitted: nil)
         return walk.error
     }
@@ -126,10 +131,13 @@ extension ControlFileValidator {
 /// The depth-first instruction walk; stops at the first error.
 private struct InstructionWalk {
     let vocabulary: ControlFileVocabulary
+    /// Whether `delete` is an action here.
+    let forLeavers: Bool
     var error: String?
 
-    init(vocabulary: ControlFileVocabulary) {
+    init(vocabulary: ControlFileVocabulary, forLeavers: Bool = false) {
         self.vocabulary = vocabulary
+        self.forLeavers = forLeavers
     }
 
     /// The for-each permitted-destination list, shared by reference with nested if-*/within lists.
@@ -142,7 +150,7 @@ private struct InstructionWalk {
             if error != nil { return }
             let instruction = item.objectValue ?? JSONObject()
             let action = ControlFileValidator.action(of: instruction)
-            guard let shape = ControlFileValidator.actions[action] else {
+            guard let shape = ControlFileValidator.actions[action] ?? (forLeavers ? ControlFileValidator.leaverActions[action] : nil) else {
                 error = "Unknown action in instruction: \(action)"
                 return
             }

@@ -86,7 +86,7 @@ package final class ImportBatch {
 
     /// Prepares a feed's `leavers` instructions; their problems are reported like the others'.
     package func prepareLeavers(_ list: [JSONValue]) throws(ImportFatalError) {
-        var compiler = InstructionCompiler(batch: self)
+        var compiler = InstructionCompiler(batch: self, forLeavers: true)
         leaverInstructions = try compiler.compile(list)
     }
 

@@ -37,5 +37,7 @@ indirect enum Instruction {
     case assertDestination(destination: String, exists: JSONValue)
     case abortRecord(message: String)
     case logError(message: String)
+    /// Leavers only (docs/feeds.md): the loaded object of the destination is deleted on commit.
+    case delete(destination: String)
     case dropped
 }

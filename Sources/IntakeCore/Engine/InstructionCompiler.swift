@@ -2,9 +2,12 @@
 /// Problems are reported without a record suffix and drop the instruction.
 struct InstructionCompiler {
     unowned let batch: ImportBatch
+    /// Compiling a feed's `leavers` instructions, where `delete` is an action.
+    let forLeavers: Bool
 
-    init(batch: ImportBatch) {
+    init(batch: ImportBatch, forLeavers: Bool = false) {
         self.batch = batch
+        self.forLeavers = forLeavers
     }
 
     mutating func compile(_ list: [JSONValue]) throws(ImportFatalError) -> [Instruction] {
@@ -107,6 +110,17 @@ struct InstructionCompiler {
             return .abortRecord(message: i["message"].flatMap { $0.isMissing ? nil : $0.jsForm } ?? "abort")
         case "log-error":
             return .logError(message: i["message"].flatMap { $0.isMissing ? nil : $0.jsForm } ?? "error")
+        case "delete" where forLeavers:
+            let destination = string(i, "destination")
+            guard let d = batch.model.destination(destination) else {
+                batch.reportPreparation("Unknown destination in delete: \(destination)")
+                return .dropped
+            }
+            guard d.kind == .object, !d.pseudo else {
+                batch.reportPreparation("Can only delete object destinations in delete: \(destination)")
+                return .dropped
+            }
+            return .delete(destination: destination)
         default:
             throw ImportFatalError("Unknown action in instruction: \(action)")
         }

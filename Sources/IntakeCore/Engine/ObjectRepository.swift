@@ -25,6 +25,8 @@ package enum SaveOutcome: Sendable, Equatable {
     case updated
     /// The values equal the stored version: nothing written, version not bumped.
     case unchanged
+    /// A leaver's `delete`: a new version that marks the object deleted (docs/feeds.md).
+    case deleted
 }
 
 /// The engine's window on the object store. Implementations do the I/O; the engine stays pure and
@@ -43,6 +45,10 @@ package protocol ObjectRepository: AnyObject {
     func save(ref: ObjectRef, values: [ObjectValue], isNew: Bool) throws -> SaveOutcome
     /// What saving these values over the stored object would do, without saving (dry runs).
     func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome
+    /// Deletes a stored object: a new version with these values, marked deleted. A deleted object is
+    /// no longer found by `object(_:)`, lookups, links or titles; only a rollback brings it back.
+    /// Answers `.deleted`, or `.unchanged` when there is no such object (deleted already).
+    func delete(ref: ObjectRef, values: [ObjectValue]) throws -> SaveOutcome
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) throws
     /// Told when a behaviour lookup is answered from a cache rather than by the store, so that a
     /// repository that records what each record read (a feed's) sees it all the same.

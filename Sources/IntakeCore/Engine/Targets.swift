@@ -6,6 +6,8 @@ package final class ObjectTarget {
     package var values: [ObjectValue]
     /// The stored values a loaded object started from: a save's diff is against them.
     package let original: [ObjectValue]
+    /// A leaver's `delete` ran on it: the commit deletes it rather than saving it.
+    var isDeleting = false
 
     init(ref: ObjectRef? = nil, isNew: Bool, values: [ObjectValue] = []) {
         self.ref = ref

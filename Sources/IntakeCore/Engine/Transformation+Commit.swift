@@ -84,6 +84,14 @@ extension Transformation {
                         linksToNewParent = true
                     }
                 }
+                if o.isDeleting, let ref = o.ref {
+                    let outcome: SaveOutcome = try batch.repository.object(ref) == nil ? .unchanged : .deleted
+                    changes.append(
+                        RecordChange(
+                            destination: d.name, ref: ref, isNew: false, outcome: outcome,
+                            diff: outcome == .unchanged ? [] : AttributeDiff.between(o.original, values)))
+                    continue
+                }
                 guard let ref = o.ref, !o.isNew else {
                     changes.append(
                         RecordChange(destination: d.name, ref: o.ref, isNew: true, outcome: .created, diff: AttributeDiff.between([], values)))
@@ -129,7 +137,10 @@ extension Transformation {
             o.values.append(ObjectValue(attribute: attribute, value: .ref(p.ref!)))
         }
         if o.ref == nil { o.ref = try batch.repository.allocateRef() }
-        let outcome = try batch.repository.save(ref: o.ref!, values: o.values, isNew: o.isNew)
+        let outcome =
+            o.isDeleting
+            ? try batch.repository.delete(ref: o.ref!, values: o.values)
+            : try batch.repository.save(ref: o.ref!, values: o.values, isNew: o.isNew)
         return RecordChange(
             destination: d.name, ref: o.ref, isNew: o.isNew, outcome: outcome,
             diff: outcome == .unchanged ? [] : AttributeDiff.between(o.original, o.values))

@@ -122,6 +122,10 @@ package final class Transformation {
             abort(message)
         case .logError(let message):
             batch.report(message)
+        case .delete(let destination):
+            // Only a stored object can be deleted: a destination the leaver's last application did
+            // not save (or whose object is gone) has nothing to delete, which is no error.
+            if case .object(let o)? = existingTarget(destination), !o.isNew, o.ref != nil { o.isDeleting = true }
         case .dropped:
             break
         }

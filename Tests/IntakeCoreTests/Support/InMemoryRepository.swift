@@ -4,6 +4,8 @@ import IntakeCore
 /// record without a database.
 final class InMemoryRepository: ObjectRepository {
     var objects: [ObjectRef: StoredObject] = [:]
+    /// Deleted objects, as a store keeps them (found by nothing the engine asks).
+    var deleted: [ObjectRef: StoredObject] = [:]
     var documents: [(String, String, String, JSONObject)] = []
     var nextRef: Int64 = 32768
     var saves = 0
@@ -56,6 +58,12 @@ final class InMemoryRepository: ObjectRepository {
     func plannedOutcome(ref: ObjectRef, values: [ObjectValue]) -> SaveOutcome {
         guard let existing = objects[ref] else { return .created }
         return existing.values == values ? .unchanged : .updated
+    }
+
+    func delete(ref: ObjectRef, values: [ObjectValue]) -> SaveOutcome {
+        guard let existing = objects.removeValue(forKey: ref) else { return .unchanged }
+        deleted[ref] = StoredObject(ref: ref, version: existing.version + 1, values: values)
+        return .deleted
     }
 
     func appendDocument(model: String, destination: String, record: String, values: JSONObject) {
