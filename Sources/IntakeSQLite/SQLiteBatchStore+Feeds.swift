@@ -138,8 +138,9 @@ struct FeedStatements {
         upsertKey = try BoundStatement(
             db, "INSERT OR REPLACE INTO feed_keys (\(feedKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         version = try BoundStatement(db, "SELECT version FROM objects WHERE ref = ?")
-        refByUsername = try BoundStatement(db, "SELECT ref FROM objects WHERE username = ? ORDER BY ref LIMIT 1")
-        refByBehaviour = try BoundStatement(db, "SELECT ref FROM objects WHERE behaviour = ? ORDER BY ref LIMIT 1")
+        // As the engine's lookups answer: deleted objects are found by neither.
+        refByUsername = try BoundStatement(db, "SELECT ref FROM objects WHERE username = ? AND deleted = 0 ORDER BY ref LIMIT 1")
+        refByBehaviour = try BoundStatement(db, "SELECT ref FROM objects WHERE behaviour = ? AND deleted = 0 ORDER BY ref LIMIT 1")
     }
 
     /// A `feed_keys` row read in `feedKeyColumns` order.

@@ -353,6 +353,30 @@ import Testing
         #expect(gone.progress("recordsSkipped") == 2)
         try await settled(control, withExtra)
 
+        // She comes back through a feed whose leavers are deleted, g1 finds her, and she leaves that
+        // feed: a deleted object is found by no lookup, so g1 is transformed again.
+        let authors = """
+            {"dataImportControlFileVersion": 0, "model": "haplo:person", "files": {"p": {"read": "csv"}},
+             "feed": {"name": "authors", "key": "username", "snapshot": true, "leavers": [{"action": "delete", "destination": "profile"}]},
+             "instructions": [{"source": "username", "destination": "load:by-ref", "name": "ref", "filters": ["haplo:username-to-ref"]},
+                {"action": "load", "destination": "profile", "using": "load:by-ref", "otherwise": [{"action": "new", "destination": "profile"}]},
+                {"source": "first", "destination": "value:person-name", "name": "first"},
+                {"source": "last", "destination": "value:person-name", "name": "last"},
+                {"action": "field-structured", "structured": "value:person-name", "destination": "profile", "name": "dc:attribute:title"},
+                {"source": "username", "destination": "profile", "name": "std:attribute:username"}]}
+            """
+        let joined = try await Self.night(client, control: authors, file: "p", data: "first,last,username\nAnn,Author,ann\nBo,Other,bo\n")
+        #expect(joined.state == "complete", "\(joined.log)")
+        let linked = try await run(control, withExtra)
+        #expect(linked.result(key: "grants/g1")?["status"] == .string("applied"), "\(linked.results)")
+        try await settled(control, withExtra)
+        let left = try await Self.night(client, control: authors, file: "p", data: "first,last,username\nBo,Other,bo\n")
+        #expect(left.summary?["destinations"]?["profile"]?["deleted"] == .number(1), "\(left.results)")
+        let unlinked = try await run(control, withExtra)
+        #expect(unlinked.result(key: "grants/g1")?["skipped"] == nil, "\(unlinked.results)")
+        #expect(unlinked.progress("recordsSkipped") == 2)
+        try await settled(control, withExtra)
+
         // An object the feed saved is edited by another batch (g2's title): g2 is transformed again
         // and gets its title back.
         let edit = try await client.prepareBatch(
