@@ -350,20 +350,22 @@ extension PostgresBatchStore {
 
     /// Every ref a batch wrote a version of, with its history of (version, batch), after locking
     /// the batch row (`FOR UPDATE` in `lockedState`), so a rollback and its plan agree.
+    /// What each version holds is compared by a digest of its values and its deleted flag (see
+    /// `RollbackStep`), not by the values themselves.
     private static func versionHistories(_ connection: AsyncConnection, _ id: BatchID) async throws -> [(
-        ref: Int64, history: [(version: Int, batch: String?)]
+        ref: Int64, history: [(version: Int, batch: String?, state: String)]
     )] {
         let rows = try await connection.query(
             """
-            SELECT ref, version, batch FROM object_versions
+            SELECT ref, version, batch, md5(data) || CASE WHEN deleted THEN ' deleted' ELSE '' END FROM object_versions
             WHERE ref IN (SELECT DISTINCT ref FROM object_versions WHERE batch = \(id.rawValue)) ORDER BY ref, version
             """
         ).rows
-        var result: [(ref: Int64, history: [(version: Int, batch: String?)])] = []
+        var result: [(ref: Int64, history: [(version: Int, batch: String?, state: String)])] = []
         for row in rows {
-            let (ref, version, batch) = try row.decode((Int64, Int, String?).self)
+            let (ref, version, batch, state) = try row.decode((Int64, Int, String?, String).self)
             if result.last?.ref != ref { result.append((ref, [])) }
-            result[result.count - 1].history.append((version, batch))
+            result[result.count - 1].history.append((version, batch, state))
         }
         return result
     }
@@ -381,7 +383,7 @@ extension PostgresBatchStore {
         try await database.transaction { connection in
             guard try await Self.lockedState(connection, id) == BatchState.complete.rawValue else { throw StoreError.wrongState(id, expected: .complete) }
             // Restored versions are labelled with the rollback, so history shows what happened.
-            let restorer = BatchID(rawValue: "rollback of \(id.rawValue)")
+            let restorer = BatchID(rawValue: RollbackStep.restorerLabel(rollingBack: id.rawValue))
             var conflicts: [ObjectRef] = []
             for entry in try await Self.versionHistories(connection, id) {
                 let ref = ObjectRef(entry.ref)

@@ -99,6 +99,11 @@ extension SQLiteBatchStore {
         }
     }
 
+    /// A version as `RollbackStep.plan` compares them: what it holds is its stored values and flag.
+    private static func rollbackHistoryEntry(_ row: Row) -> (version: Int, batch: String?, state: String) {
+        (row["version"], row["batch"], (row["data"] as String) + ((row["deleted"] as Int64) != 0 ? "\u{0}deleted" : ""))
+    }
+
     package func rollbackPlan(_ id: BatchID) async throws -> [(ref: ObjectRef, step: RollbackStep)] {
         try await read { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
@@ -109,8 +114,8 @@ extension SQLiteBatchStore {
                 db, sql: "SELECT DISTINCT ref FROM object_versions WHERE batch = ? ORDER BY ref", arguments: [id.rawValue])
             return try refs.map { number in
                 let history = try Row.fetchAll(
-                    db, sql: "SELECT version, batch FROM object_versions WHERE ref = ? ORDER BY version", arguments: [number]
-                ).map { (version: $0["version"] as Int, batch: $0["batch"] as String?) }
+                    db, sql: "SELECT version, batch, data, deleted FROM object_versions WHERE ref = ? ORDER BY version", arguments: [number]
+                ).map(Self.rollbackHistoryEntry)
                 return (ObjectRef(number), RollbackStep.plan(versions: history, rollingBack: id.rawValue))
             }
         }
@@ -123,7 +128,7 @@ extension SQLiteBatchStore {
             }
             guard state == BatchState.complete.rawValue else { throw StoreError.wrongState(id, expected: .complete) }
             // Restored versions are labelled with the rollback, so history shows what happened.
-            let restorer = SQLiteImportTransaction(db: db, batch: BatchID(rawValue: "rollback of \(id.rawValue)"), now: now)
+            let restorer = SQLiteImportTransaction(db: db, batch: BatchID(rawValue: RollbackStep.restorerLabel(rollingBack: id.rawValue)), now: now)
             var conflicts: [ObjectRef] = []
             let refs = try Int64.fetchAll(
                 db, sql: "SELECT DISTINCT ref FROM object_versions WHERE batch = ? ORDER BY ref",
@@ -133,7 +138,7 @@ extension SQLiteBatchStore {
                 let versions = try Row.fetchAll(
                     db, sql: "SELECT version, batch, data, deleted FROM object_versions WHERE ref = ? ORDER BY version",
                     arguments: [number])
-                let history = versions.map { (version: $0["version"] as Int, batch: $0["batch"] as String?) }
+                let history = versions.map(Self.rollbackHistoryEntry)
                 switch RollbackStep.plan(versions: history, rollingBack: id.rawValue) {
                 case .conflict:
                     conflicts.append(ref)

@@ -15,16 +15,29 @@ extension ListObjectDefinition {
 /// backend rolls back the same way: an object the batch created is deleted, one it changed goes back
 /// to the version before the batch's first, and one that a later change touched is left alone and
 /// reported as a conflict.
+///
+/// Batches can be rolled back newest first: a rollback's own restore is a later version, but one
+/// that leaves exactly what the earlier batch wrote (the same values, deleted or not) is no
+/// conflict for that batch.
 package enum RollbackStep: Equatable, Sendable {
     case delete
     case restore(version: Int)
     case conflict
 
-    /// - Parameter versions: the object's versions in order, each with the batch that wrote it.
-    package static func plan(versions: [(version: Int, batch: String?)], rollingBack batch: String) -> RollbackStep {
-        guard let latest = versions.last, latest.batch == batch,
+    /// How the versions a rollback writes are labelled (their `batch`), so history shows it.
+    package static func restorerLabel(rollingBack batch: String) -> String { "rollback of \(batch)" }
+
+    /// - Parameter versions: the object's versions in order, each with the batch that wrote it and
+    ///   what it holds (anything equal when the values and the deleted flag are).
+    package static func plan<State: Equatable>(
+        versions: [(version: Int, batch: String?, state: State)], rollingBack batch: String
+    ) -> RollbackStep {
+        guard let latest = versions.last, let last = versions.last(where: { $0.batch == batch }),
             let first = versions.first(where: { $0.batch == batch })
         else { return .conflict }
+        if latest.version != last.version {
+            guard latest.batch?.hasPrefix(restorerLabel(rollingBack: "")) == true, latest.state == last.state else { return .conflict }
+        }
         if first.version == 1 { return .delete }
         guard versions.contains(where: { $0.version == first.version - 1 }) else { return .conflict }
         return .restore(version: first.version - 1)

@@ -173,9 +173,20 @@ import Testing
         #expect(kept["attributes"]?["std:attribute:job-title"]?.arrayValue?.first?["text"] == .string("Lecturer"))
         #expect(try await client.get("/api/v1/objects/8001").status == 404)
 
+        // A later batch changes 8000 again: the first batch's rollback leaves it alone.
+        let third = try await client.prepareBatch(
+            control: upsert, files: [("d", try Fixtures.write(#"[{"ref":"8000","name":{"last":"Keep"},"job":"Reader"}]"#))])
+        _ = try await client.schedule(batch: third)
+        _ = try await client.waitForBatch(third)
         let conflict = try await post(client, "rollback", batch: first)
         #expect(conflict.status == 409)
         #expect(conflict.body == "Rolled back, except these objects, which later changes touched:\n  8000")
+
+        // Newest first: once the third is rolled back, 8000 holds what the first batch wrote again
+        // (by a rollback's restore, which is no conflict), and the first batch's rollback deletes it.
+        #expect(try await post(client, "rollback", batch: third).body == "ROLLED BACK")
+        #expect(try await post(client, "rollback", batch: first).body == "ROLLED BACK")
+        #expect(try await client.get("/api/v1/objects/8000").status == 404)
 
         let notComplete = try await client.prepareBatch(control: upsert, files: [])
         #expect(try await post(client, "rollback", batch: notComplete).body == "Batch \(notComplete) is not in the 'complete' state")

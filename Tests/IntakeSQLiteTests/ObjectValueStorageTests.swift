@@ -74,9 +74,19 @@ import Testing
 /// Rollback decisions, from an object's versions alone.
 @Suite struct RollbackStepTests {
     @Test func createdChangedAndLaterTouchedObjects() {
-        #expect(RollbackStep.plan(versions: [(1, "b")], rollingBack: "b") == .delete)
-        #expect(RollbackStep.plan(versions: [(1, "a"), (2, "b"), (3, "b")], rollingBack: "b") == .restore(version: 1))
-        #expect(RollbackStep.plan(versions: [(1, "b"), (2, "c")], rollingBack: "b") == .conflict)
-        #expect(RollbackStep.plan(versions: [(1, "a")], rollingBack: "b") == .conflict)
+        #expect(RollbackStep.plan(versions: [(1, "b", "x")], rollingBack: "b") == .delete)
+        #expect(RollbackStep.plan(versions: [(1, "a", "x"), (2, "b", "y"), (3, "b", "z")], rollingBack: "b") == .restore(version: 1))
+        #expect(RollbackStep.plan(versions: [(1, "b", "x"), (2, "c", "y")], rollingBack: "b") == .conflict)
+        #expect(RollbackStep.plan(versions: [(1, "a", "x")], rollingBack: "b") == .conflict)
+    }
+
+    /// Newest first: c's rollback restored what b wrote, so b can be rolled back; a rollback that
+    /// restored something else, or a change after it, still conflicts.
+    @Test func aLaterRollbackThatRestoredWhatTheBatchWroteIsNoConflict() {
+        let undone: [(version: Int, batch: String?, state: String)] = [(1, "a", "x"), (2, "b", "y"), (3, "c", "z"), (4, "rollback of c", "y")]
+        #expect(RollbackStep.plan(versions: undone, rollingBack: "b") == .restore(version: 1))
+        #expect(RollbackStep.plan(versions: [(1, "b", "y"), (2, "c", "z"), (3, "rollback of c", "y")], rollingBack: "b") == .delete)
+        #expect(RollbackStep.plan(versions: [(1, "a", "x"), (2, "b", "y"), (3, "c", "z"), (4, "rollback of d", "w")], rollingBack: "b") == .conflict)
+        #expect(RollbackStep.plan(versions: undone + [(5, "d", "y")], rollingBack: "b") == .conflict)
     }
 }
