@@ -114,14 +114,175 @@ extension PostgresBatchStore {
     }
 }
 
+/// Feed memory an import transaction has written and not sent: the keys its records were seen at,
+/// and the keys' new memory. A feed record used to cost four round trips of its own (the seen key
+/// noted, the memory read, copied to history, written); now its memory is read together with its
+/// seen mark, and the writes go as two or three statements for hundreds of records, when the chunk
+/// commits or before a read that needs them (the leavers' queries).
+struct PendingFeedWrites {
+    struct Seen: Hashable {
+        var batch: String
+        var file: String
+        var key: String
+    }
+    struct Key: Hashable {
+        var feed: String
+        var file: String
+        var key: String
+    }
+    var seen: [Seen: Int] = [:]
+    var seenOrder: [Seen] = []
+    var keys: [Key: (memory: FeedKeyMemory, batch: BatchID)] = [:]
+    var keyOrder: [Key] = []
+
+    var isEmpty: Bool { seenOrder.isEmpty && keyOrder.isEmpty }
+    var rows: Int { seenOrder.count + keyOrder.count }
+}
+
 extension PostgresImportTransaction {
+    /// Sends the gathered feed memory: seen keys, then for each feed the memory the batch replaces
+    /// (to history, once per batch) and the new memory, each kind as one statement over arrays.
+    func sendFeedWrites() throws {
+        guard !pendingFeed.isEmpty else { return }
+        let writes = pendingFeed
+        pendingFeed = PendingFeedWrites()
+        for batch in Set(writes.seenOrder.map(\.batch)).sorted() {
+            let rows = writes.seenOrder.filter { $0.batch == batch }
+            try connection.query(
+                """
+                INSERT INTO feed_seen (batch, file, key, record)
+                SELECT \(batch), s.file, s.key, s.record
+                FROM unnest(\(rows.map(\.file))::text[], \(rows.map(\.key))::text[], \(rows.map { Int64(writes.seen[$0]!) })::bigint[]) AS s (file, key, record)
+                ON CONFLICT DO NOTHING
+                """)
+        }
+        let groups = Dictionary(grouping: writes.keyOrder) { "\($0.feed)\u{0}\(writes.keys[$0]!.batch.rawValue)" }
+        for name in groups.keys.sorted() {
+            let ids = groups[name]!
+            let (feed, batch) = (ids[0].feed, writes.keys[ids[0]]!.batch)
+            let memories = ids.map { writes.keys[$0]!.memory }
+            let (files, keys) = (memories.map(\.file), memories.map(\.key))
+            try connection.query(
+                """
+                INSERT INTO feed_key_history (batch, \(unescaped: feedKeyColumns))
+                SELECT \(batch.rawValue), \(unescaped: Self.prefixed(feedKeyColumns, "k."))
+                FROM feed_keys k JOIN unnest(\(files)::text[], \(keys)::text[]) AS u (file, key) ON k.file = u.file AND k.key = u.key
+                WHERE k.feed = \(feed) AND k.last_batch <> \(batch.rawValue)
+                ON CONFLICT DO NOTHING
+                """)
+            try connection.query(
+                """
+                INSERT INTO feed_keys (\(unescaped: feedKeyColumns))
+                SELECT \(feed), m.* FROM unnest(
+                    \(files)::text[], \(keys)::text[], \(memories.map(\.recordDigest))::text[], \(memories.map(\.control))::text[],
+                    \(memories.map(\.schema))::text[], \(memories.map { FeedObject.encode($0.objects) })::text[],
+                    \(memories.map(\.mustTransform))::boolean[], \(memories.map { RememberedRead.encode($0.reads) })::text[],
+                    \(memories.map(\.active))::boolean[], \(memories.map { seconds($0.firstSeen) })::bigint[],
+                    \(memories.map { seconds($0.lastChanged) })::bigint[], \(memories.map(\.firstBatch.rawValue))::text[],
+                    \(memories.map(\.lastBatch.rawValue))::text[]) AS m
+                ON CONFLICT (feed, file, key) DO UPDATE SET digest = EXCLUDED.digest, control = EXCLUDED.control, schema = EXCLUDED.schema,
+                    objects = EXCLUDED.objects, must_transform = EXCLUDED.must_transform, reads = EXCLUDED.reads, active = EXCLUDED.active,
+                    first_seen = EXCLUDED.first_seen, last_changed = EXCLUDED.last_changed, first_batch = EXCLUDED.first_batch,
+                    last_batch = EXCLUDED.last_batch
+                """)
+        }
+    }
+
+    /// `a, b` → `k.a, k.b`.
+    static func prefixed(_ columns: String, _ prefix: String) -> String {
+        columns.split(separator: ",").map { prefix + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+    }
+
+    /// One round trip: whether the batch saw the key before (in an earlier chunk, or earlier in this
+    /// one), and its memory.
+    func noteFeedKeySeenReadingMemory(feed: String, batch: BatchID, file: String, key: String, record: Int) throws -> (
+        firstSeen: Int?, memory: FeedKeyMemory?
+    ) {
+        let seen = PendingFeedWrites.Seen(batch: batch.rawValue, file: file, key: key)
+        if let first = pendingFeed.seen[seen] { return (first, nil) }
+        // Prepared: planning this statement took four times as long as running it.
+        guard
+            let cells = try connection.execute(
+                prepared: Self.seenAndMemory,
+                [PostgresData(string: batch.rawValue), PostgresData(string: file), PostgresData(string: key), PostgresData(string: feed)]
+            ).first?.preparedCells
+        else { return (nil, nil) }
+        if let first = try cells[0].decode(Int64?.self) { return (Int(first), nil) }
+        pendingFeed.seen[seen] = record
+        pendingFeed.seenOrder.append(seen)
+        if pendingFeed.rows >= Self.pendingRows { try sendFeedWrites() }
+        if let unsent = pendingFeed.keys[PendingFeedWrites.Key(feed: feed, file: file, key: key)] { return (nil, unsent.memory) }
+        guard try cells[1].decode(String?.self) != nil else { return (nil, nil) }
+        let reads = RememberedRead.decode(try cells[9].decode(String.self))
+        var memory = FeedKeyMemory(
+            file: try cells[2].decode(String.self), key: try cells[3].decode(String.self), recordDigest: try cells[4].decode(String.self),
+            control: try cells[5].decode(String.self), schema: try cells[6].decode(String.self),
+            objects: FeedObject.decode(try cells[7].decode(String.self)), mustTransform: try cells[8].decode(Bool.self) || reads == nil,
+            reads: reads ?? [], active: try cells[10].decode(Bool.self),
+            firstSeen: Date(timeIntervalSince1970: TimeInterval(try cells[11].decode(Int64.self))),
+            lastChanged: Date(timeIntervalSince1970: TimeInterval(try cells[12].decode(Int64.self))),
+            firstBatch: BatchID(rawValue: try cells[13].decode(String.self)), lastBatch: BatchID(rawValue: try cells[14].decode(String.self)))
+        memory.storeAnswersAlike = try cells[15].decode(Bool?.self).map { $0 && !unsentObjectsAnswer(memory.reads) }
+        return (nil, memory)
+    }
+
+    /// Whether the batch saw the key ($1 batch, $2 file, $3 key) and the key's memory in the feed
+    /// ($4), with `answersAlike`.
+    static let seenAndMemory = """
+        SELECT s.record, k.feed, \(prefixed(feedKeyColumns, "k.").dropFirst("k.feed, ".count)), \(answersAlike)
+        FROM (SELECT 1) AS one
+        LEFT JOIN feed_seen s ON s.batch = $1::text AND s.file = $2::text AND s.key = $3::text
+        LEFT JOIN feed_keys k ON k.feed = $4::text AND k.file = $2::text AND k.key = $3::text
+        """
+
+    /// The skip check (`FeedRun.canSkip`) of the key's objects and reads, in SQL, so the memory and
+    /// the check cost one round trip: every saved object (`objects`: lines `destination ref version`)
+    /// at its version, and every read (`reads`: `o ref version`, `u ref username`, `b ref behaviour`,
+    /// `-` for none) answering the same, lookups as `ref(forUsername:)` answers them (the lowest ref,
+    /// deleted objects left out). True for a key with neither.
+    static let answersAlike = """
+        (SELECT coalesce(bool_and(o.version IS NOT DISTINCT FROM split_part(l, ' ', 3)::int), true)
+            FROM unnest(string_to_array(k.objects, E'\\n')) AS l LEFT JOIN objects o ON o.ref = split_part(l, ' ', 2)::bigint)
+        AND (SELECT coalesce(bool_and(CASE left(l, 1)
+            WHEN 'o' THEN (SELECT o.version FROM objects o WHERE o.ref = split_part(l, ' ', 2)::bigint)
+                IS NOT DISTINCT FROM nullif(split_part(l, ' ', 3), '-')::int
+            WHEN 'u' THEN (SELECT o.ref FROM objects o WHERE o.username = substr(l, length(split_part(l, ' ', 2)) + 4) AND NOT o.deleted
+                ORDER BY o.ref LIMIT 1) IS NOT DISTINCT FROM nullif(split_part(l, ' ', 2), '-')::bigint
+            WHEN 'b' THEN (SELECT o.ref FROM objects o WHERE o.behaviour = substr(l, length(split_part(l, ' ', 2)) + 4) AND NOT o.deleted
+                ORDER BY o.ref LIMIT 1) IS NOT DISTINCT FROM nullif(split_part(l, ' ', 2), '-')::bigint
+            ELSE false END), true)
+            FROM unnest(string_to_array(k.reads, E'\\n')) AS l)
+        """
+
+    /// Whether a lookup among `reads` could find a new object of this transaction not sent yet,
+    /// which the SQL above cannot see: then the store is asked again (the record is transformed).
+    private func unsentObjectsAnswer(_ reads: [RememberedRead]) -> Bool {
+        indexPending()
+        return reads.contains { read in
+            switch read {
+            case .username(let name, _): pendingUsernames[name] != nil
+            case .behaviour(let code, _): pendingBehaviours[code] != nil
+            case .object: false
+            }
+        }
+    }
+
     func feedKey(feed: String, file: String, key: String) throws -> FeedKeyMemory? {
-        try flush()
+        if let unsent = pendingFeed.keys[PendingFeedWrites.Key(feed: feed, file: file, key: key)] { return unsent.memory }
         return try connection.query("SELECT * FROM feed_keys WHERE feed = \(feed) AND file = \(file) AND key = \(key)")
             .rows.first.map(PostgresBatchStore.feedKeyMemory)
     }
 
     func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws {
+        let id = PendingFeedWrites.Key(feed: feed, file: memory.file, key: memory.key)
+        if !inSavepoint {
+            // Kept for the chunk's statement; the memory it replaces is copied to history then (a
+            // key is saved once per batch and chunk: a batch refuses a key it has seen).
+            if pendingFeed.keys.updateValue((memory, batch), forKey: id) == nil { pendingFeed.keyOrder.append(id) }
+            if pendingFeed.rows >= Self.pendingRows { try sendFeedWrites() }
+            return
+        }
+        // Inside a savepoint writes go at once, so rolling it back undoes them.
         try flush()
         try connection.query(
             """
@@ -144,17 +305,8 @@ extension PostgresImportTransaction {
     }
 
     func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int) throws -> Int? {
-        try flush()
-        let inserted = try connection.query(
-            """
-            INSERT INTO feed_seen (batch, file, key, record) VALUES (\(batch.rawValue), \(file), \(key), \(record))
-            ON CONFLICT DO NOTHING
-            """
-        ).affectedRows
-        guard inserted == 0 else { return nil }
-        return try connection.query(
-            "SELECT record FROM feed_seen WHERE batch = \(batch.rawValue) AND file = \(file) AND key = \(key)"
-        ).scalar(Int.self)
+        // No feed is named "": no memory is read.
+        try noteFeedKeySeenReadingMemory(feed: "", batch: batch, file: file, key: key, record: record).firstSeen
     }
 
     func feedLeavers(feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?, limit: Int) throws
@@ -192,7 +344,11 @@ extension PostgresImportTransaction {
     }
 
     func currentVersion(of ref: ObjectRef) throws -> Int? {
-        try flush()
+        // A new object not sent yet is version 1; anything else is read (never from memory: a
+        // skip is decided on the version now, which another node may have changed).
+        indexPending()
+        if pendingObjects[ref.number] != nil { return 1 }
+        try flushObjects()
         return try connection.query("SELECT version FROM objects WHERE ref = \(ref.number)").scalar(Int.self)
     }
 

@@ -482,14 +482,16 @@ final class PostgresImportTransaction: ImportTransaction {
     /// The unsent new objects by ref, and the lowest unsent ref by username and by behaviour, for
     /// reads; built when a read first needs them (`indexPending`), not as objects arrive: a run that
     /// only creates never reads.
-    private var pendingObjects: [Int64: [ObjectValue]] = [:]
-    private var pendingUsernames: [String: Int64] = [:]
-    private var pendingBehaviours: [String: Int64] = [:]
+    private(set) var pendingObjects: [Int64: [ObjectValue]] = [:]
+    private(set) var pendingUsernames: [String: Int64] = [:]
+    private(set) var pendingBehaviours: [String: Int64] = [:]
     /// How many of `pending.newObjects` are in those indexes.
     private var indexed = 0
     private var known = RememberedVersions<String>()
+    /// Feed memory written in this chunk, not sent yet (see `PendingFeedWrites`).
+    var pendingFeed = PendingFeedWrites()
     /// Inside a savepoint writes go at once, so rolling the savepoint back undoes them.
-    private var inSavepoint = false
+    private(set) var inSavepoint = false
     /// About a chunk of records: more rows than this are sent without waiting for the next hand-over.
     static let pendingRows = 400
 
@@ -499,8 +501,13 @@ final class PostgresImportTransaction: ImportTransaction {
         self.now = seconds(now)
     }
 
-    /// Sends what `apply` has gathered.
+    /// Sends what `apply` and the feed memory have gathered.
     func flush() throws {
+        try flushObjectWrites()
+        try sendFeedWrites()
+    }
+
+    private func flushObjectWrites() throws {
         guard !pending.isEmpty else { return }
         let writes = pending
         pending = ChunkWrites()
@@ -513,12 +520,12 @@ final class PostgresImportTransaction: ImportTransaction {
 
     /// Sends the unsent new objects before a read that cannot be answered without them (links,
     /// titles). Log and result lines do not affect reads and stay gathered.
-    private func flushObjects() throws {
-        if !pending.newObjects.isEmpty { try flush() }
+    func flushObjects() throws {
+        if !pending.newObjects.isEmpty { try flushObjectWrites() }
     }
 
     /// Brings the indexes of unsent new objects up to date.
-    private func indexPending() {
+    func indexPending() {
         guard indexed < pending.newObjects.count else { return }
         for object in pending.newObjects[indexed...] {
             let ref = object.ref.number

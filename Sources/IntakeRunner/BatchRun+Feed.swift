@@ -49,6 +49,7 @@ struct FeedRun {
         guard !force, memory.active, !memory.mustTransform, memory.recordDigest == digest, memory.control == control,
             memory.schema == schema, !memory.objects.isEmpty
         else { return false }
+        if let alike = memory.storeAnswersAlike { return alike }
         for object in memory.objects where try tx.currentVersion(of: object.ref) != object.version {
             return false
         }
@@ -119,13 +120,13 @@ extension BatchRun {
             return refuse(record, file: file, importBatch: importBatch, message: feed.declaration.missingKeyMessage(), key: nil)
         }
         let number = importBatch.recordCounter
-        if let first = try tx.noteFeedKeySeen(batch: batch.id, file: file.name, key: key, record: number) {
+        let (first, memory) = try tx.noteFeedKeySeenReadingMemory(feed: feed.name, batch: batch.id, file: file.name, key: key, record: number)
+        if let first {
             return refuse(
                 record, file: file, importBatch: importBatch,
                 message: "Duplicate feed key \(key) in file \(file.name), first seen at record \(first)", key: key)
         }
         let digest = FeedRun.digest(of: record.value, buffer: &digestBuffer)
-        let memory = try tx.feedKey(feed: feed.name, file: file.name, key: key)
         if let memory, try feed.canSkip(memory, digest: digest, tx: tx) {
             let identifier = importBatch.passOver(identifier: nextIdentifier(record, file: file, importBatch: importBatch))
             countRead(record)

@@ -24,6 +24,10 @@ package struct FeedKeyMemory: Sendable, Equatable {
     /// The batch that first applied the key, and the one that last changed it.
     package var firstBatch: BatchID
     package var lastBatch: BatchID
+    /// Whether every object the key saved is still at its version and every read its transform made
+    /// answers as it did, when the store worked that out as it read the memory (PostgreSQL, in the
+    /// same round trip); nil when the skip check must ask. Never stored.
+    package var storeAnswersAlike: Bool?
 
     package init(
         file: String, key: String, recordDigest: String, control: String, schema: String, objects: [FeedObject],
@@ -84,6 +88,11 @@ package protocol FeedTransaction {
     /// Notes that `batch` read the key at `record` (0-based); returns the record of an earlier
     /// occurrence in the same batch instead, when there was one.
     func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int) throws -> Int?
+    /// `noteFeedKeySeen`, then (when the key was not seen before) `feedKey`: a store may answer both
+    /// at once.
+    func noteFeedKeySeenReadingMemory(feed: String, batch: BatchID, file: String, key: String, record: Int) throws -> (
+        firstSeen: Int?, memory: FeedKeyMemory?
+    )
     /// Active keys of `files` that `batch` did not see, in (file, key) order after `after`.
     func feedLeavers(feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?, limit: Int) throws
         -> [FeedKeyMemory]
@@ -99,6 +108,15 @@ package protocol FeedTransaction {
     func setBatchFeed(_ batch: BatchID, feed: String) throws
     /// Forgets which keys `batch` saw (at its end).
     func forgetSeenFeedKeys(batch: BatchID) throws
+}
+
+extension FeedTransaction {
+    package func noteFeedKeySeenReadingMemory(feed: String, batch: BatchID, file: String, key: String, record: Int) throws -> (
+        firstSeen: Int?, memory: FeedKeyMemory?
+    ) {
+        if let first = try noteFeedKeySeen(batch: batch, file: file, key: key, record: record) { return (first, nil) }
+        return (nil, try feedKey(feed: feed, file: file, key: key))
+    }
 }
 
 /// Feeds outside of runs: the read API, the admin UI.
@@ -141,6 +159,15 @@ extension ForwardingFeedTransaction {
     }
     package func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int) throws -> Int? {
         try forwardingFeed { try $0.noteFeedKeySeen(batch: batch, file: file, key: key, record: record) }
+    }
+    package func noteFeedKeySeenReadingMemory(feed: String, batch: BatchID, file: String, key: String, record: Int) throws -> (
+        firstSeen: Int?, memory: FeedKeyMemory?
+    ) {
+        let answer = try forwardingFeed { tx -> SeenAndMemory in
+            let (first, memory) = try tx.noteFeedKeySeenReadingMemory(feed: feed, batch: batch, file: file, key: key, record: record)
+            return SeenAndMemory(firstSeen: first, memory: memory)
+        }
+        return (answer.firstSeen, answer.memory)
     }
     package func feedLeavers(feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?, limit: Int) throws
         -> [FeedKeyMemory]
@@ -219,4 +246,10 @@ package enum RememberedRead: Sendable, Equatable {
         }
         return reads
     }
+}
+
+/// The answer of `noteFeedKeySeenReadingMemory`, as a forwarding transaction hands it back.
+package struct SeenAndMemory: Sendable {
+    package var firstSeen: Int?
+    package var memory: FeedKeyMemory?
 }
