@@ -300,7 +300,12 @@ final class SQLiteImportTransaction: ImportTransaction {
         let placeholders = types.map { _ in "?" }.joined(separator: ",")
         var arguments: StatementArguments = []
         for t in types.sorted() { arguments += [t] }
-        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM objects WHERE type IN (\(placeholders)) AND deleted = 0", arguments: arguments) ?? 0
+        // Counted no further than the limit: the type index does not hold the deleted flag, so each
+        // object counted is read.
+        let count =
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM (SELECT 1 FROM objects WHERE type IN (\(placeholders)) AND deleted = 0 LIMIT ?)",
+                arguments: arguments + [limit + 1]) ?? 0
         guard count <= limit else { return nil }
         var result: [(title: String, ref: ObjectRef)] = []
         for row in try Row.fetchAll(

@@ -422,6 +422,7 @@ package enum StoreContract {
             try expect(try tx.oldestObject(linkingTo: r1, through: "test:link", types: ["linker"])?.ref == r4, "a new object's link is not found")
             let titles = try tx.titles(ofTypes: ["linker"], limit: 10)?.map(\.title)
             try expect(titles == ["four"], "a new object's title is not listed: \(String(describing: titles))")
+            try expect(try tx.titles(ofTypes: ["linker"], limit: 0) == nil, "more objects than the limit do not answer nil")
         }
         // The next transaction reads what the last one committed.
         try store.inImportTransaction(batch: id, now: start) { tx in
