@@ -199,13 +199,12 @@ import Testing
         #expect(badKey.status == 3)
         #expect(badKey.stderr.contains("refused the API key (401 Unauthorized)"))
 
-        // A port nothing listens on (this one was just in use and is closed now).
-        let closed = try await ServerProcess.start(data: try TestServer.makeDirectory())
-        let closedPort = closed.port
-        try await closed.terminate()
-        let unreachable = try await Self.intake(["status", "--server", "http://127.0.0.1:\(closedPort)", "--key", "k", "x"])
+        // A port nothing listens on.
+        let refusing = try RefusingPort()
+        let unreachable = try await Self.intake(["status", "--server", "http://127.0.0.1:\(refusing.port)", "--key", "k", "x"])
         #expect(unreachable.status == 3)
-        #expect(unreachable.stderr.contains("Cannot reach the Intake server at http://127.0.0.1:\(closedPort): connection refused"))
+        #expect(unreachable.stderr.contains("Cannot reach the Intake server at http://127.0.0.1:\(refusing.port): connection refused"), "\(unreachable.stderr)")
+        withExtendedLifetime(refusing) {}
 
         let noKey = try await Self.intake(["status", "--server", connection[1], "x"])
         #expect(noKey.status == 3 && noKey.stderr.hasPrefix("No API key:"))
