@@ -7,6 +7,14 @@ import PostgresNIO
 private let feedKeyColumns =
     "feed, file, key, digest, control, schema, objects, must_transform, reads, active, first_seen, last_changed, first_batch, last_batch"
 
+/// A key's memory written over what it was (a run's writes, a rollback's restore).
+private let feedKeyUpsert = """
+    ON CONFLICT (feed, file, key) DO UPDATE SET digest = EXCLUDED.digest, control = EXCLUDED.control, schema = EXCLUDED.schema,
+        objects = EXCLUDED.objects, must_transform = EXCLUDED.must_transform, reads = EXCLUDED.reads, active = EXCLUDED.active,
+        first_seen = EXCLUDED.first_seen, last_changed = EXCLUDED.last_changed, first_batch = EXCLUDED.first_batch,
+        last_batch = EXCLUDED.last_batch
+    """
+
 extension PostgresBatchStore {
     static func feedKeyMemory(_ row: PostgresRow) throws -> FeedKeyMemory {
         let c = row.columns
@@ -105,10 +113,7 @@ extension PostgresBatchStore {
             """
             INSERT INTO feed_keys (\(unescaped: feedKeyColumns))
             SELECT \(unescaped: feedKeyColumns) FROM feed_key_history WHERE batch = \(batch.rawValue)
-            ON CONFLICT (feed, file, key) DO UPDATE SET digest = EXCLUDED.digest, control = EXCLUDED.control, schema = EXCLUDED.schema,
-                objects = EXCLUDED.objects, must_transform = EXCLUDED.must_transform, reads = EXCLUDED.reads, active = EXCLUDED.active,
-                first_seen = EXCLUDED.first_seen, last_changed = EXCLUDED.last_changed, first_batch = EXCLUDED.first_batch,
-                last_batch = EXCLUDED.last_batch
+            \(unescaped: feedKeyUpsert)
             """)
         try await connection.query("DELETE FROM feed_key_history WHERE batch = \(batch.rawValue)")
     }
@@ -180,10 +185,7 @@ extension PostgresImportTransaction {
                     \(memories.map(\.active))::boolean[], \(memories.map { seconds($0.firstSeen) })::bigint[],
                     \(memories.map { seconds($0.lastChanged) })::bigint[], \(memories.map(\.firstBatch.rawValue))::text[],
                     \(memories.map(\.lastBatch.rawValue))::text[]) AS m
-                ON CONFLICT (feed, file, key) DO UPDATE SET digest = EXCLUDED.digest, control = EXCLUDED.control, schema = EXCLUDED.schema,
-                    objects = EXCLUDED.objects, must_transform = EXCLUDED.must_transform, reads = EXCLUDED.reads, active = EXCLUDED.active,
-                    first_seen = EXCLUDED.first_seen, last_changed = EXCLUDED.last_changed, first_batch = EXCLUDED.first_batch,
-                    last_batch = EXCLUDED.last_batch
+                \(unescaped: feedKeyUpsert)
                 """)
         }
     }
@@ -274,34 +276,12 @@ extension PostgresImportTransaction {
     }
 
     func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws {
+        // Kept for the chunk's statement; the memory it replaces is copied to history then (a key is
+        // saved once per batch and chunk: a batch refuses a key it has seen). Inside a savepoint it
+        // goes at once, so rolling the savepoint back undoes it.
         let id = PendingFeedWrites.Key(feed: feed, file: memory.file, key: memory.key)
-        if !inSavepoint {
-            // Kept for the chunk's statement; the memory it replaces is copied to history then (a
-            // key is saved once per batch and chunk: a batch refuses a key it has seen).
-            if pendingFeed.keys.updateValue((memory, batch), forKey: id) == nil { pendingFeed.keyOrder.append(id) }
-            if pendingFeed.rows >= Self.pendingRows { try sendFeedWrites() }
-            return
-        }
-        // Inside a savepoint writes go at once, so rolling it back undoes them.
-        try flush()
-        try connection.query(
-            """
-            INSERT INTO feed_key_history (batch, \(unescaped: feedKeyColumns))
-            SELECT \(batch.rawValue), \(unescaped: feedKeyColumns) FROM feed_keys
-            WHERE feed = \(feed) AND file = \(memory.file) AND key = \(memory.key) AND last_batch <> \(batch.rawValue)
-            ON CONFLICT DO NOTHING
-            """)
-        try connection.query(
-            """
-            INSERT INTO feed_keys (\(unescaped: feedKeyColumns)) VALUES (
-                \(feed), \(memory.file), \(memory.key), \(memory.recordDigest), \(memory.control), \(memory.schema),
-                \(FeedObject.encode(memory.objects)), \(memory.mustTransform), \(RememberedRead.encode(memory.reads)), \(memory.active), \(seconds(memory.firstSeen)),
-                \(seconds(memory.lastChanged)), \(memory.firstBatch.rawValue), \(memory.lastBatch.rawValue))
-            ON CONFLICT (feed, file, key) DO UPDATE SET digest = EXCLUDED.digest, control = EXCLUDED.control, schema = EXCLUDED.schema,
-                objects = EXCLUDED.objects, must_transform = EXCLUDED.must_transform, reads = EXCLUDED.reads, active = EXCLUDED.active,
-                first_seen = EXCLUDED.first_seen, last_changed = EXCLUDED.last_changed, first_batch = EXCLUDED.first_batch,
-                last_batch = EXCLUDED.last_batch
-            """)
+        if pendingFeed.keys.updateValue((memory, batch), forKey: id) == nil { pendingFeed.keyOrder.append(id) }
+        if inSavepoint || pendingFeed.rows >= Self.pendingRows { try sendFeedWrites() }
     }
 
     func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int) throws -> Int? {
