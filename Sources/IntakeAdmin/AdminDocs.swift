@@ -114,9 +114,11 @@ absent for a real run).
 uploading ──schedule──▶ scheduled ──worker──▶ running ──▶ complete | dry-run | error
                               └──────cancel──────┴──▶ cancelled
 running ──a feed's guard──▶ held ──approve──▶ scheduled   held ──cancel──▶ cancelled
+complete ──rollback──▶ rolled-back
 ```
 
 `held`: a feed's guard stopped the run until someone approves or cancels it ([feeds.md](feeds.md#guards)).
+`rolled-back`: a complete batch that `POST rollback` undid; it cannot be rolled back again.
 `complete`: a real run finished (records with errors were skipped and counted). `dry-run`: a dry
 run finished; nothing was saved. `error`: the run stopped (the log's `EXCEPTION:` line says why).
 Every record is saved atomically, and a run interrupted by a crash or restart resumes at the first
@@ -136,7 +138,8 @@ All under `/api/haplo-data-import-batch/`, scope `batch`.
 | `POST approve` (`batch`) | `APPROVED`: a held feed batch goes on where it was held; the log gains `APPROVED: TIME by WHO`. Not held: `Batch ID is not in the 'held' state` |
 | `GET deliveries?batch=ID` | JSON `{"deliveries": [...]}`: each webhook delivery of the batch's events, oldest first, with `delivery`, `webhook`, `url`, `event`, `batchState` (`rolled-back` for a rollback), `created`, `state` (`pending`, `delivered`, `failed`), `nextAttempt` and `attempts` (`at`, `status` or null, `error` or null, `milliseconds`); see [feeds.md](feeds.md#webhooks-someone-is-told) |
 | `POST copy` (`batch`) | a new batch id: state `uploading`, the same control file and files, the comment plus ` (copy)`. Dry run first, then copy and schedule the copy for real. A purged batch: `Batch ID was purged on TIME: its files, log and results are gone` |
-| `POST rollback` (`batch`) | `ROLLED BACK`: objects the batch created are deleted and objects it changed are restored to their earlier version. Objects changed again since are left alone and listed: `409` `Rolled back, except these objects, which later changes touched:` and one ref per line. A later rollback's restore that left exactly what this batch wrote is no such change, so batches can be rolled back newest first. Not complete: `Batch ID is not in the 'complete' state` |
+| `POST rollback` (`batch`) | `ROLLED BACK`: objects the batch created get a deleted version and objects it changed get a new version holding what they held before the batch; both versions are labelled `rollback of ID` in the objects' history. Objects changed again since are left alone and listed: `409` `Rolled back, except these objects, which later changes touched:` and one ref per line (everything else was rolled back). A later rollback's restore that left exactly what this batch wrote is no such change, so batches can be rolled back newest first. The batch's state becomes `rolled-back`, its log gains `ROLLED BACK: TIME by WHO: N objects deleted, M restored, K left alone because later changes touched them` (and `LEFT ALONE: REF REF …` when K > 0), and a feed batch's keys get their feed memory back. Not complete (or rolled back already): `Batch ID is not in the 'complete' state` |
+| `GET rollback-preview?batch=ID` | JSON, changing nothing: what `rollback` would do now. `delete` (refs), `restore` (`ref`, `version` it would go back to), `conflicts` (refs it would leave alone), `feedKeys` (`FILE/KEY` whose feed memory it would restore), each with a count (`deleteCount`, `restoreCount`, `conflictCount`, `feedKeyCount`); the lists hold at most `listLimit` (1000) entries each. Not complete: `Batch ID is not in the 'complete' state` |
 
 Unknown batches get `Batch not found: ID` everywhere.
 

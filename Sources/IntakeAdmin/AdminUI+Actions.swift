@@ -22,7 +22,9 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
         case .copy: batch.purged.map { BatchError.purged(batch.id, $0).userMessage }
         case .cancel:
             [.scheduled, .running, .held].contains(batch.state) ? nil : BatchError.notActive(batch.id).userMessage
-        case .rollback: batch.state == .complete ? nil : "Only a complete batch can be rolled back."
+        case .rollback:
+            batch.state == .rolledBack
+                ? "This batch was rolled back already." : batch.state == .complete ? nil : "Only a complete batch can be rolled back."
         case .approve: batch.state == .held ? nil : BatchError.notHeld(batch.id).userMessage
         }
     }
@@ -108,11 +110,7 @@ extension AdminUI {
     }
 
     func refusal(_ action: ConfirmedAction, _ batch: Batch) async throws -> String? {
-        if let refusal = action.refusal(batch) { return refusal }
-        if action == .rollback, try await store.auditEntries(batch: batch.id, limit: 50).contains(where: { $0.event == "rolled back" }) {
-            return "This batch was rolled back already."
-        }
-        return nil
+        action.refusal(batch)
     }
 
     /// What a held batch would do if approved: the guard's numbers and the first 50 leavers.
@@ -136,26 +134,31 @@ extension AdminUI {
         ]
     }
 
-    /// The rollback preview (nothing changes): objects to delete, to restore, and those left alone.
+    /// The rollback preview (nothing changes): objects to delete, to restore, and those left alone,
+    /// the first 200 of each listed; for a feed batch, how many keys get their memory back.
     func rollbackPreview(_ batch: Batch) async throws -> [String: Any] {
-        var delete: [[String: Any]] = [], restore: [[String: Any]] = [], conflicts: [[String: Any]] = []
-        for (ref, step) in try await store.rollbackPlan(batch.id) {
+        let preview = try await service.rollbackPreview(batch: batch.id.rawValue, limit: 200)
+        func row(_ ref: ObjectRef) async throws -> [String: Any] {
             let object = try await store.object(ref)
-            var row: [String: Any] = [
+            return [
                 "ref": ref.text, "title": object?.title ?? "(deleted)", "type": object?.type.map { schema.types[$0]?.name ?? $0 } ?? "",
                 "version": object?.version ?? 0
             ]
-            switch step {
-            case .delete: delete.append(row)
-            case .restore(let version):
-                row["to"] = version
-                restore.append(row)
-            case .conflict: conflicts.append(row)
-            }
         }
+        var delete: [[String: Any]] = [], restore: [[String: Any]] = [], conflicts: [[String: Any]] = []
+        for ref in preview.delete { delete.append(try await row(ref)) }
+        for (ref, version) in preview.restore {
+            var entry = try await row(ref)
+            entry["to"] = version
+            restore.append(entry)
+        }
+        for ref in preview.conflicts { conflicts.append(try await row(ref)) }
         return [
-            "delete": delete, "restore": restore, "conflicts": conflicts, "deleteCount": delete.count, "restoreCount": restore.count,
-            "conflictCount": conflicts.count, "hasDelete": !delete.isEmpty, "hasRestore": !restore.isEmpty, "hasConflicts": !conflicts.isEmpty
+            "delete": delete, "restore": restore, "conflicts": conflicts, "deleteCount": preview.deleteCount,
+            "restoreCount": preview.restoreCount, "conflictCount": preview.conflictCount, "hasDelete": !delete.isEmpty,
+            "hasRestore": !restore.isEmpty, "hasConflicts": !conflicts.isEmpty, "isFeed": batch.feed != nil,
+            "feedKeyCount": preview.feedKeyCount,
+            "listed": preview.deleteCount + preview.restoreCount + preview.conflictCount > delete.count + restore.count + conflicts.count
         ]
     }
 
@@ -196,17 +199,16 @@ extension AdminUI {
                 guard form.fields["understood"] != nil else {
                     return try await renderConfirm(action, batch: batch, error: "Required field", status: .badRequest, session: &session)
                 }
+                // The store writes who rolled it back into the batch's log and the audit trail.
                 do {
-                    try await service.rollback(batch: batch.id.rawValue)
+                    try await service.rollback(batch: batch.id.rawValue, by: by)
                 } catch BatchError.rollbackConflicts(let refs) {
                     // The API's rule: everything else was rolled back; these objects changed since.
-                    try await audit("rolled back from the admin UI", batch: batch.id, detail: by)
                     return try await redirect(
                         back,
                         flash: "Batch rolled back, except \(refs.count) objects that later changes touched: "
                             + refs.map(\.text).joined(separator: ", "), session: &session)
                 }
-                try await audit("rolled back from the admin UI", batch: batch.id, detail: by)
                 return try await redirect(back, flash: "Batch rolled back.", session: &session)
             }
         } catch let error as BatchError where error.kind == .conflict || error == .notComplete(batch.id) || error == .notUploading(batch.id) {

@@ -88,10 +88,9 @@ extension AdminUI {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
         let controlRecord = try await store.controlFiles(digest: batch.control).last
         let log = try await store.log(of: batch.id)
-        // A rollback leaves the state `complete`; the audit trail says when (and from the UI, who).
-        let audit = try await store.auditEntries(batch: batch.id, limit: 50)
-        let rolledBack = audit.first { $0.event == "rolled back" }
-        let rolledBackBy = audit.first { $0.event == "rolled back from the admin UI" }?.detail
+        // The audit trail says when a batch was rolled back, and who did it.
+        let rolledBack =
+            batch.state == .rolledBack ? try await store.auditEntries(batch: batch.id, limit: 50).first { $0.event == "rolled back" } : nil
         let p = batch.progress
         let total = batch.files.reduce(Int64(0)) { $0 + $1.size }
         let active = batch.state == .scheduled || batch.state == .running
@@ -113,7 +112,7 @@ extension AdminUI {
             "control": batch.control.hex, "controlID": controlRecord?.id as Any, "controlComment": controlRecord?.comment ?? "",
             "mode": batch.scheduled == nil ? "" : (batch.dryRun ? "dry run" : "import"), "scheduledBy": batch.scheduledBy ?? "",
             "scheduled": Format.time(batch.scheduled) as Any, "copiedFrom": batch.copiedFrom?.rawValue as Any,
-            "showLogLink": [.complete, .dryRun, .error].contains(batch.state),
+            "showLogLink": [.complete, .dryRun, .error, .rolledBack].contains(batch.state),
             "files": batch.files.map { file -> [String: Any] in
                 [
                     "name": file.name, "filename": file.filename, "size": Format.sizeContext(file.size), "digest": file.digest.hex,
@@ -145,13 +144,13 @@ extension AdminUI {
                 return entry
             },
             "hasLog": !log.isEmpty, "purged": Format.time(batch.purged) as Any,
-            "rolledBack": Format.time(rolledBack?.time) as Any, "rolledBackBy": rolledBackBy ?? "an API client",
-            "canRollBack": batch.state == .complete && rolledBack == nil,
+            "rolledBack": Format.time(rolledBack?.time) as Any, "rolledBackBy": rolledBack?.detail ?? "",
+            "canRollBack": batch.state == .complete,
             "bytesRead": p.bytesRead, "bytesTotal": total, "percent": total > 0 ? Int(p.bytesRead * 100 / total) : 0,
             "totalSize": Format.size(total), "applied": p.recordsApplied, "unchanged": p.recordsUnchanged,
             "appliedWord": batch.dryRun ? "checked" : "applied",
             "isUploading": batch.state == .uploading, "isReady": batch.state == .ready, "isScheduled": batch.state == .scheduled,
-            "isRunning": batch.state == .running, "isDryRun": batch.state == .dryRun, "isComplete": batch.state == .complete,
+            "isRunning": batch.state == .running, "isDryRun": batch.state == .dryRun, "isComplete": batch.state == .complete || batch.state == .rolledBack,
             "isError": batch.state == .error, "isCancelled": batch.state == .cancelled, "isActive": active,
             "canCopy": batch.state != .ready && !active && batch.purged == nil,
             "hasResults": batch.started != nil && batch.purged == nil,

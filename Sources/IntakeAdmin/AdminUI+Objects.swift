@@ -136,7 +136,7 @@ extension AdminUI {
             ],
             context: [
                 "ref": ref.text, "version": number, "current": object.version, "saved": Format.time(version.saved) as Any,
-                "batch": version.batch as Any, "values": values,
+                "batch": version.batch as Any, "batchID": version.batchID as Any, "deleted": version.deleted, "values": values,
                 "json": ObjectJSON.version(version).prettyJSON(indent: 2)
             ])
     }
@@ -159,8 +159,10 @@ extension AdminUI {
             for value in removed {
                 changes.append("− \(value.attribute): \(try await humanLines(value.value).compactMap { $0["text"] as? String }.joined(separator: ", "))")
             }
+            if version.deleted { changes.insert("Deleted", at: 0) }
             rows.append([
-                "version": version.version, "saved": Format.time(version.saved) as Any, "batch": version.batch as Any, "changes": changes,
+                "version": version.version, "saved": Format.time(version.saved) as Any, "batch": version.batch as Any,
+                "batchID": version.batchID as Any, "changes": changes,
                 "href": "/admin/objects/\(ref.text)/versions/\(version.version)"
             ])
             previous = version.values

@@ -64,7 +64,7 @@ extension AdminUI {
         let reachable = (try? await store.ping()) != nil
         let active = try await store.batches(matching: BatchFilter(states: [.held, .running, .scheduled]), limit: 20, offset: 0).map(batchSummary)
         let feeds = try await store.feeds().map(feedSummary)
-        let finished = try await store.batches(matching: BatchFilter(states: [.complete, .dryRun, .error, .cancelled]), limit: 5, offset: 0)
+        let finished = try await store.batches(matching: BatchFilter(states: [.complete, .dryRun, .error, .cancelled, .rolledBack]), limit: 5, offset: 0)
             .map(batchSummary)
         return try await render(
             "home", title: "Data import", session: &session,

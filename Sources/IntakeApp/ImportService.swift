@@ -232,15 +232,48 @@ package struct ImportService: Sendable {
         return copy
     }
 
-    package func rollback(batch text: String?) async throws {
+    /// Undoes a complete batch; `by` is who asked, for its log. Objects that later changes touched
+    /// are left alone and make it a `rollbackConflicts` refusal, after everything else was undone.
+    @discardableResult
+    package func rollback(batch text: String?, by: String) async throws -> RollbackOutcome {
         let batch = try await self.batch(text)
-        let conflicts: [ObjectRef]
+        let outcome: RollbackOutcome
         do {
-            conflicts = try await store.rollback(batch.id, now: environment.now())
+            outcome = try await store.rollback(batch.id, by: by, now: environment.now())
         } catch StoreError.wrongState(let id, _) {
             throw BatchError.notComplete(id)
         }
-        guard conflicts.isEmpty else { throw BatchError.rollbackConflicts(conflicts) }
+        guard outcome.conflicts.isEmpty else { throw BatchError.rollbackConflicts(outcome.conflicts) }
+        return outcome
+    }
+
+    /// What a rollback would do now, changing nothing; each list holds its first `limit` entries.
+    package func rollbackPreview(batch text: String?, limit: Int = RollbackPreview.listLimit) async throws -> RollbackPreview {
+        let batch = try await self.batch(text)
+        let plan: [(ref: ObjectRef, step: RollbackStep)]
+        do {
+            plan = try await store.rollbackPlan(batch.id)
+        } catch StoreError.wrongState(let id, _) {
+            throw BatchError.notComplete(id)
+        }
+        var preview = RollbackPreview()
+        for (ref, step) in plan {
+            switch step {
+            case .delete:
+                preview.deleteCount += 1
+                if preview.delete.count < limit { preview.delete.append(ref) }
+            case .restore(let version):
+                preview.restoreCount += 1
+                if preview.restore.count < limit { preview.restore.append((ref, version)) }
+            case .conflict:
+                preview.conflictCount += 1
+                if preview.conflicts.count < limit { preview.conflicts.append(ref) }
+            }
+        }
+        if batch.feed != nil {
+            (preview.feedKeyCount, preview.feedKeys) = try await store.feedKeysRestoredByRollback(of: batch.id, limit: limit)
+        }
+        return preview
     }
 
     // MARK: API keys
@@ -255,4 +288,20 @@ package struct ImportService: Sendable {
     package func apiKeys() async throws -> [APIKeyRecord] { try await store.apiKeys() }
 
     package func revokeAPIKey(id: Int64) async throws -> Bool { try await store.revokeAPIKey(id: id) }
+}
+
+/// What rolling a batch back would do (`GET rollback-preview`, the admin UI's confirm page): the
+/// objects it would delete, restore (with the version it would go back to) and leave alone, and for
+/// a feed batch the keys whose memory it would restore. Counts are whole; the lists stop at
+/// `listLimit` entries each, so a preview of a million-object batch stays small.
+package struct RollbackPreview: Sendable {
+    package static let listLimit = 1000
+    package var delete: [ObjectRef] = []
+    package var deleteCount = 0
+    package var restore: [(ref: ObjectRef, version: Int)] = []
+    package var restoreCount = 0
+    package var conflicts: [ObjectRef] = []
+    package var conflictCount = 0
+    package var feedKeys: [String] = []
+    package var feedKeyCount = 0
 }

@@ -47,5 +47,5 @@ package struct BatchStatus: Decodable, Sendable {
     }
 
     /// Whether the batch has stopped for good.
-    package var isFinished: Bool { ["complete", "dry-run", "error", "cancelled", "held"].contains(state) }
+    package var isFinished: Bool { ["complete", "dry-run", "error", "cancelled", "held", "rolled-back"].contains(state) }
 }

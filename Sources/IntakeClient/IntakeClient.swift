@@ -103,6 +103,7 @@ package struct BatchClient: Sendable {
     package func cancel(batch: String) async throws -> String { try await post(Self.batchAPI + "cancel", [("batch", batch)]) }
     package func copy(batch: String) async throws -> String { try await post(Self.batchAPI + "copy", [("batch", batch)]) }
     package func rollback(batch: String) async throws -> String { try await post(Self.batchAPI + "rollback", [("batch", batch)]) }
+    package func rollbackPreview(batch: String) async throws -> String { try await getText(Self.batchAPI + "rollback-preview", [("batch", batch)]) }
     package func approve(batch: String) async throws -> String { try await post(Self.batchAPI + "approve", [("batch", batch)]) }
 
     /// Feeds, one feed, and a feed's keys (the read API; the key needs the `read` scope).

@@ -11,6 +11,7 @@ enum APIPath {
     static let cancel = "\(batchAPI)/cancel"
     static let copy = "\(batchAPI)/copy"
     static let rollback = "\(batchAPI)/rollback"
+    static let rollbackPreview = "\(batchAPI)/rollback-preview"
     static let approve = "\(batchAPI)/approve"
     static let deliveries = "\(batchAPI)/deliveries"
     static let feeds = "\(readAPI)/feeds"

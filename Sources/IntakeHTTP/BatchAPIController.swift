@@ -27,6 +27,7 @@ struct BatchAPIController: Sendable {
         router.addEndpoint(APIPath.cancel, method: .post, in: group, handler: cancel)
         router.addEndpoint(APIPath.copy, method: .post, in: group, handler: copy)
         router.addEndpoint(APIPath.rollback, method: .post, in: group, handler: rollback)
+        router.addEndpoint(APIPath.rollbackPreview, method: .get, in: group, handler: rollbackPreview)
         router.addEndpoint(APIPath.approve, method: .post, in: group, handler: approve)
         router.addEndpoint(APIPath.deliveries, method: .get, in: group, handler: deliveries)
     }
@@ -140,8 +141,15 @@ struct BatchAPIController: Sendable {
     }
 
     @Sendable func rollback(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await service.rollback(batch: try await forms.read(request).fields["batch"])
+        let by = context.apiKey.map { "api key \($0.id) (\($0.name))" } ?? "api"
+        try await service.rollback(batch: try await forms.read(request).fields["batch"], by: by)
         return TextResponse.plain("ROLLED BACK")
+    }
+
+    /// Extension: what `rollback` would do now, without doing it.
+    @Sendable func rollbackPreview(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let preview = try await service.rollbackPreview(batch: request.uri.formParameters["batch"].map(String.init))
+        return TextResponse.plain(RollbackPreviewJSON.text(preview), contentType: "application/json; charset=utf-8")
     }
 }
 

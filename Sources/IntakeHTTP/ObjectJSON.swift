@@ -29,13 +29,15 @@ package enum ObjectJSON {
         return .object(fields)
     }
 
+    /// As objects: a version that deleted the object has `"deleted": true`.
     package static func version(_ v: ObjectVersionRecord) -> JSONValue {
-        .object(
-            JSONObject([
-                ("version", .number(Double(v.version))),
-                ("batch", v.batch.map(JSONValue.string) ?? .null),
-                ("saved", .string(Timestamp.string(v.saved))),
-                ("attributes", attributes(v.values))
-            ]))
+        var fields = JSONObject([
+            ("version", .number(Double(v.version))),
+            ("batch", v.batch.map(JSONValue.string) ?? .null),
+            ("saved", .string(Timestamp.string(v.saved))),
+            ("attributes", attributes(v.values))
+        ])
+        if v.deleted { fields["deleted"] = .bool(true) }
+        return .object(fields)
     }
 }

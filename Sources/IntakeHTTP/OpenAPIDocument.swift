@@ -917,7 +917,7 @@ enum OpenAPIDocument {
             "/api/haplo-data-import-batch/rollback": {
               "post": {
                 "operationId": "rollBackBatch",
-                "summary": "Undo a complete batch",
+                "summary": "Undo a complete batch; it becomes rolled-back",
                 "tags": [
                   "batch"
                 ],
@@ -956,7 +956,7 @@ enum OpenAPIDocument {
                 },
                 "responses": {
                   "200": {
-                    "description": "`ROLLED BACK`",
+                    "description": "`ROLLED BACK`: the batch is now `rolled-back` and its log says who rolled it back and what happened.",
                     "content": {
                       "text/plain": {
                         "schema": {
@@ -2228,6 +2228,136 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/api/haplo-data-import-batch/rollback-preview": {
+              "get": {
+                "operationId": "rollbackPreview",
+                "summary": "What a rollback would do now, changing nothing (extension)",
+                "tags": [
+                  "batch"
+                ],
+                "parameters": [
+                  {
+                    "name": "batch",
+                    "in": "query",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    },
+                    "description": "The batch id."
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "Counts, and the first `listLimit` entries of each list.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object",
+                          "properties": {
+                            "delete": {
+                              "type": "array",
+                              "items": {
+                                "type": "string"
+                              },
+                              "description": "Refs of objects the batch created."
+                            },
+                            "deleteCount": {
+                              "type": "integer"
+                            },
+                            "restore": {
+                              "type": "array",
+                              "items": {
+                                "type": "object",
+                                "properties": {
+                                  "ref": {
+                                    "type": "string"
+                                  },
+                                  "version": {
+                                    "type": "integer",
+                                    "description": "The version it would go back to."
+                                  }
+                                },
+                                "required": [
+                                  "ref",
+                                  "version"
+                                ]
+                              }
+                            },
+                            "restoreCount": {
+                              "type": "integer"
+                            },
+                            "conflicts": {
+                              "type": "array",
+                              "items": {
+                                "type": "string"
+                              },
+                              "description": "Refs a later change touched; left alone."
+                            },
+                            "conflictCount": {
+                              "type": "integer"
+                            },
+                            "feedKeys": {
+                              "type": "array",
+                              "items": {
+                                "type": "string"
+                              },
+                              "description": "`FILE/KEY` of the feed keys whose memory would be restored."
+                            },
+                            "feedKeyCount": {
+                              "type": "integer"
+                            },
+                            "listLimit": {
+                              "type": "integer"
+                            }
+                          },
+                          "required": [
+                            "delete",
+                            "deleteCount",
+                            "restore",
+                            "restoreCount",
+                            "conflicts",
+                            "conflictCount",
+                            "feedKeys",
+                            "feedKeyCount",
+                            "listLimit"
+                          ]
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "The request was refused; the body is the one-line message (docs/api.md lists them).",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "No API key, or an unknown or revoked one: `Unauthorized`, with `WWW-Authenticate: Basic realm=\"Intake\"`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "403": {
+                    "description": "The key's scope does not cover this path: `Forbidden`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -2277,7 +2407,8 @@ enum OpenAPIDocument {
                       "dry-run",
                       "error",
                       "cancelled",
-                      "held"
+                      "held",
+                      "rolled-back"
                     ]
                   },
                   "comment": {

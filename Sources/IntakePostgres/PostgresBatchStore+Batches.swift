@@ -4,7 +4,7 @@ import IntakeStore
 import PostgresNIO
 
 extension PostgresBatchStore {
-    static let finishedStates = ["complete", "dry-run", "error", "cancelled"]
+    static let finishedStates = ["complete", "dry-run", "error", "cancelled", "rolled-back"]
 
     package func createBatch(id: BatchID, control: Digest, comment: String, state: BatchState, files: [BatchFile], now: Date) async throws {
         try await database.transaction { connection in

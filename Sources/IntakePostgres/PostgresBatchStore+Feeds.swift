@@ -96,6 +96,30 @@ extension PostgresBatchStore {
         ).rows.map(Self.feedKeyMemory)
     }
 
+    package func feedKeysRestoredByRollback(of batch: BatchID, limit: Int) async throws -> (count: Int, keys: [String]) {
+        // The keys `restoreFeedMemory` touches: those the batch saw first, and those it changed.
+        let id = batch.rawValue
+        let count =
+            try await database.query(
+                """
+                SELECT (SELECT COUNT(*) FROM feed_keys WHERE first_batch = \(id) AND last_batch = \(id))
+                     + (SELECT COUNT(*) FROM feed_key_history WHERE batch = \(id))
+                """
+            ).scalar(Int.self) ?? 0
+        let keys = try await database.query(
+            """
+            SELECT file, key FROM (
+                SELECT file, key FROM feed_keys WHERE first_batch = \(id) AND last_batch = \(id)
+                UNION ALL SELECT file, key FROM feed_key_history WHERE batch = \(id)
+            ) restored ORDER BY file, key LIMIT \(limit)
+            """
+        ).rows.map { row in
+            let (file, key) = try row.decode((String, String).self)
+            return "\(file)/\(key)"
+        }
+        return (count, keys)
+    }
+
     package func feedKeyHistory(feed: String, file: String, key: String) async throws -> [FeedKeyMemory] {
         try await database.query(
             """

@@ -314,10 +314,12 @@ extension PostgresBatchStore {
     }
 
     package func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] {
-        try await database.query("SELECT version, batch, saved, data FROM object_versions WHERE ref = \(ref.number) ORDER BY version").rows.map { row in
-            let (version, batch, saved, data) = try row.decode((Int, String?, Int64, String).self)
+        try await database.query("SELECT version, batch, saved, data, deleted FROM object_versions WHERE ref = \(ref.number) ORDER BY version").rows.map {
+            row in
+            let (version, batch, saved, data, deleted) = try row.decode((Int, String?, Int64, String, Bool).self)
             return ObjectVersionRecord(
-                version: version, batch: batch, saved: Date(timeIntervalSince1970: TimeInterval(saved)), values: ObjectValueStorage.decode(data))
+                version: version, batch: batch, saved: Date(timeIntervalSince1970: TimeInterval(saved)), values: ObjectValueStorage.decode(data),
+                deleted: deleted)
         }
     }
 
@@ -379,21 +381,31 @@ extension PostgresBatchStore {
         }
     }
 
-    package func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] {
+    package func rollback(_ id: BatchID, by: String, now: Date) async throws -> RollbackOutcome {
         try await database.transaction { connection in
             guard try await Self.lockedState(connection, id) == BatchState.complete.rawValue else { throw StoreError.wrongState(id, expected: .complete) }
             // Restored versions are labelled with the rollback, so history shows what happened.
             let restorer = BatchID(rawValue: RollbackStep.restorerLabel(rollingBack: id.rawValue))
-            var conflicts: [ObjectRef] = []
+            var outcome = RollbackOutcome()
             for entry in try await Self.versionHistories(connection, id) {
                 let ref = ObjectRef(entry.ref)
                 switch RollbackStep.plan(versions: entry.history, rollingBack: id.rawValue) {
                 case .conflict:
-                    conflicts.append(ref)
+                    outcome.conflicts.append(ref)
                 case .delete:
-                    try await connection.query("DELETE FROM objects WHERE ref = \(entry.ref)")
-                    try await connection.query("DELETE FROM object_links WHERE ref = \(entry.ref)")
+                    // A deleted version, not a removed row: the object's history shows the rollback.
+                    outcome.deleted += 1
+                    guard
+                        let current = try await connection.query(
+                            "SELECT o.version, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = \(entry.ref) AND NOT o.deleted"
+                        ).rows.first
+                    else { continue }
+                    let (currentVersion, currentData) = try current.decode((Int, String).self)
+                    let row = ObjectRow(ObjectValueStorage.decode(currentData))
+                    try await connection.query(ObjectSQL.save(ref: ref, row: row, version: currentVersion + 1, batch: restorer, now: seconds(now)))
+                    try await connection.query(ObjectSQL.markDeleted(ref, version: currentVersion + 1, deleted: true))
                 case .restore(let version):
+                    outcome.restored += 1
                     guard
                         let restored = try await connection.query(
                             "SELECT data, deleted FROM object_versions WHERE ref = \(entry.ref) AND version = \(version)"
@@ -414,9 +426,16 @@ extension PostgresBatchStore {
             }
             try await connection.query("DELETE FROM documents WHERE batch = \(id.rawValue)")
             try await Self.restoreFeedMemory(connection, changedBy: id)
+            var progress = try await Self.fetchBatch(connection, id)?.progress ?? RunProgress()
+            let lines = outcome.logLines(by: by, now: now)
+            try await Self.appendLog(connection, id, lines, startingAt: progress.logLines)
+            progress.logLines += lines.count
+            try await connection.query(
+                "UPDATE batches SET state = \(BatchState.rolledBack.rawValue), progress = \(Self.encode(progress)) WHERE id = \(id.rawValue)")
             try await Self.queueWebhookDeliveries(connection, id, state: WebhookFanOut.rolledBack, now: now)
-            try await Self.audit(connection, id, "rolled back", conflicts.map(\.text).joined(separator: " "), now)
-            return conflicts
+            try await Self.audit(
+                connection, id, "rolled back", by, now)
+            return outcome
         }
     }
 

@@ -50,7 +50,7 @@ extension SQLiteBatchStore {
                 db,
                 sql: """
                     SELECT id FROM batches
-                    WHERE state IN ('complete', 'dry-run', 'error', 'cancelled') AND purged IS NULL
+                    WHERE state IN ('complete', 'dry-run', 'error', 'cancelled', 'rolled-back') AND purged IS NULL
                       AND COALESCE(finished, created) <= ?
                     ORDER BY COALESCE(finished, created), id LIMIT ?
                     """, arguments: [Self.seconds(date), limit])
@@ -63,7 +63,7 @@ extension SQLiteBatchStore {
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
                 throw StoreError.batchNotFound(id)
             }
-            guard ["complete", "dry-run", "error", "cancelled"].contains(state) else { throw StoreError.wrongState(id, expected: .complete) }
+            guard ["complete", "dry-run", "error", "cancelled", "rolled-back"].contains(state) else { throw StoreError.wrongState(id, expected: .complete) }
             let logLines = try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_log WHERE batch = ?", arguments: [id.rawValue]) ?? 0
             let resultLines =
                 try Int.fetchOne(db, sql: "SELECT json_extract(progress, '$.resultLines') FROM batches WHERE id = ?", arguments: [id.rawValue]) ?? 0

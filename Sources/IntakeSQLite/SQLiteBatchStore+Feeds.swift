@@ -92,6 +92,21 @@ extension SQLiteBatchStore {
         }
     }
 
+    package func feedKeysRestoredByRollback(of batch: BatchID, limit: Int) async throws -> (count: Int, keys: [String]) {
+        // The keys `restoreFeedMemory` touches: those the batch saw first, and those it changed.
+        try await read { db in
+            let restored = """
+                SELECT file, key FROM feed_keys WHERE first_batch = ?1 AND last_batch = ?1
+                UNION ALL SELECT file, key FROM feed_key_history WHERE batch = ?1
+                """
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(restored))", arguments: [batch.rawValue]) ?? 0
+            let keys = try Row.fetchAll(
+                db, sql: "SELECT file, key FROM (\(restored)) ORDER BY file, key LIMIT ?2", arguments: [batch.rawValue, limit]
+            ).map { "\($0["file"] as String)/\($0["key"] as String)" }
+            return (count, keys)
+        }
+    }
+
     package func feedKeyHistory(feed: String, file: String, key: String) async throws -> [FeedKeyMemory] {
         try await read { db in
             try Row.fetchAll(

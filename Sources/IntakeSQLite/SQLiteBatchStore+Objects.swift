@@ -60,7 +60,7 @@ extension SQLiteBatchStore {
             ).map { row in
                 ObjectVersionRecord(
                     version: row["version"], batch: row["batch"], saved: Self.date(row["saved"])!,
-                    values: ObjectValueStorage.decode(row["data"]))
+                    values: ObjectValueStorage.decode(row["data"]), deleted: (row["deleted"] as Int64) != 0)
             }
         }
     }
@@ -121,7 +121,7 @@ extension SQLiteBatchStore {
         }
     }
 
-    package func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] {
+    package func rollback(_ id: BatchID, by: String, now: Date) async throws -> RollbackOutcome {
         try await write { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
                 throw StoreError.batchNotFound(id)
@@ -129,7 +129,7 @@ extension SQLiteBatchStore {
             guard state == BatchState.complete.rawValue else { throw StoreError.wrongState(id, expected: .complete) }
             // Restored versions are labelled with the rollback, so history shows what happened.
             let restorer = SQLiteImportTransaction(db: db, batch: BatchID(rawValue: RollbackStep.restorerLabel(rollingBack: id.rawValue)), now: now)
-            var conflicts: [ObjectRef] = []
+            var outcome = RollbackOutcome()
             let refs = try Int64.fetchAll(
                 db, sql: "SELECT DISTINCT ref FROM object_versions WHERE batch = ? ORDER BY ref",
                 arguments: [id.rawValue])
@@ -141,11 +141,16 @@ extension SQLiteBatchStore {
                 let history = versions.map(Self.rollbackHistoryEntry)
                 switch RollbackStep.plan(versions: history, rollingBack: id.rawValue) {
                 case .conflict:
-                    conflicts.append(ref)
+                    outcome.conflicts.append(ref)
                 case .delete:
-                    try db.execute(sql: "DELETE FROM objects WHERE ref = ?", arguments: [number])
-                    try db.execute(sql: "DELETE FROM object_links WHERE ref = ?", arguments: [number])
+                    // A deleted version, not a removed row: the object's history shows the rollback.
+                    outcome.deleted += 1
+                    let current = versions.last!
+                    if (current["deleted"] as Int64) == 0 {
+                        try restorer.writeVersion(ref: ref, values: ObjectValueStorage.decode(current["data"]), deleted: true)
+                    }
                 case .restore(let version):
+                    outcome.restored += 1
                     let previous = versions.first { ($0["version"] as Int) == version }!
                     let values = ObjectValueStorage.decode(previous["data"])
                     let wasDeleted = (previous["deleted"] as Int64) != 0
@@ -160,9 +165,16 @@ extension SQLiteBatchStore {
             try restorer.finish()
             try db.execute(sql: "DELETE FROM documents WHERE batch = ?", arguments: [id.rawValue])
             try Self.restoreFeedMemory(db, changedBy: id)
+            var progress = try Self.fetchBatch(db, id)?.progress ?? RunProgress()
+            let lines = outcome.logLines(by: by, now: now)
+            try Self.appendLog(db, id, lines, startingAt: progress.logLines)
+            progress.logLines += lines.count
+            try db.execute(
+                sql: "UPDATE batches SET state = ?, progress = ? WHERE id = ?",
+                arguments: [BatchState.rolledBack.rawValue, Self.encode(progress), id.rawValue])
             try Self.queueWebhookDeliveries(db, id, state: WebhookFanOut.rolledBack, now: now)
-            try Self.audit(db, id, "rolled back", conflicts.map(\.text).joined(separator: " "), now)
-            return conflicts
+            try Self.audit(db, id, "rolled back", by, now)
+            return outcome
         }
     }
 

@@ -187,9 +187,11 @@ package protocol ObjectStore: Sendable {
     func documents(model: String, destination: String, batch: BatchID?) async throws -> [DictionaryDocument]
     /// Creates the schema's list objects unless an object with the same behaviour exists.
     func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws
-    /// Undoes a `complete` batch; returns the refs left alone because a later change touched them.
+    /// Undoes a `complete` batch in one transaction: deleted versions for the objects it created,
+    /// earlier versions restored for those it changed, its feed memory restored; the batch becomes
+    /// `rolled-back` and its log gains `RollbackOutcome.logLines(by:now:)`.
     /// - Throws: `StoreError.wrongState` unless the batch is `complete`.
-    func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef]
+    func rollback(_ id: BatchID, by: String, now: Date) async throws -> RollbackOutcome
     /// What `rollback` would do now, without doing it: each object the batch wrote, with its step.
     /// - Throws: `StoreError.wrongState` unless the batch is `complete`.
     func rollbackPlan(_ id: BatchID) async throws -> [(ref: ObjectRef, step: RollbackStep)]

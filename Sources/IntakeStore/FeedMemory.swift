@@ -129,6 +129,9 @@ package protocol FeedStore: Sendable {
     func feedBatches(feed: String, limit: Int) async throws -> [Batch]
     /// The first `limit` keys that would leave if `batch` (held, or finished reading) went on.
     func feedLeaverPreview(feed: String, files: [String], batch: BatchID, limit: Int) async throws -> [FeedKeyMemory]
+    /// The keys whose memory a rollback of `batch` would restore, as `FILE/KEY`: how many there
+    /// are, and the first `limit` in (file, key) order.
+    func feedKeysRestoredByRollback(of batch: BatchID, limit: Int) async throws -> (count: Int, keys: [String])
     /// A key's memory now and as it was before each batch that changed it, newest first.
     func feedKeyHistory(feed: String, file: String, key: String) async throws -> [FeedKeyMemory]
 }

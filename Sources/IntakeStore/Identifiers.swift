@@ -43,6 +43,8 @@ package enum BatchState: String, Sendable, Codable, CaseIterable {
     case error, cancelled
     /// A feed's guard stopped the run until someone approves or cancels it (docs/feeds.md).
     case held
+    /// A complete batch that was rolled back (docs/api.md `rollback`); final.
+    case rolledBack = "rolled-back"
 }
 
 package enum APIScope: String, Sendable, Codable, CaseIterable {

@@ -1,3 +1,4 @@
+import Foundation
 import IntakeCore
 
 extension ListObjectDefinition {
@@ -41,5 +42,33 @@ package enum RollbackStep: Equatable, Sendable {
         if first.version == 1 { return .delete }
         guard versions.contains(where: { $0.version == first.version - 1 }) else { return .conflict }
         return .restore(version: first.version - 1)
+    }
+}
+
+/// What a rollback did, for the API's answer and the line it adds to the batch's log.
+package struct RollbackOutcome: Sendable, Equatable {
+    /// Objects the batch created: each got a deleted version.
+    package var deleted = 0
+    /// Objects the batch changed: each went back to the version before the batch.
+    package var restored = 0
+    /// Objects left alone because a later change touched them, by ref.
+    package var conflicts: [ObjectRef] = []
+
+    package init(deleted: Int = 0, restored: Int = 0, conflicts: [ObjectRef] = []) {
+        self.deleted = deleted
+        self.restored = restored
+        self.conflicts = conflicts
+    }
+
+    /// The lines the rollback adds to the batch's log: what it did, who did it and when, and the
+    /// refs it left alone (on a line of their own, so the first line stays short).
+    package func logLines(by: String, now: Date) -> [String] {
+        let objects = deleted == 1 ? "object" : "objects"
+        var lines = [
+            "ROLLED BACK: \(Timestamp.string(now)) by \(by): \(deleted) \(objects) deleted, \(restored) restored, "
+                + "\(conflicts.count) left alone because later changes touched them"
+        ]
+        if !conflicts.isEmpty { lines.append("LEFT ALONE: " + conflicts.map(\.text).joined(separator: " ")) }
+        return lines
     }
 }

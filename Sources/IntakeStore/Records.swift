@@ -226,15 +226,26 @@ package struct ObjectRecord: Sendable, Equatable {
 
 package struct ObjectVersionRecord: Sendable, Equatable {
     package var version: Int
+    /// The batch that wrote it, or `RollbackStep.restorerLabel(rollingBack:)` for a rollback's.
     package var batch: String?
     package var saved: Date
     package var values: [ObjectValue]
+    /// A version that deleted the object (a leaver's `delete`, or a rollback of its creation).
+    package var deleted: Bool
 
-    package init(version: Int, batch: String? = nil, saved: Date, values: [ObjectValue]) {
+    package init(version: Int, batch: String? = nil, saved: Date, values: [ObjectValue], deleted: Bool = false) {
         self.version = version
         self.batch = batch
         self.saved = saved
         self.values = values
+        self.deleted = deleted
+    }
+
+    /// The batch whose run or rollback wrote the version, for a link to it.
+    package var batchID: String? {
+        let rollback = RollbackStep.restorerLabel(rollingBack: "")
+        guard let batch, batch.hasPrefix(rollback) else { return batch }
+        return String(batch.dropFirst(rollback.count))
     }
 }
 

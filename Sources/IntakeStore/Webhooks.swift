@@ -3,7 +3,7 @@ import Foundation
 
 /// What a webhook can be told about (docs/feeds.md "Webhooks").
 package enum WebhookEvent: String, Sendable, CaseIterable, Codable {
-    /// A batch ended (`complete`, `dry-run`, `error`, `cancelled`) or was rolled back.
+    /// A batch ended (`complete`, `dry-run`, `error`, `cancelled`) or was rolled back (`rolled-back`).
     case finished = "batch.finished"
     /// A feed's guard held a batch for approval.
     case held = "batch.held"
@@ -11,7 +11,7 @@ package enum WebhookEvent: String, Sendable, CaseIterable, Codable {
     /// The event a batch entering `state` raises, if any.
     package static func on(_ state: BatchState) -> WebhookEvent? {
         switch state {
-        case .complete, .dryRun, .error, .cancelled: .finished
+        case .complete, .dryRun, .error, .cancelled, .rolledBack: .finished
         case .held: .held
         default: nil
         }
@@ -184,14 +184,14 @@ package protocol WebhookStore: Sendable {
 
 /// What both backends store a webhook's deliveries with when a batch changes state.
 package enum WebhookFanOut {
-    /// The state a rollback reports (the batch itself stays `complete`).
-    package static let rolledBack = "rolled-back"
+    /// The state a rollback reports.
+    package static let rolledBack = BatchState.rolledBack.rawValue
 
-    /// The deliveries for `webhooks` of a batch entering `state` (or rolled back, `rolledBack`).
+    /// The deliveries for `webhooks` of a batch entering `state`.
     package static func deliveries(
         for webhooks: [WebhookRecord], batch: BatchID, state: String, notify: [String], now: Date
     ) -> [WebhookDelivery] {
-        let event = state == rolledBack ? WebhookEvent.finished : BatchState(rawValue: state).flatMap(WebhookEvent.on)
+        let event = BatchState(rawValue: state).flatMap(WebhookEvent.on)
         guard let event else { return [] }
         return webhooks.filter { $0.wants(event, notify: notify) }.map { webhook in
             WebhookDelivery(

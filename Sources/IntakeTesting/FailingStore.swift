@@ -91,6 +91,9 @@ package final class FailingStore: BatchStore {
     package func feedLeaverPreview(feed: String, files: [String], batch: BatchID, limit: Int) async throws -> [FeedKeyMemory] {
         try await base.feedLeaverPreview(feed: feed, files: files, batch: batch, limit: limit)
     }
+    package func feedKeysRestoredByRollback(of batch: BatchID, limit: Int) async throws -> (count: Int, keys: [String]) {
+        try await base.feedKeysRestoredByRollback(of: batch, limit: limit)
+    }
     package func feedKeyHistory(feed: String, file: String, key: String) async throws -> [FeedKeyMemory] {
         try await base.feedKeyHistory(feed: feed, file: file, key: key)
     }
@@ -161,7 +164,9 @@ package final class FailingStore: BatchStore {
     package func ensureListObjects(_ objects: [ListObjectDefinition], now: Date) async throws {
         try await base.ensureListObjects(objects, now: now)
     }
-    package func rollback(_ id: BatchID, now: Date) async throws -> [ObjectRef] { try await base.rollback(id, now: now) }
+    package func rollback(_ id: BatchID, by: String, now: Date) async throws -> RollbackOutcome {
+        try await base.rollback(id, by: by, now: now)
+    }
     package func rollbackPlan(_ id: BatchID) async throws -> [(ref: ObjectRef, step: RollbackStep)] { try await base.rollbackPlan(id) }
     package func auditEntries(batch: BatchID, limit: Int) async throws -> [AuditEntry] { try await base.auditEntries(batch: batch, limit: limit) }
 }

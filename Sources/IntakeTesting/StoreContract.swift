@@ -48,7 +48,8 @@ package enum StoreContract {
         Case(name: "admin accounts: create once, change the password, list", check: adminAccounts),
         Case(name: "admin sessions: create, update, expire, delete; audit entries", check: adminSessions),
         Case(name: "control-file records list newest first and are found by id and by digest and comment", check: controlFileRecords),
-        Case(name: "a ready batch with files is scheduled only from ready, and its ready copy remembers its origin", check: readyBatches)
+        Case(name: "a ready batch with files is scheduled only from ready, and its ready copy remembers its origin", check: readyBatches),
+        Case(name: "a rollback writes history, logs who did it and leaves the batch rolled back, once", check: rollbackState)
     ]
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -624,5 +625,55 @@ package enum StoreContract {
             try expect(Set(found) == Set(expected), "\(filter) found \(found)")
             try expect(try await store.batchCount(matching: filter) == expected.count, "count of \(filter)")
         }
+    }
+
+    static func rollbackState(_ fixture: any StoreFixture) async throws {
+        let store = try await fixture.makeStore(lease: JobLease(owner: "a"))
+        func title(_ text: String) -> [ObjectValue] { [ObjectValue(attribute: StandardSchema.titleAttribute, value: .text(.text, text))] }
+        func completeBatch(_ body: (any ImportTransaction) throws -> Void) async throws -> BatchID {
+            let id = try await uploadingBatch(in: store)
+            try await store.startDirectRun(id, dryRun: false, by: "contract", now: start)
+            try store.inImportTransaction(batch: id, now: start) { tx in try body(tx) }
+            try await store.finish(id, state: .complete, progress: RunProgress(), logLines: ["START", "END"], now: start)
+            return id
+        }
+        var kept = ObjectRef(0), added = ObjectRef(0)
+        _ = try await completeBatch { tx in
+            kept = try tx.allocateRef()
+            _ = try tx.save(ref: kept, values: title("one"), isNew: true)
+        }
+        let changing = try await completeBatch { tx in
+            _ = try tx.save(ref: kept, values: title("two"), isNew: false)
+            added = try tx.allocateRef()
+            _ = try tx.save(ref: added, values: title("added"), isNew: true)
+        }
+        let plan = try await store.rollbackPlan(changing).map { "\($0.ref.text) \($0.step)" }
+        try expect(plan == ["\(kept.text) restore(version: 1)", "\(added.text) delete"], "the plan: \(plan)")
+        let later = start.addingTimeInterval(60)
+        let outcome = try await store.rollback(changing, by: "contract admin", now: later)
+        try expect(outcome == RollbackOutcome(deleted: 1, restored: 1, conflicts: []), "the outcome: \(outcome)")
+        try expect(try await store.batch(changing)?.state == .rolledBack, "the batch is not rolled back")
+        let log = try await store.log(of: changing)
+        try expect(
+            log == [
+                "START", "END",
+                "ROLLED BACK: \(Timestamp.string(later)) by contract admin: 1 object deleted, 1 restored, 0 left alone because later changes touched them"
+            ],
+            "the log: \(log)")
+        let restored = try await store.object(kept)
+        try expect(restored?.version == 3 && restored?.title == "one" && restored?.deleted == false, "the restored object: \(String(describing: restored))")
+        let history = try await store.history(of: added)
+        try expect(
+            history.map(\.batch) == [changing.rawValue, RollbackStep.restorerLabel(rollingBack: changing.rawValue)]
+                && history.map(\.deleted) == [false, true] && history.last?.batchID == changing.rawValue,
+            "the deleted object's history: \(history)")
+        try expect(try await store.object(added)?.deleted == true, "the created object is not deleted")
+        try expect(
+            try await store.auditEntries(batch: changing, limit: 10).contains { $0.event == "rolled back" && $0.detail == "contract admin" },
+            "no audit entry")
+        try await expectThrows(StoreError.self, "a second rollback was accepted") { _ = try await store.rollback(changing, by: "again", now: later) }
+        try await expectThrows(StoreError.self, "a rolled-back batch has a rollback plan") { _ = try await store.rollbackPlan(changing) }
+        let objects = try await store.objects(types: nil, title: nil, after: nil, limit: 10).map(\.ref)
+        try expect(objects == [kept], "a deleted object is listed: \(objects)")
     }
 }

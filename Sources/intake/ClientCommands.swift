@@ -284,10 +284,22 @@ enum CopyAction: BatchAction {
     static func perform(_ client: BatchClient, _ batch: String) async throws -> String { try await client.copy(batch: batch) }
 }
 
-enum RollbackAction: BatchAction {
-    static let name = "rollback"
-    static let abstract = "Undo a complete batch: delete what it created, restore what it changed (unless changed since)."
-    static func perform(_ client: BatchClient, _ batch: String) async throws -> String { try await client.rollback(batch: batch) }
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Undo a complete batch: delete what it created, restore what it changed (unless changed since).",
+        discussion: "Example: intake rollback --preview 01JBATCHID, then intake rollback 01JBATCHID")
+    @OptionGroup var server: ServerOptions
+    @Flag(help: "Print what the rollback would do (JSON), changing nothing.") var preview = false
+    @Argument(help: "The batch id.") var batch: String
+
+    func run() async throws {
+        try await reportingFailures {
+            try await server.withClient { client in
+                print(preview ? try await client.rollbackPreview(batch: batch) : try await client.rollback(batch: batch))
+            }
+        }
+    }
 }
 
 struct BatchesCommand: AsyncParsableCommand {

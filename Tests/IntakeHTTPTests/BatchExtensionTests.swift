@@ -150,43 +150,75 @@ import Testing
         defer { Task { await server.stop() } }
         let client = BatchClient(server)
         let upsert = try Fixtures.upsertControl(fileName: "d")
-        let first = try await client.prepareBatch(control: upsert, files: [("d", try Fixtures.write(#"[{"name":{"last":"Keep"},"job":"Lecturer"}]"#))])
-        _ = try await client.schedule(batch: first)
-        _ = try await client.waitForBatch(first)
-        let second = try await client.prepareBatch(
-            control: upsert,
-            files: [
-                (
-                    "d",
-                    try Fixtures.write(
-                        #"[{"ref":"8000","name":{"last":"Keep"},"job":"Professor"},{"name":{"last":"Added"}}]"#)
-                )
-            ])
-        _ = try await client.schedule(batch: second)
-        _ = try await client.waitForBatch(second)
+        func run(_ records: String) async throws -> String {
+            let batch = try await client.prepareBatch(control: upsert, files: [("d", try Fixtures.write(records))])
+            _ = try await client.schedule(batch: batch)
+            _ = try await client.waitForBatch(batch)
+            return batch
+        }
+        func job(_ ref: String) async throws -> JSONValue? {
+            try JSONParser.parse(try await client.get("/api/v1/objects/\(ref)").body)["attributes"]?["std:attribute:job-title"]?.arrayValue?
+                .first?["text"]
+        }
+        func state(_ batch: String) async throws -> JSONValue? {
+            try JSONParser.parse(try await client.get("/api/haplo-data-import-batch/status?batch=\(batch)").body)["state"]
+        }
+        let first = try await run(#"[{"name":{"last":"Keep"},"job":"Lecturer"}]"#)
+        let second = try await run(#"[{"ref":"8000","name":{"last":"Keep"},"job":"Professor"},{"name":{"last":"Added"}}]"#)
+
+        // The preview changes nothing and says what the rollback will do.
+        let preview = try JSONParser.parse(try await client.get("/api/haplo-data-import-batch/rollback-preview?batch=\(second)").body)
+        #expect(preview["delete"] == .array([.string("8001")]) && preview["deleteCount"] == .number(1))
+        #expect(preview["restore"] == .array([.object(JSONObject([("ref", .string("8000")), ("version", .number(1))]))]))
+        #expect(preview["conflicts"] == .array([]) && preview["feedKeyCount"] == .number(0))
+        #expect(try await job("8000") == .string("Professor"))
 
         let rolledBack = try await post(client, "rollback", batch: second)
         #expect(rolledBack.status == 200)
         #expect(rolledBack.body == "ROLLED BACK")
+        #expect(try await state(second) == .string("rolled-back"))
         let kept = try JSONParser.parse(try await client.get("/api/v1/objects/8000").body)
         #expect(kept["version"] == .number(3))
-        #expect(kept["attributes"]?["std:attribute:job-title"]?.arrayValue?.first?["text"] == .string("Lecturer"))
-        #expect(try await client.get("/api/v1/objects/8001").status == 404)
+        #expect(try await job("8000") == .string("Lecturer"))
+        // The object the batch created has a deleted version, written by the rollback.
+        let added = try JSONParser.parse(try await client.get("/api/v1/objects/8001").body)
+        #expect(added["deleted"] == .bool(true) && added["version"] == .number(2))
+        let history = try await server.store.history(of: try #require(ObjectRef(text: "8001")))
+        #expect(history.map(\.batch) == [second, "rollback of \(second)"])
+        let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(second)").body
+        let lastLine = try #require(log.split(separator: "\n").last)
+        #expect(
+            lastLine.hasPrefix("ROLLED BACK: ") && lastLine.contains(" by api key ")
+                && lastLine.hasSuffix(" (test): 1 object deleted, 1 restored, 0 left alone because later changes touched them"))
+        // Once only: a rolled-back batch is no longer complete.
+        #expect(try await post(client, "rollback", batch: second).body == "Batch \(second) is not in the 'complete' state")
+        #expect(try await client.get("/api/haplo-data-import-batch/rollback-preview?batch=\(second)").status == 400)
 
-        // A later batch changes 8000 again: the first batch's rollback leaves it alone.
-        let third = try await client.prepareBatch(
-            control: upsert, files: [("d", try Fixtures.write(#"[{"ref":"8000","name":{"last":"Keep"},"job":"Reader"}]"#))])
-        _ = try await client.schedule(batch: third)
-        _ = try await client.waitForBatch(third)
-        let conflict = try await post(client, "rollback", batch: first)
+        // A later batch changed 8000 again: the earlier one's rollback leaves it alone, says so (409,
+        // the log) and is rolled back all the same.
+        let third = try await run(#"[{"ref":"8000","name":{"last":"Keep"},"job":"Reader"}]"#)
+        _ = try await run(#"[{"ref":"8000","name":{"last":"Keep"},"job":"Dean"}]"#)
+        let conflicts = try JSONParser.parse(try await client.get("/api/haplo-data-import-batch/rollback-preview?batch=\(third)").body)
+        #expect(conflicts["conflicts"] == .array([.string("8000")]) && conflicts["conflictCount"] == .number(1))
+        let conflict = try await post(client, "rollback", batch: third)
         #expect(conflict.status == 409)
         #expect(conflict.body == "Rolled back, except these objects, which later changes touched:\n  8000")
+        #expect(try await state(third) == .string("rolled-back"))
+        #expect(
+            try await client.get("/api/haplo-data-import-batch/log?batch=\(third)").body.hasSuffix(
+                "left alone because later changes touched them\nLEFT ALONE: 8000\n"))
+        #expect(try await job("8000") == .string("Dean"))
 
-        // Newest first: once the third is rolled back, 8000 holds what the first batch wrote again
-        // (by a rollback's restore, which is no conflict), and the first batch's rollback deletes it.
-        #expect(try await post(client, "rollback", batch: third).body == "ROLLED BACK")
-        #expect(try await post(client, "rollback", batch: first).body == "ROLLED BACK")
-        #expect(try await client.get("/api/v1/objects/8000").status == 404)
+        // Newest first: each rollback's restore leaves what the batch before wrote, which is no
+        // conflict for that batch, down to the batch that created the object.
+        let created = try await run(#"[{"name":{"last":"Chain"},"job":"Lecturer"}]"#)
+        let promoted = try await run(#"[{"ref":"8002","name":{"last":"Chain"},"job":"Professor"}]"#)
+        let renamed = try await run(#"[{"ref":"8002","name":{"last":"Chain"},"job":"Reader"}]"#)
+        for batch in [renamed, promoted, created] {
+            #expect(try await post(client, "rollback", batch: batch).body == "ROLLED BACK")
+        }
+        #expect(try JSONParser.parse(try await client.get("/api/v1/objects/8002").body)["deleted"] == .bool(true))
+        #expect(try await state(first) == .string("complete"))
 
         let notComplete = try await client.prepareBatch(control: upsert, files: [])
         #expect(try await post(client, "rollback", batch: notComplete).body == "Batch \(notComplete) is not in the 'complete' state")

@@ -101,9 +101,13 @@ import Testing
         #expect(copy.status == 0 && copy.stdout.trimmingCharacters(in: .newlines).count == 26)
         let cancelled = try await Self.intake(["cancel"] + connection + [copy.stdout.trimmingCharacters(in: .newlines)])
         #expect(cancelled.stdout == "CANCELLED\n")
+        let preview = try await Self.intake(["rollback", "--preview"] + connection + [batch])
+        #expect(preview.status == 0 && preview.stdout.contains(#""deleteCount":1"#), "\(preview)")
         let rolledBack = try await Self.intake(["rollback"] + connection + [batch])
         // The later run changed nothing, so the person the first one created goes.
         #expect(rolledBack.status == 0 && rolledBack.stdout == "ROLLED BACK\n", "\(rolledBack)")
+        let after = try await Self.intake(["status"] + connection + [batch])
+        #expect(after.stdout.contains(#""state":"rolled-back""#))
         let batches = try await Self.intake(["batches"] + connection + ["--limit", "2"])
         #expect(batches.status == 0 && batches.stdout.contains(#""batches":["#))
     }

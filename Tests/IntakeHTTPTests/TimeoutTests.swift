@@ -5,15 +5,16 @@ import Testing
 /// timeout, a body that stops short of its Content-Length after the idle timeout.
 @Suite(.serialized) struct TimeoutTests {
     @Test func halfSentHeadersAreCutOff() async throws {
-        let server = try await TestServer.start(headerTimeout: .seconds(1), idleTimeout: .seconds(30))
+        let server = try await TestServer.start(headerTimeout: .seconds(1), idleTimeout: .seconds(600))
         defer { Task { await server.stop() } }
         let connection = try RawConnection(port: server.port)
         connection.send("GET /health HTTP/1.1\r\nHost: x\r\n")
-        let closed = try await connection.secondsUntilClosed(limit: 20)
+        let closed = try await connection.secondsUntilClosed(limit: 150)
         #expect(closed != nil)
-        // The header timeout (1 s) closed it, not the idle timeout (30 s). The bound is loose: with
-        // the multi-node tests importing beside it on two cores, the close once came after 5.3 s.
-        #expect((closed ?? 99) < 15)
+        // The header timeout (1 s) closed it, not the idle timeout (600 s). The bound is loose on
+        // purpose: with the whole suite running beside it on two cores, the close came after 5.3 s
+        // once and after 18 s once (a CI run whose 15 s bound failed).
+        #expect((closed ?? 999) < 120)
     }
 
     @Test func aSilentConnectionIsCutOff() async throws {
@@ -24,17 +25,17 @@ import Testing
     }
 
     @Test func aBodyShorterThanItsLengthIsCutOff() async throws {
-        let server = try await TestServer.start(headerTimeout: .seconds(30), idleTimeout: .seconds(1))
+        let server = try await TestServer.start(headerTimeout: .seconds(600), idleTimeout: .seconds(1))
         defer { Task { await server.stop() } }
         let connection = try RawConnection(port: server.port)
         connection.send(
             "POST /api/haplo-data-import-batch/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Basic \(Data("haplo:\(server.apiKey)".utf8).base64EncodedString())\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncontrol=abc"
         )
-        let closed = try await connection.secondsUntilClosed(limit: 20)
+        let closed = try await connection.secondsUntilClosed(limit: 150)
         #expect(closed != nil)
-        // The header timeout (1 s) closed it, not the idle timeout (30 s). The bound is loose: with
-        // the multi-node tests importing beside it on two cores, the close once came after 5.3 s.
-        #expect((closed ?? 99) < 15)
+        // The idle timeout (1 s) closed it, not the header timeout (600 s); the bound is loose for
+        // the same reason as above.
+        #expect((closed ?? 999) < 120)
     }
 
     @Test func aSlowUploadThatKeepsProgressingIsNotCutOff() async throws {

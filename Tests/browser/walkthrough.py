@@ -423,6 +423,7 @@ class Walkthrough:
         expect("Ada Lovelace" in titles, f"titles: {titles}")
         self.click(self.driver.find_element(By.LINK_TEXT, rows[titles.index("Ada Lovelace")].find_element(By.CSS_SELECTOR, "a").text), "object")
         expect(self.h1() == "Ada Lovelace", f"object title: {self.h1()}")
+        self.ada = self.driver.current_url.rstrip("/").rsplit("/", 1)[-1]
         expect("ada@example.ac.uk" in self.text(), "no email")
         expect(self.driver.find_element(By.ID, "object-version").text == "1", "version")
         self.click(self.link("History"), "history")
@@ -568,6 +569,26 @@ class Walkthrough:
         rows = [r.text for r in self.driver.find_elements(By.CSS_SELECTOR, "#key-history tbody tr")]
         expect(len(rows) == 2 and rows[0].startswith("left") and rows[1].startswith("active"), f"key history: {rows}")
 
+    def step13c_rollback(self):
+        """The import is undone: a preview, the tick, then the batch is rolled back and history says so."""
+        self.open(f"/admin/batches/{self.copy}", "before-rollback")
+        self.click(self.link("Roll back..."), "rollback-preview")
+        deletes = self.driver.find_elements(By.CSS_SELECTOR, "#rollback-delete tbody tr")
+        expect(len(deletes) == 4, f"the preview lists {len(deletes)} objects to delete, not 4")
+        expect("Objects to delete (4)" in self.text() and "Conflicts (0)" in self.text(), "the preview's counts")
+        self.driver.find_element(By.NAME, "understood").click()
+        self.click(self.button("Roll back batch"), "rolled-back")
+        expect("Batch rolled back." in self.flash(), f"flash: {self.flash()}")
+        expect(self.driver.find_element(By.ID, "batch-state").text == "rolled-back", "the state is not rolled-back")
+        expect("by admin ops" in self.driver.find_element(By.ID, "rolled-back").text, "the page does not say who rolled it back")
+        expect("ROLLED BACK: " in self.text() and "4 objects deleted, 0 restored, 0 left alone" in self.text(), "no ROLLED BACK log line")
+        expect(not self.has_link("Roll back..."), "a rolled-back batch offers another rollback")
+        _, text = self.fetch(f"/api/v1/objects/{self.ada}", session=False, auth=API_KEY)
+        expect(json.loads(text).get("deleted") is True, f"Ada is not deleted: {text}")
+        self.open(f"/admin/objects/{self.ada}/history", "history-after-rollback")
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")
+        expect(len(rows) == 2 and f"rollback of {self.copy}" in rows[1].text and "Deleted" in rows[1].text, f"history: {[r.text for r in rows]}")
+
     def step14_security(self):
         self.open("/admin/api-keys/new", "csrf-form")
         self.driver.execute_script("document.querySelector('main input[name=csrf]').remove()")
@@ -611,7 +632,7 @@ class Walkthrough:
         steps = [
             self.step1_sign_in, self.step2_bad_control_files, self.step3_good_control_file, self.step4_new_batch, self.step5_dry_run,
             self.step6_log, self.step7_nothing_imported, self.step8_progress, self.step8b_no_javascript, self.step9_copy_and_import,
-            self.step10_objects, self.step11_create_key, self.step12_use_and_revoke, self.step13_models, self.step13b_held_feed,
+            self.step10_objects, self.step11_create_key, self.step12_use_and_revoke, self.step13_models, self.step13b_held_feed, self.step13c_rollback,
             self.step14_security,
             self.step15_narrow,
         ]
