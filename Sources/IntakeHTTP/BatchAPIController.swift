@@ -94,9 +94,25 @@ struct BatchAPIController: Sendable {
 
     static let pageSize = 1000
 
+    /// Extension: the failed records as they came, or as a table (`format=original|json|csv`).
+    private func failedRecords(_ request: Request, format: FailedRecordsFormat) async throws -> Response {
+        let parameters = request.uri.formParameters
+        let download = try await service.failedRecords(
+            batch: parameters["batch"].map(String.init), format: format, file: parameters["file"].map(String.init))
+        let body = ResponseBody { writer in
+            try await download.write { bytes in try await writer.write(ByteBuffer(bytes: bytes)) }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: download.contentType, .contentDisposition: "attachment; filename=\"\(download.filename)\""],
+            body: body)
+    }
+
     @Sendable func results(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        let batch = try await queryBatch(request)
         let query = try ResultsQuery(request)
+        if let format = query.format { return try await failedRecords(request, format: format) }
+        let batch = try await queryBatch(request)
         let store = self.store
         // Streamed page by page from the store: memory stays flat for any number of records.
         let body = ResponseBody { writer in
@@ -162,9 +178,20 @@ package struct ResultsQuery {
     /// The index of the first result to read.
     var from = 0
     var limit: Int?
+    /// `format=`: the failed records (only) in another shape than result lines.
+    var format: FailedRecordsFormat?
 
     init(_ request: Request) throws {
         let parameters = request.uri.formParameters
+        if let text = parameters["format"] {
+            guard let format = FailedRecordsFormat(rawValue: String(text)) else {
+                throw APIError.badRequest("Invalid format: \(String(text).escapingControlCharacters) (use original, json or csv, with status=failed)")
+            }
+            guard parameters[values: "status"].map(String.init) == ["failed"] else {
+                throw APIError.badRequest("format=\(format.rawValue) gives the failed records only: add status=failed")
+            }
+            self.format = format
+        }
         for status in parameters[values: "status"] {
             guard Self.statuses.contains(String(status)) else {
                 throw APIError.badRequest("Invalid status: \(String(status).escapingControlCharacters) (use applied, failed, unchanged, left or dry-run)")

@@ -5,7 +5,7 @@
 /// Rows are split where they lie in a read buffer, which always holds the whole row being read: when
 /// a row runs past the buffered bytes, the rest of the buffer moves to the front and more is read
 /// (the buffer grows for a row longer than itself).
-package struct CSVRecordReader: RecordReader {
+package struct CSVRecordReader: RawRecordSource {
     private let fileName: String
     private var source: UTF8TranscodingSource
     private let separator: UInt8
@@ -17,6 +17,11 @@ package struct CSVRecordReader: RecordReader {
     private var atEOF = false
     private var scratch: [UInt8] = []
     private let maxRecordBytes: Int
+    private var keepsRaw = false
+    package private(set) var rawRecord: [UInt8] = []
+    package private(set) var rawHeader: [UInt8]?
+
+    package mutating func keepRawRecords() { keepsRaw = true }
     /// Bytes scanned for rows that turned out to run past the buffer (and were scanned again): the
     /// measure that must stay linear in the row's length.
     private(set) var rescannedBytes = 0
@@ -170,6 +175,7 @@ package struct CSVRecordReader: RecordReader {
             case .row(let fields, let next, let lines):
                 let rowLine = line
                 line += lines
+                if keepsRaw { rawRecord = withoutLineBreak(buffer[start..<next]) }
                 start = next
                 return (fields, rowLine)
             case .blank(let next, let lines):
@@ -204,6 +210,7 @@ package struct CSVRecordReader: RecordReader {
                 }
             }
             header = Header(names: names, slots: slots, unique: names.count == row.fields.count)
+            if keepsRaw { rawHeader = rawRecord }
         }
         guard let row = try readRow(), let header else { return nil }
         let columns = min(row.fields.count, header.slots.count)

@@ -3,7 +3,7 @@
 ///
 /// Lines are found and parsed where they lie in a 256 KiB read buffer; only a line that runs past
 /// the end of the buffer is copied, into a carry-over buffer.
-package struct JSONLinesRecordReader: RecordReader {
+package struct JSONLinesRecordReader: RawRecordSource {
     private let fileName: String
     private var input: ReadBuffer
     private var carry: [UInt8] = []
@@ -12,6 +12,10 @@ package struct JSONLinesRecordReader: RecordReader {
     package var bytesRead: Int { input.bytesRead }
 
     private let maxRecordBytes: Int
+    private var keepsRaw = false
+    package private(set) var rawRecord: [UInt8] = []
+
+    package mutating func keepRawRecords() { keepsRaw = true }
 
     package init(fileName: String, source: any ByteSource, maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
         self.fileName = fileName
@@ -69,6 +73,7 @@ package struct JSONLinesRecordReader: RecordReader {
             input.position = newline + 1
             line += 1
             if carry.isEmpty {
+                if keepsRaw { rawRecord = withoutLineBreak(input.bytes[from..<newline]) }
                 return try input.bytes.withUnsafeBufferPointer { buffer throws(ReaderError) in
                     try record(UnsafeBufferPointer(rebasing: buffer[from..<newline]), building: building)
                 }
@@ -81,8 +86,9 @@ package struct JSONLinesRecordReader: RecordReader {
         return try lineFromCarry(building: building)
     }
 
-    private func lineFromCarry(building: Bool) throws(ReaderError) -> SourceRecord?? {
-        try carry.withUnsafeBufferPointer { buffer throws(ReaderError) in try record(buffer, building: building) }
+    private mutating func lineFromCarry(building: Bool) throws(ReaderError) -> SourceRecord?? {
+        if keepsRaw { rawRecord = withoutLineBreak(carry) }
+        return try carry.withUnsafeBufferPointer { buffer throws(ReaderError) in try record(buffer, building: building) }
     }
 
     private func record(_ lineBytes: UnsafeBufferPointer<UInt8>, building: Bool) throws(ReaderError) -> SourceRecord?? {

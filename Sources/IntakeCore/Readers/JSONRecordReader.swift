@@ -1,6 +1,6 @@
 /// The `json` reader (docs/control-files.md#files-and-readers), streaming: a top-level array or object is read one
 /// element at a time; only the current element is held in memory.
-package struct JSONRecordReader: RecordReader {
+package struct JSONRecordReader: RawRecordSource {
     private enum Mode { case start, array, object, finished }
 
     private let fileName: String
@@ -13,6 +13,10 @@ package struct JSONRecordReader: RecordReader {
     private var absolute = 0  // absolute offset of the next unread byte
     private var first = true
     private let maxRecordBytes: Int
+    private var keepsRaw = false
+    package private(set) var rawRecord: [UInt8] = []
+
+    package mutating func keepRawRecords() { keepsRaw = true }
 
     package init(fileName: String, source: any ByteSource, singleRecord: Bool, maxRecordBytes: Int = RecordSizeLimit.defaultBytes) {
         self.fileName = fileName
@@ -135,6 +139,7 @@ package struct JSONRecordReader: RecordReader {
             lineStart = absolute + (lastNewline - from) + 1
         }
         absolute += parsed.length
+        if keepsRaw { rawRecord = Array(input.bytes[from..<to]) }
         input.position = to
         return SourceRecord(value: parsed.value, line: startLine)
     }
@@ -146,6 +151,7 @@ package struct JSONRecordReader: RecordReader {
         let startColumn = absolute - lineStart + 1
         var bytes: [UInt8] = []
         try scanValue(into: &bytes)
+        if keepsRaw { rawRecord = bytes }
         do {
             if validating {
                 try JSONParser.validate(bytes)

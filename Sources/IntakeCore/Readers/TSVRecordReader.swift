@@ -1,7 +1,7 @@
 /// `tsv-with-name-row` (docs/control-files.md#files-and-readers) with the original's splitting, streamed line by line:
 /// lines end at each maximal run of CR/LF, so blank lines vanish, and a trailing line break gives a
 /// final empty record.
-package struct TSVRecordReader: RecordReader {
+package struct TSVRecordReader: RawRecordSource {
     private var stream: ByteStream
     private let separator: [UInt8]
     private var names: [String]?
@@ -9,6 +9,11 @@ package struct TSVRecordReader: RecordReader {
     private var line = 1
     private let fileName: String
     private let maxRecordBytes: Int
+    private var keepsRaw = false
+    package private(set) var rawRecord: [UInt8] = []
+    package private(set) var rawHeader: [UInt8]?
+
+    package mutating func keepRawRecords() { keepsRaw = true }
 
     package var bytesRead: Int { stream.bytesRead }
 
@@ -52,12 +57,14 @@ package struct TSVRecordReader: RecordReader {
             guard try stream.peek() != nil else { done = true; return nil }
             guard let header = try readLine() else { return nil }
             names = header.bytes.split(separator: separator).map(decodeUTF8)
+            if keepsRaw { rawHeader = header.bytes }
             if !header.ended { done = true; return nil }
             if try stream.peek() == nil { pendingFinalEmpty = true }
         }
         if pendingFinalEmpty {
             pendingFinalEmpty = false
             done = true
+            rawRecord = []
             return SourceRecord(value: .object(JSONObject()), line: line)
         }
         if done { return nil }
@@ -67,6 +74,7 @@ package struct TSVRecordReader: RecordReader {
         } else if try stream.peek() == nil {
             pendingFinalEmpty = true
         }
+        if keepsRaw { rawRecord = current.bytes }
         var record = JSONObject()
         let fields = current.bytes.split(separator: separator)
         for (h, name) in (names ?? []).enumerated() where h < fields.count && !fields[h].isEmpty {

@@ -179,6 +179,8 @@ enum Curl {
         var status: Int
         var body: String
         var headers: String
+        /// The body's bytes, for bodies that are not UTF-8 text.
+        var data = Data()
     }
 
     static func run(_ arguments: [String], stdin: String? = nil) async throws -> Result {
@@ -195,9 +197,11 @@ enum Curl {
                 "curl", "-s", "-o", bodyFile.path, "-D", headerFile.path,
                 "-w", "%{http_code}"
             ] + arguments)
-        let body = (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? ""
+        let data = (try? Data(contentsOf: bodyFile)) ?? Data()
         let headers = (try? String(contentsOf: headerFile, encoding: .utf8)) ?? ""
-        return Result(status: Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, body: body, headers: headers)
+        return Result(
+            status: Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, body: String(data: data, encoding: .utf8) ?? "",
+            headers: headers, data: data)
     }
 }
 
