@@ -18,6 +18,9 @@ package enum BatchError: UserFacingError, Equatable {
     case invalidMode(String)
     case invalidForce(String)
     case notHeld(BatchID)
+    case notFinished(BatchID)
+    case noFailedRecords(BatchID)
+    case retryOfSnapshotFeed(BatchID, String)
     case rollbackConflicts([ObjectRef])
     case unreadableFile(String)
     case purged(BatchID, Date)
@@ -52,6 +55,10 @@ package enum BatchError: UserFacingError, Equatable {
         case .invalidMode(let mode): "Invalid mode: \(mode.escapingControlCharacters)"
         case .invalidForce(let value): "Invalid force: \(value.escapingControlCharacters) (use true or false)"
         case .notHeld(let id): "Batch \(id.rawValue) is not in the 'held' state"
+        case .notFinished(let id): "Batch \(id.rawValue) has not finished"
+        case .noFailedRecords(let id): "Batch \(id.rawValue) has no failed records"
+        case .retryOfSnapshotFeed(let id, let feed):
+            "Batch \(id.rawValue) is a night of the snapshot feed \(feed.escapingControlCharacters): a batch of its failed records alone would make every other key a leaver. Fix them at the source for the next night, or download them with format=original"
         case .unreadableFile(let path): "Cannot read the file \(path.escapingControlCharacters)"
         case .purged(let id, let date): "Batch \(id.rawValue) was purged on \(Timestamp.string(date)): its files, log and results are gone"
         case .wrongState: "Batch is in the wrong state."

@@ -76,6 +76,38 @@ extension ImportService {
         }
     }
 
+    /// A new batch of the same control file whose files hold exactly the failed records of a
+    /// finished batch, as they were (without errors); comment `COMMENT (retry of failed records)`.
+    /// `uploading` for the API (files can be replaced before it is scheduled), `ready` for the admin UI.
+    package func retry(batch text: String?, as state: BatchState = .uploading) async throws -> BatchID {
+        let batch = try await self.batch(text)
+        guard [.complete, .dryRun, .error, .cancelled, .rolledBack].contains(batch.state) else { throw BatchError.notFinished(batch.id) }
+        if let purged = batch.purged { throw BatchError.purged(batch.id, purged) }
+        let control = try await originalFormControl(batch)
+        if let feed = FeedDeclaration(control: control), feed.snapshot { throw BatchError.retryOfSnapshotFeed(batch.id, feed.name) }
+        let names = try await filesWithFailures(batch, among: batch.files.map(\.name))
+        guard !names.isEmpty else { throw BatchError.noFailedRecords(batch.id) }
+        var files: [BatchFile] = []
+        for file in batch.files where names.contains(file.name) {
+            let environment = self.environment
+            let writer = try await offloaded { try OriginalFormWriter(file: file, control: control, environment: environment, withErrors: false) }
+            guard writer.keepsFileFormat else { throw FailedRecordsError.notRetryable(file.name) }
+            let upload = try environment.blobs.makeUpload()
+            defer { upload.discard() }
+            try await FailedRecordFiles.writeOriginal(writer, file: file.name, batch: batch.id, store: store) { bytes in
+                try bytes.withUnsafeBytes { try upload.write($0) }
+                try await upload.waitForCapacity()
+            }
+            let (digest, size) = try await upload.finish()
+            files.append(BatchFile(name: file.name, digest: digest, size: size, filename: file.filename))
+        }
+        let id = BatchID.random()
+        try await store.createBatch(
+            id: id, control: batch.control, comment: batch.comment + " (retry of failed records)", state: state, files: files, now: environment.now())
+        try await nameFeed(of: id, control: batch.control)
+        return id
+    }
+
     /// The control file of a batch whose records can be given back as they were in its files.
     func originalFormControl(_ batch: Batch) async throws -> JSONObject {
         guard let control = try await offloaded({ [environment] in try environment.loadControlFile(batch.control) })?.objectValue else {

@@ -90,7 +90,7 @@ package struct ImportService: Sendable {
 
     /// A batch of a feed is known as one from the start, so that nights of one feed run in turn
     /// (see `claimNextBatch`).
-    private func nameFeed(of id: BatchID, control: Digest) async throws {
+    func nameFeed(of id: BatchID, control: Digest) async throws {
         guard case .object(let root)? = environment.controlFile(control), let feed = FeedDeclaration(control: root) else { return }
         try await store.setFeed(id, feed: feed.name, notify: feed.notify)
     }

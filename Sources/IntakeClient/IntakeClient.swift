@@ -102,6 +102,7 @@ package struct BatchClient: Sendable {
 
     package func cancel(batch: String) async throws -> String { try await post(Self.batchAPI + "cancel", [("batch", batch)]) }
     package func copy(batch: String) async throws -> String { try await post(Self.batchAPI + "copy", [("batch", batch)]) }
+    package func retry(batch: String) async throws -> String { try await post(Self.batchAPI + "retry", [("batch", batch)]) }
     package func rollback(batch: String) async throws -> String { try await post(Self.batchAPI + "rollback", [("batch", batch)]) }
     package func rollbackPreview(batch: String) async throws -> String { try await getText(Self.batchAPI + "rollback-preview", [("batch", batch)]) }
     package func approve(batch: String) async throws -> String { try await post(Self.batchAPI + "approve", [("batch", batch)]) }
@@ -154,6 +155,22 @@ package struct BatchClient: Sendable {
         try await withRetries(path) {
             try await text(of: try await http.execute(request(path, query, method: .GET), timeout: .seconds(60)), path: path)
         }
+    }
+
+    /// Streams the failed records of a batch (`format`: original, json or csv; `file`: one file's)
+    /// to `chunk`, as the server sends them.
+    package func failedRecords(batch: String, format: String, file: String?, chunk: (ByteBuffer) throws -> Void) async throws {
+        let path = Self.batchAPI + "results"
+        let query = [("batch", batch), ("status", "failed"), ("format", format)] + (file.map { [("file", $0)] } ?? [])
+        let response = try await withRetries(path) {
+            let response = try await http.execute(request(path, query, method: .GET), timeout: .hours(12))
+            guard response.status == .ok else {
+                _ = try await text(of: response, path: path)
+                throw ClientFailure(.rejected, "Unexpected answer from \(path): \(response.status.code)")
+            }
+            return response
+        }
+        for try await buffer in response.body { try chunk(buffer) }
     }
 
     /// Streams a text response line by line: a log or a million results are never held whole.

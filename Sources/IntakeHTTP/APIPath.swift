@@ -10,6 +10,7 @@ enum APIPath {
     static let results = "\(batchAPI)/results"
     static let cancel = "\(batchAPI)/cancel"
     static let copy = "\(batchAPI)/copy"
+    static let retry = "\(batchAPI)/retry"
     static let rollback = "\(batchAPI)/rollback"
     static let rollbackPreview = "\(batchAPI)/rollback-preview"
     static let approve = "\(batchAPI)/approve"

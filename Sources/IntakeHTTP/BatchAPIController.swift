@@ -26,6 +26,7 @@ struct BatchAPIController: Sendable {
         router.addEndpoint(APIPath.results, method: .get, in: group, handler: results)
         router.addEndpoint(APIPath.cancel, method: .post, in: group, handler: cancel)
         router.addEndpoint(APIPath.copy, method: .post, in: group, handler: copy)
+        router.addEndpoint(APIPath.retry, method: .post, in: group, handler: retry)
         router.addEndpoint(APIPath.rollback, method: .post, in: group, handler: rollback)
         router.addEndpoint(APIPath.rollbackPreview, method: .get, in: group, handler: rollbackPreview)
         router.addEndpoint(APIPath.approve, method: .post, in: group, handler: approve)
@@ -142,6 +143,11 @@ struct BatchAPIController: Sendable {
 
     @Sendable func copy(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         TextResponse.plain(try await service.copy(batch: try await forms.read(request).fields["batch"]).rawValue)
+    }
+
+    /// Extension: a new batch of the failed records alone.
+    @Sendable func retry(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        TextResponse.plain(try await service.retry(batch: try await forms.read(request).fields["batch"]).rawValue)
     }
 
     @Sendable func approve(_ request: Request, context: IntakeRequestContext) async throws -> Response {

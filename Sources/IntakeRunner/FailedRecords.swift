@@ -19,6 +19,7 @@ package enum FailedRecordsError: UserFacingError, Equatable {
     case recordProcessor(BatchID, String)
     case unknownFile(BatchID, String)
     case unsupportedReader(String, String)
+    case notRetryable(String)
 
     package var kind: ErrorKind { .invalidRequest }
     package var userMessage: String {
@@ -26,6 +27,8 @@ package enum FailedRecordsError: UserFacingError, Equatable {
         case .recordProcessor(let id, let name):
             "Batch \(id.rawValue) used the record processor \(name.escapingControlCharacters): its failed records cannot be given back as they were in the files (use format=json or format=csv)"
         case .unknownFile(let id, let name): "Batch \(id.rawValue) has no file named \(name.escapingControlCharacters)"
+        case .notRetryable(let file):
+            "The failed records of file \(file.escapingControlCharacters) cannot make a new batch: a spreadsheet is given back as CSV. Download them with format=original, fix them and upload them with a control file that reads csv"
         case .unsupportedReader(let file, let reader):
             "The failed records of file \(file.escapingControlCharacters) cannot be given back as they were: its reader \(reader.escapingControlCharacters) does not keep them (use format=json or format=csv)"
         }
@@ -80,6 +83,8 @@ package final class OriginalFormWriter: @unchecked Sendable {
 
     /// The name of the download: `NAME-failed.EXT` (`NAME.EXT` for a retry's file).
     package let filename: String
+    /// Whether what it writes is read by the file's own reader (not so for xlsx, written as CSV).
+    package let keepsFileFormat: Bool
     private var records: Records
     private var output: FailedRecordOutput
     private var header: [UInt8]?
@@ -150,6 +155,7 @@ package final class OriginalFormWriter: @unchecked Sendable {
             throw FailedRecordsError.unsupportedReader(file.name, readName)
         }
         filename = withErrors ? "\(file.name)-failed.\(ext)" : "\(file.name).\(ext)"
+        keepsFileFormat = readName != "xlsx"
     }
 
     package func begin() -> [UInt8] { encoded(output.begin(header: header)) }

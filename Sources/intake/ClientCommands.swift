@@ -230,15 +230,37 @@ struct LogCommand: AsyncParsableCommand {
 struct ResultsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "results", abstract: "Print a batch's per-record results (NDJSON) from a server (streamed).",
-        discussion: "Example: intake results --failed 01JBATCHID > failed.ndjson")
+        discussion: """
+            Examples:
+              intake results --failed 01JBATCHID > failed.ndjson
+              intake results --failed --format original --file staff 01JBATCHID > staff-failed.csv
+            With --format original the failed records come as they were in the file, with their errors \
+            added (_errors): fix them there and upload the file again. A batch with failures in several \
+            files gives a zip unless --file names one.
+            """)
     @OptionGroup var server: ServerOptions
     @Argument(help: "The batch id.") var batch: String
     @Flag(help: "Only the records that failed.") var failed = false
     @Option(help: "Only records with this status: applied, failed, unchanged or dry-run (repeatable).") var status: [String] = []
+    @Option(help: "With --failed: original (as in the files, with _errors), json or csv (a table of the failures).")
+    var format: String?
+    @Option(help: "With --format: one file's failed records.") var file: String?
+
+    func validate() throws {
+        if format != nil && !failed { throw ValidationError("--format needs --failed") }
+        if file != nil && format == nil { throw ValidationError("--file needs --format") }
+    }
 
     func run() async throws {
         try await reportingFailures {
             try await server.withClient { client in
+                if let format {
+                    let output = FileHandle.standardOutput
+                    try await client.failedRecords(batch: batch, format: format, file: file) { buffer in
+                        try output.write(contentsOf: Data(buffer.readableBytesView))
+                    }
+                    return
+                }
                 try await client.results(batch: batch, statuses: status + (failed ? ["failed"] : [])) { print($0) }
             }
         }
@@ -297,6 +319,53 @@ struct RollbackCommand: AsyncParsableCommand {
         try await reportingFailures {
             try await server.withClient { client in
                 print(preview ? try await client.rollbackPreview(batch: batch) : try await client.rollback(batch: batch))
+            }
+        }
+    }
+}
+
+struct RetryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Put the failed records of a batch in a new batch, replace any of its files with fixed ones, and schedule it.",
+        discussion: """
+            Examples:
+              intake retry 01JBATCHID --wait
+              intake results --failed --format original --file staff 01JBATCHID > staff.csv   # fix the rows, then:
+              intake retry 01JBATCHID --file staff=staff.csv --wait
+            A --file replaces the new batch's file of that name (the failed records as they were); \
+            a file given back with its _errors column or member imports the same. The new batch's id is \
+            printed on stdout. \(ImportExitStatus.help)
+            """)
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The batch whose failed records to retry.") var batch: String
+    @Option(name: .customLong("file"), help: "NAME=PATH: a fixed file to use instead of the failed records of NAME (repeatable).")
+    var files: [String] = []
+    @Flag(help: "Schedule a dry run.") var dryRun = false
+    @Flag(help: "Wait for the new batch to finish, then summarise it.") var wait = false
+
+    func run() async throws {
+        let pairs = try FileArgument.parse(files)
+        for path in pairs.map(\.path) where !FileManager().isReadableFile(atPath: path) {
+            throw ClientFailure(.rejected, "Cannot read the file \(path)")
+        }
+        try await reportingFailures {
+            try await server.withClient { client in
+                let terminal = Terminal.standardError
+                let retry = try await client.retry(batch: batch)
+                terminal.line("Created batch \(retry) with the failed records of \(batch)")
+                for (name, path) in pairs {
+                    _ = try await client.uploadFile(batch: retry, name: name, path: path, progress: terminal.uploadProgress(label: name))
+                    terminal.line("Replaced \(name) with \(path)")
+                }
+                try await client.schedule(batch: retry, dryRun: dryRun, force: false)
+                terminal.line("Scheduled batch \(retry)\(dryRun ? " as a dry run" : "")")
+                print(retry)
+                guard wait else { return }
+                let status = try await BatchWaiter(client: client, terminal: terminal).wait(batch: retry)
+                try await BatchWaiter.summarise(status, client: client, terminal: terminal)
+                let exit = ImportExitStatus.of(state: status.state, recordsFailed: status.progress.recordsFailed, errors: status.errors)
+                if exit != 0 { throw ExitCode(exit) }
             }
         }
     }

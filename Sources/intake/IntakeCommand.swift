@@ -39,7 +39,7 @@ struct IntakeCommand: AsyncParsableCommand {
                 subcommands: [
                     PushCommand.self, StatusCommand.self, LogCommand.self, ResultsCommand.self,
                     BatchActionCommand<CancelAction>.self, BatchActionCommand<CopyAction>.self,
-                    RollbackCommand.self, BatchActionCommand<ApproveAction>.self, BatchesCommand.self,
+                    RollbackCommand.self, RetryCommand.self, BatchActionCommand<ApproveAction>.self, BatchesCommand.self,
                     FeedsCommand.self, FeedCommand.self
                 ])
         ])

@@ -112,6 +112,28 @@ import Testing
         #expect(batches.status == 0 && batches.stdout.contains(#""batches":["#))
     }
 
+    /// `intake results --failed --format original` gives the failed rows back as they were; fixed,
+    /// `intake retry --file` imports them in a new batch of the failed records.
+    @Test func failedRowsComeBackAndARetryWithTheFixedFileImportsThem() async throws {
+        let (server, connection) = try await Self.server()
+        defer { server.stopWithoutWaiting() }
+        let data = try Fixtures.write(
+            #"[{"first":"Ada","last":"Lovelace","username":"ada"},{"email":"nobody@example.ac.uk","username":"nobody"}]"#)
+        let push = try await Self.intake(["push"] + connection + ["--control", "\(Self.examples)/control.json", "--file", "data0=\(data.path)", "--wait"])
+        let batch = push.stdout.trimmingCharacters(in: .newlines)
+        #expect(push.status == 1, "\(push)")
+        let failed = try await Self.intake(["results", "--failed", "--format", "original"] + connection + [batch])
+        #expect(failed.status == 0 && failed.stdout.hasPrefix("[\n{\"email\":\"nobody@example.ac.uk\",\"username\":\"nobody\",\"_errors\":["), "\(failed)")
+        let fixed = try Fixtures.write(failed.stdout.replacingOccurrences(of: #"{"email""#, with: #"{"first":"No","last":"Body","email""#))
+        let retry = try await Self.intake(["retry"] + connection + [batch, "--file", "data0=\(fixed.path)", "--wait"])
+        #expect(retry.status == 0, "\(retry)")
+        #expect(retry.stderr.contains("1 applied, 0 failed"), "\(retry.stderr)")
+        let again = try await Self.intake(["retry"] + connection + [retry.stdout.trimmingCharacters(in: .newlines)])
+        #expect(again.status != 0 && again.stderr.contains("has no failed records"), "\(again)")
+        let usage = try await Self.intake(["results", "--format", "original"] + connection + [batch])
+        #expect(usage.status != 0 && usage.stderr.contains("--format needs --failed"))
+    }
+
     /// A feed's nights from the command line: the summary, a held night (exit 4), `approve`,
     /// `--force`, `feeds` and `feed`.
     @Test func feedNightsHeldApprovedAndListed() async throws {

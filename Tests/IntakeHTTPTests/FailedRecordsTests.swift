@@ -198,6 +198,42 @@ import ZIPFoundation
         #expect(unknown.status == 400 && unknown.body == "Batch \(batch) has no file named nope")
     }
 
+    /// `POST retry`: a new uploading batch of the failed records alone, as they were; its files can
+    /// be replaced with fixed ones before it is scheduled; refusals name what is wrong.
+    @Test func retryMakesABatchOfTheFailedRecordsWhoseFilesCanBeReplaced() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = BatchClient(server)
+        let control = try Self.control(reader: "csv")
+        let data = "name,start\nAnn,2026-01-01\nBo,soon\nCy,2026-02-02\nDee,later\n"
+        let (batch, _, failed) = try await Self.importFile(client, control: control, file: try Self.writeData(data, latin1: false))
+        #expect(failed == 2)
+
+        let retry = try await client.post("retry", ["batch": batch])
+        #expect(retry.status == 200 && retry.body.count == 26, "\(retry.body)")
+        let status = try JSONParser.parse(try await client.get("/api/haplo-data-import-batch/status?batch=\(retry.body)").body)
+        #expect(status["state"] == .string("uploading") && status["comment"] == .string("Example import (retry of failed records)"))
+        #expect(status["files"]?.arrayValue?.map { $0["name"] } == [.string("people")])
+        // As it is, the retry holds the two failed records, which fail again.
+        _ = try await client.schedule(batch: retry.body)
+        let unchanged = try await client.waitForBatch(retry.body)
+        #expect(unchanged["progress"]?["recordsRead"] == .number(2) && unchanged["progress"]?["recordsFailed"] == .number(2))
+
+        // A second retry, its file replaced by the failed rows fixed: they import.
+        let second = try await client.post("retry", ["batch": batch]).body
+        let rows = String(decoding: try await Self.download(client, "batch=\(batch)&status=failed&format=original").data, as: UTF8.self)
+        let fixed = try Self.writeData(
+            rows.replacingOccurrences(of: ",soon,", with: ",2026-03-03,").replacingOccurrences(of: ",later,", with: ",2026-04-04,"), latin1: false)
+        _ = try await client.uploadFile(batch: second, name: "people", file: fixed)
+        _ = try await client.schedule(batch: second)
+        let done = try await client.waitForBatch(second)
+        #expect(done["progress"]?["recordsApplied"] == .number(2) && done["progress"]?["recordsFailed"] == .number(0))
+
+        #expect(try await client.post("retry", ["batch": second]).body == "Batch \(second) has no failed records")
+        let waiting = try await client.prepareBatch(control: control, files: [])
+        #expect(try await client.post("retry", ["batch": waiting]).body == "Batch \(waiting) has not finished")
+    }
+
     /// A one-sheet workbook of inline strings.
     static func workbook(rows: [[String]]) throws -> URL {
         let url = FileManager().temporaryDirectory.appendingPathComponent("book-\(UUID().uuidString).xlsx")
