@@ -14,6 +14,8 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
     case rollback
     /// A batch a feed's guard held goes on (docs/feeds.md "Guards").
     case approve
+    /// A new batch of the failed records (docs/api.md `retry`).
+    case retry
 
     /// Whether the batch's state allows the action; nil when it does, else the refusal.
     func refusal(_ batch: Batch) -> String? {
@@ -26,6 +28,10 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
             batch.state == .rolledBack
                 ? "This batch was rolled back already." : batch.state == .complete ? nil : "Only a complete batch can be rolled back."
         case .approve: batch.state == .held ? nil : BatchError.notHeld(batch.id).userMessage
+        case .retry:
+            batch.progress.recordsFailed == 0
+                ? BatchError.noFailedRecords(batch.id).userMessage
+                : [.complete, .dryRun, .error, .cancelled, .rolledBack].contains(batch.state) ? nil : BatchError.notFinished(batch.id).userMessage
         }
     }
 
@@ -36,6 +42,7 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
         case .cancel: "Cancel batch: \(batch.comment)"
         case .rollback: "Roll back batch: \(batch.comment)"
         case .approve: "Approve batch: \(batch.comment)"
+        case .retry: "Retry failed records: \(batch.comment)"
         }
     }
 
@@ -57,6 +64,8 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
                 : "Approve this batch? All of its records are imported."
         case .rollback:
             "Rolling back deletes the objects this batch created and restores the objects it changed to their earlier versions. Objects changed again after this batch are left alone."
+        case .retry:
+            "Make a new batch of the \(batch.progress.recordsFailed) failed records, as they were in the files? It opens ready: replace any file with a fixed one, then run it."
         }
     }
 
@@ -68,6 +77,7 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
         case .cancel: "Cancel batch"
         case .rollback: "Roll back batch"
         case .approve: "Approve batch"
+        case .retry: "Retry failed records"
         }
     }
 }
@@ -191,6 +201,18 @@ extension AdminUI {
                 try await service.cancelActive(batch: batch.id)
                 try await audit("cancelled from the admin UI", batch: batch.id, detail: by)
                 return try await redirect(back, flash: batch.state == .held ? "Batch cancelled." : "Cancel requested.", session: &session)
+            case .retry:
+                let retry: BatchID
+                do {
+                    retry = try await service.retry(batch: batch.id.rawValue, as: .ready)
+                } catch let error as any UserFacingError where error.kind == .invalidRequest {
+                    // Nothing failed, a snapshot feed's night, a spreadsheet: the page says why.
+                    return notPossible(error.userMessage, back: back, session: session)
+                }
+                try await audit("retry of failed records from the admin UI", batch: retry, detail: "of \(batch.id.rawValue) by \(by)")
+                return try await redirect(
+                    "/admin/batches/\(retry.rawValue)", flash: "Batch of the failed records created: replace any file with a fixed one, then run it.",
+                    session: &session)
             case .approve:
                 try await service.approve(batch: batch.id.rawValue, by: by)
                 try await audit("approved from the admin UI", batch: batch.id, detail: by)

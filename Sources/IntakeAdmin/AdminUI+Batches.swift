@@ -14,6 +14,7 @@ extension AdminUI {
         get(admin, "batches/:id/status.json", use: statusJSON)
         get(admin, "batches/:id/log.txt", use: logText)
         get(admin, "batches/:id/files/:name", use: downloadFile)
+        get(admin, "batches/:id/failed-rows", use: downloadFailedRows)
         get(admin, "batches/:id/files", use: editFilesPage)
         post(admin, "batches/:id/files", use: editFiles)
         for action in ConfirmedAction.allCases {
@@ -146,6 +147,17 @@ extension AdminUI {
             "hasLog": !log.isEmpty, "purged": Format.time(batch.purged) as Any,
             "rolledBack": Format.time(rolledBack?.time) as Any, "rolledBackBy": rolledBack?.detail ?? "",
             "canRollBack": batch.state == .complete,
+            "canRetry": ConfirmedAction.retry.refusal(batch) == nil,
+            "failedRows": p.recordsFailed == 0 || active
+                ? []
+                : batch.files.map { file -> [String: Any] in
+                    [
+                        "name": file.name,
+                        "href": "/admin/batches/\(batch.id.rawValue)/failed-rows?file="
+                            + (file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? file.name)
+                    ]
+                },
+            "hasFailedRows": p.recordsFailed > 0 && !active && batch.purged == nil,
             "bytesRead": p.bytesRead, "bytesTotal": total, "percent": total > 0 ? Int(p.bytesRead * 100 / total) : 0,
             "totalSize": Format.size(total), "applied": p.recordsApplied, "unchanged": p.recordsUnchanged,
             "appliedWord": batch.dryRun ? "checked" : "applied",
@@ -196,6 +208,30 @@ extension AdminUI {
             headers[.contentDisposition] = "attachment; filename=\"batch-\(batch.id.rawValue)-log.txt\""
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// A file's failed records as they came (`?file=NAME`), or the table of failures (`?format=csv`):
+    /// the API's `results?status=failed&format=…`.
+    @Sendable func downloadFailedRows(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws
+        -> Response
+    {
+        guard let batch = try await batch(context) else { return batchNotFound(context, session) }
+        let parameters = request.uri.formParameters
+        let format = parameters["format"].flatMap { FailedRecordsFormat(rawValue: String($0)) } ?? .original
+        let download: FailedRecordsDownload
+        do {
+            download = try await service.failedRecords(batch: batch.id.rawValue, format: format, file: parameters["file"].map(String.init))
+        } catch let error as any UserFacingError where error.kind == .invalidRequest {
+            return notPossible(error.userMessage, back: "/admin/batches/\(batch.id.rawValue)", session: session)
+        }
+        let body = ResponseBody { writer in
+            try await download.write { bytes in try await writer.write(ByteBuffer(bytes: bytes)) }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: download.contentType, .contentDisposition: "attachment; filename=\"\(Self.cleanFilename(download.filename))\""],
+            body: body)
     }
 
     @Sendable func downloadFile(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {

@@ -304,6 +304,12 @@ class Walkthrough:
         api_status, api_log = self.fetch(f"/api/haplo-data-import-batch/log?batch={self.hr_test}", session=False, auth=API_KEY)
         expect(status == 200 and api_status == 200 and downloaded == api_log, "Download log differs from the API's log")
         expect("Records: 5 read, 4 checked, 1 failed, 0 unchanged." in self.text(), "the dry-run counts are missing")
+        # Download failed rows for staff: a JSON array with that one person, as in the file, with its errors.
+        href = self.driver.find_element(By.ID, "failed-rows").find_element(By.LINK_TEXT, "staff").get_attribute("href")
+        status, body = self.fetch(href.replace(BASE, ""))
+        failed = json.loads(body)
+        expect(status == 200 and len(failed) == 1 and "dc:attribute:title is not set in object profile (record 1)" in failed[0]["_errors"],
+               f"failed rows of staff: {status} {body[:300]!r}")
         self.click(self.link("Results"), "results")
         self.driver.find_element(By.CSS_SELECTOR, "input[name=status][value=failed]").click()
         self.click(self.button("Filter"), "results-failed")
@@ -583,6 +589,14 @@ class Walkthrough:
         expect("by admin ops" in self.driver.find_element(By.ID, "rolled-back").text, "the page does not say who rolled it back")
         expect("ROLLED BACK: " in self.text() and "4 objects deleted, 0 restored, 0 left alone" in self.text(), "no ROLLED BACK log line")
         expect(not self.has_link("Roll back..."), "a rolled-back batch offers another rollback")
+        # The failed record of the import becomes a batch of its own, ready, with its file listed.
+        self.click(self.link("Retry failed records..."), "retry-confirm")
+        self.click(self.button("Retry failed records"), "retry-ready")
+        expect("Batch of the failed records created" in self.flash(), f"flash: {self.flash()}")
+        expect(self.h1() == "Batch: HR test (copy) (retry of failed records)", f"title: {self.h1()}")
+        expect(self.driver.find_element(By.ID, "batch-state").text == "ready", "the retry batch is not ready")
+        files = [r.text for r in self.driver.find_elements(By.CSS_SELECTOR, "#files tbody tr")]
+        expect(len(files) == 1 and files[0].startswith("staff"), f"the retry batch's files: {files}")
         _, text = self.fetch(f"/api/v1/objects/{self.ada}", session=False, auth=API_KEY)
         expect(json.loads(text).get("deleted") is True, f"Ada is not deleted: {text}")
         self.open(f"/admin/objects/{self.ada}/history", "history-after-rollback")
