@@ -125,6 +125,26 @@ Every record is saved atomically, and a run interrupted by a crash or restart re
 unsaved record — on this server or another process sharing the data directory — without applying
 any record twice.
 
+## Failed records as they came
+
+`format=original` gives each failed record back in the shape of its file, so that it can be fixed
+in the tool it came from and uploaded again with the same control file, which ignores the added
+`_errors` (no instruction reads it):
+
+| reader | what comes back (`NAME-failed.EXT`) |
+|---|---|
+| `json` | a JSON array of the failed records, byte for byte as they were, each object with an `_errors` array added as its last member |
+| `jsonl` | the failed lines, each object with `_errors` added |
+| `csv` | the header row, then the failed rows byte for byte, with an `_errors` column (the messages joined by ` \| `, quoted when needed); in the file's `charset` and `separator` |
+| `tsv-with-name-row` | the same with the file's separator; the messages' own separators and line breaks become spaces, and rows are separated by line breaks, not ended by one (a final line break would make one more record) |
+| `xml-text-of-children`, `xml-attributes` | the file's prolog and root element around the failed record elements as they were, each with an `_errors` attribute |
+| `xlsx` | CSV: the sheet's column names, then the failed rows' cells, with `_errors` (a workbook cannot be rebuilt from rows); import the fixed file with a control file that reads `csv` |
+
+Records are matched to their results by their place in the file, and the file is read again record
+by record, so memory stays flat for any batch size. `intake results --failed --format original
+[--file NAME] BATCH` saves the same download; `intake retry BATCH [--file NAME=PATH] [--wait]` makes
+the retry batch, replaces files with fixed ones and schedules it.
+
 ## Extensions
 
 All under `/api/haplo-data-import-batch/`, scope `batch`.
@@ -134,6 +154,8 @@ All under `/api/haplo-data-import-batch/`, scope `batch`.
 | `GET status?batch=ID` | JSON: `identifier`, `state`, `comment`, `control`, `dryRun`, `created`, `scheduled`, `started`, `finished` (ISO 8601 or null), `files` (`name`, `digest`, `size`, `filename`), `progress` (`recordsRead`, `recordsApplied`, `recordsFailed`, `recordsUnchanged`, `recordsSkipped`, `recordsLeft`, `bytesRead`, `bytesTotal`), `errors`, `feed` (or null), `summary` (`destinations`: per destination `created`, `updated`, `unchanged`, `deleted`; `skipped`, `left`, `failed`; a dry run's is what the real run would do), `held` (`reason`, `count`, `of`, `limit`, or null), `purged` (when `intake purge` removed its files, log and results, or null) |
 | `GET log?batch=ID` | the log as text, streamed, also while the batch runs |
 | `GET results?batch=ID` | `application/x-ndjson`, one line per record in input order: `{"record":"record 3","file":"data0","line":5,"status":"applied","changes":[{"kind":"object:save","destination":"profile","ref":"8001","new":false,"diff":[{"attribute":"std:attribute:email","before":[…],"after":[…]}]}],"errors":[]}`; `diff` lists the attributes the save changed (all of a new object's) in the read API's value encoding; a feed leaver's `delete` is `"kind":"object:delete"`; a dry run lists what the real run would save (a new object without `ref`); feed batches add `key`, `skipped` and `leaver` ([feeds.md](feeds.md)); `status` is `applied`, `unchanged`, `failed`, `left` or `dry-run`; `status=S` (repeatable) filters, `after=N` and `limit=N` page. Streamed |
+| `GET results?batch=ID&status=failed&format=F` | the failed records only, streamed ([below](#failed-records-as-they-came)). `format=original`: as they were in the uploaded file, with their errors added; `file=NAME` for one file's, otherwise one download, or a zip of one per file when several files have failures. `format=json`: an array of `{"record", "file", "line", "key", "errors"}`; `format=csv`: the same as `record,file,line,key,errors` (errors joined by ` \| `). Refusals: `Invalid format: F (use original, json or csv, with status=failed)`, `format=F gives the failed records only: add status=failed`, `Batch ID has no file named NAME`, and for `original` a batch whose control file has a `recordProcessor` (`… cannot be given back as they were in the files (use format=json or format=csv)`) |
+| `POST retry` (`batch`) | a new batch id: state `uploading`, the same control file, comment `COMMENT (retry of failed records)`, and one file per file with failures holding exactly its failed records as they were (no `_errors`). Upload a fixed file under the same name to replace one, then `schedule` as usual. Refusals: `Batch ID has no failed records`, `Batch ID has not finished`, a night of a snapshot feed (`Batch ID is a night of the snapshot feed NAME: …`: the failed records alone would make every other key a leaver), an xlsx file (its records come back as CSV, which its reader cannot read) |
 | `POST cancel` (`batch`) | `CANCELLED`. A scheduled batch never runs; a running one stops after its current record (what it saved stays, the log says where it stopped); a held one is cancelled at once (`CANCELLED: TIME the leavers were not applied`, or `… nothing was applied`). A finished batch: `Batch ID has already finished` |
 | `POST approve` (`batch`) | `APPROVED`: a held feed batch goes on where it was held; the log gains `APPROVED: TIME by WHO`. Not held: `Batch ID is not in the 'held' state` |
 | `GET deliveries?batch=ID` | JSON `{"deliveries": [...]}`: each webhook delivery of the batch's events, oldest first, with `delivery`, `webhook`, `url`, `event`, `batchState` (`rolled-back` for a rollback), `created`, `state` (`pending`, `delivered`, `failed`), `nextAttempt` and `attempts` (`at`, `status` or null, `error` or null, `milliseconds`); see [feeds.md](feeds.md#webhooks-someone-is-told) |

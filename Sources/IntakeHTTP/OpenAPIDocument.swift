@@ -670,15 +670,64 @@ enum OpenAPIDocument {
                       "minimum": 0
                     },
                     "description": "At most this many lines."
+                  },
+                  {
+                    "name": "format",
+                    "in": "query",
+                    "required": false,
+                    "schema": {
+                      "type": "string",
+                      "enum": [
+                        "original",
+                        "json",
+                        "csv"
+                      ]
+                    },
+                    "description": "With `status=failed` only: the failed records as they were in the uploaded files with their errors added (`original`), or a table of record, file, line, key and errors (`json`, `csv`). See docs/api.md \"Failed records as they came\"."
+                  },
+                  {
+                    "name": "file",
+                    "in": "query",
+                    "required": false,
+                    "schema": {
+                      "type": "string"
+                    },
+                    "description": "With `format`: the failed records of this file only. Without it, `format=original` gives a zip when several files have failures."
                   }
                 ],
                 "responses": {
                   "200": {
-                    "description": "One JSON object per line, in input order.",
+                    "description": "One JSON object per line, in input order. With `format`: the failed records, as a download (`Content-Disposition: attachment`).",
                     "content": {
                       "application/x-ndjson": {
                         "schema": {
                           "$ref": "#/components/schemas/RecordResult"
+                        }
+                      },
+                      "application/json": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      },
+                      "text/csv": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      },
+                      "application/zip": {
+                        "schema": {
+                          "type": "string",
+                          "format": "binary"
+                        }
+                      },
+                      "application/xml": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      },
+                      "text/tab-separated-values": {
+                        "schema": {
+                          "type": "string"
                         }
                       }
                     }
@@ -2348,6 +2397,100 @@ enum OpenAPIDocument {
                   },
                   "403": {
                     "description": "The key's scope does not cover this path: `Forbidden`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "/api/haplo-data-import-batch/retry": {
+              "post": {
+                "operationId": "retryFailedRecords",
+                "summary": "A new uploading batch holding exactly the failed records of a finished batch (extension)",
+                "tags": [
+                  "batch"
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/x-www-form-urlencoded": {
+                      "schema": {
+                        "type": "object",
+                        "properties": {
+                          "batch": {
+                            "type": "string",
+                            "description": "The batch id."
+                          }
+                        },
+                        "required": [
+                          "batch"
+                        ]
+                      }
+                    },
+                    "multipart/form-data": {
+                      "schema": {
+                        "type": "object",
+                        "properties": {
+                          "batch": {
+                            "type": "string",
+                            "description": "The batch id."
+                          }
+                        },
+                        "required": [
+                          "batch"
+                        ]
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The new batch id; its comment ends with ` (retry of failed records)`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "The request was refused; the body is the one-line message (docs/api.md lists them).",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "No API key, or an unknown or revoked one: `Unauthorized`, with `WWW-Authenticate: Basic realm=\"Intake\"`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "403": {
+                    "description": "The key's scope does not cover this path: `Forbidden`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "429": {
+                    "description": "Too many failed authentications from this address in the last minute.",
                     "content": {
                       "text/plain": {
                         "schema": {
