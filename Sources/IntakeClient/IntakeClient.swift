@@ -162,7 +162,12 @@ package struct BatchClient: Sendable {
     package func failedRecords(batch: String, format: String, file: String?, chunk: (ByteBuffer) throws -> Void) async throws {
         let path = Self.batchAPI + "results"
         let query = [("batch", batch), ("status", "failed"), ("format", format)] + (file.map { [("file", $0)] } ?? [])
-        let response = try await withRetries(path) {
+        for try await buffer in try await streamingGet(path, query).body { try chunk(buffer) }
+    }
+
+    /// A GET whose body is read as it comes (retried until its head arrives); a refusal throws.
+    private func streamingGet(_ path: String, _ query: [(String, String)]) async throws -> HTTPClientResponse {
+        try await withRetries(path) {
             let response = try await http.execute(request(path, query, method: .GET), timeout: .hours(12))
             guard response.status == .ok else {
                 _ = try await text(of: response, path: path)
@@ -170,19 +175,11 @@ package struct BatchClient: Sendable {
             }
             return response
         }
-        for try await buffer in response.body { try chunk(buffer) }
     }
 
     /// Streams a text response line by line: a log or a million results are never held whole.
     func getLines(_ path: String, _ query: [(String, String)], line: (Substring) throws -> Void) async throws {
-        let response = try await withRetries(path) {
-            let response = try await http.execute(request(path, query, method: .GET), timeout: .hours(12))
-            guard response.status == .ok else {
-                _ = try await text(of: response, path: path)
-                throw ClientFailure(.rejected, "Unexpected answer from \(path): \(response.status.code)")
-            }
-            return response
-        }
+        let response = try await streamingGet(path, query)
         var pending = Data()
         for try await buffer in response.body {
             pending.append(contentsOf: buffer.readableBytesView)
