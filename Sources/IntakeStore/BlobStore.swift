@@ -463,3 +463,53 @@ private final class HashingFileSink: Sendable {
         }
     }
 }
+
+/// Copies of stored files that check what they copy: a blob's name is its SHA-256, so a copy (a
+/// backup, a restore) proves itself by hashing.
+package enum BlobFileCopy {
+    /// Copies `source` to `destination` (mode 0600, its folder 0700), hashing the bytes on the way;
+    /// returns the size. Throws when the bytes are not those `expected` names.
+    package static func copy(_ source: URL, to destination: URL, expected: Digest) throws -> Int64 {
+        let folder = destination.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard FileManager.default.createFile(atPath: destination.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path])
+        }
+        let input = try FileHandle(forReadingFrom: source)
+        defer { try? input.close() }
+        let output = try FileHandle(forWritingTo: destination)
+        defer { try? output.close() }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            try output.write(contentsOf: chunk)
+            size += Int64(chunk.count)
+        }
+        try output.synchronize()
+        let found = Digest(hasher.finalize())
+        guard found == expected else { throw BlobDamaged(path: source.path, found: found) }
+        return size
+    }
+
+    /// The SHA-256 of a file, read in pieces.
+    package static func digest(of file: URL) throws -> Digest {
+        let input = try FileHandle(forReadingFrom: file)
+        defer { try? input.close() }
+        var hasher = SHA256()
+        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return Digest(hasher.finalize())
+    }
+}
+
+/// A stored file whose bytes no longer match its name.
+package struct BlobDamaged: Error, CustomStringConvertible {
+    package var path: String
+    package var found: Digest
+    package var description: String { "\(path) is damaged: its SHA-256 is \(found.hex)" }
+
+    package init(path: String, found: Digest) {
+        self.path = path
+        self.found = found
+    }
+}

@@ -76,7 +76,7 @@ enum ThrowawayScript {
 }
 
 /// Runs a program with its output in files and waits for it; returns its exit status.
-func spawnAndWait(_ arguments: [String], stdout: String, stderr: String) throws -> Int32 {
+package func spawnAndWait(_ arguments: [String], stdout: String, stderr: String) throws -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

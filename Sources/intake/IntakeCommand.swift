@@ -32,7 +32,7 @@ struct IntakeCommand: AsyncParsableCommand {
                 name: "Server and local commands (work on a data directory)",
                 subcommands: [
                     ServeCommand.self, RunCommand.self, APIKeyCommand.self, AdminCommand.self, WebhookCommand.self, ValidateCommand.self,
-                    PurgeCommand.self
+                    PurgeCommand.self, BackupCommand.self, RestoreCommand.self
                 ]),
             CommandGroup(
                 name: "Client commands (talk to a server over HTTP)",
