@@ -371,6 +371,35 @@ extension Curl.Result {
         #expect(again.status == 409 && again.body.contains("This batch was rolled back already."))
     }
 
+    /// A finished batch with a failure offers its failed rows per file and as a table, and a retry
+    /// that opens a ready batch of them; a batch without failures offers neither.
+    @Test func failedRowsDownloadAndRetryFromTheBatchPage() async throws {
+        let browser = try await AdminBrowser.signedIn()
+        defer { Task { await browser.server.stop() } }
+        let client = BatchClient(browser.server)
+        let id = try await importPeople(client)
+        let page = try await browser.get("/admin/batches/\(id)")
+        #expect(page.body.contains(#"<a href="/admin/batches/\#(id)/failed-rows?file=staff" download>staff</a>"#))
+        #expect(page.body.contains("Retry failed records..."))
+        let rows = try await browser.get("/admin/batches/\(id)/failed-rows?file=staff")
+        let failed = try #require(try JSONParser.parse(rows.body).arrayValue)
+        #expect(rows.status == 200 && failed.count == 1 && failed.first?["_errors"]?.arrayValue?.isEmpty == false, "\(rows.body)")
+        let table = try await browser.get("/admin/batches/\(id)/failed-rows?format=csv")
+        #expect(table.body.hasPrefix("record,file,line,key,errors\nrecord 1,staff,"), "\(table.body)")
+
+        let confirm = try await browser.get("/admin/batches/\(id)/retry")
+        #expect(confirm.status == 200 && confirm.body.contains("Make a new batch of the 1 failed records"))
+        let made = try await browser.post("/admin/batches/\(id)/retry")
+        #expect(made.status == 303)
+        let retry = try #require(made.headers.firstMatch(of: /[Ll]ocation: \/admin\/batches\/([a-z0-9]+)/).map { String($0.1) })
+        let retried = try #require(try await browser.server.store.batch(BatchID(rawValue: retry)))
+        #expect(retried.state == .ready && retried.files.map(\.name) == ["staff"] && retried.comment.hasSuffix(" (retry of failed records)"))
+        let retryPage = try await browser.get("/admin/batches/\(retry)")
+        #expect(!retryPage.body.contains("Retry failed records...") && !retryPage.body.contains("id=\"failed-rows\""))
+        let refused = try await browser.get("/admin/batches/\(retry)/retry")
+        #expect(refused.status == 409 && refused.body.contains("Batch \(retry) has no failed records"))
+    }
+
     @Test func listsFilterBatchesAndSearchControlFiles() async throws {
         let browser = try await AdminBrowser.signedIn()
         defer { Task { await browser.server.stop() } }
