@@ -257,7 +257,7 @@ package final class PostgresBatchStore: BatchStore {
         // Last-used is informational; record it at most once a minute to keep requests read-only,
         // and never fail a request for it.
         if found.lastUsed.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            try? await database.query("UPDATE api_keys SET last_used = \(seconds(now)) WHERE id = \(found.id)")
+            _ = try? await database.query("UPDATE api_keys SET last_used = \(seconds(now)) WHERE id = \(found.id)")
         }
         return found
     }

@@ -119,7 +119,7 @@ extension BatchRun {
             let record: SourceRecord?
             do {
                 record = try reader.next()
-            } catch let error as ReaderError {
+            } catch {
                 chunk.fatal = FatalRunError(error, file: file.name)
                 break
             }

@@ -267,7 +267,9 @@ package enum FailedRecordFiles {
         for file in files {
             let writer = try await offloaded { try OriginalFormWriter(file: file, control: control, environment: environment, withErrors: true) }
             let url = folder.appendingPathComponent("entry-\(entries.count)")
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+            }
             let handle = try FileHandle(forWritingTo: url)
             defer { try? handle.close() }
             try await writeOriginal(writer, file: file.name, batch: batch, store: environment.store) { bytes in

@@ -51,9 +51,15 @@ struct DataOptions: ParsableArguments {
     var data: String = Settings.string("data", default: "./intake-data")
 
     @Option(
-        name: .long,
+        name: .customLong("database"),
         help: "A PostgreSQL database holding everything instead (postgres://user:password@host:5432/db); else INTAKE_DATABASE_URL.")
-    var database: String? = Settings.value("database-url")?.value
+    var databaseOption: String?
+
+    /// `--database`, else the setting (an optional option cannot have a default of its own).
+    var database: String? {
+        get { databaseOption ?? Settings.value("database-url")?.value }
+        set { databaseOption = newValue }
+    }
 
     @Option(name: .long, help: "Connections to PostgreSQL this process opens at most (with --database).")
     var poolSize: Int = Settings.int("pool-size", default: 10)

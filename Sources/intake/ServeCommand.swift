@@ -64,10 +64,14 @@ struct ServeCommand: AsyncParsableCommand {
     var behindTLS = Settings.bool("behind-tls", default: false)
 
     @Option(
+        name: .customLong("public-url"),
         help:
             "The address people and scripts reach this server at (such as https://intake.example.ac.uk), for the links in webhook deliveries; by default the address it listens on."
     )
-    var publicURL: String? = Settings.value("public-url")?.value
+    var publicURLOption: String?
+
+    /// `--public-url`, else the setting.
+    var publicURL: String? { publicURLOption ?? Settings.value("public-url")?.value }
 
     /// For tests: how soon a failed webhook delivery is tried again, and how long an answer may take.
     @Option(help: .hidden) var webhookFirstRetry: Double = DeliveryPolicy.standard.firstRetry

@@ -31,8 +31,11 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(name: .customLong("data"), help: "The data directory whose webhooks a feed's notify names are checked against; else INTAKE_DATA.")
     var dataDirectory: String = Settings.string("data", default: "./intake-data")
 
-    @Option(help: "A PostgreSQL database to check notify names against instead; else INTAKE_DATABASE_URL.")
-    var database: String? = Settings.value("database-url")?.value
+    @Option(name: .customLong("database"), help: "A PostgreSQL database to check notify names against instead; else INTAKE_DATABASE_URL.")
+    var databaseOption: String?
+
+    /// `--database`, else the setting.
+    var database: String? { databaseOption ?? Settings.value("database-url")?.value }
 
     func run() async throws {
         guard let data = FileManager().contents(atPath: control) else {

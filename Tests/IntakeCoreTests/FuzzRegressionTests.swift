@@ -62,13 +62,13 @@ import Testing
             let bytes = Array(Data(base64Encoded: base64)!)
             switch target {
             case "xml-text":
-                var reader = XMLRecordReader(fileName: "f", source: MemoryByteSource(bytes), fields: .textOfChildren, singleRecord: false)
+                let reader = XMLRecordReader(fileName: "f", source: MemoryByteSource(bytes), fields: .textOfChildren, singleRecord: false)
                 do { while try reader.next() != nil {} } catch {}
             case "xml-attributes":
-                var reader = XMLRecordReader(fileName: "f", source: MemoryByteSource(bytes), fields: .attributes, singleRecord: false)
+                let reader = XMLRecordReader(fileName: "f", source: MemoryByteSource(bytes), fields: .attributes, singleRecord: false)
                 do { while try reader.next() != nil {} } catch {}
             case "xlsx-sheet":
-                var reader = XLSXSheetReader(fileName: "f", source: MemoryByteSource(bytes), sharedStrings: SharedStrings(["a", "b"]), dateStyles: [1])
+                let reader = XLSXSheetReader(fileName: "f", source: MemoryByteSource(bytes), sharedStrings: SharedStrings(["a", "b"]), dateStyles: [1])
                 do { while try reader.next() != nil {} } catch {}
             default:
                 _ = try? XLSXParts.sharedStrings(fileName: "f", source: MemoryByteSource(bytes))
@@ -78,13 +78,13 @@ import Testing
 
     @Test func processingInstructionsWithoutDataAreRefused() throws {
         for xml in ["<?xml version=\"1.0\"?><r><?x?><row><a>1</a></row></r>", "<r><row><a>1<?x ?></a></row></r>"] {
-            var reader = XMLRecordReader(fileName: "f", source: MemoryByteSource(xml), fields: .textOfChildren, singleRecord: false)
+            let reader = XMLRecordReader(fileName: "f", source: MemoryByteSource(xml), fields: .textOfChildren, singleRecord: false)
             #expect(throws: ReaderError("XML file f refused: it has a processing instruction without data (<?name?>), which the XML parser cannot read safely"))
             {
                 while try reader.next() != nil {}
             }
         }
-        var fine = XMLRecordReader(
+        let fine = XMLRecordReader(
             fileName: "f", source: MemoryByteSource("<r><?pi some data?><row><a>1</a></row></r>"), fields: .textOfChildren, singleRecord: false)
         #expect(try fine.next()?.value.compactJSON == #"{"a":"1"}"#)
     }
@@ -126,13 +126,13 @@ extension FuzzRegressionTests {
     @Test func dateSerialsOutsideExcelsRangeStayNumbers() throws {
         let sheet =
             #"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>D</t></is></c></row><row r="2"><c r="A2" s="1"><v>22222222222222220</v></c></row><row r="3"><c r="A3" s="1"><v>43141</v></c></row></sheetData></worksheet>"#
-        var reader = XLSXSheetReader(fileName: "f", source: MemoryByteSource(sheet), sharedStrings: SharedStrings([]), dateStyles: [1])
+        let reader = XLSXSheetReader(fileName: "f", source: MemoryByteSource(sheet), sharedStrings: SharedStrings([]), dateStyles: [1])
         #expect(try reader.next()?.value.compactJSON == #"{"D":"22222222222222220"}"#)
         #expect(try reader.next()?.value.compactJSON == #"{"D":"2018-02-10"}"#)
     }
 
     @Test func anInstructionInsideABrokenOneIsStillFound() throws {
-        var reader = XMLRecordReader(
+        let reader = XMLRecordReader(
             fileName: "f", source: MemoryByteSource("<?xml version=\"1.0\" enco</a><r><?job?></r>"), fields: .textOfChildren, singleRecord: false)
         #expect(throws: ReaderError.self) { while try reader.next() != nil {} }
     }

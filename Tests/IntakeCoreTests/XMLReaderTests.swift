@@ -87,8 +87,8 @@ import Testing
             } catch { readError = error }
             var checkError: ReaderError?
             do {
-                var checking = reader()
-                try checking.checkAll()
+                let checking = reader()
+                _ = try checking.checkAll()
             } catch { checkError = error }
             #expect(checkError?.message == readError?.message, "\(xml)")
             #expect(checkError?.line == readError?.line, "\(xml)")

@@ -189,7 +189,7 @@ import Testing
         process.environment = ProcessInfo.processInfo.environment.merging(["INTAKE_CONFIG": config.path, "INTAKE_DATA": data.path]) { $1 }
         let output = Pipe()
         let errors = directory.appendingPathComponent("stderr")
-        FileManager().createFile(atPath: errors.path, contents: nil)
+        _ = FileManager().createFile(atPath: errors.path, contents: nil)
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()

@@ -27,7 +27,7 @@ import Testing
             process.environment = variables
             let out = Pipe()
             let errorFile = FileManager().temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
-            FileManager().createFile(atPath: errorFile.path, contents: nil)
+            _ = FileManager().createFile(atPath: errorFile.path, contents: nil)
             defer { try? FileManager().removeItem(at: errorFile) }
             process.standardOutput = out
             process.standardError = try FileHandle(forWritingTo: errorFile)

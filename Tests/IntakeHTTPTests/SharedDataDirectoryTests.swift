@@ -13,7 +13,7 @@ import Testing
             process.arguments = arguments
             let output = Pipe()
             let errorFile = FileManager().temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
-            FileManager().createFile(atPath: errorFile.path, contents: nil)
+            _ = FileManager().createFile(atPath: errorFile.path, contents: nil)
             defer { try? FileManager().removeItem(at: errorFile) }
             process.standardOutput = output
             process.standardError = try FileHandle(forWritingTo: errorFile)
@@ -138,7 +138,7 @@ import Testing
         for blob in blobs {
             let path = data.appendingPathComponent("blobs").appendingPathComponent(blob).path
             var isDirectory: ObjCBool = false
-            FileManager().fileExists(atPath: path, isDirectory: &isDirectory)
+            _ = FileManager().fileExists(atPath: path, isDirectory: &isDirectory)
             #expect(try mode(path) == (isDirectory.boolValue ? 0o700 : 0o600), "\(blob)")
         }
     }

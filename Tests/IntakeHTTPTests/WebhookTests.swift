@@ -15,7 +15,7 @@ final class WebhookReceiver: @unchecked Sendable {
 
     init(_ options: [String] = []) throws {
         logFile = FileManager().temporaryDirectory.appendingPathComponent("webhook-\(UUID().uuidString).jsonl")
-        FileManager().createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager().createFile(atPath: logFile.path, contents: nil)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/webhook-receiver.py")
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

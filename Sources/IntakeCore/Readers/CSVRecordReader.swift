@@ -60,7 +60,7 @@ package struct CSVRecordReader: RawRecordSource {
         if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.initialBufferSize) }
         if start > 0 {
             buffer.withUnsafeMutableBufferPointer { b in
-                _ = UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: b.baseAddress! + start, byteCount: end - start)
+                UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: b.baseAddress! + start, byteCount: end - start)
             }
             end -= start
             start = 0

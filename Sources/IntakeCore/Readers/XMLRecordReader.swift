@@ -217,7 +217,7 @@ final class XMLRecordBuilder: NSObject, XMLParserDelegate {
 }
 
 /// Feeds a byte source to `XMLParser` and refuses documents whose DOCTYPE declares entities.
-final class GuardedInputStream: InputStream, @unchecked Sendable {
+final class GuardedInputStream: InputStream {
     private var source: any ByteSource
     private(set) var bytesRead = 0
     private(set) var refusal: String?

@@ -55,7 +55,7 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = output
         // Kept for the failure message when the server does not start.
         let errors = FileManager().temporaryDirectory.appendingPathComponent("serve-stderr-\(UUID().uuidString)")
-        FileManager().createFile(atPath: errors.path, contents: nil)
+        _ = FileManager().createFile(atPath: errors.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         let text = try await readUntilListening(output.fileHandleForReading)
