@@ -324,6 +324,44 @@ struct RollbackCommand: AsyncParsableCommand {
     }
 }
 
+struct ScheduleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Schedule a batch whose files are uploaded (a copy, a retry), for real or as a dry run.",
+        discussion: """
+            Examples:
+              intake push --control control.json --file data0=data.json --dry-run --wait   # then, if it looks right:
+              intake schedule $(intake copy 01JBATCHID) --wait
+            \(ImportExitStatus.help)
+            """)
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The batch id (its state must be uploading).") var batch: String
+    @Flag(help: "Schedule a dry run: transform everything, commit nothing.") var dryRun = false
+    @Flag(help: "A feed batch transforms every record, skipping none (docs/feeds.md).") var force = false
+    @Flag(help: "Wait for the batch to finish, showing its progress, then summarise it.") var wait = false
+
+    func run() async throws {
+        try await reportingFailures {
+            try await server.withClient { client in
+                let terminal = Terminal.standardError
+                try await client.schedule(batch: batch, dryRun: dryRun, force: force)
+                terminal.line("Scheduled batch \(batch)\(dryRun ? " as a dry run" : "")")
+                print(batch)
+                guard wait else { return }
+                try await Self.waitAndSummarise(batch, client: client, terminal: terminal)
+            }
+        }
+    }
+
+    /// Waits for a scheduled batch, prints its summary, and exits as `ImportExitStatus` says.
+    static func waitAndSummarise(_ batch: String, client: BatchClient, terminal: Terminal) async throws {
+        let status = try await BatchWaiter(client: client, terminal: terminal).wait(batch: batch)
+        try await BatchWaiter.summarise(status, client: client, terminal: terminal)
+        let exit = ImportExitStatus.of(state: status.state, recordsFailed: status.progress.recordsFailed, errors: status.errors)
+        if exit != 0 { throw ExitCode(exit) }
+    }
+}
+
 struct RetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
@@ -362,10 +400,7 @@ struct RetryCommand: AsyncParsableCommand {
                 terminal.line("Scheduled batch \(retry)\(dryRun ? " as a dry run" : "")")
                 print(retry)
                 guard wait else { return }
-                let status = try await BatchWaiter(client: client, terminal: terminal).wait(batch: retry)
-                try await BatchWaiter.summarise(status, client: client, terminal: terminal)
-                let exit = ImportExitStatus.of(state: status.state, recordsFailed: status.progress.recordsFailed, errors: status.errors)
-                if exit != 0 { throw ExitCode(exit) }
+                try await ScheduleCommand.waitAndSummarise(retry, client: client, terminal: terminal)
             }
         }
     }

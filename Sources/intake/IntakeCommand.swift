@@ -37,7 +37,7 @@ struct IntakeCommand: AsyncParsableCommand {
             CommandGroup(
                 name: "Client commands (talk to a server over HTTP)",
                 subcommands: [
-                    PushCommand.self, StatusCommand.self, LogCommand.self, ResultsCommand.self,
+                    PushCommand.self, ScheduleCommand.self, StatusCommand.self, LogCommand.self, ResultsCommand.self,
                     BatchActionCommand<CancelAction>.self, BatchActionCommand<CopyAction>.self,
                     RollbackCommand.self, RetryCommand.self, BatchActionCommand<ApproveAction>.self, BatchesCommand.self,
                     FeedsCommand.self, FeedCommand.self

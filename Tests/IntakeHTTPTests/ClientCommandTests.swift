@@ -101,6 +101,13 @@ import Testing
         #expect(copy.status == 0 && copy.stdout.trimmingCharacters(in: .newlines).count == 26)
         let cancelled = try await Self.intake(["cancel"] + connection + [copy.stdout.trimmingCharacters(in: .newlines)])
         #expect(cancelled.stdout == "CANCELLED\n")
+        // The copy, dry run and schedule flow without curl: `intake schedule`.
+        let second = try await Self.intake(["copy"] + connection + [batch]).stdout.trimmingCharacters(in: .newlines)
+        let scheduled = try await Self.intake(["schedule"] + connection + [second, "--dry-run", "--wait"])
+        #expect(scheduled.status == 0 && scheduled.stdout == "\(second)\n", "\(scheduled)")
+        #expect(scheduled.stderr.contains("Scheduled batch \(second) as a dry run") && scheduled.stderr.contains("dry-run: 1 records read"), "\(scheduled.stderr)")
+        let twice = try await Self.intake(["schedule"] + connection + [second])
+        #expect(twice.status == 2 && twice.stderr.contains("Batch \(second) is not in the 'uploading' state"), "\(twice)")
         let preview = try await Self.intake(["rollback", "--preview"] + connection + [batch])
         #expect(preview.status == 0 && preview.stdout.contains(#""deleteCount":1"#), "\(preview)")
         let rolledBack = try await Self.intake(["rollback"] + connection + [batch])
