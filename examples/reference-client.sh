@@ -2,7 +2,7 @@
 # The reference client of the original batch import API (docs/api.md), unchanged apart from the values
 # at the top, which here come from the environment.
 set -e
-API_KEY=${API_KEY:?set API_KEY}            # from: intake apikey create --name script
+API_KEY=${API_KEY:-${INTAKE_API_KEY:?set API_KEY or INTAKE_API_KEY}}   # from: intake apikey create --name script
 FILE_DIRECTORY=${FILE_DIRECTORY:-.}
 SERVER=${SERVER:-localhost:8080}
 

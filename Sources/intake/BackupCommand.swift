@@ -55,7 +55,8 @@ struct RestoreCommand: AsyncParsableCommand {
             afterwards.
 
             Example:
-              intake restore --from /backup/intake-2026-12-01 --data /var/lib/intake-restored
+              intake restore --from /backup/intake-2026-12-01 \\
+                  --data /var/lib/intake-restored
             """)
 
     @Option(name: .customLong("from"), help: "The backup folder.") var source: String

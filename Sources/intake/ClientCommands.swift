@@ -74,8 +74,10 @@ struct PushCommand: AsyncParsableCommand {
             retried (uploads are safe to repeat).
 
             Examples:
-              intake push --server https://intake.example.ac.uk --control people.json --file people=staff.csv --wait
-              INTAKE_API_KEY=ik_… intake push --control control.json --file data0=data.json --dry-run --wait --json
+              intake push --server https://intake.example.ac.uk \\
+                  --control people.json --file people=staff.csv --wait
+              INTAKE_API_KEY=ik_… intake push --control control.json \\
+                  --file data0=data.json --dry-run --wait --json
 
             \(ImportExitStatus.help) Without --wait, 0 means the batch was scheduled.
             """)
@@ -233,7 +235,8 @@ struct ResultsCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               intake results --failed 01JBATCHID > failed.ndjson
-              intake results --failed --format original --file staff 01JBATCHID > staff-failed.csv
+              intake results --failed --format original --file staff 01JBATCHID \\
+                  > staff-failed.csv
             With --format original the failed records come as they were in the file, with their errors \
             added (_errors): fix them there and upload the file again. A batch with failures in several \
             files gives a zip unless --file names one.
@@ -330,7 +333,8 @@ struct ScheduleCommand: AsyncParsableCommand {
         abstract: "Schedule a batch whose files are uploaded (a copy, a retry), for real or as a dry run.",
         discussion: """
             Examples:
-              intake push --control control.json --file data0=data.json --dry-run --wait   # then, if it looks right:
+              intake push --control control.json --file data0=data.json --dry-run \\
+                  --wait   # then, if it looks right:
               intake schedule $(intake copy 01JBATCHID) --wait
             \(ImportExitStatus.help)
             """)
@@ -369,7 +373,8 @@ struct RetryCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               intake retry 01JBATCHID --wait
-              intake results --failed --format original --file staff 01JBATCHID > staff.csv   # fix the rows, then:
+              intake results --failed --format original --file staff 01JBATCHID \\
+                  > staff.csv   # fix the rows, then:
               intake retry 01JBATCHID --file staff=staff.csv --wait
             A --file replaces the new batch's file of that name (the failed records as they were); \
             a file given back with its _errors column or member imports the same. The new batch's id is \

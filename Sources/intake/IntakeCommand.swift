@@ -29,13 +29,13 @@ struct IntakeCommand: AsyncParsableCommand {
         version: IntakeVersion.current,
         groupedSubcommands: [
             CommandGroup(
-                name: "Server and local commands (work on a data directory)",
+                name: "Server and local (on a data directory)",
                 subcommands: [
                     ServeCommand.self, RunCommand.self, APIKeyCommand.self, AdminCommand.self, WebhookCommand.self, ValidateCommand.self,
                     PurgeCommand.self, BackupCommand.self, RestoreCommand.self
                 ]),
             CommandGroup(
-                name: "Client commands (talk to a server over HTTP)",
+                name: "Client (to a server over HTTP)",
                 subcommands: [
                     PushCommand.self, ScheduleCommand.self, StatusCommand.self, LogCommand.self, ResultsCommand.self,
                     BatchActionCommand<CancelAction>.self, BatchActionCommand<CopyAction>.self,

@@ -16,7 +16,8 @@ struct RunCommand: AsyncParsableCommand {
 
             Examples:
               intake run --control people.json --file people=staff.csv --dry-run
-              intake run --control people.json --file people=staff.csv --results results.ndjson --max-errors 100
+              intake run --control people.json --file people=staff.csv \\
+                  --results results.ndjson --max-errors 100
 
             \(ImportExitStatus.help)
             """)

@@ -22,7 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
             environment and the file set.
 
             Example:
-              INTAKE_DATA=/var/lib/intake INTAKE_LOG_FORMAT=json intake serve --host 0.0.0.0
+              INTAKE_DATA=/var/lib/intake INTAKE_LOG_FORMAT=json \\
+                  intake serve --host 0.0.0.0
             """)
 
     @OptionGroup var data: DataOptions

@@ -14,7 +14,8 @@ struct WebhookCommand: AsyncParsableCommand {
 
             Examples:
               intake webhook add ops-chat https://hooks.example.ac.uk/intake
-              intake webhook add hr-team https://hr.example.ac.uk/hook --events batch.held --only-notified
+              intake webhook add hr-team https://hr.example.ac.uk/hook \\
+                  --events batch.held --only-notified
               intake webhook list
               intake webhook remove ops-chat
             """,

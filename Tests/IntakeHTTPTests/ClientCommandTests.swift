@@ -105,7 +105,8 @@ import Testing
         let second = try await Self.intake(["copy"] + connection + [batch]).stdout.trimmingCharacters(in: .newlines)
         let scheduled = try await Self.intake(["schedule"] + connection + [second, "--dry-run", "--wait"])
         #expect(scheduled.status == 0 && scheduled.stdout == "\(second)\n", "\(scheduled)")
-        #expect(scheduled.stderr.contains("Scheduled batch \(second) as a dry run") && scheduled.stderr.contains("dry-run: 1 records read"), "\(scheduled.stderr)")
+        #expect(
+            scheduled.stderr.contains("Scheduled batch \(second) as a dry run") && scheduled.stderr.contains("dry-run: 1 records read"), "\(scheduled.stderr)")
         let twice = try await Self.intake(["schedule"] + connection + [second])
         #expect(twice.status == 2 && twice.stderr.contains("Batch \(second) is not in the 'uploading' state"), "\(twice)")
         let preview = try await Self.intake(["rollback", "--preview"] + connection + [batch])
