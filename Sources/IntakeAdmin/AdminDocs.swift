@@ -189,7 +189,8 @@ A control file is a JSON document that tells Intake how to read a batch's files 
 every record in them: which objects to create or load, which values to set, how to convert them, and
 when a record is wrong. This page is the whole language. Check a file before uploading it with
 `intake validate control.json`, which prints the server's own messages and warns about everything a
-run would complain about before its first record.
+run would complain about before its first record, each with where it is in the file (and, for a
+misspelt action, filter or reader, what was probably meant).
 
 Contents: [a first example](#a-first-example) · [the file](#the-file) · [files and
 readers](#files-and-readers) · [how a record is processed](#how-a-record-is-processed) ·

@@ -7,8 +7,8 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Create admin UI accounts, change their passwords, disable, enable, delete and list them.",
         discussion: """
-            The password is asked for twice, without echo, on a terminal; a script passes it as the \\
-            first line of standard input. Passwords need at least \\(AdminAccounts.minimumPasswordLength) \\
+            The password is asked for twice, without echo, on a terminal; a script passes it as the \
+            first line of standard input. Passwords need at least \\(AdminAccounts.minimumPasswordLength) \
             characters and are stored as bcrypt hashes (cost \\(AdminAccounts.bcryptCost)).
 
             Examples:

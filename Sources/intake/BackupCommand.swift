@@ -7,10 +7,10 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Copy a data directory (database and stored files) to a new folder, consistently, while a server may use it.",
         discussion: """
-            The database is copied with SQLite's online backup, so the copy is consistent even while \\
-            a server writes; then every stored file, each checked against its SHA-256 name. The copy \\
-            is private (files 0600, folders 0700) and checked after writing: SQLite's integrity_check \\
-            of the database and the SHA-256 of every file. Restore it with intake restore. A \\
+            The database is copied with SQLite's online backup, so the copy is consistent even while \
+            a server writes; then every stored file, each checked against its SHA-256 name. The copy \
+            is private (files 0600, folders 0700) and checked after writing: SQLite's integrity_check \
+            of the database and the SHA-256 of every file. Restore it with intake restore. A \
             PostgreSQL database holds everything: back it up with pg_dump (docs/cookbook.md).
 
             Example:
@@ -49,9 +49,9 @@ struct RestoreCommand: AsyncParsableCommand {
         commandName: "restore",
         abstract: "Make a new data directory from a backup made by intake backup.",
         discussion: """
-            The backup is checked first (SQLite's integrity_check, every stored file's SHA-256) and \\
-            nothing is written if it is damaged; the data directory must be new or empty, and is \\
-            checked again once written. Files are 0600 and folders 0700. Start the server on it \\
+            The backup is checked first (SQLite's integrity_check, every stored file's SHA-256) and \
+            nothing is written if it is damaged; the data directory must be new or empty, and is \
+            checked again once written. Files are 0600 and folders 0700. Start the server on it \
             afterwards.
 
             Example:

@@ -7,11 +7,11 @@ struct PurgeCommand: AsyncParsableCommand {
         commandName: "purge",
         abstract: "Remove the uploaded files, logs and results of batches that finished long ago.",
         discussion: """
-            Batches that finished (complete, dry run, error or cancelled) more than DAYS days ago lose \\
-            their log, their per-record results and their data files; the objects they saved, their \\
-            history and the batches' own records (state, counts, file names and digests) stay, as \\
-            do control files. A data file is kept while any other batch uses the same bytes, and \\
-            files written in the last hour are never removed. Stored files nothing refers to any more (files of refused admin forms, uploads of batches never created) go as well. Safe to run while a server uses the \\
+            Batches that finished (complete, dry run, error, cancelled or rolled back) more than DAYS days ago lose \
+            their log, their per-record results and their data files; the objects they saved, their \
+            history and the batches' own records (state, counts, file names and digests) stay, as \
+            do control files. A data file is kept while any other batch uses the same bytes, and \
+            files written in the last hour are never removed. Stored files nothing refers to any more (files of refused admin forms, uploads of batches never created) go as well. Safe to run while a server uses the \
             same data directory, for example nightly from cron.
 
             Examples:

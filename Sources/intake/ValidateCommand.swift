@@ -9,10 +9,12 @@ struct ValidateCommand: AsyncParsableCommand {
         commandName: "validate",
         abstract: "Check a control file offline, as the server would, and show what a run would log before its first record.",
         discussion: """
-            Prints `OK`, or the server's exact refusal (with the line and column of a JSON syntax \\
-            error), then any preparation warnings: unknown destinations, names or filters, bad date \\
-            formats and the like, which the server accepts but writes into every run's log. Nothing \\
-            is uploaded and no data directory is needed.
+            Prints `OK`, or the server's exact refusal, then any preparation warnings: unknown \
+            destinations, names or filters, bad date formats and the like, which the server accepts \
+            but writes into every run's log. Each problem says where it is (its JSON path, line and \
+            column) and, for a misspelt action, filter or reader, what was probably meant; a file that \
+            is not JSON gets the line and column of the syntax error. Nothing is uploaded and no data \
+            directory is needed.
 
             Examples:
               intake validate control.json
@@ -45,18 +47,31 @@ struct ValidateCommand: AsyncParsableCommand {
         let environmentReaders = Set((StandardReaders.all + [XLSXReader.descriptor]).map(\.name))
         let vocabulary = ControlFileVocabulary(models: models, readers: environmentReaders, filters: Set(StandardFilters.all.map(\.name)))
         let check = ControlFileCheck.check(bytes: Array(data), vocabulary: vocabulary)
+        let parsed = try? JSONParser.parse(Array(data))
+        // The server's words, with where each problem is and what was probably meant.
+        func annotated(_ message: String) -> String {
+            parsed.map { ControlFileHints.annotate(message, control: $0, text: Array(data), vocabulary: vocabulary) } ?? message
+        }
         if let refusal = check.refusal {
-            if let syntaxError = check.syntaxError { FileHandle.standardError.write(Data("\(control):\(syntaxError)\n".utf8)) }
-            FileHandle.standardError.write(Data((refusal + "\n").utf8))
+            if let syntaxError = check.syntaxError {
+                FileHandle.standardError.write(Data("\(control):\(syntaxError)\nNot JSON: \(control)\n".utf8))
+                throw ExitCode(2)
+            }
+            let lines = refusal.components(separatedBy: "\n  ")
+            let text = ([lines[0]] + lines.dropFirst().map { "  " + annotated($0) }).joined(separator: "\n")
+            FileHandle.standardError.write(Data(((lines.count > 1 ? text : annotated(refusal)) + "\n").utf8))
             throw ExitCode(2)
         }
         var warnings = check.warnings
-        if let control = try? JSONParser.parse(Array(data)) { warnings += try await notifyWarnings(control) }
+        if let parsed { warnings += try await notifyWarnings(parsed) }
         for warning in warnings {
-            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            FileHandle.standardError.write(Data("warning: \(annotated(warning))\n".utf8))
+        }
+        if strict && !warnings.isEmpty {
+            FileHandle.standardError.write(Data("Refused with --strict: \(warnings.count) warning\(warnings.count == 1 ? "" : "s")\n".utf8))
+            throw ExitCode(2)
         }
         print(warnings.isEmpty ? "OK" : "OK, with \(warnings.count) warning\(warnings.count == 1 ? "" : "s")")
-        if strict && !warnings.isEmpty { throw ExitCode(2) }
     }
 
     /// A feed's `notify` names that no webhook has: the server accepts them (webhooks may be added

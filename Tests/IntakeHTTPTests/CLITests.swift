@@ -149,7 +149,7 @@ import Testing
         let syntax = try Fixtures.write("{\n  \"model\": \"haplo:person\",\n  \"files\": {x}\n}")
         let broken = try await ClientCommandTests.intake(["validate", syntax.path])
         #expect(broken.status == 2)
-        #expect(broken.stderr == "\(syntax.path):3:13: Expected a string key in object\nUploaded file is not JSON\n")
+        #expect(broken.stderr == "\(syntax.path):3:13: Expected a string key in object\nNot JSON: \(syntax.path)\n")
 
         let invalid = try Fixtures.write(#"{"dataImportControlFileVersion":0}"#)
         let refused = try await ClientCommandTests.intake(["validate", invalid.path])
@@ -165,9 +165,27 @@ import Testing
             """#)
         let warnings = try await ClientCommandTests.intake(["validate", warned.path])
         #expect(warnings.status == 0 && warnings.stdout == "OK, with 2 warnings\n")
-        #expect(warnings.stderr == "warning: Unknown destination in field: nowhere\nwarning: Unknown name in field no:such:attribute for destination profile\n")
+        #expect(
+            warnings.stderr
+                == "warning: Unknown destination in field: nowhere (at instructions[1].destination; line 3, column 31)\n"
+                + "warning: Unknown name in field no:such:attribute for destination profile\n")
+        // --strict refuses without saying OK.
         let strict = try await ClientCommandTests.intake(["validate", "--strict", warned.path])
-        #expect(strict.status == 2)
+        #expect(strict.status == 2 && strict.stdout.isEmpty && strict.stderr.hasSuffix("Refused with --strict: 2 warnings\n"))
+
+        // A misspelt action: where it is, and what was meant.
+        let misspelt = try Fixtures.write(
+            #"""
+            {"dataImportControlFileVersion":0,"model":"haplo:person","files":{"DEFAULT":{"read":"json"}},
+             "instructions":[{"action":"new","destination":"profile"},
+              {"action":"if-exists","source":"a","then":[{"action":"laod","destination":"profile","using":"x"}]}]}
+            """#)
+        let typo = try await ClientCommandTests.intake(["validate", misspelt.path])
+        #expect(typo.status == 2)
+        #expect(
+            typo.stderr
+                == "Invalid control file:\n  Unknown action in instruction: laod (at instructions[1].then[0].action; line 3, column 56; did you mean load?)\n",
+            "\(typo.stderr)")
     }
 
     /// Settings from the environment and INTAKE_CONFIG, refused loudly when unusable; the access log

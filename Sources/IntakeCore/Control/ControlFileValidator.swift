@@ -22,7 +22,7 @@ package struct ControlFileValidator: Sendable {
     }
 
     /// The actions, their expected properties and nested lists, in table order.
-    static let actions: [String: (expected: [String], nested: [String])] = [
+    package static let actions: [String: (expected: [String], nested: [String])] = [
         "field": (["source", "destination", "name"], []),
         "field-structured": (["structured", "destination", "name"], []),
         "set-attribute-group": (["source", "destination", "name"], []),
