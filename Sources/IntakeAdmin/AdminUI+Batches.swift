@@ -224,14 +224,7 @@ extension AdminUI {
         } catch let error as any UserFacingError where error.kind == .invalidRequest {
             return notPossible(error.userMessage, back: "/admin/batches/\(batch.id.rawValue)", session: session)
         }
-        let body = ResponseBody { writer in
-            try await download.write { bytes in try await writer.write(ByteBuffer(bytes: bytes)) }
-            try await writer.finish(nil)
-        }
-        return Response(
-            status: .ok,
-            headers: [.contentType: download.contentType, .contentDisposition: "attachment; filename=\"\(Self.cleanFilename(download.filename))\""],
-            body: body)
+        return download.response(filename: Self.cleanFilename(download.filename))
     }
 
     @Sendable func downloadFile(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {

@@ -100,14 +100,7 @@ struct BatchAPIController: Sendable {
         let parameters = request.uri.formParameters
         let download = try await service.failedRecords(
             batch: parameters["batch"].map(String.init), format: format, file: parameters["file"].map(String.init))
-        let body = ResponseBody { writer in
-            try await download.write { bytes in try await writer.write(ByteBuffer(bytes: bytes)) }
-            try await writer.finish(nil)
-        }
-        return Response(
-            status: .ok,
-            headers: [.contentType: download.contentType, .contentDisposition: "attachment; filename=\"\(download.filename)\""],
-            body: body)
+        return download.response(filename: download.filename)
     }
 
     @Sendable func results(_ request: Request, context: IntakeRequestContext) async throws -> Response {
@@ -304,5 +297,17 @@ package enum BatchStatusJSON {
                 ("purged", time(batch.purged))
             ])
         ).compactJSON
+    }
+}
+
+extension FailedRecordsDownload {
+    /// The download as an attachment named `filename`, its body written as it is made.
+    package func response(filename: String) -> Response {
+        let body = ResponseBody { writer in
+            try await write { bytes in try await writer.write(ByteBuffer(bytes: bytes)) }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: contentType, .contentDisposition: "attachment; filename=\"\(filename)\""], body: body)
     }
 }

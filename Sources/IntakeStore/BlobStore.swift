@@ -468,8 +468,8 @@ private final class HashingFileSink: Sendable {
 /// backup, a restore) proves itself by hashing.
 package enum BlobFileCopy {
     /// Copies `source` to `destination` (mode 0600, its folder 0700), hashing the bytes on the way;
-    /// returns the size. Throws when the bytes are not those `expected` names.
-    package static func copy(_ source: URL, to destination: URL, expected: Digest) throws -> Int64 {
+    /// returns the size. Throws when the bytes are not those `expected` names (nil: any bytes).
+    package static func copy(_ source: URL, to destination: URL, expected: Digest?) throws -> Int64 {
         let folder = destination.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         guard FileManager.default.createFile(atPath: destination.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
@@ -488,7 +488,7 @@ package enum BlobFileCopy {
         }
         try output.synchronize()
         let found = Digest(hasher.finalize())
-        guard found == expected else { throw BlobDamaged(path: source.path, found: found) }
+        guard expected == nil || found == expected else { throw BlobDamaged(path: source.path, found: found) }
         return size
     }
 
