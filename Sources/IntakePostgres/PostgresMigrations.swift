@@ -1,4 +1,6 @@
 import Foundation
+import IntakeCore
+import IntakeStore
 import PostgresNIO
 
 /// The PostgreSQL schema, as named migrations applied in order at start-up.
@@ -286,7 +288,9 @@ enum PostgresMigrations {
                 "DROP INDEX objects_type",
                 "CREATE INDEX objects_type ON objects (type, deleted, ref)"
             ]
-        )
+        ),
+        // Facts about the database itself: which Intake last opened it (SchemaVersion).
+        ("v6-metadata", ["CREATE TABLE intake_metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL)"])
     ]
 
     /// The columns of `feed_keys`, which `feed_key_history` repeats (a history row is a copy of a
@@ -318,6 +322,11 @@ enum PostgresMigrations {
                 let applied = Set(
                     try await connection.query("SELECT name FROM intake_migrations")
                         .rows.map { try $0.decode(String.self) })
+                let writtenBy =
+                    try await connection.query("SELECT to_regclass('intake_metadata') IS NOT NULL").rows.first?.decode(Bool.self) == true
+                    ? try await connection.query("SELECT value FROM intake_metadata WHERE key = \(SchemaVersion.writtenByKey)").rows.first?
+                        .decode(String.self) : nil
+                try SchemaVersion.checkOpenable(applied: applied, known: migrations.map(\.name), writtenBy: writtenBy, place: "database")
                 for migration in migrations where !applied.contains(migration.name) {
                     try await connection.query("BEGIN")
                     do {
@@ -330,6 +339,13 @@ enum PostgresMigrations {
                         _ = try? await connection.query("ROLLBACK")
                         throw error
                     }
+                }
+                if writtenBy != IntakeVersion.current {
+                    try await connection.query(
+                        """
+                        INSERT INTO intake_metadata (key, value) VALUES (\(SchemaVersion.writtenByKey), \(IntakeVersion.current))
+                        ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                        """)
                 }
             } catch {
                 _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))")

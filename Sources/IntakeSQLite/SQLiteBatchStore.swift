@@ -41,8 +41,24 @@ package final class SQLiteBatchStore: BatchStore {
         // do, and a server started beside a long `intake run` would wait for it behind chunk after
         // chunk (SQLite's lock is not fair) and could give up.
         let migrator = SQLiteMigrations.migrator()
-        if try !writer.read({ db in try migrator.hasCompletedMigrations(db) }) {
+        let (applied, writtenBy) = try writer.read { db in
+            let applied = try migrator.appliedIdentifiers(db)
+            let writtenBy =
+                try db.tableExists("metadata")
+                ? String.fetchOne(db, sql: "SELECT value FROM metadata WHERE key = ?", arguments: [SchemaVersion.writtenByKey]) : nil
+            return (applied, writtenBy)
+        }
+        try SchemaVersion.checkOpenable(applied: applied, known: migrator.migrations, writtenBy: writtenBy, place: "data directory")
+        if applied.count < migrator.migrations.count || writtenBy != IntakeVersion.current {
             try migrator.migrate(writer)
+            try writer.write { db in
+                // Checked again under the write lock: a newer Intake may have opened it meanwhile.
+                try SchemaVersion.checkOpenable(
+                    applied: migrator.appliedIdentifiers(db), known: migrator.migrations, writtenBy: writtenBy, place: "data directory")
+                try db.execute(
+                    sql: "INSERT INTO metadata (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    arguments: [SchemaVersion.writtenByKey, IntakeVersion.current])
+            }
         }
     }
 

@@ -282,6 +282,11 @@ enum SQLiteMigrations {
                     ALTER TABLE object_versions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
                     """)
         }
+        // Facts about the data directory itself: which Intake last opened it (SchemaVersion), so an
+        // older Intake can say which version it would need.
+        migrator.registerMigration("v13-metadata") { db in
+            try db.execute(sql: "CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        }
         return migrator
     }
 }

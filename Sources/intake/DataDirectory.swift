@@ -33,6 +33,8 @@ struct Storage {
             let database = try PostgresDatabase(location: location, poolSize: options.poolSize)
             let store = try await PostgresBatchStore(database: database, lease: lease)
             return Storage(store: store, blobs: PostgresBlobStorage(database: database), directory: nil, postgres: store, description: "\(location)")
+        } catch let error as SchemaTooNew {
+            throw ValidationFailure(error.description)
         } catch {
             throw ValidationFailure("Cannot open the database \(location): \(error)")
         }
@@ -71,6 +73,8 @@ struct DataDirectory {
         }
         do {
             store = try SQLiteBatchStore(path: databasePath, lease: lease)
+        } catch let error as SchemaTooNew {
+            throw ValidationFailure(error.description)
         } catch {
             throw ValidationFailure("Cannot open the database \(databasePath): \(error). If it is damaged, restore it from a backup.")
         }
