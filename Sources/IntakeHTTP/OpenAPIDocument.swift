@@ -7,7 +7,7 @@ enum OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "Intake",
-            "version": "0.7.0",
+            "version": "0.8.0",
             "license": {
               "name": "Apache-2.0",
               "identifier": "Apache-2.0"
