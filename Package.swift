@@ -152,7 +152,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Templates"), .copy("Static")],
+            // Templates/ and Static/ are compiled in (AdminAssets.swift, scripts/embed-admin-docs).
+            exclude: ["Templates", "Static"],
             swiftSettings: swiftSettings
         ),
         // The HTTP API from the client's side, for the client commands; speaks only HTTP to a server.

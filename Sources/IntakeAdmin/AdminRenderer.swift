@@ -11,9 +11,9 @@ extension HTTPField.Name {
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
 }
 
-/// The templates (package resources, one per page plus the layout) and the one stylesheet and
-/// script, loaded once at start-up. Mustache escapes every `{{value}}` for HTML; the only unescaped
-/// insertion is the page body into the layout.
+/// The templates (one per page plus the layout) and the stylesheet, script and icon, compiled into
+/// the binary (`AdminAssets`) and parsed once at start-up. Mustache escapes every `{{value}}` for
+/// HTML; the only unescaped insertion is the page body into the layout.
 struct AdminRenderer: Sendable {
     let library: MustacheLibrary
     let staticFiles: [String: StaticFile]
@@ -26,23 +26,14 @@ struct AdminRenderer: Sendable {
         var etag: String
     }
 
-    struct MissingResources: Error, CustomStringConvertible {
-        var description: String { "The admin UI's templates are missing from the installation (IntakeAdmin resources)" }
-    }
-
     init() throws {
-        guard let templates = Bundle.module.url(forResource: "Templates", withExtension: nil),
-            let statics = Bundle.module.url(forResource: "Static", withExtension: nil)
-        else { throw MissingResources() }
         var library = MustacheLibrary()
-        for name in try FileManager().contentsOfDirectory(atPath: templates.path) where name.hasSuffix(".mustache") {
-            let text = try String(contentsOf: templates.appendingPathComponent(name), encoding: .utf8)
-            try library.register(text, named: String(name.dropLast(".mustache".count)))
+        for (name, text) in AdminAssets.templates {
+            try library.register(text, named: name)
         }
         self.library = library
         var files: [String: StaticFile] = [:]
-        for name in try FileManager().contentsOfDirectory(atPath: statics.path) {
-            let text = try String(contentsOf: statics.appendingPathComponent(name), encoding: .utf8)
+        for (name, text) in AdminAssets.staticFiles {
             let type =
                 name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".svg") ? "image/svg+xml" : "text/javascript; charset=utf-8"
             let etag = "\"" + SHA256.hash(data: Data(text.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""

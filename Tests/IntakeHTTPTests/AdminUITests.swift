@@ -519,6 +519,17 @@ extension Curl.Result {
             let embedded = try #require(AdminDocs.documents.first { $0.slug == slug }).markdown
             #expect(embedded == shipped.trimmingCharacters(in: .newlines), "\(path) changed: run scripts/embed-admin-docs")
         }
+        // The templates and static files are compiled in the same way (the binary must not need files
+        // beside it).
+        for (folder, embedded, suffix) in [("Templates", AdminAssets.templates, ".mustache"), ("Static", AdminAssets.staticFiles, "")] {
+            let directory = root.appendingPathComponent("Sources/IntakeAdmin/\(folder)")
+            let names = try FileManager().contentsOfDirectory(atPath: directory.path)
+            #expect(Set(names.map { String($0.dropLast(suffix.count)) }) == Set(embedded.keys), "\(folder) changed: run scripts/embed-admin-docs")
+            for name in names {
+                let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+                #expect(embedded[String(name.dropLast(suffix.count))] == text, "\(folder)/\(name) changed: run scripts/embed-admin-docs")
+            }
+        }
         let page = try await browser.get("/admin/docs/control-file")
         #expect(page.status == 200 && page.body.contains(#"<h3 id="data-types">Data types</h3>"#))
         #expect(page.body.contains(#"<h2 id="filters">Filters</h2>"#))
