@@ -52,6 +52,8 @@ let package = Package(
             dependencies: [
                 "IntakeCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // NIOThreadPool: blocking file and database calls run there, never on the cooperative pool.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

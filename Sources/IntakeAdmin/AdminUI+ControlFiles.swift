@@ -62,10 +62,11 @@ extension AdminUI {
         let searchQuery = search.map { "q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&" } ?? ""
         var rows: [[String: Any]] = []
         for record in records {
+            let model = await environment.controlFile(record.digest)?["model"]?.stringValue ?? ""
             rows.append([
                 "id": record.id, "digest": record.digest.hex, "shortDigest": Format.short(record.digest.hex), "comment": record.comment,
                 "created": Format.time(record.created) as Any, "size": Format.sizeContext(record.size),
-                "model": environment.controlFile(record.digest)?["model"]?.stringValue ?? "", "batches": uses[record.digest] ?? 0,
+                "model": model, "batches": uses[record.digest] ?? 0,
                 "batchesHref": "/admin/batches?control=\(record.digest.hex)"
             ])
         }
@@ -127,7 +128,7 @@ extension AdminUI {
 
     @Sendable func controlFilePage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let record = try await controlRecord(context) else { return controlFileNotFound(context, session) }
-        let control = environment.controlFile(record.digest)
+        let control = await environment.controlFile(record.digest)
         let batches = try await store.batches(control: record.digest, limit: 20).map(batchSummary)
         return try await render(
             "control-file", title: "Control file: \(record.comment)", session: &session,

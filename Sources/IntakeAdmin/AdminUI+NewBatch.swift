@@ -28,14 +28,14 @@ extension AdminUI {
     static let pendingFileLifetime: TimeInterval = 60 * 60
 
     /// The names the control file lists (not `DEFAULT`), for the first rows and the datalist.
-    func listedFileNames(_ record: ControlFileRecord) -> [String] {
-        (environment.controlFile(record.digest)?["files"]?.objectValue?.keys ?? []).filter { $0 != "DEFAULT" }
+    func listedFileNames(_ record: ControlFileRecord) async -> [String] {
+        (await environment.controlFile(record.digest)?["files"]?.objectValue?.keys ?? []).filter { $0 != "DEFAULT" }
     }
 
     @Sendable func newBatchPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let record = try await controlRecord(context) else { return controlFileNotFound(context, session) }
         session.data.pendingFiles = nil
-        let rows = listedFileNames(record).map { FileRow(name: $0) } + [FileRow(name: "")]
+        let rows = await listedFileNames(record).map { FileRow(name: $0) } + [FileRow(name: "")]
         return try await renderNewBatch(record, rows: rows, comment: "", errors: FormErrors(), status: .ok, session: &session)
     }
 
@@ -51,7 +51,7 @@ extension AdminUI {
         page["comment"] = comment
         page["rows"] = rows.enumerated().map { $1.context(index: $0) }
         page["rowCount"] = rows.count
-        page["names"] = listedFileNames(record)
+        page["names"] = await listedFileNames(record)
         page["hasKept"] = rows.contains { $0.kept != nil }
         if let duplicates { page["duplicates"] = duplicates }
         return try await render(
@@ -142,7 +142,7 @@ extension AdminUI {
         } else if comment.count > Self.maxCommentLength {
             errors.add("comment", "At most \(Self.maxCommentLength) characters")
         }
-        let duplicateNotice = checkFileRows(&rows, control: try service.control(ofDigest: record.digest), errors: &errors)
+        let duplicateNotice = checkFileRows(&rows, control: try await service.control(ofDigest: record.digest), errors: &errors)
         guard errors.isEmpty else {
             return try await renderNewBatch(
                 record, rows: rows, comment: comment, errors: errors, duplicates: duplicateNotice, status: .badRequest, session: &session)
@@ -181,7 +181,7 @@ extension AdminUI {
         page["rows"] = rows.enumerated().map { $1.context(index: $0) }
         page["rowCount"] = rows.count
         page["hasKept"] = rows.contains { $0.kept != nil }
-        page["names"] = (environment.controlFile(batch.control)?["files"]?.objectValue?.keys ?? []).filter { $0 != "DEFAULT" }
+        page["names"] = (await environment.controlFile(batch.control)?["files"]?.objectValue?.keys ?? []).filter { $0 != "DEFAULT" }
         if let duplicates { page["duplicates"] = duplicates }
         return try await render(
             "edit-files", title: "Files of batch: \(batch.comment)", session: &session, status: status, crumbs: Self.crumbs(batch, "Files"),
@@ -200,7 +200,7 @@ extension AdminUI {
             return try await renderEditFiles(batch, rows: rows, errors: FormErrors(), status: .ok, session: &session)
         }
         var errors = FormErrors()
-        let duplicateNotice = checkFileRows(&rows, control: try service.control(of: batch), errors: &errors)
+        let duplicateNotice = checkFileRows(&rows, control: try await service.control(of: batch), errors: &errors)
         guard errors.isEmpty else {
             return try await renderEditFiles(batch, rows: rows, errors: errors, duplicates: duplicateNotice, status: .badRequest, session: &session)
         }

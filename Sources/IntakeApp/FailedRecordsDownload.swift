@@ -110,7 +110,7 @@ extension ImportService {
 
     /// The control file of a batch whose records can be given back as they were in its files.
     func originalFormControl(_ batch: Batch) async throws -> JSONObject {
-        guard let control = try await offloaded({ [environment] in try environment.loadControlFile(batch.control) })?.objectValue else {
+        guard let control = try await environment.loadControlFile(batch.control)?.objectValue else {
             throw BatchError.controlFileMissing(batch.control)
         }
         if let processor = control["recordProcessor"], !processor.isMissing {

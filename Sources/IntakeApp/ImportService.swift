@@ -66,12 +66,12 @@ package struct ImportService: Sendable {
     }
 
     /// The parsed control file of a batch.
-    package func control(of batch: Batch) throws -> JSONValue {
-        try control(ofDigest: batch.control)
+    package func control(of batch: Batch) async throws -> JSONValue {
+        try await control(ofDigest: batch.control)
     }
 
-    package func control(ofDigest digest: Digest) throws -> JSONValue {
-        guard let control = environment.controlFile(digest) else { throw BatchError.controlFileMissing(digest) }
+    package func control(ofDigest digest: Digest) async throws -> JSONValue {
+        guard let control = await environment.controlFile(digest) else { throw BatchError.controlFileMissing(digest) }
         return control
     }
 
@@ -91,7 +91,7 @@ package struct ImportService: Sendable {
     /// A batch of a feed is known as one from the start, so that nights of one feed run in turn
     /// (see `claimNextBatch`).
     func nameFeed(of id: BatchID, control: Digest) async throws {
-        guard case .object(let root)? = environment.controlFile(control), let feed = FeedDeclaration(control: root) else { return }
+        guard case .object(let root)? = await environment.controlFile(control), let feed = FeedDeclaration(control: root) else { return }
         try await store.setFeed(id, feed: feed.name, notify: feed.notify)
     }
 
@@ -110,7 +110,7 @@ package struct ImportService: Sendable {
         guard let upload else { throw BatchError.missingParameter("file") }
         let batch = try await self.batch(text)
         guard batch.state == .uploading else { throw BatchError.notUploading(batch.id) }
-        try Self.checkFileName(name, control: try control(of: batch))
+        try Self.checkFileName(name, control: try await control(of: batch))
         let (digest, size) = try await upload.finish()
         environment.metrics.recordUpload(bytes: size)
         do {
@@ -131,7 +131,7 @@ package struct ImportService: Sendable {
     /// store, and it is created `ready`, to be scheduled with `scheduleReady`. Names are checked as
     /// the API checks them; nothing is created unless all pass.
     package func createReadyBatch(control: ControlFileRecord, comment: String, files: [BatchFile], by: String) async throws -> BatchID {
-        let parsed = try self.control(ofDigest: control.digest)
+        let parsed = try await self.control(ofDigest: control.digest)
         for file in files { try Self.checkFileName(file.name, control: parsed) }
         let id = BatchID.random()
         try await store.createBatch(id: id, control: control.digest, comment: comment, state: .ready, files: files, now: environment.now())
@@ -145,7 +145,7 @@ package struct ImportService: Sendable {
     package func replaceFiles(ofReady id: BatchID, with files: [BatchFile], by: String) async throws {
         let batch = try await self.batch(id.rawValue)
         guard batch.state == .ready else { throw BatchError.filesNotEditable(batch.id) }
-        let control = try self.control(of: batch)
+        let control = try await self.control(of: batch)
         for file in files { try Self.checkFileName(file.name, control: control) }
         do {
             try await store.replaceFiles(of: batch.id, with: files)

@@ -243,7 +243,7 @@ package final class BatchRun {
     }
 
     private func process(resuming: Bool) throws -> Outcome {
-        guard let control = try environment.loadControlFile(batch.control) else {
+        guard let control = try environment.loadControlFileBlocking(batch.control) else {
             throw FatalRunError(message: "Control file \(batch.control) is missing or not JSON")
         }
         let proxy = RepositoryProxy()

@@ -38,15 +38,27 @@ package struct ImportEnvironment: Sendable {
             recordProcessors: Set(recordProcessors.keys))
     }
 
+    /// Parsed control files by digest. They are content-addressed, so an entry never goes stale.
+    package let controlFiles = ControlFileCache()
+
     /// The stored control file with this digest, parsed; nil when it is missing or not JSON. Every
-    /// reader of a stored control file (the run, the use cases) goes through here.
-    package func controlFile(_ digest: Digest) -> JSONValue? {
-        (try? loadControlFile(digest)) ?? nil
+    /// reader of a stored control file in async code (the use cases, the admin UI) goes through
+    /// here: from the cache, else read and parsed on the thread pool for blocking work (reading a
+    /// blob blocks, and on PostgreSQL waits for the database).
+    package func controlFile(_ digest: Digest) async -> JSONValue? {
+        (try? await loadControlFile(digest)) ?? nil
     }
 
     /// As `controlFile`, but a database that cannot be used now is thrown (`StoreUnavailable`)
-    /// rather than taken for a missing file: a run then waits for it.
-    package func loadControlFile(_ digest: Digest) throws -> JSONValue? {
+    /// rather than taken for a missing file.
+    package func loadControlFile(_ digest: Digest) async throws -> JSONValue? {
+        if let cached = controlFiles[digest] { return cached }
+        return try await offloaded { [self] in try loadControlFileBlocking(digest) }
+    }
+
+    /// As `loadControlFile`, blocking the calling thread: for a run's own threads only.
+    package func loadControlFileBlocking(_ digest: Digest) throws -> JSONValue? {
+        if let cached = controlFiles[digest] { return cached }
         let bytes: [UInt8]?
         do {
             bytes = try blobs.contents(of: digest, limit: Self.maxControlFileBytes)
@@ -55,7 +67,9 @@ package struct ImportEnvironment: Sendable {
         } catch {
             return nil
         }
-        return bytes.flatMap(Self.parseControl)
+        guard let bytes, let control = Self.parseControl(bytes) else { return nil }
+        controlFiles.insert(control, for: digest, size: bytes.count)
+        return control
     }
 
     /// Control files are configuration, not data; anything bigger is refused before parsing.
@@ -65,6 +79,32 @@ package struct ImportEnvironment: Sendable {
     package static func parseControl(_ bytes: [UInt8]) -> JSONValue? {
         try? JSONParser.parse(bytes)
     }
+}
+
+/// Parsed control files by digest, shared by every copy of an environment. Bounded: at most
+/// `maxEntries` files, and none over `maxFileBytes` (a rare huge control file is parsed each time
+/// rather than held); when full, the oldest entry goes.
+package final class ControlFileCache: Sendable {
+    package static let maxEntries = 256
+    package static let maxFileBytes = 1 << 20
+    private let entries = Mutex<(values: [Digest: JSONValue], order: [Digest])>(([:], []))
+
+    package init() {}
+
+    package subscript(digest: Digest) -> JSONValue? {
+        entries.withLock { $0.values[digest] }
+    }
+
+    package func insert(_ control: JSONValue, for digest: Digest, size: Int) {
+        guard size <= Self.maxFileBytes else { return }
+        entries.withLock { state in
+            guard state.values.updateValue(control, forKey: digest) == nil else { return }
+            state.order.append(digest)
+            if state.order.count > Self.maxEntries { state.values[state.order.removeFirst()] = nil }
+        }
+    }
+
+    package var count: Int { entries.withLock { $0.values.count } }
 }
 
 /// Cancel requests seen by this process, so a running batch can stop after its current record.

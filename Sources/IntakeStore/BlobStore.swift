@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import IntakeCore
+import NIOPosix
 import Synchronization
 
 /// Where uploaded bytes (control files and data files) live, named by their SHA-256. The HTTP layer,
@@ -370,12 +371,12 @@ package final class BlobWriter: BlobUpload {
     deinit { discard() }
 }
 
-/// Runs blocking work (file syncs, whole-file reads) on a Dispatch thread and waits for it without
-/// blocking the caller's thread.
+/// Runs blocking work (file syncs, whole-file reads, a PostgreSQL call that waits for its answer) on
+/// SwiftNIO's thread pool for blocking work and suspends until it is done: the cooperative pool's
+/// few threads (one per core) must never wait on I/O, or every request waits with them.
+/// Dispatch's global queue, used before, would start a thread per blocked item under load.
 package func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
+    try await NIOThreadPool.singleton.runIfActive(body)
 }
 
 /// Hashes blocks in order on one serial queue and writes them in order on another, so hashing a

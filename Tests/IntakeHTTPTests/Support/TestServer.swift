@@ -46,13 +46,14 @@ final class TestServer: @unchecked Sendable {
         headerTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
         metricsRequireKey: Bool = false, busyTimeout: TimeInterval = 10,
         failedAuthenticationLimit: Int = 1000, webhookPolicy: DeliveryPolicy = TestServer.webhookPolicy,
-        webhookPollInterval: Duration? = nil
+        webhookPollInterval: Duration? = nil, wrapBlobs: (@Sendable (any BlobStorage) -> any BlobStorage)? = nil
     ) async throws -> TestServer {
         let directory = try directory ?? makeDirectory()
         var slots: ServerSlots?
         if TestPostgres.isSelectedBackend, await postgresSlots.take() { slots = postgresSlots }
         let slot = HeldSlot(slots)
-        let (store, blobs) = try await openStorage(directory, busyTimeout: busyTimeout)
+        var (store, blobs) = try await openStorage(directory, busyTimeout: busyTimeout)
+        if let wrapBlobs { blobs = wrapBlobs(blobs) }
         let key: String
         if let apiKey {
             key = apiKey
