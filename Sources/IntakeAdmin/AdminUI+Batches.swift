@@ -235,12 +235,9 @@ extension AdminUI {
         }
         let blobs = environment.blobs
         let body = ResponseBody { writer in
-            var source = try blobs.open(file.digest)
-            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let count = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-                if count == 0 { break }
-                try await writer.write(ByteBuffer(bytes: chunk[0..<count]))
+            let reader = try await OffloadedBlobReader.open(file.digest, in: blobs)
+            while let block = try await reader.next() {
+                try await writer.write(ByteBuffer(bytes: block))
             }
             try await writer.finish(nil)
         }

@@ -143,8 +143,9 @@ extension AdminUI {
     }
 
     @Sendable func downloadControlFile(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
+        let blobs = environment.blobs
         guard let record = try await controlRecord(context),
-            let bytes = try environment.blobs.contents(of: record.digest, limit: ImportEnvironment.maxControlFileBytes)
+            let bytes = try await offloaded({ try blobs.contents(of: record.digest, limit: ImportEnvironment.maxControlFileBytes) })
         else { return controlFileNotFound(context, session) }
         return Response(
             status: .ok,

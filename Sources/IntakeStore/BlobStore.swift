@@ -514,3 +514,35 @@ package struct BlobDamaged: Error, CustomStringConvertible {
         self.found = found
     }
 }
+
+/// A blob read in blocks from async code: opening it and each read run on the thread pool for
+/// blocking work (`offloaded`), since a blob's reads block (a file, or a PostgreSQL query waited for).
+///
+/// `@unchecked Sendable`: the source is touched only inside `offloaded` closures, and the caller
+/// awaits each before starting the next, so never from two threads at once.
+package final class OffloadedBlobReader: @unchecked Sendable {
+    private var source: any ByteSource
+    private var buffer: [UInt8]
+
+    private init(source: any ByteSource, blockSize: Int) {
+        self.source = source
+        self.buffer = [UInt8](repeating: 0, count: blockSize)
+    }
+
+    package static func open(_ digest: Digest, in blobs: any BlobStorage, blockSize: Int = 64 * 1024) async throws -> OffloadedBlobReader {
+        let source = try await offloaded { UncheckedSource(source: try blobs.open(digest)) }
+        return OffloadedBlobReader(source: source.source, blockSize: blockSize)
+    }
+
+    /// The next block; nil at the end.
+    package func next() async throws -> [UInt8]? {
+        try await offloaded { [self] in
+            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            return count == 0 ? nil : Array(buffer[0..<count])
+        }
+    }
+
+    private struct UncheckedSource: @unchecked Sendable {
+        let source: any ByteSource
+    }
+}
