@@ -97,7 +97,7 @@ struct AdminRenderer: Sendable {
         var context: [String: Any] = ["message": text]
         if let back { context["back"] = back }
         return page(
-            "message", title: title, session: session, status: status, crumbs: [Crumb("Home", "/admin"), Crumb(title)], context: context)
+            "message", title: title, session: session, status: status, crumbs: [Crumb.home, Crumb(title)], context: context)
     }
 }
 

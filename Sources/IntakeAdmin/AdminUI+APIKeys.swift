@@ -21,17 +21,17 @@ extension AdminUI {
             guard let key = try await apiKey(context) else { return notFound("API key \(context.parameters.get("kid") ?? "")", session: session) }
             return try await render(
                 "confirm", title: "Revoke API key: \(key.name)", session: &session,
-                crumbs: [Crumb("Home", "/admin"), Crumb("API keys", "/admin/api-keys"), Crumb("Revoke")],
+                crumbs: [Crumb.home, Crumb("API keys", AdminPath.apiKeys), Crumb("Revoke")],
                 context: [
                     "question": "Scripts using this key will be refused from their next request.", "button": "Revoke key",
-                    "action": "/admin/api-keys/\(key.id)/revoke", "back": "/admin/api-keys"
+                    "action": AdminPath.apiKey(key.id) + "/revoke", "back": AdminPath.apiKeys
                 ])
         }
         post(admin, "api-keys/:kid/revoke") { _, context, _, session in
             guard let key = try await apiKey(context) else { return notFound("API key \(context.parameters.get("kid") ?? "")", session: session) }
             _ = try await service.revokeAPIKey(id: key.id)
             try await audit("api key revoked", detail: "\(key.id) (\(key.name)) by \(session.account)")
-            return try await redirect("/admin/api-keys", flash: "API key \(key.name) revoked.", session: &session)
+            return try await redirect(AdminPath.apiKeys, flash: "API key \(key.name) revoked.", session: &session)
         }
     }
 
@@ -51,7 +51,7 @@ extension AdminUI {
             ]
         }
         return try await render(
-            "api-keys", title: "API keys", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("API keys")],
+            "api-keys", title: "API keys", session: &session, crumbs: [Crumb.home, Crumb("API keys")],
             context: ["rows": rows, "hasRows": !rows.isEmpty])
     }
 
@@ -63,7 +63,7 @@ extension AdminUI {
         page["scopes"] = Self.scopeDescriptions.map { ["value": $0.0.rawValue, "description": $0.1, "checked": $0.0 == scope] }
         return try await render(
             "api-key-new", title: "Create API key", session: &session, status: status,
-            crumbs: [Crumb("Home", "/admin"), Crumb("API keys", "/admin/api-keys"), Crumb("Create")], context: page)
+            crumbs: [Crumb.home, Crumb("API keys", AdminPath.apiKeys), Crumb("Create")], context: page)
     }
 
     @Sendable func createKey(_ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession) async throws
@@ -84,7 +84,7 @@ extension AdminUI {
         try await audit("api key created", detail: "\(id) (\(name), \(scope.rawValue)) by \(session.account)")
         session.data.createdKey = SessionData.CreatedKey(id: id, key: key)
         try await sessions.save(session)
-        return redirect("/admin/api-keys/\(id)/created")
+        return redirect(AdminPath.apiKey(id) + "/created")
     }
 
     /// Shows a new key once: it is taken out of the session as it is shown.
@@ -97,6 +97,6 @@ extension AdminUI {
         }
         return try await render(
             "api-key-created", title: "API key created", session: &session,
-            crumbs: [Crumb("Home", "/admin"), Crumb("API keys", "/admin/api-keys"), Crumb("Created")], context: page)
+            crumbs: [Crumb.home, Crumb("API keys", AdminPath.apiKeys), Crumb("Created")], context: page)
     }
 }

@@ -8,7 +8,7 @@ import IntakeStore
 extension AdminUI {
     func addAccountRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
         get(admin, "account") { _, _, session in
-            try await render("account", title: "Your account", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Your account")])
+            try await render("account", title: "Your account", session: &session, crumbs: [Crumb.home, Crumb("Your account")])
         }
         post(admin, "account", use: changePassword)
         get(admin, "schema", use: schemaPage)
@@ -33,12 +33,12 @@ extension AdminUI {
         if errors["new"] == nil, new != repeated { errors.add("repeat", "The two new passwords differ.") }
         guard errors.isEmpty else {
             return try await render(
-                "account", title: "Your account", session: &session, status: .badRequest, crumbs: [Crumb("Home", "/admin"), Crumb("Your account")],
+                "account", title: "Your account", session: &session, status: .badRequest, crumbs: [Crumb.home, Crumb("Your account")],
                 context: errors.context)
         }
         try await accounts.changePassword(name: session.account, password: new)
         try await audit("password changed", detail: session.account)
-        return try await redirect("/admin/account", flash: "Your password was changed.", session: &session)
+        return try await redirect(AdminPath.account, flash: "Your password was changed.", session: &session)
     }
 
     /// Types (by parent), attributes and qualifiers: the same facts as `GET /api/v1/schema`.
@@ -58,7 +58,7 @@ extension AdminUI {
         }
         let qualifiers = schema.qualifierOrder.compactMap { schema.qualifiers[$0] }.map { ["code": $0.code, "name": $0.name] }
         return try await render(
-            "schema", title: "Schema", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Models", "/admin/models"), Crumb("Schema")],
+            "schema", title: "Schema", session: &session, crumbs: [Crumb.home, Crumb("Models", AdminPath.models), Crumb("Schema")],
             context: ["types": types, "attributes": attributes, "qualifiers": qualifiers])
     }
 }

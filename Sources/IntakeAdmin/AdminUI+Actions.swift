@@ -88,7 +88,7 @@ extension AdminUI {
     {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
         if let refusal = try await refusal(action, batch) {
-            return notPossible(refusal, back: "/admin/batches/\(batch.id.rawValue)", session: session)
+            return notPossible(refusal, back: AdminPath.batch(batch.id), session: session)
         }
         return try await renderConfirm(action, batch: batch, session: &session)
     }
@@ -97,8 +97,8 @@ extension AdminUI {
         _ action: ConfirmedAction, batch: Batch, error: String? = nil, status: HTTPResponse.Status = .ok, session: inout AdminSession
     ) async throws -> Response {
         var page: [String: Any] = [
-            "question": action.question(batch), "button": action.button, "action": "/admin/batches/\(batch.id.rawValue)/\(action.rawValue)",
-            "back": "/admin/batches/\(batch.id.rawValue)", "isRollback": action == .rollback
+            "question": action.question(batch), "button": action.button, "action": AdminPath.batch(batch.id) + "/\(action.rawValue)",
+            "back": AdminPath.batch(batch.id), "isRollback": action == .rollback
         ]
         if action == .importData {
             if let dryRun = try await matchingDryRun(of: batch) {
@@ -184,7 +184,7 @@ extension AdminUI {
         -> Response
     {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
-        let back = "/admin/batches/\(batch.id.rawValue)"
+        let back = AdminPath.batch(batch.id)
         if let refusal = try await refusal(action, batch) { return notPossible(refusal, back: back, session: session) }
         let by = "admin \(session.account)"
         do {
@@ -196,7 +196,7 @@ extension AdminUI {
             case .copy:
                 let copy = try await service.copy(batch: batch.id.rawValue, as: .ready)
                 try await audit("copied from the admin UI", batch: copy, detail: "from \(batch.id.rawValue) by \(by)")
-                return try await redirect("/admin/batches/\(copy.rawValue)", flash: "Batch copied.", session: &session)
+                return try await redirect(AdminPath.batch(copy), flash: "Batch copied.", session: &session)
             case .cancel:
                 try await service.cancelActive(batch: batch.id)
                 try await audit("cancelled from the admin UI", batch: batch.id, detail: by)
@@ -211,7 +211,7 @@ extension AdminUI {
                 }
                 try await audit("retry of failed records from the admin UI", batch: retry, detail: "of \(batch.id.rawValue) by \(by)")
                 return try await redirect(
-                    "/admin/batches/\(retry.rawValue)", flash: "Batch of the failed records created: replace any file with a fixed one, then run it.",
+                    AdminPath.batch(retry), flash: "Batch of the failed records created: replace any file with a fixed one, then run it.",
                     session: &session)
             case .approve:
                 try await service.approve(batch: batch.id.rawValue, by: by)

@@ -38,7 +38,7 @@ extension AdminUI {
     }
 
     static func crumbs(_ batch: Batch, _ last: String? = nil) -> [Crumb] {
-        var crumbs = [Crumb("Home", "/admin"), Crumb("Batches", "/admin/batches"), Crumb(batch.comment, "/admin/batches/\(batch.id.rawValue)")]
+        var crumbs = [Crumb.home, Crumb("Batches", AdminPath.batches), Crumb(batch.comment, AdminPath.batch(batch.id))]
         if let last { crumbs.append(Crumb(last)) }
         return crumbs
     }
@@ -67,13 +67,13 @@ extension AdminUI {
         let stateQuery = parts.map { $0 + "&" }.joined()
         let anyActive = batches.contains { $0.state == .scheduled || $0.state == .running }
         return try await render(
-            "batches", title: "Batches", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Batches")],
+            "batches", title: "Batches", session: &session, crumbs: [Crumb.home, Crumb("Batches")],
             context: [
                 "count": count, "rows": rows, "hasRows": !rows.isEmpty, "anyActive": anyActive,
                 "states": BatchState.allCases.map { ["value": $0.rawValue, "selected": filter.states.contains($0)] },
                 "comment": filter.comment ?? "", "control": filter.controlPrefix ?? "",
-                "previous": page > 1 ? "/admin/batches?\(stateQuery)page=\(page - 1)" : nil as String? as Any,
-                "next": page * Self.batchesPerPage < count ? "/admin/batches?\(stateQuery)page=\(page + 1)" : nil as String? as Any
+                "previous": page > 1 ? AdminPath.batches + "?\(stateQuery)page=\(page - 1)" : nil as String? as Any,
+                "next": page * Self.batchesPerPage < count ? AdminPath.batches + "?\(stateQuery)page=\(page + 1)" : nil as String? as Any
             ],
             refresh: anyActive)
     }
@@ -118,7 +118,7 @@ extension AdminUI {
                 [
                     "name": file.name, "filename": file.filename, "size": Format.sizeContext(file.size), "digest": file.digest.hex,
                     "shortDigest": Format.short(file.digest.hex),
-                    "href": "/admin/batches/\(batch.id.rawValue)/files/"
+                    "href": AdminPath.batch(batch.id) + "/files/"
                         + (file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? file.name)
                 ]
             },
@@ -140,7 +140,7 @@ extension AdminUI {
                 if let match = line.firstMatch(of: /\(record (\d+)\)$/), let record = Int(match.1) {
                     entry["text"] = String(line[..<match.range.lowerBound])
                     entry["recordText"] = String(match.0)
-                    entry["recordHref"] = "/admin/batches/\(batch.id.rawValue)/results?page=\(record / Self.resultsPerPage + 1)#record-\(record)"
+                    entry["recordHref"] = AdminPath.batch(batch.id) + "/results?page=\(record / Self.resultsPerPage + 1)#record-\(record)"
                 }
                 return entry
             },
@@ -153,7 +153,7 @@ extension AdminUI {
                 : batch.files.map { file -> [String: Any] in
                     [
                         "name": file.name,
-                        "href": "/admin/batches/\(batch.id.rawValue)/failed-rows?file="
+                        "href": AdminPath.batch(batch.id) + "/failed-rows?file="
                             + (file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? file.name)
                     ]
                 },
@@ -166,11 +166,11 @@ extension AdminUI {
             "isError": batch.state == .error, "isCancelled": batch.state == .cancelled, "isActive": active,
             "canCopy": batch.state != .ready && !active && batch.purged == nil,
             "hasResults": batch.started != nil && batch.purged == nil,
-            "statusURL": "/admin/batches/\(batch.id.rawValue)/status.json", "logURL": "/admin/batches/\(batch.id.rawValue)/log.txt"
+            "statusURL": AdminPath.batch(batch.id) + "/status.json", "logURL": AdminPath.batch(batch.id) + "/log.txt"
         ]) { _, new in new }
         return try await render(
             "batch", title: "Batch: \(batch.comment)", session: &session,
-            crumbs: [Crumb("Home", "/admin"), Crumb("Batches", "/admin/batches"), Crumb(Format.short(batch.id.rawValue))], context: page,
+            crumbs: [Crumb.home, Crumb("Batches", AdminPath.batches), Crumb(Format.short(batch.id.rawValue))], context: page,
             refresh: active)
     }
 
@@ -222,7 +222,7 @@ extension AdminUI {
         do {
             download = try await service.failedRecords(batch: batch.id.rawValue, format: format, file: parameters["file"].map(String.init))
         } catch let error as any UserFacingError where error.kind == .invalidRequest {
-            return notPossible(error.userMessage, back: "/admin/batches/\(batch.id.rawValue)", session: session)
+            return notPossible(error.userMessage, back: AdminPath.batch(batch.id), session: session)
         }
         return download.response(filename: Self.cleanFilename(download.filename))
     }

@@ -34,7 +34,7 @@ extension AdminUI {
         get(admin, "control-files/new") { _, _, session in
             try await render(
                 "control-file-new", title: "Upload control file", session: &session,
-                crumbs: [Crumb("Home", "/admin"), Crumb("Control files", "/admin/control-files"), Crumb("Upload")])
+                crumbs: [Crumb.home, Crumb("Control files", AdminPath.controlFiles), Crumb("Upload")])
         }
         post(admin, "control-files/new", use: uploadControlFile)
         get(admin, "control-files/:cid", use: controlFilePage)
@@ -67,15 +67,15 @@ extension AdminUI {
                 "id": record.id, "digest": record.digest.hex, "shortDigest": Format.short(record.digest.hex), "comment": record.comment,
                 "created": Format.time(record.created) as Any, "size": Format.sizeContext(record.size),
                 "model": model, "batches": uses[record.digest] ?? 0,
-                "batchesHref": "/admin/batches?control=\(record.digest.hex)"
+                "batchesHref": AdminPath.batches + "?control=\(record.digest.hex)"
             ])
         }
         return try await render(
-            "control-files", title: "Control files", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Control files")],
+            "control-files", title: "Control files", session: &session, crumbs: [Crumb.home, Crumb("Control files")],
             context: [
                 "count": count, "rows": rows, "hasRows": !rows.isEmpty, "q": search ?? "",
-                "previous": page > 1 ? "/admin/control-files?\(searchQuery)page=\(page - 1)" : nil as String? as Any,
-                "next": page * Self.controlFilesPerPage < count ? "/admin/control-files?\(searchQuery)page=\(page + 1)" : nil as String? as Any
+                "previous": page > 1 ? AdminPath.controlFiles + "?\(searchQuery)page=\(page - 1)" : nil as String? as Any,
+                "next": page * Self.controlFilesPerPage < count ? AdminPath.controlFiles + "?\(searchQuery)page=\(page + 1)" : nil as String? as Any
             ])
     }
 
@@ -117,11 +117,11 @@ extension AdminUI {
             if upload != nil { page["fileAgain"] = true }
             return try await render(
                 "control-file-new", title: "Upload control file", session: &session, status: .badRequest,
-                crumbs: [Crumb("Home", "/admin"), Crumb("Control files", "/admin/control-files"), Crumb("Upload")], context: page)
+                crumbs: [Crumb.home, Crumb("Control files", AdminPath.controlFiles), Crumb("Upload")], context: page)
         }
         try await audit("control file uploaded", detail: "\(accepted.record.digest.hex) \"\(comment)\" by \(session.account)")
         return try await redirect(
-            "/admin/control-files/\(accepted.record.id)",
+            AdminPath.controlFile(accepted.record.id),
             flash: accepted.reused ? "This control file was already uploaded with this comment." : "Control file uploaded.",
             session: &session)
     }
@@ -132,7 +132,7 @@ extension AdminUI {
         let batches = try await store.batches(control: record.digest, limit: 20).map(batchSummary)
         return try await render(
             "control-file", title: "Control file: \(record.comment)", session: &session,
-            crumbs: [Crumb("Home", "/admin"), Crumb("Control files", "/admin/control-files"), Crumb(Format.short(record.digest.hex))],
+            crumbs: [Crumb.home, Crumb("Control files", AdminPath.controlFiles), Crumb(Format.short(record.digest.hex))],
             context: [
                 "id": record.id, "digest": record.digest.hex, "comment": record.comment, "created": Format.time(record.created) as Any,
                 "size": Format.sizeContext(record.size), "model": control?["model"]?.stringValue ?? "",

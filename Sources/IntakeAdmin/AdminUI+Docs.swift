@@ -7,7 +7,7 @@ extension AdminUI {
     func addDocsRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
         get(admin, "docs") { _, _, session in
             try await render(
-                "docs", title: "Documentation", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Documentation")],
+                "docs", title: "Documentation", session: &session, crumbs: [Crumb.home, Crumb("Documentation")],
                 context: ["documents": AdminDocs.documents.map { ["slug": $0.slug, "title": $0.title, "path": $0.path] }])
         }
         get(admin, "docs/:doc") { _, context, session in
@@ -16,7 +16,7 @@ extension AdminUI {
             }
             return try await render(
                 "doc", title: document.title, session: &session,
-                crumbs: [Crumb("Home", "/admin"), Crumb("Documentation", "/admin/docs"), Crumb(document.title)],
+                crumbs: [Crumb.home, Crumb("Documentation", AdminPath.docs), Crumb(document.title)],
                 context: ["html": renderer.documentHTML[document.slug] ?? "", "path": document.path])
         }
     }
@@ -38,7 +38,7 @@ enum DocumentRendering {
         }
         for document in AdminDocs.documents {
             let file = URL(fileURLWithPath: document.path).lastPathComponent
-            html = html.replacingOccurrences(of: "href=\"\(file)", with: "href=\"/admin/docs/\(document.slug)")
+            html = html.replacingOccurrences(of: "href=\"\(file)", with: "href=\"" + AdminPath.document(document.slug))
         }
         return html
     }

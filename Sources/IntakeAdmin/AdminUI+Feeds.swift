@@ -30,7 +30,7 @@ extension AdminUI {
         let feeds = try await store.feeds().map(feedSummary)
         let held = try await store.batches(matching: BatchFilter(states: [.held]), limit: 100, offset: 0).map(batchSummary)
         return try await render(
-            "feeds", title: "Feeds", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Feeds")],
+            "feeds", title: "Feeds", session: &session, crumbs: [Crumb.home, Crumb("Feeds")],
             context: ["feeds": feeds, "hasFeeds": !feeds.isEmpty, "held": held, "hasHeld": !held.isEmpty])
     }
 
@@ -77,7 +77,7 @@ extension AdminUI {
             page["hasHistory"] = !history.isEmpty
         }
         return try await render(
-            "feed", title: "Feed: \(name)", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Feeds", "/admin/feeds"), Crumb(name)],
+            "feed", title: "Feed: \(name)", session: &session, crumbs: [Crumb.home, Crumb("Feeds", AdminPath.feeds), Crumb(name)],
             context: page)
     }
 }

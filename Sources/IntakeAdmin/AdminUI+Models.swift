@@ -17,7 +17,7 @@ extension AdminUI {
         get(admin, "filters") { _, _, session in
             let filters = environment.filters.sorted { $0.name < $1.name }.map { ["name": $0.name, "description": $0.description] }
             return try await render(
-                "filters", title: "Value filters", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Value filters")],
+                "filters", title: "Value filters", session: &session, crumbs: [Crumb.home, Crumb("Value filters")],
                 context: ["filters": filters])
         }
         addDocsRoutes(admin)
@@ -31,10 +31,6 @@ extension AdminUI {
         return environment.models[raw.removingPercentEncoding ?? raw]
     }
 
-    static func modelPath(_ name: String) -> String {
-        "/admin/models/" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? name)
-    }
-
     func modelNotFound(_ context: IntakeRequestContext, _ session: AdminSession) -> Response {
         notFound("Model \(context.parameters.get("model")?.removingPercentEncoding ?? "")", session: session)
     }
@@ -43,12 +39,12 @@ extension AdminUI {
         let all = environment.models.order.compactMap { environment.models[$0] }.sorted { $0.name < $1.name }
         func entry(_ model: Model) -> [String: Any] {
             [
-                "href": Self.modelPath(model.name), "label": "\(model.name) (\(model.title))",
+                "href": AdminPath.model(model.name), "label": "\(model.name) (\(model.title))",
                 "description": model.description.isEmpty ? "No description available" : model.description
             ]
         }
         return try await render(
-            "models", title: "Models", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Models")],
+            "models", title: "Models", session: &session, crumbs: [Crumb.home, Crumb("Models")],
             context: [
                 "models": all.filter { !$0.name.hasPrefix("TYPE:") }.map(entry), "automatic": all.filter { $0.name.hasPrefix("TYPE:") }.map(entry)
             ])
@@ -83,7 +79,7 @@ extension AdminUI {
                 ]
                 if !linked.isEmpty {
                     row["map"] =
-                        Self.modelPath(model.name) + "/mapping?destination="
+                        AdminPath.model(model.name) + "/mapping?destination="
                         + (destination.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&name="
                         + (name.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
                 }
@@ -92,13 +88,13 @@ extension AdminUI {
             return [
                 "name": destination.name, "title": destination.title.isEmpty ? destination.name : destination.title, "badges": badges,
                 "names": names, "snippet": "{\"destination\": \"\(destination.name)\"}",
-                "schemaHref": destination.objectType.map { "/admin/schema#" + $0 } as Any
+                "schemaHref": destination.objectType.map { AdminPath.schema + "#" + $0 } as Any
             ]
         }
         return try await render(
             "model", title: "\(model.name) (\(model.title))", session: &session,
-            crumbs: [Crumb("Home", "/admin"), Crumb("Models", "/admin/models"), Crumb(model.name)],
-            context: ["description": model.description, "destinations": destinations, "generate": Self.modelPath(model.name) + "/generate"])
+            crumbs: [Crumb.home, Crumb("Models", AdminPath.models), Crumb(model.name)],
+            context: ["description": model.description, "destinations": destinations, "generate": AdminPath.model(model.name) + "/generate"])
     }
 
     /// Checkbox names: `n.<destination>.<name>` and `m.<destination>.<name>`, percent-encoded so that
@@ -125,8 +121,8 @@ extension AdminUI {
         }
         return try await render(
             "generate", title: "Generate control file for \(model.name)", session: &session,
-            crumbs: [Crumb("Home", "/admin"), Crumb("Models", "/admin/models"), Crumb(model.name, Self.modelPath(model.name)), Crumb("Generate")],
-            context: ["destinations": destinations, "action": Self.modelPath(model.name) + "/generate"])
+            crumbs: [Crumb.home, Crumb("Models", AdminPath.models), Crumb(model.name, AdminPath.model(model.name)), Crumb("Generate")],
+            context: ["destinations": destinations, "action": AdminPath.model(model.name) + "/generate"])
     }
 
     @Sendable func generate(_ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession) async throws
@@ -161,8 +157,8 @@ extension AdminUI {
         let ticked = form.repeatedFields.filter { $0.name.hasPrefix("n.") || $0.name.hasPrefix("m.") }.map { ["name": $0.name] }
         return try await render(
             "generated", title: "Generate control file for \(model.name)", session: &session,
-            crumbs: [Crumb("Home", "/admin"), Crumb("Models", "/admin/models"), Crumb(model.name, Self.modelPath(model.name)), Crumb("Generate")],
-            context: ["json": json, "ticked": ticked, "action": Self.modelPath(model.name) + "/generate"])
+            crumbs: [Crumb.home, Crumb("Models", AdminPath.models), Crumb(model.name, AdminPath.model(model.name)), Crumb("Generate")],
+            context: ["json": json, "ticked": ticked, "action": AdminPath.model(model.name) + "/generate"])
     }
 
     enum RefMappingOutcome {
@@ -217,15 +213,15 @@ extension AdminUI {
             return notFound("Name \(destinationName) / \(nameCode) of model \(model.name)", session: session)
         }
         let title = "Mapping for \(model.name) / \(destinationName) / \(nameCode)"
-        let crumbs = [Crumb("Home", "/admin"), Crumb("Models", "/admin/models"), Crumb(model.name, Self.modelPath(model.name)), Crumb("Mapping")]
+        let crumbs = [Crumb.home, Crumb("Models", AdminPath.models), Crumb(model.name, AdminPath.model(model.name)), Crumb("Mapping")]
         var page: [String: Any] = ["name": nameCode]
         switch try await refMapping(destination, name) {
         case .notRef:
-            return renderer.message(status: .badRequest, title: title, text: "Not a ref name", session: session, back: Self.modelPath(model.name))
+            return renderer.message(status: .badRequest, title: title, text: "Not a ref name", session: session, back: AdminPath.model(model.name))
         case .anyType:
             return renderer.message(
                 status: .badRequest, title: title, text: "This name can link to any type, so no mapping can be generated.", session: session,
-                back: Self.modelPath(model.name))
+                back: AdminPath.model(model.name))
         case .tooMany(let linked):
             page["linked"] = linked.map { schema.types[$0]?.name ?? $0 }
             page["tooMany"] = true

@@ -57,8 +57,8 @@ extension AdminUI {
         return try await render(
             "new-batch", title: "New batch", session: &session, status: status,
             crumbs: [
-                Crumb("Home", "/admin"), Crumb("Control files", "/admin/control-files"),
-                Crumb(Format.short(record.digest.hex), "/admin/control-files/\(record.id)"), Crumb("New batch")
+                Crumb.home, Crumb("Control files", AdminPath.controlFiles),
+                Crumb(Format.short(record.digest.hex), AdminPath.controlFile(record.id)), Crumb("New batch")
             ],
             context: page)
     }
@@ -149,7 +149,7 @@ extension AdminUI {
         }
         let id = try await service.createReadyBatch(control: record, comment: comment, files: Self.batchFiles(rows), by: "admin \(session.account)")
         session.data.pendingFiles = nil
-        return try await redirect("/admin/batches/\(id.rawValue)", flash: "Batch created. Run a dry run first.", session: &session)
+        return try await redirect(AdminPath.batch(id), flash: "Batch created. Run a dry run first.", session: &session)
     }
 
     // MARK: Editing the files of a ready batch
@@ -157,7 +157,7 @@ extension AdminUI {
     @Sendable func editFilesPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
         guard batch.state == .ready else {
-            return notPossible(BatchError.filesNotEditable(batch.id).userMessage, back: "/admin/batches/\(batch.id.rawValue)", session: session)
+            return notPossible(BatchError.filesNotEditable(batch.id).userMessage, back: AdminPath.batch(batch.id), session: session)
         }
         // The current files are offered like files kept from a refused form.
         let now = environment.now()
@@ -192,7 +192,7 @@ extension AdminUI {
         _ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession
     ) async throws -> Response {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }
-        let back = "/admin/batches/\(batch.id.rawValue)"
+        let back = AdminPath.batch(batch.id)
         guard batch.state == .ready else { return notPossible(BatchError.filesNotEditable(batch.id).userMessage, back: back, session: session) }
         var rows = try await readFileRows(form, session: &session)
         if form.fields["add_row"] != nil {

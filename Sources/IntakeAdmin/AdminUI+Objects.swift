@@ -57,10 +57,10 @@ extension AdminUI {
             if let title { parts.append("title=" + (title.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
             if let batch { parts.append("batch=" + batch.rawValue) }
             parts.append("after=\(last.ref.text)")
-            next = "/admin/objects?" + parts.joined(separator: "&")
+            next = AdminPath.objects + "?" + parts.joined(separator: "&")
         }
         return try await render(
-            "objects", title: "Objects", session: &session, crumbs: [Crumb("Home", "/admin"), Crumb("Objects")],
+            "objects", title: "Objects", session: &session, crumbs: [Crumb.home, Crumb("Objects")],
             context: [
                 "rows": rows, "hasRows": !rows.isEmpty, "next": next as Any, "titleFilter": title ?? "", "subtypes": subtypes,
                 "batchFilter": batch?.rawValue ?? "",
@@ -79,7 +79,7 @@ extension AdminUI {
         let values = try await valueRows(object.values)
         return try await render(
             "object", title: object.title.isEmpty ? object.ref.text : object.title, session: &session,
-            crumbs: [Crumb("Home", "/admin"), Crumb("Objects", "/admin/objects"), Crumb(object.ref.text)],
+            crumbs: [Crumb.home, Crumb("Objects", AdminPath.objects), Crumb(object.ref.text)],
             context: [
                 "ref": object.ref.text, "type": object.type.map { "\(schema.types[$0]?.name ?? $0) (\($0))" } ?? "", "version": object.version,
                 "created": Format.time(object.created) as Any, "updated": Format.time(object.updated) as Any, "values": values,
@@ -131,8 +131,8 @@ extension AdminUI {
         return try await render(
             "version", title: "\(object.title), version \(number)", session: &session,
             crumbs: [
-                Crumb("Home", "/admin"), Crumb("Objects", "/admin/objects"), Crumb(ref.text, "/admin/objects/\(ref.text)"),
-                Crumb("History", "/admin/objects/\(ref.text)/history"), Crumb("Version \(number)")
+                Crumb.home, Crumb("Objects", AdminPath.objects), Crumb(ref.text, AdminPath.object(ref)),
+                Crumb("History", AdminPath.objectHistory(ref)), Crumb("Version \(number)")
             ],
             context: [
                 "ref": ref.text, "version": number, "current": object.version, "saved": Format.time(version.saved) as Any,
@@ -163,13 +163,13 @@ extension AdminUI {
             rows.append([
                 "version": version.version, "saved": Format.time(version.saved) as Any, "batch": version.batch as Any,
                 "batchID": version.batchID as Any, "changes": changes,
-                "href": "/admin/objects/\(ref.text)/versions/\(version.version)"
+                "href": AdminPath.object(ref) + "/versions/\(version.version)"
             ])
             previous = version.values
         }
         return try await render(
             "history", title: "History: \(object.title)", session: &session,
-            crumbs: [Crumb("Home", "/admin"), Crumb("Objects", "/admin/objects"), Crumb(object.ref.text, "/admin/objects/\(ref.text)"), Crumb("History")],
+            crumbs: [Crumb.home, Crumb("Objects", AdminPath.objects), Crumb(object.ref.text, AdminPath.object(ref)), Crumb("History")],
             context: ["rows": rows, "ref": ref.text])
     }
 }

@@ -94,7 +94,7 @@ extension AdminUI {
         let statusCounts: [[String: Any]] = ResultsQuery.statuses.sorted().map { status in
             ["value": status, "checked": filter.statuses.contains(status), "count": counts[status] ?? 0]
         }
-        let base = "/admin/batches/\(batch.id.rawValue)/results"
+        let base = AdminPath.batchResults(batch.id)
         let query = filter.query
         func link(_ page: Int) -> String { base + "?" + (query.isEmpty ? "" : query + "&") + "page=\(page)" }
         return try await render(

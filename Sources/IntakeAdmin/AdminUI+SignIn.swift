@@ -7,9 +7,9 @@ extension AdminUI {
     /// Where to go after signing in: only a local `/admin` path, so the parameter cannot send a
     /// signed-in admin to another site.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next == "/admin" || next.hasPrefix("/admin/") || next.hasPrefix("/admin?"), !next.contains("//"),
+        guard let next, next == AdminPath.home || next.hasPrefix(AdminPath.home + "/") || next.hasPrefix(AdminPath.home + "?"), !next.contains("//"),
             !next.contains("\\")
-        else { return "/admin" }
+        else { return AdminPath.home }
         return next
     }
 
@@ -18,7 +18,7 @@ extension AdminUI {
         var notice: String?
         if query["expired"] != nil { notice = "Your session has expired. Please sign in again." }
         if query["signed-out"] != nil { notice = "You have signed out." }
-        if case .active = try await sessions.find(request), query["next"] == nil { return redirect("/admin") }
+        if case .active = try await sessions.find(request), query["next"] == nil { return redirect(AdminPath.home) }
         return renderer.page(
             "login", title: "Sign in", session: nil,
             context: ["next": Self.safeNext(query["next"].map(String.init)), "notice": notice as Any])
@@ -31,7 +31,7 @@ extension AdminUI {
             form = try await signInForms.read(request)
         } catch let error as APIError where error.status == .contentTooLarge {
             return renderer.message(
-                status: .contentTooLarge, title: "Sign in", text: "This is more than a sign-in form holds.", session: nil, back: "/admin/login")
+                status: .contentTooLarge, title: "Sign in", text: "This is more than a sign-in form holds.", session: nil, back: AdminPath.login)
         }
         let username = form.fields["username"] ?? ""
         let password = form.fields["password"] ?? ""

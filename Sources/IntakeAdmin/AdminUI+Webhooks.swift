@@ -22,16 +22,16 @@ extension AdminUI {
             guard let webhook = try await webhook(context) else { return notFound("Webhook \(context.parameters.get("name") ?? "")", session: session) }
             return try await render(
                 "confirm", title: "Remove webhook: \(webhook.name)", session: &session,
-                crumbs: [Crumb("Home", "/admin"), Crumb("Webhooks", "/admin/webhooks"), Crumb("Remove")],
+                crumbs: [Crumb.home, Crumb("Webhooks", AdminPath.webhooks), Crumb("Remove")],
                 context: [
                     "question": "It will not be told about batches any more, and its deliveries not yet made are given up.",
-                    "button": "Remove webhook", "action": "/admin/webhooks/\(webhook.name)/remove", "back": "/admin/webhooks"
+                    "button": "Remove webhook", "action": AdminPath.webhook(webhook.name) + "/remove", "back": AdminPath.webhooks
                 ])
         }
         post(admin, "webhooks/:name/remove") { _, context, _, session in
             guard let webhook = try await webhook(context) else { return notFound("Webhook \(context.parameters.get("name") ?? "")", session: session) }
             try await service.removeWebhook(name: webhook.name, by: session.account)
-            return try await redirect("/admin/webhooks", flash: "Webhook \(webhook.name) removed.", session: &session)
+            return try await redirect(AdminPath.webhooks, flash: "Webhook \(webhook.name) removed.", session: &session)
         }
     }
 
@@ -63,7 +63,7 @@ extension AdminUI {
             ]
         }
         return try await render(
-            "webhooks", title: "Webhooks", session: &session, status: status, crumbs: [Crumb("Home", "/admin"), Crumb("Webhooks")], context: page)
+            "webhooks", title: "Webhooks", session: &session, status: status, crumbs: [Crumb.home, Crumb("Webhooks")], context: page)
     }
 
     @Sendable func addWebhook(_ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession) async throws
@@ -80,7 +80,7 @@ extension AdminUI {
             // Shown once, in the answer to the form; it is not kept anywhere a later page could show it.
             return try await render(
                 "webhook-created", title: "Webhook added", session: &session,
-                crumbs: [Crumb("Home", "/admin"), Crumb("Webhooks", "/admin/webhooks"), Crumb("Added")],
+                crumbs: [Crumb.home, Crumb("Webhooks", AdminPath.webhooks), Crumb("Added")],
                 context: [
                     "name": made.name, "url": made.url, "secret": made.secret,
                     "events": WebhookRecord.eventsText(made.events).replacingOccurrences(of: ",", with: ", ")

@@ -49,7 +49,7 @@ package struct AdminUI: Sendable {
         post(admin, "logout") { _, _, form, session in
             try await sessions.end(session)
             try await audit("sign-out", detail: session.account)
-            var response = redirect("/admin/login?signed-out=1")
+            var response = redirect(AdminPath.login + "?signed-out=1")
             response.headers[.setCookie] = sessions.clearingCookie
             return response
         }
@@ -125,8 +125,8 @@ package struct AdminUI: Sendable {
     func signInRedirect(_ request: Request, expired: Bool) -> Response {
         var next = request.uri.path
         if request.method == .get, let query = request.uri.query, !query.isEmpty { next += "?" + query }
-        let encoded = next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_.:"))) ?? "/admin"
-        return redirect("/admin/login?next=\(encoded)" + (expired ? "&expired=1" : ""))
+        let encoded = next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_.:"))) ?? AdminPath.home
+        return redirect(AdminPath.login + "?next=\(encoded)" + (expired ? "&expired=1" : ""))
     }
 
     // MARK: Rendering
@@ -179,7 +179,7 @@ package struct AdminUI: Sendable {
 }
 
 /// One item of a page's breadcrumb trail; the last has no link.
-struct Crumb {
+struct Crumb: Sendable {
     var label: String
     var href: String?
 

@@ -42,7 +42,7 @@ enum FeedChart {
                 let h = value == 0 ? 0 : max(2, value * rowHeight / largest)
                 let x = labelWidth + index * (bar + gap)
                 out +=
-                    #"<a href="/admin/batches/\#(escaped(night.batch))"><rect x="\#(x)" y="\#(top + rowHeight - h)" width="\#(bar)" height="\#(h)" fill="\#(colour)">"#
+                    #"<a href="\#(AdminPath.batches)/\#(escaped(night.batch))"><rect x="\#(x)" y="\#(top + rowHeight - h)" width="\#(bar)" height="\#(h)" fill="\#(colour)">"#
                 out += "<title>\(escaped(night.label)): \(value) \(name)</title></rect></a>"
             }
         }
