@@ -27,62 +27,62 @@ import Testing
     static let wrongKey = "ik_" + String(repeating: "7", count: 64)
 
     @Test func everyRouteAgainstEveryCredential() async throws {
-        let server = try await TestServer.start(scope: .batch, metricsRequireKey: true)
-        defer { Task { await server.stop() } }
-        func key(_ scope: APIScope) async throws -> String {
-            let key = APIKeyHashing.newKey()
-            _ = try await server.store.createAPIKey(name: "\(scope)", scope: scope, hash: APIKeyHashing.hash(key), now: Date())
-            return key
-        }
-        let batchKey = server.apiKey, readKey = try await key(.read)
-        let revoked = try await key(.all)
-        let revokedID = try #require(try await server.store.apiKeys().first { $0.name == "all" }?.id)
-        #expect(try await server.store.revokeAPIKey(id: revokedID))
+        try await TestServer.start(scope: .batch, metricsRequireKey: true).scoped { server in
+            func key(_ scope: APIScope) async throws -> String {
+                let key = APIKeyHashing.newKey()
+                _ = try await server.store.createAPIKey(name: "\(scope)", scope: scope, hash: APIKeyHashing.hash(key), now: Date())
+                return key
+            }
+            let batchKey = server.apiKey, readKey = try await key(.read)
+            let revoked = try await key(.all)
+            let revokedID = try #require(try await server.store.apiKeys().first { $0.name == "all" }?.id)
+            #expect(try await server.store.revokeAPIKey(id: revokedID))
 
-        var failures = 0
-        for route in Self.batchRoutes + Self.readRoutes {
-            let right = route.scope == .batch ? batchKey : readKey
-            let wrongScope = route.scope == .batch ? readKey : batchKey
-            let cases: [(String, [String], Set<Int>)] = [
-                ("no credentials", [], [401]),
-                ("wrong key", ["--user", "haplo:\(Self.wrongKey)"], [401]),
-                ("revoked key", ["--user", "haplo:\(revoked)"], [401]),
-                ("malformed header", ["-H", "Authorization: Basic !!not-base64!!"], [401]),
-                ("wrong scope", ["--user", "haplo:\(wrongScope)"], [403]),
-                ("right scope", ["--user", "haplo:\(right)"], [200, 400, 404, 409])
-            ]
-            for (name, credentials, expected) in cases {
-                let result = try await Curl.run(["-X", route.method] + credentials + ["\(server.base)\(route.path)"])
-                #expect(expected.contains(result.status), "\(route) with \(name): \(result.status) \(result.body)")
-                if result.status == 401 {
-                    #expect(result.body == "Unauthorized")
-                    #expect(result.headers.lowercased().contains("www-authenticate: basic realm=\"intake\""))
-                    failures += 1
+            var failures = 0
+            for route in Self.batchRoutes + Self.readRoutes {
+                let right = route.scope == .batch ? batchKey : readKey
+                let wrongScope = route.scope == .batch ? readKey : batchKey
+                let cases: [(String, [String], Set<Int>)] = [
+                    ("no credentials", [], [401]),
+                    ("wrong key", ["--user", "haplo:\(Self.wrongKey)"], [401]),
+                    ("revoked key", ["--user", "haplo:\(revoked)"], [401]),
+                    ("malformed header", ["-H", "Authorization: Basic !!not-base64!!"], [401]),
+                    ("wrong scope", ["--user", "haplo:\(wrongScope)"], [403]),
+                    ("right scope", ["--user", "haplo:\(right)"], [200, 400, 404, 409])
+                ]
+                for (name, credentials, expected) in cases {
+                    let result = try await Curl.run(["-X", route.method] + credentials + ["\(server.base)\(route.path)"])
+                    #expect(expected.contains(result.status), "\(route) with \(name): \(result.status) \(result.body)")
+                    if result.status == 401 {
+                        #expect(result.body == "Unauthorized")
+                        #expect(result.headers.lowercased().contains("www-authenticate: basic realm=\"intake\""))
+                        failures += 1
+                    }
                 }
             }
-        }
-        let logged = server.log.all.filter { $0.hasPrefix("authentication failed") }
-        #expect(logged.count >= failures)
-        #expect(logged.contains { $0.contains("intake.reason=no credentials") })
-        #expect(logged.contains { $0.contains("intake.reason=malformed Authorization header") })
-        #expect(logged.contains { $0.contains("intake.reason=unknown or revoked key") })
-        #expect(logged.allSatisfy { $0.contains("client.address=127.0.0.1") })
-        for line in server.log.all {
-            #expect(!line.contains(Self.wrongKey) && !line.contains(revoked) && !line.contains(readKey) && !line.contains(batchKey))
+            let logged = server.log.all.filter { $0.hasPrefix("authentication failed") }
+            #expect(logged.count >= failures)
+            #expect(logged.contains { $0.contains("intake.reason=no credentials") })
+            #expect(logged.contains { $0.contains("intake.reason=malformed Authorization header") })
+            #expect(logged.contains { $0.contains("intake.reason=unknown or revoked key") })
+            #expect(logged.allSatisfy { $0.contains("client.address=127.0.0.1") })
+            for line in server.log.all {
+                #expect(!line.contains(Self.wrongKey) && !line.contains(revoked) && !line.contains(readKey) && !line.contains(batchKey))
+            }
         }
     }
 
     @Test func anAddressThatKeepsFailingIsRefusedForAWhile() async throws {
-        let server = try await TestServer.start(failedAuthenticationLimit: 5)
-        defer { Task { await server.stop() } }
-        let status = "\(server.base)/api/haplo-data-import-batch/status?batch=x"
-        for _ in 0..<5 {
-            #expect(try await Curl.run(["--user", "haplo:\(Self.wrongKey)", status]).status == 401)
+        try await TestServer.start(failedAuthenticationLimit: 5).scoped { server in
+            let status = "\(server.base)/api/haplo-data-import-batch/status?batch=x"
+            for _ in 0..<5 {
+                #expect(try await Curl.run(["--user", "haplo:\(Self.wrongKey)", status]).status == 401)
+            }
+            // Even the right key is not checked now.
+            let refused = try await Curl.run(["--user", "haplo:\(server.apiKey)", status])
+            #expect(refused.status == 429)
+            #expect(refused.body.hasPrefix("Too many failed authentication attempts from this address; try again in "))
+            #expect(refused.headers.lowercased().contains("retry-after: "))
         }
-        // Even the right key is not checked now.
-        let refused = try await Curl.run(["--user", "haplo:\(server.apiKey)", status])
-        #expect(refused.status == 429)
-        #expect(refused.body.hasPrefix("Too many failed authentication attempts from this address; try again in "))
-        #expect(refused.headers.lowercased().contains("retry-after: "))
     }
 }

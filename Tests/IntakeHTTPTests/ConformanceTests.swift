@@ -67,36 +67,36 @@ import Testing
         if FileManager().fileExists(atPath: schemaURL.path) {
             try SchemaFile.apply(try JSONParser.parse(Array(try Data(contentsOf: schemaURL))), named: "schema.json", to: &schema)
         }
-        let server = try await TestServer.start(schema: schema)
-        defer { Task { await server.stop() } }
-        let client = BatchClient(server)
+        try await TestServer.start(schema: schema).scoped { server in
+            let client = BatchClient(server)
 
-        let before = folder.appendingPathComponent("before")
-        if FileManager().fileExists(atPath: before.path) {
-            let (_, status) = try await Self.runBatch(client, folder: before, dryRun: false)
-            #expect(status["state"] == .string("complete"), "before: \(status)")
-        }
-        let mode = (try? String(contentsOf: folder.appendingPathComponent("mode"), encoding: .utf8)) ?? ""
-        let (batch, status) = try await Self.runBatch(client, folder: folder, dryRun: mode.contains("dry-run"))
+            let before = folder.appendingPathComponent("before")
+            if FileManager().fileExists(atPath: before.path) {
+                let (_, status) = try await Self.runBatch(client, folder: before, dryRun: false)
+                #expect(status["state"] == .string("complete"), "before: \(status)")
+            }
+            let mode = (try? String(contentsOf: folder.appendingPathComponent("mode"), encoding: .utf8)) ?? ""
+            let (batch, status) = try await Self.runBatch(client, folder: folder, dryRun: mode.contains("dry-run"))
 
-        let logBody = try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body
-        #expect(logBody.hasSuffix("\n"))  // docs/api.md: the log ends with a newline
-        let log = logBody.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
-            .filter { !$0.hasPrefix("START: ") && !$0.hasPrefix("END: ") }
-        let expectedLog = try String(contentsOf: folder.appendingPathComponent("expected-log.txt"), encoding: .utf8)
-            .split(separator: "\n").map(String.init)
-        #expect(log == expectedLog)
+            let logBody = try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body
+            #expect(logBody.hasSuffix("\n"))  // docs/api.md: the log ends with a newline
+            let log = logBody.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+                .filter { !$0.hasPrefix("START: ") && !$0.hasPrefix("END: ") }
+            let expectedLog = try String(contentsOf: folder.appendingPathComponent("expected-log.txt"), encoding: .utf8)
+                .split(separator: "\n").map(String.init)
+            #expect(log == expectedLog)
 
-        let objects = try JSONParser.parse(try await client.get("/api/v1/objects?limit=1000").body)["objects"]?.arrayValue ?? []
-        let expectedObjects = try JSONParser.parse(Array(try Data(contentsOf: folder.appendingPathComponent("expected-objects.json"))))
-        #expect(Self.canonical(.array(Self.withoutTimestamps(objects))).compactJSON == Self.canonical(expectedObjects).compactJSON)
+            let objects = try JSONParser.parse(try await client.get("/api/v1/objects?limit=1000").body)["objects"]?.arrayValue ?? []
+            let expectedObjects = try JSONParser.parse(Array(try Data(contentsOf: folder.appendingPathComponent("expected-objects.json"))))
+            #expect(Self.canonical(.array(Self.withoutTimestamps(objects))).compactJSON == Self.canonical(expectedObjects).compactJSON)
 
-        let statusURL = folder.appendingPathComponent("expected-status.json")
-        if FileManager().fileExists(atPath: statusURL.path) {
-            let expected = try JSONParser.parse(Array(try Data(contentsOf: statusURL))).objectValue ?? JSONObject()
-            for (key, value) in expected.pairs {
-                let actual = key == "state" || key == "errors" ? status[key] : status["progress"]?[key]
-                #expect(actual == value, "status \(key)")
+            let statusURL = folder.appendingPathComponent("expected-status.json")
+            if FileManager().fileExists(atPath: statusURL.path) {
+                let expected = try JSONParser.parse(Array(try Data(contentsOf: statusURL))).objectValue ?? JSONObject()
+                for (key, value) in expected.pairs {
+                    let actual = key == "state" || key == "errors" ? status[key] : status["progress"]?[key]
+                    #expect(actual == value, "status \(key)")
+                }
             }
         }
     }

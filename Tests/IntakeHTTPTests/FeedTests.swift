@@ -63,138 +63,138 @@ import Testing
     }
 
     @Test func theFeedPropertyIsCheckedOnUploadWithExactMessages() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        let client = BatchClient(server)
-        let cases: [(String, String)] = [
-            (#""hr""#, "The feed property must be an object"),
-            (#"{"name": "HR staff", "key": "n"}"#, "Feed name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"),
-            (#"{"name": "-hr", "key": "n"}"#, "Feed name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"),
-            (#"{"name": "hr", "key": ""}"#, "Feed key must name the record field that identifies a record"),
-            (#"{"name": "hr", "key": "n", "snapshot": "yes"}"#, "Feed snapshot must be true or false"),
-            (#"{"name": "hr", "key": "n", "leavers": []}"#, #"Feed leavers need "snapshot": true"#),
-            (#"{"name": "hr", "key": "n", "snapshot": true, "leavers": {}}"#, "Feed leavers must be a list of instructions"),
-            (#"{"name": "hr", "key": "n", "snapshot": true, "leavers": [{"action": "X"}]}"#, "Unknown action in instruction: X"),
-            (
-                #"{"name": "hr", "key": "n", "snapshot": true, "leavers": [{"action": "delete"}]}"#,
-                "Expected property not found in delete instruction: destination"
-            ),
-            (
-                #"{"name": "hr", "key": "n", "guard": {"maxLeavers": "120%"}}"#,
-                #"Feed guard maxLeavers must be a number of records or a percentage like "20%""#
-            ),
-            (
-                #"{"name": "hr", "key": "n", "guard": {"maxRecordCountChange": -1}}"#,
-                #"Feed guard maxRecordCountChange must be a number of records or a percentage like "20%""#
-            ),
-            (#"{"name": "hr", "key": "n", "notify": "ops"}"#, "Feed notify must be a list of webhook names"),
-            // The first problem only.
-            (#"{"name": "", "key": "", "snapshot": 1}"#, "Feed name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'")
-        ]
-        for (feed, message) in cases {
-            let control = """
-                {"dataImportControlFileVersion": 0, "model": "haplo:person", "files": {"staff": {"read": "csv"}},
-                 "feed": \(feed), "instructions": []}
-                """
-            let upload = try await client.uploadControl(try Fixtures.write(control))
-            #expect(upload.status == 400, "\(feed)")
-            #expect(upload.body == "Invalid control file:\n  \(message)", "\(feed)")
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let cases: [(String, String)] = [
+                (#""hr""#, "The feed property must be an object"),
+                (#"{"name": "HR staff", "key": "n"}"#, "Feed name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"),
+                (#"{"name": "-hr", "key": "n"}"#, "Feed name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"),
+                (#"{"name": "hr", "key": ""}"#, "Feed key must name the record field that identifies a record"),
+                (#"{"name": "hr", "key": "n", "snapshot": "yes"}"#, "Feed snapshot must be true or false"),
+                (#"{"name": "hr", "key": "n", "leavers": []}"#, #"Feed leavers need "snapshot": true"#),
+                (#"{"name": "hr", "key": "n", "snapshot": true, "leavers": {}}"#, "Feed leavers must be a list of instructions"),
+                (#"{"name": "hr", "key": "n", "snapshot": true, "leavers": [{"action": "X"}]}"#, "Unknown action in instruction: X"),
+                (
+                    #"{"name": "hr", "key": "n", "snapshot": true, "leavers": [{"action": "delete"}]}"#,
+                    "Expected property not found in delete instruction: destination"
+                ),
+                (
+                    #"{"name": "hr", "key": "n", "guard": {"maxLeavers": "120%"}}"#,
+                    #"Feed guard maxLeavers must be a number of records or a percentage like "20%""#
+                ),
+                (
+                    #"{"name": "hr", "key": "n", "guard": {"maxRecordCountChange": -1}}"#,
+                    #"Feed guard maxRecordCountChange must be a number of records or a percentage like "20%""#
+                ),
+                (#"{"name": "hr", "key": "n", "notify": "ops"}"#, "Feed notify must be a list of webhook names"),
+                // The first problem only.
+                (#"{"name": "", "key": "", "snapshot": 1}"#, "Feed name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'")
+            ]
+            for (feed, message) in cases {
+                let control = """
+                    {"dataImportControlFileVersion": 0, "model": "haplo:person", "files": {"staff": {"read": "csv"}},
+                     "feed": \(feed), "instructions": []}
+                    """
+                let upload = try await client.uploadControl(try Fixtures.write(control))
+                #expect(upload.status == 400, "\(feed)")
+                #expect(upload.body == "Invalid control file:\n  \(message)", "\(feed)")
+            }
+            // `delete` is an action of leavers only, and a good feed passes.
+            let deleteOutside = try await client.uploadControl(
+                try Fixtures.write(Self.peopleControl(extra: #", {"action": "delete", "destination": "profile"}"#)))
+            #expect(deleteOutside.status == 400)
+            #expect(deleteOutside.body == "Invalid control file:\n  Unknown action in instruction: delete")
+            let good = try await client.uploadControl(try Fixtures.write(Self.peopleControl()))
+            #expect(good.status == 200)
+            let deleting = try await client.uploadControl(try Fixtures.write(Self.deletingControl))
+            #expect(deleting.status == 200, "\(deleting.body)")
         }
-        // `delete` is an action of leavers only, and a good feed passes.
-        let deleteOutside = try await client.uploadControl(
-            try Fixtures.write(Self.peopleControl(extra: #", {"action": "delete", "destination": "profile"}"#)))
-        #expect(deleteOutside.status == 400)
-        #expect(deleteOutside.body == "Invalid control file:\n  Unknown action in instruction: delete")
-        let good = try await client.uploadControl(try Fixtures.write(Self.peopleControl()))
-        #expect(good.status == 200)
-        let deleting = try await client.uploadControl(try Fixtures.write(Self.deletingControl))
-        #expect(deleting.status == 200, "\(deleting.body)")
     }
 
     @Test func aNightlyFeedSkipsWhatCannotChangeRefusesDuplicatesAndMarksLeavers() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        let client = BatchClient(server)
-        let control = Self.peopleControl()
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let control = Self.peopleControl()
 
-        let first = try await Self.night(client, control: control, data: Self.csv(Self.three))
-        #expect(first.state == "complete")
-        #expect(first.results.map { $0["status"] } == [.string("applied"), .string("applied"), .string("applied")])
-        #expect(first.results.map { $0["key"] } == [.string("staff/1"), .string("staff/2"), .string("staff/3")])
-        #expect(first.summary?["destinations"]?["profile"]?["created"] == .number(3))
-        #expect(first.status["feed"] == .string("hr-staff"))
+            let first = try await Self.night(client, control: control, data: Self.csv(Self.three))
+            #expect(first.state == "complete")
+            #expect(first.results.map { $0["status"] } == [.string("applied"), .string("applied"), .string("applied")])
+            #expect(first.results.map { $0["key"] } == [.string("staff/1"), .string("staff/2"), .string("staff/3")])
+            #expect(first.summary?["destinations"]?["profile"]?["created"] == .number(3))
+            #expect(first.status["feed"] == .string("hr-staff"))
 
-        // The second night confirms that transforming the records changes nothing; from the third
-        // on they are skipped.
-        let second = try await Self.night(client, control: control, data: Self.csv(Self.three))
-        #expect(second.progress("recordsUnchanged") == 3)
-        #expect(second.progress("recordsSkipped") == 0)
-        let third = try await Self.night(client, control: control, data: Self.csv(Self.three))
-        #expect(third.progress("recordsSkipped") == 3)
-        #expect(third.results.allSatisfy { $0["status"] == .string("unchanged") && $0["skipped"] == .bool(true) })
-        #expect(third.summary?["destinations"]?["profile"]?["unchanged"] == .number(3))
-        #expect(third.summary?["skipped"] == .number(3))
+            // The second night confirms that transforming the records changes nothing; from the third
+            // on they are skipped.
+            let second = try await Self.night(client, control: control, data: Self.csv(Self.three))
+            #expect(second.progress("recordsUnchanged") == 3)
+            #expect(second.progress("recordsSkipped") == 0)
+            let third = try await Self.night(client, control: control, data: Self.csv(Self.three))
+            #expect(third.progress("recordsSkipped") == 3)
+            #expect(third.results.allSatisfy { $0["status"] == .string("unchanged") && $0["skipped"] == .bool(true) })
+            #expect(third.summary?["destinations"]?["profile"]?["unchanged"] == .number(3))
+            #expect(third.summary?["skipped"] == .number(3))
 
-        // Night four: Bob's e-mail changes, Cat left, Dan is new, Bob is listed twice, a row has no key.
-        let fourth =
-            "staff_number,first,last,email\n1,Ann,Adams,ann@example.org\n2,Bob,Brown,robert@example.org\n4,Dan,Dale,dan@example.org\n"
-            + "2,Bob,Brown,other@example.org\n,No,Key,nokey@example.org\n"
-        let dry = try await Self.night(client, control: control, data: fourth, dryRun: true)
-        let real = try await Self.night(client, control: control, data: fourth)
-        #expect(dry.state == "dry-run")
-        #expect(real.state == "complete")
-        #expect(dry.summary == real.summary)
-        for night in [dry, real] {
-            #expect(night.result(key: "staff/1")?["skipped"] == .bool(true))
-            #expect(night.results[3]["errors"] == .array([.string("Duplicate feed key 2 in file staff, first seen at record 1 (record 3)")]))
-            #expect(night.results[4]["errors"] == .array([.string("Record has no value for the feed key staff_number (record 4)")]))
-            #expect(night.leaver(key: "staff/3")?["record"] == .string("leaver staff/3"))
-            #expect(night.progress("recordsLeft") == 1)
-            #expect(night.progress("recordsFailed") == 2)
-            #expect(night.summary?["left"] == .number(1))
+            // Night four: Bob's e-mail changes, Cat left, Dan is new, Bob is listed twice, a row has no key.
+            let fourth =
+                "staff_number,first,last,email\n1,Ann,Adams,ann@example.org\n2,Bob,Brown,robert@example.org\n4,Dan,Dale,dan@example.org\n"
+                + "2,Bob,Brown,other@example.org\n,No,Key,nokey@example.org\n"
+            let dry = try await Self.night(client, control: control, data: fourth, dryRun: true)
+            let real = try await Self.night(client, control: control, data: fourth)
+            #expect(dry.state == "dry-run")
+            #expect(real.state == "complete")
+            #expect(dry.summary == real.summary)
+            for night in [dry, real] {
+                #expect(night.result(key: "staff/1")?["skipped"] == .bool(true))
+                #expect(night.results[3]["errors"] == .array([.string("Duplicate feed key 2 in file staff, first seen at record 1 (record 3)")]))
+                #expect(night.results[4]["errors"] == .array([.string("Record has no value for the feed key staff_number (record 4)")]))
+                #expect(night.leaver(key: "staff/3")?["record"] == .string("leaver staff/3"))
+                #expect(night.progress("recordsLeft") == 1)
+                #expect(night.progress("recordsFailed") == 2)
+                #expect(night.summary?["left"] == .number(1))
+            }
+            #expect(dry.leaver(key: "staff/3")?["status"] == .string("dry-run"))
+            #expect(real.leaver(key: "staff/3")?["status"] == .string("left"))
+            #expect(real.result(key: "staff/2")?["status"] == .string("applied"))
+            // Updates carry the attributes they changed, before and after, in dry and real runs alike.
+            let emailDiff = try JSONParser.parse(
+                #"[{"attribute":"std:attribute:email","before":[{"type":"email-address","text":"bob@example.org"}],"after":[{"type":"email-address","text":"robert@example.org"}]}]"#
+            )
+            for night in [dry, real] {
+                #expect(night.result(key: "staff/2")?["changes"]?.arrayValue?.first?["diff"] == emailDiff, "\(night.results)")
+            }
+            let leaverDiff = try JSONParser.parse(
+                #"[{"attribute":"dc:attribute:type","before":[{"type":"object-type","code":"std:type:person:staff"}],"after":[{"type":"object-type","code":"std:type:person:past"}]}]"#
+            )
+            #expect(real.leaver(key: "staff/3")?["changes"]?.arrayValue?.first?["diff"] == leaverDiff)
+            #expect(real.summary?["destinations"]?["profile"] == (try JSONParser.parse(#"{"created":1,"updated":2,"unchanged":1,"deleted":0}"#)))
+
+            // Cat is a past person now; Bob's first e-mail won.
+            #expect(try await Self.objectTitles(client, type: "std:type:person:past") == ["Cat Cole"])
+            let bob = try JSONParser.parse(try await client.get("/api/v1/objects?title=Bob%20Brown").body)["objects"]?.arrayValue?.first
+            #expect(bob.map { $0.compactJSON.contains("robert@example.org") } == true)
+
+            // The read API shows the feed and its keys.
+            let feeds = try JSONParser.parse(try await client.get("/api/v1/feeds").body)
+            let feed = feeds["feeds"]?.arrayValue?.first
+            #expect(feed?["name"] == .string("hr-staff"))
+            #expect(feed?["activeKeys"] == .number(3))
+            #expect(feed?["leftKeys"] == .number(1))
+            #expect(feed?["lastBatch"] == .string(real.batch))
+            let left = try JSONParser.parse(try await client.get("/api/v1/feeds/hr-staff/keys?state=left").body)
+            #expect(left["keys"]?.arrayValue?.map { $0["key"] } == [.string("3")])
+            let paged = try JSONParser.parse(try await client.get("/api/v1/feeds/hr-staff/keys?limit=2").body)
+            #expect(paged["next"] == .string("staff/2"))
+            let rest = try JSONParser.parse(try await client.get("/api/v1/feeds/hr-staff/keys?after=staff/2").body)
+            #expect(rest["keys"]?.arrayValue?.map { $0["key"] } == [.string("3"), .string("4")])
+            #expect(try await client.get("/api/v1/feeds/nope").status == 404)
+
+            // Cat comes back: she is active again and transformed, not skipped.
+            let back = try await Self.night(
+                client, control: control, data: Self.csv([("1", "Ann", "Adams"), ("2", "Bob", "Brown"), ("3", "Cat", "Cole"), ("4", "Dan", "Dale")]))
+            #expect(back.result(key: "staff/3")?["skipped"] == nil)
+            #expect(back.result(key: "staff/3")?["status"] == .string("applied"))
+            #expect(try await Self.objectTitles(client, type: "std:type:person:past") == [])
         }
-        #expect(dry.leaver(key: "staff/3")?["status"] == .string("dry-run"))
-        #expect(real.leaver(key: "staff/3")?["status"] == .string("left"))
-        #expect(real.result(key: "staff/2")?["status"] == .string("applied"))
-        // Updates carry the attributes they changed, before and after, in dry and real runs alike.
-        let emailDiff = try JSONParser.parse(
-            #"[{"attribute":"std:attribute:email","before":[{"type":"email-address","text":"bob@example.org"}],"after":[{"type":"email-address","text":"robert@example.org"}]}]"#
-        )
-        for night in [dry, real] {
-            #expect(night.result(key: "staff/2")?["changes"]?.arrayValue?.first?["diff"] == emailDiff, "\(night.results)")
-        }
-        let leaverDiff = try JSONParser.parse(
-            #"[{"attribute":"dc:attribute:type","before":[{"type":"object-type","code":"std:type:person:staff"}],"after":[{"type":"object-type","code":"std:type:person:past"}]}]"#
-        )
-        #expect(real.leaver(key: "staff/3")?["changes"]?.arrayValue?.first?["diff"] == leaverDiff)
-        #expect(real.summary?["destinations"]?["profile"] == (try JSONParser.parse(#"{"created":1,"updated":2,"unchanged":1,"deleted":0}"#)))
-
-        // Cat is a past person now; Bob's first e-mail won.
-        #expect(try await Self.objectTitles(client, type: "std:type:person:past") == ["Cat Cole"])
-        let bob = try JSONParser.parse(try await client.get("/api/v1/objects?title=Bob%20Brown").body)["objects"]?.arrayValue?.first
-        #expect(bob.map { $0.compactJSON.contains("robert@example.org") } == true)
-
-        // The read API shows the feed and its keys.
-        let feeds = try JSONParser.parse(try await client.get("/api/v1/feeds").body)
-        let feed = feeds["feeds"]?.arrayValue?.first
-        #expect(feed?["name"] == .string("hr-staff"))
-        #expect(feed?["activeKeys"] == .number(3))
-        #expect(feed?["leftKeys"] == .number(1))
-        #expect(feed?["lastBatch"] == .string(real.batch))
-        let left = try JSONParser.parse(try await client.get("/api/v1/feeds/hr-staff/keys?state=left").body)
-        #expect(left["keys"]?.arrayValue?.map { $0["key"] } == [.string("3")])
-        let paged = try JSONParser.parse(try await client.get("/api/v1/feeds/hr-staff/keys?limit=2").body)
-        #expect(paged["next"] == .string("staff/2"))
-        let rest = try JSONParser.parse(try await client.get("/api/v1/feeds/hr-staff/keys?after=staff/2").body)
-        #expect(rest["keys"]?.arrayValue?.map { $0["key"] } == [.string("3"), .string("4")])
-        #expect(try await client.get("/api/v1/feeds/nope").status == 404)
-
-        // Cat comes back: she is active again and transformed, not skipped.
-        let back = try await Self.night(
-            client, control: control, data: Self.csv([("1", "Ann", "Adams"), ("2", "Bob", "Brown"), ("3", "Cat", "Cole"), ("4", "Dan", "Dale")]))
-        #expect(back.result(key: "staff/3")?["skipped"] == nil)
-        #expect(back.result(key: "staff/3")?["status"] == .string("applied"))
-        #expect(try await Self.objectTitles(client, type: "std:type:person:past") == [])
     }
 
     /// People whose leavers are deleted.
@@ -206,66 +206,66 @@ import Testing
     /// ref (`"deleted": true`); the dry run plans it as the real run does it; a key that comes back
     /// gets a new object; a rollback of the night that deleted it restores it.
     @Test func leaversDeleteTheirObjectsAndARollbackRestoresThem() async throws {
-        let browser = try await AdminBrowser.signedIn()
-        let server = browser.server
-        defer { Task { await server.stop() } }
-        let client = BatchClient(server)
-        let control = Self.deletingControl
-        #expect(control.contains(#""action": "delete""#))
-        let first = try await Self.night(client, control: control, data: Self.csv(Self.three))
-        #expect(first.state == "complete")
-        func catRef() async throws -> String? {
-            let found = try JSONParser.parse(try await client.get("/api/v1/objects?title=Cat%20Cole").body)
-            return found["objects"]?.arrayValue?.first?["ref"]?.stringValue
+        try await AdminBrowser.signedIn().scoped { browser in
+            let server = browser.server
+            let client = BatchClient(server)
+            let control = Self.deletingControl
+            #expect(control.contains(#""action": "delete""#))
+            let first = try await Self.night(client, control: control, data: Self.csv(Self.three))
+            #expect(first.state == "complete")
+            func catRef() async throws -> String? {
+                let found = try JSONParser.parse(try await client.get("/api/v1/objects?title=Cat%20Cole").body)
+                return found["objects"]?.arrayValue?.first?["ref"]?.stringValue
+            }
+            let cat = try #require(try await catRef())
+
+            let twoLeft = Self.csv(Array(Self.three.prefix(2)))
+            let dry = try await Self.night(client, control: control, data: twoLeft, dryRun: true)
+            let real = try await Self.night(client, control: control, data: twoLeft)
+            #expect(real.state == "complete")
+            #expect(dry.summary == real.summary)
+            let deletedSummary = try JSONParser.parse(#"{"created":0,"updated":0,"unchanged":2,"deleted":1}"#)
+            #expect(real.summary?["destinations"]?["profile"] == deletedSummary, "\(real.summary?.compactJSON ?? "")")
+            for night in [dry, real] {
+                let change = night.leaver(key: "staff/3")?["changes"]?.arrayValue?.first
+                #expect(change?["kind"] == .string("object:delete"), "\(night.results)")
+                #expect(change?["ref"] == .string(cat))
+            }
+            #expect(real.leaver(key: "staff/3")?["status"] == .string("left"))
+
+            // Read by ref with `deleted`; no longer listed, found by title or type.
+            let deleted = try JSONParser.parse(try await client.get("/api/v1/objects/\(cat)").body)
+            #expect(deleted["deleted"] == .bool(true))
+            #expect(deleted["title"] == .string("Cat Cole"))
+            #expect(try await catRef() == nil)
+            #expect(try await Self.objectTitles(client, type: "std:type:person:staff") == ["Ann Adams", "Bob Brown"])
+            // The admin page says so.
+            #expect(try await browser.get("/admin/objects/\(cat)").body.contains("id=\"object-deleted\""))
+
+            // Another night with the same two: nothing to delete again, nothing changed.
+            let again = try await Self.night(client, control: control, data: twoLeft)
+            #expect(again.progress("recordsLeft") == 0)
+
+            // The night is rolled back: Cat is back, listed and found, and not deleted.
+            let rollback = try await client.post("rollback", ["batch": again.batch])
+            #expect(rollback.status == 200, "\(rollback.body)")
+            let undo = try await client.post("rollback", ["batch": real.batch])
+            #expect(undo.status == 200, "\(undo.body)")
+            let restored = try JSONParser.parse(try await client.get("/api/v1/objects/\(cat)").body)
+            #expect(restored["deleted"] == nil)
+            #expect(try await catRef() == cat)
+            #expect(try await Self.objectTitles(client, type: "std:type:person:staff") == ["Ann Adams", "Bob Brown", "Cat Cole"])
+
+            // She leaves for good and comes back later: the lookup by username finds nothing deleted,
+            // so she gets a new object, and the deleted one stays as it was.
+            _ = try await Self.night(client, control: control, data: twoLeft)
+            let back = try await Self.night(client, control: control, data: Self.csv(Self.three))
+            #expect(back.result(key: "staff/3")?["status"] == .string("applied"))
+            #expect(back.summary?["destinations"]?["profile"]?["created"] == .number(1))
+            let newCat = try #require(try await catRef())
+            #expect(newCat != cat)
+            #expect(try JSONParser.parse(try await client.get("/api/v1/objects/\(cat)").body)["deleted"] == .bool(true))
         }
-        let cat = try #require(try await catRef())
-
-        let twoLeft = Self.csv(Array(Self.three.prefix(2)))
-        let dry = try await Self.night(client, control: control, data: twoLeft, dryRun: true)
-        let real = try await Self.night(client, control: control, data: twoLeft)
-        #expect(real.state == "complete")
-        #expect(dry.summary == real.summary)
-        let deletedSummary = try JSONParser.parse(#"{"created":0,"updated":0,"unchanged":2,"deleted":1}"#)
-        #expect(real.summary?["destinations"]?["profile"] == deletedSummary, "\(real.summary?.compactJSON ?? "")")
-        for night in [dry, real] {
-            let change = night.leaver(key: "staff/3")?["changes"]?.arrayValue?.first
-            #expect(change?["kind"] == .string("object:delete"), "\(night.results)")
-            #expect(change?["ref"] == .string(cat))
-        }
-        #expect(real.leaver(key: "staff/3")?["status"] == .string("left"))
-
-        // Read by ref with `deleted`; no longer listed, found by title or type.
-        let deleted = try JSONParser.parse(try await client.get("/api/v1/objects/\(cat)").body)
-        #expect(deleted["deleted"] == .bool(true))
-        #expect(deleted["title"] == .string("Cat Cole"))
-        #expect(try await catRef() == nil)
-        #expect(try await Self.objectTitles(client, type: "std:type:person:staff") == ["Ann Adams", "Bob Brown"])
-        // The admin page says so.
-        #expect(try await browser.get("/admin/objects/\(cat)").body.contains("id=\"object-deleted\""))
-
-        // Another night with the same two: nothing to delete again, nothing changed.
-        let again = try await Self.night(client, control: control, data: twoLeft)
-        #expect(again.progress("recordsLeft") == 0)
-
-        // The night is rolled back: Cat is back, listed and found, and not deleted.
-        let rollback = try await client.post("rollback", ["batch": again.batch])
-        #expect(rollback.status == 200, "\(rollback.body)")
-        let undo = try await client.post("rollback", ["batch": real.batch])
-        #expect(undo.status == 200, "\(undo.body)")
-        let restored = try JSONParser.parse(try await client.get("/api/v1/objects/\(cat)").body)
-        #expect(restored["deleted"] == nil)
-        #expect(try await catRef() == cat)
-        #expect(try await Self.objectTitles(client, type: "std:type:person:staff") == ["Ann Adams", "Bob Brown", "Cat Cole"])
-
-        // She leaves for good and comes back later: the lookup by username finds nothing deleted,
-        // so she gets a new object, and the deleted one stays as it was.
-        _ = try await Self.night(client, control: control, data: twoLeft)
-        let back = try await Self.night(client, control: control, data: Self.csv(Self.three))
-        #expect(back.result(key: "staff/3")?["status"] == .string("applied"))
-        #expect(back.summary?["destinations"]?["profile"]?["created"] == .number(1))
-        let newCat = try #require(try await catRef())
-        #expect(newCat != cat)
-        #expect(try JSONParser.parse(try await client.get("/api/v1/objects/\(cat)").body)["deleted"] == .bool(true))
     }
 
     /// Grants: found by their code (kept as a username) when they exist, with an author found by
@@ -425,135 +425,135 @@ import Testing
     /// A record that maps a value by title is never skipped: the title table is read when the
     /// batch starts, and a retitled target must stop being linked the very next night.
     @Test func recordsUsingATitleMappingAreAlwaysTransformed() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        let client = BatchClient(server)
-        let organisations = """
-            {"dataImportControlFileVersion": 0, "model": "TYPE:std:type:organisation", "files": {"o": {"read": "csv"}},
-             "instructions": [{"source": "ref", "destination": "load:by-ref", "name": "ref", "filters": ["haplo:string-to-ref"]},
-                {"action": "load", "destination": "object", "using": "load:by-ref", "otherwise": [{"action": "new", "destination": "object"}]},
-                {"source": "title", "destination": "object", "name": "dc:attribute:title"}]}
-            """
-        let made = try await client.prepareBatch(
-            control: try Fixtures.write(organisations), files: [("o", try Fixtures.write("ref,title\n,Physics\n"))])
-        _ = try await client.schedule(batch: made)
-        #expect(try await client.waitForBatch(made)["state"] == .string("complete"))
-        let physics = try JSONParser.parse(try await client.get("/api/v1/objects?title=Physics").body)["objects"]?.arrayValue?.first?["ref"]
-        let control = Self.peopleControl(
-            extra: #", {"source": "dept", "destination": "profile", "name": "std:attribute:works-for", "refMapping": "employer"}"#
-        ).replacingOccurrences(
-            of: #""instructions": ["#,
-            with: #""mapping": {"employer": {"using": "title", "types": ["std:type:organisation"], "values": {"PHY": "Physics"}}}, "instructions": ["#)
-        let data = "staff_number,first,last,email,dept\n1,Ann,Adams,ann@example.org,PHY\n"
-        for _ in 0..<3 {
-            let night = try await Self.night(client, control: control, data: data)
-            #expect(night.progress("recordsSkipped") == 0)
-            #expect(night.progress("recordsFailed") == 0, "\(night.log)")
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let organisations = """
+                {"dataImportControlFileVersion": 0, "model": "TYPE:std:type:organisation", "files": {"o": {"read": "csv"}},
+                 "instructions": [{"source": "ref", "destination": "load:by-ref", "name": "ref", "filters": ["haplo:string-to-ref"]},
+                    {"action": "load", "destination": "object", "using": "load:by-ref", "otherwise": [{"action": "new", "destination": "object"}]},
+                    {"source": "title", "destination": "object", "name": "dc:attribute:title"}]}
+                """
+            let made = try await client.prepareBatch(
+                control: try Fixtures.write(organisations), files: [("o", try Fixtures.write("ref,title\n,Physics\n"))])
+            _ = try await client.schedule(batch: made)
+            #expect(try await client.waitForBatch(made)["state"] == .string("complete"))
+            let physics = try JSONParser.parse(try await client.get("/api/v1/objects?title=Physics").body)["objects"]?.arrayValue?.first?["ref"]
+            let control = Self.peopleControl(
+                extra: #", {"source": "dept", "destination": "profile", "name": "std:attribute:works-for", "refMapping": "employer"}"#
+            ).replacingOccurrences(
+                of: #""instructions": ["#,
+                with: #""mapping": {"employer": {"using": "title", "types": ["std:type:organisation"], "values": {"PHY": "Physics"}}}, "instructions": ["#)
+            let data = "staff_number,first,last,email,dept\n1,Ann,Adams,ann@example.org,PHY\n"
+            for _ in 0..<3 {
+                let night = try await Self.night(client, control: control, data: data)
+                #expect(night.progress("recordsSkipped") == 0)
+                #expect(night.progress("recordsFailed") == 0, "\(night.log)")
+            }
+            let ann = try JSONParser.parse(try await client.get("/api/v1/objects?title=Ann%20Adams").body)["objects"]?.arrayValue?.first
+            #expect(ann?.compactJSON.contains(physics?.stringValue ?? "-") == true)
+            // Physics is renamed by another batch: the mapping finds nothing now, and the next night says so.
+            let rename = try await client.prepareBatch(
+                control: try Fixtures.write(organisations),
+                files: [("o", try Fixtures.write("ref,title\n\(physics?.stringValue ?? ""),Physics and Astronomy\n"))])
+            _ = try await client.schedule(batch: rename)
+            #expect(try await client.waitForBatch(rename)["state"] == .string("complete"))
+            #expect(try await Self.objectTitles(client, type: "std:type:organisation") == ["Physics and Astronomy"])
+            let after = try await Self.night(client, control: control, data: data)
+            #expect(after.progress("recordsSkipped") == 0)
+            #expect(after.log.contains("Value in input data cannot be mapped for input field dept: PHY"), "\(after.log)")
         }
-        let ann = try JSONParser.parse(try await client.get("/api/v1/objects?title=Ann%20Adams").body)["objects"]?.arrayValue?.first
-        #expect(ann?.compactJSON.contains(physics?.stringValue ?? "-") == true)
-        // Physics is renamed by another batch: the mapping finds nothing now, and the next night says so.
-        let rename = try await client.prepareBatch(
-            control: try Fixtures.write(organisations),
-            files: [("o", try Fixtures.write("ref,title\n\(physics?.stringValue ?? ""),Physics and Astronomy\n"))])
-        _ = try await client.schedule(batch: rename)
-        #expect(try await client.waitForBatch(rename)["state"] == .string("complete"))
-        #expect(try await Self.objectTitles(client, type: "std:type:organisation") == ["Physics and Astronomy"])
-        let after = try await Self.night(client, control: control, data: data)
-        #expect(after.progress("recordsSkipped") == 0)
-        #expect(after.log.contains("Value in input data cannot be mapped for input field dept: PHY"), "\(after.log)")
     }
 
     @Test func aNightWithTooManyLeaversIsHeldUntilApprovedOrCancelled() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        let client = BatchClient(server)
-        let control = Self.peopleControl()
-        let everyone = (1...120).map { (String($0), "P\($0)", "Person") }
-        _ = try await Self.night(client, control: control, data: Self.csv(everyone))
-        // A truncated export: 30 of 120 (25%) would leave, beyond the default 20%.
-        let truncated = Self.csv(Array(everyone.prefix(90)))
-        let text = "30 of 120 keys (25.0%) would leave feed hr-staff, more than its limit of 20%"
-        let dry = try await Self.night(client, control: control, data: truncated, dryRun: true)
-        #expect(dry.state == "dry-run")
-        #expect(dry.log.contains("\nWOULD HOLD: \(text)\n"))
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let control = Self.peopleControl()
+            let everyone = (1...120).map { (String($0), "P\($0)", "Person") }
+            _ = try await Self.night(client, control: control, data: Self.csv(everyone))
+            // A truncated export: 30 of 120 (25%) would leave, beyond the default 20%.
+            let truncated = Self.csv(Array(everyone.prefix(90)))
+            let text = "30 of 120 keys (25.0%) would leave feed hr-staff, more than its limit of 20%"
+            let dry = try await Self.night(client, control: control, data: truncated, dryRun: true)
+            #expect(dry.state == "dry-run")
+            #expect(dry.log.contains("\nWOULD HOLD: \(text)\n"))
 
-        let held = try await Self.night(client, control: control, data: truncated)
-        #expect(held.state == "held")
-        #expect(held.log.contains("\nHELD: \(text)\n"))
-        #expect(held.status["held"] == (try JSONParser.parse(#"{"reason":"leavers","count":30,"of":120,"limit":"20%"}"#)))
-        #expect(held.progress("recordsLeft") == 0)
-        #expect(try await Self.objectTitles(client, type: "std:type:person:past") == [])
-        let notHeld = try await client.post("approve", ["batch": dry.batch])
-        #expect(notHeld.status == 400)
-        #expect(notHeld.body == "Batch \(dry.batch) is not in the 'held' state")
+            let held = try await Self.night(client, control: control, data: truncated)
+            #expect(held.state == "held")
+            #expect(held.log.contains("\nHELD: \(text)\n"))
+            #expect(held.status["held"] == (try JSONParser.parse(#"{"reason":"leavers","count":30,"of":120,"limit":"20%"}"#)))
+            #expect(held.progress("recordsLeft") == 0)
+            #expect(try await Self.objectTitles(client, type: "std:type:person:past") == [])
+            let notHeld = try await client.post("approve", ["batch": dry.batch])
+            #expect(notHeld.status == 400)
+            #expect(notHeld.body == "Batch \(dry.batch) is not in the 'held' state")
 
-        #expect(try await client.post("approve", ["batch": held.batch]).body == "APPROVED")
-        let approved = try await client.waitForBatch(held.batch)
-        #expect(approved["state"] == .string("complete"))
-        #expect(approved["held"] == .null)
-        let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(held.batch)").body
-        #expect(log.contains("APPROVED: "))
-        #expect(log.contains("by api key"))
-        #expect(try await Self.objectTitles(client, type: "std:type:person:past").count == 30)
+            #expect(try await client.post("approve", ["batch": held.batch]).body == "APPROVED")
+            let approved = try await client.waitForBatch(held.batch)
+            #expect(approved["state"] == .string("complete"))
+            #expect(approved["held"] == .null)
+            let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(held.batch)").body
+            #expect(log.contains("APPROVED: "))
+            #expect(log.contains("by api key"))
+            #expect(try await Self.objectTitles(client, type: "std:type:person:past").count == 30)
 
-        // Held again, then cancelled: nothing of the leavers is applied.
-        _ = try await Self.night(client, control: control, data: Self.csv(everyone))
-        let heldAgain = try await Self.night(client, control: control, data: truncated)
-        #expect(heldAgain.state == "held")
-        // The next night waits for the held one to be decided; a dry run does not.
-        let next = try await client.prepareBatch(control: try Fixtures.write(control), files: [("staff", try Fixtures.write(Self.csv(everyone)))])
-        _ = try await client.schedule(batch: next)
-        let dryNext = try await Self.night(client, control: control, data: Self.csv(everyone), dryRun: true)
-        #expect(dryNext.state == "dry-run")
-        let waiting = try JSONParser.parse(try await client.get("/api/haplo-data-import-batch/status?batch=\(next)").body)
-        #expect(waiting["state"] == .string("scheduled"))
-        #expect(try await client.post("cancel", ["batch": heldAgain.batch]).body == "CANCELLED")
-        #expect(try await client.waitForBatch(next)["state"] == .string("complete"))
-        let cancelled = try await client.waitForBatch(heldAgain.batch)
-        #expect(cancelled["state"] == .string("cancelled"))
-        let cancelLog = try await client.get("/api/haplo-data-import-batch/log?batch=\(heldAgain.batch)").body
-        #expect(cancelLog.contains("the leavers were not applied"))
-        #expect(try await Self.objectTitles(client, type: "std:type:person:past").count == 0)
+            // Held again, then cancelled: nothing of the leavers is applied.
+            _ = try await Self.night(client, control: control, data: Self.csv(everyone))
+            let heldAgain = try await Self.night(client, control: control, data: truncated)
+            #expect(heldAgain.state == "held")
+            // The next night waits for the held one to be decided; a dry run does not.
+            let next = try await client.prepareBatch(control: try Fixtures.write(control), files: [("staff", try Fixtures.write(Self.csv(everyone)))])
+            _ = try await client.schedule(batch: next)
+            let dryNext = try await Self.night(client, control: control, data: Self.csv(everyone), dryRun: true)
+            #expect(dryNext.state == "dry-run")
+            let waiting = try JSONParser.parse(try await client.get("/api/haplo-data-import-batch/status?batch=\(next)").body)
+            #expect(waiting["state"] == .string("scheduled"))
+            #expect(try await client.post("cancel", ["batch": heldAgain.batch]).body == "CANCELLED")
+            #expect(try await client.waitForBatch(next)["state"] == .string("complete"))
+            let cancelled = try await client.waitForBatch(heldAgain.batch)
+            #expect(cancelled["state"] == .string("cancelled"))
+            let cancelLog = try await client.get("/api/haplo-data-import-batch/log?batch=\(heldAgain.batch)").body
+            #expect(cancelLog.contains("the leavers were not applied"))
+            #expect(try await Self.objectTitles(client, type: "std:type:person:past").count == 0)
+        }
     }
 
     @Test func aNightWithFarFewerRecordsIsHeldBeforeAnythingIsApplied() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        let client = BatchClient(server)
-        let control = Self.peopleControl(guard: #", "guard": {"maxRecordCountChange": "50%"}"#)
-        let everyone = (1...20).map { (String($0), "P\($0)", "Person") }
-        _ = try await Self.night(client, control: control, data: Self.csv(everyone))
-        // Five records, one of them renamed: nothing of it may be applied while it is held.
-        let five = [("1", "Renamed", "Person")] + everyone[1..<5]
-        let held = try await Self.night(client, control: control, data: Self.csv(Array(five)))
-        #expect(held.state == "held")
-        #expect(held.log.contains("\nHELD: 5 records, against 20 in the last run of feed hr-staff (-75.0%), more than its limit of 50%\n"))
-        #expect(held.status["held"] == (try JSONParser.parse(#"{"reason":"record-count","count":5,"of":20,"limit":"50%"}"#)))
-        #expect(held.progress("recordsRead") == 0)
-        #expect(held.results.isEmpty)
-        #expect(try await Self.objectTitles(client, type: "std:type:person:staff").contains("Renamed Person") == false)
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let control = Self.peopleControl(guard: #", "guard": {"maxRecordCountChange": "50%"}"#)
+            let everyone = (1...20).map { (String($0), "P\($0)", "Person") }
+            _ = try await Self.night(client, control: control, data: Self.csv(everyone))
+            // Five records, one of them renamed: nothing of it may be applied while it is held.
+            let five = [("1", "Renamed", "Person")] + everyone[1..<5]
+            let held = try await Self.night(client, control: control, data: Self.csv(Array(five)))
+            #expect(held.state == "held")
+            #expect(held.log.contains("\nHELD: 5 records, against 20 in the last run of feed hr-staff (-75.0%), more than its limit of 50%\n"))
+            #expect(held.status["held"] == (try JSONParser.parse(#"{"reason":"record-count","count":5,"of":20,"limit":"50%"}"#)))
+            #expect(held.progress("recordsRead") == 0)
+            #expect(held.results.isEmpty)
+            #expect(try await Self.objectTitles(client, type: "std:type:person:staff").contains("Renamed Person") == false)
 
-        #expect(try await client.post("approve", ["batch": held.batch]).body == "APPROVED")
-        let approved = try await client.waitForBatch(held.batch)
-        #expect(approved["state"] == .string("complete"))
-        #expect(approved["progress"]?["recordsLeft"] == .number(15))
-        #expect(try await Self.objectTitles(client, type: "std:type:person:staff").contains("Renamed Person"))
-        #expect(try await Self.objectTitles(client, type: "std:type:person:past").count == 15)
+            #expect(try await client.post("approve", ["batch": held.batch]).body == "APPROVED")
+            let approved = try await client.waitForBatch(held.batch)
+            #expect(approved["state"] == .string("complete"))
+            #expect(approved["progress"]?["recordsLeft"] == .number(15))
+            #expect(try await Self.objectTitles(client, type: "std:type:person:staff").contains("Renamed Person"))
+            #expect(try await Self.objectTitles(client, type: "std:type:person:past").count == 15)
+        }
     }
 
     @Test func forceTransformsEveryRecordAndAnythingElseIsRefused() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        let client = BatchClient(server)
-        let control = Self.peopleControl()
-        for _ in 0..<2 { _ = try await Self.night(client, control: control, data: Self.csv(Self.three)) }
-        let forced = try await Self.night(client, control: control, data: Self.csv(Self.three), force: true)
-        #expect(forced.progress("recordsSkipped") == 0)
-        #expect(forced.progress("recordsUnchanged") == 3)
-        let batch = try await client.prepareBatch(control: try Fixtures.write(control), files: [("staff", try Fixtures.write(Self.csv(Self.three)))])
-        let bad = try await client.post("schedule", ["batch": batch, "force": "yes"])
-        #expect(bad.status == 400)
-        #expect(bad.body == "Invalid force: yes (use true or false)")
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let control = Self.peopleControl()
+            for _ in 0..<2 { _ = try await Self.night(client, control: control, data: Self.csv(Self.three)) }
+            let forced = try await Self.night(client, control: control, data: Self.csv(Self.three), force: true)
+            #expect(forced.progress("recordsSkipped") == 0)
+            #expect(forced.progress("recordsUnchanged") == 3)
+            let batch = try await client.prepareBatch(control: try Fixtures.write(control), files: [("staff", try Fixtures.write(Self.csv(Self.three)))])
+            let bad = try await client.post("schedule", ["batch": batch, "force": "yes"])
+            #expect(bad.status == 400)
+            #expect(bad.body == "Invalid force: yes (use true or false)")
+        }
     }
 }

@@ -18,14 +18,14 @@ import Testing
     }
 
     @Test func theServedDocumentIsTheCommittedOne() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        let served = try await Curl.run(["\(server.base)/api/openapi.json"])
-        #expect(served.status == 200)
-        #expect(served.body == (try Self.committed).trimmingCharacters(in: .newlines))
-        let document = try JSONSerialization.jsonObject(with: Data(served.body.utf8)) as? [String: Any]
-        #expect(document?["openapi"] as? String == "3.1.0")
-        #expect((document?["info"] as? [String: Any])?["version"] as? String == IntakeVersion.current)
+        try await TestServer.start().scoped { server in
+            let served = try await Curl.run(["\(server.base)/api/openapi.json"])
+            #expect(served.status == 200)
+            #expect(served.body == (try Self.committed).trimmingCharacters(in: .newlines))
+            let document = try JSONSerialization.jsonObject(with: Data(served.body.utf8)) as? [String: Any]
+            #expect(document?["openapi"] as? String == "3.1.0")
+            #expect((document?["info"] as? [String: Any])?["version"] as? String == IntakeVersion.current)
+        }
     }
 
     @Test func theDocumentAndTheRouterHaveTheSameEndpoints() async throws {
@@ -50,13 +50,13 @@ import Testing
             }
         }
         // Every documented operation answers something other than 404 or 405.
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        for (path, operations) in paths {
-            let concrete = path.replacingOccurrences(of: #"\{[a-z]+\}"#, with: "x", options: .regularExpression)
-            for method in operations.keys {
-                let answer = try await Curl.run(["-X", method.uppercased(), "\(server.base)\(concrete)"])
-                #expect(![404, 405].contains(answer.status) || concrete.contains("/x"), "\(method) \(path): \(answer.status)")
+        try await TestServer.start().scoped { server in
+            for (path, operations) in paths {
+                let concrete = path.replacingOccurrences(of: #"\{[a-z]+\}"#, with: "x", options: .regularExpression)
+                for method in operations.keys {
+                    let answer = try await Curl.run(["-X", method.uppercased(), "\(server.base)\(concrete)"])
+                    #expect(![404, 405].contains(answer.status) || concrete.contains("/x"), "\(method) \(path): \(answer.status)")
+                }
             }
         }
     }

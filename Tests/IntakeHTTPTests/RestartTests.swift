@@ -92,14 +92,14 @@ import Testing
         #expect(stopped.progress.recordsRead > 0)
         #expect(stopped.progress.recordsRead < Self.recordCount)
 
-        let restarted = try await TestServer.start(directory: server.directory, apiKey: server.apiKey)
-        defer { Task { await restarted.stop() } }
-        let status = try await BatchClient(restarted).waitForBatch(batch)
-        #expect(status["state"] == .string("complete"))
-        #expect(status["progress"]?["recordsRead"] == .number(Double(Self.recordCount)))
-        #expect(status["progress"]?["recordsApplied"] == .number(Double(Self.recordCount)))
-        #expect(status["errors"] == .number(2))
-        try await Self.verifyExactlyOnce(directory: server.directory, batch: batch)
+        try await TestServer.start(directory: server.directory, apiKey: server.apiKey).scoped { restarted in
+            let status = try await BatchClient(restarted).waitForBatch(batch)
+            #expect(status["state"] == .string("complete"))
+            #expect(status["progress"]?["recordsRead"] == .number(Double(Self.recordCount)))
+            #expect(status["progress"]?["recordsApplied"] == .number(Double(Self.recordCount)))
+            #expect(status["errors"] == .number(2))
+            try await Self.verifyExactlyOnce(directory: server.directory, batch: batch)
+        }
     }
 
     @Test func killedServerResumesWithoutApplyingAnyRecordTwice() async throws {

@@ -6,57 +6,57 @@ import Testing
 /// say what happened, logged with the cause, nothing partial kept, and visible to a readiness check.
 @Suite(.serialized) struct StorageFailureTests {
     @Test func aLockedDatabaseAnswers503AndMakesTheServiceNotReady() async throws {
-        let server = try await TestServer.start(busyTimeout: 0.3)
-        defer { Task { await server.stop() } }
-        let client = BatchClient(server)
-        let digest = try await client.uploadControl(Fixtures.examples.appendingPathComponent("control.json")).body
-        #expect(try await Curl.run(["\(server.base)/ready"]).body == "READY")
+        try await TestServer.start(busyTimeout: 0.3).scoped { server in
+            let client = BatchClient(server)
+            let digest = try await client.uploadControl(Fixtures.examples.appendingPathComponent("control.json")).body
+            #expect(try await Curl.run(["\(server.base)/ready"]).body == "READY")
 
-        // Another process takes the write lock and keeps it until it is stopped.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = [
-            "python3", "-c",
-            """
-            import sqlite3, sys, time
-            c = sqlite3.connect(sys.argv[1], isolation_level=None)
-            c.execute('BEGIN IMMEDIATE')
-            print('locked', flush=True)
-            time.sleep(60)
-            """, server.directory.appendingPathComponent("intake.sqlite").path
-        ]
-        let output = Pipe()
-        holder.standardOutput = output
-        try holder.run()
-        let reader = output.fileHandleForReading
-        let locked = try await onOwnThread { String(decoding: reader.availableData, as: UTF8.self) }
-        #expect(locked.hasPrefix("locked"))
-        let refused = try await client.createBatch(control: digest)
-        #expect(refused.status == 503)
-        #expect(refused.body == "The database is busy: another process holds its lock. Nothing was changed; try again shortly.")
-        #expect(refused.headers.lowercased().contains("retry-after: 5"))
-        let ready = try await Curl.run(["\(server.base)/ready"])
-        #expect(ready.status == 503)
-        #expect(ready.body.hasPrefix("Not ready: the database was locked by another process"))
+            // Another process takes the write lock and keeps it until it is stopped.
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            holder.arguments = [
+                "python3", "-c",
+                """
+                import sqlite3, sys, time
+                c = sqlite3.connect(sys.argv[1], isolation_level=None)
+                c.execute('BEGIN IMMEDIATE')
+                print('locked', flush=True)
+                time.sleep(60)
+                """, server.directory.appendingPathComponent("intake.sqlite").path
+            ]
+            let output = Pipe()
+            holder.standardOutput = output
+            try holder.run()
+            let reader = output.fileHandleForReading
+            let locked = try await onOwnThread { String(decoding: reader.availableData, as: UTF8.self) }
+            #expect(locked.hasPrefix("locked"))
+            let refused = try await client.createBatch(control: digest)
+            #expect(refused.status == 503)
+            #expect(refused.body == "The database is busy: another process holds its lock. Nothing was changed; try again shortly.")
+            #expect(refused.headers.lowercased().contains("retry-after: 5"))
+            let ready = try await Curl.run(["\(server.base)/ready"])
+            #expect(ready.status == 503)
+            #expect(ready.body.hasPrefix("Not ready: the database was locked by another process"))
 
-        kill(holder.processIdentifier, SIGKILL)
-        let pid = holder.processIdentifier
-        _ = try await onOwnThread {
-            var status: Int32 = 0; return waitpid(pid, &status, 0)
+            kill(holder.processIdentifier, SIGKILL)
+            let pid = holder.processIdentifier
+            _ = try await onOwnThread {
+                var status: Int32 = 0; return waitpid(pid, &status, 0)
+            }
+            #expect(try await client.createBatch(control: digest).status == 200)
         }
-        #expect(try await client.createBatch(control: digest).status == 200)
     }
 
     @Test func anUnwritableBlobFolderIsAClearErrorAndKeepsNothing() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        let tmp = try #require(server.blobs as? LocalBlobStorage).root.appendingPathComponent("tmp")
-        try FileManager().removeItem(at: tmp)
-        try Data().write(to: tmp)  // a file where the folder should be
-        let result = try await BatchClient(server).uploadControl(Fixtures.examples.appendingPathComponent("control.json"))
-        #expect(result.status == 500)
-        #expect(result.body.hasPrefix("The server could not store the upload (Could not create a temporary file for an upload: "))
-        #expect(result.body.hasSuffix("nothing was kept. The server log has the detail."))
+        try await TestServer.start().scoped { server in
+            let tmp = try #require(server.blobs as? LocalBlobStorage).root.appendingPathComponent("tmp")
+            try FileManager().removeItem(at: tmp)
+            try Data().write(to: tmp)  // a file where the folder should be
+            let result = try await BatchClient(server).uploadControl(Fixtures.examples.appendingPathComponent("control.json"))
+            #expect(result.status == 500)
+            #expect(result.body.hasPrefix("The server could not store the upload (Could not create a temporary file for an upload: "))
+            #expect(result.body.hasSuffix("nothing was kept. The server log has the detail."))
+        }
     }
 
     @Test func noRoomForAnUploadIs507AndKeepsNothing() async throws {

@@ -130,6 +130,20 @@ final class TestServer: @unchecked Sendable {
         self.task = task
     }
 
+    /// Runs `body` with this server, then stops the server, whether `body` returned or threw, before
+    /// the test goes on: `try await TestServer.start().scoped { server in … }`.
+    func scoped<T>(_ body: (TestServer) async throws -> T) async throws -> T {
+        let value: T
+        do {
+            value = try await body(self)
+        } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+        return value
+    }
+
     /// Graceful shutdown, as on SIGTERM: the worker stops after its current chunk.
     func stop() async {
         await group.triggerGracefulShutdown()
