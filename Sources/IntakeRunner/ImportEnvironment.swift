@@ -103,8 +103,6 @@ package final class ControlFileCache: Sendable {
             if state.order.count > Self.maxEntries { state.values[state.order.removeFirst()] = nil }
         }
     }
-
-    package var count: Int { entries.withLock { $0.values.count } }
 }
 
 /// Cancel requests seen by this process, so a running batch can stop after its current record.

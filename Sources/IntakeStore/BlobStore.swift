@@ -530,8 +530,7 @@ package final class OffloadedBlobReader: @unchecked Sendable {
     }
 
     package static func open(_ digest: Digest, in blobs: any BlobStorage, blockSize: Int = 64 * 1024) async throws -> OffloadedBlobReader {
-        let source = try await offloaded { UncheckedSource(source: try blobs.open(digest)) }
-        return OffloadedBlobReader(source: source.source, blockSize: blockSize)
+        try await offloaded { OffloadedBlobReader(source: try blobs.open(digest), blockSize: blockSize) }
     }
 
     /// The next block; nil at the end.
@@ -540,9 +539,5 @@ package final class OffloadedBlobReader: @unchecked Sendable {
             let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
             return count == 0 ? nil : Array(buffer[0..<count])
         }
-    }
-
-    private struct UncheckedSource: @unchecked Sendable {
-        let source: any ByteSource
     }
 }
