@@ -83,6 +83,19 @@ struct BoundStatement {
             return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
         }
 
+        /// A text column as a String: `previous` itself when the column holds the same text, so
+        /// that a text repeated from row to row is not copied again.
+        func text(_ column: Int32, reusing previous: String) -> String {
+            var previous = previous
+            let same = previous.withUTF8 { bytes in
+                let count = Int(sqlite3_column_bytes(handle, column))
+                guard count == bytes.count else { return false }
+                guard count > 0, let pointer = sqlite3_column_text(handle, column) else { return true }
+                return memcmp(bytes.baseAddress!, pointer, count) == 0
+            }
+            return same ? previous : text(column)
+        }
+
         /// Whether a text column holds exactly these UTF-8 bytes, without making a String of it.
         func text(_ column: Int32, equals bytes: [UInt8]) -> Bool {
             let count = Int(sqlite3_column_bytes(handle, column))

@@ -137,8 +137,12 @@ extension SQLiteBatchStore {
 }
 
 /// The per-record statements of a feed batch, prepared once per connection (see `BoundStatement`).
-struct FeedStatements {
+/// A class, so that reaching them for every record is one reference, not a copy of each.
+final class FeedStatements {
     let selectKey, insertSeen, selectSeen, copyToHistory, upsertKey, version, refByUsername, refByBehaviour: BoundStatement
+    /// The texts of the last memory read (`feedKeyColumns` order), reused by the next when they
+    /// repeat: a night's keys share the control file and schema digests and mostly the batches.
+    private var lastTexts = [String](repeating: "", count: 14)
 
     init(_ db: Database) throws {
         selectKey = try BoundStatement(db, "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ? AND file = ? AND key = ?")
@@ -159,24 +163,30 @@ struct FeedStatements {
     }
 
     /// A `feed_keys` row read in `feedKeyColumns` order.
-    static func memory(_ row: BoundStatement.Row) -> FeedKeyMemory {
+    func memory(_ row: BoundStatement.Row) -> FeedKeyMemory {
+        func repeated(_ column: Int32) -> String {
+            let text = row.text(column, reusing: lastTexts[Int(column)])
+            lastTexts[Int(column)] = text
+            return text
+        }
         let reads = RememberedRead.decode(row.text(8))
         return FeedKeyMemory(
-            file: row.text(1), key: row.text(2), recordDigest: row.text(3), control: row.text(4), schema: row.text(5),
+            file: repeated(1), key: row.text(2), recordDigest: row.text(3), control: repeated(4), schema: repeated(5),
             objects: FeedObject.decode(row.text(6)), mustTransform: row.int64(7) != 0 || reads == nil, reads: reads ?? [],
             active: row.int64(9) != 0, firstSeen: Date(timeIntervalSince1970: Double(row.int64(10))),
-            lastChanged: Date(timeIntervalSince1970: Double(row.int64(11))), firstBatch: BatchID(rawValue: row.text(12)),
-            lastBatch: BatchID(rawValue: row.text(13)))
+            lastChanged: Date(timeIntervalSince1970: Double(row.int64(11))), firstBatch: BatchID(rawValue: repeated(12)),
+            lastBatch: BatchID(rawValue: repeated(13)))
     }
 }
 
 extension SQLiteImportTransaction {
     func feedKey(feed: String, file: String, key: String) throws -> FeedKeyMemory? {
-        let statement = try feedStatements.selectKey
+        let statements = try feedStatements
+        let statement = statements.selectKey
         statement.bind(1, feed)
         statement.bind(2, file)
         statement.bind(3, key)
-        return try statement.first(FeedStatements.memory)
+        return try statement.first(statements.memory)
     }
 
     func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws {

@@ -58,11 +58,59 @@ package struct FeedObject: Sendable, Equatable {
     }
 
     package static func decode(_ text: String) -> [FeedObject] {
-        text.utf8.split(separator: 10).compactMap { line in
-            let parts = line.split(separator: 32)
-            guard parts.count == 3, let ref = Int64(Substring(parts[1])), let version = Int(Substring(parts[2])) else { return nil }
-            return FeedObject(destination: String(Substring(parts[0])), ref: ObjectRef(ref), version: version)
+        var objects: [FeedObject] = []
+        EncodedLines.forEachLine(of: text) { line in
+            // `destination ref version`; a line that is not is left out.
+            guard let second = line.lastIndex(of: 32), let first = line[..<second].lastIndex(of: 32), first > line.startIndex,
+                !line[..<first].contains(32), let ref = EncodedLines.integer(line[(first + 1)..<second]),
+                let version = EncodedLines.integer(line[(second + 1)...])
+            else { return true }
+            objects.append(FeedObject(destination: EncodedLines.string(line[..<first]), ref: ObjectRef(ref), version: Int(version)))
+            return true
         }
+        return objects
+    }
+}
+
+/// Reads the feed memory's one-column encodings (`FeedObject`, `RememberedRead`) from their
+/// UTF-8 bytes, without a String or an array per line or field: a nightly run reads them back
+/// for every record.
+enum EncodedLines {
+    /// Calls `body` with each non-empty line of `text` until it returns false; returns whether
+    /// every call returned true.
+    @discardableResult
+    static func forEachLine(of text: String, _ body: (UnsafeBufferPointer<UInt8>.SubSequence) -> Bool) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var start = bytes.startIndex
+            while start < bytes.endIndex {
+                let end = bytes[start...].firstIndex(of: 10) ?? bytes.endIndex
+                if end > start, !body(bytes[start..<end]) { return false }
+                start = end + 1
+            }
+            return true
+        }
+    }
+
+    /// A decimal integer, optionally signed, as `Int64(_:)` reads one; nil for anything else.
+    static func integer(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence) -> Int64? {
+        var digits = bytes[...]
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative || digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        guard !digits.isEmpty else { return nil }
+        var value: Int64 = 0
+        for byte in digits {
+            guard byte >= 48, byte <= 57 else { return nil }
+            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(byte - 48))
+            guard !overflow, !overflow2 else { return nil }
+            value = sum
+        }
+        return negative ? -value : value
+    }
+
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
     }
 }
 
@@ -228,26 +276,30 @@ package enum RememberedRead: Sendable, Equatable {
 
     /// Nil when the text is not what `encode` writes (the key is then transformed, never skipped).
     package static func decode(_ text: String) -> [RememberedRead]? {
-        guard !text.isEmpty else { return [] }
         var reads: [RememberedRead] = []
-        for line in text.utf8.split(separator: 10, omittingEmptySubsequences: false) {
-            guard line.count >= 5, let kind = line.first, line[line.index(after: line.startIndex)] == 32 else { return nil }
-            let rest = line[line.index(line.startIndex, offsetBy: 2)...]
-            guard let space = rest.firstIndex(of: 32) else { return nil }
-            let first = Substring(rest[..<space])
-            let last = Substring(rest[rest.index(after: space)...])
-            let ref: ObjectRef? = first == "-" ? nil : Int64(first).map(ObjectRef.init)
-            guard first == "-" || ref != nil else { return nil }
+        let wellFormed = EncodedLines.forEachLine(of: text) { line in
+            // `K REF LAST`: K a letter, REF a number or `-`, LAST the rest of the line.
+            guard line.count >= 5, line[line.startIndex + 1] == 32 else { return false }
+            let kind = line[line.startIndex]
+            let rest = line[(line.startIndex + 2)...]
+            guard let space = rest.firstIndex(of: 32) else { return false }
+            let first = rest[..<space]
+            let last = rest[(space + 1)...]
+            let noRef = first.count == 1 && first.first == UInt8(ascii: "-")
+            let ref = noRef ? nil : EncodedLines.integer(first).map(ObjectRef.init)
+            guard noRef || ref != nil else { return false }
             switch kind {
             case UInt8(ascii: "o"):
-                guard let ref else { return nil }
-                reads.append(.object(ref, version: last == "-" ? nil : Int(last)))
-            case UInt8(ascii: "u"): reads.append(.username(String(last), ref))
-            case UInt8(ascii: "b"): reads.append(.behaviour(String(last), ref))
-            default: return nil
+                guard let ref else { return false }
+                let noVersion = last.count == 1 && last.first == UInt8(ascii: "-")
+                reads.append(.object(ref, version: noVersion ? nil : EncodedLines.integer(last).map { Int($0) }))
+            case UInt8(ascii: "u"): reads.append(.username(EncodedLines.string(last), ref))
+            case UInt8(ascii: "b"): reads.append(.behaviour(EncodedLines.string(last), ref))
+            default: return false
             }
+            return true
         }
-        return reads
+        return wellFormed ? reads : nil
     }
 }
 

@@ -46,8 +46,18 @@ package struct RunProgress: Sendable, Equatable, Codable {
     /// The run has passed its guards and applies leavers; the last one it handled.
     package var leaversStarted = false
     package var lastLeaver: FeedKeyPosition?
+    /// Keys of a feed batch's records (duplicates not counted again) that are active once their
+    /// record is done: the run's keys among the feed's active ones, so that the active keys the
+    /// run did not see (its leavers) are counted without joining the two (docs/feeds.md
+    /// "Leavers"). Nil in progress written before it was kept: the store counts them then.
+    package var feedKeysSeenActive: Int? = 0
 
     package init() {}
+
+    /// Notes one more key of the run that is active after its record.
+    package mutating func noteSeenActiveFeedKey() {
+        feedKeysSeenActive = feedKeysSeenActive.map { $0 + 1 }
+    }
 
     /// Progress written by an older version lacks the newer counts: they start at zero.
     package init(from decoder: any Decoder) throws {
@@ -69,6 +79,8 @@ package struct RunProgress: Sendable, Equatable, Codable {
         approved = try c.decodeIfPresent(Bool.self, forKey: .approved) ?? false
         leaversStarted = try c.decodeIfPresent(Bool.self, forKey: .leaversStarted) ?? false
         lastLeaver = try c.decodeIfPresent(FeedKeyPosition.self, forKey: .lastLeaver)
+        // Missing in a run begun before it was kept (or one that read no record yet).
+        feedKeysSeenActive = try c.decodeIfPresent(Int.self, forKey: .feedKeysSeenActive) ?? (recordsRead == 0 ? 0 : nil)
     }
 
     /// Counts one saved (or, in a dry run, would-be-saved) object of a destination.

@@ -29,16 +29,17 @@ extension JSONValue {
         }
     }
 
+    // Both are on a feed's per-record path (its records' digests): one copy of the bytes each,
+    // rather than a byte at a time.
     private func appendInteger(_ value: UInt64, to out: inout [UInt8]) {
-        var v = value
-        for _ in 0..<8 {
-            out.append(UInt8(truncatingIfNeeded: v))
-            v >>= 8
-        }
+        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
     }
 
     private func appendString(_ s: String, to out: inout [UInt8]) {
-        appendInteger(UInt64(s.utf8.count), to: &out)
-        out.append(contentsOf: s.utf8)
+        var s = s
+        s.withUTF8 { bytes in
+            appendInteger(UInt64(bytes.count), to: &out)
+            out.append(contentsOf: bytes)
+        }
     }
 }
