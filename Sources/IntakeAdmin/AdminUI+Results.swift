@@ -8,7 +8,7 @@ import IntakeStore
 /// (a change to it), `new` (`yes`: a change created an object; `no`: none did), `q` (text in an
 /// error message).
 struct ResultFilter {
-    var statuses: [String] = []
+    var statuses: [RecordStatus] = []
     var file: String?
     var destination: String?
     var isNew: Bool?
@@ -18,7 +18,7 @@ struct ResultFilter {
 
     init(_ request: Request) {
         let parameters = request.uri.formParameters
-        statuses = parameters[values: "status"].map(String.init).filter { ResultsQuery.statuses.contains($0) }
+        statuses = parameters[values: "status"].compactMap { RecordStatus(rawValue: String($0)) }
         file = parameters["file"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         text = parameters["q"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         destination = parameters["destination"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
@@ -27,7 +27,7 @@ struct ResultFilter {
 
     /// Whether a result line passes, read from its JSON only when the cheap status test is not enough.
     func matches(_ line: String) -> Bool {
-        if !statuses.isEmpty, !statuses.contains(where: { ResultsQuery.line(line, hasStatus: $0) }) { return false }
+        if !statuses.isEmpty, !statuses.contains(where: { $0.isStatus(of: line) }) { return false }
         guard file != nil || text != nil || destination != nil || isNew != nil else { return true }
         guard let value = try? JSONParser.parse(Array(line.utf8)) else { return false }
         if let file, value["file"]?.stringValue != file { return false }
@@ -39,7 +39,7 @@ struct ResultFilter {
     }
 
     var query: String {
-        var parts = statuses.map { "status=\($0)" }
+        var parts = statuses.map { "status=\($0.rawValue)" }
         if let file { parts.append("file=" + (file.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
         if let text { parts.append("q=" + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
         if let destination { parts.append("destination=" + (destination.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
@@ -87,12 +87,17 @@ extension AdminUI {
             next += lines.count
         }
         let p = batch.progress
-        let counts: [String: Int] = [
-            "applied": batch.dryRun ? 0 : p.recordsApplied, "dry-run": batch.dryRun ? p.recordsApplied : 0, "failed": p.recordsFailed,
-            "unchanged": p.recordsUnchanged, "left": p.recordsLeft
-        ]
-        let statusCounts: [[String: Any]] = ResultsQuery.statuses.sorted().map { status in
-            ["value": status, "checked": filter.statuses.contains(status), "count": counts[status] ?? 0]
+        func count(_ status: RecordStatus) -> Int {
+            switch status {
+            case .applied: batch.dryRun ? 0 : p.recordsApplied
+            case .dryRun: batch.dryRun ? p.recordsApplied : 0
+            case .failed: p.recordsFailed
+            case .unchanged: p.recordsUnchanged
+            case .left: p.recordsLeft
+            }
+        }
+        let statusCounts: [[String: Any]] = RecordStatus.allCases.sorted { $0.rawValue < $1.rawValue }.map { status in
+            ["value": status.rawValue, "checked": filter.statuses.contains(status), "count": count(status)]
         }
         let base = AdminPath.batchResults(batch.id)
         let query = filter.query

@@ -172,8 +172,7 @@ struct BatchAPIController: Sendable {
 /// (records are numbered from 0 in input order, as "record R" in their results), so a client pages on
 /// with the number of the last record it read; `limit=N` stops after N lines.
 package struct ResultsQuery {
-    package static let statuses: Set<String> = ["applied", "failed", "unchanged", "left", "dry-run"]
-    var statuses: [String] = []
+    var statuses: [RecordStatus] = []
     /// The index of the first result to read.
     var from = 0
     var limit: Int?
@@ -186,16 +185,16 @@ package struct ResultsQuery {
             guard let format = FailedRecordsFormat(rawValue: String(text)) else {
                 throw APIError.badRequest("Invalid format: \(String(text).escapingControlCharacters) (use original, json or csv, with status=failed)")
             }
-            guard parameters[values: "status"].map(String.init) == ["failed"] else {
+            guard parameters[values: "status"].map(String.init) == [RecordStatus.failed.rawValue] else {
                 throw APIError.badRequest("format=\(format.rawValue) gives the failed records only: add status=failed")
             }
             self.format = format
         }
         for status in parameters[values: "status"] {
-            guard Self.statuses.contains(String(status)) else {
+            guard let known = RecordStatus(rawValue: String(status)) else {
                 throw APIError.badRequest("Invalid status: \(String(status).escapingControlCharacters) (use applied, failed, unchanged, left or dry-run)")
             }
-            statuses.append(String(status))
+            statuses.append(known)
         }
         if let text = parameters["after"] {
             guard let value = Int(text), value >= 0 else {
@@ -211,14 +210,8 @@ package struct ResultsQuery {
         }
     }
 
-    /// Result lines are written by one function, and the status field's text cannot occur inside a
-    /// JSON string (its quotes would be escaped there), so a substring test is exact.
     func matches(_ line: String) -> Bool {
-        statuses.isEmpty || statuses.contains { Self.line(line, hasStatus: $0) }
-    }
-
-    package static func line(_ line: String, hasStatus status: String) -> Bool {
-        line.contains(",\"status\":\"\(status)\"")
+        statuses.isEmpty || statuses.contains { $0.isStatus(of: line) }
     }
 }
 

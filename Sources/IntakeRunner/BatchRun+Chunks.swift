@@ -190,7 +190,7 @@ extension BatchRun {
     /// Commits a transformed record or leaver (a dry run only plans it), counts it in the progress
     /// and the summary, and returns its status and changes.
     func apply(_ transformation: Transformation, tx: any ImportTransaction, leaver: Bool = false) throws -> (
-        status: String, changes: [RecordChange]
+        status: RecordStatus, changes: [RecordChange]
     ) {
         var changes: [RecordChange] = []
         if transformation.isComplete {
@@ -209,21 +209,21 @@ extension BatchRun {
         }
         guard transformation.isComplete else {
             progress.recordsFailed += 1
-            return ("failed", [])
+            return (.failed, [])
         }
         for change in changes {
             progress.count(change.outcome ?? .created, destination: change.destination)
         }
         if leaver {
             progress.recordsLeft += 1
-            return (batch.dryRun ? "dry-run" : "left", changes)
+            return (batch.dryRun ? .dryRun : .left, changes)
         }
         progress.recordsApplied += 1
         // A dry run counts what the real run would: its summary equals the real run's.
         if changes.allSatisfy({ $0.outcome == .unchanged }) && !changes.isEmpty {
             progress.recordsUnchanged += 1
-            return (batch.dryRun ? "dry-run" : "unchanged", changes)
+            return (batch.dryRun ? .dryRun : .unchanged, changes)
         }
-        return (batch.dryRun ? "dry-run" : "applied", changes)
+        return (batch.dryRun ? .dryRun : .applied, changes)
     }
 }

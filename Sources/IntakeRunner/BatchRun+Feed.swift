@@ -139,7 +139,7 @@ extension BatchRun {
             progress.recordsSkipped += 1
             for object in memory.objects { progress.count(.unchanged, destination: object.destination) }
             return RecordResult.line(
-                record: identifier, file: file.name, line: record.line, status: "unchanged", changes: [], errors: [],
+                record: identifier, file: file.name, line: record.line, status: .unchanged, changes: [], errors: [],
                 key: "\(file.name)/\(key)", skipped: true)
         }
         repositoryProxy?.startRecording()
@@ -186,7 +186,7 @@ extension BatchRun {
         countRead(record)
         progress.recordsFailed += 1
         return RecordResult.line(
-            record: identifier, file: file.name, line: record.line, status: "failed", changes: [],
+            record: identifier, file: file.name, line: record.line, status: .failed, changes: [],
             errors: Array(pendingLines[linesBefore...]), key: key.map { "\(file.name)/\($0)" })
     }
 

@@ -58,7 +58,7 @@ package enum FailedRecordScan {
                 else { continue }
                 let ordinal = ordinals[name, default: 0]
                 ordinals[name] = ordinal + 1
-                guard result["status"]?.stringValue == "failed" else { continue }
+                guard result["status"]?.stringValue == RecordStatus.failed.rawValue else { continue }
                 failed.append(
                     FailedRecord(
                         record: result["record"]?.stringValue ?? "", file: name, line: Int(line), key: result["key"]?.stringValue,

@@ -9,7 +9,7 @@ enum RecordResult {
     ///   - skipped: a feed record that was not transformed because nothing could have changed.
     ///   - leaver: a key that left a snapshot feed.
     static func line(
-        record: String, file: String, line: Int?, status: String, changes: [RecordChange], errors: [String],
+        record: String, file: String, line: Int?, status: RecordStatus, changes: [RecordChange], errors: [String],
         key: String? = nil, skipped: Bool = false, leaver: Bool = false
     ) -> String {
         var out = JSONBytes()
@@ -18,7 +18,7 @@ enum RecordResult {
         out.field("file", file)
         out.raw(",\"line\":" + (line.map(String.init) ?? "null"))
         if let key { out.field("key", key) }
-        out.field("status", status)
+        out.field("status", status.rawValue)
         if skipped { out.raw(",\"skipped\":true") }
         if leaver { out.raw(",\"leaver\":true") }
         out.raw(",\"changes\":[")

@@ -326,3 +326,18 @@ package struct AuditEntry: Sendable, Equatable {
         self.detail = detail
     }
 }
+
+/// The status of one result line of `GET results` (docs/api.md "Extensions"): what became of a
+/// record or a feed's leaver.
+package enum RecordStatus: String, CaseIterable, Sendable {
+    case applied, failed, unchanged, left
+    /// Any record of a dry run that was not failed.
+    case dryRun = "dry-run"
+
+    /// Whether a stored result line has this status. Result lines are written by one function, and
+    /// the status field's text cannot occur inside a JSON string (its quotes would be escaped
+    /// there), so a substring test is exact, and much cheaper than parsing a line per result.
+    package func isStatus(of line: String) -> Bool {
+        line.contains(",\"status\":\"\(rawValue)\"")
+    }
+}
