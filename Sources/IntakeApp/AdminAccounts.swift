@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdBcrypt
+import IntakeCore
 import IntakeStore
 
 /// Accounts of the admin UI: names and bcrypt password hashes (cost 12, hashed off the caller's
@@ -15,11 +16,20 @@ package struct AdminAccounts: Sendable {
         self.now = now
     }
 
-    package enum Refusal: Error, Equatable, CustomStringConvertible {
+    package enum Refusal: UserFacingError, Equatable, CustomStringConvertible {
         case invalidName(String)
         case passwordTooShort
         case exists(String)
         case unknown(String)
+
+        package var kind: ErrorKind {
+            switch self {
+            case .exists: .conflict
+            case .invalidName, .passwordTooShort, .unknown: .invalidRequest
+            }
+        }
+
+        package var userMessage: String { description }
 
         package var description: String {
             switch self {

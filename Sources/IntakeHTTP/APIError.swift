@@ -2,10 +2,13 @@ import Hummingbird
 import IntakeCore
 
 /// A failed request: the status and the exact text/plain message of docs/api.md.
-package struct APIError: HTTPResponseError, Sendable {
+package struct APIError: HTTPResponseError, UserFacingError, Sendable {
     package var status: HTTPResponse.Status
     package var message: String
     package var extraHeaders: HTTPFields
+
+    package var kind: ErrorKind { status.errorKind }
+    package var userMessage: String { message }
 
     package init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
@@ -29,9 +32,12 @@ package struct APIError: HTTPResponseError, Sendable {
 }
 
 /// A JSON error of the read API: `{"error": "message"}`.
-package struct JSONAPIError: HTTPResponseError, Sendable {
+package struct JSONAPIError: HTTPResponseError, UserFacingError, Sendable {
     package var status: HTTPResponse.Status
     package var message: String
+
+    package var kind: ErrorKind { status.errorKind }
+    package var userMessage: String { message }
 
     package init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
@@ -49,5 +55,21 @@ package struct JSONAPIError: HTTPResponseError, Sendable {
 enum TextResponse {
     static func plain(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
         Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension HTTPResponse.Status {
+    /// The kind of failure a response status stands for, so that the API's own errors are
+    /// `UserFacingError`s like the application's (their responses are still written from the
+    /// status). Refusals of access (401, 403, 405, 404) are mistakes in the request.
+    var errorKind: ErrorKind {
+        switch code {
+        case 409: .conflict
+        case 413: .tooLarge
+        case 503: .unavailable
+        case 507: .insufficientStorage
+        case 500...: .internalFailure
+        default: .invalidRequest
+        }
     }
 }

@@ -100,7 +100,7 @@ private func refusalsAsErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let refusal as AdminAccounts.Refusal {
-        FileHandle.standardError.write(Data("\(refusal)\n".utf8))
+        FileHandle.standardError.write(Data("\(refusal.userMessage)\n".utf8))
         throw ExitCode(2)
     }
 }
