@@ -215,25 +215,19 @@ struct ServeCommand: AsyncParsableCommand {
         return policy
     }
 
-    /// On first start (no admin account and no API key yet): the admin account `admin` with a random
-    /// password and an API key with the `all` scope, stored only as hashes. They are printed once
-    /// when `print` (a terminal, or --print-initial-credentials); otherwise — under a service
+    /// On first start (`ImportService.createFirstStartCredentials`), the credentials are printed
+    /// once when `print` (a terminal, or --print-initial-credentials); otherwise — under a service
     /// manager, where stdout ends up in a shared log — they go to `initial-credentials` in the data
     /// directory, readable by its owner only, and only the file's path is printed.
     static func createFirstCredentials(service: ImportService, dataDirectory: String, print: Bool, logger: Logger) async throws {
-        let store = service.environment.store
-        guard try await store.adminAccounts().isEmpty else { return }
-        guard try await store.apiKeys().isEmpty, try await store.setting("admin.password") == nil else {
+        let password: String, key: String
+        switch try await service.createFirstStartCredentials() {
+        case .notNeeded: return
+        case .noAdminAccount:
             logger.warning("there is no admin account: create one with `intake admin create NAME`")
             return
+        case .created(let madePassword, let madeKey): (password, key) = (madePassword, madeKey)
         }
-        let password = String(APIKeyHashing.newKey().dropFirst(3).prefix(24))
-        do {
-            try await AdminAccounts(store: store).create(name: "admin", password: password)
-        } catch AdminAccounts.Refusal.exists {
-            return  // another node sharing the database made them a moment ago
-        }
-        let (_, key) = try await service.createAPIKey(name: "initial", scope: .all)
         let text = """
             First start: created these credentials. They are shown only once.
               Admin user:     admin
