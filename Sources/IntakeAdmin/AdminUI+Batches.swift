@@ -187,10 +187,8 @@ extension AdminUI {
         let offset = max(0, request.uri.formParameters["offset"].flatMap { Int($0) } ?? 0)
         let store = self.store
         let body = ResponseBody { writer in
-            var linesRead = 0
             var position = 0
-            while true {
-                let page = try await store.logLines(of: batch.id, skipping: linesRead, limit: 1000)
+            for try await page in store.logPages(of: batch.id) {
                 var buffer = ByteBuffer()
                 for line in page {
                     let bytes = Array((line + "\n").utf8)
@@ -198,8 +196,6 @@ extension AdminUI {
                     position += bytes.count
                 }
                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                linesRead += page.count
-                if page.count < 1000 { break }
             }
             try await writer.finish(nil)
         }

@@ -72,9 +72,7 @@ extension AdminUI {
         var rows: [[String: Any]] = []
         var next = 0
         var more = false
-        scan: while true {
-            let lines = try await store.resultLines(of: batch.id, from: next, limit: 1000)
-            if lines.isEmpty { break }
+        scan: for try await lines in store.resultPages(of: batch.id) {
             for (offset, line) in lines.enumerated() where filter.matches(line) {
                 matched += 1
                 if matched <= skip { continue }
@@ -148,11 +146,7 @@ extension AdminUI {
         let store = self.store
         let body = ResponseBody { writer in
             if csv { try await writer.write(ByteBuffer(string: "record,file,status,changes,errors\r\n")) }
-            var next = 0
-            while true {
-                let lines = try await store.resultLines(of: batch.id, from: next, limit: 1000)
-                if lines.isEmpty { break }
-                next += lines.count
+            for try await lines in store.resultPages(of: batch.id) {
                 var buffer = ByteBuffer()
                 for line in lines where filter.matches(line) {
                     buffer.writeString(csv ? Self.csvRow(line) : line + "\n")

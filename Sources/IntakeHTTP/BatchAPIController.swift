@@ -77,16 +77,10 @@ struct BatchAPIController: Sendable {
         // Streamed page by page: the log is never held whole.
         let store = self.store
         let body = ResponseBody { writer in
-            var written = 0
-            while true {
-                let page = try await store.logLines(of: batch.id, skipping: written, limit: Self.pageSize)
-                if !page.isEmpty {
-                    var buffer = ByteBuffer()
-                    for line in page { buffer.writeString(line + "\n") }
-                    try await writer.write(buffer)
-                }
-                written += page.count
-                if page.count < Self.pageSize { break }
+            for try await page in store.logPages(of: batch.id, pageSize: Self.pageSize) {
+                var buffer = ByteBuffer()
+                for line in page { buffer.writeString(line + "\n") }
+                try await writer.write(buffer)
             }
             try await writer.finish(nil)
         }
@@ -110,12 +104,8 @@ struct BatchAPIController: Sendable {
         let store = self.store
         // Streamed page by page from the store: memory stays flat for any number of records.
         let body = ResponseBody { writer in
-            var next = query.from
             var remaining = query.limit ?? Int.max
-            while remaining > 0 {
-                let page = try await store.resultLines(of: batch.id, from: next, limit: Self.pageSize)
-                if page.isEmpty { break }
-                next += page.count
+            for try await page in store.resultPages(of: batch.id, from: query.from, pageSize: Self.pageSize) {
                 var buffer = ByteBuffer()
                 for line in page where query.matches(line) {
                     buffer.writeString(line + "\n")
@@ -123,6 +113,7 @@ struct BatchAPIController: Sendable {
                     if remaining == 0 { break }
                 }
                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                if remaining == 0 { break }
             }
             try await writer.finish(nil)
         }

@@ -45,11 +45,7 @@ package enum FailedRecordScan {
         store: any BatchStore, batch: BatchID, file: String?, _ body: ([FailedRecord]) async throws -> Void
     ) async throws {
         var ordinals: [String: Int] = [:]
-        var next = 0
-        while true {
-            let page = try await store.resultLines(of: batch, from: next, limit: pageSize)
-            if page.isEmpty { break }
-            next += page.count
+        for try await page in store.resultPages(of: batch, pageSize: pageSize) {
             var failed: [FailedRecord] = []
             for text in page {
                 guard case .object(let result)? = try? JSONParser.parse(Array(text.utf8)),

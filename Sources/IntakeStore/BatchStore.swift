@@ -250,21 +250,15 @@ extension BatchRepository {
     /// The whole log, for `intake run` and tests: logs are short (500 reported errors at most).
     package func log(of id: BatchID) async throws -> [String] {
         var lines: [String] = []
-        while true {
-            let page = try await logLines(of: id, skipping: lines.count, limit: 1000)
-            lines += page
-            if page.count < 1000 { return lines }
-        }
+        for try await page in logPages(of: id) { lines += page }
+        return lines
     }
 
     /// Every result, for tests and small batches; servers page with `resultLines`.
     package func results(of id: BatchID) async throws -> [String] {
         var lines: [String] = []
-        while true {
-            let page = try await resultLines(of: id, from: lines.count, limit: 10_000)
-            if page.isEmpty { return lines }
-            lines += page
-        }
+        for try await page in resultPages(of: id, pageSize: 10_000) { lines += page }
+        return lines
     }
 }
 

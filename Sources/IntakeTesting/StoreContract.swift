@@ -276,6 +276,12 @@ package enum StoreContract {
         }
         try expect(try await store.logLines(of: id, skipping: 1000, limit: 2) == ["line 1000", "line 1001"], "a log page is wrong")
         try expect(try await store.log(of: id).count == 2500, "the log is not whole")
+        var results: [String] = []
+        for try await page in store.resultPages(of: id, from: 1, pageSize: 2) { results += page }
+        try expect(results == (1..<8).map { "r\($0)" }, "the result pages from r1 are not r1…r7: \(results)")
+        var log: [String] = []
+        for try await page in store.logPages(of: id, from: 1500, pageSize: 300) { log += page }
+        try expect(log == (1500..<2500).map { "line \($0)" }, "the log pages from line 1500 are not the last 1000 lines")
     }
 
     static func cancelRules(_ fixture: any StoreFixture) async throws {

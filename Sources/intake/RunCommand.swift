@@ -80,11 +80,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationFailure("Cannot write the results file \(path)")
         }
         defer { try? handle.close() }
-        var next = 0
-        while true {
-            let page = try await store.resultLines(of: id, from: next, limit: 10_000)
-            if page.isEmpty { return }
-            next += page.count
+        for try await page in store.resultPages(of: id, pageSize: 10_000) {
             try handle.write(contentsOf: Data(page.map { $0 + "\n" }.joined().utf8))
         }
     }
