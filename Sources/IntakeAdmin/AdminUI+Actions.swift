@@ -17,23 +17,20 @@ enum ConfirmedAction: String, CaseIterable, Sendable {
     /// A new batch of the failed records (docs/api.md `retry`).
     case retry
 
-    /// Whether the batch's state allows the action; nil when it does, else the refusal.
-    func refusal(_ batch: Batch) -> String? {
+    /// The application's action behind it, whose rules say when it is allowed.
+    var batchAction: BatchAction {
         switch self {
-        case .dryRun, .importData: batch.state == .ready ? nil : BatchError.wrongState(batch.id).userMessage
-        case .copy: batch.purged.map { BatchError.purged(batch.id, $0).userMessage }
-        case .cancel:
-            [.scheduled, .running, .held].contains(batch.state) ? nil : BatchError.notActive(batch.id).userMessage
-        case .rollback:
-            batch.state == .rolledBack
-                ? "This batch was rolled back already." : batch.state == .complete ? nil : "Only a complete batch can be rolled back."
-        case .approve: batch.state == .held ? nil : BatchError.notHeld(batch.id).userMessage
-        case .retry:
-            batch.progress.recordsFailed == 0
-                ? BatchError.noFailedRecords(batch.id).userMessage
-                : [.complete, .dryRun, .error, .cancelled, .rolledBack].contains(batch.state) ? nil : BatchError.notFinished(batch.id).userMessage
+        case .dryRun, .importData: .scheduleReady
+        case .copy: .copy
+        case .cancel: .cancelActive
+        case .rollback: .rollback
+        case .approve: .approve
+        case .retry: .retry
         }
     }
+
+    /// Whether the batch's state allows the action; nil when it does, else the refusal.
+    func refusal(_ batch: Batch) -> String? { batchAction.refusal(batch)?.userMessage }
 
     func title(_ batch: Batch) -> String {
         switch self {

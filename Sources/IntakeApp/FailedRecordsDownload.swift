@@ -81,8 +81,7 @@ extension ImportService {
     /// `uploading` for the API (files can be replaced before it is scheduled), `ready` for the admin UI.
     package func retry(batch text: String?, as state: BatchState = .uploading) async throws -> BatchID {
         let batch = try await self.batch(text)
-        guard [.complete, .dryRun, .error, .cancelled, .rolledBack].contains(batch.state) else { throw BatchError.notFinished(batch.id) }
-        if let purged = batch.purged { throw BatchError.purged(batch.id, purged) }
+        try BatchAction.retry.check(batch)
         let control = try await originalFormControl(batch)
         if let feed = FeedDeclaration(control: control), feed.snapshot { throw BatchError.retryOfSnapshotFeed(batch.id, feed.name) }
         let names = try await filesWithFailures(batch, among: batch.files.map(\.name))

@@ -158,7 +158,7 @@ package struct ImportService: Sendable {
     /// Schedules a `ready` batch (the admin UI's rule; the API schedules `uploading` ones).
     package func scheduleReady(batch id: BatchID, dryRun: Bool, by: String) async throws {
         let batch = try await self.batch(id.rawValue)
-        guard batch.state == .ready else { throw BatchError.wrongState(batch.id) }
+        try BatchAction.scheduleReady.check(batch)
         do {
             try await store.schedule(batch.id, from: .ready, dryRun: dryRun, by: by, now: environment.now())
         } catch StoreError.wrongState(let id, _) {
@@ -169,7 +169,7 @@ package struct ImportService: Sendable {
     /// Cancels a batch that is waiting, running or held (the admin UI offers nothing else).
     package func cancelActive(batch id: BatchID) async throws {
         let batch = try await self.batch(id.rawValue)
-        guard [.scheduled, .running, .held].contains(batch.state) else { throw BatchError.notActive(batch.id) }
+        try BatchAction.cancelActive.check(batch)
         try await cancel(batch: id.rawValue)
     }
 
@@ -214,7 +214,7 @@ package struct ImportService: Sendable {
     /// Lets a held feed batch go on (docs/feeds.md "Guards"); `by` is who approved it, for the log.
     package func approve(batch text: String?, by: String) async throws {
         let batch = try await self.batch(text)
-        guard batch.state == .held else { throw BatchError.notHeld(batch.id) }
+        try BatchAction.approve.check(batch)
         do {
             try await store.approve(batch.id, by: by, now: environment.now())
         } catch StoreError.wrongState(let id, _) {
@@ -226,7 +226,7 @@ package struct ImportService: Sendable {
     /// for the admin UI, so that each copy lands where its creator can schedule it.
     package func copy(batch text: String?, as state: BatchState = .uploading) async throws -> BatchID {
         let batch = try await self.batch(text)
-        if let purged = batch.purged { throw BatchError.purged(batch.id, purged) }
+        try BatchAction.copy.check(batch)
         let copy = BatchID.random()
         try await store.copy(batch.id, as: copy, state: state, now: environment.now())
         return copy
@@ -237,6 +237,7 @@ package struct ImportService: Sendable {
     @discardableResult
     package func rollback(batch text: String?, by: String) async throws -> RollbackOutcome {
         let batch = try await self.batch(text)
+        try BatchAction.rollback.check(batch)
         let outcome: RollbackOutcome
         do {
             outcome = try await store.rollback(batch.id, by: by, now: environment.now())
