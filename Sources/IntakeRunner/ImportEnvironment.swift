@@ -19,7 +19,7 @@ package struct ImportEnvironment: Sendable {
 
     package init(
         store: any BatchStore, blobs: any BlobStorage, models: ModelRegistry,
-        filters: [FilterDescriptor] = StandardFilters.all, readers: [ReaderDescriptor] = StandardReaders.all + [XLSXReader.descriptor],
+        filters: [FilterDescriptor] = ImportEnvironment.standardFilters, readers: [ReaderDescriptor] = ImportEnvironment.standardReaders,
         recordProcessors: [RecordProcessorDescriptor] = [],
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -32,10 +32,22 @@ package struct ImportEnvironment: Sendable {
         self.now = now
     }
 
+    /// What a server has unless it is built with more: the filters and readers of the original,
+    /// and workbooks.
+    package static let standardFilters = StandardFilters.all
+    package static let standardReaders = StandardReaders.all + [XLSXReader.descriptor]
+
     package var vocabulary: ControlFileVocabulary {
         ControlFileVocabulary(
             models: models, readers: Set(readers.keys), filters: Set(filters.map(\.name)),
             recordProcessors: Set(recordProcessors.keys))
+    }
+
+    /// The words a server with the standard filters and readers and these models accepts in a
+    /// control file, without a store: `intake validate` checks offline with exactly them.
+    package static func standardVocabulary(models: ModelRegistry) -> ControlFileVocabulary {
+        ControlFileVocabulary(
+            models: models, readers: Set(standardReaders.map(\.name)), filters: Set(standardFilters.map(\.name)), recordProcessors: [])
     }
 
     /// Parsed control files by digest. They are content-addressed, so an entry never goes stale.

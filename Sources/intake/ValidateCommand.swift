@@ -44,8 +44,7 @@ struct ValidateCommand: AsyncParsableCommand {
             throw ValidationFailure("Cannot read the file \(control)")
         }
         let models = ModelRegistry(schema: try DataDirectory.schema(files: schema))
-        let environmentReaders = Set((StandardReaders.all + [XLSXReader.descriptor]).map(\.name))
-        let vocabulary = ControlFileVocabulary(models: models, readers: environmentReaders, filters: Set(StandardFilters.all.map(\.name)))
+        let vocabulary = ImportEnvironment.standardVocabulary(models: models)
         let check = ControlFileCheck.check(bytes: Array(data), vocabulary: vocabulary)
         let parsed = try? JSONParser.parse(Array(data))
         // The server's words, with where each problem is and what was probably meant.
