@@ -7,7 +7,7 @@ import Testing
 /// SIGKILL at random moments during uploads and runs, with restarts, then the proof: every record
 /// applied exactly once, every stored blob still matches its digest, SQLite's integrity check passes,
 /// and no partial upload is left behind. CI runs a short version (3 kills, 20 000 records);
-/// `tests/crash` runs the long one (INTAKE_CRASH_KILLS=20, INTAKE_CRASH_RECORDS=200000).
+/// `scripts/crash-test` runs the long one (INTAKE_CRASH_KILLS=20, INTAKE_CRASH_RECORDS=200000).
 @Suite(.serialized) struct CrashTests {
     static let environment = ProcessInfo.processInfo.environment
     static let kills = Int(environment["INTAKE_CRASH_KILLS"] ?? "") ?? 3

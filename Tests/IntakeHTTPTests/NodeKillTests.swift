@@ -8,7 +8,7 @@ import Testing
 extension FaultTests {
     /// Two nodes on one PostgreSQL database, and the node running the batch killed with SIGKILL again
     /// and again, each time started again: the batch ends `complete`, every record applied once, and
-    /// no kill counted as a crash. CI kills 3 times, every 2–4 s; `tests/crash` kills 8 times, every
+    /// no kill counted as a crash. CI kills 3 times, every 2–4 s; `scripts/crash-test` kills 8 times, every
     /// 5–10 s, on a larger batch (INTAKE_NODE_KILLS, INTAKE_NODE_KILL_SECONDS, INTAKE_NODE_KILL_RECORDS).
     @Suite(.serialized) struct NodeKillTests {
         static let environment = ProcessInfo.processInfo.environment

@@ -6,19 +6,19 @@ import Testing
 
 /// Data written by every earlier release opens in this one and keeps everything.
 ///
-/// The fixtures under `tests/upgrade/fixtures/VERSION` were written by each release's own binary
-/// (`tests/upgrade/make-fixtures`): the same control file, a first import of three people, a second
+/// The fixtures under `Tests/upgrade/fixtures/VERSION` were written by each release's own binary
+/// (`Tests/upgrade/make-fixtures`): the same control file, a first import of three people, a second
 /// that updates one, adds one and logs an error, and a dry run; an API key, and an admin account and
 /// a session where the release had them. Each is copied, opened by the current `intake serve` (which
 /// migrates it), read back through the API and the admin UI, then imported into and rolled back.
 @Suite struct UpgradeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = root.appendingPathComponent("tests/upgrade/fixtures")
-    static let data = root.appendingPathComponent("tests/upgrade/data")
+    static let fixtures = root.appendingPathComponent("Tests/upgrade/fixtures")
+    static let data = root.appendingPathComponent("Tests/upgrade/data")
 
-    /// Every release named in tests/upgrade/releases: each must have its fixture.
+    /// Every release named in Tests/upgrade/releases: each must have its fixture.
     static let releases: [String] = {
-        let text = (try? String(contentsOf: root.appendingPathComponent("tests/upgrade/releases"), encoding: .utf8)) ?? ""
+        let text = (try? String(contentsOf: root.appendingPathComponent("Tests/upgrade/releases"), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: " ").first.map(String.init) }
     }()
 
