@@ -247,7 +247,7 @@ extension PostgresBatchStore {
     /// A page in ref order, read by key (the last ref of the previous page), never by offset.
     /// With types, each type's next refs are read from the (type, ref) index in order, and the page is
     /// the first of those: one filter over all the types made PostgreSQL collect every matching
-    /// object and sort them (710 ms a page at 2M objects, against 1.4 ms this way).
+    /// object and sort them (docs/DECISIONS.md, "Measurements behind the code").
     package func objects(types: Set<String>?, title: String?, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
         let page = Self.objectsPage(types: types, title: title, after: after, limit: limit)
         guard types != nil else { return try await database.query(page).rows.map(ObjectSQL.record) }

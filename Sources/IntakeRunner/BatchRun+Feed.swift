@@ -293,9 +293,10 @@ extension BatchRun {
 
     /// How many active keys of `files` the run did not see. A real run works it out from its own
     /// count of the active keys it saw: the feed's keys do not change under it, since its real runs
-    /// go one at a time (docs/feeds.md), and joining every active key with the run's seen keys
-    /// cost a night of a million unchanged records about two of its twenty seconds. A dry run,
-    /// which may run beside a real one, and a run resumed from progress without that count join.
+    /// go one at a time (docs/feeds.md), and joining every active key with the run's seen keys was
+    /// a large part of an unchanged night (docs/DECISIONS.md, "Measurements behind the code"). A
+    /// dry run, which may run beside a real one, and a run resumed from progress without that count
+    /// join.
     private func countLeavers(_ feed: FeedRun, files: [String], active: Int, tx: any ImportTransaction) throws -> Int {
         if !batch.dryRun, let seen = progress.feedKeysSeenActive, seen <= active {
             #if DEBUG

@@ -374,8 +374,9 @@ package final class BatchRun {
     lazy var reportedRecords = (applied: batch.progress.recordsApplied, failed: batch.progress.recordsFailed)
     static let directChunksAfterReads = 16
     /// A chunk through the writer thread whose records read the store ends after this many records:
-    /// each read waits for the writer, so a whole chunk of them (2,000, every 17th chunk of a nightly
-    /// re-import) cost that run 0.5 s in 3.4 at 100,000 records; a few dozen show the same.
+    /// each read waits for the writer, so a whole chunk of them (every 17th chunk of a nightly
+    /// re-import) was costly; a few dozen show the same (docs/DECISIONS.md, "Measurements behind
+    /// the code").
     static let recordsToSeeReads = 64
     var directChunksLeft = 0
     var storeWriter: StoreWriter?

@@ -18,9 +18,9 @@ final class PipelinedTransaction: ImportTransaction, ForwardingFeedTransaction {
     private(set) var readsInChunk = 0
     private var collected = ChunkWrites()
 
-    /// Large, because reserving waits for the writer to catch up with the run loop: with 10 000 a
-    /// 100k json import ran 18% slower (56.6k against 67.0k records/s, A/B of release builds). The
-    /// unused end goes back at the end of each file, so refs stay contiguous all the same.
+    /// Large, because reserving waits for the writer to catch up with the run loop (docs/DECISIONS.md,
+    /// "Measurements behind the code"). The unused end goes back at the end of each file, so refs
+    /// stay contiguous all the same.
     static let refsPerReservation = 1_000_000
 
     /// Small enough that the writer starts on a chunk while the engine is still filling it (the two
