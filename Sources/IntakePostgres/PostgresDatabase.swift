@@ -85,8 +85,12 @@ package final class PostgresDatabase: Sendable {
 
     /// Connects lazily: the first query opens the first connection. `poolSize` bounds the connections
     /// this process opens (the server's `max_connections` bounds all nodes together).
-    package init(location: PostgresLocation, poolSize: Int = 10, logger: Logger = Logger(label: "intake.postgres")) throws {
+    package init(
+        location: PostgresLocation, poolSize: Int = 10, leaseDeadline: Duration = PostgresDatabase.defaultLeaseDeadline,
+        logger: Logger = Logger(label: "intake.postgres")
+    ) throws {
         self.location = location
+        self.leaseDeadline = leaseDeadline
         self.logger = logger
         // The pool's own chatter (such as a lease asked for a moment before `run()` has started) is
         // not for operators; failures reach callers as errors.
@@ -155,7 +159,8 @@ package final class PostgresDatabase: Sendable {
     /// How long a request waits for a pooled connection. While the server is down the pool keeps
     /// requests waiting until its circuit breaker trips (about a minute); a client is better told
     /// `503` and when to come back. Only the wait for the lease is bounded, never the work.
-    static let leaseDeadline: Duration = .seconds(10)
+    package static let defaultLeaseDeadline: Duration = .seconds(10)
+    let leaseDeadline: Duration
 
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (AsyncConnection) async throws -> T) async throws -> T {
         let lent = LeaseFlag()
@@ -168,9 +173,9 @@ package final class PostgresDatabase: Sendable {
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: Self.leaseDeadline)
+                    try await Task.sleep(for: self.leaseDeadline)
                     if lent.isSet { return nil }
-                    throw StoreUnavailable(reason: "no PostgreSQL connection could be had within \(Self.leaseDeadline.components.seconds) s")
+                    throw StoreUnavailable(reason: "no PostgreSQL connection could be had within \(self.leaseDeadline.components.seconds) s")
                 }
                 while let answer = try await group.next() {
                     if let value = answer {

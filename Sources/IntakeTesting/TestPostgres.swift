@@ -18,7 +18,7 @@ package enum TestPostgres {
     package static func newDatabaseURL() async throws -> String {
         let base = try await server.url()
         let name = "intake_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = try PostgresDatabase(location: try PostgresLocation(url: base), poolSize: 1)
+        let admin = try database(url: base, poolSize: 1)
         defer { admin.close() }
         try await admin.createDatabase(name)
         var components = URLComponents(string: base)!
@@ -26,9 +26,20 @@ package enum TestPostgres {
         return components.string!
     }
 
+    /// Every suite starts at once on the test machine's two cores, and a connection to the shared
+    /// server then took longer than a server's 10 s lease deadline to come (CI, 2026-12-07: every
+    /// test on it failed within its first 35 s). Tests of the shared server wait longer; the
+    /// deadline's own tests use servers of their own with the default.
+    package static let leaseDeadline: Duration = .seconds(60)
+
+    /// A connection pool to the shared server, waiting `leaseDeadline` for a connection.
+    package static func database(url: String, poolSize: Int) throws -> PostgresDatabase {
+        try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: poolSize, leaseDeadline: leaseDeadline)
+    }
+
     /// A store and blob storage on a new database.
     package static func newStore(lease: JobLease = JobLease()) async throws -> (PostgresBatchStore, PostgresBlobStorage) {
-        let database = try PostgresDatabase(location: try PostgresLocation(url: try await newDatabaseURL()), poolSize: 2)
+        let database = try database(url: try await newDatabaseURL(), poolSize: 2)
         return (try await PostgresBatchStore(database: database, lease: lease), PostgresBlobStorage(database: database))
     }
 

@@ -89,7 +89,7 @@ import Testing
         #expect(status["progress"]?["recordsApplied"] == .number(Double(RestartTests.recordCount)))
 
         // A large batch: the node running it is killed (SIGKILL) mid-run, and the other finishes it.
-        let store = try await PostgresBatchStore(database: try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: 2))
+        let store = try await PostgresBatchStore(database: try TestPostgres.database(url: url, poolSize: 2))
         let large = try await viaA.createBatch(control: digest, comment: "large").body
         #expect(try await viaB.uploadFile(batch: large, name: "people", file: try CrashTests.peopleFile(count: Self.largeCount)).status == 200)
         #expect(try await viaB.schedule(batch: large).status == 200)

@@ -30,7 +30,7 @@ import Testing
 
     @Test func pgDumpAndPgRestoreKeepEverything() async throws {
         let source = try await TestPostgres.newDatabaseURL()
-        let database = try PostgresDatabase(location: try PostgresLocation(url: source), poolSize: 2)
+        let database = try TestPostgres.database(url: source, poolSize: 2)
         let store = try await PostgresBatchStore(database: database)
         let blobs = PostgresBlobStorage(database: database)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
@@ -57,7 +57,7 @@ import Testing
         let target = try await TestPostgres.newDatabaseURL()
         try await Self.run([try Self.tool("pg_restore"), "--no-owner", "--dbname", target, dump])
 
-        let restoredDatabase = try PostgresDatabase(location: try PostgresLocation(url: target), poolSize: 2)
+        let restoredDatabase = try TestPostgres.database(url: target, poolSize: 2)
         defer { restoredDatabase.close() }
         let restored = try await PostgresBatchStore(database: restoredDatabase)
         #expect(try PostgresBlobStorage(database: restoredDatabase).contents(of: digest, limit: 1000) == bytes)

@@ -15,7 +15,7 @@ struct PostgresFixture: StoreFixture {
     }
 
     func makeStore(lease: JobLease) async throws -> any BatchStore {
-        try await PostgresBatchStore(database: try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: 2), lease: lease)
+        try await PostgresBatchStore(database: try TestPostgres.database(url: url, poolSize: 2), lease: lease)
     }
 }
 
@@ -44,7 +44,7 @@ struct PostgresFixture: StoreFixture {
             for node in 0..<6 {
                 group.addTask {
                     try await PostgresBatchStore(
-                        database: try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: 2),
+                        database: try TestPostgres.database(url: url, poolSize: 2),
                         lease: JobLease(owner: "node\(node) 1 x"))
                 }
             }
@@ -79,7 +79,7 @@ struct PostgresFixture: StoreFixture {
         let url = try await TestPostgres.newDatabaseURL()
         func store(_ name: String) async throws -> PostgresBatchStore {
             try await PostgresBatchStore(
-                database: try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: 2), lease: JobLease(owner: "otherhost 1 \(name)"))
+                database: try TestPostgres.database(url: url, poolSize: 2), lease: JobLease(owner: "otherhost 1 \(name)"))
         }
         let a = try await store("a"), b = try await store("b")
         let now = Date()

@@ -12,7 +12,7 @@ import Testing
 @Suite struct PostgresSchemaVersionTests {
     @Test func aDatabaseOfANewerIntakeIsRefusedUntouched() async throws {
         let url = try await TestPostgres.newDatabaseURL()
-        let database = try PostgresDatabase(location: try PostgresLocation(url: url), poolSize: 1)
+        let database = try TestPostgres.database(url: url, poolSize: 1)
         defer { database.close() }
         _ = try await PostgresBatchStore(database: database)
         let writtenBy = try await database.query("SELECT value FROM intake_metadata WHERE key = 'written-by'").rows.first?.decode(String.self)
