@@ -53,9 +53,8 @@ struct FeedRun {
             memory.schema == schema, !memory.objects.isEmpty
         else { return false }
         if let alike = memory.storeAnswersAlike { return alike }
-        for object in memory.objects where try tx.currentVersion(of: object.ref) != object.version {
-            return false
-        }
+        // The reads first: a lookup finds, most often, the record's own object, and the store
+        // answers the object's version from that lookup.
         for read in memory.reads {
             switch read {
             case .object(let ref, let version):
@@ -65,6 +64,9 @@ struct FeedRun {
             case .username(let name, let answer): if try tx.lookUpRef(username: name) != answer { return false }
             case .behaviour(let code, let answer): if try tx.lookUpRef(behaviour: code) != answer { return false }
             }
+        }
+        for object in memory.objects where try tx.currentVersion(of: object.ref) != object.version {
+            return false
         }
         return true
     }

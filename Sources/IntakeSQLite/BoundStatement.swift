@@ -63,6 +63,17 @@ struct BoundStatement {
         return try read(Row(handle))
     }
 
+    /// Steps to the next row of a statement read row by row; nil once there are no more. The
+    /// caller resets the statement with `finishRows()` when it stops, whether or not it read them all.
+    func nextRow() throws -> Row? {
+        let code = sqlite3_step(handle)
+        if code == SQLITE_DONE { return nil }
+        guard code == SQLITE_ROW else { throw error(code) }
+        return Row(handle)
+    }
+
+    func finishRows() { reset() }
+
     struct Row {
         fileprivate let handle: OpaquePointer
         fileprivate init(_ handle: OpaquePointer) { self.handle = handle }
@@ -94,6 +105,19 @@ struct BoundStatement {
                 return memcmp(bytes.baseAddress!, pointer, count) == 0
             }
             return same ? previous : text(column)
+        }
+
+        /// How a text column orders against another row's, as SQLite's BINARY collation orders
+        /// them (bytes, then length): negative, zero or positive.
+        func compareText(_ column: Int32, to other: Row, _ otherColumn: Int32) -> Int {
+            let count = Int(sqlite3_column_bytes(handle, column))
+            let otherCount = Int(sqlite3_column_bytes(other.handle, otherColumn))
+            let common = min(count, otherCount)
+            if common > 0, let mine = sqlite3_column_text(handle, column), let theirs = sqlite3_column_text(other.handle, otherColumn) {
+                let order = memcmp(mine, theirs, common)
+                if order != 0 { return Int(order) }
+            }
+            return count - otherCount
         }
 
         /// Whether a text column holds exactly these UTF-8 bytes, without making a String of it.

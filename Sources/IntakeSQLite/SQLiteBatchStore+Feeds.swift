@@ -140,6 +140,8 @@ extension SQLiteBatchStore {
 /// A class, so that reaching them for every record is one reference, not a copy of each.
 final class FeedStatements {
     let selectKey, insertSeen, selectSeen, copyToHistory, upsertKey, version, refByUsername, refByBehaviour: BoundStatement
+    /// The merge of a feed's active keys with a batch's seen keys, from the start of a file or after a key.
+    let activeKeys, activeKeysAfter, seenKeys, seenKeysAfter: BoundStatement
     /// The texts of the last memory read (`feedKeyColumns` order), reused by the next when they
     /// repeat: a night's keys share the control file and schema digests and mostly the batches.
     private var lastTexts = [String](repeating: "", count: 14)
@@ -148,6 +150,12 @@ final class FeedStatements {
         selectKey = try BoundStatement(db, "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ? AND file = ? AND key = ?")
         insertSeen = try BoundStatement(db, "INSERT OR IGNORE INTO feed_seen (batch, file, key, record) VALUES (?, ?, ?, ?)")
         selectSeen = try BoundStatement(db, "SELECT record FROM feed_seen WHERE batch = ? AND file = ? AND key = ?")
+        let activeKeys = "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ?1 AND file = ?2 AND active"
+        self.activeKeys = try BoundStatement(db, "\(activeKeys) ORDER BY key")
+        activeKeysAfter = try BoundStatement(db, "\(activeKeys) AND key > ?3 ORDER BY key")
+        let seenKeys = "SELECT key FROM feed_seen WHERE batch = ?1 AND file = ?2"
+        self.seenKeys = try BoundStatement(db, "\(seenKeys) ORDER BY key")
+        seenKeysAfter = try BoundStatement(db, "\(seenKeys) AND key > ?3 ORDER BY key")
         copyToHistory = try BoundStatement(
             db,
             """
@@ -158,8 +166,8 @@ final class FeedStatements {
             db, "INSERT OR REPLACE INTO feed_keys (\(feedKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         version = try BoundStatement(db, "SELECT version FROM objects WHERE ref = ?")
         // As the engine's lookups answer: deleted objects are found by neither.
-        refByUsername = try BoundStatement(db, "SELECT ref FROM objects WHERE username = ? AND deleted = 0 ORDER BY ref LIMIT 1")
-        refByBehaviour = try BoundStatement(db, "SELECT ref FROM objects WHERE behaviour = ? AND deleted = 0 ORDER BY ref LIMIT 1")
+        refByUsername = try BoundStatement(db, "SELECT ref, version FROM objects WHERE username = ? AND deleted = 0 ORDER BY ref LIMIT 1")
+        refByBehaviour = try BoundStatement(db, "SELECT ref, version FROM objects WHERE behaviour = ? AND deleted = 0 ORDER BY ref LIMIT 1")
     }
 
     /// A `feed_keys` row read in `feedKeyColumns` order.
@@ -238,27 +246,70 @@ extension SQLiteImportTransaction {
     func feedLeavers(feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?, limit: Int) throws
         -> [FeedKeyMemory]
     {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT k.* FROM feed_keys k
-                WHERE k.feed = ?1 AND k.active AND k.file IN (SELECT value FROM json_each(?2))
-                  AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = ?3 AND s.file = k.file AND s.key = k.key)
-                  AND (k.file, k.key) > (?4, ?5)
-                ORDER BY k.file, k.key LIMIT ?6
-                """,
-            arguments: [feed, filesJSON(files), batch.rawValue, after?.file ?? "", after?.key ?? "", limit]
-        ).map(SQLiteBatchStore.feedKeyMemory)
+        guard limit > 0 else { return [] }
+        let statements = try feedStatements
+        var leavers: [FeedKeyMemory] = []
+        try forEachUnseenActiveKey(feed: feed, files: files, batch: batch, after: after) { row in
+            leavers.append(statements.memory(row))
+            return leavers.count < limit
+        }
+        return leavers
     }
 
     func feedLeaverCount(feed: String, files: [String], batch: BatchID) throws -> Int {
-        try Int.fetchOne(
-            db,
-            sql: """
-                SELECT count(*) FROM feed_keys k
-                WHERE k.feed = ?1 AND k.active AND k.file IN (SELECT value FROM json_each(?2))
-                  AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = ?3 AND s.file = k.file AND s.key = k.key)
-                """, arguments: [feed, filesJSON(files), batch.rawValue]) ?? 0
+        var count = 0
+        try forEachUnseenActiveKey(feed: feed, files: files, batch: batch, after: nil) { _ in
+            count += 1
+            return true
+        }
+        return count
+    }
+
+    /// Hands `body` each active key of `files` that `batch` did not see, as a `feed_keys` row in
+    /// `feedKeyColumns` order, in (file, key) order after `after`, until it returns false.
+    ///
+    /// The feed's keys and the batch's seen keys are both read in key order, file by file, and
+    /// merged: one pass over each, where asking the seen keys for every active key cost a B-tree
+    /// search per key (docs/DECISIONS.md, "Measurements behind the code").
+    private func forEachUnseenActiveKey(
+        feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?,
+        _ body: (BoundStatement.Row) throws -> Bool
+    ) throws {
+        let statements = try feedStatements
+        // SQLite orders texts by their bytes.
+        let ordered = Set(files).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for file in ordered {
+            var from: String?
+            if let after {
+                if file.utf8.lexicographicallyPrecedes(after.file.utf8) { continue }
+                if file == after.file { from = after.key }
+            }
+            let (keys, seen) = from == nil ? (statements.activeKeys, statements.seenKeys) : (statements.activeKeysAfter, statements.seenKeysAfter)
+            keys.bind(1, feed)
+            keys.bind(2, file)
+            seen.bind(1, batch.rawValue)
+            seen.bind(2, file)
+            if let from {
+                keys.bind(3, from)
+                seen.bind(3, from)
+            }
+            defer {
+                keys.finishRows()
+                seen.finishRows()
+            }
+            var seenRow = try seen.nextRow()
+            while let key = try keys.nextRow() {
+                // Seen keys before this one are not active (new, or left before): passed over.
+                var order = 1
+                while let current = seenRow {
+                    order = current.compareText(0, to: key, 2)
+                    if order >= 0 { break }
+                    seenRow = try seen.nextRow()
+                }
+                if seenRow != nil && order == 0 { continue }
+                if try !body(key) { return }
+            }
+        }
     }
 
     func activeFeedKeyCount(feed: String, files: [String]) throws -> Int {
@@ -269,21 +320,23 @@ extension SQLiteImportTransaction {
     }
 
     func currentVersion(of ref: ObjectRef) throws -> Int? {
+        if let lookedUp = versionLookedUp, lookedUp.ref == ref.number { return Int(lookedUp.version) }
         let statement = try feedStatements.version
         statement.bind(1, ref.number)
         return try statement.first { Int($0.int64(0)) }
     }
 
-    func lookUpRef(username: String) throws -> ObjectRef? {
-        let statement = try feedStatements.refByUsername
-        statement.bind(1, username)
-        return try statement.first { ObjectRef($0.int64(0)) }
-    }
+    func lookUpRef(username: String) throws -> ObjectRef? { try lookUpRef(try feedStatements.refByUsername, username) }
 
-    func lookUpRef(behaviour: String) throws -> ObjectRef? {
-        let statement = try feedStatements.refByBehaviour
-        statement.bind(1, behaviour)
-        return try statement.first { ObjectRef($0.int64(0)) }
+    func lookUpRef(behaviour: String) throws -> ObjectRef? { try lookUpRef(try feedStatements.refByBehaviour, behaviour) }
+
+    /// The ref a lookup finds; its version is kept for `currentVersion(of:)`, which a skip check
+    /// asks next about the same object (until anything is written).
+    private func lookUpRef(_ statement: BoundStatement, _ key: String) throws -> ObjectRef? {
+        statement.bind(1, key)
+        guard let found = try statement.first({ (ref: $0.int64(0), version: $0.int64(1)) }) else { return nil }
+        versionLookedUp = found
+        return ObjectRef(found.ref)
     }
 
     func setBatchFeed(_ batch: BatchID, feed: String) throws {

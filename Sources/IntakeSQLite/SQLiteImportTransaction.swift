@@ -40,6 +40,9 @@ final class SQLiteImportTransaction: ImportTransaction {
     private let now: Int64
     private var refs = RefCounter()
     private var known = RememberedVersions<[UInt8]>()
+    /// The object a feed's skip check last found by username or behaviour, with its version;
+    /// forgotten at every write.
+    var versionLookedUp: (ref: Int64, version: Int64)?
 
     init(db: Database, batch: BatchID?, now: Date) {
         self.db = db
@@ -59,6 +62,7 @@ final class SQLiteImportTransaction: ImportTransaction {
         } catch {
             // What the record saved is undone: forget every version seen.
             known.forgetAll()
+            versionLookedUp = nil
             try statements.rollbackToSavepoint.run()
             try statements.release.run()
             throw error
@@ -232,6 +236,7 @@ final class SQLiteImportTransaction: ImportTransaction {
 
     /// Writes a version of an object: the first (`currentVersion` nil) or the one after it.
     private func write(ref: ObjectRef, values: [ObjectValue], columns: EncodedObject, currentVersion: Int64?) throws -> SaveOutcome {
+        versionLookedUp = nil
         let statements = try self.statements
         let version: Int64
         let outcome: SaveOutcome
