@@ -48,7 +48,8 @@ Everything marked *extension* goes further. The `intake` client commands
 |---|---|
 | `batch` | everything under `/api/haplo-data-import-batch/` |
 | `read` | the read API under `/api/v1/` (and `/metrics` with `--metrics-auth`) |
-| `all` | both |
+| `push` | the push APIs under `/api/push-data/` ([push-apis.md](push-apis.md)) |
+| `all` | all three |
 
 Keys are created with `intake apikey create --name NAME --scope SCOPE` (the key is printed once,
 alone on the last line), listed with `intake apikey list`, revoked with `intake apikey revoke ID`.
@@ -164,6 +165,16 @@ All under `/api/haplo-data-import-batch/`, scope `batch`.
 | `GET rollback-preview?batch=ID` | JSON, changing nothing: what `rollback` would do now. `delete` (refs), `restore` (`ref`, `version` it would go back to), `conflicts` (refs it would leave alone), `feedKeys` (`FILE/KEY` whose feed memory it would restore), each with a count (`deleteCount`, `restoreCount`, `conflictCount`, `feedKeyCount`); the lists hold at most `listLimit` (1000) entries each. Not complete: `Batch ID is not in the 'complete' state` |
 
 Unknown batches get `Batch not found: ID` everywhere.
+
+## Push APIs
+
+`POST /api/push-data/NAME`, scope `push`: a named endpoint, defined with `intake pushapi create`,
+that runs its control file over the request body as a batch, synchronously, and answers in the
+original's JSON or XML (`result`, `applied`, `failures`, `errorCount`, `errors`, `actions`), with
+the original's messages: `API not defined: NAME`, `API is disabled: NAME`, `not authorised` (403),
+`Exception when processing: …`, and `Only POST requests supported for push data REST APIs.` for a
+`GET`. Each call is a batch (comment `push NAME`, its id in the header `Intake-Batch`); calls to
+one API run one at a time. [push-apis.md](push-apis.md) has the whole contract.
 
 ## Read API
 

@@ -7,7 +7,8 @@ import IntakeStore
 extension AdminUI {
     static let maxKeyNameLength = 100
     static let scopeDescriptions: [(APIScope, String)] = [
-        (.batch, "upload and run batches"), (.read, "read objects, models and batch summaries"), (.all, "both")
+        (.batch, "upload and run batches"), (.read, "read objects, models and batch summaries"),
+        (.push, "call push APIs (/api/push-data/…)"), (.all, "all three")
     ]
 
     func addAPIKeyRoutes(_ admin: RouterGroup<IntakeRequestContext>) {

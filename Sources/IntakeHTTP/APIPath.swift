@@ -23,4 +23,5 @@ enum APIPath {
     static let ready = "/ready"
     static let healthReady = "/health/ready"
     static let openAPI = "/api/openapi.json"
+    static let pushData = "/api/push-data"
 }

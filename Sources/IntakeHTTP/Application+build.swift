@@ -145,6 +145,8 @@ package func buildRouter(
     BatchAPIController(service: ImportService(environment: environment), authenticator: authenticator, forms: forms)
         .addRoutes(to: router)
     ReadAPIController(environment: environment, authenticator: authenticator).addRoutes(to: router)
+    PushAPIController(service: ImportService(environment: environment), authenticator: authenticator, logger: logger)
+        .addRoutes(to: router)
     // Both answer within three seconds whatever the database does (a fresh node's first connection,
     // on a busy machine, took over one): a load balancer's check must not hang
     // while the pool waits to reconnect to a restarting server.

@@ -24,6 +24,13 @@ struct Authenticator: Sendable {
     }
 
     func authenticate(_ request: Request, context: IntakeRequestContext, scope: APIScope) async throws -> APIKeyRecord {
+        let record = try await identify(request, context: context)
+        guard covers(record, scope, request: request, context: context) else { throw APIError.forbidden }
+        return record
+    }
+
+    /// The live key a request carries, whatever its scope; 401 (or 429) otherwise.
+    func identify(_ request: Request, context: IntakeRequestContext) async throws -> APIKeyRecord {
         let address = context.remoteAddress ?? "unknown"
         if let seconds = limiter.retryAfter(address, now: now()) {
             throw APIError(
@@ -53,15 +60,21 @@ struct Authenticator: Sendable {
         guard !key.isEmpty, let record = try await store.useAPIKey(hash: APIKeyHashing.hash(key), now: now()) else {
             throw fail("unknown or revoked key")
         }
+        return record
+    }
+
+    /// Whether a key's scope covers `scope`; a refusal is logged.
+    func covers(_ record: APIKeyRecord, _ scope: APIScope, request: Request, context: IntakeRequestContext) -> Bool {
         guard record.scope.covers(scope) else {
             logger.warning(
                 "authentication failed",
                 metadata: [
-                    "client.address": "\(address)", "intake.reason": "scope \(record.scope.rawValue) does not cover \(scope.rawValue)",
+                    "client.address": "\(context.remoteAddress ?? "unknown")",
+                    "intake.reason": "scope \(record.scope.rawValue) does not cover \(scope.rawValue)",
                     "intake.key.id": "\(record.id)", "http.path": "\(request.uri.path)"
                 ])
-            throw APIError.forbidden
+            return false
         }
-        return record
+        return true
     }
 }

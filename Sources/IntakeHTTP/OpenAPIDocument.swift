@@ -34,6 +34,10 @@ enum OpenAPIDocument {
               "description": "Needs a key with the `read` (or `all`) scope."
             },
             {
+              "name": "push",
+              "description": "Needs a key with the `push` (or `all`) scope."
+            },
+            {
               "name": "operations"
             }
           ],
@@ -2501,6 +2505,139 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/api/push-data/{name}": {
+              "post": {
+                "operationId": "pushData",
+                "summary": "Runs a push API's control file over the body, synchronously, as a batch (docs/push-apis.md)",
+                "tags": [
+                  "push"
+                ],
+                "parameters": [
+                  {
+                    "name": "name",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^[a-z0-9-]+$"
+                    },
+                    "description": "The push API's URL name."
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "description": "The record(s), in the format the control file reads (its file `body`); at most the API's body limit (1 MiB unless set).",
+                  "content": {
+                    "application/json": {
+                      "schema": {}
+                    },
+                    "application/xml": {
+                      "schema": {
+                        "type": "string"
+                      }
+                    },
+                    "text/csv": {
+                      "schema": {
+                        "type": "string"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "`result` `success`: every record applied. JSON or XML, as the API is set to answer. The header `Intake-Batch` names the batch the call was recorded as.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PushResponse"
+                        }
+                      },
+                      "application/xml": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "`failure` (a record could not be applied), `error` (an exception: `Exception when processing: …`; an unknown API: `API not defined: NAME`, always JSON; a disabled one: `API is disabled: NAME`).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PushResponse"
+                        }
+                      },
+                      "application/xml": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "No API key, or an unknown or revoked one: `Unauthorized`, with `WWW-Authenticate: Basic realm=\"Intake\"`.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "403": {
+                    "description": "The key's scope does not cover push APIs: `result` `not authorised`, in JSON.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PushResponse"
+                        }
+                      }
+                    }
+                  },
+                  "413": {
+                    "description": "The body is over the API's limit: `Request body too large: push API NAME takes at most N bytes`; nothing is kept.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "get": {
+                "operationId": "pushDataGet",
+                "summary": "Refused, as the original refused it",
+                "tags": [
+                  "push"
+                ],
+                "parameters": [
+                  {
+                    "name": "name",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^[a-z0-9-]+$"
+                    },
+                    "description": "The push API's URL name."
+                  }
+                ],
+                "responses": {
+                  "400": {
+                    "description": "`{\"result\": \"error\", …, \"errors\": [\"Only POST requests supported for push data REST APIs.\"]}` (no `actions`).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PushResponse"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -2966,6 +3103,79 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              },
+              "PushResponse": {
+                "type": "object",
+                "description": "A push API's answer, as the original's REST APIs for data push wrote it (pretty-printed with four spaces).",
+                "properties": {
+                  "result": {
+                    "type": "string",
+                    "enum": [
+                      "success",
+                      "failure",
+                      "error",
+                      "not authorised"
+                    ]
+                  },
+                  "applied": {
+                    "type": "integer",
+                    "description": "Records applied (saved or found unchanged)."
+                  },
+                  "failures": {
+                    "type": "integer",
+                    "description": "Records that could not be applied."
+                  },
+                  "errorCount": {
+                    "type": "integer"
+                  },
+                  "errors": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
+                  },
+                  "actions": {
+                    "type": "array",
+                    "description": "One per record: the objects it saved.",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "changed": {
+                          "type": "array",
+                          "items": {
+                            "type": "object",
+                            "properties": {
+                              "kind": {
+                                "type": "string",
+                                "const": "object:save"
+                              },
+                              "destination": {
+                                "type": "string"
+                              },
+                              "ref": {
+                                "type": "string"
+                              },
+                              "new": {
+                                "type": "boolean"
+                              }
+                            }
+                          }
+                        },
+                        "record": {
+                          "type": "string",
+                          "description": "The record's identifier, as in the batch's results."
+                        }
+                      }
+                    }
+                  }
+                },
+                "required": [
+                  "result",
+                  "applied",
+                  "failures",
+                  "errorCount",
+                  "errors"
+                ]
               }
             }
           }

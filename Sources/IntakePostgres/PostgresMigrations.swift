@@ -290,7 +290,25 @@ enum PostgresMigrations {
             ]
         ),
         // Facts about the database itself: which Intake last opened it (SchemaVersion).
-        ("v6-metadata", ["CREATE TABLE intake_metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL)"])
+        ("v6-metadata", ["CREATE TABLE intake_metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
+        // Push APIs, as SQLite's v14-push-apis.
+        (
+            "v7-push-apis",
+            [
+                """
+                CREATE TABLE push_apis (
+                    name TEXT PRIMARY KEY,
+                    description TEXT NOT NULL,
+                    enabled BOOLEAN NOT NULL,
+                    response TEXT NOT NULL,
+                    control TEXT NOT NULL,
+                    body_limit BIGINT NOT NULL,
+                    created BIGINT NOT NULL,
+                    updated BIGINT NOT NULL
+                )
+                """
+            ]
+        )
     ]
 
     /// The columns of `feed_keys`, which `feed_key_history` repeats (a history row is a copy of a

@@ -16,6 +16,8 @@ package struct ImportEnvironment: Sendable {
     package var cancellations = CancellationRegistry()
     package var metrics = IntakeMetrics()
     package var health = ServiceHealth()
+    /// Push API calls, one at a time per API (docs/push-apis.md).
+    package var pushLanes = SerialLanes()
 
     package init(
         store: any BatchStore, blobs: any BlobStorage, models: ModelRegistry,

@@ -287,6 +287,22 @@ enum SQLiteMigrations {
         migrator.registerMigration("v13-metadata") { db in
             try db.execute(sql: "CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         }
+        // Push APIs (docs/push-apis.md): named endpoints that run a control file over a request body.
+        migrator.registerMigration("v14-push-apis") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE push_apis (
+                        name TEXT PRIMARY KEY,
+                        description TEXT NOT NULL,
+                        enabled INTEGER NOT NULL,
+                        response TEXT NOT NULL,
+                        control TEXT NOT NULL,
+                        body_limit INTEGER NOT NULL,
+                        created INTEGER NOT NULL,
+                        updated INTEGER NOT NULL
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -8,13 +8,14 @@ package enum StoreError: Error, Sendable, Equatable {
     case controlFileNotFound(String)
     case accountExists(String)
     case webhookExists(String)
+    case pushAPIExists(String)
 }
 
 /// Persistent state of Intake, as one value: every role below, implemented by one backend
 /// (`SQLiteBatchStore`). The application core, the HTTP layer and the worker see only these protocols;
 /// code that needs one role should ask for that role.
 package protocol BatchStore: ControlFileStore, BatchRepository, JobQueue, APIKeyStore, AdminAccountStore, AdminSessionStore, AuditLog,
-    SettingsStore, ObjectStore, FeedStore, WebhookStore
+    SettingsStore, ObjectStore, FeedStore, WebhookStore, PushAPIStore
 {
     /// Succeeds when the store can be read (liveness).
     func ping() async throws

@@ -48,7 +48,7 @@ package enum BatchState: String, Sendable, Codable, CaseIterable {
 }
 
 package enum APIScope: String, Sendable, Codable, CaseIterable {
-    case batch, read, all
+    case batch, read, push, all
 
     package func covers(_ needed: APIScope) -> Bool { self == .all || self == needed }
 }

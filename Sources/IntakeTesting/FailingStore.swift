@@ -81,6 +81,11 @@ package final class FailingStore: BatchStore {
     }
     package func webhooks() async throws -> [WebhookRecord] { try await base.webhooks() }
     package func deleteWebhook(name: String) async throws -> Bool { try await base.deleteWebhook(name: name) }
+    package func createPushAPI(_ api: PushAPIRecord) async throws { try await base.createPushAPI(api) }
+    package func updatePushAPI(_ api: PushAPIRecord) async throws -> Bool { try await base.updatePushAPI(api) }
+    package func pushAPIs() async throws -> [PushAPIRecord] { try await base.pushAPIs() }
+    package func pushAPI(named name: String) async throws -> PushAPIRecord? { try await base.pushAPI(named: name) }
+    package func deletePushAPI(name: String) async throws -> Bool { try await base.deletePushAPI(name: name) }
     package func deliveries(batch: BatchID) async throws -> [WebhookDelivery] { try await base.deliveries(batch: batch) }
     package func takeDueDeliveries(now: Date, limit: Int, policy: DeliveryPolicy) async throws -> [DueDelivery] {
         try await base.takeDueDeliveries(now: now, limit: limit, policy: policy)

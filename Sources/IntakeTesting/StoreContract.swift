@@ -49,7 +49,8 @@ package enum StoreContract {
         Case(name: "admin sessions: create, update, expire, delete; audit entries", check: adminSessions),
         Case(name: "control-file records list newest first and are found by id and by digest and comment", check: controlFileRecords),
         Case(name: "a ready batch with files is scheduled only from ready, and its ready copy remembers its origin", check: readyBatches),
-        Case(name: "a rollback writes history, logs who did it and leaves the batch rolled back, once", check: rollbackState)
+        Case(name: "a rollback writes history, logs who did it and leaves the batch rolled back, once", check: rollbackState),
+        Case(name: "push APIs: create once, read, list by name, update, remove", check: pushAPIs)
     ]
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)

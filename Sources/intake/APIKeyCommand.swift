@@ -22,11 +22,11 @@ struct APIKeyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key; it is printed once, alone on the last line.")
         @OptionGroup var data: DataOptions
         @Option(help: "A name to recognise the key by.") var name: String
-        @Option(help: "batch, read or all.") var scope: String = "batch"
+        @Option(help: "batch, read, push or all.") var scope: String = "batch"
 
         func run() async throws {
             guard let scope = APIScope(rawValue: scope) else {
-                throw ValidationError("Unknown scope '\(scope)': use batch, read or all.")
+                throw ValidationError("Unknown scope '\(scope)': use batch, read, push or all.")
             }
             let (id, key) = try await Storage.open(data).service().createAPIKey(name: name, scope: scope)
             print("Created API key \(id) '\(name)' with scope \(scope.rawValue). It is shown only once:")

@@ -31,7 +31,7 @@ struct IntakeCommand: AsyncParsableCommand {
             CommandGroup(
                 name: "Server and local (on a data directory)",
                 subcommands: [
-                    ServeCommand.self, RunCommand.self, APIKeyCommand.self, AdminCommand.self, WebhookCommand.self, ValidateCommand.self,
+                    ServeCommand.self, RunCommand.self, APIKeyCommand.self, AdminCommand.self, WebhookCommand.self, PushAPICommand.self, ValidateCommand.self,
                     PurgeCommand.self, BackupCommand.self, RestoreCommand.self
                 ]),
             CommandGroup(

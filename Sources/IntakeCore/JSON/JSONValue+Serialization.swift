@@ -69,7 +69,8 @@ extension JSONValue {
         }
     }
 
-    static func writeString(_ s: String, to out: inout String) {
+    /// A JSON string as JavaScript's `JSON.stringify` writes it (the short escapes where it has them).
+    package static func writeString(_ s: String, to out: inout String) {
         out += "\""
         var needsEscape = false
         for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { needsEscape = true; break }

@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+import IntakeStore
+
+extension SQLiteBatchStore {
+    package func createPushAPI(_ api: PushAPIRecord) async throws {
+        try await write { db in
+            guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM push_apis WHERE name = ?)", arguments: [api.name])! else {
+                throw StoreError.pushAPIExists(api.name)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO push_apis (name, description, enabled, response, control, body_limit, created, updated)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    api.name, api.description, api.enabled, api.response.rawValue, api.control, api.bodyLimit, Self.seconds(api.created),
+                    Self.seconds(api.updated)
+                ])
+        }
+    }
+
+    package func updatePushAPI(_ api: PushAPIRecord) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE push_apis SET description = ?, enabled = ?, response = ?, control = ?, body_limit = ?, updated = ? WHERE name = ?",
+                arguments: [api.description, api.enabled, api.response.rawValue, api.control, api.bodyLimit, Self.seconds(api.updated), api.name])
+            return db.changesCount > 0
+        }
+    }
+
+    package func pushAPIs() async throws -> [PushAPIRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM push_apis ORDER BY name").map(Self.pushAPI) }
+    }
+
+    package func pushAPI(named name: String) async throws -> PushAPIRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM push_apis WHERE name = ?", arguments: [name]).map(Self.pushAPI) }
+    }
+
+    package func deletePushAPI(name: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM push_apis WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
+    private static func pushAPI(_ row: Row) -> PushAPIRecord {
+        PushAPIRecord(
+            name: row["name"], description: row["description"], enabled: row["enabled"],
+            response: PushResponseFormat(rawValue: row["response"]) ?? .json, control: row["control"], bodyLimit: row["body_limit"],
+            created: date(row["created"])!, updated: date(row["updated"])!)
+    }
+}
