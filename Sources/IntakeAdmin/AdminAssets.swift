@@ -591,6 +591,7 @@ package enum AdminAssets {
       <li><a href="/admin/feeds">Feeds</a></li>
       <li><a href="/admin/api-keys">API keys</a></li>
       <li><a href="/admin/webhooks">Webhooks</a></li>
+      <li><a href="/admin/push-apis">Push APIs</a></li>
       <li><a href="/admin/models">Models</a></li>
       <li><a href="/admin/filters">Value filters</a></li>
     </ul>
@@ -756,6 +757,95 @@ package enum AdminAssets {
 </div>
 {{/hasRows}}
 <nav class="pager" aria-label="Pages">{{#next}}<a href="{{next}}">Next</a>{{/next}}</nav>
+
+"""#,
+        "push-api-fields": #"""
+  <div class="field{{#descriptionError}} invalid{{/descriptionError}}">
+    <label for="description">Description</label>
+    {{#descriptionError}}<p class="field-error" id="description-error">{{descriptionError}}</p>{{/descriptionError}}
+    <input id="description" name="description" type="text" maxlength="1000" value="{{description}}"{{#descriptionError}} aria-describedby="description-error" aria-invalid="true"{{/descriptionError}}>
+  </div>
+  <fieldset class="field">
+    <legend>Response</legend>
+    <label class="inline block"><input type="radio" name="response" value="json"{{#json}} checked{{/json}}> JSON</label>
+    <label class="inline block"><input type="radio" name="response" value="xml"{{^json}} checked{{/json}}> XML</label>
+  </fieldset>
+  <div class="field{{#bodyLimitError}} invalid{{/bodyLimitError}}">
+    <label for="bodyLimit">Body limit (bytes)</label>
+    <p class="hint" id="bodyLimit-hint">The largest request body a call may send; larger calls get 413.</p>
+    {{#bodyLimitError}}<p class="field-error" id="bodyLimit-error">{{bodyLimitError}}</p>{{/bodyLimitError}}
+    <input id="bodyLimit" name="bodyLimit" type="text" inputmode="numeric" maxlength="9" value="{{bodyLimit}}" aria-describedby="bodyLimit-hint{{#bodyLimitError}} bodyLimit-error{{/bodyLimitError}}"{{#bodyLimitError}} aria-invalid="true"{{/bodyLimitError}}>
+  </div>
+  <div class="field">
+    <label class="inline"><input type="checkbox" name="enabled" value="on"{{#enabled}} checked{{/enabled}}> Enabled</label>
+  </div>
+  <fieldset class="field{{#controlError}} invalid{{/controlError}}">
+    <legend>Control file</legend>
+    <p class="hint">It needs a <code>DEFAULT</code> file specification: the request body is its file <code>body</code>. A pasted control file is used rather than a chosen one.</p>
+    {{#controlError}}<p class="field-error" id="control-error">{{controlError}}</p>{{/controlError}}
+    <label for="control">One of the uploaded control files</label>
+    <select id="control" name="control">
+      <option value="">(choose)</option>
+      {{#controls}}<option value="{{digest}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/controls}}
+    </select>
+    <label for="controlJSON">or paste one</label>
+    <textarea id="controlJSON" name="controlJSON" rows="12" spellcheck="false">{{controlJSON}}</textarea>
+  </fieldset>
+
+"""#,
+        "push-api": #"""
+<p>Calls: <code>POST {{url}}</code> with an API key of scope <code>push</code>.{{#controlPath}} Control file: <a href="{{controlPath}}">{{controlLabel}}</a>.{{/controlPath}}</p>
+{{> errors}}
+<form method="post" action="{{action}}" novalidate>
+  <input type="hidden" name="csrf" value="{{csrf}}">
+{{> push-api-fields}}
+  <button type="submit">Save push API</button>
+</form>
+
+"""#,
+        "push-apis": #"""
+<p>A push API runs its control file over each request body at once, as a batch (comment <code>push NAME</code>), and answers with what it applied, in JSON or XML, as the original's REST APIs for data push did. Calls need an API key of scope <code>push</code>. <a href="/admin/docs/api#push-apis">More in the API documentation</a>.</p>
+{{^hasRows}}<p>There are no push APIs.</p>{{/hasRows}}
+{{#hasRows}}
+<div class="table-wrap cards">
+<table id="push-apis">
+  <caption class="visually-hidden">Push APIs, by name</caption>
+  <thead><tr><th scope="col">Name</th><th scope="col">URL</th><th scope="col">State</th><th scope="col">Response</th><th scope="col">Body limit</th><th scope="col">Description</th><th scope="col">Changed</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+  <tbody>
+  {{#rows}}
+  <tr>
+    <th scope="row" data-label="Name"><a href="{{path}}">{{name}}</a></th>
+    <td data-label="URL"><code>POST {{url}}</code></td>
+    <td data-label="State">{{#enabled}}enabled{{/enabled}}{{^enabled}}disabled{{/enabled}}</td>
+    <td data-label="Response">{{format}}</td>
+    <td data-label="Body limit">{{bodyLimit}}</td>
+    <td data-label="Description">{{description}}</td>
+    <td data-label="Changed">{{#updated}}<time datetime="{{iso}}">{{text}}</time>{{/updated}}</td>
+    <td data-label="Actions">
+      <form method="post" action="{{path}}/{{#enabled}}disable{{/enabled}}{{^enabled}}enable{{/enabled}}" class="inline">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <button type="submit" class="secondary">{{#enabled}}Disable{{/enabled}}{{^enabled}}Enable{{/enabled}}<span class="visually-hidden"> {{name}}</span></button>
+      </form>
+    </td>
+  </tr>
+  {{/rows}}
+  </tbody>
+</table>
+</div>
+{{/hasRows}}
+<h2>New push API</h2>
+{{> errors}}
+<form method="post" action="/admin/push-apis" novalidate>
+  <input type="hidden" name="csrf" value="{{csrf}}">
+  <div class="field{{#nameError}} invalid{{/nameError}}">
+    <label for="name">Name</label>
+    <p class="hint" id="name-hint">a-z, 0-9 and '-': the API answers at <code>/api/push-data/NAME</code>. It cannot be changed later.</p>
+    {{#nameError}}<p class="field-error" id="name-error">{{nameError}}</p>{{/nameError}}
+    <input id="name" name="name" type="text" maxlength="64" value="{{name}}" aria-describedby="name-hint{{#nameError}} name-error{{/nameError}}"{{#nameError}} aria-invalid="true"{{/nameError}}>
+  </div>
+{{> push-api-fields}}
+  <button type="submit">Create push API</button>
+</form>
 
 """#,
         "results": #"""

@@ -16,6 +16,7 @@ enum AdminPath {
     static let objects = "\(home)/objects"
     static let apiKeys = "\(home)/api-keys"
     static let webhooks = "\(home)/webhooks"
+    static let pushAPIs = "\(home)/push-apis"
     static let feeds = "\(home)/feeds"
     static let models = "\(home)/models"
     static let schema = "\(home)/schema"
@@ -29,6 +30,7 @@ enum AdminPath {
     static func objectHistory(_ ref: ObjectRef) -> String { "\(object(ref))/history" }
     static func apiKey(_ id: some CustomStringConvertible) -> String { "\(apiKeys)/\(id)" }
     static func webhook(_ name: String) -> String { "\(webhooks)/\(name)" }
+    static func pushAPI(_ name: String) -> String { "\(pushAPIs)/\(name)" }
     static func document(_ slug: String) -> String { "\(docs)/\(slug)" }
     static func model(_ name: String) -> String {
         "\(models)/" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? name)

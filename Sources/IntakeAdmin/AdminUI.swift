@@ -59,6 +59,7 @@ package struct AdminUI: Sendable {
         addFeedRoutes(admin)
         addAPIKeyRoutes(admin)
         addWebhookRoutes(admin)
+        addPushAPIRoutes(admin)
         addModelRoutes(admin)
         addAccountRoutes(admin)
         addObjectRoutes(admin)

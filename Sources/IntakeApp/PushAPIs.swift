@@ -46,6 +46,15 @@ extension PushAPIRecord {
     }
 }
 
+/// Where a push API's control file comes from: a new upload (checked as any upload is), or one of
+/// the control files uploaded before.
+package enum PushAPIControlSource {
+    case upload(any BlobUpload)
+    case stored(Digest)
+
+    package func discard() { if case .upload(let upload) = self { upload.discard() } }
+}
+
 /// What a push API call answers (the original's response: `result`, `applied`, `failures`,
 /// `errorCount`, `errors`, `actions`), whatever format it is written in.
 package struct PushOutcome: Sendable, Equatable {
@@ -106,15 +115,13 @@ extension ImportService {
 
     /// Defines a push API over an uploaded control file, checked as any upload is.
     package func createPushAPI(
-        name: String, description: String, enabled: Bool, response: PushResponseFormat, control upload: any BlobUpload,
+        name: String, description: String, enabled: Bool, response: PushResponseFormat, control source: PushAPIControlSource,
         bodyLimit: Int?, by: String
     ) async throws -> PushAPIRecord {
-        guard PushAPIRecord.isValidName(name) else {
-            upload.discard()
-            throw PushAPIError.invalidName(name)
-        }
+        defer { source.discard() }
+        guard PushAPIRecord.isValidName(name) else { throw PushAPIError.invalidName(name) }
         let checked = try Self.checkedPushAPIFields(description: description, bodyLimit: bodyLimit ?? PushAPIRecord.defaultBodyLimit)
-        let control = try await pushAPIControl(upload, name: name, by: by)
+        let control = try await pushAPIControl(source, name: name, by: by)
         let now = environment.now()
         let api = PushAPIRecord(
             name: name, description: checked.description, enabled: enabled, response: response, control: control.hex,
@@ -133,14 +140,13 @@ extension ImportService {
     /// upload is.
     package func updatePushAPI(
         name: String, description: String? = nil, enabled: Bool? = nil, response: PushResponseFormat? = nil,
-        control upload: (any BlobUpload)? = nil, bodyLimit: Int? = nil, by: String
+        control source: PushAPIControlSource? = nil, bodyLimit: Int? = nil, by: String
     ) async throws -> PushAPIRecord {
-        guard var api = try await store.pushAPI(named: name) else {
-            upload?.discard()
-            throw PushAPIError.notFound(name)
-        }
+        defer { source?.discard() }
+        guard var api = try await store.pushAPI(named: name) else { throw PushAPIError.notFound(name) }
         let checked = try Self.checkedPushAPIFields(description: description ?? api.description, bodyLimit: bodyLimit ?? api.bodyLimit)
-        if let upload { api.control = try await pushAPIControl(upload, name: name, by: by).hex }
+        let before = api.control
+        if let source { api.control = try await pushAPIControl(source, name: name, by: by).hex }
         (api.description, api.bodyLimit) = (checked.description, checked.bodyLimit)
         if let enabled { api.enabled = enabled }
         if let response { api.response = response }
@@ -148,7 +154,7 @@ extension ImportService {
         guard try await store.updatePushAPI(api) else { throw PushAPIError.notFound(name) }
         var changed: [String] = []
         if let enabled { changed.append(enabled ? "enabled" : "disabled") }
-        if upload != nil { changed.append("control file \(api.control.prefix(12))") }
+        if api.control != before { changed.append("control file \(api.control.prefix(12))") }
         try await store.recordAudit(
             event: "push API updated", batch: nil, detail: "\(name) \(changed.joined(separator: ", ")) by \(by)".replacingOccurrences(of: "  ", with: " "),
             now: api.updated)
@@ -171,16 +177,25 @@ extension ImportService {
         return (description, bodyLimit)
     }
 
-    /// Checks and stores a push API's control file: as any control file, and it must read the body.
-    private func pushAPIControl(_ upload: any BlobUpload, name: String, by: String) async throws -> Digest {
-        defer { upload.discard() }
-        let control = try await checkControlFile(upload)
+    /// Checks (and stores, when new) a push API's control file: as any control file, and it must
+    /// read the body.
+    private func pushAPIControl(_ source: PushAPIControlSource, name: String, by: String) async throws -> Digest {
+        switch source {
+        case .upload(let upload):
+            try Self.checkReadsBody(try await checkControlFile(upload))
+            return try await addControlFile(upload, comment: "push API \(name)", uploadedBy: by)
+        case .stored(let digest):
+            try Self.checkReadsBody(try await control(ofDigest: digest))
+            return digest
+        }
+    }
+
+    private static func checkReadsBody(_ control: JSONValue) throws {
         do {
-            try Self.checkFileName(PushAPIRecord.bodyFileName, control: control)
+            try checkFileName(PushAPIRecord.bodyFileName, control: control)
         } catch {
             throw PushAPIError.noFileSpecification
         }
-        return try await addControlFile(upload, comment: "push API \(name)", uploadedBy: by)
     }
 
     // MARK: Calls

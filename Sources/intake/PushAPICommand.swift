@@ -45,7 +45,7 @@ struct PushAPICommand: AsyncParsableCommand {
             let api = try await refusalsAsValidation {
                 try await service.createPushAPI(
                     name: name, description: description, enabled: !disabled, response: format,
-                    control: try await DirectRun.upload(path: control, into: service.environment.blobs), bodyLimit: bodyLimit,
+                    control: .upload(try await DirectRun.upload(path: control, into: service.environment.blobs)), bodyLimit: bodyLimit,
                     by: "command line")
             }
             print(
@@ -66,11 +66,11 @@ struct PushAPICommand: AsyncParsableCommand {
         func run() async throws {
             let format = try PushAPICommand.format(response)
             let service = try await Storage.open(data).service()
-            var upload: (any BlobUpload)?
-            if let control { upload = try await DirectRun.upload(path: control, into: service.environment.blobs) }
+            var source: PushAPIControlSource?
+            if let control { source = .upload(try await DirectRun.upload(path: control, into: service.environment.blobs)) }
             _ = try await refusalsAsValidation {
                 try await service.updatePushAPI(
-                    name: name, description: description, response: format, control: upload, bodyLimit: bodyLimit, by: "command line")
+                    name: name, description: description, response: format, control: source, bodyLimit: bodyLimit, by: "command line")
             }
             print("Updated push API '\(name)'.")
         }

@@ -38,7 +38,7 @@ import Testing
         let upload = try server.blobs.makeUpload()
         try Array(control.utf8).withUnsafeBytes { try upload.write($0) }
         _ = try await service.createPushAPI(
-            name: name, description: "test", enabled: enabled, response: response, control: upload, bodyLimit: bodyLimit, by: "test")
+            name: name, description: "test", enabled: enabled, response: response, control: .upload(upload), bodyLimit: bodyLimit, by: "test")
     }
 
     private static func push(_ server: TestServer, _ name: String, _ body: String, key: String? = nil) async throws -> Curl.Result {
@@ -260,6 +260,56 @@ import Testing
             await #expect(throws: PushAPIError.notFound("staff")) { try await service.removePushAPI(name: "staff", by: "test") }
             let audit = try await server.store.auditEntries(limit: 20).map(\.event)
             #expect(audit.contains("push API created") && audit.contains("push API updated") && audit.contains("push API removed"))
+        }
+    }
+}
+
+/// The admin UI's Push APIs pages: define with a pasted control file, refusals shown at their
+/// fields, edit with a chosen control file, disable and enable from the list; values escaped.
+@Suite struct PushAPIAdminTests {
+    @Test func anAdminDefinesEditsAndDisablesAPushAPI() async throws {
+        try await AdminBrowser.signedIn().scoped { browser in
+            #expect(try await browser.get("/admin/push-apis").body.contains("There are no push APIs."))
+
+            let badName = try await browser.post(
+                "/admin/push-apis", ["name": "Staff", "description": "x", "response": "json", "bodyLimit": "1000", "controlJSON": PushAPITests.control])
+            #expect(badName.status == 400)
+            #expect(
+                badName.body.contains("Invalid push API name: Staff (use 1 to 64 of a-z, 0-9 and &#39;-&#39;)")
+                    || badName.body.contains("Invalid push API name: Staff"))
+            let noControl = try await browser.post("/admin/push-apis", ["name": "staff", "description": "x", "response": "json", "bodyLimit": "1000"])
+            #expect(noControl.body.contains("Choose one of the uploaded control files, or paste one"))
+            let invalid = try await browser.post(
+                "/admin/push-apis", ["name": "staff", "description": "x", "response": "json", "bodyLimit": "1000", "controlJSON": "{\"x\": 1}"])
+            #expect(invalid.status == 400 && invalid.body.contains("Invalid control file"))
+            #expect(try await browser.server.store.pushAPIs().isEmpty)
+
+            let created = try await browser.post(
+                "/admin/push-apis",
+                ["name": "staff", "description": "HR <updates>", "response": "xml", "bodyLimit": "2048", "enabled": "on", "controlJSON": PushAPITests.control])
+            #expect(created.status == 303)
+            let api = try #require(try await browser.server.store.pushAPI(named: "staff"))
+            #expect(api.response == .xml && api.bodyLimit == 2048 && api.enabled && api.description == "HR <updates>")
+            let list = try await browser.get("/admin/push-apis").body
+            #expect(list.contains("POST /api/push-data/staff") && list.contains("HR &lt;updates&gt;") && !list.contains("HR <updates>"))
+
+            // Edit: the control file chosen from the uploaded ones, the format changed.
+            let edit = try await browser.get("/admin/push-apis/staff").body
+            #expect(edit.contains("Save push API") && edit.contains(api.control))
+            let saved = try await browser.post(
+                "/admin/push-apis/staff", ["description": "changed", "response": "json", "bodyLimit": "4096", "enabled": "on", "control": api.control])
+            #expect(saved.status == 303)
+            let changed = try #require(try await browser.server.store.pushAPI(named: "staff"))
+            #expect(changed.response == .json && changed.bodyLimit == 4096 && changed.description == "changed" && changed.control == api.control)
+
+            #expect(try await browser.post("/admin/push-apis/staff/disable").status == 303)
+            #expect(try await browser.server.store.pushAPI(named: "staff")?.enabled == false)
+            #expect(try await browser.get("/admin/push-apis").body.contains(">Enable<"))
+            #expect(try await browser.post("/admin/push-apis/staff/enable").status == 303)
+            #expect(try await browser.server.store.pushAPI(named: "staff")?.enabled == true)
+            #expect(try await browser.get("/admin/push-apis/nope").status == 404)
+            let audit = try await browser.server.store.auditEntries(limit: 20)
+            #expect(audit.contains { $0.event == "push API created" && $0.detail.contains("by ops") })
         }
     }
 }

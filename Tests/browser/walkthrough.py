@@ -488,6 +488,39 @@ class Walkthrough:
         status, _ = self.curl(self.key, "/api/haplo-data-import-batch/control", f"file=@{fixture('people-control.json')}", "comment=People from HR")
         expect(status == 401, f"a revoked key was accepted: {status}")
 
+    def step12b_push_api(self):
+        """A push API defined in the browser, with a key of scope push made there too, then called."""
+        self.open("/admin/api-keys/new", "push-key-new")
+        self.fill("name", "HR system")
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=scope][value=push]").click()
+        self.click(self.button("Create API key"), "push-key-created")
+        push_key = self.driver.find_element(By.ID, "created-key").text
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "#site-nav").find_element(By.LINK_TEXT, "Push APIs"), "push-apis")
+        expect("There are no push APIs." in self.text(), "push APIs listed before any was made")
+        self.fill("name", "staff-update")
+        self.fill("description", "HR's changes between nights")
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=response][value=xml]").click()
+        with open(fixture("push-control.json")) as control:
+            self.field("controlJSON").send_keys(control.read())
+        self.click(self.button("Create push API"), "push-api-created")
+        expect("Push API staff-update created" in self.text(), f"no notice: {self.text()[:300]}")
+        row = [c.text for c in self.driver.find_elements(By.CSS_SELECTOR, "#push-apis tbody tr")[0].find_elements(By.CSS_SELECTOR, "th, td")]
+        expect(row[:4] == ["staff-update", "POST /api/push-data/staff-update", "enabled", "XML"], f"push API row: {row}")
+        result = subprocess.run(
+            ["curl", "-s", "-w", "\n%{http_code}", "-u", f"haplo:{push_key}", "--data-binary",
+             '{"first": "Grace", "last": "Hopper", "email": "grace@example.ac.uk"}', BASE + "/api/push-data/staff-update"],
+            capture_output=True, text=True, check=True)
+        body, _, status = result.stdout.rpartition("\n")
+        expect(status == "200" and '<response result="success" applied="1" failures="0" errorCount="0">' in body, f"push call: {status} {body}")
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "form[action$='/staff-update/disable'] button"), "push-api-disabled")
+        expect("Push API staff-update disabled." in self.text(), "no disabled notice")
+        result = subprocess.run(
+            ["curl", "-s", "-w", "\n%{http_code}", "-u", f"haplo:{push_key}", "--data-binary", "{}", BASE + "/api/push-data/staff-update"],
+            capture_output=True, text=True, check=True)
+        expect(result.stdout.endswith("\n400") and "API is disabled: staff-update" in result.stdout, f"disabled call: {result.stdout}")
+        self.open("/admin/batches", "batches-with-push")
+        expect("push staff-update" in self.text(), "the push call's batch is not listed")
+
     def step13_models(self):
         self.click(self.driver.find_element(By.CSS_SELECTOR, "#site-nav").find_element(By.LINK_TEXT, "Models"), "models")
         self.click(self.driver.find_element(By.PARTIAL_LINK_TEXT, "haplo:person ("), "model-person")
@@ -651,7 +684,7 @@ class Walkthrough:
         steps = [
             self.step1_sign_in, self.step2_bad_control_files, self.step3_good_control_file, self.step4_new_batch, self.step5_dry_run,
             self.step6_log, self.step7_nothing_imported, self.step8_progress, self.step8b_no_javascript, self.step9_copy_and_import,
-            self.step10_objects, self.step11_create_key, self.step12_use_and_revoke, self.step13_models, self.step13b_held_feed, self.step13c_rollback,
+            self.step10_objects, self.step11_create_key, self.step12_use_and_revoke, self.step12b_push_api, self.step13_models, self.step13b_held_feed, self.step13c_rollback,
             self.step14_security,
             self.step15_narrow,
         ]
