@@ -260,6 +260,7 @@ and its values already match. This file is [`examples/control.json`](../examples
 | `mapping` | no | Named ref mappings used by `refMapping` (see [refs](#refs-and-mappings)). |
 | `recordProcessor` | no | A registered record processor that rewrites the list of files before reading. |
 | `recordLocations` | no | **Intake extension.** `true` adds the file and line to every record identifier (`record 3, staff.json line 5`), so every message points into the file. |
+| `errorPolicy` | no | **Intake extension.** Stop a run whose errors go past a limit: `{"maxErrors": 40, "maxErrorRate": "5%", "mode": "per-record"}` (see [error limits](#error-limits)). |
 
 Other properties are ignored.
 
@@ -287,7 +288,8 @@ line, indented by two spaces; a file that is not JSON at all gets `Uploaded file
 5. **Record processor** — `Unknown record processor specified in recordProcessor property: NAME`.
 
 A string containing a NUL character (`\u0000`) is refused as well: `A string in the control file
-contains a NUL character (\u0000)`.
+contains a NUL character (\u0000)`. The extensions are checked after the five: a `feed`
+([feeds.md](feeds.md)), then an `errorPolicy` ([error limits](#error-limits)).
 
 ## Files and readers
 
@@ -658,6 +660,40 @@ none.
 - **Results.** `GET …/results?batch=ID` (or `intake results BATCH`) gives one JSON line per record:
   its identifier, file, line, status (`applied`, `unchanged`, `failed`, `dry-run`), the objects saved
   and its messages.
+
+## Error limits
+
+**Intake extension.** A night whose extract is broken should stop, not write 40,000 error lines and
+apply the records that happened to pass. `errorPolicy` sets the limits:
+
+```json
+"errorPolicy": {"maxErrors": 40, "maxErrorRate": "5%", "mode": "per-record"}
+```
+
+| property | meaning |
+|---|---|
+| `maxErrors` | at most this many errors (the batch's `errors` count: every message a record reports) |
+| `maxErrorRate` | at most this percentage of the records read, judged once 100 records were read, so that one bad record early on is not 100% |
+| `mode` | `per-record` (the default): each record is applied or failed on its own, and what was applied before the stop stays |
+
+After each record the run compares its errors with the limits; once one is passed it commits what it
+did, ends in `error`, and its log ends with:
+
+```
+STOPPED: 11 errors in 100 records, more than the control file's limit of 5%
+STOPPED: 4 errors in 30 records, more than the control file's limit of 3 errors
+```
+
+A dry run stops the same way, so it shows what the real run would do. A feed batch that stops
+handles no leavers. Refused on upload, with these messages:
+
+| problem | message |
+|---|---|
+| not an object | `errorPolicy must be an object with maxErrors, maxErrorRate and/or mode` |
+| another property | `errorPolicy property NAME is not known: the properties are maxErrors, maxErrorRate and mode` |
+| `maxErrors` not a whole number from 0 | `errorPolicy maxErrors must be a whole number of errors, 0 or more` |
+| `maxErrorRate` not `"N%"` from 0 to 100 | `errorPolicy maxErrorRate must be a percentage like "5%", from 0% to 100%` |
+| another mode | `errorPolicy mode must be "per-record"` |
 
 ## Differences from the original
 

@@ -63,7 +63,7 @@ extension BatchRun {
                             liveness.tick()
                             _ = try fillChunk(&chunk, tx: tx, file: file, reader: &reader, importBatch: importBatch, bytesBefore: bytesBefore)
                         } while wellFormedness?.result == nil && !chunk.finished && !chunk.cancelled && chunk.fatal == nil
-                            && !stopRequested()
+                            && chunk.stopped == nil && !stopRequested()
                         if case .failure(let failure)? = wellFormedness?.wait() { throw failure }
                     }
                 } catch {
@@ -73,6 +73,7 @@ extension BatchRun {
             }
             reportRecordMetrics()
             if let fatal = chunk.fatal { throw fatal }
+            if let stopped = chunk.stopped { throw stopped }
         }
         return chunk.cancelled ? .finished(.cancelled) : .finished(.complete)
     }
@@ -81,6 +82,14 @@ extension BatchRun {
         var finished = false
         var cancelled = false
         var fatal: FatalRunError?
+        /// The error limit was passed (`ErrorPolicy`): the run ends after this chunk is committed.
+        var stopped: RunStopped?
+    }
+
+    /// A run that stopped at its error limit: its `STOPPED:` line ends the log, the batch ends in
+    /// `error`, and the records committed before stay.
+    struct RunStopped: Error {
+        var line: String
     }
 
     func pipeline() -> (StoreWriter, PipelinedTransaction) {
@@ -113,7 +122,7 @@ extension BatchRun {
         let started = Date()
         var count = 0
         var results: [String] = []
-        while !chunk.cancelled, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
+        while !chunk.cancelled, chunk.stopped == nil, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
             if environment.cancellations.contains(batch.id) { chunk.cancelled = true; break }
             if endEarly(count) { break }
             let record: SourceRecord?
@@ -130,6 +139,9 @@ extension BatchRun {
             } catch let error as ImportFatalError {
                 chunk.fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
                 break
+            }
+            if let errorLimit, let line = errorLimit.policy.stopLine(errors: importBatch.errorCount, records: progress.recordsRead, whose: errorLimit.whose) {
+                chunk.stopped = RunStopped(line: line)
             }
         }
         if chunk.cancelled {

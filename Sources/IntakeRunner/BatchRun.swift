@@ -131,6 +131,9 @@ package final class BatchRun {
             return abandonLostRun()
         } catch let error where Self.unavailable(error) != nil {
             return pauseForUnavailableStore(Self.unavailable(error)!)
+        } catch let stopped as RunStopped {
+            pendingLines.append(stopped.line)
+            state = .error
         } catch let failure as StoreWriterFailure {
             // The chunks after the last stored one are gone, and so are their counts and lines.
             (progress, pendingLines) = (failure.committedProgress, failure.carriedLines)
@@ -266,6 +269,7 @@ package final class BatchRun {
             }
         }
         recordLocations = importBatch.control["recordLocations"]?.isTruthy ?? false
+        errorLimit = ErrorPolicy(control: importBatch.control).map { ($0, "the control file's") }
         repositoryProxy = proxy
         // A feed record reads and writes its key's memory, which the writer thread's pipeline would
         // wait for at every record: feed batches run in direct transactions throughout.
@@ -385,6 +389,8 @@ package final class BatchRun {
     var lastLine = 0
     var recordLocations = false
     var feedRun: FeedRun?
+    /// The error limits of the run (`errorPolicy`), and whose they are.
+    var errorLimit: (policy: ErrorPolicy, whose: String)?
     /// Reused for each feed record's digest.
     var digestBuffer: [UInt8] = []
     var repositoryProxy: RepositoryProxy?

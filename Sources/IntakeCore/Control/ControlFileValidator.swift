@@ -115,6 +115,10 @@ package struct ControlFileValidator: Sendable {
         if let feed = root["feed"], let problem = FeedDeclaration.problem(feed, instructionProblem: leaversProblem) {
             messages.append(problem)
         }
+        // The `errorPolicy` extension (docs/control-files.md).
+        if let policy = root["errorPolicy"], let problem = ErrorPolicy.problem(policy) {
+            messages.append(problem)
+        }
         return messages
     }
 }

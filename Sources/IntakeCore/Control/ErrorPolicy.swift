@@ -1,0 +1,69 @@
+/// The `errorPolicy` root property of a control file (an extension, docs/control-files.md): a run
+/// stops once its errors go past a number or a rate, keeping what it committed before.
+package struct ErrorPolicy: Sendable, Equatable {
+    /// At most this many errors.
+    package var maxErrors: Int?
+    /// At most this percentage of the records read have errors, judged once `rateJudgedFrom`
+    /// records were read (a bad first record is not 100% of a night).
+    package var maxErrorRate: Double?
+
+    package static let rateJudgedFrom = 100
+    static let names = ["maxErrors", "maxErrorRate", "mode"]
+    static let modes = ["per-record"]
+
+    package init(maxErrors: Int? = nil, maxErrorRate: Double? = nil) {
+        self.maxErrors = maxErrors
+        self.maxErrorRate = maxErrorRate
+    }
+
+    /// The policy of a control file; nil when it has none or a wrong one (the upload check says so).
+    package init?(control: JSONObject) {
+        guard let value = control["errorPolicy"], Self.problem(value) == nil, case .object(let policy) = value else { return nil }
+        maxErrors = policy["maxErrors"].flatMap(Self.count)
+        maxErrorRate = policy["maxErrorRate"].flatMap(Self.rate)
+    }
+
+    /// What is wrong with an `errorPolicy` value, in the words of the upload check; nil when nothing.
+    package static func problem(_ value: JSONValue) -> String? {
+        guard case .object(let policy) = value else { return "errorPolicy must be an object with maxErrors, maxErrorRate and/or mode" }
+        for name in policy.keys where !names.contains(name) {
+            return "errorPolicy property \(name) is not known: the properties are maxErrors, maxErrorRate and mode"
+        }
+        if let value = policy["maxErrors"], count(value) == nil { return "errorPolicy maxErrors must be a whole number of errors, 0 or more" }
+        if let value = policy["maxErrorRate"], rate(value) == nil {
+            return "errorPolicy maxErrorRate must be a percentage like \"5%\", from 0% to 100%"
+        }
+        if let value = policy["mode"], !modes.contains(value.stringValue ?? "") {
+            return "errorPolicy mode must be \"per-record\""
+        }
+        return nil
+    }
+
+    private static func count(_ value: JSONValue) -> Int? {
+        guard case .number(let n) = value, n >= 0, n == n.rounded(), n <= Double(Int32.max) else { return nil }
+        return Int(n)
+    }
+
+    private static func rate(_ value: JSONValue) -> Double? {
+        guard case .string(let text) = value, text.hasSuffix("%") else { return nil }
+        let number = text.dropLast()
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let percent = Double(number),
+            (0...100).contains(percent)
+        else { return nil }
+        return percent
+    }
+
+    /// `STOPPED: 41 errors in 300 records, more than the control file's limit of 5%` when `errors`
+    /// after `records` go past a limit; nil while they do not. `whose` names who set the limit.
+    package func stopLine(errors: Int, records: Int, whose: String = "the control file's") -> String? {
+        let counted = "\(errors) error\(errors == 1 ? "" : "s") in \(records) record\(records == 1 ? "" : "s")"
+        if let maxErrors, errors > maxErrors {
+            return "STOPPED: \(counted), more than \(whose) limit of \(maxErrors) error\(maxErrors == 1 ? "" : "s")"
+        }
+        if let maxErrorRate, records >= Self.rateJudgedFrom, Double(errors) * 100 > maxErrorRate * Double(records) {
+            let rate = maxErrorRate == maxErrorRate.rounded() ? String(Int(maxErrorRate)) : String(maxErrorRate)
+            return "STOPPED: \(counted), more than \(whose) limit of \(rate)%"
+        }
+        return nil
+    }
+}
