@@ -107,6 +107,7 @@ absent for a real run).
 | unknown batch | `Batch not found: ID` |
 | any other `mode` | `Invalid mode: VALUE`, and nothing is scheduled (a typo must not turn a dry run into a real one) |
 | `force` (extension) | `true`: a feed batch transforms every record, skipping none ([feeds.md](feeds.md)); `false` or empty: unchanged records may be skipped; anything else: `Invalid force: VALUE (use true or false)` |
+| `maxErrors` (extension) | a whole number: the batch stops once it has more errors, with `STOPPED: 4 errors in 30 records, more than the batch's limit of 3 errors` (it replaces the number of the control file's `errorPolicy`, whose rate still holds: [control-files.md](control-files.md#error-limits)); empty or absent: none; anything else: `Invalid maxErrors: VALUE (use a whole number of errors, 0 or more)` |
 | not uploading | `Batch ID is not in the 'uploading' state` |
 
 ## Batch states

@@ -17,6 +17,7 @@ package enum BatchError: UserFacingError, Equatable {
     case noFileSpecification(String)
     case invalidMode(String)
     case invalidForce(String)
+    case invalidMaxErrors(String)
     case notHeld(BatchID)
     case notFinished(BatchID)
     case noFailedRecords(BatchID)
@@ -54,6 +55,7 @@ package enum BatchError: UserFacingError, Equatable {
             "No file specification for \(name.escapingControlCharacters) in control file (and no DEFAULT entry)"
         case .invalidMode(let mode): "Invalid mode: \(mode.escapingControlCharacters)"
         case .invalidForce(let value): "Invalid force: \(value.escapingControlCharacters) (use true or false)"
+        case .invalidMaxErrors(let value): "Invalid maxErrors: \(value.escapingControlCharacters) (use a whole number of errors, 0 or more)"
         case .notHeld(let id): "Batch \(id.rawValue) is not in the 'held' state"
         case .notFinished(let id): "Batch \(id.rawValue) has not finished"
         case .noFailedRecords(let id): "Batch \(id.rawValue) has no failed records"

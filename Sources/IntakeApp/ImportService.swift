@@ -193,13 +193,24 @@ package struct ImportService: Sendable {
         }
     }
 
-    package func schedule(batch text: String?, mode: String?, force: String? = nil, by: String) async throws {
+    /// A `maxErrors` parameter (an extension): the batch's own error limit, over the control file's
+    /// `errorPolicy` (docs/control-files.md); empty or absent is none.
+    package static func maxErrors(_ value: String?) throws -> Int? {
+        guard let value, !value.isEmpty else { return nil }
+        guard value.utf8.count <= 9, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let limit = Int(value) else {
+            throw BatchError.invalidMaxErrors(value)
+        }
+        return limit
+    }
+
+    package func schedule(batch text: String?, mode: String?, force: String? = nil, maxErrors: String? = nil, by: String) async throws {
         let batch = try await self.batch(text)
         let dryRun = try Self.isDryRun(mode: mode)
         let forced = try Self.isForced(force)
+        let limit = try Self.maxErrors(maxErrors)
         guard batch.state == .uploading else { throw BatchError.notUploading(batch.id) }
         do {
-            try await store.schedule(batch.id, from: .uploading, dryRun: dryRun, force: forced, by: by, now: environment.now())
+            try await store.schedule(batch.id, from: .uploading, dryRun: dryRun, force: forced, maxErrors: limit, by: by, now: environment.now())
         } catch StoreError.wrongState(let id, _) {
             throw BatchError.notUploading(id)
         }

@@ -68,10 +68,13 @@ package struct BatchClient: Sendable {
         try await upload(Self.batchAPI + "file", fields: [("batch", batch), ("name", name)], filePath: path, progress: progress)
     }
 
-    /// `force`: a feed batch transforms every record, skipping none.
-    package func schedule(batch: String, dryRun: Bool, force: Bool = false) async throws {
+    /// `force`: a feed batch transforms every record, skipping none. `maxErrors`: the batch stops
+    /// once it has more errors.
+    package func schedule(batch: String, dryRun: Bool, force: Bool = false, maxErrors: Int? = nil) async throws {
         _ = try await post(
-            Self.batchAPI + "schedule", [("batch", batch)] + (dryRun ? [("mode", "dry-run")] : []) + (force ? [("force", "true")] : []))
+            Self.batchAPI + "schedule",
+            [("batch", batch)] + (dryRun ? [("mode", "dry-run")] : []) + (force ? [("force", "true")] : [])
+                + (maxErrors.map { [("maxErrors", String($0))] } ?? []))
     }
 
     // MARK: The extensions

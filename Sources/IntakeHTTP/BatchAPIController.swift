@@ -60,7 +60,8 @@ struct BatchAPIController: Sendable {
     @Sendable func schedule(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let form = try await forms.read(request)
         let by = context.apiKey.map { "api key \($0.id) (\($0.name))" } ?? "api"
-        try await service.schedule(batch: form.fields["batch"], mode: form.fields["mode"], force: form.fields["force"], by: by)
+        try await service.schedule(
+            batch: form.fields["batch"], mode: form.fields["mode"], force: form.fields["force"], maxErrors: form.fields["maxErrors"], by: by)
         return TextResponse.plain("SCHEDULED")
     }
 

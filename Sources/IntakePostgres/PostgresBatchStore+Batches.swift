@@ -29,7 +29,7 @@ extension PostgresBatchStore {
     }
 
     static let batchColumns =
-        "id, state, comment, control, dry_run, created, scheduled, started, finished, scheduled_by, progress, purged, copied_from, feed, force"
+        "id, state, comment, control, dry_run, created, scheduled, started, finished, scheduled_by, progress, purged, copied_from, feed, force, max_errors"
 
     /// Batches with their files, in the order of `ids`.
     static func fetchBatches(_ connection: AsyncConnection, _ ids: [String]) async throws -> [Batch] {
@@ -53,7 +53,8 @@ extension PostgresBatchStore {
                 scheduled: try c.optionalDate("scheduled"), started: try c.optionalDate("started"), finished: try c.optionalDate("finished"),
                 scheduledBy: try c.value("scheduled_by"), files: files[id] ?? [], progress: progress, purged: try c.optionalDate("purged"),
                 copiedFrom: try c.value("copied_from", as: String?.self).map(BatchID.init(rawValue:)),
-                feed: try c.value("feed", as: String?.self), force: try c.value("force"))
+                feed: try c.value("feed", as: String?.self), force: try c.value("force"),
+                maxErrors: try c.value("max_errors", as: Int64?.self).map(Int.init))
         }
         return ids.compactMap { batches[$0] }
     }
@@ -136,16 +137,18 @@ extension PostgresBatchStore {
         }
     }
 
-    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, by: String, now: Date) async throws {
+    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, maxErrors: Int?, by: String, now: Date) async throws {
         try await database.transaction { connection in
             try await Self.requireState(connection, id, from)
             try await connection.query(
                 """
-                UPDATE batches SET state = 'scheduled', dry_run = \(dryRun), force = \(force), scheduled = \(seconds(now)),
+                UPDATE batches SET state = 'scheduled', dry_run = \(dryRun), force = \(force), max_errors = \(maxErrors.map(Int64.init)),
+                    scheduled = \(seconds(now)),
                     scheduled_by = \(by) WHERE id = \(id.rawValue)
                 """
             )
-            try await Self.audit(connection, id, "scheduled", "\(by)\(dryRun ? " (dry run)" : "")\(force ? " (every record)" : "")", now)
+            try await Self.audit(
+                connection, id, "scheduled", WebhookFanOut.scheduledDetail(by: by, dryRun: dryRun, force: force, maxErrors: maxErrors), now)
         }
     }
 

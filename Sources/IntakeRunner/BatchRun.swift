@@ -270,6 +270,12 @@ package final class BatchRun {
         }
         recordLocations = importBatch.control["recordLocations"]?.isTruthy ?? false
         errorLimit = ErrorPolicy(control: importBatch.control).map { ($0, "the control file's") }
+        if let maxErrors = batch.maxErrors {
+            // The batch's own limit replaces the control file's number; a rate still holds.
+            var policy = errorLimit?.policy ?? ErrorPolicy()
+            policy.maxErrors = maxErrors
+            errorLimit = (policy, "the batch's")
+        }
         repositoryProxy = proxy
         // A feed record reads and writes its key's memory, which the writer thread's pipeline would
         // wait for at every record: feed batches run in direct transactions throughout.

@@ -41,7 +41,8 @@ extension SQLiteBatchStore {
             control: Digest(hex: row["control"])!, dryRun: row["dry_run"], created: date(row["created"])!,
             scheduled: date(row["scheduled"]), started: date(row["started"]), finished: date(row["finished"]),
             scheduledBy: row["scheduled_by"], files: files, progress: progress, purged: date(row["purged"]),
-            copiedFrom: (row["copied_from"] as String?).map(BatchID.init(rawValue:)), feed: row["feed"], force: row["force"])
+            copiedFrom: (row["copied_from"] as String?).map(BatchID.init(rawValue:)), feed: row["feed"], force: row["force"],
+            maxErrors: row["max_errors"])
     }
 
     package func purgeableBatches(finishedBefore date: Date, limit: Int) async throws -> [Batch] {
@@ -129,14 +130,14 @@ extension SQLiteBatchStore {
         }
     }
 
-    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, by: String, now: Date) async throws {
+    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, maxErrors: Int?, by: String, now: Date) async throws {
         try await write { db in
             try Self.requireState(db, id, from)
             try db.execute(
                 sql: """
-                    UPDATE batches SET state = 'scheduled', dry_run = ?, force = ?, scheduled = ?, scheduled_by = ? WHERE id = ?
-                    """, arguments: [dryRun, force, Self.seconds(now), by, id.rawValue])
-            try Self.audit(db, id, "scheduled", "\(by)\(dryRun ? " (dry run)" : "")\(force ? " (every record)" : "")", now)
+                    UPDATE batches SET state = 'scheduled', dry_run = ?, force = ?, max_errors = ?, scheduled = ?, scheduled_by = ? WHERE id = ?
+                    """, arguments: [dryRun, force, maxErrors, Self.seconds(now), by, id.rawValue])
+            try Self.audit(db, id, "scheduled", WebhookFanOut.scheduledDetail(by: by, dryRun: dryRun, force: force, maxErrors: maxErrors), now)
         }
     }
 

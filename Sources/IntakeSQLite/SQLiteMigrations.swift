@@ -303,6 +303,10 @@ enum SQLiteMigrations {
                     )
                     """)
         }
+        // A batch's own error limit, given on schedule (`maxErrors=N`, docs/api.md).
+        migrator.registerMigration("v15-batch-max-errors") { db in
+            try db.execute(sql: "ALTER TABLE batches ADD COLUMN max_errors INTEGER")
+        }
         return migrator
     }
 }

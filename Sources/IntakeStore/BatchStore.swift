@@ -56,7 +56,8 @@ package protocol BatchRepository: Sendable {
     /// Moves a batch in state `from` (`uploading` for the API, `ready` for the admin UI) to `scheduled`.
     /// - Throws: `StoreError.wrongState` otherwise.
     /// `force`: a feed batch transforms every record, skipping none (docs/feeds.md).
-    func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, by: String, now: Date) async throws
+    /// `maxErrors`: the batch's own error limit (`ErrorPolicy`), over the control file's.
+    func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, maxErrors: Int?, by: String, now: Date) async throws
     /// Up to `limit` log lines after the first `skipping`, in order. Callers page through a log so
     /// that it is never held whole.
     func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String]
@@ -231,7 +232,7 @@ extension BatchRepository {
     }
 
     package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, by: String, now: Date) async throws {
-        try await schedule(id, from: from, dryRun: dryRun, force: false, by: by, now: now)
+        try await schedule(id, from: from, dryRun: dryRun, force: false, maxErrors: nil, by: by, now: now)
     }
 
     /// Schedules an `uploading` batch (the API's rule).

@@ -149,12 +149,15 @@ package struct Batch: Sendable, Equatable {
     package var feed: String?
     /// Scheduled to transform every record of a feed batch, skipping none.
     package var force = false
+    /// The batch's own error limit, given on schedule (`maxErrors=N`), over the control file's.
+    package var maxErrors: Int?
 
     package init(
         id: BatchID, state: BatchState, comment: String, control: Digest, dryRun: Bool, created: Date, scheduled: Date? = nil, started: Date? = nil,
         finished: Date? = nil, scheduledBy: String? = nil, files: [BatchFile], progress: RunProgress, purged: Date? = nil,
-        copiedFrom: BatchID? = nil, feed: String? = nil, force: Bool = false
+        copiedFrom: BatchID? = nil, feed: String? = nil, force: Bool = false, maxErrors: Int? = nil
     ) {
+        self.maxErrors = maxErrors
         self.feed = feed
         self.force = force
         self.purged = purged

@@ -184,6 +184,11 @@ package protocol WebhookStore: Sendable {
 
 /// What both backends store a webhook's deliveries with when a batch changes state.
 package enum WebhookFanOut {
+    /// The audit detail of a schedule, as both backends write it.
+    package static func scheduledDetail(by: String, dryRun: Bool, force: Bool, maxErrors: Int?) -> String {
+        by + (dryRun ? " (dry run)" : "") + (force ? " (every record)" : "") + (maxErrors.map { " (at most \($0) errors)" } ?? "")
+    }
+
     /// The state a rollback reports.
     package static let rolledBack = BatchState.rolledBack.rawValue
 

@@ -61,8 +61,8 @@ package final class FailingStore: BatchStore {
     package func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
     package func replaceFiles(of id: BatchID, with files: [BatchFile]) async throws { try await base.replaceFiles(of: id, with: files) }
     package func addFile(_ file: BatchFile, to id: BatchID) async throws { try await base.addFile(file, to: id) }
-    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, by: String, now: Date) async throws {
-        try await base.schedule(id, from: from, dryRun: dryRun, force: force, by: by, now: now)
+    package func schedule(_ id: BatchID, from: BatchState, dryRun: Bool, force: Bool, maxErrors: Int?, by: String, now: Date) async throws {
+        try await base.schedule(id, from: from, dryRun: dryRun, force: force, maxErrors: maxErrors, by: by, now: now)
     }
     package func logLines(of id: BatchID, skipping: Int, limit: Int) async throws -> [String] {
         try await base.logLines(of: id, skipping: skipping, limit: limit)

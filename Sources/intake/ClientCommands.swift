@@ -95,6 +95,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @Flag(help: "A feed batch transforms every record, skipping none (docs/feeds.md).") var force = false
 
+    @Option(help: "Stop the batch once it has more than N errors, over the control file's errorPolicy.") var maxErrors: Int?
+
     @Flag(help: "Wait for the batch to finish, showing its progress, then summarise it.") var wait = false
 
     @Flag(help: "Print the final status document (with --wait) or the batch id as JSON on stdout.") var json = false
@@ -118,7 +120,7 @@ struct PushCommand: AsyncParsableCommand {
             _ = try await client.uploadFile(batch: batch, name: name, path: path, progress: terminal.uploadProgress(label: name))
             terminal.line("Uploaded \(name) from \(path)")
         }
-        try await client.schedule(batch: batch, dryRun: dryRun, force: force)
+        try await client.schedule(batch: batch, dryRun: dryRun, force: force, maxErrors: maxErrors)
         terminal.line("Scheduled batch \(batch)\(dryRun ? " as a dry run" : "")")
         guard wait else {
             print(json ? #"{"batch":"\#(batch)","control":"\#(controlDigest)"}"# : batch)

@@ -68,6 +68,29 @@ import Testing
         }
     }
 
+    @Test func aBatchLimitGivenOnScheduleWinsOverTheControlFiles() async throws {
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let batch = try await client.prepareBatch(control: try Self.control(#"{"maxErrors": 100}"#), files: [("people", try Self.people(50))])
+            let refused = try await client.post("schedule", ["batch": batch, "maxErrors": "three"])
+            #expect(refused.status == 400)
+            #expect(refused.body == "Invalid maxErrors: three (use a whole number of errors, 0 or more)")
+            #expect(try await client.post("schedule", ["batch": batch, "maxErrors": "1"]).status == 200)
+            let status = try await client.waitForBatch(batch)
+            #expect(status["state"] == .string("error"))
+            let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body
+            #expect(log.contains("STOPPED: 2 errors in 10 records, more than the batch's limit of 1 error"), "\(log)")
+
+            // The command line's `push --max-errors`.
+            let connection = ["--server", server.base, "--key", server.apiKey]
+            let push = try await ClientCommandTests.intake(
+                ["push"] + connection + [
+                    "--control", try Self.control("{}").path, "--file", "people=\(try Self.people(50).path)", "--max-errors", "3", "--wait"
+                ])
+            #expect(push.stderr.contains("STOPPED: 4 errors in 30 records, more than the batch's limit of 3 errors"), "\(push.stderr)")
+        }
+    }
+
     @Test(arguments: [
         (#"[5]"#, "errorPolicy must be an object with maxErrors, maxErrorRate and/or mode"),
         (#"{"maxError": 5}"#, "errorPolicy property maxError is not known: the properties are maxErrors, maxErrorRate and mode"),
