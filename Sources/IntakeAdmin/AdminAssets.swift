@@ -62,6 +62,12 @@ package enum AdminAssets {
     <legend>Scope</legend>
     {{#scopes}}<label class="inline block"><input type="radio" name="scope" value="{{value}}"{{#checked}} checked{{/checked}}> <code>{{value}}</code> — {{description}}</label>{{/scopes}}
   </fieldset>
+  <div class="field{{#expiresError}} invalid{{/expiresError}}">
+    <label for="expires">Expires (optional)</label>
+    <p class="hint" id="expires-hint">The last day the key works (UTC); from the next midnight it is refused as a revoked key is. Empty: it never expires.</p>
+    {{#expiresError}}<p class="field-error" id="expires-error">{{expiresError}}</p>{{/expiresError}}
+    <input id="expires" name="expires" type="date" value="{{expires}}" aria-describedby="expires-hint{{#expiresError}} expires-error{{/expiresError}}"{{#expiresError}} aria-invalid="true"{{/expiresError}}>
+  </div>
   <button type="submit">Create API key</button>
   <a href="/admin/api-keys">Cancel</a>
 </form>
@@ -74,7 +80,7 @@ package enum AdminAssets {
 <div class="table-wrap cards">
 <table id="api-keys">
   <caption class="visually-hidden">API keys, active first, newest first</caption>
-  <thead><tr><th scope="col">Name</th><th scope="col">Scope</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+  <thead><tr><th scope="col">Name</th><th scope="col">Scope</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
   <tbody>
   {{#rows}}
   <tr>
@@ -83,6 +89,7 @@ package enum AdminAssets {
     <td data-label="Created">{{#created}}<time datetime="{{iso}}">{{text}}</time>{{/created}}</td>
     <td data-label="Last used">{{#lastUsed}}<time datetime="{{iso}}">{{text}}</time>{{/lastUsed}}{{^lastUsed}}never{{/lastUsed}}</td>
     <td data-label="Status"><span class="badge key-{{status}}">{{status}}</span></td>
+    <td data-label="Expires">{{#expires}}<time datetime="{{iso}}">{{text}}</time>{{/expires}}{{^expires}}never{{/expires}}</td>
     <td data-label="Actions">{{#active}}<a href="/admin/api-keys/{{id}}/revoke">Revoke...<span class="visually-hidden"> {{name}}</span></a>{{/active}}</td>
   </tr>
   {{/rows}}
@@ -1071,7 +1078,7 @@ thead th { border-bottom: 2px solid var(--muted); }
 table.details { width: auto; }
 table.details th { white-space: nowrap; padding-right: 1.5rem; }
 .badge { display: inline-block; white-space: nowrap; padding: 0 .4rem; border: 1px solid var(--muted); border-radius: 3px; font-size: .9rem; background: var(--panel); }
-.state-error, .state-cancelled, .status-failed, .key-revoked { border-color: var(--error); color: var(--error); }
+.state-error, .state-cancelled, .status-failed, .key-revoked, .key-expired { border-color: var(--error); color: var(--error); }
 .state-complete, .status-applied { border-color: #1e7b34; color: #1e5c2a; }
 .state-running, .state-scheduled { border-color: var(--accent); color: var(--accent); }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--panel); padding: .75rem; border-radius: 4px; }

@@ -51,9 +51,11 @@ Everything marked *extension* goes further. The `intake` client commands
 | `push` | the push APIs under `/api/push-data/` ([push-apis.md](push-apis.md)) |
 | `all` | all three |
 
-Keys are created with `intake apikey create --name NAME --scope SCOPE` (the key is printed once,
-alone on the last line), listed with `intake apikey list`, revoked with `intake apikey revoke ID`.
-They are stored as hashes and compared in constant time; a revoked key fails on its next request.
+Keys are created with `intake apikey create --name NAME --scope SCOPE [--expires YYYY-MM-DD]` (the
+key is printed once, alone on the last line), listed with `intake apikey list`, revoked with `intake
+apikey revoke ID`. They are stored as hashes and compared in constant time; a revoked key fails on
+its next request, and a key with an expiry works through that day (UTC) and fails from the next
+midnight with the same `401`.
 
 ## The four steps
 

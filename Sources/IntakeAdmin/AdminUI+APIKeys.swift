@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IntakeApp
 import IntakeCore
 import IntakeHTTP
 import IntakeStore
@@ -45,10 +46,12 @@ extension AdminUI {
         let keys = try await service.apiKeys().sorted { a, b in
             a.revoked != b.revoked ? !a.revoked : (a.created != b.created ? a.created > b.created : a.id > b.id)
         }
+        let now = environment.now()
         let rows = keys.map { key -> [String: Any] in
             [
                 "id": key.id, "name": key.name, "scope": key.scope.rawValue, "created": Format.time(key.created) as Any,
-                "lastUsed": Format.time(key.lastUsed) as Any, "status": key.revoked ? "revoked" : "active", "active": !key.revoked
+                "lastUsed": Format.time(key.lastUsed) as Any, "status": key.state(at: now), "active": !key.revoked,
+                "expires": Format.time(key.expires) as Any
             ]
         }
         return try await render(
@@ -56,11 +59,12 @@ extension AdminUI {
             context: ["rows": rows, "hasRows": !rows.isEmpty])
     }
 
-    func renderNewKey(name: String, scope: APIScope, errors: FormErrors, status: HTTPResponse.Status, session: inout AdminSession) async throws
-        -> Response
-    {
+    func renderNewKey(
+        name: String, scope: APIScope, expires: String = "", errors: FormErrors, status: HTTPResponse.Status, session: inout AdminSession
+    ) async throws -> Response {
         var page = errors.context
         page["name"] = name
+        page["expires"] = expires
         page["scopes"] = Self.scopeDescriptions.map { ["value": $0.0.rawValue, "description": $0.1, "checked": $0.0 == scope] }
         return try await render(
             "api-key-new", title: "Create API key", session: &session, status: status,
@@ -72,6 +76,7 @@ extension AdminUI {
     {
         let name = (form.fields["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let scope = form.fields["scope"].flatMap(APIScope.init(rawValue:)) ?? .batch
+        let expires = (form.fields["expires"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         var errors = FormErrors()
         if name.isEmpty {
             errors.add("name", "Required field")
@@ -80,9 +85,19 @@ extension AdminUI {
         } else if try await service.apiKeys().contains(where: { !$0.revoked && $0.name == name }) {
             errors.add("name", "An active key already has this name")
         }
-        guard errors.isEmpty else { return try await renderNewKey(name: name, scope: scope, errors: errors, status: .badRequest, session: &session) }
-        let (id, key) = try await service.createAPIKey(name: name, scope: scope)
-        try await audit("api key created", detail: "\(id) (\(name), \(scope.rawValue)) by \(session.account)")
+        var made: (id: Int64, key: String)?
+        if errors.isEmpty {
+            do {
+                made = try await service.createAPIKey(name: name, scope: scope, expiresAfter: expires)
+            } catch let error as APIKeyError {
+                errors.add("expires", error.userMessage)
+            }
+        }
+        guard let (id, key) = made else {
+            return try await renderNewKey(name: name, scope: scope, expires: expires, errors: errors, status: .badRequest, session: &session)
+        }
+        let until = expires.isEmpty ? "" : ", valid through \(expires)"
+        try await audit("api key created", detail: "\(id) (\(name), \(scope.rawValue)\(until)) by \(session.account)")
         session.data.createdKey = SessionData.CreatedKey(id: id, key: key)
         try await sessions.save(session)
         return redirect(AdminPath.apiKey(id) + "/created")

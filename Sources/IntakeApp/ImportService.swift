@@ -290,10 +290,20 @@ package struct ImportService: Sendable {
 
     // MARK: API keys
 
-    /// A new key, returned once; only its hash is stored.
-    package func createAPIKey(name: String, scope: APIScope) async throws -> (id: Int64, key: String) {
+    /// A new key, returned once; only its hash is stored. `expiresAfter`: the last day (UTC) it
+    /// works, `YYYY-MM-DD`, from today on; nil: it never expires.
+    package func createAPIKey(name: String, scope: APIScope, expiresAfter day: String? = nil) async throws -> (id: Int64, key: String) {
+        let now = environment.now()
+        var expires: Date?
+        if let day, !day.isEmpty {
+            guard let seconds = CivilTime.secondsOfDay(day) else { throw APIKeyError.invalidExpiry(day) }
+            // Valid through the whole of that day: refused from the next midnight, UTC.
+            let end = Date(timeIntervalSince1970: TimeInterval(seconds + 86_400))
+            guard end > now else { throw APIKeyError.expiryInThePast(day) }
+            expires = end
+        }
         let key = APIKeyHashing.newKey()
-        let id = try await store.createAPIKey(name: name, scope: scope, hash: APIKeyHashing.hash(key), now: environment.now())
+        let id = try await store.createAPIKey(name: name, scope: scope, hash: APIKeyHashing.hash(key), expires: expires, now: now)
         return (id, key)
     }
 
@@ -316,4 +326,19 @@ package struct RollbackPreview: Sendable {
     package var conflictCount = 0
     package var feedKeys: [String] = []
     package var feedKeyCount = 0
+}
+
+/// The refusals of the API key use cases.
+package enum APIKeyError: UserFacingError, Equatable {
+    case invalidExpiry(String)
+    case expiryInThePast(String)
+
+    package var kind: ErrorKind { .invalidRequest }
+
+    package var userMessage: String {
+        switch self {
+        case .invalidExpiry(let day): "Invalid expiry date: \(day.escapingControlCharacters) (use YYYY-MM-DD)"
+        case .expiryInThePast(let day): "The expiry date \(day.escapingControlCharacters) has passed: a key must work at least until the end of today (UTC)"
+        }
+    }
 }

@@ -225,9 +225,12 @@ package final class PostgresBatchStore: BatchStore {
 
     // MARK: API keys
 
-    package func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
+    package func createAPIKey(name: String, scope: APIScope, hash: String, expires: Date?, now: Date) async throws -> Int64 {
         try await database.query(
-            "INSERT INTO api_keys (name, scope, hash, created) VALUES (\(name), \(scope.rawValue), \(hash), \(seconds(now))) RETURNING id"
+            """
+            INSERT INTO api_keys (name, scope, hash, created, expires)
+            VALUES (\(name), \(scope.rawValue), \(hash), \(seconds(now)), \(expires.map(seconds))) RETURNING id
+            """
         ).scalar(Int64.self) ?? 0
     }
 
@@ -235,7 +238,8 @@ package final class PostgresBatchStore: BatchStore {
         let c = row.columns
         return APIKeyRecord(
             id: try c.value("id"), name: try c.value("name"), scope: APIScope(rawValue: try c.value("scope")) ?? .batch,
-            created: try c.date("created"), lastUsed: try c.optionalDate("last_used"), revoked: try c.value("revoked"))
+            created: try c.date("created"), lastUsed: try c.optionalDate("last_used"), revoked: try c.value("revoked"),
+            expires: try c.optionalDate("expires"))
     }
 
     package func apiKeys() async throws -> [APIKeyRecord] {
@@ -253,7 +257,7 @@ package final class PostgresBatchStore: BatchStore {
         for row in try await database.query("SELECT * FROM api_keys WHERE NOT revoked").rows {
             if APIKeyHashing.constantTimeEquals(try row.columns.value("hash", as: String.self), hash) { match = try Self.apiKey(row) }
         }
-        guard let found = match else { return nil }
+        guard let found = match, !found.isExpired(at: now) else { return nil }
         // Last-used is informational; record it at most once a minute to keep requests read-only,
         // and never fail a request for it.
         if found.lastUsed.map({ now.timeIntervalSince($0) > 60 }) ?? true {

@@ -310,7 +310,9 @@ enum PostgresMigrations {
             ]
         ),
         // A batch's own error limit, as SQLite's v15-batch-max-errors.
-        ("v8-batch-max-errors", ["ALTER TABLE batches ADD COLUMN max_errors BIGINT"])
+        ("v8-batch-max-errors", ["ALTER TABLE batches ADD COLUMN max_errors BIGINT"]),
+        // As SQLite's v16-api-key-expiry.
+        ("v9-api-key-expiry", ["ALTER TABLE api_keys ADD COLUMN expires BIGINT"])
     ]
 
     /// The columns of `feed_keys`, which `feed_key_history` repeats (a history row is a copy of a

@@ -319,11 +319,11 @@ package final class SQLiteBatchStore: BatchStore {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM admin_accounts ORDER BY name").map(Self.adminAccount) }
     }
 
-    package func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
+    package func createAPIKey(name: String, scope: APIScope, hash: String, expires: Date?, now: Date) async throws -> Int64 {
         try await write { db in
             try db.execute(
-                sql: "INSERT INTO api_keys (name, scope, hash, created) VALUES (?, ?, ?, ?)",
-                arguments: [name, scope.rawValue, hash, Self.seconds(now)])
+                sql: "INSERT INTO api_keys (name, scope, hash, created, expires) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, scope.rawValue, hash, Self.seconds(now), expires.map(Self.seconds)])
             return db.lastInsertedRowID
         }
     }
@@ -331,7 +331,7 @@ package final class SQLiteBatchStore: BatchStore {
     private static func apiKey(_ row: Row) -> APIKeyRecord {
         APIKeyRecord(
             id: row["id"], name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .batch,
-            created: date(row["created"])!, lastUsed: date(row["last_used"]), revoked: row["revoked"])
+            created: date(row["created"])!, lastUsed: date(row["last_used"]), revoked: row["revoked"], expires: date(row["expires"]))
     }
 
     package func apiKeys() async throws -> [APIKeyRecord] {
@@ -357,7 +357,7 @@ package final class SQLiteBatchStore: BatchStore {
             }
             return match
         }
-        guard let found else { return nil }
+        guard let found, !found.isExpired(at: now) else { return nil }
         // Last-used is informational; record it at most once a minute to keep requests read-only,
         // and never fail a request for it (a full disk or a held lock must not stop reads).
         if found.lastUsed.map({ now.timeIntervalSince($0) > 60 }) ?? true {

@@ -307,6 +307,10 @@ enum SQLiteMigrations {
         migrator.registerMigration("v15-batch-max-errors") { db in
             try db.execute(sql: "ALTER TABLE batches ADD COLUMN max_errors INTEGER")
         }
+        // API keys that stop working on a date (`intake apikey create --expires`).
+        migrator.registerMigration("v16-api-key-expiry") { db in
+            try db.execute(sql: "ALTER TABLE api_keys ADD COLUMN expires INTEGER")
+        }
         return migrator
     }
 }

@@ -128,7 +128,8 @@ package protocol JobQueue: Sendable {
 
 /// API keys, stored as hashes.
 package protocol APIKeyStore: Sendable {
-    func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64
+    /// `expires`: from then on the key is refused; nil: never.
+    func createAPIKey(name: String, scope: APIScope, hash: String, expires: Date?, now: Date) async throws -> Int64
     func apiKeys() async throws -> [APIKeyRecord]
     func revokeAPIKey(id: Int64) async throws -> Bool
     /// The active key with this hash, compared in constant time with every active key; records its use.
@@ -223,6 +224,13 @@ extension ControlFileStore {
     }
 
     package func controlFileCount() async throws -> Int { try await controlFileCount(comment: nil) }
+}
+
+extension APIKeyStore {
+    /// A key that never expires.
+    package func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
+        try await createAPIKey(name: name, scope: scope, hash: hash, expires: nil, now: now)
+    }
 }
 
 extension BatchRepository {

@@ -201,8 +201,11 @@ package struct APIKeyRecord: Sendable, Equatable {
     package var created: Date
     package var lastUsed: Date?
     package var revoked: Bool
+    /// From this instant the key is refused, as a revoked one is; nil: never.
+    package var expires: Date?
 
-    package init(id: Int64, name: String, scope: APIScope, created: Date, lastUsed: Date? = nil, revoked: Bool) {
+    package init(id: Int64, name: String, scope: APIScope, created: Date, lastUsed: Date? = nil, revoked: Bool, expires: Date? = nil) {
+        self.expires = expires
         self.id = id
         self.name = name
         self.scope = scope
@@ -210,6 +213,13 @@ package struct APIKeyRecord: Sendable, Equatable {
         self.lastUsed = lastUsed
         self.revoked = revoked
     }
+}
+
+extension APIKeyRecord {
+    package func isExpired(at now: Date) -> Bool { expires.map { $0 <= now } ?? false }
+
+    /// `active`, `revoked` or `expired`, as lists show it.
+    package func state(at now: Date) -> String { revoked ? "revoked" : isExpired(at: now) ? "expired" : "active" }
 }
 
 /// An object as the read API shows it.

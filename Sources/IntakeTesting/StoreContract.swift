@@ -316,6 +316,11 @@ package enum StoreContract {
         try expect(try await store.revokeAPIKey(id: id), "a key could not be revoked")
         try expect(try await store.useAPIKey(hash: "h1", now: start) == nil, "a revoked key still works")
         try expect(try await store.apiKeys().first?.revoked == true, "the key list does not show the revocation")
+        let expiring = try await store.createAPIKey(name: "e", scope: .push, hash: "h3", expires: start.addingTimeInterval(60), now: start)
+        try expect(try await store.useAPIKey(hash: "h3", now: start.addingTimeInterval(59))?.id == expiring, "a key was refused before it expired")
+        try expect(try await store.useAPIKey(hash: "h3", now: start.addingTimeInterval(60)) == nil, "an expired key still works")
+        let listed = try await store.apiKeys().last
+        try expect(listed?.expires == start.addingTimeInterval(60) && listed?.scope == .push, "the key list does not show the expiry")
     }
 
     static func refReservations(_ fixture: any StoreFixture) async throws {

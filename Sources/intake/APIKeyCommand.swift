@@ -23,26 +23,36 @@ struct APIKeyCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @Option(help: "A name to recognise the key by.") var name: String
         @Option(help: "batch, read, push or all.") var scope: String = "batch"
+        @Option(help: "The last day the key works, YYYY-MM-DD (UTC); refused from the next midnight. Default: never expires.")
+        var expires: String?
 
         func run() async throws {
             guard let scope = APIScope(rawValue: scope) else {
                 throw ValidationError("Unknown scope '\(scope)': use batch, read, push or all.")
             }
-            let (id, key) = try await Storage.open(data).service().createAPIKey(name: name, scope: scope)
-            print("Created API key \(id) '\(name)' with scope \(scope.rawValue). It is shown only once:")
+            let id: Int64, key: String
+            do {
+                (id, key) = try await Storage.open(data).service().createAPIKey(name: name, scope: scope, expiresAfter: expires)
+            } catch let error as APIKeyError {
+                throw ValidationError(error.userMessage)
+            }
+            let until = expires.map { ", valid through \($0) (UTC)" } ?? ""
+            print("Created API key \(id) '\(name)' with scope \(scope.rawValue)\(until). It is shown only once:")
             print(key)
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One line per key: ID, name, scope, created, last used, state.")
+        static let configuration = CommandConfiguration(
+            abstract: "One line per key: ID, name, scope, created, last used, state (active, revoked, expired), expiry.")
         @OptionGroup var data: DataOptions
 
         func run() async throws {
             for key in try await Storage.open(data).service().apiKeys() {
                 let fields = [
                     String(key.id), key.name, key.scope.rawValue, Timestamp.string(key.created),
-                    key.lastUsed.map(Timestamp.string) ?? "never", key.revoked ? "revoked" : "active"
+                    key.lastUsed.map(Timestamp.string) ?? "never", key.state(at: Date()),
+                    key.expires.map { "expires " + Timestamp.string($0) } ?? "never expires"
                 ]
                 print(fields.joined(separator: "\t"))
             }

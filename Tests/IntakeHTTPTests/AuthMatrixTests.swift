@@ -86,3 +86,46 @@ import Testing
         }
     }
 }
+
+/// Keys with an expiry: refused from it on like a revoked key (401), shown as expired; dates
+/// checked when the key is made, by the command line and the admin UI alike.
+@Suite struct APIKeyExpiryTests {
+    @Test func anExpiredKeyIsRefusedAndListedAsExpired() async throws {
+        try await AdminBrowser.signedIn().scoped { browser in
+            let server = browser.server
+            let key = APIKeyHashing.newKey()
+            _ = try await server.store.createAPIKey(
+                name: "short-lived", scope: .read, hash: APIKeyHashing.hash(key), expires: Date().addingTimeInterval(1.5), now: Date())
+            let client = BatchClient(server, key: key)
+            #expect(try await client.get("/api/v1/schema").status == 200)
+            try await Task.sleep(for: .milliseconds(1600))
+            let refused = try await client.get("/api/v1/schema")
+            #expect(refused.status == 401 && refused.body == "Unauthorized")
+            let list = try await browser.get("/admin/api-keys").body
+            #expect(list.contains(#"<span class="badge key-expired">expired</span>"#))
+
+            // The admin form: a date that has passed, then one that has not.
+            let past = try await browser.post("/admin/api-keys/new", ["name": "hr", "scope": "push", "expires": "2020-01-31"])
+            #expect(past.status == 400)
+            #expect(past.body.contains("The expiry date 2020-01-31 has passed: a key must work at least until the end of today (UTC)"))
+            let wrong = try await browser.post("/admin/api-keys/new", ["name": "hr", "scope": "push", "expires": "31/01/2099"])
+            #expect(wrong.body.contains("Invalid expiry date: 31/01/2099 (use YYYY-MM-DD)"))
+            let made = try await browser.post("/admin/api-keys/new", ["name": "hr", "scope": "push", "expires": "2099-01-31"])
+            #expect(made.status == 303)
+            let stored = try #require(try await server.store.apiKeys().first { $0.name == "hr" })
+            #expect(stored.scope == .push && stored.expires == Date(timeIntervalSince1970: 4_073_587_200))
+        }
+    }
+
+    @Test func theCommandLineSetsAnExpiry() async throws {
+        let directory = try TestServer.makeDirectory()
+        let data = ["--data", directory.path, "--database", ""]
+        let refused = try await ClientCommandTests.intake(["apikey", "create", "--name", "x", "--expires", "2021-02-30"] + data)
+        #expect(refused.status != 0 && refused.stderr.contains("Invalid expiry date: 2021-02-30 (use YYYY-MM-DD)"), "\(refused.stderr)")
+        let made = try await ClientCommandTests.intake(["apikey", "create", "--name", "x", "--scope", "push", "--expires", "2099-12-31"] + data)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("with scope push, valid through 2099-12-31 (UTC)"))
+        let list = try await ClientCommandTests.intake(["apikey", "list"] + data)
+        #expect(list.stdout.contains("\tactive\texpires 2100-01-01T00:00:00Z"), "\(list.stdout)")
+    }
+}

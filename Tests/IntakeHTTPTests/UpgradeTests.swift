@@ -70,7 +70,7 @@ import Testing
         let outcome = try await ClientCommandTests.intake(["serve", "--data", directory.path, "--database", "", "--port", "0"])
         #expect(outcome.status == 1)
         let expected =
-            "This data directory was written by Intake 9.0.0 (schema v99); this is Intake \(IntakeVersion.current), which knows schema v15. "
+            "This data directory was written by Intake 9.0.0 (schema v99); this is Intake \(IntakeVersion.current), which knows schema v16. "
             + "Upgrade Intake, or restore a backup made before the upgrade."
         #expect(outcome.stderr.split(separator: "\n").map(String.init) == ["Error: \(expected)"], "\(outcome.stderr)")
         #expect(!outcome.stdout.contains("listening"))

@@ -72,3 +72,17 @@ package enum CivilTime {
         return (days * 86400 + Int64(hh * 3600 + mm * 60 + ss), ms, false)
     }
 }
+
+extension CivilTime {
+    /// The first second (UTC, since 1970) of a day written `YYYY-MM-DD`; nil for anything else or a
+    /// day that does not exist.
+    package static func secondsOfDay(_ text: String) -> Int64? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.utf8.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1...12).contains(month), (1...daysInMonth(year: year, month: month)).contains(day)
+        else { return nil }
+        return days(year: year, month: month, day: day) * 86_400
+    }
+}
