@@ -74,7 +74,7 @@ package enum AdminAssets {
 
 """#,
         "api-keys": #"""
-<p><a class="button" href="/admin/api-keys/new">Create API key...</a></p>
+{{#isAdmin}}<p><a class="button" href="/admin/api-keys/new">Create API key...</a></p>{{/isAdmin}}
 {{^hasRows}}<p>There are no API keys.</p>{{/hasRows}}
 {{#hasRows}}
 <div class="table-wrap cards">
@@ -90,7 +90,7 @@ package enum AdminAssets {
     <td data-label="Last used">{{#lastUsed}}<time datetime="{{iso}}">{{text}}</time>{{/lastUsed}}{{^lastUsed}}never{{/lastUsed}}</td>
     <td data-label="Status"><span class="badge key-{{status}}">{{status}}</span></td>
     <td data-label="Expires">{{#expires}}<time datetime="{{iso}}">{{text}}</time>{{/expires}}{{^expires}}never{{/expires}}</td>
-    <td data-label="Actions">{{#active}}<a href="/admin/api-keys/{{id}}/revoke">Revoke...<span class="visually-hidden"> {{name}}</span></a>{{/active}}</td>
+    <td data-label="Actions">{{#isAdmin}}{{#active}}<a href="/admin/api-keys/{{id}}/revoke">Revoke...<span class="visually-hidden"> {{name}}</span></a>{{/active}}{{/isAdmin}}</td>
   </tr>
   {{/rows}}
   </tbody>
@@ -129,8 +129,8 @@ package enum AdminAssets {
 </table>
 
 <section class="state-block" aria-label="What happens next">
-{{#isUploading}}<p>Files are being uploaded through the API. The uploading script schedules the batch.</p><p class="actions"><a class="button" href="/admin/batches/{{id}}/copy">Copy as new batch...</a></p>{{/isUploading}}
-{{#isReady}}<p>Ready to run. Always do a dry run first.</p><p class="actions"><a class="button" href="/admin/batches/{{id}}/dry-run">Dry run...</a> <a class="button" href="/admin/batches/{{id}}/import">Import data...</a> <a class="button secondary" href="/admin/batches/{{id}}/files">Edit files...</a></p>{{/isReady}}
+{{#isUploading}}<p>Files are being uploaded through the API. The uploading script schedules the batch.</p>{{#canOperate}}<p class="actions"><a class="button" href="/admin/batches/{{id}}/copy">Copy as new batch...</a></p>{{/canOperate}}{{/isUploading}}
+{{#isReady}}<p>Ready to run. Always do a dry run first.</p>{{#canOperate}}<p class="actions"><a class="button" href="/admin/batches/{{id}}/dry-run">Dry run...</a> <a class="button" href="/admin/batches/{{id}}/import">Import data...</a> <a class="button secondary" href="/admin/batches/{{id}}/files">Edit files...</a></p>{{/canOperate}}{{/isReady}}
 {{#isActive}}
 <p class="visually-hidden" aria-live="polite" id="progress-announce"></p>
 <div id="progress" class="progress" data-status="{{statusURL}}" data-log="{{logURL}}">
@@ -143,7 +143,7 @@ package enum AdminAssets {
   {{#isRunning}}<noscript><p>Running. Reload the page to see progress.</p></noscript>{{/isRunning}}
   <p><a href="/admin/batches/{{id}}" id="refresh-link">Refresh</a></p>
 </div>
-<p class="actions"><a class="button secondary" href="/admin/batches/{{id}}/cancel">Cancel batch...</a></p>
+{{#canOperate}}<p class="actions"><a class="button secondary" href="/admin/batches/{{id}}/cancel">Cancel batch...</a></p>{{/canOperate}}
 {{/isActive}}
 {{#isDryRun}}<p class="notice-box">Dry run only: nothing was imported.</p><p>Records: {{read}} read, {{applied}} checked, {{failed}} failed, {{unchanged}} unchanged.</p>{{/isDryRun}}
 {{#isComplete}}<p class="notice-box">Imported. {{applied}} applied, {{failed}} failed, {{unchanged}} unchanged.</p>{{/isComplete}}
@@ -151,12 +151,12 @@ package enum AdminAssets {
 {{#isError}}<p class="warning">The run stopped on an error; records committed before it stay. See the log.</p>{{/isError}}
 {{#isCancelled}}<p>Cancelled. Records read before it stopped: {{read}}.</p>{{/isCancelled}}
 {{#held}}<p class="warning" id="held-reason">Held by the feed's guard: {{count}} of {{of}} {{what}}, more than the limit of {{limit}}. Nothing more happens until someone approves or cancels it.</p>
-<p class="actions"><a class="button" href="/admin/batches/{{id}}/approve" id="approve-link">Approve...</a> <a class="button secondary" href="/admin/batches/{{id}}/cancel">Cancel batch...</a></p>{{/held}}
+{{#canOperate}}<p class="actions"><a class="button" href="/admin/batches/{{id}}/approve" id="approve-link">Approve...</a> <a class="button secondary" href="/admin/batches/{{id}}/cancel">Cancel batch...</a></p>{{/canOperate}}{{/held}}
 <p class="actions">
-{{#canCopy}}{{^isUploading}}<a class="button" href="/admin/batches/{{id}}/copy">Copy as new batch...</a>{{/isUploading}}{{/canCopy}}
+{{#canOperate}}{{#canCopy}}{{^isUploading}}<a class="button" href="/admin/batches/{{id}}/copy">Copy as new batch...</a>{{/isUploading}}{{/canCopy}}{{/canOperate}}
 {{#hasResults}}{{^isActive}} <a class="button secondary" href="/admin/batches/{{id}}/results">Results</a>{{/isActive}}{{/hasResults}}
-{{#canRollBack}} <a class="button secondary" href="/admin/batches/{{id}}/rollback">Roll back...</a>{{/canRollBack}}
-{{#canRetry}} <a class="button secondary" href="/admin/batches/{{id}}/retry">Retry failed records...</a>{{/canRetry}}
+{{#canOperate}}{{#canRollBack}} <a class="button secondary" href="/admin/batches/{{id}}/rollback">Roll back...</a>{{/canRollBack}}
+{{#canRetry}} <a class="button secondary" href="/admin/batches/{{id}}/retry">Retry failed records...</a>{{/canRetry}}{{/canOperate}}
 </p>
 {{#hasFailedRows}}<p class="actions" id="failed-rows">Download failed rows, as they were in the file with their errors added: {{#failedRows}}<a href="{{href}}" download>{{name}}</a> {{/failedRows}}· <a href="/admin/batches/{{id}}/failed-rows?format=csv" download>all failures as a table (CSV)</a></p>{{/hasFailedRows}}
 </section>
@@ -309,7 +309,7 @@ package enum AdminAssets {
   <tr><th scope="row">Model</th><td class="mono">{{model}}</td></tr>
   {{#uploadedBy}}<tr><th scope="row">Uploaded by</th><td>{{uploadedBy}}</td></tr>{{/uploadedBy}}
 </table>
-<p class="actions"><a class="button" href="/admin/control-files/{{id}}/new-batch">New batch...</a> <a href="/admin/control-files/{{id}}/download">Download</a></p>
+<p class="actions">{{#canOperate}}<a class="button" href="/admin/control-files/{{id}}/new-batch">New batch...</a> {{/canOperate}}<a href="/admin/control-files/{{id}}/download">Download</a></p>
 <h2>Control file</h2>
 <pre class="code">{{pretty}}</pre>
 <h2>Batches using this control file</h2>
@@ -328,7 +328,7 @@ package enum AdminAssets {
 """#,
         "control-files": #"""
 <p>Control files: {{count}}</p>
-<p><a class="button" href="/admin/control-files/new">Upload new control file...</a></p>
+{{#canOperate}}<p><a class="button" href="/admin/control-files/new">Upload new control file...</a></p>{{/canOperate}}
 <form method="get" action="/admin/control-files" class="filters" role="search">
   <label for="q">Comment contains</label>
   <input id="q" name="q" type="search" value="{{q}}">
@@ -398,7 +398,7 @@ package enum AdminAssets {
 """#,
         "feed": #"""
 <p>{{active}} active keys, {{left}} left.</p>
-{{#held}}<p class="warning">Held: <a href="/admin/batches/{{id}}">{{comment}}</a> waits for someone to <a href="/admin/batches/{{id}}/approve">approve</a> or <a href="/admin/batches/{{id}}/cancel">cancel</a> it.</p>{{/held}}
+{{#canOperate}}{{#held}}<p class="warning">Held: <a href="/admin/batches/{{id}}">{{comment}}</a> waits for someone to <a href="/admin/batches/{{id}}/approve">approve</a> or <a href="/admin/batches/{{id}}/cancel">cancel</a> it.</p>{{/held}}{{/canOperate}}{{^canOperate}}{{#held}}<p class="warning">Held: <a href="/admin/batches/{{id}}">{{comment}}</a> waits for an operator to approve or cancel it.</p>{{/held}}{{/canOperate}}
 <h2>The last nights</h2>
 <figure class="chart">{{{chart}}}<figcaption>Each row is scaled to its own largest night; hover a bar for its number, follow it to the batch.</figcaption></figure>
 {{#hasRuns}}
@@ -550,7 +550,7 @@ package enum AdminAssets {
   <li><a href="/admin/control-files">Control files</a><span class="note">List and upload control files, start batches.</span></li>
   <li><a href="/admin/batches">Batches</a><span class="note">List import jobs, read logs, import after a dry run.</span></li>
   <li><a href="/admin/feeds">Feeds</a><span class="note">Nightly imports: their last nights, held batches, keys that left.</span></li>
-  <li><a href="/admin/api-keys/new">Create API key...</a><span class="note">Keys authenticate upload scripts.</span></li>
+  {{#isAdmin}}<li><a href="/admin/api-keys/new">Create API key...</a><span class="note">Keys authenticate upload scripts.</span></li>{{/isAdmin}}
   <li><a href="/admin/api-keys">API keys</a><span class="note">List and revoke keys.</span></li>
   <li><a href="/admin/models">Models</a><span class="note">Explore models, generate control files and mappings.</span></li>
   <li><a href="/admin/filters">Value filters</a><span class="note">Filters usable in control files.</span></li>
@@ -821,18 +821,18 @@ package enum AdminAssets {
   <tbody>
   {{#rows}}
   <tr>
-    <th scope="row" data-label="Name"><a href="{{path}}">{{name}}</a></th>
+    <th scope="row" data-label="Name">{{#isAdmin}}<a href="{{path}}">{{name}}</a>{{/isAdmin}}{{^isAdmin}}{{name}}{{/isAdmin}}</th>
     <td data-label="URL"><code>POST {{url}}</code></td>
     <td data-label="State">{{#enabled}}enabled{{/enabled}}{{^enabled}}disabled{{/enabled}}</td>
     <td data-label="Response">{{format}}</td>
     <td data-label="Body limit">{{bodyLimit}}</td>
     <td data-label="Description">{{description}}</td>
     <td data-label="Changed">{{#updated}}<time datetime="{{iso}}">{{text}}</time>{{/updated}}</td>
-    <td data-label="Actions">
+    <td data-label="Actions">{{#isAdmin}}
       <form method="post" action="{{path}}/{{#enabled}}disable{{/enabled}}{{^enabled}}enable{{/enabled}}" class="inline">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit" class="secondary">{{#enabled}}Disable{{/enabled}}{{^enabled}}Enable{{/enabled}}<span class="visually-hidden"> {{name}}</span></button>
-      </form>
+      </form>{{/isAdmin}}
     </td>
   </tr>
   {{/rows}}
@@ -840,6 +840,7 @@ package enum AdminAssets {
 </table>
 </div>
 {{/hasRows}}
+{{#isAdmin}}
 <h2>New push API</h2>
 {{> errors}}
 <form method="post" action="/admin/push-apis" novalidate>
@@ -853,6 +854,7 @@ package enum AdminAssets {
 {{> push-api-fields}}
   <button type="submit">Create push API</button>
 </form>
+{{/isAdmin}}
 
 """#,
         "results": #"""
@@ -970,13 +972,14 @@ package enum AdminAssets {
     <td data-label="Events">{{events}}</td>
     <td data-label="Batches">{{batches}}</td>
     <td data-label="Created">{{#created}}<time datetime="{{iso}}">{{text}}</time>{{/created}}</td>
-    <td data-label="Actions"><a href="/admin/webhooks/{{name}}/remove">Remove...<span class="visually-hidden"> {{name}}</span></a></td>
+    <td data-label="Actions">{{#isAdmin}}<a href="/admin/webhooks/{{name}}/remove">Remove...<span class="visually-hidden"> {{name}}</span></a>{{/isAdmin}}</td>
   </tr>
   {{/rows}}
   </tbody>
 </table>
 </div>
 {{/hasRows}}
+{{#isAdmin}}
 <h2>Add a webhook</h2>
 {{> errors}}
 <form method="post" action="/admin/webhooks" novalidate>
@@ -1005,6 +1008,7 @@ package enum AdminAssets {
   </fieldset>
   <button type="submit">Add webhook</button>
 </form>
+{{/isAdmin}}
 
 """#,
     ]

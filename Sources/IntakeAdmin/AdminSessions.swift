@@ -9,6 +9,8 @@ import Synchronization
 struct AdminSession: Sendable {
     var record: AdminSessionRecord
     var data: SessionData
+    /// The account's role as the request found it (a change applies from the next request).
+    var role: AdminRole = .admin
     var account: String { record.account }
     var csrfToken: String { record.csrfToken }
 }
@@ -91,7 +93,7 @@ struct AdminSessions: Sendable {
             return .expired
         }
         let data = (try? JSONDecoder().decode(SessionData.self, from: Data(record.data.utf8))) ?? SessionData()
-        return .active(AdminSession(record: record, data: data))
+        return .active(AdminSession(record: record, data: data, role: account.role))
     }
 
     /// A new session for an account that just signed in; returns the cookie to set. Any previous

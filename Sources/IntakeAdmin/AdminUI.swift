@@ -71,12 +71,14 @@ package struct AdminUI: Sendable {
     typealias FormHandler = @Sendable (Request, IntakeRequestContext, SubmittedForm, inout AdminSession) async throws -> Response
 
     func get(_ group: RouterGroup<IntakeRequestContext>, _ path: String, use handler: @escaping PageHandler) {
+        let needed = AdminAccess.role(forGet: path)
         group.get(RouterPath(path)) { request, context in
             switch try await sessions.find(request) {
             case .none: return signInRedirect(request, expired: false)
             case .expired: return signInRedirect(request, expired: true)
             case .active(var session):
                 context.requester.authenticated(as: "admin " + session.account)
+                guard session.role.allows(needed) else { return forbidden(needed, session: session) }
                 return try await handler(request, context, &session)
             }
         }
@@ -85,6 +87,7 @@ package struct AdminUI: Sendable {
     /// A POST handler: signed in, same origin, the form's `csrf` field matching the session's token.
     /// Otherwise nothing is done: streamed files are discarded with the form.
     func post(_ group: RouterGroup<IntakeRequestContext>, _ path: String, use handler: @escaping FormHandler) {
+        let needed = AdminAccess.role(forPost: path)
         group.post(RouterPath(path)) { request, context in
             let session: AdminSession
             switch try await sessions.find(request) {
@@ -104,9 +107,17 @@ package struct AdminUI: Sendable {
                     session: session)
             }
             guard let token = form.fields["csrf"], constantTimeEqual(token, session.csrfToken) else { return formExpired(session) }
+            guard session.role.allows(needed) else { return forbidden(needed, session: session) }
             var mutable = session
             return try await handler(request, context, form, &mutable)
         }
+    }
+
+    /// A page or change the account's role does not allow: 403, whatever the page it came from showed.
+    func forbidden(_ needed: AdminRole, session: AdminSession) -> Response {
+        renderer.message(
+            status: .forbidden, title: "Not allowed",
+            text: "Your account (\(session.role.rawValue)) cannot do this: it needs the \(needed.rawValue) role. Ask an admin.", session: session)
     }
 
     func formExpired(_ session: AdminSession?) -> Response {
@@ -140,6 +151,10 @@ package struct AdminUI: Sendable {
         let flash = session.data.flash
         session.data.flash = nil
         try await sessions.save(session)
+        // What the account's role lets it do, so that pages show only those actions.
+        var context = context
+        context["canOperate"] = session.role.allows(.operator)
+        context["isAdmin"] = session.role.allows(.admin)
         return renderer.page(
             template, title: title, session: session, flash: flash, status: status, crumbs: crumbs, context: context, refresh: refresh)
     }

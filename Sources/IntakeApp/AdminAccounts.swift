@@ -52,11 +52,11 @@ package struct AdminAccounts: Sendable {
         return try await offloaded { Bcrypt.hash(password, cost: bcryptCost) }
     }
 
-    package func create(name: String, password: String) async throws {
+    package func create(name: String, password: String, role: AdminRole = .admin) async throws {
         try Self.checkName(name)
         let hash = try await Self.hash(password)
         do {
-            try await store.createAdminAccount(name: name, passwordHash: hash, now: now())
+            try await store.createAdminAccount(name: name, passwordHash: hash, role: role, now: now())
         } catch StoreError.accountExists {
             throw Refusal.exists(name)
         }
@@ -79,6 +79,11 @@ package struct AdminAccounts: Sendable {
     /// Disables or enables an account; disabling signs it out everywhere.
     package func setDisabled(name: String, _ disabled: Bool) async throws {
         guard try await store.setAdminAccountDisabled(name: name, disabled: disabled) else { throw Refusal.unknown(name) }
+    }
+
+    /// Gives an account another role; it applies from the account's next request.
+    package func setRole(name: String, _ role: AdminRole) async throws {
+        guard try await store.setAdminRole(name: name, role: role) else { throw Refusal.unknown(name) }
     }
 
     package func delete(name: String) async throws {

@@ -176,10 +176,11 @@ package final class PostgresBatchStore: BatchStore {
 
     // MARK: Admin accounts
 
-    package func createAdminAccount(name: String, passwordHash: String, now: Date) async throws {
+    package func createAdminAccount(name: String, passwordHash: String, role: AdminRole, now: Date) async throws {
         let inserted = try await database.query(
             """
-            INSERT INTO admin_accounts (name, password_hash, created, password_changed) VALUES (\(name), \(passwordHash), \(seconds(now)), \(seconds(now)))
+            INSERT INTO admin_accounts (name, password_hash, created, password_changed, role)
+            VALUES (\(name), \(passwordHash), \(seconds(now)), \(seconds(now)), \(role.rawValue))
             ON CONFLICT (name) DO NOTHING
             """
         ).affectedRows
@@ -196,7 +197,12 @@ package final class PostgresBatchStore: BatchStore {
         let c = row.columns
         return AdminAccountRecord(
             name: try c.value("name"), passwordHash: try c.value("password_hash"), created: try c.date("created"),
-            passwordChanged: try c.date("password_changed"), disabled: try c.value("disabled"))
+            passwordChanged: try c.date("password_changed"), disabled: try c.value("disabled"),
+            role: AdminRole(rawValue: try c.value("role")) ?? .viewer)
+    }
+
+    package func setAdminRole(name: String, role: AdminRole) async throws -> Bool {
+        try await database.query("UPDATE admin_accounts SET role = \(role.rawValue) WHERE name = \(name)").affectedRows > 0
     }
 
     package func setAdminAccountDisabled(name: String, disabled: Bool) async throws -> Bool {

@@ -312,7 +312,9 @@ enum PostgresMigrations {
         // A batch's own error limit, as SQLite's v15-batch-max-errors.
         ("v8-batch-max-errors", ["ALTER TABLE batches ADD COLUMN max_errors BIGINT"]),
         // As SQLite's v16-api-key-expiry.
-        ("v9-api-key-expiry", ["ALTER TABLE api_keys ADD COLUMN expires BIGINT"])
+        ("v9-api-key-expiry", ["ALTER TABLE api_keys ADD COLUMN expires BIGINT"]),
+        // As SQLite's v17-admin-roles.
+        ("v10-admin-roles", ["ALTER TABLE admin_accounts ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'"])
     ]
 
     /// The columns of `feed_keys`, which `feed_key_history` repeats (a history row is a copy of a

@@ -265,14 +265,21 @@ package final class SQLiteBatchStore: BatchStore {
 
     // MARK: API keys
 
-    package func createAdminAccount(name: String, passwordHash: String, now: Date) async throws {
+    package func createAdminAccount(name: String, passwordHash: String, role: AdminRole, now: Date) async throws {
         try await write { db in
             guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM admin_accounts WHERE name = ?)", arguments: [name])! else {
                 throw StoreError.accountExists(name)
             }
             try db.execute(
-                sql: "INSERT INTO admin_accounts (name, password_hash, created, password_changed) VALUES (?, ?, ?, ?)",
-                arguments: [name, passwordHash, Self.seconds(now), Self.seconds(now)])
+                sql: "INSERT INTO admin_accounts (name, password_hash, created, password_changed, role) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, passwordHash, Self.seconds(now), Self.seconds(now), role.rawValue])
+        }
+    }
+
+    package func setAdminRole(name: String, role: AdminRole) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE admin_accounts SET role = ? WHERE name = ?", arguments: [role.rawValue, name])
+            return db.changesCount > 0
         }
     }
 
@@ -288,7 +295,7 @@ package final class SQLiteBatchStore: BatchStore {
     private static func adminAccount(_ row: Row) -> AdminAccountRecord {
         AdminAccountRecord(
             name: row["name"], passwordHash: row["password_hash"], created: date(row["created"])!,
-            passwordChanged: date(row["password_changed"])!, disabled: row["disabled"])
+            passwordChanged: date(row["password_changed"])!, disabled: row["disabled"], role: AdminRole(rawValue: row["role"]) ?? .viewer)
     }
 
     package func setAdminAccountDisabled(name: String, disabled: Bool) async throws -> Bool {

@@ -311,6 +311,10 @@ enum SQLiteMigrations {
         migrator.registerMigration("v16-api-key-expiry") { db in
             try db.execute(sql: "ALTER TABLE api_keys ADD COLUMN expires INTEGER")
         }
+        // Admin roles (docs/admin-ui.md "Roles"): the accounts made before them keep every right.
+        migrator.registerMigration("v17-admin-roles") { db in
+            try db.execute(sql: "ALTER TABLE admin_accounts ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'")
+        }
         return migrator
     }
 }

@@ -139,7 +139,9 @@ package protocol APIKeyStore: Sendable {
 /// Accounts that sign in to the admin UI, with their password hashes (bcrypt, made by the caller).
 package protocol AdminAccountStore: Sendable {
     /// Creates an account. - Throws: `StoreError.accountExists` when the name is taken.
-    func createAdminAccount(name: String, passwordHash: String, now: Date) async throws
+    func createAdminAccount(name: String, passwordHash: String, role: AdminRole, now: Date) async throws
+    /// Gives an account another role; false when there is no such account.
+    func setAdminRole(name: String, role: AdminRole) async throws -> Bool
     /// Replaces an account's password hash; false when there is no such account.
     func setAdminPassword(name: String, passwordHash: String, now: Date) async throws -> Bool
     func adminAccount(name: String) async throws -> AdminAccountRecord?
@@ -224,6 +226,13 @@ extension ControlFileStore {
     }
 
     package func controlFileCount() async throws -> Int { try await controlFileCount(comment: nil) }
+}
+
+extension AdminAccountStore {
+    /// An account with every right (as every account made before roles).
+    package func createAdminAccount(name: String, passwordHash: String, now: Date) async throws {
+        try await createAdminAccount(name: name, passwordHash: passwordHash, role: .admin, now: now)
+    }
 }
 
 extension APIKeyStore {

@@ -53,6 +53,26 @@ package enum APIScope: String, Sendable, Codable, CaseIterable {
     package func covers(_ needed: APIScope) -> Bool { self == .all || self == needed }
 }
 
+/// What an admin UI account may do (docs/admin-ui.md "Roles"): a viewer reads every page and
+/// changes nothing; an operator also runs batches (uploads, dry runs, imports, approvals, retries,
+/// rollbacks); an admin also manages keys, accounts, push APIs and webhooks.
+package enum AdminRole: String, Sendable, CaseIterable, Codable {
+    case viewer
+    case `operator`
+    case admin
+
+    private var rank: Int {
+        switch self {
+        case .viewer: 0
+        case .operator: 1
+        case .admin: 2
+        }
+    }
+
+    /// Whether this role may do what `needed` may.
+    package func allows(_ needed: AdminRole) -> Bool { rank >= needed.rank }
+}
+
 /// ISO 8601 timestamps, UTC, whole seconds.
 package enum Timestamp {
     package static func string(_ date: Date) -> String {

@@ -184,8 +184,10 @@ package struct AdminAccountRecord: Sendable, Equatable {
     package var passwordChanged: Date
     /// A disabled account cannot sign in (CLI: `intake admin disable`).
     package var disabled: Bool
+    package var role: AdminRole
 
-    package init(name: String, passwordHash: String, created: Date, passwordChanged: Date, disabled: Bool = false) {
+    package init(name: String, passwordHash: String, created: Date, passwordChanged: Date, disabled: Bool = false, role: AdminRole = .admin) {
+        self.role = role
         self.disabled = disabled
         self.name = name
         self.passwordHash = passwordHash

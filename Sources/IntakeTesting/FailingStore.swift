@@ -138,9 +138,10 @@ package final class FailingStore: BatchStore {
     package func isDigestInUse(_ digest: Digest, ignoring: Set<BatchID>) async throws -> Bool {
         try await base.isDigestInUse(digest, ignoring: ignoring)
     }
-    package func createAdminAccount(name: String, passwordHash: String, now: Date) async throws {
-        try await base.createAdminAccount(name: name, passwordHash: passwordHash, now: now)
+    package func createAdminAccount(name: String, passwordHash: String, role: AdminRole, now: Date) async throws {
+        try await base.createAdminAccount(name: name, passwordHash: passwordHash, role: role, now: now)
     }
+    package func setAdminRole(name: String, role: AdminRole) async throws -> Bool { try await base.setAdminRole(name: name, role: role) }
     package func setAdminPassword(name: String, passwordHash: String, now: Date) async throws -> Bool {
         try await base.setAdminPassword(name: name, passwordHash: passwordHash, now: now)
     }

@@ -15,8 +15,31 @@ struct AdminCommand: AsyncParsableCommand {
               intake admin create ada
               printf '%s\\\\n' "$PASSWORD" | intake admin passwd ada --data /var/lib/intake/data
               intake admin disable ada        # signs ada out everywhere; enable undoes it
+              intake admin create grace --role operator
+              intake admin role grace viewer
+
+            Roles: viewer (reads every page, changes nothing), operator (also batches, dry runs, \
+            imports, approvals, retries, rollbacks), admin (everything, the default).
             """,
-        subcommands: [Create.self, Passwd.self, Disable.self, Enable.self, Delete.self, List.self])
+        subcommands: [Create.self, Passwd.self, Role.self, Disable.self, Enable.self, Delete.self, List.self])
+
+    static func role(_ text: String) throws -> AdminRole {
+        guard let role = AdminRole(rawValue: text) else { throw ValidationError("Unknown role '\(text)': use viewer, operator or admin.") }
+        return role
+    }
+
+    struct Role: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give an account another role (from its next request on).")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The account's name.") var name: String
+        @Argument(help: "viewer, operator or admin.") var role: String
+
+        func run() async throws {
+            let role = try AdminCommand.role(role)
+            try await withAccounts(data) { try await $0.setRole(name: name, role) }
+            print("Admin account \(name) is now \(role.rawValue == "admin" ? "an" : "a") \(role.rawValue).")
+        }
+    }
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop an account from signing in, and end its sessions.")
@@ -55,10 +78,12 @@ struct AdminCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account.")
         @OptionGroup var data: DataOptions
         @Argument(help: "The account's name (letters, digits, dots, dashes, underscores).") var name: String
+        @Option(help: "viewer, operator or admin.") var role: String = "admin"
 
         func run() async throws {
-            try await withAccounts(data) { try await $0.create(name: name, password: try PasswordInput.read()) }
-            print("Created admin account \(name).")
+            let role = try AdminCommand.role(role)
+            try await withAccounts(data) { try await $0.create(name: name, password: try PasswordInput.read(), role: role) }
+            print("Created admin account \(name) (\(role.rawValue)).")
         }
     }
 
@@ -74,7 +99,7 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One line per account: name, created, password changed, active or disabled.")
+        static let configuration = CommandConfiguration(abstract: "One line per account: name, created, password changed, active or disabled, role.")
         @OptionGroup var data: DataOptions
 
         func run() async throws {
@@ -82,7 +107,7 @@ struct AdminCommand: AsyncParsableCommand {
                 print(
                     [
                         account.name, Timestamp.string(account.created), Timestamp.string(account.passwordChanged),
-                        account.disabled ? "disabled" : "active"
+                        account.disabled ? "disabled" : "active", account.role.rawValue
                     ].joined(separator: "\t"))
             }
         }

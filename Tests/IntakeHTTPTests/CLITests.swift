@@ -20,17 +20,18 @@ import Testing
         let list = try await intake(["apikey", "list", "--data", data]).split(separator: "\n")
         #expect(list.count == 1)
         let fields = list[0].split(separator: "\t", omittingEmptySubsequences: false)
-        #expect(fields.count == 6)
+        #expect(fields.count == 7)
         #expect(fields[0] == "1")
         #expect(fields[1] == "script")
         #expect(fields[2] == "read")
         #expect(fields[4] == "never")
         #expect(fields[5] == "active")
+        #expect(fields[6] == "never expires")
         #expect(!list[0].contains(key))
 
         _ = try await intake(["apikey", "revoke", "1", "--data", data])
         let after = try await intake(["apikey", "list", "--data", data])
-        #expect(after.hasSuffix("\trevoked\n"))
+        #expect(after.hasSuffix("\trevoked\tnever expires\n"))
         await #expect(throws: (any Error).self) { try await intake(["apikey", "create", "--name", "x", "--scope", "admin", "--data", data]) }
     }
 
@@ -346,7 +347,7 @@ import Testing
         #expect(try await admin(["disable", "ada"], password: "").stdout == "Disabled admin account ada.\nexit 0\n")
         let list = try await ClientCommandTests.intake(["admin", "list", "--data", data.path])
         #expect(list.stdout.split(separator: "\n").map { $0.split(separator: "\t").first.map(String.init) } == ["ada", "admin"])
-        #expect(list.stdout.split(separator: "\n").first?.hasSuffix("\tdisabled") == true)
+        #expect(list.stdout.split(separator: "\n").first?.hasSuffix("\tdisabled\tadmin") == true)
         #expect(try await admin(["enable", "ada"], password: "").stdout == "Enabled admin account ada.\nexit 0\n")
         #expect(try await admin(["delete", "ada"], password: "").stdout == "Deleted admin account ada.\nexit 0\n")
         #expect(try await admin(["delete", "ada"], password: "").stdout == "There is no admin account named ada\nexit 2\n")

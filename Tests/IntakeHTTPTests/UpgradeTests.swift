@@ -1,8 +1,16 @@
 import Foundation
 import GRDB
 import IntakeCore
+import IntakeStore
 import IntakeTesting
 import Testing
+
+@testable import IntakeSQLite
+
+extension UpgradeTests {
+    /// The schema this build writes: the highest SQLite migration.
+    static var knownSchema: Int { SchemaVersion.schema(ofMigrations: SQLiteMigrations.migrator().migrations) }
+}
 
 /// Data written by every earlier release opens in this one and keeps everything.
 ///
@@ -70,7 +78,7 @@ import Testing
         let outcome = try await ClientCommandTests.intake(["serve", "--data", directory.path, "--database", "", "--port", "0"])
         #expect(outcome.status == 1)
         let expected =
-            "This data directory was written by Intake 9.0.0 (schema v99); this is Intake \(IntakeVersion.current), which knows schema v16. "
+            "This data directory was written by Intake 9.0.0 (schema v99); this is Intake \(IntakeVersion.current), which knows schema v\(Self.knownSchema). "
             + "Upgrade Intake, or restore a backup made before the upgrade."
         #expect(outcome.stderr.split(separator: "\n").map(String.init) == ["Error: \(expected)"], "\(outcome.stderr)")
         #expect(!outcome.stdout.contains("listening"))
