@@ -57,6 +57,17 @@ apikey revoke ID`. They are stored as hashes and compared in constant time; a re
 its next request, and a key with an expiry works through that day (UTC) and fails from the next
 midnight with the same `401`.
 
+A key can be narrowed to one job, to hand to one system:
+
+- `--scope push --push-api NAME`: it calls that push API only; any other answers `not authorised`
+  (403).
+- `--scope batch --feed NAME`: it uploads only control files that declare that feed, creates
+  batches only with them, and reaches only that feed's batches (files, schedule, status, log,
+  results and every extension); anything else is `403` `Forbidden: this key is for the batches of
+  feed NAME only`, and nothing is done.
+
+`intake apikey list` shows each key's restriction (`push-api:NAME`, `feed:NAME` or `unrestricted`).
+
 ## The four steps
 
 ### 1. Upload a control file

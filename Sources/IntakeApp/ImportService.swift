@@ -292,7 +292,17 @@ package struct ImportService: Sendable {
 
     /// A new key, returned once; only its hash is stored. `expiresAfter`: the last day (UTC) it
     /// works, `YYYY-MM-DD`, from today on; nil: it never expires.
-    package func createAPIKey(name: String, scope: APIScope, expiresAfter day: String? = nil) async throws -> (id: Int64, key: String) {
+    /// `restriction`: the one push API (scope `push`) or feed (scope `batch`) the key is for.
+    package func createAPIKey(
+        name: String, scope: APIScope, expiresAfter day: String? = nil, restriction: APIKeyRestriction? = nil
+    ) async throws -> (id: Int64, key: String) {
+        switch restriction {
+        case .pushAPI(let api)?:
+            guard scope == .push, PushAPIRecord.isValidName(api) else { throw APIKeyError.invalidRestriction(restriction!) }
+        case .feed(let feed)?:
+            guard scope == .batch, FeedDeclaration.isValidName(feed) else { throw APIKeyError.invalidRestriction(restriction!) }
+        case nil: break
+        }
         let now = environment.now()
         var expires: Date?
         if let day, !day.isEmpty {
@@ -303,7 +313,8 @@ package struct ImportService: Sendable {
             expires = end
         }
         let key = APIKeyHashing.newKey()
-        let id = try await store.createAPIKey(name: name, scope: scope, hash: APIKeyHashing.hash(key), expires: expires, now: now)
+        let id = try await store.createAPIKey(
+            name: name, scope: scope, hash: APIKeyHashing.hash(key), expires: expires, restriction: restriction, now: now)
         return (id, key)
     }
 
@@ -332,6 +343,7 @@ package struct RollbackPreview: Sendable {
 package enum APIKeyError: UserFacingError, Equatable {
     case invalidExpiry(String)
     case expiryInThePast(String)
+    case invalidRestriction(APIKeyRestriction)
 
     package var kind: ErrorKind { .invalidRequest }
 
@@ -339,6 +351,10 @@ package enum APIKeyError: UserFacingError, Equatable {
         switch self {
         case .invalidExpiry(let day): "Invalid expiry date: \(day.escapingControlCharacters) (use YYYY-MM-DD)"
         case .expiryInThePast(let day): "The expiry date \(day.escapingControlCharacters) has passed: a key must work at least until the end of today (UTC)"
+        case .invalidRestriction(.pushAPI(let name)):
+            "A key for one push API has the scope push, and a push API's name (a-z, 0-9, '-'): \(name.escapingControlCharacters)"
+        case .invalidRestriction(.feed(let name)):
+            "A key for one feed has the scope batch, and a feed's name (a-z, 0-9, '.', '_', '-'): \(name.escapingControlCharacters)"
         }
     }
 }

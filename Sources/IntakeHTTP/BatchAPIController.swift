@@ -33,16 +33,51 @@ struct BatchAPIController: Sendable {
         router.addEndpoint(APIPath.deliveries, method: .get, in: group, handler: deliveries)
     }
 
+    // MARK: Keys for one feed
+
+    /// A key for one feed reaches only that feed's batches (docs/api.md "Keys and scopes"): the
+    /// batch a request names is checked before anything is done. An unknown batch is left to the
+    /// use case, which says so.
+    private func permitted(_ text: String?, _ context: IntakeRequestContext) async throws -> String? {
+        guard case .feed(let feed)? = context.apiKey?.restriction, let text,
+            let batch = try await store.batch(BatchID(rawValue: text)), batch.feed != feed
+        else { return text }
+        throw Self.notThisFeed(feed)
+    }
+
+    /// Only control files that declare the key's feed.
+    private func permitted(control: JSONValue, _ context: IntakeRequestContext) throws {
+        guard case .feed(let feed)? = context.apiKey?.restriction else { return }
+        guard case .object(let root) = control, FeedDeclaration(control: root)?.name == feed else { throw Self.notThisFeed(feed) }
+    }
+
+    private static func notThisFeed(_ feed: String) -> APIError {
+        APIError(.forbidden, "Forbidden: this key is for the batches of feed \(feed) only")
+    }
+
     @Sendable func uploadControl(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let form = try await forms.read(request)
         guard let upload = form.file else { throw BatchError.missingParameter("file") }
         form.file = nil
+        if context.apiKey?.restriction != nil {
+            do {
+                try permitted(control: try await service.checkControlFile(upload), context)
+            } catch {
+                upload.discard()
+                throw error
+            }
+        }
         let by = context.apiKey.map { "API key \($0.name)" }
         return TextResponse.plain(try await service.addControlFile(upload, comment: form.fields["comment"], uploadedBy: by).hex)
     }
 
     @Sendable func createBatch(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let form = try await forms.read(request)
+        if context.apiKey?.restriction != nil, let text = form.fields["control"], let digest = Digest(hex: text),
+            let control = await service.environment.controlFile(digest)
+        {
+            try permitted(control: control, context)
+        }
         let id = try await service.createBatch(control: form.fields["control"], comment: form.fields["comment"])
         return TextResponse.plain(id.rawValue)
     }
@@ -52,7 +87,7 @@ struct BatchAPIController: Sendable {
         let upload = form.file
         form.file = nil
         let digest = try await service.addFile(
-            batch: form.fields["batch"], name: form.fields["name"], upload: upload,
+            batch: try await permitted(form.fields["batch"], context), name: form.fields["name"], upload: upload,
             filename: form.filename)
         return TextResponse.plain(digest.hex)
     }
@@ -61,20 +96,21 @@ struct BatchAPIController: Sendable {
         let form = try await forms.read(request)
         let by = context.apiKey.map { "api key \($0.id) (\($0.name))" } ?? "api"
         try await service.schedule(
-            batch: form.fields["batch"], mode: form.fields["mode"], force: form.fields["force"], maxErrors: form.fields["maxErrors"], by: by)
+            batch: try await permitted(form.fields["batch"], context), mode: form.fields["mode"], force: form.fields["force"],
+            maxErrors: form.fields["maxErrors"], by: by)
         return TextResponse.plain("SCHEDULED")
     }
 
-    private func queryBatch(_ request: Request) async throws -> Batch {
-        try await service.batch(request.uri.formParameters["batch"].map(String.init))
+    private func queryBatch(_ request: Request, _ context: IntakeRequestContext) async throws -> Batch {
+        try await service.batch(try await permitted(request.uri.formParameters["batch"].map(String.init), context))
     }
 
     @Sendable func status(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        TextResponse.plain(BatchStatusJSON.render(try await queryBatch(request)), contentType: "application/json; charset=utf-8")
+        TextResponse.plain(BatchStatusJSON.render(try await queryBatch(request, context)), contentType: "application/json; charset=utf-8")
     }
 
     @Sendable func log(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        let batch = try await queryBatch(request)
+        let batch = try await queryBatch(request, context)
         // Streamed page by page: the log is never held whole.
         let store = self.store
         let body = ResponseBody { writer in
@@ -91,17 +127,17 @@ struct BatchAPIController: Sendable {
     static let pageSize = 1000
 
     /// Extension: the failed records as they came, or as a table (`format=original|json|csv`).
-    private func failedRecords(_ request: Request, format: FailedRecordsFormat) async throws -> Response {
+    private func failedRecords(_ request: Request, context: IntakeRequestContext, format: FailedRecordsFormat) async throws -> Response {
         let parameters = request.uri.formParameters
         let download = try await service.failedRecords(
-            batch: parameters["batch"].map(String.init), format: format, file: parameters["file"].map(String.init))
+            batch: try await permitted(parameters["batch"].map(String.init), context), format: format, file: parameters["file"].map(String.init))
         return download.response(filename: download.filename)
     }
 
     @Sendable func results(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let query = try ResultsQuery(request)
-        if let format = query.format { return try await failedRecords(request, format: format) }
-        let batch = try await queryBatch(request)
+        if let format = query.format { return try await failedRecords(request, context: context, format: format) }
+        let batch = try await queryBatch(request, context)
         let store = self.store
         // Streamed page by page from the store: memory stays flat for any number of records.
         let body = ResponseBody { writer in
@@ -122,40 +158,41 @@ struct BatchAPIController: Sendable {
     }
 
     @Sendable func cancel(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        try await service.cancel(batch: try await forms.read(request).fields["batch"])
+        try await service.cancel(batch: try await permitted(try await forms.read(request).fields["batch"], context))
         return TextResponse.plain("CANCELLED")
     }
 
     @Sendable func copy(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        TextResponse.plain(try await service.copy(batch: try await forms.read(request).fields["batch"]).rawValue)
+        TextResponse.plain(try await service.copy(batch: try await permitted(try await forms.read(request).fields["batch"], context)).rawValue)
     }
 
     /// Extension: a new batch of the failed records alone.
     @Sendable func retry(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        TextResponse.plain(try await service.retry(batch: try await forms.read(request).fields["batch"]).rawValue)
+        TextResponse.plain(try await service.retry(batch: try await permitted(try await forms.read(request).fields["batch"], context)).rawValue)
     }
 
     @Sendable func approve(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let by = context.apiKey.map { "api key \($0.id) (\($0.name))" } ?? "api"
-        try await service.approve(batch: try await forms.read(request).fields["batch"], by: by)
+        try await service.approve(batch: try await permitted(try await forms.read(request).fields["batch"], context), by: by)
         return TextResponse.plain("APPROVED")
     }
 
     /// Extension: the webhook deliveries of a batch's events, with every attempt.
     @Sendable func deliveries(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        let deliveries = try await service.deliveries(batch: request.uri.formParameters["batch"].map(String.init))
+        let deliveries = try await service.deliveries(batch: try await permitted(request.uri.formParameters["batch"].map(String.init), context))
         return TextResponse.plain(WebhookJSON.deliveries(deliveries), contentType: "application/json; charset=utf-8")
     }
 
     @Sendable func rollback(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let by = context.apiKey.map { "api key \($0.id) (\($0.name))" } ?? "api"
-        try await service.rollback(batch: try await forms.read(request).fields["batch"], by: by)
+        try await service.rollback(batch: try await permitted(try await forms.read(request).fields["batch"], context), by: by)
         return TextResponse.plain("ROLLED BACK")
     }
 
     /// Extension: what `rollback` would do now, without doing it.
     @Sendable func rollbackPreview(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        let preview = try await service.rollbackPreview(batch: request.uri.formParameters["batch"].map(String.init))
+        let preview = try await service.rollbackPreview(
+            batch: try await permitted(request.uri.formParameters["batch"].map(String.init), context))
         return TextResponse.plain(RollbackPreviewJSON.text(preview), contentType: "application/json; charset=utf-8")
     }
 }

@@ -26,7 +26,9 @@ struct PushAPIController: Sendable {
         context.requester.authenticated(as: key.name)
         let name = context.parameters.get("name") ?? ""
         guard let api = try await service.pushAPI(named: name) else { return PushResponse.response(.notDefined(name), format: .json) }
-        guard authenticator.covers(key, .push, request: request, context: context) else {
+        // A key for one push API (or one feed) may not call the others.
+        guard authenticator.covers(key, .push, request: request, context: context), key.restriction.map({ $0 == .pushAPI(name) }) ?? true
+        else {
             return PushResponse.response(.notAuthorised, format: .json)
         }
         guard api.enabled else { return PushResponse.response(.disabled(name), format: api.response) }

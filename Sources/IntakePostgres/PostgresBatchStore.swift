@@ -231,11 +231,13 @@ package final class PostgresBatchStore: BatchStore {
 
     // MARK: API keys
 
-    package func createAPIKey(name: String, scope: APIScope, hash: String, expires: Date?, now: Date) async throws -> Int64 {
+    package func createAPIKey(
+        name: String, scope: APIScope, hash: String, expires: Date?, restriction: APIKeyRestriction?, now: Date
+    ) async throws -> Int64 {
         try await database.query(
             """
-            INSERT INTO api_keys (name, scope, hash, created, expires)
-            VALUES (\(name), \(scope.rawValue), \(hash), \(seconds(now)), \(expires.map(seconds))) RETURNING id
+            INSERT INTO api_keys (name, scope, hash, created, expires, restriction)
+            VALUES (\(name), \(scope.rawValue), \(hash), \(seconds(now)), \(expires.map(seconds)), \(restriction?.text)) RETURNING id
             """
         ).scalar(Int64.self) ?? 0
     }
@@ -245,7 +247,8 @@ package final class PostgresBatchStore: BatchStore {
         return APIKeyRecord(
             id: try c.value("id"), name: try c.value("name"), scope: APIScope(rawValue: try c.value("scope")) ?? .batch,
             created: try c.date("created"), lastUsed: try c.optionalDate("last_used"), revoked: try c.value("revoked"),
-            expires: try c.optionalDate("expires"))
+            expires: try c.optionalDate("expires"),
+            restriction: try c.value("restriction", as: String?.self).flatMap(APIKeyRestriction.init(text:)))
     }
 
     package func apiKeys() async throws -> [APIKeyRecord] {

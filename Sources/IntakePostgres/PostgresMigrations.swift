@@ -314,7 +314,9 @@ enum PostgresMigrations {
         // As SQLite's v16-api-key-expiry.
         ("v9-api-key-expiry", ["ALTER TABLE api_keys ADD COLUMN expires BIGINT"]),
         // As SQLite's v17-admin-roles.
-        ("v10-admin-roles", ["ALTER TABLE admin_accounts ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'"])
+        ("v10-admin-roles", ["ALTER TABLE admin_accounts ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'"]),
+        // As SQLite's v18-api-key-restriction.
+        ("v11-api-key-restriction", ["ALTER TABLE api_keys ADD COLUMN restriction TEXT"])
     ]
 
     /// The columns of `feed_keys`, which `feed_key_history` repeats (a history row is a copy of a

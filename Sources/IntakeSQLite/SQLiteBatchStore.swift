@@ -326,11 +326,13 @@ package final class SQLiteBatchStore: BatchStore {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM admin_accounts ORDER BY name").map(Self.adminAccount) }
     }
 
-    package func createAPIKey(name: String, scope: APIScope, hash: String, expires: Date?, now: Date) async throws -> Int64 {
+    package func createAPIKey(
+        name: String, scope: APIScope, hash: String, expires: Date?, restriction: APIKeyRestriction?, now: Date
+    ) async throws -> Int64 {
         try await write { db in
             try db.execute(
-                sql: "INSERT INTO api_keys (name, scope, hash, created, expires) VALUES (?, ?, ?, ?, ?)",
-                arguments: [name, scope.rawValue, hash, Self.seconds(now), expires.map(Self.seconds)])
+                sql: "INSERT INTO api_keys (name, scope, hash, created, expires, restriction) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [name, scope.rawValue, hash, Self.seconds(now), expires.map(Self.seconds), restriction?.text])
             return db.lastInsertedRowID
         }
     }
@@ -338,7 +340,8 @@ package final class SQLiteBatchStore: BatchStore {
     private static func apiKey(_ row: Row) -> APIKeyRecord {
         APIKeyRecord(
             id: row["id"], name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .batch,
-            created: date(row["created"])!, lastUsed: date(row["last_used"]), revoked: row["revoked"], expires: date(row["expires"]))
+            created: date(row["created"])!, lastUsed: date(row["last_used"]), revoked: row["revoked"], expires: date(row["expires"]),
+            restriction: (row["restriction"] as String?).flatMap(APIKeyRestriction.init(text:)))
     }
 
     package func apiKeys() async throws -> [APIKeyRecord] {

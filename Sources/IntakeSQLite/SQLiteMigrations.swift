@@ -315,6 +315,10 @@ enum SQLiteMigrations {
         migrator.registerMigration("v17-admin-roles") { db in
             try db.execute(sql: "ALTER TABLE admin_accounts ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'")
         }
+        // Keys narrowed to one push API or one feed (`intake apikey create --push-api / --feed`).
+        migrator.registerMigration("v18-api-key-restriction") { db in
+            try db.execute(sql: "ALTER TABLE api_keys ADD COLUMN restriction TEXT")
+        }
         return migrator
     }
 }

@@ -129,7 +129,9 @@ package protocol JobQueue: Sendable {
 /// API keys, stored as hashes.
 package protocol APIKeyStore: Sendable {
     /// `expires`: from then on the key is refused; nil: never.
-    func createAPIKey(name: String, scope: APIScope, hash: String, expires: Date?, now: Date) async throws -> Int64
+    func createAPIKey(
+        name: String, scope: APIScope, hash: String, expires: Date?, restriction: APIKeyRestriction?, now: Date
+    ) async throws -> Int64
     func apiKeys() async throws -> [APIKeyRecord]
     func revokeAPIKey(id: Int64) async throws -> Bool
     /// The active key with this hash, compared in constant time with every active key; records its use.
@@ -238,7 +240,11 @@ extension AdminAccountStore {
 extension APIKeyStore {
     /// A key that never expires.
     package func createAPIKey(name: String, scope: APIScope, hash: String, now: Date) async throws -> Int64 {
-        try await createAPIKey(name: name, scope: scope, hash: hash, expires: nil, now: now)
+        try await createAPIKey(name: name, scope: scope, hash: hash, expires: nil, restriction: nil, now: now)
+    }
+
+    package func createAPIKey(name: String, scope: APIScope, hash: String, expires: Date?, now: Date) async throws -> Int64 {
+        try await createAPIKey(name: name, scope: scope, hash: hash, expires: expires, restriction: nil, now: now)
     }
 }
 

@@ -53,6 +53,31 @@ package enum APIScope: String, Sendable, Codable, CaseIterable {
     package func covers(_ needed: APIScope) -> Bool { self == .all || self == needed }
 }
 
+/// A key narrowed to one job (docs/api.md "Keys and scopes"): one push API, or the batches of one
+/// feed.
+package enum APIKeyRestriction: Sendable, Equatable {
+    case pushAPI(String)
+    case feed(String)
+
+    /// As stored and listed: `push-api:NAME`, `feed:NAME`.
+    package var text: String {
+        switch self {
+        case .pushAPI(let name): "push-api:" + name
+        case .feed(let name): "feed:" + name
+        }
+    }
+
+    package init?(text: String) {
+        if text.hasPrefix("push-api:") {
+            self = .pushAPI(String(text.dropFirst("push-api:".count)))
+        } else if text.hasPrefix("feed:") {
+            self = .feed(String(text.dropFirst("feed:".count)))
+        } else {
+            return nil
+        }
+    }
+}
+
 /// What an admin UI account may do (docs/admin-ui.md "Roles"): a viewer reads every page and
 /// changes nothing; an operator also runs batches (uploads, dry runs, imports, approvals, retries,
 /// rollbacks); an admin also manages keys, accounts, push APIs and webhooks.

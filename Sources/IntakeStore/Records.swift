@@ -205,8 +205,14 @@ package struct APIKeyRecord: Sendable, Equatable {
     package var revoked: Bool
     /// From this instant the key is refused, as a revoked one is; nil: never.
     package var expires: Date?
+    /// The one push API or feed the key is for; nil: everything its scope covers.
+    package var restriction: APIKeyRestriction?
 
-    package init(id: Int64, name: String, scope: APIScope, created: Date, lastUsed: Date? = nil, revoked: Bool, expires: Date? = nil) {
+    package init(
+        id: Int64, name: String, scope: APIScope, created: Date, lastUsed: Date? = nil, revoked: Bool, expires: Date? = nil,
+        restriction: APIKeyRestriction? = nil
+    ) {
+        self.restriction = restriction
         self.expires = expires
         self.id = id
         self.name = name

@@ -126,8 +126,10 @@ package final class FailingStore: BatchStore {
     package func finish(_ id: BatchID, state: BatchState, progress: RunProgress, logLines: [String], now: Date) async throws {
         try await base.finish(id, state: state, progress: progress, logLines: logLines, now: now)
     }
-    package func createAPIKey(name: String, scope: APIScope, hash: String, expires: Date?, now: Date) async throws -> Int64 {
-        try await base.createAPIKey(name: name, scope: scope, hash: hash, expires: expires, now: now)
+    package func createAPIKey(
+        name: String, scope: APIScope, hash: String, expires: Date?, restriction: APIKeyRestriction?, now: Date
+    ) async throws -> Int64 {
+        try await base.createAPIKey(name: name, scope: scope, hash: hash, expires: expires, restriction: restriction, now: now)
     }
     package func purgeableBatches(finishedBefore date: Date, limit: Int) async throws -> [Batch] {
         try await base.purgeableBatches(finishedBefore: date, limit: limit)

@@ -25,6 +25,8 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Option(help: "batch, read, push or all.") var scope: String = "batch"
         @Option(help: "The last day the key works, YYYY-MM-DD (UTC); refused from the next midnight. Default: never expires.")
         var expires: String?
+        @Option(help: "Only this push API (scope push).") var pushApi: String?
+        @Option(help: "Only the batches of this feed: their control files must name it (scope batch).") var feed: String?
 
         func run() async throws {
             guard let scope = APIScope(rawValue: scope) else {
@@ -32,7 +34,10 @@ struct APIKeyCommand: AsyncParsableCommand {
             }
             let id: Int64, key: String
             do {
-                (id, key) = try await Storage.open(data).service().createAPIKey(name: name, scope: scope, expiresAfter: expires)
+                guard pushApi == nil || feed == nil else { throw ValidationError("A key is for one push API or one feed, not both.") }
+                let restriction = pushApi.map(APIKeyRestriction.pushAPI) ?? feed.map(APIKeyRestriction.feed)
+                (id, key) = try await Storage.open(data).service().createAPIKey(
+                    name: name, scope: scope, expiresAfter: expires, restriction: restriction)
             } catch let error as APIKeyError {
                 throw ValidationError(error.userMessage)
             }
@@ -44,7 +49,7 @@ struct APIKeyCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "One line per key: ID, name, scope, created, last used, state (active, revoked, expired), expiry.")
+            abstract: "One line per key: ID, name, scope, created, last used, state (active, revoked, expired), expiry, restriction.")
         @OptionGroup var data: DataOptions
 
         func run() async throws {
@@ -52,7 +57,7 @@ struct APIKeyCommand: AsyncParsableCommand {
                 let fields = [
                     String(key.id), key.name, key.scope.rawValue, Timestamp.string(key.created),
                     key.lastUsed.map(Timestamp.string) ?? "never", key.state(at: Date()),
-                    key.expires.map { "expires " + Timestamp.string($0) } ?? "never expires"
+                    key.expires.map { "expires " + Timestamp.string($0) } ?? "never expires", key.restriction?.text ?? "unrestricted"
                 ]
                 print(fields.joined(separator: "\t"))
             }

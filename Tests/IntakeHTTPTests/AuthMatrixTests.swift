@@ -1,4 +1,7 @@
 import Foundation
+import IntakeApp
+import IntakeCore
+import IntakeRunner
 import IntakeStore
 import Testing
 
@@ -24,6 +27,8 @@ import Testing
             "dictionaries/haplo:person/x", "batches"
         ].map { Route(method: "GET", path: "/api/v1/\($0)", scope: .read) } + [Route(method: "GET", path: "/metrics", scope: .read)]
 
+    static let pushRoutes = [Route(method: "POST", path: "/api/push-data/x", scope: .push)]
+
     static let wrongKey = "ik_" + String(repeating: "7", count: 64)
 
     @Test func everyRouteAgainstEveryCredential() async throws {
@@ -33,14 +38,22 @@ import Testing
                 _ = try await server.store.createAPIKey(name: "\(scope)", scope: scope, hash: APIKeyHashing.hash(key), now: Date())
                 return key
             }
-            let batchKey = server.apiKey, readKey = try await key(.read)
+            let batchKey = server.apiKey, readKey = try await key(.read), pushKey = try await key(.push)
+            // The push API exists: for one that does not, every key hears "API not defined" first, as
+            // the original answered.
+            let service = ImportService(
+                environment: ImportEnvironment(store: server.store, blobs: server.blobs, models: ModelRegistry(schema: StandardSchema.make())))
+            let upload = try server.blobs.makeUpload()
+            try Array(PushAPITests.control.utf8).withUnsafeBytes { try upload.write($0) }
+            _ = try await service.createPushAPI(
+                name: "x", description: "", enabled: true, response: .json, control: .upload(upload), bodyLimit: nil, by: "test")
             let revoked = try await key(.all)
             let revokedID = try #require(try await server.store.apiKeys().first { $0.name == "all" }?.id)
             #expect(try await server.store.revokeAPIKey(id: revokedID))
 
             var failures = 0
-            for route in Self.batchRoutes + Self.readRoutes {
-                let right = route.scope == .batch ? batchKey : readKey
+            for route in Self.batchRoutes + Self.readRoutes + Self.pushRoutes {
+                let right = route.scope == .batch ? batchKey : route.scope == .read ? readKey : pushKey
                 let wrongScope = route.scope == .batch ? readKey : batchKey
                 let cases: [(String, [String], Set<Int>)] = [
                     ("no credentials", [], [401]),
@@ -68,6 +81,7 @@ import Testing
             #expect(logged.allSatisfy { $0.contains("client.address=127.0.0.1") })
             for line in server.log.all {
                 #expect(!line.contains(Self.wrongKey) && !line.contains(revoked) && !line.contains(readKey) && !line.contains(batchKey))
+                #expect(!line.contains(pushKey))
             }
         }
     }
@@ -83,6 +97,84 @@ import Testing
             #expect(refused.status == 429)
             #expect(refused.body.hasPrefix("Too many failed authentication attempts from this address; try again in "))
             #expect(refused.headers.lowercased().contains("retry-after: "))
+        }
+    }
+}
+
+/// Keys for one job: a feed key reaches only its feed's batches (every batch route, with another
+/// batch and with its own) and control files naming the feed; a push API key calls only its API.
+@Suite struct APIKeyRestrictionTests {
+    static let feedControl = #"""
+        {"dataImportControlFileVersion": 0, "model": "haplo:person", "files": {"staff": {"read": "json"}},
+         "feed": {"name": "hr-staff", "key": "id"},
+         "instructions": [{"action": "new", "destination": "profile"},
+            {"source": "name", "destination": "profile", "name": "dc:attribute:title"}]}
+        """#
+
+    @Test func aFeedKeyReachesOnlyItsFeedsBatches() async throws {
+        try await TestServer.start().scoped { server in
+            let key = APIKeyHashing.newKey()
+            _ = try await server.store.createAPIKey(
+                name: "hr", scope: .batch, hash: APIKeyHashing.hash(key), expires: nil, restriction: .feed("hr-staff"), now: Date())
+            let hr = BatchClient(server, key: key), everything = BatchClient(server)
+            let data = try Fixtures.write(#"[{"id": "1", "name": "Ann"}]"#)
+            // Another batch, not of the feed, made with the unrestricted key.
+            let other = try await everything.prepareBatch(control: try Fixtures.upsertControl(), files: [("data0", try Fixtures.write("[]"))])
+            let otherControl = try #require(try await server.store.batch(BatchID(rawValue: other))?.control.hex)
+
+            let refusedControl = try await hr.uploadControl(try Fixtures.upsertControl())
+            #expect(refusedControl.status == 403 && refusedControl.body == "Forbidden: this key is for the batches of feed hr-staff only")
+            #expect(try await hr.createBatch(control: otherControl).status == 403)
+            let own = try await hr.prepareBatch(control: try Fixtures.write(Self.feedControl), files: [("staff", data)])
+
+            let routes: [(String, String)] = [
+                ("POST", "file"), ("POST", "schedule"), ("GET", "status"), ("GET", "log"), ("GET", "results"), ("POST", "cancel"), ("POST", "copy"),
+                ("POST", "retry"), ("POST", "rollback"), ("GET", "rollback-preview"), ("POST", "approve"), ("GET", "deliveries")
+            ]
+            for (method, endpoint) in routes {
+                for (batch, mine) in [(other, false), (own, true)] {
+                    let url = "\(server.base)/api/haplo-data-import-batch/\(endpoint)" + (method == "GET" ? "?batch=\(batch)" : "")
+                    let form = method == "POST" ? ["-F", "batch=\(batch)", "-F", "name=staff", "-F", "file=@\(data.path)"] : []
+                    let answer = try await Curl.run(["-X", method, "--user", "haplo:\(key)"] + form + [url])
+                    if mine {
+                        #expect(answer.status != 403, "\(method) \(endpoint) of its own batch: \(answer.status) \(answer.body)")
+                    } else {
+                        #expect(answer.status == 403, "\(method) \(endpoint) of another batch: \(answer.status) \(answer.body)")
+                    }
+                }
+            }
+            #expect(try await hr.get("/api/v1/schema").status == 403)
+            #expect(try await server.store.batch(BatchID(rawValue: other))?.state == .uploading, "a refused request changed nothing")
+        }
+    }
+
+    @Test func aPushAPIKeyCallsOnlyItsAPI() async throws {
+        try await TestServer.start().scoped { server in
+            let service = ImportService(
+                environment: ImportEnvironment(store: server.store, blobs: server.blobs, models: ModelRegistry(schema: StandardSchema.make())))
+            for name in ["staff", "students"] {
+                let upload = try server.blobs.makeUpload()
+                try Array(PushAPITests.control.utf8).withUnsafeBytes { try upload.write($0) }
+                _ = try await service.createPushAPI(
+                    name: name, description: "", enabled: true, response: .json, control: .upload(upload), bodyLimit: nil, by: "test")
+            }
+            await #expect(throws: APIKeyError.invalidRestriction(.pushAPI("staff"))) {
+                _ = try await service.createAPIKey(name: "x", scope: .batch, restriction: .pushAPI("staff"))
+            }
+            await #expect(throws: APIKeyError.invalidRestriction(.feed("Not A Feed"))) {
+                _ = try await service.createAPIKey(name: "x", scope: .batch, restriction: .feed("Not A Feed"))
+            }
+            let (_, key) = try await service.createAPIKey(name: "hr", scope: .push, restriction: .pushAPI("staff"))
+            func push(_ api: String) async throws -> Curl.Result {
+                try await Curl.run([
+                    "-X", "POST", "--data-binary", #"{"username": "ada", "first": "A", "last": "L"}"#, "--user", "haplo:\(key)",
+                    "\(server.base)/api/push-data/\(api)"
+                ])
+            }
+            #expect(try await push("staff").status == 200)
+            let other = try await push("students")
+            #expect(other.status == 403 && other.body.contains(#""result": "not authorised""#))
+            #expect(try await server.store.apiKeys().first { $0.name == "hr" }?.restriction == .pushAPI("staff"))
         }
     }
 }

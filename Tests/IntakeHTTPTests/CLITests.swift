@@ -20,18 +20,19 @@ import Testing
         let list = try await intake(["apikey", "list", "--data", data]).split(separator: "\n")
         #expect(list.count == 1)
         let fields = list[0].split(separator: "\t", omittingEmptySubsequences: false)
-        #expect(fields.count == 7)
+        #expect(fields.count == 8)
         #expect(fields[0] == "1")
         #expect(fields[1] == "script")
         #expect(fields[2] == "read")
         #expect(fields[4] == "never")
         #expect(fields[5] == "active")
         #expect(fields[6] == "never expires")
+        #expect(fields[7] == "unrestricted")
         #expect(!list[0].contains(key))
 
         _ = try await intake(["apikey", "revoke", "1", "--data", data])
         let after = try await intake(["apikey", "list", "--data", data])
-        #expect(after.hasSuffix("\trevoked\tnever expires\n"))
+        #expect(after.hasSuffix("\trevoked\tnever expires\tunrestricted\n"))
         await #expect(throws: (any Error).self) { try await intake(["apikey", "create", "--name", "x", "--scope", "admin", "--data", data]) }
     }
 
