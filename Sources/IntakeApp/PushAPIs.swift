@@ -207,23 +207,29 @@ extension ImportService {
         guard api.enabled else { return .disabled(api.name) }
         let environment = environment
         return try await environment.pushLanes.run(in: api.name) {
-            guard let digest = Digest(hex: api.control), let control = await environment.controlFile(digest) else {
-                return .refused("Exception when processing: the control file of push API \(api.name) is missing")
-            }
-            do {
-                try Self.checkFileName(PushAPIRecord.bodyFileName, control: control)
-            } catch {
-                return .refused("Exception when processing: \(PushAPIError.noFileSpecification.userMessage)")
-            }
-            let upload = try environment.blobs.makeUpload()
-            try body.withUnsafeBytes { try upload.write($0) }
-            let id = try await createBatch(control: api.control, comment: "push \(api.name)")
-            _ = try await addFile(batch: id.rawValue, name: PushAPIRecord.bodyFileName, upload: upload, filename: PushAPIRecord.bodyFileName)
-            try await store.startDirectRun(id, dryRun: false, by: by, now: environment.now())
-            guard let batch = try await store.batch(id) else { throw StoreError.batchNotFound(id) }
-            _ = await BatchRun(environment: environment, batch: batch, logger: logger).runOnOwnThread()
-            return try await outcome(of: id)
+            try await environment.writeYield.run { try await runPush(to: api, body: body, by: by, logger: logger) }
         }
+    }
+
+    /// One call, in its lane, with imports stepping aside (`WriteYield`).
+    private func runPush(to api: PushAPIRecord, body: [UInt8], by: String, logger: Logger) async throws -> PushOutcome {
+        let environment = environment
+        guard let digest = Digest(hex: api.control), let control = await environment.controlFile(digest) else {
+            return .refused("Exception when processing: the control file of push API \(api.name) is missing")
+        }
+        do {
+            try Self.checkFileName(PushAPIRecord.bodyFileName, control: control)
+        } catch {
+            return .refused("Exception when processing: \(PushAPIError.noFileSpecification.userMessage)")
+        }
+        let upload = try environment.blobs.makeUpload()
+        try body.withUnsafeBytes { try upload.write($0) }
+        let id = try await createBatch(control: api.control, comment: "push \(api.name)")
+        _ = try await addFile(batch: id.rawValue, name: PushAPIRecord.bodyFileName, upload: upload, filename: PushAPIRecord.bodyFileName)
+        try await store.startDirectRun(id, dryRun: false, by: by, now: environment.now())
+        guard let batch = try await store.batch(id) else { throw StoreError.batchNotFound(id) }
+        _ = await BatchRun(environment: environment, batch: batch, logger: logger).runOnOwnThread()
+        return try await outcome(of: id)
     }
 
     /// The answer to a call, from its batch's results and end.

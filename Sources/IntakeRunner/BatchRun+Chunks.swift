@@ -122,7 +122,11 @@ extension BatchRun {
         let started = Date()
         var count = 0
         var results: [String] = []
-        while !chunk.cancelled, chunk.stopped == nil, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk {
+        // A push API call waiting to write ends the chunk after the record in hand (`WriteYield`).
+        let yield = environment.writeYield
+        while !chunk.cancelled, chunk.stopped == nil, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk,
+            count == 0 || !yield.isWanted
+        {
             if environment.cancellations.contains(batch.id) { chunk.cancelled = true; break }
             if endEarly(count) { break }
             let record: SourceRecord?

@@ -18,6 +18,8 @@ package struct ImportEnvironment: Sendable {
     package var health = ServiceHealth()
     /// Push API calls, one at a time per API (docs/push-apis.md).
     package var pushLanes = SerialLanes()
+    /// Import chunks end early while a push API call writes (`WriteYield`).
+    package var writeYield = WriteYield()
 
     package init(
         store: any BatchStore, blobs: any BlobStorage, models: ModelRegistry,

@@ -45,3 +45,22 @@ package final class SerialLanes: Sendable {
         next?.resume()
     }
 }
+
+/// Writers that must not wait behind a long import (push API calls, docs/push-apis.md): while one
+/// is in, import runs end each chunk's transaction after the record in hand, so that the store's
+/// single writer turns to the waiting call within a record's time instead of a chunk's.
+package final class WriteYield: Sendable {
+    private let waiting = Mutex(0)
+
+    package init() {}
+
+    /// Runs `body` with the imports yielding to it.
+    package func run<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
+        waiting.withLock { $0 += 1 }
+        defer { waiting.withLock { $0 -= 1 } }
+        return try await body()
+    }
+
+    /// Whether a writer waits for the imports to step aside.
+    package var isWanted: Bool { waiting.withLock { $0 > 0 } }
+}

@@ -76,4 +76,15 @@ import Testing
         await #expect(throws: Failure.self) { try await lanes.run(in: "a") { throw Failure() } }
         #expect(try await lanes.run(in: "a") { 42 } == 42)
     }
+
+    @Test func writeYieldIsWantedWhileAWriterIsIn() async throws {
+        let yield = WriteYield()
+        #expect(!yield.isWanted)
+        let inside = try await yield.run { yield.isWanted }
+        #expect(inside)
+        #expect(!yield.isWanted)
+        struct Failure: Error {}
+        await #expect(throws: Failure.self) { try await yield.run { throw Failure() } }
+        #expect(!yield.isWanted, "a writer that failed is out")
+    }
 }
