@@ -383,6 +383,11 @@ enum OpenAPIDocument {
                               ""
                             ],
                             "description": "`true`: a feed batch transforms every record, skipping none (docs/feeds.md)."
+                          },
+                          "maxErrors": {
+                            "type": "string",
+                            "pattern": "^[0-9]*$",
+                            "description": "Extension: the batch stops once it has more errors than this (`STOPPED: …`), over the number of the control file's `errorPolicy`; empty or absent: none."
                           }
                         },
                         "required": [
@@ -414,6 +419,11 @@ enum OpenAPIDocument {
                               ""
                             ],
                             "description": "`true`: a feed batch transforms every record, skipping none (docs/feeds.md)."
+                          },
+                          "maxErrors": {
+                            "type": "string",
+                            "pattern": "^[0-9]*$",
+                            "description": "Extension: the batch stops once it has more errors than this (`STOPPED: …`), over the number of the control file's `errorPolicy`; empty or absent: none."
                           }
                         },
                         "required": [
