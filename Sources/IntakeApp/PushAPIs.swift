@@ -222,10 +222,16 @@ extension ImportService {
         } catch {
             return .refused("Exception when processing: \(PushAPIError.noFileSpecification.userMessage)")
         }
+        // The batch is made with its file in one write (a call waits behind an import at each).
         let upload = try environment.blobs.makeUpload()
+        defer { upload.discard() }
         try body.withUnsafeBytes { try upload.write($0) }
-        let id = try await createBatch(control: api.control, comment: "push \(api.name)")
-        _ = try await addFile(batch: id.rawValue, name: PushAPIRecord.bodyFileName, upload: upload, filename: PushAPIRecord.bodyFileName)
+        let (fileDigest, size) = try await upload.finish()
+        environment.metrics.recordUpload(bytes: size)
+        let id = BatchID.random()
+        let file = BatchFile(name: PushAPIRecord.bodyFileName, digest: fileDigest, size: size, filename: PushAPIRecord.bodyFileName)
+        try await store.createBatch(id: id, control: digest, comment: "push \(api.name)", state: .uploading, files: [file], now: environment.now())
+        try await nameFeed(of: id, control: digest)
         try await store.startDirectRun(id, dryRun: false, by: by, now: environment.now())
         guard let batch = try await store.batch(id) else { throw StoreError.batchNotFound(id) }
         _ = await BatchRun(environment: environment, batch: batch, logger: logger).runOnOwnThread()
