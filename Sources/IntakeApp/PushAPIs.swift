@@ -155,9 +155,8 @@ extension ImportService {
         var changed: [String] = []
         if let enabled { changed.append(enabled ? "enabled" : "disabled") }
         if api.control != before { changed.append("control file \(api.control.prefix(12))") }
-        try await store.recordAudit(
-            event: "push API updated", batch: nil, detail: "\(name) \(changed.joined(separator: ", ")) by \(by)".replacingOccurrences(of: "  ", with: " "),
-            now: api.updated)
+        let detail = ([name] + (changed.isEmpty ? [] : [changed.joined(separator: ", ")])).joined(separator: " ") + " by \(by)"
+        try await store.recordAudit(event: "push API updated", batch: nil, detail: detail, now: api.updated)
         return api
     }
 

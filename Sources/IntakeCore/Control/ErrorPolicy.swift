@@ -44,12 +44,9 @@ package struct ErrorPolicy: Sendable, Equatable {
         return Int(n)
     }
 
+    /// `"N%"` from 0 to 100, read as a feed guard's percentage is.
     private static func rate(_ value: JSONValue) -> Double? {
-        guard case .string(let text) = value, text.hasSuffix("%") else { return nil }
-        let number = text.dropLast()
-        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let percent = Double(number),
-            (0...100).contains(percent)
-        else { return nil }
+        guard case .percent(let percent)? = FeedDeclaration.limit(value) else { return nil }
         return percent
     }
 
