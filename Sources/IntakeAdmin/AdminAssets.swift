@@ -148,7 +148,8 @@ package enum AdminAssets {
 {{#isDryRun}}<p class="notice-box">Dry run only: nothing was imported.</p><p>Records: {{read}} read, {{applied}} checked, {{failed}} failed, {{unchanged}} unchanged.</p>{{/isDryRun}}
 {{#isComplete}}<p class="notice-box">Imported. {{applied}} applied, {{failed}} failed, {{unchanged}} unchanged.</p>{{/isComplete}}
 {{#rolledBack}}<p class="warning" id="rolled-back">Rolled back at <time datetime="{{iso}}">{{text}}</time> by {{rolledBackBy}}.</p>{{/rolledBack}}
-{{#isError}}<p class="warning">The run stopped on an error; records committed before it stay. See the log.</p>{{/isError}}
+{{#isError}}{{^nothingApplied}}<p class="warning">The run stopped on an error; records committed before it stay. See the log.</p>{{/nothingApplied}}{{/isError}}
+{{#nothingApplied}}<p class="warning" id="nothing-applied">Nothing was applied: the control file asks for all or nothing. Records that would have been applied: {{notApplied}}; failed: {{failed}}. See the log and the results.</p>{{/nothingApplied}}
 {{#isCancelled}}<p>Cancelled. Records read before it stopped: {{read}}.</p>{{/isCancelled}}
 {{#held}}<p class="warning" id="held-reason">Held by the feed's guard: {{count}} of {{of}} {{what}}, more than the limit of {{limit}}. Nothing more happens until someone approves or cancels it.</p>
 {{#canOperate}}<p class="actions"><a class="button" href="/admin/batches/{{id}}/approve" id="approve-link">Approve...</a> <a class="button secondary" href="/admin/batches/{{id}}/cancel">Cancel batch...</a></p>{{/canOperate}}{{/held}}

@@ -166,9 +166,9 @@ All under `/api/haplo-data-import-batch/`, scope `batch`.
 
 | endpoint | answer |
 |---|---|
-| `GET status?batch=ID` | JSON: `identifier`, `state`, `comment`, `control`, `dryRun`, `created`, `scheduled`, `started`, `finished` (ISO 8601 or null), `files` (`name`, `digest`, `size`, `filename`), `progress` (`recordsRead`, `recordsApplied`, `recordsFailed`, `recordsUnchanged`, `recordsSkipped`, `recordsLeft`, `bytesRead`, `bytesTotal`), `errors`, `feed` (or null), `summary` (`destinations`: per destination `created`, `updated`, `unchanged`, `deleted`; `skipped`, `left`, `failed`; a dry run's is what the real run would do), `held` (`reason`, `count`, `of`, `limit`, or null), `purged` (when `intake purge` removed its files, log and results, or null) |
+| `GET status?batch=ID` | JSON: `identifier`, `state`, `comment`, `control`, `dryRun`, `created`, `scheduled`, `started`, `finished` (ISO 8601 or null), `files` (`name`, `digest`, `size`, `filename`), `progress` (`recordsRead`, `recordsApplied`, `recordsFailed`, `recordsUnchanged`, `recordsSkipped`, `recordsLeft`, `recordsNotApplied`, `bytesRead`, `bytesTotal`), `errors`, `feed` (or null), `summary` (`destinations`: per destination `created`, `updated`, `unchanged`, `deleted`; `skipped`, `left`, `failed`; a dry run's is what the real run would do), `held` (`reason`, `count`, `of`, `limit`, or null), `purged` (when `intake purge` removed its files, log and results, or null) |
 | `GET log?batch=ID` | the log as text, streamed, also while the batch runs |
-| `GET results?batch=ID` | `application/x-ndjson`, one line per record in input order: `{"record":"record 3","file":"data0","line":5,"status":"applied","changes":[{"kind":"object:save","destination":"profile","ref":"8001","new":false,"diff":[{"attribute":"std:attribute:email","before":[…],"after":[…]}]}],"errors":[]}`; `diff` lists the attributes the save changed (all of a new object's) in the read API's value encoding; a feed leaver's `delete` is `"kind":"object:delete"`; a dry run lists what the real run would save (a new object without `ref`); feed batches add `key`, `skipped` and `leaver` ([feeds.md](feeds.md)); `status` is `applied`, `unchanged`, `failed`, `left` or `dry-run`; `status=S` (repeatable) filters, `after=N` and `limit=N` page. Streamed |
+| `GET results?batch=ID` | `application/x-ndjson`, one line per record in input order: `{"record":"record 3","file":"data0","line":5,"status":"applied","changes":[{"kind":"object:save","destination":"profile","ref":"8001","new":false,"diff":[{"attribute":"std:attribute:email","before":[…],"after":[…]}]}],"errors":[]}`; `diff` lists the attributes the save changed (all of a new object's) in the read API's value encoding; a feed leaver's `delete` is `"kind":"object:delete"`; a dry run lists what the real run would save (a new object without `ref`); feed batches add `key`, `skipped` and `leaver` ([feeds.md](feeds.md)); `status` is `applied`, `unchanged`, `failed`, `left`, `dry-run` or `not-applied` (a record of an [all-or-nothing](control-files.md#all-or-nothing) batch that applied nothing); `status=S` (repeatable) filters, `after=N` and `limit=N` page. Streamed |
 | `GET results?batch=ID&status=failed&format=F` | the failed records only, streamed ([below](#failed-records-as-they-came)). `format=original`: as they were in the uploaded file, with their errors added; `file=NAME` for one file's, otherwise one download, or a zip of one per file when several files have failures. `format=json`: an array of `{"record", "file", "line", "key", "errors"}`; `format=csv`: the same as `record,file,line,key,errors` (errors joined by ` \| `). Refusals: `Invalid format: F (use original, json or csv, with status=failed)`, `format=F gives the failed records only: add status=failed`, `Batch ID has no file named NAME`, and for `original` a batch whose control file has a `recordProcessor` (`… cannot be given back as they were in the files (use format=json or format=csv)`) |
 | `POST retry` (`batch`) | a new batch id: state `uploading`, the same control file, comment `COMMENT (retry of failed records)`, and one file per file with failures holding exactly its failed records as they were (no `_errors`). Upload a fixed file under the same name to replace one, then `schedule` as usual. Refusals: `Batch ID has no failed records`, `Batch ID has not finished`, a night of a snapshot feed (`Batch ID is a night of the snapshot feed NAME: …`: the failed records alone would make every other key a leaver), an xlsx file (its records come back as CSV, which its reader cannot read) |
 | `POST cancel` (`batch`) | `CANCELLED`. A scheduled batch never runs; a running one stops after its current record (what it saved stays, the log says where it stopped); a held one is cancelled at once (`CANCELLED: TIME the leavers were not applied`, or `… nothing was applied`). A finished batch: `Batch ID has already finished` |
@@ -672,7 +672,7 @@ none.
   `cancelled` when cancelled. A batch interrupted by a crash or a restart resumes at its first
   unsaved record; no record is applied twice.
 - **Results.** `GET …/results?batch=ID` (or `intake results BATCH`) gives one JSON line per record:
-  its identifier, file, line, status (`applied`, `unchanged`, `failed`, `dry-run`), the objects saved
+  its identifier, file, line, status (`applied`, `unchanged`, `failed`, `dry-run`, or `not-applied` when an [all-or-nothing](#all-or-nothing) batch applied nothing), the objects saved
   and its messages.
 
 ## Error limits
@@ -688,7 +688,7 @@ apply the records that happened to pass. `errorPolicy` sets the limits:
 |---|---|
 | `maxErrors` | at most this many errors (the batch's `errors` count: every message a record reports) |
 | `maxErrorRate` | at most this percentage of the records read, judged once 100 records were read, so that one bad record early on is not 100% |
-| `mode` | `per-record` (the default): each record is applied or failed on its own, and what was applied before the stop stays |
+| `mode` | `per-record` (the default): each record is applied or failed on its own, and what was applied before the stop stays; `all-or-nothing`: the batch is applied whole or not at all ([below](#all-or-nothing)) |
 
 After each record the run compares its errors with the limits; once one is passed it commits what it
 did, ends in `error`, and its log ends with:
@@ -707,7 +707,44 @@ handles no leavers. Refused on upload, with these messages:
 | another property | `errorPolicy property NAME is not known: the properties are maxErrors, maxErrorRate and mode` |
 | `maxErrors` not a whole number from 0 | `errorPolicy maxErrors must be a whole number of errors, 0 or more` |
 | `maxErrorRate` not `"N%"` from 0 to 100 | `errorPolicy maxErrorRate must be a percentage like "5%", from 0% to 100%` |
-| another mode | `errorPolicy mode must be "per-record"` |
+| another mode | `errorPolicy mode must be "per-record" or "all-or-nothing"` |
+
+### All or nothing
+
+With `"mode": "all-or-nothing"` a batch commits **nothing unless every record is applied**: a
+reference list, a set of projects or anything else that is wrong when half there.
+
+```json
+"errorPolicy": {"mode": "all-or-nothing"}
+```
+
+- The run is one transaction of the store, and its log lines and results wait on disk until it
+  ends. Only then, if no record (and no leaver of a feed) failed, are its records, their results and
+  its log published, in that same commit: anyone reading the store sees none of the batch or all of it.
+- If a record failed, everything is undone and the batch ends in `error` with
+  `NOTHING APPLIED: 3 records failed; the control file asks for all or nothing` in its log (after the
+  `STOPPED:` line when an error limit stopped it first, or the `EXCEPTION:` line). Its results still
+  say what each record did: the failed ones as `failed` with their errors, every other one
+  `not-applied` with the changes it would have made (the refs of new objects among them were never
+  kept, and go to later objects). `progress.recordsNotApplied` counts those; applied, unchanged,
+  skipped and left counts and the `summary` are zero. `intake failed-records` works as for any batch:
+  fix those records and send the whole file again.
+- A cancelled batch applies nothing either: `NOTHING APPLIED: the batch was cancelled; the control
+  file asks for all or nothing`.
+- A crash, a restart, a lost database connection or a full disk before the commit leaves nothing, and
+  the batch runs again from its first record; after the commit it is all there. There is no moment in
+  between.
+- A **dry run** decides the same: the same lines, the same `NOTHING APPLIED`, the same statuses.
+- A **feed** batch that its guards hold has applied nothing yet (`NOTHING APPLIED YET: the control
+  file asks for all or nothing; once approved, the batch runs again from its first record`); approved,
+  it runs whole, leavers included.
+
+**The price**: while such a batch runs it holds the store's write lock. On SQLite every other write
+of the server waits for it (uploads, other batches, push API calls); on PostgreSQL other batches wait
+for new object refs. Cancelling it works at once on the server that runs it (the run is told
+directly and stops at its next record); on PostgreSQL a cancel sent to another node waits for the
+batch to end. Use it for batches that must land whole
+and run in minutes, and `per-record` (with error limits) for the big nightly feeds.
 
 ## Differences from the original
 

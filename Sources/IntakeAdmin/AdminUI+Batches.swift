@@ -131,10 +131,12 @@ extension AdminUI {
             },
             "hasSummary": !p.destinations.isEmpty || p.recordsLeft > 0 || p.recordsSkipped > 0,
             "skipped": p.recordsSkipped, "left": p.recordsLeft,
+            "nothingApplied": p.nothingApplied != nil, "notApplied": p.recordsNotApplied,
             "deliveries": deliveries, "hasDeliveries": !deliveries.isEmpty,
             "log": log.enumerated().map { index, line -> [String: Any] in
                 var entry: [String: Any] = [
-                    "number": index + 1, "text": line, "problem": line.hasPrefix("EXCEPTION:") || line.hasPrefix("Too many errors")
+                    "number": index + 1, "text": line,
+                    "problem": line.hasPrefix("EXCEPTION:") || line.hasPrefix("Too many errors") || line.hasPrefix("NOTHING APPLIED:")
                 ]
                 // "… (record N)": a link to that record's row in the results table (100 rows a page).
                 if let match = line.firstMatch(of: /\(record (\d+)\)$/), let record = Int(match.1) {

@@ -92,6 +92,7 @@ extension AdminUI {
             case .failed: p.recordsFailed
             case .unchanged: p.recordsUnchanged
             case .left: p.recordsLeft
+            case .notApplied: p.recordsNotApplied
             }
         }
         let statusCounts: [[String: Any]] = RecordStatus.allCases.sorted { $0.rawValue < $1.rawValue }.map { status in

@@ -218,7 +218,15 @@ package struct ImportService: Sendable {
 
     package func cancel(batch text: String?) async throws {
         let batch = try await self.batch(text)
-        guard try await store.cancel(batch.id, now: environment.now()) else { throw BatchError.alreadyFinished(batch.id) }
+        // A running batch of this process is told first: an all-or-nothing run holds the store's
+        // write lock until it ends, so the store's cancel would wait for it (docs/control-files.md
+        // "All or nothing"), and the run, told, ends at its next record.
+        let running = batch.state == .running
+        if running { environment.cancellations.request(batch.id) }
+        guard try await store.cancel(batch.id, now: environment.now()) else {
+            if running, try await store.batch(batch.id)?.state == .cancelled { return }
+            throw BatchError.alreadyFinished(batch.id)
+        }
         environment.cancellations.request(batch.id)
     }
 

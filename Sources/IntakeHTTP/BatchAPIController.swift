@@ -221,7 +221,8 @@ package struct ResultsQuery {
         }
         for status in parameters[values: "status"] {
             guard let known = RecordStatus(rawValue: String(status)) else {
-                throw APIError.badRequest("Invalid status: \(String(status).escapingControlCharacters) (use applied, failed, unchanged, left or dry-run)")
+                throw APIError.badRequest(
+                    "Invalid status: \(String(status).escapingControlCharacters) (use applied, failed, unchanged, left, dry-run or not-applied)")
             }
             statuses.append(known)
         }
@@ -294,6 +295,8 @@ package enum BatchStatusJSON {
             ("recordsUnchanged", .number(Double(p.recordsUnchanged))),
             ("recordsSkipped", .number(Double(p.recordsSkipped))),
             ("recordsLeft", .number(Double(p.recordsLeft))),
+            // Extension: records of an all-or-nothing batch that applied nothing (docs/control-files.md).
+            ("recordsNotApplied", .number(Double(p.recordsNotApplied))),
             ("bytesRead", .number(Double(p.bytesRead))),
             ("bytesTotal", .number(Double(batch.files.reduce(Int64(0)) { $0 + $1.size })))
         ])

@@ -659,7 +659,9 @@ enum OpenAPIDocument {
                           "applied",
                           "failed",
                           "unchanged",
-                          "dry-run"
+                          "dry-run",
+                          "left",
+                          "not-applied"
                         ]
                       }
                     },
@@ -2786,6 +2788,10 @@ enum OpenAPIDocument {
                       "recordsLeft": {
                         "type": "integer",
                         "description": "Leavers of a snapshot feed applied (or, in a dry run, that would be)."
+                      },
+                      "recordsNotApplied": {
+                        "type": "integer",
+                        "description": "Records and leavers of an all-or-nothing batch that would have been applied, when it applied nothing."
                       }
                     }
                   },
@@ -2898,7 +2904,8 @@ enum OpenAPIDocument {
                       "failed",
                       "unchanged",
                       "dry-run",
-                      "left"
+                      "left",
+                      "not-applied"
                     ]
                   },
                   "changes": {

@@ -53,7 +53,7 @@ extension BatchRun {
                 // lines, so the batch's end state reports only what was stored.
                 let (progressBefore, linesBefore) = (progress, pendingLines)
                 do {
-                    try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+                    try inRunTransaction { tx in
                         proxy.transaction = tx
                         defer { proxy.transaction = nil }
                         // Nothing is committed before every file is proved well-formed: until then
@@ -157,14 +157,27 @@ extension BatchRun {
     }
 
     /// Saves a chunk's log lines, results and run position in its transaction.
+    /// An all-or-nothing run keeps its lines in its spools instead, and its progress in memory: the
+    /// one transaction writes them at the end, when it knows whether anything is applied.
     func saveChunk(results: [String], importBatch: ImportBatch, tx: any ImportTransaction) throws {
         progress.errors = importBatch.errorCount
-        try tx.appendLog(pendingLines, startingAt: progress.logLines)
+        if let spools {
+            try spools.log.append(pendingLines)
+            try spools.results.append(results)
+        } else {
+            try tx.appendLog(pendingLines, startingAt: progress.logLines)
+            try tx.appendResults(results, startingAt: progress.resultLines)
+        }
         progress.logLines += pendingLines.count
         pendingLines = []
-        try tx.appendResults(results, startingAt: progress.resultLines)
         progress.resultLines += results.count
-        try tx.saveProgress(progress)
+        if spools == nil { try tx.saveProgress(progress) }
+    }
+
+    /// A transaction of the run: a new one, or the one an all-or-nothing run is inside.
+    func inRunTransaction<T>(_ body: (any ImportTransaction) throws -> T) throws -> T {
+        if let wholeTransaction { return try body(wholeTransaction) }
+        return try environment.store.inImportTransaction(batch: batch.id, now: now, body)
     }
 
     /// Transforms one record, commits it unless this is a dry run, and returns its result line.

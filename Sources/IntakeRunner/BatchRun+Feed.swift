@@ -243,7 +243,7 @@ extension BatchRun {
         // False once the leavers are counted and there are none: the keys are not read again.
         var mayHaveLeavers = true
         if !progress.leaversStarted {
-            let (leaving, active) = try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+            let (leaving, active) = try inRunTransaction { tx in
                 let active = try tx.activeFeedKeyCount(feed: feed.name, files: files)
                 return (try countLeavers(feed, files: files, active: active, tx: tx), active)
             }
@@ -265,7 +265,7 @@ extension BatchRun {
             if leaseLost.isSet { throw LeaseLost(batch: batch.id) }
             if stopRequested() { return .interrupted }
             var cancelled = false
-            let done = try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+            let done = try inRunTransaction { tx in
                 proxy.transaction = tx
                 defer { proxy.transaction = nil }
                 if try tx.isCancelRequested() || environment.cancellations.contains(batch.id) {
@@ -347,7 +347,7 @@ extension BatchRun {
     /// The keys a run saw are kept until it ends (a held batch keeps them for its approval).
     func forgetSeenFeedKeys() throws {
         guard feedRun != nil else { return }
-        try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+        try inRunTransaction { tx in
             try tx.forgetSeenFeedKeys(batch: batch.id)
         }
     }

@@ -122,6 +122,9 @@ package final class BatchRun {
                 state = .cancelled
             case .finished(.held):
                 state = .held
+            case .finished(.error):
+                // An all-or-nothing run that applied nothing: its lines are written already.
+                state = .error
             default:
                 break
             }
@@ -190,7 +193,7 @@ package final class BatchRun {
     /// The `EXCEPTION:` line that ends a failed run. Errors of the run (a reader, the control file)
     /// are the operator's to fix and are quoted; anything else (a database or disk failure) is told in
     /// words, with its detail in the server log only: SQL text means nothing to an operator.
-    private func exceptionLine(for error: any Error) -> String {
+    func exceptionLine(for error: any Error) -> String {
         let message: String, file: String?, line: Int?
         switch error {
         case let fatal as FatalRunError:
@@ -198,7 +201,9 @@ package final class BatchRun {
         default:
             logger.error("batch run failed", metadata: ["intake.batch.id": "\(batch.id)", "error": "\(error)"])
             message =
-                "the store could not save the last chunk of records (a database or disk failure; the server log has the detail). Records committed before it stay; run the batch again to import the rest"
+                wholeTransaction != nil
+                ? "the store could not save the batch's records (a database or disk failure; the server log has the detail). Nothing of the batch was applied; run it again"
+                : "the store could not save the last chunk of records (a database or disk failure; the server log has the detail). Records committed before it stay; run the batch again to import the rest"
             (file, line) = (nil, nil)
         }
         return "EXCEPTION: Error during import: \(message). File: \(file ?? "undefined"), line: \(line.map(String.init) ?? "undefined")"
@@ -249,12 +254,20 @@ package final class BatchRun {
         guard let control = try environment.loadControlFileBlocking(batch.control) else {
             throw FatalRunError(message: "Control file \(batch.control) is missing or not JSON")
         }
+        if let object = control.objectValue, ErrorPolicy(control: object)?.mode == .allOrNothing {
+            return try processAllOrNothing(control: control, resuming: resuming)
+        }
+        return try processRecords(control: control, resuming: resuming)
+    }
+
+    /// Runs the batch's records (and a feed's leavers) from where the progress stands.
+    func processRecords(control: JSONValue, resuming: Bool) throws -> Outcome {
         let proxy = RepositoryProxy()
         let engineEnvironment = EngineEnvironment(
             models: environment.models, filters: environment.filters, repository: proxy,
             recordProcessors: Set(environment.recordProcessors.keys))
         // Preparation may read the store (title mappings), so it runs in a transaction too.
-        let importBatch: ImportBatch = try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
+        let importBatch: ImportBatch = try inRunTransaction { tx in
             proxy.transaction = tx
             defer { proxy.transaction = nil }
             do {
@@ -279,7 +292,8 @@ package final class BatchRun {
         repositoryProxy = proxy
         // A feed record reads and writes its key's memory, which the writer thread's pipeline would
         // wait for at every record: feed batches run in direct transactions throughout.
-        if feedRun != nil { directChunksLeft = Int.max }
+        // An all-or-nothing run is one transaction: it has no chunks to pipeline.
+        if feedRun != nil || wholeTransaction != nil { directChunksLeft = Int.max }
         let files = try batch.files.map { file in (file, try readerFactory(for: file, control: importBatch.control)) }
         // Every file is checked for well-formedness before anything is committed (§3.1), while the
         // run goes ahead: see WellFormednessCheck.
@@ -397,6 +411,10 @@ package final class BatchRun {
     var feedRun: FeedRun?
     /// The error limits of the run (`errorPolicy`), and whose they are.
     var errorLimit: (policy: ErrorPolicy, whose: String)?
+    /// The one transaction of an all-or-nothing run while it runs, and where its lines wait
+    /// (BatchRun+AllOrNothing.swift).
+    var wholeTransaction: (any ImportTransaction)?
+    var spools: (log: LineSpool, results: LineSpool)?
     /// Reused for each feed record's digest.
     var digestBuffer: [UInt8] = []
     var repositoryProxy: RepositoryProxy?

@@ -51,8 +51,22 @@ package struct RunProgress: Sendable, Equatable, Codable {
     /// run did not see (its leavers) are counted without joining the two (docs/feeds.md
     /// "Leavers"). Nil in progress written before it was kept: the store counts them then.
     package var feedKeysSeenActive: Int? = 0
+    /// An all-or-nothing run applied nothing (docs/control-files.md "All or nothing"): its log and
+    /// results are written, and the batch only has to end, in this state (`error` or `cancelled`).
+    package var nothingApplied: String?
+    /// Records and leavers of such a run that would have been applied (`not-applied` results).
+    package var recordsNotApplied = 0
 
     package init() {}
+
+    /// What is left of the counts once an all-or-nothing run applied nothing: the records read and
+    /// failed, the errors, the lines; nothing applied, unchanged, skipped or left, and no summary.
+    package mutating func discardApplied(notApplied: Int, ending: String) {
+        recordsNotApplied = notApplied
+        (recordsApplied, recordsUnchanged, recordsSkipped, recordsLeft) = (0, 0, 0, 0)
+        destinations = [:]
+        nothingApplied = ending
+    }
 
     /// Notes one more key of the run that is active after its record.
     package mutating func noteSeenActiveFeedKey() {
@@ -81,6 +95,8 @@ package struct RunProgress: Sendable, Equatable, Codable {
         lastLeaver = try c.decodeIfPresent(FeedKeyPosition.self, forKey: .lastLeaver)
         // Missing in a run begun before it was kept (or one that read no record yet).
         feedKeysSeenActive = try c.decodeIfPresent(Int.self, forKey: .feedKeysSeenActive) ?? (recordsRead == 0 ? 0 : nil)
+        nothingApplied = try c.decodeIfPresent(String.self, forKey: .nothingApplied)
+        recordsNotApplied = try c.decodeIfPresent(Int.self, forKey: .recordsNotApplied) ?? 0
     }
 
     /// Counts one saved (or, in a dry run, would-be-saved) object of a destination.
@@ -354,6 +370,9 @@ package enum RecordStatus: String, CaseIterable, Sendable {
     case applied, failed, unchanged, left
     /// Any record of a dry run that was not failed.
     case dryRun = "dry-run"
+    /// A record of an all-or-nothing batch that applied nothing because others failed: what it
+    /// would have done is kept in its line.
+    case notApplied = "not-applied"
 
     /// Whether a stored result line has this status. Result lines are written by one function, and
     /// the status field's text cannot occur inside a JSON string (its quotes would be escaped

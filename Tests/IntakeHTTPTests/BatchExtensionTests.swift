@@ -85,7 +85,7 @@ import Testing
             #expect(try await records("limit=2") == ["record 0", "record 1"])
             let bad = try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)&status=ok")
             #expect(bad.status == 400)
-            #expect(bad.body == "Invalid status: ok (use applied, failed, unchanged, left or dry-run)")
+            #expect(bad.body == "Invalid status: ok (use applied, failed, unchanged, left, dry-run or not-applied)")
             #expect(
                 try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)&limit=0").body == "Invalid limit: 0 (a number of lines, 1 or more)")
             #expect(try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)&after=x").body == "Invalid after: x (a record number, 0 or more)")

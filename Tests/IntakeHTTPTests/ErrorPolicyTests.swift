@@ -7,9 +7,10 @@ import Testing
 @Suite struct ErrorPolicyTests {
     /// People with a name, except every tenth (no name: "dc:attribute:title is not set"; the first
     /// time with a hint, a second error).
-    static func people(_ count: Int) throws -> URL {
+    static func people(_ count: Int, failing: Bool = true) throws -> URL {
         let records = (0..<count).map { i in
-            i % 10 == 9 ? #"{"email": "nobody\#(i)@example.ac.uk"}"# : #"{"first": "P\#(i)", "last": "L", "email": "p\#(i)@example.ac.uk"}"#
+            failing && i % 10 == 9
+                ? #"{"email": "nobody\#(i)@example.ac.uk"}"# : #"{"first": "P\#(i)", "last": "L", "email": "p\#(i)@example.ac.uk"}"#
         }
         return try Fixtures.write("[" + records.joined(separator: ",\n") + "]")
     }
@@ -28,8 +29,10 @@ import Testing
             """#)
     }
 
-    static func run(_ client: BatchClient, policy: String, records: Int, dryRun: Bool = false) async throws -> (status: JSONValue, log: [String]) {
-        let batch = try await client.prepareBatch(control: try control(policy), files: [("people", try people(records))])
+    static func run(
+        _ client: BatchClient, policy: String, records: Int, failing: Bool = true, dryRun: Bool = false
+    ) async throws -> (status: JSONValue, log: [String]) {
+        let batch = try await client.prepareBatch(control: try control(policy), files: [("people", try people(records, failing: failing))])
         _ = try await client.schedule(batch: batch, dryRun: dryRun)
         let status = try await client.waitForBatch(batch)
         let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body.split(separator: "\n").map(String.init)
@@ -91,6 +94,123 @@ import Testing
         }
     }
 
+    static func objectCount(_ client: BatchClient) async throws -> Int? {
+        try JSONParser.parse(try await client.get("/api/v1/objects?type=std:type:person&limit=1000").body)["objects"]?.arrayValue?.count
+    }
+
+    @Test func allOrNothingAppliesNothingWhenARecordFailsAndEverythingWhenNoneDoes() async throws {
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let policy = #"{"mode": "all-or-nothing"}"#
+            // A dry run first: it decides exactly what the real run does.
+            var outcomes: [(status: JSONValue, log: [String], results: [JSONValue])] = []
+            for dryRun in [true, false] {
+                let batch = try await client.prepareBatch(control: try Self.control(policy), files: [("people", try Self.people(50))])
+                _ = try await client.schedule(batch: batch, dryRun: dryRun)
+                let status = try await client.waitForBatch(batch)
+                let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body.split(separator: "\n").map(String.init)
+                outcomes.append((status, log, try await client.results(batch)))
+            }
+            for (status, log, results) in outcomes {
+                #expect(status["state"] == .string("error"))
+                #expect(log.contains("NOTHING APPLIED: 5 records failed; the control file asks for all or nothing"), "\(log.suffix(3))")
+                #expect(log.last?.hasPrefix("END: ") == true)
+                #expect(status["progress"]?["recordsRead"] == .number(50))
+                #expect(status["progress"]?["recordsFailed"] == .number(5))
+                #expect(status["progress"]?["recordsApplied"] == .number(0))
+                #expect(status["progress"]?["recordsNotApplied"] == .number(45))
+                #expect(status["summary"]?["destinations"] == .object(JSONObject()))
+                #expect(results.count == 50)
+                #expect(results.filter { $0["status"] == .string("not-applied") }.count == 45)
+                #expect(results.filter { $0["status"] == .string("failed") }.count == 5)
+            }
+            // The real run's log says the same as the dry run's, line for line but the times.
+            #expect(outcomes[0].log.dropFirst().dropLast() == outcomes[1].log.dropFirst().dropLast())
+            #expect(try await Self.objectCount(client) == 0)
+
+            // The results filter knows the status.
+            let batch = try #require(outcomes[1].status["identifier"]?.stringValue)
+            let filtered = try await client.get("/api/haplo-data-import-batch/results?batch=\(batch)&status=not-applied")
+            #expect(filtered.status == 200)
+            #expect(filtered.body.split(separator: "\n").count == 45)
+
+            // With a limit: the run stops there, and applies nothing either.
+            let (stopped, stoppedLog) = try await Self.run(client, policy: #"{"maxErrors": 1, "mode": "all-or-nothing"}"#, records: 50)
+            #expect(stopped["state"] == .string("error"))
+            #expect(
+                Array(stoppedLog.suffix(3).prefix(2)) == [
+                    "STOPPED: 2 errors in 10 records, more than the control file's limit of 1 error",
+                    "NOTHING APPLIED: 1 record failed; the control file asks for all or nothing"
+                ], "\(stoppedLog)")
+            #expect(try await Self.objectCount(client) == 0)
+
+            // Every record applies: all of them are there, in one go.
+            let (complete, completeLog) = try await Self.run(client, policy: policy, records: 120, failing: false)
+            #expect(complete["state"] == .string("complete"))
+            #expect(complete["progress"]?["recordsApplied"] == .number(120))
+            #expect(complete["summary"]?["destinations"]?["profile"]?["created"] == .number(120))
+            #expect(!completeLog.contains { $0.hasPrefix("NOTHING") })
+            #expect(try await Self.objectCount(client) == 120)
+        }
+    }
+
+    @Test func theBatchPageSaysNothingWasApplied() async throws {
+        try await AdminBrowser.signedIn().scoped { browser in
+            let client = BatchClient(browser.server)
+            let (status, _) = try await Self.run(client, policy: #"{"mode": "all-or-nothing"}"#, records: 20)
+            let id = try #require(status["identifier"]?.stringValue)
+            let page = try await browser.get("/admin/batches/\(id)").body
+            #expect(
+                page.contains(
+                    #"<p class="warning" id="nothing-applied">Nothing was applied: the control file asks for all or nothing. Records that would have been applied: 18; failed: 2."#
+                ), "\(page)")
+            #expect(!page.contains("records committed before it stay"))
+            let results = try await browser.get("/admin/batches/\(id)/results?status=not-applied").body
+            #expect(results.contains("status-not-applied"))
+        }
+    }
+
+    @Test func aHeldAllOrNothingFeedNightHasAppliedNothingAndRunsWholeOnceApproved() async throws {
+        // The feed of the crash tests, all or nothing, with a guard that holds at 20% from any size.
+        let control = try Fixtures.write(
+            FeedCrashTests.control.replacingOccurrences(
+                of: #""feed":{"name":"crash-feed","key":"id","snapshot":true,"#,
+                with: #""errorPolicy":{"mode":"all-or-nothing"},"feed":{"name":"whole-night","key":"id","snapshot":true,"guard":{"maxLeavers":"20%"},"#))
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let first = try await client.prepareBatch(control: control, files: [("people", try FeedCrashTests.night(10, domain: "one.example"))])
+            _ = try await client.schedule(batch: first)
+            #expect(try await client.waitForBatch(first)["state"] == .string("complete"))
+            /// How many people have an address at each domain.
+            func addresses() async throws -> [Int] {
+                let body = try await client.get("/api/v1/objects?limit=100").body
+                return ["@one.example", "@two.example"].map { body.components(separatedBy: $0).count - 1 }
+            }
+            let before = try await addresses()
+            #expect(before == [10, 0])
+
+            // Half the people leave: held, and none of the other half's new addresses is there yet.
+            let second = try await client.prepareBatch(control: control, files: [("people", try FeedCrashTests.night(5, domain: "two.example"))])
+            _ = try await client.schedule(batch: second)
+            let held = try await client.waitForBatch(second)
+            #expect(held["state"] == .string("held"))
+            #expect(held["progress"]?["recordsRead"] == .number(0))
+            #expect(try await addresses() == before)
+            let heldLog = try await client.get("/api/haplo-data-import-batch/log?batch=\(second)").body
+            #expect(heldLog.contains("HELD: 5 of 10 keys (50.0%) would leave feed whole-night, more than its limit of 20%"), "\(heldLog)")
+            #expect(
+                heldLog.contains("NOTHING APPLIED YET: the control file asks for all or nothing; once approved, the batch runs again from its first record"))
+
+            #expect(try await client.post("approve", ["batch": second]).body == "APPROVED")
+            let done = try await client.waitForBatch(second)
+            #expect(done["state"] == .string("complete"), "\(done)")
+            #expect(done["progress"]?["recordsApplied"] == .number(5))
+            #expect(done["progress"]?["recordsLeft"] == .number(5))
+            #expect(try await client.results(second).count == 10)
+            #expect(try await addresses() == [5, 5])
+        }
+    }
+
     @Test(arguments: [
         (#"[5]"#, "errorPolicy must be an object with maxErrors, maxErrorRate and/or mode"),
         (#"{"maxError": 5}"#, "errorPolicy property maxError is not known: the properties are maxErrors, maxErrorRate and mode"),
@@ -98,7 +218,7 @@ import Testing
         (#"{"maxErrors": "5"}"#, "errorPolicy maxErrors must be a whole number of errors, 0 or more"),
         (#"{"maxErrorRate": 5}"#, "errorPolicy maxErrorRate must be a percentage like \"5%\", from 0% to 100%"),
         (#"{"maxErrorRate": "105%"}"#, "errorPolicy maxErrorRate must be a percentage like \"5%\", from 0% to 100%"),
-        (#"{"mode": "some"}"#, #"errorPolicy mode must be "per-record""#)
+        (#"{"mode": "some"}"#, #"errorPolicy mode must be "per-record" or "all-or-nothing""#)
     ])
     func wrongPoliciesAreRefusedOnUpload(policy: String, message: String) async throws {
         try await TestServer.start().scoped { server in

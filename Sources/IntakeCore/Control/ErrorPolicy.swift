@@ -1,19 +1,28 @@
 /// The `errorPolicy` root property of a control file (an extension, docs/control-files.md): a run
-/// stops once its errors go past a number or a rate, keeping what it committed before.
+/// stops once its errors go past a number or a rate, keeping what it committed before; or, in
+/// `all-or-nothing` mode, commits nothing at all unless every record is applied.
 package struct ErrorPolicy: Sendable, Equatable {
+    package enum Mode: String, Sendable, CaseIterable {
+        /// Each record is committed on its own (the original's behaviour).
+        case perRecord = "per-record"
+        /// The batch is applied whole or not at all (docs/control-files.md "All or nothing").
+        case allOrNothing = "all-or-nothing"
+    }
+
     /// At most this many errors.
     package var maxErrors: Int?
     /// At most this percentage of the records read have errors, judged once `rateJudgedFrom`
     /// records were read (a bad first record is not 100% of a night).
     package var maxErrorRate: Double?
+    package var mode = Mode.perRecord
 
     package static let rateJudgedFrom = 100
     static let names = ["maxErrors", "maxErrorRate", "mode"]
-    static let modes = ["per-record"]
 
-    package init(maxErrors: Int? = nil, maxErrorRate: Double? = nil) {
+    package init(maxErrors: Int? = nil, maxErrorRate: Double? = nil, mode: Mode = .perRecord) {
         self.maxErrors = maxErrors
         self.maxErrorRate = maxErrorRate
+        self.mode = mode
     }
 
     /// The policy of a control file; nil when it has none or a wrong one (the upload check says so).
@@ -21,6 +30,7 @@ package struct ErrorPolicy: Sendable, Equatable {
         guard let value = control["errorPolicy"], Self.problem(value) == nil, case .object(let policy) = value else { return nil }
         maxErrors = policy["maxErrors"].flatMap(Self.count)
         maxErrorRate = policy["maxErrorRate"].flatMap(Self.rate)
+        mode = policy["mode"]?.stringValue.flatMap(Mode.init(rawValue:)) ?? .perRecord
     }
 
     /// What is wrong with an `errorPolicy` value, in the words of the upload check; nil when nothing.
@@ -33,8 +43,8 @@ package struct ErrorPolicy: Sendable, Equatable {
         if let value = policy["maxErrorRate"], rate(value) == nil {
             return "errorPolicy maxErrorRate must be a percentage like \"5%\", from 0% to 100%"
         }
-        if let value = policy["mode"], !modes.contains(value.stringValue ?? "") {
-            return "errorPolicy mode must be \"per-record\""
+        if let value = policy["mode"], Mode(rawValue: value.stringValue ?? "") == nil {
+            return "errorPolicy mode must be \"per-record\" or \"all-or-nothing\""
         }
         return nil
     }
@@ -48,6 +58,11 @@ package struct ErrorPolicy: Sendable, Equatable {
     private static func rate(_ value: JSONValue) -> Double? {
         guard case .percent(let percent)? = FeedDeclaration.limit(value) else { return nil }
         return percent
+    }
+
+    /// The log line of an all-or-nothing run that applied nothing because `failed` records failed.
+    package static func nothingAppliedLine(failed: Int) -> String {
+        "NOTHING APPLIED: \(failed) record\(failed == 1 ? "" : "s") failed; the control file asks for all or nothing"
     }
 
     /// `STOPPED: 41 errors in 300 records, more than the control file's limit of 5%` when `errors`
