@@ -734,6 +734,9 @@ reference list, a set of projects or anything else that is wrong when half there
 - A crash, a restart, a lost database connection or a full disk before the commit leaves nothing, and
   the batch runs again from its first record; after the commit it is all there. There is no moment in
   between.
+- While it runs, its status and batch page show the run's counts as they grow; they are stored only
+  at the end, so on PostgreSQL another node shows 0 records read until then, and the log and
+  results appear all at once.
 - A **dry run** decides the same: the same lines, the same `NOTHING APPLIED`, the same statuses.
 - A **feed** batch that its guards hold has applied nothing yet (`NOTHING APPLIED YET: the control
   file asks for all or nothing; once approved, the batch runs again from its first record`); approved,

@@ -30,7 +30,7 @@ extension AdminUI {
 
     func batch(_ context: IntakeRequestContext) async throws -> Batch? {
         guard let id = context.parameters.get("id") else { return nil }
-        return try await store.batch(BatchID(rawValue: id))
+        return try await store.batch(BatchID(rawValue: id)).map(service.environment.liveProgress.overlaid)
     }
 
     func batchNotFound(_ context: IntakeRequestContext, _ session: AdminSession) -> Response {

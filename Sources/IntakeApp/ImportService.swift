@@ -98,7 +98,7 @@ package struct ImportService: Sendable {
     package func batch(_ text: String?) async throws -> Batch {
         guard let text else { throw BatchError.missingParameter("batch") }
         guard let batch = try await store.batch(BatchID(rawValue: text)) else { throw BatchError.batchNotFound(text) }
-        return batch
+        return environment.liveProgress.overlaid(batch)
     }
 
     /// Adds (or replaces) a named file of an `uploading` batch whose control file has a specification

@@ -31,6 +31,8 @@ extension BatchRun {
         if let ending = progress.nothingApplied { return .finished(BatchState(rawValue: ending) ?? .error) }
         let (startProgress, startLines) = (progress, pendingLines)
         let spools = (log: try LineSpool(), results: try LineSpool())
+        // The status shows the run's counts meanwhile (`LiveProgress`).
+        defer { environment.liveProgress.update(batch.id, nil) }
         let ending: UndoWholeRun.Ending
         do {
             return try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in

@@ -171,7 +171,7 @@ extension BatchRun {
         progress.logLines += pendingLines.count
         pendingLines = []
         progress.resultLines += results.count
-        if spools == nil { try tx.saveProgress(progress) }
+        if spools == nil { try tx.saveProgress(progress) } else { environment.liveProgress.update(batch.id, progress) }
     }
 
     /// A transaction of the run: a new one, or the one an all-or-nothing run is inside.

@@ -14,6 +14,9 @@ package struct ImportEnvironment: Sendable {
     package var now: @Sendable () -> Date
     /// Batches whose cancellation was requested through this process.
     package var cancellations = CancellationRegistry()
+    /// Counts of the all-or-nothing runs of this process, whose stored progress is written only at
+    /// their end.
+    package var liveProgress = LiveProgress()
     package var metrics = IntakeMetrics()
     package var health = ServiceHealth()
     /// Push API calls, one at a time per API (docs/push-apis.md).
@@ -122,6 +125,35 @@ package final class ControlFileCache: Sendable {
 }
 
 /// Cancel requests seen by this process, so a running batch can stop after its current record.
+/// The counts of runs whose progress is not stored while they run (all-or-nothing runs, one
+/// transaction from start to end), so that the status of a running batch still moves. Only this
+/// process's runs: on PostgreSQL another node's status shows the stored progress.
+package final class LiveProgress: Sendable {
+    private let running = Mutex<[BatchID: RunProgress]>([:])
+
+    package init() {}
+
+    func update(_ id: BatchID, _ progress: RunProgress?) {
+        running.withLock { $0[id] = progress }
+    }
+
+    /// `batch` with the counts of its run in this process, if it is running one.
+    package func overlaid(_ batch: Batch) -> Batch {
+        guard batch.state == .running, let live = running.withLock({ $0[batch.id] }) else { return batch }
+        var batch = batch
+        batch.progress.recordsRead = live.recordsRead
+        batch.progress.recordsApplied = live.recordsApplied
+        batch.progress.recordsFailed = live.recordsFailed
+        batch.progress.recordsUnchanged = live.recordsUnchanged
+        batch.progress.recordsSkipped = live.recordsSkipped
+        batch.progress.recordsLeft = live.recordsLeft
+        batch.progress.bytesRead = live.bytesRead
+        batch.progress.errors = live.errors
+        batch.progress.destinations = live.destinations
+        return batch
+    }
+}
+
 package final class CancellationRegistry: Sendable {
     private let requested = Mutex<Set<BatchID>>([])
 

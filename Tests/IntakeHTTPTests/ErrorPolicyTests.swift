@@ -154,6 +154,31 @@ import Testing
         }
     }
 
+    @Test func cancellingARunningAllOrNothingBatchIsAnsweredAtOnceAndAppliesNothing() async throws {
+        try await TestServer.start().scoped { server in
+            let client = BatchClient(server)
+            let batch = try await client.prepareBatch(
+                control: try Self.control(#"{"mode": "all-or-nothing"}"#), files: [("people", try Self.people(200_000, failing: false))])
+            _ = try await client.schedule(batch: batch)
+            func status() async throws -> JSONValue {
+                try JSONParser.parse(try await client.get("/api/haplo-data-import-batch/status?batch=\(batch)").body)
+            }
+            // Its progress is stored when it ends; meanwhile the status shows the run's counts.
+            while try await status()["progress"]?["recordsRead"] == .number(0) { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await status()["state"] == .string("running"))
+            // The run holds the store's write lock: the cancel must not wait for the end of it.
+            let asked = ContinuousClock.now
+            #expect(try await client.post("cancel", ["batch": batch]).body == "CANCELLED")
+            #expect(ContinuousClock.now - asked < .seconds(10))
+            let done = try await client.waitForBatch(batch)
+            #expect(done["state"] == .string("cancelled"))
+            #expect(done["progress"]?["recordsApplied"] == .number(0))
+            let log = try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body
+            #expect(log.contains("NOTHING APPLIED: the batch was cancelled; the control file asks for all or nothing"), "\(log)")
+            #expect(try await Self.objectCount(client) == 0)
+        }
+    }
+
     @Test func theBatchPageSaysNothingWasApplied() async throws {
         try await AdminBrowser.signedIn().scoped { browser in
             let client = BatchClient(browser.server)
