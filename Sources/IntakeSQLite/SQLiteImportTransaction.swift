@@ -16,7 +16,8 @@ extension SQLiteBatchStore {
     private func importTransaction<T>(
         batch: BatchID, now: Date, asked: ContinuousClock.Instant, _ body: (any ImportTransaction) throws -> T
     ) throws -> T {
-        try writer.write { db in
+        defer { checkpointer?.committed() }
+        return try writer.write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: batch, now: now)
             let result = try body(transaction)
             try transaction.finish()
