@@ -168,28 +168,6 @@ struct PendingFeedWrites {
     var rows: Int { seenOrder.count + keyOrder.count }
 }
 
-/// The answers of a read-ahead (`readFeedKeysAhead`): each key's seen mark and memory, for one file,
-/// good while the transaction has written no object since (a write may change what the skip
-/// check's SQL found). Each answer is used once: a key seen again is a duplicate, answered by the
-/// batch's seen marks.
-struct FeedReadAhead {
-    var file = ""
-    var writes = -1
-    var answers: [String: (firstSeen: Int?, memory: FeedKeyMemory?)] = [:]
-
-    func holds(file: String, key: String, writes: Int) -> Bool {
-        file == self.file && writes == self.writes && answers[key] != nil
-    }
-
-    mutating func take(file: String, key: String, writes: Int) -> (firstSeen: Int?, memory: FeedKeyMemory?)? {
-        guard file == self.file, writes == self.writes else {
-            if !answers.isEmpty { answers = [:] }
-            return nil
-        }
-        return answers.removeValue(forKey: key)
-    }
-}
-
 extension PostgresImportTransaction {
     /// Sends the gathered feed memory: seen keys, then for each feed the memory the batch replaces
     /// (to history, once per batch) and the new memory, each kind as one statement over arrays.
@@ -242,63 +220,24 @@ extension PostgresImportTransaction {
     }
 
     /// One round trip: whether the batch saw the key before (in an earlier chunk, or earlier in this
-    /// one), and its memory; none when they were read ahead with the keys before it.
+    /// one), and its memory.
     func noteFeedKeySeenReadingMemory(feed: String, batch: BatchID, file: String, key: String, record: Int) throws -> (
         firstSeen: Int?, memory: FeedKeyMemory?
     ) {
         let seen = PendingFeedWrites.Seen(batch: batch.rawValue, file: file, key: key)
         if let first = pendingFeed.seen[seen] { return (first, nil) }
-        let stored: (firstSeen: Int?, memory: FeedKeyMemory?)
-        if let ahead = readAhead.take(file: file, key: key, writes: objectWrites) {
-            stored = ahead
-        } else {
-            // Prepared: planning this statement took four times as long as running it.
-            let rows = try connection.execute(
+        // Prepared: planning this statement took four times as long as running it.
+        guard
+            let cells = try connection.execute(
                 prepared: Self.seenAndMemory,
-                [PostgresData(string: batch.rawValue), PostgresData(string: file), PostgresData(string: key), PostgresData(string: feed)])
-            guard let cells = rows.first?.preparedCells else { return (nil, nil) }
-            stored = try Self.seenAndMemory(cells)
-        }
-        if let first = stored.firstSeen { return (first, nil) }
+                [PostgresData(string: batch.rawValue), PostgresData(string: file), PostgresData(string: key), PostgresData(string: feed)]
+            ).first?.preparedCells
+        else { return (nil, nil) }
+        if let first = try cells[0].decode(Int64?.self) { return (Int(first), nil) }
         pendingFeed.seen[seen] = record
         pendingFeed.seenOrder.append(seen)
         if pendingFeed.rows >= Self.pendingRows { try sendFeedWrites() }
         if let unsent = pendingFeed.keys[PendingFeedWrites.Key(feed: feed, file: file, key: key)] { return (nil, unsent.memory) }
-        guard var memory = stored.memory else { return (nil, nil) }
-        memory.storeAnswersAlike = memory.storeAnswersAlike.map { $0 && !unsentObjectsAnswer(memory.reads) }
-        return (nil, memory)
-    }
-
-    func wantsFeedKeysAhead(file: String, key: String) -> Bool {
-        !readAhead.holds(file: file, key: key, writes: objectWrites)
-    }
-
-    /// One round trip for the seen marks and memory of many keys: what `noteFeedKeySeenReadingMemory`
-    /// asks for each record otherwise (a round trip was most of an unchanged night's time).
-    func readFeedKeysAhead(feed: String, batch: BatchID, file: String, keys: [String]) throws {
-        // The objects of this transaction not sent yet would not be seen by the skip check's SQL,
-        // and once sent no longer by `unsentObjectsAnswer`: send them first.
-        try flushObjects()
-        let rows = try connection.query(
-            """
-            SELECT s.record, k.feed, \(unescaped: Self.memoryColumns), \(unescaped: Self.answersAlike), u.key
-            FROM unnest(\(keys)::text[]) AS u (key)
-            LEFT JOIN feed_seen s ON s.batch = \(batch.rawValue) AND s.file = \(file) AND s.key = u.key
-            LEFT JOIN feed_keys k ON k.feed = \(feed) AND k.file = \(file) AND k.key = u.key
-            """
-        ).rows
-        var answers: [String: (firstSeen: Int?, memory: FeedKeyMemory?)] = [:]
-        for row in rows {
-            let cells = Array(row)
-            answers[try cells[16].decode(String.self)] = try Self.seenAndMemory(cells)
-        }
-        readAhead = FeedReadAhead(file: file, writes: objectWrites, answers: answers)
-    }
-
-    /// A row of `seenAndMemory` (or of the read-ahead, which adds the key after it): the record the
-    /// batch saw the key at, and its memory with the store's skip check.
-    static func seenAndMemory(_ cells: [PostgresCell]) throws -> (firstSeen: Int?, memory: FeedKeyMemory?) {
-        if let first = try cells[0].decode(Int64?.self) { return (Int(first), nil) }
         guard try cells[1].decode(String?.self) != nil else { return (nil, nil) }
         let reads = RememberedRead.decode(try cells[9].decode(String.self))
         var memory = FeedKeyMemory(
@@ -309,17 +248,14 @@ extension PostgresImportTransaction {
             firstSeen: Date(timeIntervalSince1970: TimeInterval(try cells[11].decode(Int64.self))),
             lastChanged: Date(timeIntervalSince1970: TimeInterval(try cells[12].decode(Int64.self))),
             firstBatch: BatchID(rawValue: try cells[13].decode(String.self)), lastBatch: BatchID(rawValue: try cells[14].decode(String.self)))
-        memory.storeAnswersAlike = try cells[15].decode(Bool?.self)
+        memory.storeAnswersAlike = try cells[15].decode(Bool?.self).map { $0 && !unsentObjectsAnswer(memory.reads) }
         return (nil, memory)
     }
-
-    /// The columns of `feed_keys` after `feed`, as `k.file, k.key, …`.
-    static let memoryColumns = String(prefixed(feedKeyColumns, "k.").dropFirst("k.feed, ".count))
 
     /// Whether the batch saw the key ($1 batch, $2 file, $3 key) and the key's memory in the feed
     /// ($4), with `answersAlike`.
     static let seenAndMemory = """
-        SELECT s.record, k.feed, \(memoryColumns), \(answersAlike)
+        SELECT s.record, k.feed, \(prefixed(feedKeyColumns, "k.").dropFirst("k.feed, ".count)), \(answersAlike)
         FROM (SELECT 1) AS one
         LEFT JOIN feed_seen s ON s.batch = $1::text AND s.file = $2::text AND s.key = $3::text
         LEFT JOIN feed_keys k ON k.feed = $4::text AND k.file = $2::text AND k.key = $3::text

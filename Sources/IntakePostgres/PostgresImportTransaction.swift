@@ -78,12 +78,6 @@ final class PostgresImportTransaction: ImportTransaction {
     private(set) var inSavepoint = false
     /// About a chunk of records: more rows than this are sent without waiting for the next hand-over.
     static let pendingRows = 400
-    /// Object versions written (or objects created) by this transaction so far: an answer read
-    /// ahead (`readFeedKeysAhead`) holds only while this has not moved.
-    var objectWrites = 0
-    /// Seen marks and feed memory read ahead for keys of one file, with the `objectWrites` they
-    /// were read at (PostgresBatchStore+Feeds.swift).
-    var readAhead = FeedReadAhead()
 
     init(connection: BlockingConnection, batch: BatchID?, now: Date) {
         self.connection = connection
@@ -163,7 +157,6 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func apply(_ writes: ChunkWrites) throws {
-        if !writes.newObjects.isEmpty { objectWrites += 1 }
         if !merge(writes) {
             try flush()
             pending = writes
@@ -288,7 +281,6 @@ final class PostgresImportTransaction: ImportTransaction {
     private func writeVersion(ref: ObjectRef, values: [ObjectValue], version: Int, deleted: Bool) throws {
         try connection.query(ObjectSQL.save(ref: ref, row: ObjectRow(values), version: version, batch: batch, now: now))
         try connection.query(ObjectSQL.markDeleted(ref, version: version, deleted: deleted))
-        objectWrites += 1
         known.forget(ref)
     }
 
@@ -323,7 +315,6 @@ final class PostgresImportTransaction: ImportTransaction {
                 ObjectSQL.Prepared.saveIfCurrentBinds(ref: ref, row: row, version: version, batch: batch, now: now)
             ).first?.preparedCells[0].decode(Int64.self)
             if saved == 1 {
-                objectWrites += 1
                 known.remember(ref, version: version, data: row.data, values: values)
                 return .updated
             }
@@ -339,7 +330,6 @@ final class PostgresImportTransaction: ImportTransaction {
             }
         }
         try connection.query(ObjectSQL.save(ref: ref, row: row, version: version, batch: batch, now: now))
-        objectWrites += 1
         known.remember(ref, version: version, data: row.data, values: values)
         return version == 1 ? .created : .updated
     }

@@ -125,15 +125,6 @@ extension BatchRun {
             return refuse(record, file: file, importBatch: importBatch, message: feed.declaration.missingKeyMessage(), key: nil)
         }
         let number = importBatch.recordCounter
-        if tx.wantsFeedKeysAhead(file: file.name, key: key), let ahead = readerAhead?.recordsAhead(), !ahead.isEmpty {
-            // A store a round trip away reads the next records' keys with this one.
-            var keys = [key]
-            keys.reserveCapacity(ahead.count + 1)
-            for next in ahead {
-                if let nextKey = feed.declaration.keyValue(of: next.value) { keys.append(nextKey) }
-            }
-            try tx.readFeedKeysAhead(feed: feed.name, batch: batch.id, file: file.name, keys: keys)
-        }
         let (first, memory) = try tx.noteFeedKeySeenReadingMemory(feed: feed.name, batch: batch.id, file: file.name, key: key, record: number)
         if let first {
             return refuse(

@@ -311,10 +311,7 @@ package final class BatchRun {
             } catch {
                 throw FatalRunError(error, file: source.name)
             }
-            let ahead = PrefetchingRecordReader(reader)
-            readerAhead = ahead
-            defer { readerAhead = nil }
-            var prefetching: any RecordReader = ahead
+            var prefetching: any RecordReader = PrefetchingRecordReader(reader)
             let outcome = try processFile(source, reader: &prefetching, batch: importBatch, proxy: proxy, bytesBefore: source.bytesBefore)
             if outcome != .finished(.complete) { return outcome }
             progress.fileIndex = index + 1
@@ -418,8 +415,6 @@ package final class BatchRun {
     /// (BatchRun+AllOrNothing.swift).
     var wholeTransaction: (any ImportTransaction)?
     var spools: (log: LineSpool, results: LineSpool)?
-    /// The reader of the file being run, for a feed record to see the records after it.
-    var readerAhead: PrefetchingRecordReader?
     /// Reused for each feed record's digest.
     var digestBuffer: [UInt8] = []
     var repositoryProxy: RepositoryProxy?

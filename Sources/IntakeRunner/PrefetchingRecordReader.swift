@@ -50,12 +50,6 @@ final class PrefetchingRecordReader: RecordReader {
         return current[position]
     }
 
-    /// The records already read that `next()` has not returned yet (a few dozen on average, none
-    /// at the end of a batch): a feed run reads their keys' memory ahead.
-    func recordsAhead() -> ArraySlice<SourceRecord> {
-        current[position...]
-    }
-
     struct Batch: Sendable {
         var records: [SourceRecord]
         var bytesRead: Int

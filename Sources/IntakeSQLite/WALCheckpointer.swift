@@ -36,11 +36,12 @@ package final class WALCheckpointer: Sendable {
     func committed() {
         var info = stat()
         guard stat(logPath, &info) == 0, Int64(info.st_size) >= thresholdBytes else { return }
-        guard running.withLock({ busy in
-            if busy { return false }
-            busy = true
-            return true
-        })
+        guard
+            running.withLock({ busy in
+                if busy { return false }
+                busy = true
+                return true
+            })
         else { return }
         queue.async { [self] in
             defer { running.withLock { $0 = false } }

@@ -156,20 +156,9 @@ package protocol FeedTransaction {
     func setBatchFeed(_ batch: BatchID, feed: String) throws
     /// Forgets which keys `batch` saw (at its end).
     func forgetSeenFeedKeys(batch: BatchID) throws
-    /// Whether the store would rather read the memory of `key` together with the keys after it
-    /// (`readFeedKeysAhead`) than alone: true on a store a round trip away that has not read it
-    /// ahead already.
-    func wantsFeedKeysAhead(file: String, key: String) -> Bool
-    /// Reads the seen marks and memory of `keys` (the next records' keys, in order) at once, for
-    /// `noteFeedKeySeenReadingMemory` to answer from, as long as nothing this transaction writes
-    /// could change the answers.
-    func readFeedKeysAhead(feed: String, batch: BatchID, file: String, keys: [String]) throws
 }
 
 extension FeedTransaction {
-    package func wantsFeedKeysAhead(file: String, key: String) -> Bool { false }
-    package func readFeedKeysAhead(feed: String, batch: BatchID, file: String, keys: [String]) throws {}
-
     package func noteFeedKeySeenReadingMemory(feed: String, batch: BatchID, file: String, key: String, record: Int) throws -> (
         firstSeen: Int?, memory: FeedKeyMemory?
     ) {
