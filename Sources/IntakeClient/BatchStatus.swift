@@ -10,6 +10,8 @@ package struct BatchStatus: Decodable, Sendable {
         /// Feeds only (older servers send neither).
         package var recordsSkipped: Int?
         package var recordsLeft: Int?
+        /// All-or-nothing batches that applied nothing (older servers do not send it).
+        package var recordsNotApplied: Int?
         package var bytesRead: Int64
         package var bytesTotal: Int64
     }

@@ -144,6 +144,9 @@ func summaryLines(_ status: BatchStatus) -> [String] {
         }
         if let feed = status.feed { lines.append("feed \(feed): \(summary.skipped) skipped, \(summary.left) left") }
     }
+    if let notApplied = status.progress.recordsNotApplied, notApplied > 0 {
+        lines.append("nothing applied: the control file asks for all or nothing; \(notApplied) records would have been applied")
+    }
     if let held = status.held {
         let what = held.reason == "leavers" ? "\(held.count) of \(held.of) keys would leave" : "\(held.count) records against \(held.of)"
         lines.append(

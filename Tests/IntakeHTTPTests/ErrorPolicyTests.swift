@@ -134,6 +134,13 @@ import Testing
             #expect(filtered.status == 200)
             #expect(filtered.body.split(separator: "\n").count == 45)
 
+            // The command line says so.
+            let push = try await ClientCommandTests.intake(
+                ["push", "--server", server.base, "--key", server.apiKey, "--control", try Self.control(policy).path]
+                    + ["--file", "people=\(try Self.people(50).path)", "--wait"])
+            #expect(push.status != 0)
+            #expect(push.stderr.contains("nothing applied: the control file asks for all or nothing; 45 records would have been applied"), "\(push.stderr)")
+
             // With a limit: the run stops there, and applies nothing either.
             let (stopped, stoppedLog) = try await Self.run(client, policy: #"{"maxErrors": 1, "mode": "all-or-nothing"}"#, records: 50)
             #expect(stopped["state"] == .string("error"))
