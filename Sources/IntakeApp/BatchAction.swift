@@ -29,6 +29,8 @@ package enum BatchAction: Sendable, CaseIterable {
                 .purged(batch.id, purged)
             } else if batch.progress.recordsFailed == 0 {
                 .noFailedRecords(batch.id)
+            } else if batch.progress.nothingApplied != nil {
+                .retryOfNothingApplied(batch.id)
             } else {
                 nil
             }

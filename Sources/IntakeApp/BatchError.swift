@@ -22,6 +22,7 @@ package enum BatchError: UserFacingError, Equatable {
     case notFinished(BatchID)
     case noFailedRecords(BatchID)
     case retryOfSnapshotFeed(BatchID, String)
+    case retryOfNothingApplied(BatchID)
     case rollbackConflicts([ObjectRef])
     case unreadableFile(String)
     case purged(BatchID, Date)
@@ -61,6 +62,8 @@ package enum BatchError: UserFacingError, Equatable {
         case .noFailedRecords(let id): "Batch \(id.rawValue) has no failed records"
         case .retryOfSnapshotFeed(let id, let feed):
             "Batch \(id.rawValue) is a night of the snapshot feed \(feed.escapingControlCharacters): a batch of its failed records alone would make every other key a leaver. Fix them at the source for the next night, or download them with format=original"
+        case .retryOfNothingApplied(let id):
+            "Batch \(id.rawValue) applied nothing (its control file asks for all or nothing): a batch of its failed records alone would leave out every record that was not applied. Fix them and send the whole file again"
         case .unreadableFile(let path): "Cannot read the file \(path.escapingControlCharacters)"
         case .purged(let id, let date): "Batch \(id.rawValue) was purged on \(Timestamp.string(date)): its files, log and results are gone"
         case .wrongState: "Batch is in the wrong state."

@@ -134,6 +134,14 @@ import Testing
             #expect(filtered.status == 200)
             #expect(filtered.body.split(separator: "\n").count == 45)
 
+            // Its failed records alone cannot be retried: the others were never applied.
+            let retry = try await client.post("retry", ["batch": batch])
+            #expect(retry.status == 400)
+            #expect(
+                retry.body
+                    == "Batch \(batch) applied nothing (its control file asks for all or nothing): a batch of its failed records alone would leave out every record that was not applied. Fix them and send the whole file again"
+            )
+
             // The command line says so.
             let push = try await ClientCommandTests.intake(
                 ["push", "--server", server.base, "--key", server.apiKey, "--control", try Self.control(policy).path]
