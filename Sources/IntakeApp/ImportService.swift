@@ -223,6 +223,9 @@ package struct ImportService: Sendable {
         // "All or nothing"), and the run, told, ends at its next record.
         let running = batch.state == .running
         if running { environment.cancellations.request(batch.id) }
+        // An all-or-nothing run of this process ends as cancelled by itself, at its next record; the
+        // store's cancel would wait for it to undo its records and write their lines.
+        if running, environment.liveProgress.isRunningHere(batch.id) { return }
         guard try await store.cancel(batch.id, now: environment.now()) else {
             if running, try await store.batch(batch.id)?.state == .cancelled { return }
             throw BatchError.alreadyFinished(batch.id)

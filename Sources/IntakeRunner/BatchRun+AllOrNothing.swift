@@ -52,6 +52,10 @@ extension BatchRun {
                 }
                 switch outcome {
                 case .finished(.complete) where progress.recordsFailed == 0:
+                    // From here a cancel goes through the store (and finds the batch finished); one
+                    // that came before, told to this run only, still wins.
+                    environment.liveProgress.update(batch.id, nil)
+                    if environment.cancellations.contains(batch.id) { throw UndoWholeRun(ending: .cancelled) }
                     try publish(spools, from: startProgress, tx: tx)
                     return outcome
                 case .finished(.complete): throw UndoWholeRun(ending: .failed(line: nil))

@@ -137,6 +137,11 @@ package final class LiveProgress: Sendable {
         running.withLock { $0[id] = progress }
     }
 
+    /// Whether an all-or-nothing run of this batch is going on in this process.
+    package func isRunningHere(_ id: BatchID) -> Bool {
+        running.withLock { $0[id] != nil }
+    }
+
     /// `batch` with the counts of its run in this process, if it is running one.
     package func overlaid(_ batch: Batch) -> Batch {
         guard batch.state == .running, let live = running.withLock({ $0[batch.id] }) else { return batch }

@@ -10,6 +10,8 @@ package final class SQLiteBatchStore: BatchStore {
     package let lease: JobLease
     /// Nil for a database in memory, which has no log to copy.
     let checkpointer: WALCheckpointer?
+    /// Gaps in a run's writing for other processes on the data directory.
+    let writerGaps = WriterGaps()
 
     /// Opens (and migrates) the database file at `path`, in WAL mode.
     /// - Parameter busyTimeout: how long a statement waits for another process's write lock before the

@@ -16,6 +16,7 @@ extension SQLiteBatchStore {
     private func importTransaction<T>(
         batch: BatchID, now: Date, asked: ContinuousClock.Instant, _ body: (any ImportTransaction) throws -> T
     ) throws -> T {
+        if checkpointer != nil { writerGaps.pauseIfDue() }
         defer { checkpointer?.committed() }
         return try writer.write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: batch, now: now)
