@@ -6,7 +6,7 @@ import Testing
 /// restart, and again and again while the batch runs — the store holds none of its objects or all
 /// of them, never a part; at the end all of them, each saved once.
 /// CI runs 3 kills; `INTAKE_CRASH_KILLS` and `INTAKE_CRASH_RECORDS` run longer versions.
-@Suite(.serialized) struct AllOrNothingCrashTests {
+@Suite(.serialized) struct AllOrNothingKillTests {
     /// How many people the store lists, page by page.
     static func objectCount(_ client: BatchClient) async throws -> Int {
         var (count, cursor) = (0, "")
