@@ -103,15 +103,8 @@ extension BatchRun {
     /// Every record was applied: the spooled lines and the run position go into the run's
     /// transaction, which commits them with the records.
     private func publish(_ spools: (log: LineSpool, results: LineSpool), from start: RunProgress, tx: any ImportTransaction) throws {
-        var (logIndex, resultIndex) = (start.logLines, start.resultLines)
-        try spools.log.forEachPage { lines in
-            try tx.appendLog(lines, startingAt: logIndex)
-            logIndex += lines.count
-        }
-        try spools.results.forEachPage { lines in
-            try tx.appendResults(lines, startingAt: resultIndex)
-            resultIndex += lines.count
-        }
+        _ = try Self.write(spools.log, from: start.logLines, with: tx.appendLog)
+        _ = try Self.write(spools.results, from: start.resultLines, with: tx.appendResults)
         try tx.saveProgress(progress)
     }
 
@@ -124,27 +117,32 @@ extension BatchRun {
         let lines = pendingLines + endLines
         pendingLines = []
         try environment.store.inImportTransaction(batch: batch.id, now: now) { tx in
-            var (logIndex, resultIndex, notApplied) = (start.logLines, start.resultLines, 0)
-            try spools.log.forEachPage { page in
-                try tx.appendLog(page, startingAt: logIndex)
-                logIndex += page.count
-            }
+            var notApplied = 0
+            var logIndex = try Self.write(spools.log, from: start.logLines, with: tx.appendLog)
             try tx.appendLog(lines, startingAt: logIndex)
             logIndex += lines.count
-            try spools.results.forEachPage { page in
+            progress.logLines = logIndex
+            progress.resultLines = try Self.write(spools.results, from: start.resultLines) { page, index in
                 let marked = page.map { line in
                     let (text, changed) = Self.markedNotApplied(line)
                     if changed { notApplied += 1 }
                     return text
                 }
-                try tx.appendResults(marked, startingAt: resultIndex)
-                resultIndex += page.count
+                try tx.appendResults(marked, startingAt: index)
             }
-            progress.logLines = logIndex
-            progress.resultLines = resultIndex
             progress.discardApplied(notApplied: notApplied, ending: ending.rawValue)
             try tx.saveProgress(progress)
         }
+    }
+
+    /// Writes a spool's lines page by page from line `index`; returns the index after the last.
+    private static func write(_ spool: LineSpool, from index: Int, with append: ([String], Int) throws -> Void) throws -> Int {
+        var next = index
+        try spool.forEachPage { page in
+            try append(page, next)
+            next += page.count
+        }
+        return next
     }
 
     /// A result line with its status made `not-applied`, unless the record failed. The status field
