@@ -18,7 +18,7 @@ package final class SQLiteBatchStore: BatchStore {
     ///   store gives up with `StoreUnavailable` (the API answers 503 rather than hang).
     package convenience init(path: String, lease: JobLease = JobLease(), busyTimeout: TimeInterval = 10) throws {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
+        configuration.busyMode = LockWait.busyMode(timeout: busyTimeout)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // 32 MiB of page cache: big imports otherwise re-read index pages from the OS on every insert.
