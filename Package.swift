@@ -200,6 +200,7 @@ let package = Package(
             dependencies: [
                 "IntakeHTTP", "IntakeAdmin", "IntakeSQLite", "IntakePostgres", "IntakeRunner", "IntakeTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -9,7 +9,7 @@ import Testing
     let data = Fixtures.examples.appendingPathComponent("data.json")
 
     @Test func controlUploadReturnsTheDigest() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let result = try await BatchClient(server).uploadControl(control)
             #expect(result.status == 200)
             #expect(result.headers.lowercased().contains("content-type: text/plain; charset=utf-8"))

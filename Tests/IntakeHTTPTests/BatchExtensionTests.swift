@@ -9,14 +9,11 @@ import Testing
     let data = Fixtures.examples.appendingPathComponent("data.json")
 
     private func post(_ client: BatchClient, _ endpoint: String, batch: String) async throws -> Curl.Result {
-        try await Curl.run([
-            "-X", "POST", "-d", "batch=\(batch)", "--user", "haplo:\(client.key)",
-            "\(client.server.base)/api/haplo-data-import-batch/\(endpoint)"
-        ])
+        try await client.post(endpoint, ["batch": batch])
     }
 
     @Test func resultsListEveryRecordInInputOrder() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let batch = try await client.prepareBatch(control: control, files: [("data0", data)])
             _ = try await client.schedule(batch: batch)
@@ -57,7 +54,7 @@ import Testing
     }
 
     @Test func resultsFilterByStatusAndPage() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let control = try Fixtures.write(
                 #"""
@@ -93,7 +90,7 @@ import Testing
     }
 
     @Test func copyThenImportForReal() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let dry = try await client.prepareBatch(control: control, files: [("data0", data)])
             _ = try await client.schedule(batch: dry, dryRun: true)
@@ -111,7 +108,7 @@ import Testing
     }
 
     @Test func cancellingBeforeAndDuringARun() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let waiting = try await client.prepareBatch(control: control, files: [("data0", data)])
             let cancelled = try await post(client, "cancel", batch: waiting)
@@ -147,7 +144,7 @@ import Testing
     }
 
     @Test func rollbackRestoresAndDeletesOrReportsConflicts() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let upsert = try Fixtures.upsertControl(fileName: "d")
             func run(_ records: String) async throws -> String {

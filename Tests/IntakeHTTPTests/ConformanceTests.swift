@@ -2,7 +2,9 @@ import Foundation
 import IntakeCore
 import Testing
 
-/// The self-contained cases in `Tests/Conformance/`, each run through a real server over HTTP.
+/// The self-contained cases in `Tests/Conformance/`, each run through the application `intake serve`
+/// runs, by its router (`RoutedServer`: the cases are about what an import does, not about the
+/// socket; the original's curl client itself is run against a socket in `ReferenceClientTests`).
 ///
 /// A case folder holds `control.json`, input files named `input-NAME.EXT` (uploaded as NAME, in name
 /// order), optionally `schema.json`, `mode` (the text `dry-run`), and a `before/` folder with its own
@@ -67,7 +69,7 @@ import Testing
         if FileManager().fileExists(atPath: schemaURL.path) {
             try SchemaFile.apply(try JSONParser.parse(Array(try Data(contentsOf: schemaURL))), named: "schema.json", to: &schema)
         }
-        try await TestServer.start(schema: schema).scoped { server in
+        try await RoutedServer.run(schema: schema) { server in
             let client = BatchClient(server)
 
             let before = folder.appendingPathComponent("before")

@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func aRateOverTheLimitStopsTheRunOnceAHundredRecordsWereRead() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let (status, log) = try await Self.run(client, policy: #"{"maxErrorRate": "5%"}"#, records: 300)
             #expect(status["state"] == .string("error"))
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func aCountOverTheLimitStopsTheRunAtOnceAlsoInADryRun() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             for dryRun in [true, false] {
                 let (status, log) = try await Self.run(client, policy: #"{"maxErrors": 3}"#, records: 50, dryRun: dryRun)
@@ -170,7 +170,7 @@ import Testing
     }
 
     @Test func cancellingARunningAllOrNothingBatchIsAnsweredAtOnceAndAppliesNothing() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let batch = try await client.prepareBatch(
                 control: try Self.control(#"{"mode": "all-or-nothing"}"#), files: [("people", try Self.people(200_000, failing: false))])
@@ -216,7 +216,7 @@ import Testing
             FeedCrashTests.control.replacingOccurrences(
                 of: #""feed":{"name":"crash-feed","key":"id","snapshot":true,"#,
                 with: #""errorPolicy":{"mode":"all-or-nothing"},"feed":{"name":"whole-night","key":"id","snapshot":true,"guard":{"maxLeavers":"20%"},"#))
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let first = try await client.prepareBatch(control: control, files: [("people", try FeedCrashTests.night(10, domain: "one.example"))])
             _ = try await client.schedule(batch: first)
@@ -261,7 +261,7 @@ import Testing
         (#"{"mode": "some"}"#, #"errorPolicy mode must be "per-record" or "all-or-nothing""#)
     ])
     func wrongPoliciesAreRefusedOnUpload(policy: String, message: String) async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let answer = try await BatchClient(server).uploadControl(try Self.control(policy))
             #expect(answer.status == 400)
             #expect(answer.body == "Invalid control file:\n  \(message)")

@@ -98,7 +98,7 @@ import ZIPFoundation
     }
 
     @Test(arguments: cases) func failedRowsComeBackAsTheyWereAndImportOnceFixed(_ format: Case) async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let latin1 = format.spec.contains("latin1")
             let control = try Self.control(reader: format.reader, spec: format.spec)
@@ -123,7 +123,7 @@ import ZIPFoundation
     /// xlsx rows come back as CSV (a workbook cannot be rebuilt from its rows): the sheet's column
     /// names, the failed rows' cells, the errors.
     @Test func failedSpreadsheetRowsComeBackAsCSV() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let book = try Self.workbook(rows: [["name", "start"], ["Ann", "2026-01-01"], ["Bad, one", "soon"], ["Cy", "2026-02-02"]])
             let (batch, applied, failed) = try await Self.importFile(client, control: try Self.control(reader: "xlsx"), file: book)
@@ -140,7 +140,7 @@ import ZIPFoundation
     /// Several files with failures make a zip of one download each; `file=` picks one; the table
     /// formats list identifier, file, line, key and messages; wrong parameters are named.
     @Test func severalFilesMakeAZipAndTheTableFormatsListTheFailures() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let control = try Fixtures.write(
                 #"""
@@ -201,7 +201,7 @@ import ZIPFoundation
     /// `POST retry`: a new uploading batch of the failed records alone, as they were; its files can
     /// be replaced with fixed ones before it is scheduled; refusals name what is wrong.
     @Test func retryMakesABatchOfTheFailedRecordsWhoseFilesCanBeReplaced() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let control = try Self.control(reader: "csv")
             let data = "name,start\nAnn,2026-01-01\nBo,soon\nCy,2026-02-02\nDee,later\n"

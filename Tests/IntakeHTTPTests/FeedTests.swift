@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func theFeedPropertyIsCheckedOnUploadWithExactMessages() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let cases: [(String, String)] = [
                 (#""hr""#, "The feed property must be an object"),
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func aNightlyFeedSkipsWhatCannotChangeRefusesDuplicatesAndMarksLeavers() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let control = Self.peopleControl()
 
@@ -425,7 +425,7 @@ import Testing
     /// A record that maps a value by title is never skipped: the title table is read when the
     /// batch starts, and a retitled target must stop being linked the very next night.
     @Test func recordsUsingATitleMappingAreAlwaysTransformed() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let organisations = """
                 {"dataImportControlFileVersion": 0, "model": "TYPE:std:type:organisation", "files": {"o": {"read": "csv"}},
@@ -465,7 +465,7 @@ import Testing
     }
 
     @Test func aNightWithTooManyLeaversIsHeldUntilApprovedOrCancelled() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let control = Self.peopleControl()
             let everyone = (1...120).map { (String($0), "P\($0)", "Person") }
@@ -518,7 +518,7 @@ import Testing
     }
 
     @Test func aNightWithFarFewerRecordsIsHeldBeforeAnythingIsApplied() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let control = Self.peopleControl(guard: #", "guard": {"maxRecordCountChange": "50%"}"#)
             let everyone = (1...20).map { (String($0), "P\($0)", "Person") }
@@ -543,7 +543,7 @@ import Testing
     }
 
     @Test func forceTransformsEveryRecordAndAnythingElseIsRefused() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let control = Self.peopleControl()
             for _ in 0..<2 { _ = try await Self.night(client, control: control, data: Self.csv(Self.three)) }

@@ -7,7 +7,7 @@ import Testing
 /// `type=` after an import changed an object's type.
 @Suite struct FidelityTests {
     @Test func aControlFileThatIsAnArrayGetsTheFourMessagesOfAnEmptyObject() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let array = try await client.uploadControl(try Fixtures.write(#"[{"model":"haplo:person"}]"#))
             #expect(array.status == 400)
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func anObjectWhoseTypeWasSetIsListedAsThatType() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let control = try Fixtures.write(
                 #"""

@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func aBatchWithManyFilesRunsThemAllInOrder() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let client = BatchClient(server)
             let control = try Fixtures.write(
                 #"""
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func aControlFileWithANULIsRefused() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let control = try Fixtures.write(
                 #"{"dataImportControlFileVersion":0,"model":"haplo:person","files":{"data\u0000":{"read":"json"}},"instructions":[]}"#)
             let result = try await BatchClient(server).uploadControl(control)

@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func schemaAndModels() async throws {
-        try await TestServer.start(schema: try Self.schema()).scoped { server in
+        try await RoutedServer.run(schema: try Self.schema()) { server in
             let client = BatchClient(server)
             let schema = try JSONParser.parse(try await client.get("/api/v1/schema").body)
             let person = try #require(schema["types"]?.arrayValue?.first { $0["code"] == .string("std:type:person") })
@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func titleFilterMatchesAnyTitleExactly() async throws {
-        try await TestServer.start(schema: try Self.schema()).scoped { server in
+        try await RoutedServer.run(schema: try Self.schema()) { server in
             let client = BatchClient(server)
             let control = try Self.enrolmentsControl(
                 #"""
@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func dictionaryTargetsAreStoredAsDocuments() async throws {
-        try await TestServer.start(schema: try Self.schema()).scoped { server in
+        try await RoutedServer.run(schema: try Self.schema()) { server in
             let client = BatchClient(server)
             let control = try Self.enrolmentsControl(
                 #"""

@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func anUnwritableBlobFolderIsAClearErrorAndKeepsNothing() async throws {
-        try await TestServer.start().scoped { server in
+        try await RoutedServer.run { server in
             let tmp = try #require(server.blobs as? LocalBlobStorage).root.appendingPathComponent("tmp")
             try FileManager().removeItem(at: tmp)
             try Data().write(to: tmp)  // a file where the folder should be

@@ -1,7 +1,28 @@
 import Foundation
 import IntakeCore
 
-/// The four batch API calls, made with curl exactly as the reference client makes them.
+/// One request of the tests: what `BatchClient` asks, sent by curl to a server on a socket or
+/// through the router (`RoutedServer`).
+struct TestRequest: Sendable {
+    enum Part: Sendable {
+        case text(String)
+        case file(URL)
+    }
+    enum Body: Sendable {
+        case none
+        /// Sent as `curl -d name=value` sends it: not percent-encoded.
+        case form([(String, String)])
+        /// `curl -F name=value` and `-F name=@file`.
+        case multipart([(String, Part)])
+    }
+    var method: String
+    var path: String
+    var key: String
+    var body: Body = .none
+}
+
+/// The four batch API calls, made with curl exactly as the reference client makes them, or through
+/// the router when the server is a `RoutedServer`.
 struct BatchClient {
     let server: any ServerEndpoint
     var key: String
@@ -11,35 +32,34 @@ struct BatchClient {
         self.key = key ?? server.apiKey
     }
 
-    private func url(_ endpoint: String) -> String { "\(server.base)/api/haplo-data-import-batch/\(endpoint)" }
+    private func path(_ endpoint: String) -> String { "/api/haplo-data-import-batch/\(endpoint)" }
+
+    private func send(_ method: String, _ path: String, _ body: TestRequest.Body = .none) async throws -> Curl.Result {
+        try await server.send(TestRequest(method: method, path: path, key: key, body: body))
+    }
 
     func uploadControl(_ file: URL, comment: String? = "Example control") async throws -> Curl.Result {
-        var args = ["-X", "POST"]
-        if let comment { args += ["-F", "comment=\(comment)"] }
-        return try await Curl.run(args + ["-F", "file=@\(file.path)", "--user", "haplo:\(key)", url("control")])
+        var parts: [(String, TestRequest.Part)] = []
+        if let comment { parts.append(("comment", .text(comment))) }
+        return try await send("POST", path("control"), .multipart(parts + [("file", .file(file))]))
     }
 
     func createBatch(control: String, comment: String = "Example import") async throws -> Curl.Result {
-        try await Curl.run(["-X", "POST", "-d", "comment=\(comment)", "-d", "control=\(control)", "--user", "haplo:\(key)", url("batch")])
+        try await send("POST", path("batch"), .form([("comment", comment), ("control", control)]))
     }
 
     func uploadFile(batch: String, name: String, file: URL) async throws -> Curl.Result {
-        try await Curl.run([
-            "-X", "POST", "-F", "batch=\(batch)", "-F", "name=\(name)", "-F", "file=@\(file.path)",
-            "--user", "haplo:\(key)", url("file")
-        ])
+        try await send("POST", path("file"), .multipart([("batch", .text(batch)), ("name", .text(name)), ("file", .file(file))]))
     }
 
     func schedule(batch: String, dryRun: Bool = false, force: Bool = false) async throws -> Curl.Result {
-        try await Curl.run(
-            ["-X", "POST", "-d", "batch=\(batch)"] + (dryRun ? ["-d", "mode=dry-run"] : []) + (force ? ["-d", "force=true"] : [])
-                + ["--user", "haplo:\(key)", url("schedule")])
+        try await send(
+            "POST", path("schedule"), .form([("batch", batch)] + (dryRun ? [("mode", "dry-run")] : []) + (force ? [("force", "true")] : [])))
     }
 
     /// A form POST to a batch API endpoint.
     func post(_ endpoint: String, _ fields: [String: String]) async throws -> Curl.Result {
-        try await Curl.run(
-            ["-X", "POST"] + fields.sorted { $0.key < $1.key }.flatMap { ["-d", "\($0.key)=\($0.value)"] } + ["--user", "haplo:\(key)", url(endpoint)])
+        try await send("POST", path(endpoint), .form(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
     }
 
     /// Every result line of a batch, parsed.
@@ -48,7 +68,7 @@ struct BatchClient {
     }
 
     func get(_ path: String) async throws -> Curl.Result {
-        try await Curl.run(["--user", "haplo:\(key)", "\(server.base)\(path)"])
+        try await send("GET", path)
     }
 
     /// Control upload, batch creation and file uploads; returns the batch identifier.

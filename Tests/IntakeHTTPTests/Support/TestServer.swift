@@ -52,17 +52,8 @@ final class TestServer: @unchecked Sendable {
         var slots: ServerSlots?
         if TestPostgres.isSelectedBackend, await postgresSlots.take() { slots = postgresSlots }
         let slot = HeldSlot(slots)
-        var (store, blobs) = try await openStorage(directory, busyTimeout: busyTimeout)
-        if let wrapBlobs { blobs = wrapBlobs(blobs) }
-        let key: String
-        if let apiKey {
-            key = apiKey
-        } else {
-            key = APIKeyHashing.newKey()
-            _ = try await store.createAPIKey(name: "test", scope: scope, hash: APIKeyHashing.hash(key), now: Date())
-        }
-        try await store.ensureListObjects(schema.listObjects, now: Date())
-        let environment = ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: schema))
+        let (store, blobs, key, environment) = try await prepare(
+            directory, apiKey: apiKey, scope: scope, schema: schema, busyTimeout: busyTimeout, wrapBlobs: wrapBlobs)
         let log = CapturedLog()
         var logger = Logger(label: "test") { _ in CapturingLogHandler(log: log) }
         logger.logLevel = .warning
@@ -82,6 +73,25 @@ final class TestServer: @unchecked Sendable {
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CocoaError(.featureUnsupported) }
         return TestServer(directory: directory, store: store, blobs: blobs, port: port, apiKey: key, group: group, task: task, log: log, slot: slot)
+    }
+
+    /// The store of a test server with its key and the standard lists: what `start` and
+    /// `RoutedServer` both begin with.
+    static func prepare(
+        _ directory: URL, apiKey: String? = nil, scope: APIScope = .all, schema: Schema = StandardSchema.make(),
+        busyTimeout: TimeInterval = 10, wrapBlobs: (@Sendable (any BlobStorage) -> any BlobStorage)? = nil
+    ) async throws -> (store: any BatchStore, blobs: any BlobStorage, key: String, environment: ImportEnvironment) {
+        var (store, blobs) = try await openStorage(directory, busyTimeout: busyTimeout)
+        if let wrapBlobs { blobs = wrapBlobs(blobs) }
+        let key: String
+        if let apiKey {
+            key = apiKey
+        } else {
+            key = APIKeyHashing.newKey()
+            _ = try await store.createAPIKey(name: "test", scope: scope, hash: APIKeyHashing.hash(key), now: Date())
+        }
+        try await store.ensureListObjects(schema.listObjects, now: Date())
+        return (store, blobs, key, ImportEnvironment(store: store, blobs: blobs, models: ModelRegistry(schema: schema)))
     }
 
     /// The backend the tests run against (see the type's comment).
@@ -177,6 +187,26 @@ enum TestBackend {
 protocol ServerEndpoint: Sendable {
     var base: String { get }
     var apiKey: String { get }
+    func send(_ request: TestRequest) async throws -> Curl.Result
+}
+
+extension ServerEndpoint {
+    /// By curl, on the server's socket.
+    func send(_ request: TestRequest) async throws -> Curl.Result {
+        var arguments = request.method == "GET" ? [] : ["-X", request.method]
+        switch request.body {
+        case .none: break
+        case .form(let fields): arguments += fields.flatMap { ["-d", "\($0.0)=\($0.1)"] }
+        case .multipart(let parts):
+            for (name, part) in parts {
+                switch part {
+                case .text(let value): arguments += ["-F", "\(name)=\(value)"]
+                case .file(let url): arguments += ["-F", "\(name)=@\(url.path)"]
+                }
+            }
+        }
+        return try await Curl.run(arguments + ["--user", "haplo:\(request.key)", base + request.path])
+    }
 }
 
 extension TestServer: ServerEndpoint {}
