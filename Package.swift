@@ -188,6 +188,10 @@ let package = Package(
         // and the throw-away PostgreSQL databases the tests of both backends use (see TestPostgres).
         .target(name: "IntakeTesting", dependencies: ["IntakeStore", "IntakePostgres"], swiftSettings: swiftSettings),
         .testTarget(name: "IntakeCoreTests", dependencies: ["IntakeCore"]),
+        .testTarget(name: "IntakeStoreTests", dependencies: ["IntakeStore", "IntakeCore"]),
+        .testTarget(name: "IntakeAppTests", dependencies: ["IntakeApp", "IntakeRunner", "IntakeSQLite", "IntakeStore", "IntakeCore"]),
+        .testTarget(
+            name: "IntakeClientTests", dependencies: ["IntakeClient", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "IntakeSQLiteTests", dependencies: ["IntakeSQLite", "IntakeRunner", "IntakeTesting"]),
         .testTarget(name: "IntakePostgresTests", dependencies: ["IntakePostgres", "IntakeRunner", "IntakeTesting"]),
         .testTarget(

@@ -357,11 +357,11 @@ struct BlockingConnection: Sendable {
     func execute(prepared sql: String, _ binds: [PostgresData]) throws -> [PostgresRow] {
         do {
             let statement: PreparedQuery
-            if let known = statements.bySQL[sql] {
+            if let known = statements[sql] {
                 statement = known
             } else {
                 statement = try connection.prepare(query: sql).wait(within: PostgresDatabase.answerDeadline, what: "answer") { abandon() }
-                statements.bySQL[sql] = statement
+                statements[sql] = statement
             }
             return try statement.execute(binds).wait(within: PostgresDatabase.answerDeadline, what: "answer") { abandon() }
         } catch let error as PSQLError {
@@ -383,10 +383,16 @@ extension PostgresRow {
     }
 }
 
-/// The statements prepared on one blocking connection, by their SQL. Used only by whoever holds
-/// the connection (one thread at a time, handed over through the idle list's lock).
-final class PreparedStatements: @unchecked Sendable {
-    var bySQL: [String: PreparedQuery] = [:]
+/// The statements prepared on one blocking connection, by their SQL. Used only by whoever holds the
+/// connection (one thread at a time), so the lock is never waited for; it is what lets the compiler
+/// check that.
+final class PreparedStatements: Sendable {
+    private let bySQL = Mutex<[String: PreparedQuery]>([:])
+
+    subscript(sql: String) -> PreparedQuery? {
+        get { bySQL.withLock { $0[sql] } }
+        set { bySQL.withLock { $0[sql] = newValue } }
+    }
 }
 
 // MARK: Reading rows

@@ -106,9 +106,3 @@ package final class BatchWorker: Service, Sendable {
         }
     }
 }
-
-/// Hands a non-Sendable value to exactly one other thread.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

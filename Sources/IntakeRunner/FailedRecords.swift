@@ -1,6 +1,7 @@
 import Foundation
 import IntakeCore
 import IntakeStore
+import Synchronization
 import ZIPFoundation
 
 /// A failed record as its result line tells it: where it was and why it failed.
@@ -67,9 +68,31 @@ package enum FailedRecordScan {
 
 /// The failed records of one file of a batch, written back in the file's own shape by
 /// `FailedRecordOutput`: the file is read again, record by record, and the bytes of the records
-/// whose results failed are written out. Used by one task at a time; its reads block, so callers
-/// run it with `offloaded`.
-package final class OriginalFormWriter: @unchecked Sendable {
+/// whose results failed are written out. Its reads block, so callers run it with `offloaded`; one
+/// task uses it at a time, so its lock is never waited for.
+package final class OriginalFormWriter: Sendable {
+    /// The name of the download: `NAME-failed.EXT` (`NAME.EXT` for a retry's file).
+    package let filename: String
+    /// Whether what it writes is read by the file's own reader (not so for xlsx, written as CSV).
+    package let keepsFileFormat: Bool
+    private let form: Mutex<OriginalForm>
+
+    package init(file: BatchFile, control: JSONObject, environment: ImportEnvironment, withErrors: Bool) throws {
+        let form = try OriginalForm(file: file, control: control, environment: environment, withErrors: withErrors)
+        (filename, keepsFileFormat) = (form.filename, form.keepsFileFormat)
+        self.form = Mutex(form)
+    }
+
+    package func begin() -> [UInt8] { form.withLock { $0.begin() } }
+
+    /// The records of `failed` (this file's, in order), as they were, with their errors.
+    package func write(_ failed: [FailedRecord]) throws -> [UInt8] { try form.withLock { try $0.write(failed) } }
+
+    package func end() -> [UInt8] { form.withLock { $0.end() } }
+}
+
+/// The reading and writing behind `OriginalFormWriter`.
+private struct OriginalForm {
     private enum Records {
         case reader(any RawRecordSource)
         case xml(XMLRecordElements)
@@ -77,10 +100,8 @@ package final class OriginalFormWriter: @unchecked Sendable {
         case rows(any RecordReader, names: [String])
     }
 
-    /// The name of the download: `NAME-failed.EXT` (`NAME.EXT` for a retry's file).
-    package let filename: String
-    /// Whether what it writes is read by the file's own reader (not so for xlsx, written as CSV).
-    package let keepsFileFormat: Bool
+    let filename: String
+    let keepsFileFormat: Bool
     private var records: Records
     private var output: FailedRecordOutput
     private var header: [UInt8]?
@@ -89,7 +110,7 @@ package final class OriginalFormWriter: @unchecked Sendable {
     private var position = 0
     private let encoding: String.Encoding?
 
-    package init(file: BatchFile, control: JSONObject, environment: ImportEnvironment, withErrors: Bool) throws {
+    init(file: BatchFile, control: JSONObject, environment: ImportEnvironment, withErrors: Bool) throws {
         let files = control["files"]?.objectValue ?? JSONObject()
         let spec = (files[file.name] ?? files["DEFAULT"])?.objectValue ?? JSONObject()
         let readName = spec["read"]?.jsForm ?? ""
@@ -154,10 +175,9 @@ package final class OriginalFormWriter: @unchecked Sendable {
         keepsFileFormat = readName != "xlsx"
     }
 
-    package func begin() -> [UInt8] { encoded(output.begin(header: header)) }
+    mutating func begin() -> [UInt8] { encoded(output.begin(header: header)) }
 
-    /// The records of `failed` (this file's, in order), as they were, with their errors.
-    package func write(_ failed: [FailedRecord]) throws -> [UInt8] {
+    mutating func write(_ failed: [FailedRecord]) throws -> [UInt8] {
         var out: [UInt8] = []
         for record in failed {
             guard let raw = try advance(to: record.ordinal) else { break }
@@ -166,10 +186,10 @@ package final class OriginalFormWriter: @unchecked Sendable {
         return encoded(out)
     }
 
-    package func end() -> [UInt8] { encoded(output.end()) }
+    mutating func end() -> [UInt8] { encoded(output.end()) }
 
     /// Reads on to the record at `ordinal` and returns its bytes; nil past the end of the file.
-    private func advance(to ordinal: Int) throws -> [UInt8]? {
+    private mutating func advance(to ordinal: Int) throws -> [UInt8]? {
         while position <= ordinal {
             let raw: [UInt8]?
             if position == 0, readAhead != nil || !needsFirstRead {
@@ -191,7 +211,7 @@ package final class OriginalFormWriter: @unchecked Sendable {
         return false
     }
 
-    private func nextRaw(building: Bool) throws -> [UInt8]? {
+    private mutating func nextRaw(building: Bool) throws -> [UInt8]? {
         switch records {
         case .reader(var reader):
             defer { records = .reader(reader) }

@@ -517,16 +517,16 @@ package struct BlobDamaged: Error, CustomStringConvertible {
 
 /// A blob read in blocks from async code: opening it and each read run on the thread pool for
 /// blocking work (`offloaded`), since a blob's reads block (a file, or a PostgreSQL query waited for).
-///
-/// `@unchecked Sendable`: the source is touched only inside `offloaded` closures, and the caller
-/// awaits each before starting the next, so never from two threads at once.
-package final class OffloadedBlobReader: @unchecked Sendable {
-    private var source: any ByteSource
-    private var buffer: [UInt8]
+/// The caller awaits each read before the next, so the lock around the source is never waited for.
+package final class OffloadedBlobReader: Sendable {
+    private struct Reading {
+        var source: any ByteSource
+        var buffer: [UInt8]
+    }
+    private let reading: Mutex<Reading>
 
-    private init(source: any ByteSource, blockSize: Int) {
-        self.source = source
-        self.buffer = [UInt8](repeating: 0, count: blockSize)
+    private init(source: sending any ByteSource, blockSize: Int) {
+        reading = Mutex(Reading(source: source, buffer: [UInt8](repeating: 0, count: blockSize)))
     }
 
     package static func open(_ digest: Digest, in blobs: any BlobStorage, blockSize: Int = 64 * 1024) async throws -> OffloadedBlobReader {
@@ -536,8 +536,10 @@ package final class OffloadedBlobReader: @unchecked Sendable {
     /// The next block; nil at the end.
     package func next() async throws -> [UInt8]? {
         try await offloaded { [self] in
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            return count == 0 ? nil : Array(buffer[0..<count])
+            try reading.withLock { reading in
+                let count = try reading.buffer.withUnsafeMutableBytes { try reading.source.read(into: $0) }
+                return count == 0 ? nil : Array(reading.buffer[0..<count])
+            }
         }
     }
 }

@@ -144,7 +144,7 @@ package protocol SharedStringsOverflow: AnyObject {
 /// where each ends, so a million short strings cost their text plus 4 bytes each, not a String
 /// object each. Past `memoryBudget` bytes of text the rest goes to `overflow`, so memory stays
 /// bounded however large the workbook.
-package struct SharedStrings: @unchecked Sendable {
+package struct SharedStrings {
     private var text: [UInt8] = []
     private var ends: [UInt32] = []
     private var overflow: (any SharedStringsOverflow)?
@@ -283,11 +283,14 @@ package final class XLSXSheetReader: PipedRecordReader {
         let input = GuardedInputStream(source)
         self.pipe = pipe
         self.input = input
+        // The table (and its overflow file, which has a read position) goes to the parser thread,
+        // which alone reads it from then on.
+        let strings = UncheckedBox(sharedStrings)
         parseOnOwnThread(
             name: "intake-xlsx-reader", input: input,
             makeDelegate: {
                 SheetBuilder(
-                    pipe: pipe, sharedStrings: sharedStrings, dateStyles: dateStyles,
+                    pipe: pipe, sharedStrings: strings.value, dateStyles: dateStyles,
                     maxRowBytes: maxCellBytes)
             }
         ) { parser, ok, builder, _ in

@@ -313,21 +313,17 @@ func parseOnOwnThread<Delegate: NSObject & XMLParserDelegate>(
     name: String, input: GuardedInputStream, makeDelegate: @escaping @Sendable () -> Delegate,
     finish: @escaping @Sendable (XMLParser, Bool, Delegate, GuardedInputStream) -> Void
 ) {
-    let handOff = StreamHandOff(stream: input)
+    // Foundation marks `InputStream` as never Sendable, whatever a subclass says; the stream is used
+    // by the parser thread only, after the reader made it.
+    let handOff = UncheckedBox(input)
     let thread = Thread {
-        let parser = XMLParser(stream: handOff.stream)
+        let parser = XMLParser(stream: handOff.value)
         parser.shouldResolveExternalEntities = false
         let delegate = makeDelegate()
         parser.delegate = delegate
         let ok = parser.parse()
-        finish(parser, ok, delegate, handOff.stream)
+        finish(parser, ok, delegate, handOff.value)
     }
     thread.name = name
     thread.start()
-}
-
-/// Foundation marks `InputStream` as never Sendable, whatever a subclass says; the stream is used
-/// by the parser thread only, after the reader made it, hence the unchecked hand-off.
-private struct StreamHandOff: @unchecked Sendable {
-    let stream: GuardedInputStream
 }

@@ -24,7 +24,7 @@ package struct Model: Sendable {
 package struct Destination: Sendable {
     package enum Kind: String, Sendable { case object, dictionary }
 
-    private final class Fields: @unchecked Sendable {
+    private struct Fields: Sendable {
         var name: String
         var title: String
         var kind: Kind
@@ -37,92 +37,70 @@ package struct Destination: Sendable {
         var acceptedTypes: Set<String>
         var names: [String: NameDefinition]
         var nameOrder: [String]
-
-        init(
-            name: String, title: String, kind: Kind, optional: Bool, depends: String?, pseudo: Bool, objectType: String?,
-            annotatedTypes: String?, objectDependsWithAttribute: String?, acceptedTypes: Set<String>,
-            names: [String: NameDefinition], nameOrder: [String]
-        ) {
-            self.name = name
-            self.title = title
-            self.kind = kind
-            self.optional = optional
-            self.depends = depends
-            self.pseudo = pseudo
-            self.objectType = objectType
-            self.annotatedTypes = annotatedTypes
-            self.objectDependsWithAttribute = objectDependsWithAttribute
-            self.acceptedTypes = acceptedTypes
-            self.names = names
-            self.nameOrder = nameOrder
-        }
-
-        func copy() -> Fields {
-            Fields(
-                name: name, title: title, kind: kind, optional: optional, depends: depends, pseudo: pseudo,
-                objectType: objectType, annotatedTypes: annotatedTypes, objectDependsWithAttribute: objectDependsWithAttribute,
-                acceptedTypes: acceptedTypes, names: names, nameOrder: nameOrder)
-        }
     }
 
-    private var fields: Fields
+    /// The fields in an immutable box, shared by copies; a change makes a new box (destinations
+    /// change while a schema is built, never per record).
+    private final class Box: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
 
-    /// The box, copied first if another Destination shares it.
-    private var uniqueFields: Fields {
-        mutating get {
-            if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
-            return fields
-        }
+    private var box: Box
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        var fields = box.fields
+        change(&fields)
+        box = Box(fields)
     }
 
     package var name: String {
-        get { fields.name }
-        set { uniqueFields.name = newValue }
+        get { box.fields.name }
+        set { update { $0.name = newValue } }
     }
     package var title: String {
-        get { fields.title }
-        set { uniqueFields.title = newValue }
+        get { box.fields.title }
+        set { update { $0.title = newValue } }
     }
     package var kind: Kind {
-        get { fields.kind }
-        set { uniqueFields.kind = newValue }
+        get { box.fields.kind }
+        set { update { $0.kind = newValue } }
     }
     package var optional: Bool {
-        get { fields.optional }
-        set { uniqueFields.optional = newValue }
+        get { box.fields.optional }
+        set { update { $0.optional = newValue } }
     }
     package var depends: String? {
-        get { fields.depends }
-        set { uniqueFields.depends = newValue }
+        get { box.fields.depends }
+        set { update { $0.depends = newValue } }
     }
     package var pseudo: Bool {
-        get { fields.pseudo }
-        set { uniqueFields.pseudo = newValue }
+        get { box.fields.pseudo }
+        set { update { $0.pseudo = newValue } }
     }
     package var objectType: String? {
-        get { fields.objectType }
-        set { uniqueFields.objectType = newValue }
+        get { box.fields.objectType }
+        set { update { $0.objectType = newValue } }
     }
     package var annotatedTypes: String? {
-        get { fields.annotatedTypes }
-        set { uniqueFields.annotatedTypes = newValue }
+        get { box.fields.annotatedTypes }
+        set { update { $0.annotatedTypes = newValue } }
     }
     package var objectDependsWithAttribute: String? {
-        get { fields.objectDependsWithAttribute }
-        set { uniqueFields.objectDependsWithAttribute = newValue }
+        get { box.fields.objectDependsWithAttribute }
+        set { update { $0.objectDependsWithAttribute = newValue } }
     }
     /// Store types an object of this destination may have (objectType with subtypes, or the annotated types).
     package var acceptedTypes: Set<String> {
-        get { fields.acceptedTypes }
-        set { uniqueFields.acceptedTypes = newValue }
+        get { box.fields.acceptedTypes }
+        set { update { $0.acceptedTypes = newValue } }
     }
     package var names: [String: NameDefinition] {
-        get { fields.names }
-        set { uniqueFields.names = newValue }
+        get { box.fields.names }
+        set { update { $0.names = newValue } }
     }
     package var nameOrder: [String] {
-        get { fields.nameOrder }
-        set { uniqueFields.nameOrder = newValue }
+        get { box.fields.nameOrder }
+        set { update { $0.nameOrder = newValue } }
     }
 
     package init(
@@ -130,12 +108,13 @@ package struct Destination: Sendable {
         pseudo: Bool = false, objectType: String? = nil, annotatedTypes: String? = nil,
         objectDependsWithAttribute: String? = nil, acceptedTypes: Set<String> = [], names: [NameDefinition]
     ) {
-        fields = Fields(
-            name: name, title: title ?? name, kind: kind, optional: optional, depends: depends, pseudo: pseudo,
-            objectType: objectType, annotatedTypes: annotatedTypes,
-            objectDependsWithAttribute: objectDependsWithAttribute, acceptedTypes: acceptedTypes,
-            names: Dictionary(names.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }),
-            nameOrder: names.map(\.name))
+        box = Box(
+            Fields(
+                name: name, title: title ?? name, kind: kind, optional: optional, depends: depends, pseudo: pseudo,
+                objectType: objectType, annotatedTypes: annotatedTypes,
+                objectDependsWithAttribute: objectDependsWithAttribute, acceptedTypes: acceptedTypes,
+                names: Dictionary(names.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }),
+                nameOrder: names.map(\.name)))
     }
 
     package func name(_ name: String) -> NameDefinition? { names[name] }
