@@ -189,6 +189,7 @@ let package = Package(
         .target(name: "IntakeTesting", dependencies: ["IntakeStore", "IntakePostgres"], swiftSettings: swiftSettings),
         .testTarget(name: "IntakeCoreTests", dependencies: ["IntakeCore"]),
         .testTarget(name: "IntakeStoreTests", dependencies: ["IntakeStore", "IntakeCore"]),
+        .testTarget(name: "IntakeAdminTests", dependencies: ["IntakeAdmin", "IntakeStore", "IntakeCore"]),
         .testTarget(name: "IntakeAppTests", dependencies: ["IntakeApp", "IntakeRunner", "IntakeSQLite", "IntakeStore", "IntakeCore"]),
         .testTarget(
             name: "IntakeClientTests", dependencies: ["IntakeClient", .product(name: "NIOCore", package: "swift-nio")]),

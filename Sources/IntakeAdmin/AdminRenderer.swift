@@ -54,6 +54,31 @@ struct AdminRenderer: Sendable {
             context["csrf"] = session.csrfToken
         }
         let body = library.render(Self.removingNils(context), withTemplate: template) ?? ""
+        return layout(body, title: title, session: session, flash: flash, status: status, crumbs: crumbs, refresh: refresh)
+    }
+
+    /// A page from its typed model (`PageContext`).
+    func page<Model: Sendable>(
+        _ template: AdminTemplate, title: String, session: AdminSession?, flash: String? = nil, status: HTTPResponse.Status = .ok,
+        crumbs: [Crumb] = [], model: Model, refresh: Bool = false
+    ) -> Response {
+        layout(
+            body(template, title: title, session: session, model: model), title: title, session: session, flash: flash, status: status,
+            crumbs: crumbs, refresh: refresh)
+    }
+
+    /// The HTML of a page's body, before the layout wraps it.
+    func body<Model: Sendable>(_ template: AdminTemplate, title: String, session: AdminSession?, model: Model) -> String {
+        let context = PageContext(
+            model: model, title: title, canOperate: session?.role.allows(.operator) ?? false, isAdmin: session?.role.allows(.admin) ?? false,
+            user: session?.account, csrf: session?.csrfToken)
+        return library.render(context, withTemplate: template.rawValue) ?? ""
+    }
+
+    /// The page's body inside the layout (title, crumbs, the one-time notice, the account).
+    private func layout(
+        _ body: String, title: String, session: AdminSession?, flash: String?, status: HTTPResponse.Status, crumbs: [Crumb], refresh: Bool
+    ) -> Response {
         var layout: [String: Any] = [
             "title": title, "body": body, "refresh": refresh, "hasCrumbs": !crumbs.isEmpty,
             "crumbs": crumbs.enumerated().map { index, crumb in

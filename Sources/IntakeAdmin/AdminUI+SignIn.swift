@@ -63,7 +63,7 @@ extension AdminUI {
     @Sendable func home(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         let reachable = (try? await store.ping()) != nil
         let active = try await store.batches(matching: BatchFilter(states: [.held, .running, .scheduled]), limit: 20, offset: 0).map(batchSummary)
-        let feeds = try await store.feeds().map(feedSummary)
+        let feeds = try await store.feeds().map(FeedsPage.Feed.init)
         let finished = try await store.batches(matching: BatchFilter(states: [.complete, .dryRun, .error, .cancelled, .rolledBack]), limit: 5, offset: 0)
             .map(batchSummary)
         return try await render(

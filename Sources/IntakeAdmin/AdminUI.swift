@@ -159,6 +159,17 @@ package struct AdminUI: Sendable {
             template, title: title, session: session, flash: flash, status: status, crumbs: crumbs, context: context, refresh: refresh)
     }
 
+    /// A page from its typed model, as `render` does for a dictionary.
+    func render<Model: Sendable>(
+        _ template: AdminTemplate, title: String, session: inout AdminSession, status: HTTPResponse.Status = .ok, crumbs: [Crumb] = [],
+        model: Model, refresh: Bool = false
+    ) async throws -> Response {
+        let flash = session.data.flash
+        session.data.flash = nil
+        try await sessions.save(session)
+        return renderer.page(template, title: title, session: session, flash: flash, status: status, crumbs: crumbs, model: model, refresh: refresh)
+    }
+
     /// Redirects (303) after a successful POST, with a one-time notice for the next page.
     func redirect(_ location: String, flash: String, session: inout AdminSession) async throws -> Response {
         session.data.flash = flash

@@ -1,0 +1,67 @@
+import IntakeStore
+import Mustache
+
+/// What a page template sees: its typed model's properties (by name, through reflection), then what
+/// every page has (its title, the account's role, the signed-in account and the form token).
+///
+/// Page models are `Sendable` structs built from store values by a static function, without a
+/// request, so a test builds one and checks it; a model's optional that is nil is absent to the
+/// template, so `{{#x}}` is false for it (an empty string would count as a value).
+struct PageContext<Model: Sendable>: MustacheParent {
+    let model: Model
+    let title: String
+    let canOperate: Bool
+    let isAdmin: Bool
+    let user: String?
+    let csrf: String?
+
+    func child(named name: String) -> Any? {
+        if let value = Self.property(name, of: model) { return value }
+        switch name {
+        case "title": return title
+        case "canOperate": return canOperate
+        case "isAdmin": return isAdmin
+        case "user": return user
+        case "csrf": return csrf
+        default: return nil
+        }
+    }
+
+    /// The value of a stored property, unwrapped when optional; nil when absent or nil.
+    static func property(_ name: String, of value: Any) -> Any? {
+        guard let child = Mirror(reflecting: value).children.first(where: { $0.label == name }) else { return nil }
+        let mirror = Mirror(reflecting: child.value)
+        guard mirror.displayStyle == .optional else { return child.value }
+        return mirror.children.first?.value
+    }
+}
+
+/// A batch in one line of a list (home, batches, feeds, a control file's batches).
+struct BatchRow: Sendable {
+    var id: String
+    var shortID: String
+    var comment: String
+    var state: String
+    /// Empty until the batch has finished.
+    var errors: String
+    var created: [String: String]?
+    var started: [String: String]?
+    var finished: [String: String]?
+    var read: Int
+    var failed: Int
+    var active: Bool
+
+    init(_ batch: Batch) {
+        id = batch.id.rawValue
+        shortID = Format.short(batch.id.rawValue)
+        comment = batch.comment
+        state = batch.state.rawValue
+        errors = batch.finished == nil ? "" : "\(batch.progress.errors)"
+        created = Format.time(batch.created)
+        started = Format.time(batch.started)
+        finished = Format.time(batch.finished)
+        read = batch.progress.recordsRead
+        failed = batch.progress.recordsFailed
+        active = batch.state == .scheduled || batch.state == .running
+    }
+}

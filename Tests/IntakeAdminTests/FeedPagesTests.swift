@@ -1,0 +1,72 @@
+import Foundation
+import IntakeCore
+import IntakeStore
+import Testing
+
+@testable import IntakeAdmin
+
+/// The feed pages' models, built from store values without a request, and rendered by the same
+/// renderer the server uses.
+@Suite struct FeedPagesTests {
+    private func night(_ id: String, _ state: BatchState, comment: String = "night", created: Int = 0, left: Int = 0, dryRun: Bool = false) -> Batch {
+        var progress = RunProgress()
+        var summary = DestinationSummary()
+        summary.created = created
+        progress.destinations = ["profile": summary]
+        progress.recordsLeft = left
+        return Batch(
+            id: BatchID(rawValue: id), state: state, comment: comment, control: Digest(hex: String(repeating: "a", count: 64))!,
+            dryRun: dryRun, created: Date(timeIntervalSince1970: 1_800_000_000),
+            files: [BatchFile(name: "staff", digest: Digest(hex: String(repeating: "b", count: 64))!, size: 1, filename: "s.csv")],
+            progress: progress)
+    }
+
+    @Test func aFeedsNightsAreCountedAndItsHeldNightsPickedOut() {
+        let feed = FeedRecord(name: "hr-staff", activeKeys: 90, leftKeys: 10, lastBatch: nil)
+        let page = FeedPage(
+            feed: feed, batches: [night("b3", .held, left: 40), night("b2", .complete, created: 5), night("b1", .dryRun, dryRun: true)], file: nil, key: nil,
+            history: nil)
+        #expect(page.runs.map(\.id) == ["b3", "b2", "b1"])
+        #expect(page.held.map(\.id) == ["b3"])
+        #expect(page.runs[0].leftCount == 40 && page.runs[1].created == 5 && page.runs[2].dryRun)
+        #expect(page.file == "staff", "the key search looks in the last night's first file")
+        #expect(!page.searched && !page.hasHistory && page.hasRuns)
+        #expect(page.chart.hasPrefix("<svg"))
+    }
+
+    @Test func aKeysHistoryIsShownOnlyWhenAsked() {
+        let feed = FeedRecord(name: "hr-staff", activeKeys: 1, leftKeys: 0, lastBatch: nil)
+        let memory = FeedKeyMemory(
+            file: "staff", key: "E1", recordDigest: "d", control: "c", schema: "s",
+            objects: [FeedObject(destination: "profile", ref: ObjectRef(8000), version: 2)], mustTransform: false, active: false,
+            firstSeen: Date(timeIntervalSince1970: 0), lastChanged: Date(timeIntervalSince1970: 60), firstBatch: BatchID(rawValue: "b1"),
+            lastBatch: BatchID(rawValue: "b2"))
+        let page = FeedPage(feed: feed, batches: [], file: "staff", key: "E1", history: [memory])
+        #expect(page.searched && page.hasHistory)
+        #expect(page.history.first?.state == "left" && page.history.first?.objects.first?.version == 2)
+        let unknown = FeedPage(feed: feed, batches: [], file: "staff", key: "E9", history: [])
+        #expect(unknown.searched && !unknown.hasHistory)
+    }
+
+    /// Every value from the store is escaped; the model's nil optionals are absent to the template.
+    @Test func theFeedsPageRendersItsModelEscaped() throws {
+        let renderer = try AdminRenderer()
+        let feeds = [
+            FeedRecord(name: "hr-staff", activeKeys: 3, leftKeys: 1, lastBatch: night("b1", .complete, comment: "<script>x</script>", created: 3)),
+            FeedRecord(name: "students", activeKeys: 0, leftKeys: 0, lastBatch: nil)
+        ]
+        let page = FeedsPage(feeds: feeds, held: [])
+        let html = renderer.body(.feeds, title: "Feeds", session: nil, model: page)
+        #expect(html.contains("&lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>x"))
+        #expect(html.contains(#"<a href="/admin/feeds/hr-staff">hr-staff</a>"#))
+        #expect(html.contains("3 created, 0 updated, 0 unchanged (0 skipped), 0 left, 0 failed"))
+        #expect(!html.contains("held-batches"), "no held section without held nights")
+    }
+
+    /// Every page names its template through `AdminTemplate`, and every template has a case.
+    @Test func everyTemplateHasItsCase() throws {
+        let files = Set(AdminAssets.templates.keys).subtracting(["layout"])
+        let cases = Set(AdminTemplate.allCases.map(\.rawValue)).subtracting(["layout"])
+        #expect(files == cases)
+    }
+}
