@@ -22,12 +22,11 @@ extension AdminUI {
         get(admin, "api-keys/:kid/revoke") { _, context, session in
             guard let key = try await apiKey(context) else { return notFound("API key \(context.parameters.get("kid") ?? "")", session: session) }
             return try await render(
-                "confirm", title: "Revoke API key: \(key.name)", session: &session,
+                .confirm, title: "Revoke API key: \(key.name)", session: &session,
                 crumbs: [Crumb.home, Crumb("API keys", AdminPath.apiKeys), Crumb("Revoke")],
-                context: [
-                    "question": "Scripts using this key will be refused from their next request.", "button": "Revoke key",
-                    "action": AdminPath.apiKey(key.id) + "/revoke", "back": AdminPath.apiKeys
-                ])
+                model: ConfirmPage(
+                    question: "Scripts using this key will be refused from their next request.", button: "Revoke key",
+                    action: AdminPath.apiKey(key.id) + "/revoke", back: AdminPath.apiKeys))
         }
         post(admin, "api-keys/:kid/revoke") { _, context, _, session in
             guard let key = try await apiKey(context) else { return notFound("API key \(context.parameters.get("kid") ?? "")", session: session) }
@@ -43,32 +42,17 @@ extension AdminUI {
     }
 
     @Sendable func apiKeysPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
-        let keys = try await service.apiKeys().sorted { a, b in
-            a.revoked != b.revoked ? !a.revoked : (a.created != b.created ? a.created > b.created : a.id > b.id)
-        }
-        let now = environment.now()
-        let rows = keys.map { key -> [String: Any] in
-            [
-                "id": key.id, "name": key.name, "scope": key.scope.rawValue, "created": Format.time(key.created) as Any,
-                "lastUsed": Format.time(key.lastUsed) as Any, "status": key.state(at: now), "active": !key.revoked,
-                "expires": Format.time(key.expires) as Any
-            ]
-        }
-        return try await render(
-            "api-keys", title: "API keys", session: &session, crumbs: [Crumb.home, Crumb("API keys")],
-            context: ["rows": rows, "hasRows": !rows.isEmpty])
+        let page = APIKeysPage(keys: try await service.apiKeys(), now: environment.now())
+        return try await render(.apiKeys, title: "API keys", session: &session, crumbs: [Crumb.home, Crumb("API keys")], model: page)
     }
 
     func renderNewKey(
         name: String, scope: APIScope, expires: String = "", errors: FormErrors, status: HTTPResponse.Status, session: inout AdminSession
     ) async throws -> Response {
-        var page = errors.context
-        page["name"] = name
-        page["expires"] = expires
-        page["scopes"] = Self.scopeDescriptions.map { ["value": $0.0.rawValue, "description": $0.1, "checked": $0.0 == scope] }
-        return try await render(
-            "api-key-new", title: "Create API key", session: &session, status: status,
-            crumbs: [Crumb.home, Crumb("API keys", AdminPath.apiKeys), Crumb("Create")], context: page)
+        try await render(
+            .apiKeyNew, title: "Create API key", session: &session, status: status,
+            crumbs: [Crumb.home, Crumb("API keys", AdminPath.apiKeys), Crumb("Create")],
+            model: NewAPIKeyPage(name: name, scope: scope, expires: expires, errors: errors))
     }
 
     @Sendable func createKey(_ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession) async throws
@@ -106,13 +90,13 @@ extension AdminUI {
     /// Shows a new key once: it is taken out of the session as it is shown.
     @Sendable func createdKeyPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let record = try await apiKey(context) else { return notFound("API key \(context.parameters.get("kid") ?? "")", session: session) }
-        var page: [String: Any] = ["name": record.name, "scope": record.scope.rawValue]
+        var page = APIKeyCreatedPage(name: record.name, scope: record.scope.rawValue)
         if let created = session.data.createdKey, created.id == record.id {
-            page["key"] = created.key
+            page.key = created.key
             session.data.createdKey = nil
         }
         return try await render(
-            "api-key-created", title: "API key created", session: &session,
-            crumbs: [Crumb.home, Crumb("API keys", AdminPath.apiKeys), Crumb("Created")], context: page)
+            .apiKeyCreated, title: "API key created", session: &session,
+            crumbs: [Crumb.home, Crumb("API keys", AdminPath.apiKeys), Crumb("Created")], model: page)
     }
 }

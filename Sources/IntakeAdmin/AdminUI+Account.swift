@@ -8,7 +8,8 @@ import IntakeStore
 extension AdminUI {
     func addAccountRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
         get(admin, "account") { _, _, session in
-            try await render("account", title: "Your account", session: &session, crumbs: [Crumb.home, Crumb("Your account")])
+            try await render(
+                .account, title: "Your account", session: &session, crumbs: [Crumb.home, Crumb("Your account")], model: AccountPage(formErrors: FormErrors()))
         }
         post(admin, "account", use: changePassword)
         get(admin, "schema", use: schemaPage)
@@ -33,8 +34,8 @@ extension AdminUI {
         if errors["new"] == nil, new != repeated { errors.add("repeat", "The two new passwords differ.") }
         guard errors.isEmpty else {
             return try await render(
-                "account", title: "Your account", session: &session, status: .badRequest, crumbs: [Crumb.home, Crumb("Your account")],
-                context: errors.context)
+                .account, title: "Your account", session: &session, status: .badRequest, crumbs: [Crumb.home, Crumb("Your account")],
+                model: AccountPage(formErrors: errors))
         }
         try await accounts.changePassword(name: session.account, password: new)
         try await audit("password changed", detail: session.account)
@@ -43,22 +44,8 @@ extension AdminUI {
 
     /// Types (by parent), attributes and qualifiers: the same facts as `GET /api/v1/schema`.
     @Sendable func schemaPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
-        func depth(_ code: String) -> Int { schema.lineage(of: code).count - 1 }
-        let types = schema.typeOrder.compactMap { schema.types[$0] }.map { type -> [String: Any] in
-            [
-                "code": type.code, "name": type.name, "parent": type.parent ?? "", "indent": String(repeating: "— ", count: max(0, depth(type.code))),
-                "annotations": type.annotations.joined(separator: ", "), "attributes": schema.attributes(ofType: type.code).joined(separator: ", ")
-            ]
-        }
-        let attributes = schema.attributeOrder.compactMap { schema.attributes[$0] }.map { attribute -> [String: Any] in
-            [
-                "code": attribute.code, "name": attribute.name, "type": attribute.dataType.rawValue,
-                "linked": attribute.linkedTypes.map { schema.types[$0]?.name ?? $0 }.joined(separator: ", ")
-            ]
-        }
-        let qualifiers = schema.qualifierOrder.compactMap { schema.qualifiers[$0] }.map { ["code": $0.code, "name": $0.name] }
-        return try await render(
-            "schema", title: "Schema", session: &session, crumbs: [Crumb.home, Crumb("Models", AdminPath.models), Crumb("Schema")],
-            context: ["types": types, "attributes": attributes, "qualifiers": qualifiers])
+        try await render(
+            .schema, title: "Schema", session: &session, crumbs: [Crumb.home, Crumb("Models", AdminPath.models), Crumb("Schema")],
+            model: SchemaPage(schema: schema))
     }
 }

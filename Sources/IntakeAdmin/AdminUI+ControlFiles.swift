@@ -8,8 +8,17 @@ import IntakeStore
 
 /// Validation errors of a form, in the order the fields appear: each is shown under its field and
 /// in the summary at the top, which links to the field.
-struct FormErrors {
+struct FormErrors: Sendable {
     private(set) var list: [(field: String, message: String)] = []
+
+    /// `hasErrors`, `errorList` and `<field>Error`, as a typed page's template asks for them.
+    func templateValue(_ name: String) -> Any? {
+        switch name {
+        case "hasErrors": return !list.isEmpty
+        case "errorList": return list.map { ["field": $0.field, "message": $0.message] }
+        default: return name.hasSuffix("Error") ? self[String(name.dropLast("Error".count))] : nil
+        }
+    }
 
     mutating func add(_ field: String, _ message: String) { list.append((field, message)) }
     var isEmpty: Bool { list.isEmpty }

@@ -21,12 +21,11 @@ extension AdminUI {
         get(admin, "webhooks/:name/remove") { _, context, session in
             guard let webhook = try await webhook(context) else { return notFound("Webhook \(context.parameters.get("name") ?? "")", session: session) }
             return try await render(
-                "confirm", title: "Remove webhook: \(webhook.name)", session: &session,
+                .confirm, title: "Remove webhook: \(webhook.name)", session: &session,
                 crumbs: [Crumb.home, Crumb("Webhooks", AdminPath.webhooks), Crumb("Remove")],
-                context: [
-                    "question": "It will not be told about batches any more, and its deliveries not yet made are given up.",
-                    "button": "Remove webhook", "action": AdminPath.webhook(webhook.name) + "/remove", "back": AdminPath.webhooks
-                ])
+                model: ConfirmPage(
+                    question: "It will not be told about batches any more, and its deliveries not yet made are given up.",
+                    button: "Remove webhook", action: AdminPath.webhook(webhook.name) + "/remove", back: AdminPath.webhooks))
         }
         post(admin, "webhooks/:name/remove") { _, context, _, session in
             guard let webhook = try await webhook(context) else { return notFound("Webhook \(context.parameters.get("name") ?? "")", session: session) }
@@ -44,26 +43,8 @@ extension AdminUI {
         name: String, url: String, events: Set<WebhookEvent>, every: Bool, errors: FormErrors, status: HTTPResponse.Status,
         session: inout AdminSession
     ) async throws -> Response {
-        let rows = try await service.webhooks().map { webhook -> [String: Any] in
-            [
-                "name": webhook.name, "url": webhook.url, "events": WebhookRecord.eventsText(webhook.events).replacingOccurrences(of: ",", with: ", "),
-                "batches": webhook.everyBatch ? "every batch" : "feeds that notify it", "created": Format.time(webhook.created) as Any
-            ]
-        }
-        var page = errors.context
-        page["rows"] = rows
-        page["hasRows"] = !rows.isEmpty
-        page["name"] = name
-        page["url"] = url
-        page["every"] = every
-        page["events"] = Self.webhookEventDescriptions.map { event, description -> [String: Any] in
-            [
-                "value": event.rawValue, "field": Self.formField(event), "description": description,
-                "checked": events.contains(event)
-            ]
-        }
-        return try await render(
-            "webhooks", title: "Webhooks", session: &session, status: status, crumbs: [Crumb.home, Crumb("Webhooks")], context: page)
+        let page = WebhooksPage(webhooks: try await service.webhooks(), name: name, url: url, events: events, every: every, errors: errors)
+        return try await render(.webhooks, title: "Webhooks", session: &session, status: status, crumbs: [Crumb.home, Crumb("Webhooks")], model: page)
     }
 
     @Sendable func addWebhook(_ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession) async throws
@@ -79,12 +60,11 @@ extension AdminUI {
                 name: name, url: url, events: WebhookEvent.allCases.filter(events.contains).map(\.rawValue), everyBatch: every, by: session.account)
             // Shown once, in the answer to the form; it is not kept anywhere a later page could show it.
             return try await render(
-                "webhook-created", title: "Webhook added", session: &session,
+                .webhookCreated, title: "Webhook added", session: &session,
                 crumbs: [Crumb.home, Crumb("Webhooks", AdminPath.webhooks), Crumb("Added")],
-                context: [
-                    "name": made.name, "url": made.url, "secret": made.secret,
-                    "events": WebhookRecord.eventsText(made.events).replacingOccurrences(of: ",", with: ", ")
-                ])
+                model: WebhookCreatedPage(
+                    name: made.name, url: made.url, secret: made.secret,
+                    events: WebhookRecord.eventsText(made.events).replacingOccurrences(of: ",", with: ", ")))
         } catch let error as WebhookError {
             switch error {
             case .invalidName, .exists: errors.add("name", error.userMessage)

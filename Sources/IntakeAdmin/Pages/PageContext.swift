@@ -17,6 +17,7 @@ struct PageContext<Model: Sendable>: MustacheParent {
 
     func child(named name: String) -> Any? {
         if let value = Self.property(name, of: model) { return value }
+        if let form = model as? any FormPageModel, let value = form.formErrors.templateValue(name) { return value }
         switch name {
         case "title": return title
         case "canOperate": return canOperate
@@ -64,4 +65,18 @@ struct BatchRow: Sendable {
         failed = batch.progress.recordsFailed
         active = batch.state == .scheduled || batch.state == .running
     }
+}
+
+/// A page with a form: the template's `{{> errors}}` summary and `{{#nameError}}` beside each
+/// field come from `formErrors`.
+protocol FormPageModel: Sendable {
+    var formErrors: FormErrors { get }
+}
+
+/// A confirmation page's form: the question, the button, where it posts and where Cancel goes.
+struct ConfirmPage: Sendable {
+    var question: String
+    var button: String
+    var action: String
+    var back: String
 }
