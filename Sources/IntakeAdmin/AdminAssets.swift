@@ -806,7 +806,7 @@ package enum AdminAssets {
 {{> errors}}
 <form method="post" action="{{action}}" novalidate>
   <input type="hidden" name="csrf" value="{{csrf}}">
-{{> push-api-fields}}
+{{#fields}}{{> push-api-fields}}{{/fields}}
   <button type="submit">Save push API</button>
 </form>
 
@@ -852,7 +852,7 @@ package enum AdminAssets {
     {{#nameError}}<p class="field-error" id="name-error">{{nameError}}</p>{{/nameError}}
     <input id="name" name="name" type="text" maxlength="64" value="{{name}}" aria-describedby="name-hint{{#nameError}} name-error{{/nameError}}"{{#nameError}} aria-invalid="true"{{/nameError}}>
   </div>
-{{> push-api-fields}}
+{{#fields}}{{> push-api-fields}}{{/fields}}
   <button type="submit">Create push API</button>
 </form>
 {{/isAdmin}}

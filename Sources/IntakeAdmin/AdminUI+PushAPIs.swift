@@ -67,53 +67,28 @@ extension AdminUI {
     }
 
     /// Fields every form of a push API has, for the templates.
-    private func pushAPIFormContext(_ form: PushAPIForm, errors: FormErrors) async throws -> [String: Any] {
-        var page = errors.context
-        page["description"] = form.description
-        page["enabled"] = form.enabled
-        page["json"] = form.response == .json
-        page["bodyLimit"] = form.bodyLimit
-        page["controlJSON"] = form.controlJSON
-        let recent = try await environment.store.controlFiles(limit: 50, offset: 0)
-        page["controls"] = recent.map { record -> [String: Any] in
-            [
-                "digest": record.digest.hex, "label": "\(record.comment) — \(Format.short(record.digest.hex))",
-                "selected": record.digest.hex == form.controlDigest
-            ]
-        }
-        return page
+    private func pushAPIFormFields(_ form: PushAPIForm) async throws -> PushAPIFormFields {
+        PushAPIFormFields(form, recentControlFiles: try await environment.store.controlFiles(limit: 50, offset: 0))
     }
 
     func renderPushAPIs(form: PushAPIForm, errors: FormErrors, status: HTTPResponse.Status, session: inout AdminSession) async throws -> Response {
-        let rows = try await service.pushAPIs().map { api -> [String: Any] in
-            [
-                "name": api.name, "path": AdminPath.pushAPI(api.name), "url": "/api/push-data/\(api.name)", "enabled": api.enabled,
-                "format": api.response.rawValue.uppercased(), "bodyLimit": Format.size(Int64(api.bodyLimit)), "description": api.description,
-                "updated": Format.time(api.updated) as Any
-            ]
-        }
-        var page = try await pushAPIFormContext(form, errors: errors)
-        page["rows"] = rows
-        page["hasRows"] = !rows.isEmpty
-        page["name"] = form.name
-        return try await render(
-            "push-apis", title: "Push APIs", session: &session, status: status, crumbs: [Crumb.home, Crumb("Push APIs")], context: page)
+        let page = PushAPIsPage(apis: try await service.pushAPIs(), name: form.name, fields: try await pushAPIFormFields(form), errors: errors)
+        return try await render(.pushApis, title: "Push APIs", session: &session, status: status, crumbs: [Crumb.home, Crumb("Push APIs")], model: page)
     }
 
     func renderPushAPI(
         _ api: PushAPIRecord, form: PushAPIForm, errors: FormErrors, status: HTTPResponse.Status, session: inout AdminSession
     ) async throws -> Response {
-        var page = try await pushAPIFormContext(form, errors: errors)
-        page["name"] = api.name
-        page["url"] = "/api/push-data/\(api.name)"
-        page["action"] = AdminPath.pushAPI(api.name)
+        var page = PushAPIPage(
+            name: api.name, url: "/api/push-data/\(api.name)", action: AdminPath.pushAPI(api.name), fields: try await pushAPIFormFields(form),
+            formErrors: errors)
         if let digest = Digest(hex: api.control), let record = try await environment.store.controlFiles(digest: digest).first {
-            page["controlPath"] = AdminPath.controlFile(record.id)
-            page["controlLabel"] = "\(record.comment) — \(Format.short(record.digest.hex))"
+            page.controlPath = AdminPath.controlFile(record.id)
+            page.controlLabel = "\(record.comment) — \(Format.short(record.digest.hex))"
         }
         return try await render(
-            "push-api", title: "Push API: \(api.name)", session: &session, status: status,
-            crumbs: [Crumb.home, Crumb("Push APIs", AdminPath.pushAPIs), Crumb(api.name)], context: page)
+            .pushApi, title: "Push API: \(api.name)", session: &session, status: status,
+            crumbs: [Crumb.home, Crumb("Push APIs", AdminPath.pushAPIs), Crumb(api.name)], model: page)
     }
 
     /// Creates or updates from the form: a pasted control file wins over a chosen one.

@@ -145,3 +145,69 @@ struct SchemaPage: Sendable {
         qualifiers = schema.qualifierOrder.compactMap { schema.qualifiers[$0] }.map { QualifierRow(code: $0.code, name: $0.name) }
     }
 }
+
+/// The fields every push API form has (`push-api-fields`, rendered inside `{{#fields}}`).
+struct PushAPIFormFields: Sendable {
+    struct Control: Sendable {
+        var digest: String
+        var label: String
+        var selected: Bool
+    }
+    var description: String
+    var enabled: Bool
+    var json: Bool
+    var bodyLimit: String
+    var controlJSON: String
+    /// The control files to choose from, newest first.
+    var controls: [Control]
+
+    init(_ form: AdminUI.PushAPIForm, recentControlFiles: [ControlFileRecord]) {
+        (description, enabled, json, bodyLimit, controlJSON) = (form.description, form.enabled, form.response == .json, form.bodyLimit, form.controlJSON)
+        controls = recentControlFiles.map { record in
+            Control(
+                digest: record.digest.hex, label: "\(record.comment) — \(Format.short(record.digest.hex))", selected: record.digest.hex == form.controlDigest)
+        }
+    }
+}
+
+/// The push APIs and the form to define one.
+struct PushAPIsPage: FormPageModel {
+    struct Row: Sendable {
+        var name: String
+        var path: String
+        var url: String
+        var enabled: Bool
+        var format: String
+        var bodyLimit: String
+        var description: String
+        var updated: [String: String]?
+    }
+    var rows: [Row]
+    var hasRows: Bool
+    /// The name typed in the form.
+    var name: String
+    var fields: PushAPIFormFields
+    var formErrors: FormErrors
+
+    init(apis: [PushAPIRecord], name: String, fields: PushAPIFormFields, errors: FormErrors) {
+        rows = apis.map { api in
+            Row(
+                name: api.name, path: AdminPath.pushAPI(api.name), url: "/api/push-data/\(api.name)", enabled: api.enabled,
+                format: api.response.rawValue.uppercased(), bodyLimit: Format.size(Int64(api.bodyLimit)), description: api.description,
+                updated: Format.time(api.updated))
+        }
+        hasRows = !rows.isEmpty
+        (self.name, self.fields, formErrors) = (name, fields, errors)
+    }
+}
+
+/// One push API's page: its address, its control file and the form to change it.
+struct PushAPIPage: FormPageModel {
+    var name: String
+    var url: String
+    var action: String
+    var controlPath: String?
+    var controlLabel: String?
+    var fields: PushAPIFormFields
+    var formErrors: FormErrors
+}
