@@ -42,8 +42,9 @@ extension AdminUI {
         get(admin, "control-files", use: controlFiles)
         get(admin, "control-files/new") { _, _, session in
             try await render(
-                "control-file-new", title: "Upload control file", session: &session,
-                crumbs: [Crumb.home, Crumb("Control files", AdminPath.controlFiles), Crumb("Upload")])
+                .controlFileNew, title: "Upload control file", session: &session,
+                crumbs: [Crumb.home, Crumb("Control files", AdminPath.controlFiles), Crumb("Upload")],
+                model: NewControlFilePage(comment: "", fileAgain: false, formErrors: FormErrors()))
         }
         post(admin, "control-files/new", use: uploadControlFile)
         get(admin, "control-files/:cid", use: controlFilePage)
@@ -68,24 +69,12 @@ extension AdminUI {
         let records = try await store.controlFiles(
             comment: search, limit: Self.controlFilesPerPage, offset: (page - 1) * Self.controlFilesPerPage)
         let uses = try await store.batchCounts(controls: records.map(\.digest))
-        let searchQuery = search.map { "q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&" } ?? ""
-        var rows: [[String: Any]] = []
-        for record in records {
-            let model = await environment.controlFile(record.digest)?["model"]?.stringValue ?? ""
-            rows.append([
-                "id": record.id, "digest": record.digest.hex, "shortDigest": Format.short(record.digest.hex), "comment": record.comment,
-                "created": Format.time(record.created) as Any, "size": Format.sizeContext(record.size),
-                "model": model, "batches": uses[record.digest] ?? 0,
-                "batchesHref": AdminPath.batches + "?control=\(record.digest.hex)"
-            ])
-        }
+        var models: [Digest: String] = [:]
+        for record in records { models[record.digest] = await environment.controlFile(record.digest)?["model"]?.stringValue }
         return try await render(
-            "control-files", title: "Control files", session: &session, crumbs: [Crumb.home, Crumb("Control files")],
-            context: [
-                "count": count, "rows": rows, "hasRows": !rows.isEmpty, "q": search ?? "",
-                "previous": page > 1 ? AdminPath.controlFiles + "?\(searchQuery)page=\(page - 1)" : nil as String? as Any,
-                "next": page * Self.controlFilesPerPage < count ? AdminPath.controlFiles + "?\(searchQuery)page=\(page + 1)" : nil as String? as Any
-            ])
+            .controlFiles, title: "Control files", session: &session, crumbs: [Crumb.home, Crumb("Control files")],
+            model: ControlFilesPage(
+                records: records, models: models, uses: uses, count: count, search: search, page: page, perPage: Self.controlFilesPerPage))
     }
 
     @Sendable func uploadControlFile(
@@ -120,13 +109,10 @@ extension AdminUI {
             }
         }
         guard let accepted, errors.isEmpty else {
-            var page = errors.context
-            page["comment"] = comment
-            // Browsers cannot refill a file input: say so next to the field.
-            if upload != nil { page["fileAgain"] = true }
             return try await render(
-                "control-file-new", title: "Upload control file", session: &session, status: .badRequest,
-                crumbs: [Crumb.home, Crumb("Control files", AdminPath.controlFiles), Crumb("Upload")], context: page)
+                .controlFileNew, title: "Upload control file", session: &session, status: .badRequest,
+                crumbs: [Crumb.home, Crumb("Control files", AdminPath.controlFiles), Crumb("Upload")],
+                model: NewControlFilePage(comment: comment, fileAgain: upload != nil, formErrors: errors))
         }
         try await audit("control file uploaded", detail: "\(accepted.record.digest.hex) \"\(comment)\" by \(session.account)")
         return try await redirect(
@@ -138,17 +124,11 @@ extension AdminUI {
     @Sendable func controlFilePage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let record = try await controlRecord(context) else { return controlFileNotFound(context, session) }
         let control = await environment.controlFile(record.digest)
-        let batches = try await store.batches(control: record.digest, limit: 20).map(batchSummary)
+        let batches = try await store.batches(control: record.digest, limit: 20)
         return try await render(
-            "control-file", title: "Control file: \(record.comment)", session: &session,
+            .controlFile, title: "Control file: \(record.comment)", session: &session,
             crumbs: [Crumb.home, Crumb("Control files", AdminPath.controlFiles), Crumb(Format.short(record.digest.hex))],
-            context: [
-                "id": record.id, "digest": record.digest.hex, "comment": record.comment, "created": Format.time(record.created) as Any,
-                "size": Format.sizeContext(record.size), "model": control?["model"]?.stringValue ?? "",
-                "uploadedBy": record.uploadedBy ?? "",
-                "pretty": control?.prettyJSON(indent: 2) ?? "(the control file's bytes are missing from the blob store)",
-                "batches": batches, "hasBatches": !batches.isEmpty
-            ])
+            model: ControlFilePage(record: record, control: control, batches: batches))
     }
 
     @Sendable func downloadControlFile(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {

@@ -62,16 +62,11 @@ extension AdminUI {
 
     @Sendable func home(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         let reachable = (try? await store.ping()) != nil
-        let active = try await store.batches(matching: BatchFilter(states: [.held, .running, .scheduled]), limit: 20, offset: 0).map(batchSummary)
-        let feeds = try await store.feeds().map(FeedsPage.Feed.init)
+        let active = try await store.batches(matching: BatchFilter(states: [.held, .running, .scheduled]), limit: 20, offset: 0)
         let finished = try await store.batches(matching: BatchFilter(states: [.complete, .dryRun, .error, .cancelled, .rolledBack]), limit: 5, offset: 0)
-            .map(batchSummary)
         return try await render(
-            "home", title: "Data import", session: &session,
-            context: [
-                "databaseReachable": reachable, "active": active, "hasActive": !active.isEmpty, "finished": finished,
-                "hasFinished": !finished.isEmpty, "feeds": feeds, "hasFeeds": !feeds.isEmpty
-            ])
+            .home, title: "Data import", session: &session,
+            model: HomePage(databaseReachable: reachable, active: active, feeds: try await store.feeds(), finished: finished))
     }
 
     func batchSummary(_ batch: Batch) -> [String: Any] {

@@ -1,0 +1,91 @@
+import Foundation
+import IntakeCore
+import IntakeStore
+
+/// The control files, newest first, a page at a time, with a search by comment.
+struct ControlFilesPage: Sendable {
+    struct Row: Sendable {
+        var id: Int64
+        var digest: String
+        var shortDigest: String
+        var comment: String
+        var created: [String: String]?
+        var size: [String: String]
+        /// The model the control file names ("" when it names none, or its bytes are missing).
+        var model: String
+        var batches: Int
+        var batchesHref: String
+    }
+    var count: Int
+    var rows: [Row]
+    var hasRows: Bool
+    var q: String
+    var previous: String?
+    var next: String?
+
+    /// - Parameters:
+    ///   - models: the model each record's control file names, by digest.
+    ///   - uses: how many batches use each control file.
+    init(records: [ControlFileRecord], models: [Digest: String], uses: [Digest: Int], count: Int, search: String?, page: Int, perPage: Int) {
+        rows = records.map { record in
+            Row(
+                id: record.id, digest: record.digest.hex, shortDigest: Format.short(record.digest.hex), comment: record.comment,
+                created: Format.time(record.created), size: Format.sizeContext(record.size), model: models[record.digest] ?? "",
+                batches: uses[record.digest] ?? 0, batchesHref: AdminPath.batches + "?control=\(record.digest.hex)")
+        }
+        (self.count, hasRows, q) = (count, !rows.isEmpty, search ?? "")
+        let searchQuery = search.map { "q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&" } ?? ""
+        previous = page > 1 ? AdminPath.controlFiles + "?\(searchQuery)page=\(page - 1)" : nil
+        next = page * perPage < count ? AdminPath.controlFiles + "?\(searchQuery)page=\(page + 1)" : nil
+    }
+}
+
+/// The upload form, again after a refusal.
+struct NewControlFilePage: FormPageModel {
+    var comment: String
+    /// The file was given but refused: browsers cannot refill a file input, so the page says so.
+    var fileAgain: Bool
+    var formErrors: FormErrors
+}
+
+/// One control file: what it is, its text, and the batches that use it.
+struct ControlFilePage: Sendable {
+    var id: Int64
+    var digest: String
+    var comment: String
+    var created: [String: String]?
+    var size: [String: String]
+    var model: String
+    var uploadedBy: String?
+    var pretty: String
+    var batches: [BatchRow]
+    var hasBatches: Bool
+
+    init(record: ControlFileRecord, control: JSONValue?, batches: [Batch]) {
+        (id, digest, comment) = (record.id, record.digest.hex, record.comment)
+        (created, size) = (Format.time(record.created), Format.sizeContext(record.size))
+        model = control?["model"]?.stringValue ?? ""
+        uploadedBy = record.uploadedBy.flatMap { $0.isEmpty ? nil : $0 }
+        pretty = control?.prettyJSON(indent: 2) ?? "(the control file's bytes are missing from the blob store)"
+        self.batches = batches.map { BatchRow($0) }
+        hasBatches = !batches.isEmpty
+    }
+}
+
+/// The home page: what runs now, the feeds, the last finished batches, and whether the database
+/// answers.
+struct HomePage: Sendable {
+    var databaseReachable: Bool
+    var active: [BatchRow]
+    var hasActive: Bool
+    var feeds: [FeedsPage.Feed]
+    var hasFeeds: Bool
+    var finished: [BatchRow]
+    var hasFinished: Bool
+
+    init(databaseReachable: Bool, active: [Batch], feeds: [FeedRecord], finished: [Batch]) {
+        self.databaseReachable = databaseReachable
+        (self.active, self.feeds, self.finished) = (active.map { BatchRow($0) }, feeds.map { FeedsPage.Feed($0) }, finished.map { BatchRow($0) })
+        (hasActive, hasFeeds, hasFinished) = (!active.isEmpty, !feeds.isEmpty, !finished.isEmpty)
+    }
+}
