@@ -54,28 +54,9 @@ extension AdminUI {
         let page = max(1, query["page"].flatMap { Int($0) } ?? 1)
         let count = try await store.batchCount(matching: filter)
         let batches = try await store.batches(matching: filter, limit: Self.batchesPerPage, offset: (page - 1) * Self.batchesPerPage)
-        let rows = batches.map { batch -> [String: Any] in
-            var row = batchSummary(batch)
-            if let started = batch.started {
-                row["duration"] = Self.duration((batch.finished ?? environment.now()).timeIntervalSince(started))
-            }
-            return row
-        }
-        var parts = filter.states.map { "state=\($0.rawValue)" }
-        if let comment = filter.comment { parts.append("comment=" + (comment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
-        if let control = filter.controlPrefix { parts.append("control=" + control) }
-        let stateQuery = parts.map { $0 + "&" }.joined()
-        let anyActive = batches.contains { $0.state == .scheduled || $0.state == .running }
+        let model = BatchesPage(batches: batches, count: count, filter: filter, page: page, perPage: Self.batchesPerPage, now: environment.now())
         return try await render(
-            "batches", title: "Batches", session: &session, crumbs: [Crumb.home, Crumb("Batches")],
-            context: [
-                "count": count, "rows": rows, "hasRows": !rows.isEmpty, "anyActive": anyActive,
-                "states": BatchState.allCases.map { ["value": $0.rawValue, "selected": filter.states.contains($0)] },
-                "comment": filter.comment ?? "", "control": filter.controlPrefix ?? "",
-                "previous": page > 1 ? AdminPath.batches + "?\(stateQuery)page=\(page - 1)" : nil as String? as Any,
-                "next": page * Self.batchesPerPage < count ? AdminPath.batches + "?\(stateQuery)page=\(page + 1)" : nil as String? as Any
-            ],
-            refresh: anyActive)
+            .batches, title: "Batches", session: &session, crumbs: [Crumb.home, Crumb("Batches")], model: model, refresh: model.anyActive)
     }
 
     static func duration(_ seconds: TimeInterval) -> String {

@@ -70,3 +70,26 @@ import Testing
         #expect(files == cases)
     }
 }
+
+/// The batches list's model: pages keep the filter, a batch that has not started has no duration.
+@Suite struct BatchesPageTests {
+    @Test func pagesKeepTheFilterAndOnlyStartedBatchesHaveADuration() {
+        let control = Digest(hex: String(repeating: "c", count: 64))!
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let batches = [
+            Batch(
+                id: BatchID(rawValue: "b2"), state: .running, comment: "now", control: control, dryRun: false, created: start, started: start,
+                files: [], progress: RunProgress()),
+            Batch(
+                id: BatchID(rawValue: "b1"), state: .scheduled, comment: "next", control: control, dryRun: false, created: start, files: [],
+                progress: RunProgress())
+        ]
+        let filter = BatchFilter(states: [.running, .scheduled], comment: "a b", controlPrefix: "cc")
+        let page = BatchesPage(batches: batches, count: 120, filter: filter, page: 2, perPage: 50, now: start.addingTimeInterval(90))
+        #expect(page.rows.map(\.duration) == [AdminUI.duration(90), nil])
+        #expect(page.anyActive && page.hasRows)
+        #expect(page.previous == "/admin/batches?state=running&state=scheduled&comment=a%20b&control=cc&page=1")
+        #expect(page.next == "/admin/batches?state=running&state=scheduled&comment=a%20b&control=cc&page=3")
+        #expect(Set(page.states.filter(\.selected).map(\.value)) == ["running", "scheduled"])
+    }
+}

@@ -89,3 +89,39 @@ struct HomePage: Sendable {
         (hasActive, hasFeeds, hasFinished) = (!active.isEmpty, !feeds.isEmpty, !finished.isEmpty)
     }
 }
+
+/// The batches, newest first, a page at a time, filtered by state, comment and control file.
+struct BatchesPage: Sendable {
+    struct State: Sendable {
+        var value: String
+        var selected: Bool
+    }
+    var count: Int
+    var rows: [BatchRow]
+    var hasRows: Bool
+    /// A batch on the page is scheduled or running: the page refreshes itself.
+    var anyActive: Bool
+    var states: [State]
+    var comment: String
+    var control: String
+    var previous: String?
+    var next: String?
+
+    init(batches: [Batch], count: Int, filter: BatchFilter, page: Int, perPage: Int, now: Date) {
+        rows = batches.map { batch in
+            var row = BatchRow(batch)
+            if let started = batch.started { row.duration = AdminUI.duration((batch.finished ?? now).timeIntervalSince(started)) }
+            return row
+        }
+        (self.count, hasRows) = (count, !rows.isEmpty)
+        anyActive = batches.contains { $0.state == .scheduled || $0.state == .running }
+        states = BatchState.allCases.map { State(value: $0.rawValue, selected: filter.states.contains($0)) }
+        (comment, control) = (filter.comment ?? "", filter.controlPrefix ?? "")
+        var parts = filter.states.map { "state=\($0.rawValue)" }
+        if let comment = filter.comment { parts.append("comment=" + (comment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+        if let control = filter.controlPrefix { parts.append("control=" + control) }
+        let stateQuery = parts.map { $0 + "&" }.joined()
+        previous = page > 1 ? AdminPath.batches + "?\(stateQuery)page=\(page - 1)" : nil
+        next = page * perPage < count ? AdminPath.batches + "?\(stateQuery)page=\(page + 1)" : nil
+    }
+}

@@ -51,6 +51,8 @@ struct BatchRow: Sendable {
     var read: Int
     var failed: Int
     var active: Bool
+    /// How long it ran (or has run), in the batches list; nil before it started.
+    var duration: String?
 
     init(_ batch: Batch) {
         id = batch.id.rawValue
