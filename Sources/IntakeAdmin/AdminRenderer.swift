@@ -119,10 +119,9 @@ struct AdminRenderer: Sendable {
 
     /// A page with one message: not found, not possible, form expired, too large.
     func message(status: HTTPResponse.Status, title: String, text: String, session: AdminSession?, back: String? = nil) -> Response {
-        var context: [String: Any] = ["message": text]
-        if let back { context["back"] = back }
-        return page(
-            "message", title: title, session: session, status: status, crumbs: [Crumb.home, Crumb(title)], context: context)
+        page(
+            .message, title: title, session: session, status: status, crumbs: [Crumb.home, Crumb(title)],
+            model: MessagePage(message: text, back: back))
     }
 }
 

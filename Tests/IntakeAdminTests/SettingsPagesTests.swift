@@ -50,3 +50,14 @@ import Testing
         #expect(!page.qualifiers.isEmpty)
     }
 }
+
+/// The one-message page: its text escaped, a Back link only when there is somewhere to go back to.
+@Suite struct MessagePageTests {
+    @Test func theMessageIsEscapedAndBackIsShownOnlyWhenGiven() throws {
+        let renderer = try AdminRenderer()
+        let withBack = renderer.body(.message, title: "Not found", session: nil, model: MessagePage(message: "Batch <x> not found", back: "/admin/batches"))
+        #expect(withBack.contains("Batch &lt;x&gt; not found") && withBack.contains(#"<a href="/admin/batches">Back</a>"#))
+        let without = renderer.body(.message, title: "Not found", session: nil, model: MessagePage(message: "Gone", back: nil))
+        #expect(!without.contains("Back") && without.contains(#"<a href="/admin">Home</a>"#))
+    }
+}

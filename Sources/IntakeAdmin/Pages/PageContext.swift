@@ -82,3 +82,9 @@ struct ConfirmPage: Sendable {
     var action: String
     var back: String
 }
+
+/// A page with one message (not found, not allowed, too large), and where Back goes.
+struct MessagePage: Sendable {
+    var message: String
+    var back: String?
+}
