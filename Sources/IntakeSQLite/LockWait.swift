@@ -7,9 +7,10 @@ import GRDB
 /// SQLite's own busy timeout sleeps longer and longer between tries, up to 100 ms, and its lock is
 /// not fair: a process that commits chunk after chunk takes the lock again within microseconds, so
 /// a waiter only gets it if one of its tries falls into a gap between two transactions. A run
-/// leaves such a gap on purpose (`WriterGaps`, 40 ms); polling every 100 ms found it about two times
-/// in five, and `intake run` beside a busy server gave up after 10 s now and then. Trying every
-/// 5 ms finds every gap.
+/// leaves such a gap on purpose (`WriterGaps`, 40 ms). A try every 100 ms falls into a 40 ms gap
+/// about two times in five, and `intake run` beside a busy server gave up after 10 s now and then
+/// (SharedDataDirectoryTests, in CI). A try every 5 ms falls into each gap, as long as the waiting
+/// thread gets the CPU in time.
 enum LockWait {
     /// The busy mode for `Configuration.busyMode`. The time is counted from the sleeps between the
     /// tries, so a wait is never shorter than `timeout` (on a loaded machine it may be longer).

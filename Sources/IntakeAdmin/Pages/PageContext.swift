@@ -4,9 +4,9 @@ import Mustache
 /// What a page template sees: its typed model's properties (by name, through reflection), then what
 /// every page has (its title, the account's role, the signed-in account and the form token).
 ///
-/// Page models are `Sendable` structs built from store values by a static function, without a
-/// request, so a test builds one and checks it; a model's optional that is nil is absent to the
-/// template, so `{{#x}}` is false for it (an empty string would count as a value).
+/// Page models are `Sendable` structs built from store values by their initialisers, without a
+/// request, so a test builds one and checks it. Templates see stored properties only (not computed
+/// ones); a nil optional is absent, so `{{#x}}` is false for it (an empty string counts as a value).
 struct PageContext<Model: Sendable>: MustacheParent {
     let model: Model
     let title: String
