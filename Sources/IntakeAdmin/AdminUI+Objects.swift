@@ -43,29 +43,10 @@ extension AdminUI {
         } else {
             objects = try await store.objects(types: types, title: title, after: after, limit: Self.objectsPerPage + 1)
         }
-        let rows = objects.prefix(Self.objectsPerPage).map { object -> [String: Any] in
-            [
-                "ref": object.ref.text, "title": object.title, "type": object.type.map { schema.types[$0]?.name ?? $0 } ?? "",
-                "version": object.version, "updated": Format.time(object.updated) as Any
-            ]
-        }
-        var next: String?
-        if objects.count > Self.objectsPerPage, let last = objects.prefix(Self.objectsPerPage).last {
-            var parts: [String] = []
-            if let type { parts.append("type=" + (type.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
-            if subtypes { parts.append("subtypes=1") }
-            if let title { parts.append("title=" + (title.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
-            if let batch { parts.append("batch=" + batch.rawValue) }
-            parts.append("after=\(last.ref.text)")
-            next = AdminPath.objects + "?" + parts.joined(separator: "&")
-        }
         return try await render(
-            "objects", title: "Objects", session: &session, crumbs: [Crumb.home, Crumb("Objects")],
-            context: [
-                "rows": rows, "hasRows": !rows.isEmpty, "next": next as Any, "titleFilter": title ?? "", "subtypes": subtypes,
-                "batchFilter": batch?.rawValue ?? "",
-                "types": schema.typeOrder.map { ["code": $0, "name": schema.types[$0]?.name ?? $0, "selected": $0 == type] }
-            ])
+            .objects, title: "Objects", session: &session, crumbs: [Crumb.home, Crumb("Objects")],
+            model: ObjectsPage(
+                objects: objects, perPage: Self.objectsPerPage, schema: schema, type: type, subtypes: subtypes, title: title, batch: batch))
     }
 
     func objectRef(_ context: IntakeRequestContext) -> ObjectRef? {

@@ -93,3 +93,23 @@ import Testing
         #expect(Set(page.states.filter(\.selected).map(\.value)) == ["running", "scheduled"])
     }
 }
+
+/// The objects list's model: type names from the schema, and a next page that keeps the filters.
+@Suite struct ObjectsPageTests {
+    @Test func aFullPageLinksToTheNextWithItsFilters() {
+        let day = Date(timeIntervalSince1970: 1_800_000_000)
+        let objects = (0..<3).map { i in
+            ObjectRecord(
+                ref: ObjectRef(8000 + Int64(i)), type: i == 0 ? nil : "std:type:person", title: "P\(i)", version: 1, created: day, updated: day, values: [])
+        }
+        let schema = StandardSchema.make()
+        let full = ObjectsPage(
+            objects: objects, perPage: 2, schema: schema, type: "std:type:person", subtypes: true, title: "A B", batch: BatchID(rawValue: "b1"))
+        #expect(full.rows.map(\.title) == ["P0", "P1"])
+        #expect(full.rows.map(\.type) == ["", schema.types["std:type:person"]!.name])
+        #expect(full.next == "/admin/objects?type=std%3Atype%3Aperson&subtypes=1&title=A%20B&batch=b1&after=\(ObjectRef(8001).text)")
+        #expect(full.types.filter(\.selected).map(\.code) == ["std:type:person"])
+        let last = ObjectsPage(objects: Array(objects.prefix(2)), perPage: 2, schema: schema, type: nil, subtypes: false, title: nil, batch: nil)
+        #expect(last.next == nil && last.titleFilter == "" && last.batchFilter == "")
+    }
+}
