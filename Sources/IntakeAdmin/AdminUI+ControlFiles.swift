@@ -24,12 +24,10 @@ struct FormErrors: Sendable {
     var isEmpty: Bool { list.isEmpty }
     subscript(field: String) -> String? { list.first { $0.field == field }?.message }
 
-    /// `hasErrors`, `errorList` and `<field>Error` for the templates.
+    /// The same values as a dictionary, for the pages that still build one.
     var context: [String: Any] {
-        var context: [String: Any] = [
-            "hasErrors": !list.isEmpty, "errorList": list.map { ["field": $0.field, "message": $0.message] }
-        ]
-        for (field, message) in list where context[field + "Error"] == nil { context[field + "Error"] = message }
+        var context: [String: Any] = ["hasErrors": templateValue("hasErrors")!, "errorList": templateValue("errorList")!]
+        for (field, _) in list { context[field + "Error"] = self[field] }
         return context
     }
 }

@@ -69,13 +69,13 @@ extension AdminUI {
             model: HomePage(databaseReachable: reachable, active: active, feeds: try await store.feeds(), finished: finished))
     }
 
+    /// A batch's row (`BatchRow`) as a dictionary, for the batch page, which still builds one.
     func batchSummary(_ batch: Batch) -> [String: Any] {
-        [
-            "id": batch.id.rawValue, "shortID": Format.short(batch.id.rawValue), "comment": batch.comment, "state": batch.state.rawValue,
-            "errors": batch.finished == nil ? "" : "\(batch.progress.errors)", "created": Format.time(batch.created) as Any,
-            "started": Format.time(batch.started) as Any, "finished": Format.time(batch.finished) as Any,
-            "read": batch.progress.recordsRead, "failed": batch.progress.recordsFailed,
-            "active": batch.state == .scheduled || batch.state == .running
-        ]
+        let row = BatchRow(batch)
+        var summary: [String: Any] = [:]
+        for case let label? in Mirror(reflecting: row).children.map(\.label) {
+            summary[label] = PageContext<BatchRow>.property(label, of: row)
+        }
+        return summary
     }
 }

@@ -34,9 +34,8 @@ struct ControlFilesPage: Sendable {
                 batches: uses[record.digest] ?? 0, batchesHref: AdminPath.batches + "?control=\(record.digest.hex)")
         }
         (self.count, hasRows, q) = (count, !rows.isEmpty, search ?? "")
-        let searchQuery = search.map { "q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&" } ?? ""
-        previous = page > 1 ? AdminPath.controlFiles + "?\(searchQuery)page=\(page - 1)" : nil
-        next = page * perPage < count ? AdminPath.controlFiles + "?\(searchQuery)page=\(page + 1)" : nil
+        let links = PageLinks(AdminPath.controlFiles, query: search.map { [PageLinks.part("q", $0)] } ?? [], page: page, perPage: perPage, count: count)
+        (previous, next) = (links.previous, links.next)
     }
 }
 
@@ -118,10 +117,9 @@ struct BatchesPage: Sendable {
         states = BatchState.allCases.map { State(value: $0.rawValue, selected: filter.states.contains($0)) }
         (comment, control) = (filter.comment ?? "", filter.controlPrefix ?? "")
         var parts = filter.states.map { "state=\($0.rawValue)" }
-        if let comment = filter.comment { parts.append("comment=" + (comment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+        if let comment = filter.comment { parts.append(PageLinks.part("comment", comment)) }
         if let control = filter.controlPrefix { parts.append("control=" + control) }
-        let stateQuery = parts.map { $0 + "&" }.joined()
-        previous = page > 1 ? AdminPath.batches + "?\(stateQuery)page=\(page - 1)" : nil
-        next = page * perPage < count ? AdminPath.batches + "?\(stateQuery)page=\(page + 1)" : nil
+        let links = PageLinks(AdminPath.batches, query: parts, page: page, perPage: perPage, count: count)
+        (previous, next) = (links.previous, links.next)
     }
 }

@@ -40,9 +40,9 @@ struct ObjectsPage: Sendable {
         hasRows = !rows.isEmpty
         if objects.count > perPage, let last = shown.last {
             var parts: [String] = []
-            if let type { parts.append("type=" + (type.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+            if let type { parts.append(PageLinks.part("type", type)) }
             if subtypes { parts.append("subtypes=1") }
-            if let title { parts.append("title=" + (title.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+            if let title { parts.append(PageLinks.part("title", title)) }
             if let batch { parts.append("batch=" + batch.rawValue) }
             parts.append("after=\(last.ref.text)")
             next = AdminPath.objects + "?" + parts.joined(separator: "&")

@@ -88,3 +88,21 @@ struct MessagePage: Sendable {
     var message: String
     var back: String?
 }
+
+/// The addresses of a numbered list's previous and next pages, with its filters kept.
+struct PageLinks {
+    var previous: String?
+    var next: String?
+
+    /// - Parameter query: the filters, as `name=value` parts already encoded (`part`).
+    init(_ path: String, query: [String], page: Int, perPage: Int, count: Int) {
+        let kept = query.map { $0 + "&" }.joined()
+        previous = page > 1 ? path + "?\(kept)page=\(page - 1)" : nil
+        next = page * perPage < count ? path + "?\(kept)page=\(page + 1)" : nil
+    }
+
+    /// `name=value` with the value percent-encoded (all but letters and digits).
+    static func part(_ name: String, _ value: String) -> String {
+        name + "=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+    }
+}

@@ -45,9 +45,7 @@ struct RoutedServer: ServerEndpoint {
         let slot = HeldSlot(slots)
         defer { slot.giveBack() }
         let (store, blobs, key, environment) = try await TestServer.prepare(directory, scope: scope, schema: schema)
-        let log = CapturedLog()
-        var logger = Logger(label: "test") { _ in CapturingLogHandler(log: log) }
-        logger.logLevel = .warning
+        let (log, logger) = TestServer.capturingLogger()
         let app = buildApplication(
             configuration: ServerConfiguration(
                 host: "127.0.0.1", port: 0, metricsRequireKey: metricsRequireKey, failedAuthenticationLimit: failedAuthenticationLimit,

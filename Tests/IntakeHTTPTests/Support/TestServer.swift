@@ -54,9 +54,7 @@ final class TestServer: @unchecked Sendable {
         let slot = HeldSlot(slots)
         let (store, blobs, key, environment) = try await prepare(
             directory, apiKey: apiKey, scope: scope, schema: schema, busyTimeout: busyTimeout, wrapBlobs: wrapBlobs)
-        let log = CapturedLog()
-        var logger = Logger(label: "test") { _ in CapturingLogHandler(log: log) }
-        logger.logLevel = .warning
+        let (log, logger) = TestServer.capturingLogger()
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let app = buildApplication(
             configuration: ServerConfiguration(
@@ -73,6 +71,14 @@ final class TestServer: @unchecked Sendable {
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CocoaError(.featureUnsupported) }
         return TestServer(directory: directory, store: store, blobs: blobs, port: port, apiKey: key, group: group, task: task, log: log, slot: slot)
+    }
+
+    /// A server's logger, keeping what it logs at warning level and above for the test to read.
+    static func capturingLogger() -> (CapturedLog, Logger) {
+        let log = CapturedLog()
+        var logger = Logger(label: "test") { _ in CapturingLogHandler(log: log) }
+        logger.logLevel = .warning
+        return (log, logger)
     }
 
     /// The store of a test server with its key and the standard lists: what `start` and
