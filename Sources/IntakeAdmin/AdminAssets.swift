@@ -6,6 +6,7 @@
 package enum AdminAssets {
     package static let templates: [String: String] = [
         "account": #"""
+{{<layout}}{{$body}}
 <p>Signed in as <strong>{{user}}</strong>. Accounts are created, and passwords reset, with <code>intake admin</code> on the server.</p>
 {{> errors}}
 <h2>Change your password</h2>
@@ -29,9 +30,11 @@ package enum AdminAssets {
   </div>
   <button type="submit">Change password</button>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "api-key-created": #"""
+{{<layout}}{{$body}}
 <table class="details">
   <caption class="visually-hidden">Key</caption>
   <tr><th scope="row">Name</th><td>{{name}}</td></tr>
@@ -45,9 +48,11 @@ package enum AdminAssets {
 {{/key}}
 {{^key}}<p class="warning">This key can no longer be displayed.</p>{{/key}}
 <p><a class="button" href="/admin/api-keys">I've stored the key securely</a></p>
+{{/body}}{{/layout}}
 
 """#,
         "api-key-new": #"""
+{{<layout}}{{$body}}
 <p class="warning">A key is as powerful as a password for the paths its scope covers. It is shown only once, on the next page: make sure nobody can see your screen.</p>
 {{> errors}}
 <form method="post" action="/admin/api-keys/new" novalidate>
@@ -71,9 +76,11 @@ package enum AdminAssets {
   <button type="submit">Create API key</button>
   <a href="/admin/api-keys">Cancel</a>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "api-keys": #"""
+{{<layout}}{{$body}}
 {{#isAdmin}}<p><a class="button" href="/admin/api-keys/new">Create API key...</a></p>{{/isAdmin}}
 {{^hasRows}}<p>There are no API keys.</p>{{/hasRows}}
 {{#hasRows}}
@@ -97,6 +104,7 @@ package enum AdminAssets {
 </table>
 </div>
 {{/hasRows}}
+{{/body}}{{/layout}}
 
 """#,
         "attribute-table": #"""
@@ -104,12 +112,14 @@ package enum AdminAssets {
 <table id="attributes">
   <caption class="visually-hidden">Attribute values</caption>
   <thead><tr><th scope="col">Attribute</th><th scope="col">Qualifier</th><th scope="col">Value</th></tr></thead>
-  <tbody>{{#values}}<tr><th scope="row">{{attribute}} <span class="hint mono">{{code}}</span></th><td>{{qualifier}}</td><td>{{#lines}}<div>{{#ref}}<a href="/admin/objects/{{ref}}">{{text}}</a>{{/ref}}{{^ref}}{{text}}{{/ref}}</div>{{/lines}}</td></tr>{{/values}}</tbody>
+  <tbody>{{#values}}<tr><th scope="row">{{attribute}} <span class="hint mono">{{code}}</span></th><td>{{qualifier}}</td><td>{{#lines}}<div>{{#isRef}}<a href="/admin/objects/{{ref}}">{{text}}</a>{{/isRef}}{{^isRef}}{{text}}{{/isRef}}</div>{{/lines}}</td></tr>{{/values}}</tbody>
 </table>
 </div>
 
 """#,
         "batch": #"""
+{{<layout}}{{$body}}
+{{#row}}
 <table class="details">
   <caption class="visually-hidden">Details</caption>
   <tr><th scope="row">Identifier</th><td><span class="mono break" id="batch-id">{{id}}</span> <button type="button" class="copy secondary" data-copy="batch-id" hidden>Copy</button></td></tr>
@@ -206,9 +216,12 @@ package enum AdminAssets {
 {{/hasLog}}
 {{^hasLog}}<p id="no-log">No log yet.</p><pre class="log" id="log-text" hidden></pre>{{/hasLog}}
 <p><button type="button" class="secondary" id="jump-to-latest" hidden>Jump to latest</button></p>
+{{/row}}
+{{/body}}{{/layout}}
 
 """#,
         "batches": #"""
+{{<layout}}{{$body}}
 <p>Batches: {{count}}</p>
 <form method="get" action="/admin/batches" class="filters">
   <fieldset><legend>State</legend>{{#states}}<label class="inline"><input type="checkbox" name="state" value="{{value}}"{{#selected}} checked{{/selected}}> {{value}}</label>{{/states}}</fieldset>
@@ -243,9 +256,11 @@ package enum AdminAssets {
 {{/hasRows}}
 <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">Previous</a>{{/previous}} {{#next}}<a href="{{next}}">Next</a>{{/next}}</nav>
 <p class="hint">To create a new batch, open a <a href="/admin/control-files">control file</a> and choose New batch...</p>
+{{/body}}{{/layout}}
 
 """#,
         "confirm": #"""
+{{<layout}}{{$body}}
 <form method="post" action="{{action}}" class="confirm">
   <input type="hidden" name="csrf" value="{{csrf}}">
   <p class="question">{{question}}</p>
@@ -277,9 +292,11 @@ package enum AdminAssets {
   <button type="submit" autofocus data-autofocus>{{button}}</button>
   <a href="{{back}}">Cancel</a>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "control-file-new": #"""
+{{<layout}}{{$body}}
 {{> errors}}
 <form method="post" action="/admin/control-files/new" enctype="multipart/form-data" novalidate>
   <input type="hidden" name="csrf" value="{{csrf}}">
@@ -298,9 +315,11 @@ package enum AdminAssets {
   <button type="submit">Upload control file</button>
 </form>
 <p class="hint">Uploading the same file again and again while testing? Do it with a script: see the <a href="/admin/docs/api">batch API documentation</a>.</p>
+{{/body}}{{/layout}}
 
 """#,
         "control-file": #"""
+{{<layout}}{{$body}}
 <table class="details">
   <caption class="visually-hidden">Details</caption>
   <tr><th scope="row">Digest</th><td class="mono break">{{digest}}</td></tr>
@@ -325,9 +344,11 @@ package enum AdminAssets {
 </table>
 </div>
 {{/hasBatches}}
+{{/body}}{{/layout}}
 
 """#,
         "control-files": #"""
+{{<layout}}{{$body}}
 <p>Control files: {{count}}</p>
 {{#canOperate}}<p><a class="button" href="/admin/control-files/new">Upload new control file...</a></p>{{/canOperate}}
 <form method="get" action="/admin/control-files" class="filters" role="search">
@@ -356,36 +377,45 @@ package enum AdminAssets {
 </div>
 {{/hasRows}}
 <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">Previous</a>{{/previous}} {{#next}}<a href="{{next}}">Next</a>{{/next}}</nav>
+{{/body}}{{/layout}}
 
 """#,
         "doc": #"""
+{{<layout}}{{$body}}
 <p class="hint">This page shows <code>{{path}}</code> of this Intake's source tree.</p>
 <div class="doc">
 {{{html}}}
 </div>
+{{/body}}{{/layout}}
 
 """#,
         "docs": #"""
+{{<layout}}{{$body}}
 <ul class="options">
   {{#documents}}<li><a href="/admin/docs/{{slug}}">{{title}}</a><span class="note"><code>{{path}}</code></span></li>{{/documents}}
   <li><a href="/api/openapi.json">OpenAPI description</a><span class="note">The batch and read APIs, machine-readable.</span></li>
 </ul>
 <p>The admin UI itself, the cookbook and the architecture are in <code>docs/</code> of the source tree.</p>
+{{/body}}{{/layout}}
 
 """#,
         "edit-files": #"""
+{{<layout}}{{$body}}
 <p>Change the files of this batch before it runs: replace or remove a file, rename it, or add files in empty rows. Files run in row order.</p>
 {{> errors}}
-{{#duplicates}}<p class="error notice-box" id="duplicates">{{duplicates}}</p>{{/duplicates}}
+{{#files.duplicates}}<p class="error notice-box" id="duplicates">{{files.duplicates}}</p>{{/files.duplicates}}
 <form method="post" action="/admin/batches/{{batchID}}/files" enctype="multipart/form-data" novalidate class="new-batch">
   <input type="hidden" name="csrf" value="{{csrf}}">
   <!-- Enter in a text field submits with the form's first button: this one saves. -->
   <button type="submit" class="visually-hidden" tabindex="-1" aria-hidden="true">Submit</button>
-  <input type="hidden" name="rows" value="{{rowCount}}" id="row-count">
+  <input type="hidden" name="rows" value="{{files.rowCount}}" id="row-count">
+  {{#files}}
   {{> file-rows}}
+  {{/files}}
   <button type="submit" id="save-files">Save files</button>
   <a href="/admin/batches/{{batchID}}">Cancel</a>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "errors": #"""
@@ -398,6 +428,7 @@ package enum AdminAssets {
 
 """#,
         "feed": #"""
+{{<layout}}{{$body}}
 <p>{{active}} active keys, {{left}} left.</p>
 {{#canOperate}}{{#held}}<p class="warning">Held: <a href="/admin/batches/{{id}}">{{comment}}</a> waits for someone to <a href="/admin/batches/{{id}}/approve">approve</a> or <a href="/admin/batches/{{id}}/cancel">cancel</a> it.</p>{{/held}}{{/canOperate}}{{^canOperate}}{{#held}}<p class="warning">Held: <a href="/admin/batches/{{id}}">{{comment}}</a> waits for an operator to approve or cancel it.</p>{{/held}}{{/canOperate}}
 <h2>The last nights</h2>
@@ -429,9 +460,11 @@ package enum AdminAssets {
 </div>
 {{/hasHistory}}
 {{/searched}}
+{{/body}}{{/layout}}
 
 """#,
         "feeds": #"""
+{{<layout}}{{$body}}
 {{#hasHeld}}
 <section class="panel" aria-labelledby="held-title">
 <h2 id="held-title">Held batches</h2>
@@ -449,6 +482,7 @@ package enum AdminAssets {
 </table>
 </div>
 {{/hasFeeds}}
+{{/body}}{{/layout}}
 
 """#,
         "file-rows": #"""
@@ -493,6 +527,7 @@ package enum AdminAssets {
 
 """#,
         "filters": #"""
+{{<layout}}{{$body}}
 <p>These value filters are available:</p>
 {{#filters}}
 <section class="filter">
@@ -501,9 +536,11 @@ package enum AdminAssets {
 </section>
 {{/filters}}
 <p>Filters are listed in an instruction's <code>filters</code>; see the <a href="/admin/docs/control-file#filters">control-file documentation</a>.</p>
+{{/body}}{{/layout}}
 
 """#,
         "generate": #"""
+{{<layout}}{{$body}}
 <form method="post" action="{{action}}">
   <input type="hidden" name="csrf" value="{{csrf}}">
   <p>Which names should be included in the control file?</p>
@@ -521,9 +558,11 @@ package enum AdminAssets {
   {{/destinations}}
   <button type="submit">Generate control file</button>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "generated": #"""
+{{<layout}}{{$body}}
 <p class="warning">Not ready to use: review every instruction and replace every TODO placeholder.</p>
 <p>If records update objects that already exist, the <code>new</code> instructions may have to become <code>load</code> instructions. The control-file language is described in the <a href="/admin/docs/control-file">documentation</a>.</p>
 <label for="generated-json">Control file</label>
@@ -534,9 +573,11 @@ package enum AdminAssets {
   <button type="button" class="copy secondary" data-copy="generated-json" hidden>Copy</button>
   <button type="submit" name="download" value="1" class="secondary">Download</button>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "history": #"""
+{{<layout}}{{$body}}
 <div class="table-wrap">
 <table id="history">
   <caption class="visually-hidden">Versions, oldest first</caption>
@@ -544,9 +585,11 @@ package enum AdminAssets {
   <tbody>{{#rows}}<tr><th scope="row"><a href="{{href}}">{{version}}</a></th><td>{{#saved}}<time datetime="{{iso}}">{{text}}</time>{{/saved}}</td><td>{{#batch}}<a href="/admin/batches/{{batchID}}" class="mono">{{batch}}</a>{{/batch}}</td><td>{{#changes}}<div class="mono-ish">{{.}}</div>{{/changes}}</td></tr>{{/rows}}</tbody>
 </table>
 </div>
+{{/body}}{{/layout}}
 
 """#,
         "home": #"""
+{{<layout}}{{$body}}
 <ul class="options">
   <li><a href="/admin/control-files">Control files</a><span class="note">List and upload control files, start batches.</span></li>
   <li><a href="/admin/batches">Batches</a><span class="note">List import jobs, read logs, import after a dry run.</span></li>
@@ -571,6 +614,7 @@ package enum AdminAssets {
   {{^hasFinished}}<p>No batch has finished yet.</p>{{/hasFinished}}
   {{#hasFinished}}<ul>{{#finished}}<li><a href="/admin/batches/{{id}}">{{comment}}</a> <span class="badge state-{{state}}">{{state}}</span> {{errors}} errors</li>{{/finished}}</ul>{{/hasFinished}}
 </section>
+{{/body}}{{/layout}}
 
 """#,
         "layout": #"""
@@ -612,17 +656,18 @@ package enum AdminAssets {
 </header>
 <main id="main" tabindex="-1">
   {{#hasCrumbs}}
-  <nav class="crumbs" aria-label="Breadcrumb"><ol>{{#crumbs}}<li>{{#href}}<a href="{{href}}">{{label}}</a>{{/href}}{{^href}}<span aria-current="page">{{label}}</span>{{/href}}</li>{{/crumbs}}</ol></nav>
+  <nav class="crumbs" aria-label="Breadcrumb"><ol>{{#crumbs}}<li>{{#isLink}}<a href="{{href}}">{{label}}</a>{{/isLink}}{{^isLink}}<span aria-current="page">{{label}}</span>{{/isLink}}</li>{{/crumbs}}</ol></nav>
   {{/hasCrumbs}}
   <div class="flash-region" role="status">{{#flash}}<p class="flash">{{flash}}</p>{{/flash}}</div>
   <h1>{{title}}</h1>
-  {{{body}}}
+{{$body}}{{/body}}
 </main>
 </body>
 </html>
 
 """#,
         "login": #"""
+{{<layout}}{{$body}}
 {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
 {{#error}}<p class="error" role="alert" id="login-error">{{error}}</p>{{/error}}
 <form method="post" action="/admin/login" class="narrow">
@@ -637,17 +682,21 @@ package enum AdminAssets {
   </div>
   <button type="submit">Sign in</button>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "logout": #"""
+{{<layout}}{{$body}}
 <form method="post" action="/admin/logout">
   <input type="hidden" name="csrf" value="{{csrf}}">
   <p>Sign out of the admin UI?</p>
   <button type="submit" autofocus>Sign out</button>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "mapping": #"""
+{{<layout}}{{$body}}
 <p><code>{{name}}</code> is a ref value which links to:</p>
 <ul>{{#linked}}<li>{{.}}</li>{{/linked}}</ul>
 {{#tooMany}}<p class="warning">There are too many objects of these types to generate a mapping. Mappings are meant for short lists of classification objects.</p>{{/tooMany}}
@@ -659,14 +708,18 @@ package enum AdminAssets {
 <textarea id="mapping-json" class="code" rows="20" readonly>{{json}}</textarea>
 <p><button type="button" class="copy secondary" data-copy="mapping-json" hidden>Copy</button></p>
 {{/json}}
+{{/body}}{{/layout}}
 
 """#,
         "message": #"""
+{{<layout}}{{$body}}
 <p class="message">{{message}}</p>
 <p>{{#back}}<a href="{{back}}">Back</a> · {{/back}}<a href="/admin">Home</a></p>
+{{/body}}{{/layout}}
 
 """#,
         "model": #"""
+{{<layout}}{{$body}}
 {{#description}}<p>{{description}}</p>{{/description}}
 <p><a class="button" href="{{generate}}">Generate control file...</a></p>
 {{#destinations}}
@@ -695,39 +748,47 @@ package enum AdminAssets {
 </section>
 {{/destinations}}
 <aside class="key" aria-label="Key"><p><strong>MV?</strong> — may hold several values. <strong>Req?</strong> — must have a value.</p></aside>
+{{/body}}{{/layout}}
 
 """#,
         "models": #"""
+{{<layout}}{{$body}}
 <p>The types, attributes and qualifiers behind these models are on the <a href="/admin/schema">schema</a> page.</p>
 <h2>Models</h2>
 <ul class="options">{{#models}}<li><a href="{{href}}">{{label}}</a><span class="note">{{description}}</span></li>{{/models}}</ul>
 <h2>Automatic type models</h2>
 <p class="hint">Every type has a model named <code>TYPE:</code> and its code, with one destination, <code>object</code>.</p>
 <ul class="options">{{#automatic}}<li><a href="{{href}}">{{label}}</a><span class="note">{{description}}</span></li>{{/automatic}}</ul>
+{{/body}}{{/layout}}
 
 """#,
         "new-batch": #"""
+{{<layout}}{{$body}}
 <p>Control file: <a href="/admin/control-files/{{cid}}" title="{{digest}}">{{controlComment}} (<span class="mono">{{shortDigest}}</span>)</a></p>
 {{> errors}}
-{{#duplicates}}<p class="error notice-box" id="duplicates">{{duplicates}}</p>{{/duplicates}}
+{{#files.duplicates}}<p class="error notice-box" id="duplicates">{{files.duplicates}}</p>{{/files.duplicates}}
 <form method="post" action="/admin/control-files/{{cid}}/new-batch" enctype="multipart/form-data" novalidate class="new-batch">
   <input type="hidden" name="csrf" value="{{csrf}}">
   <!-- Enter in a text field submits with the form's first button: this one creates the batch. -->
   <button type="submit" class="visually-hidden" tabindex="-1" aria-hidden="true">Submit</button>
-  <input type="hidden" name="rows" value="{{rowCount}}" id="row-count">
+  <input type="hidden" name="rows" value="{{files.rowCount}}" id="row-count">
   <div class="field{{#commentError}} invalid{{/commentError}}">
     <label for="comment">Comment</label>
     <p class="hint" id="comment-hint">What this import is for, so that it is clear when reviewed later; for example "Project data from legacy database X".</p>
     {{#commentError}}<p class="field-error" id="comment-error">{{commentError}}</p>{{/commentError}}
     <input id="comment" name="comment" type="text" maxlength="200" value="{{comment}}" aria-describedby="comment-hint{{#commentError}} comment-error{{/commentError}}"{{#commentError}} aria-invalid="true"{{/commentError}}>
   </div>
+  {{#files}}
   {{> file-rows}}
+  {{/files}}
   <button type="submit" id="create-batch">Create batch</button>
   <a href="/admin/control-files/{{cid}}">Cancel</a>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "object": #"""
+{{<layout}}{{$body}}
 {{#deleted}}<p class="notice-box" id="object-deleted">This object was deleted by a feed's leaver: lists, lookups and mappings no longer find it. Rolling back the batch that deleted it restores it.</p>{{/deleted}}
 <table class="details">
   <caption class="visually-hidden">Details</caption>
@@ -741,9 +802,11 @@ package enum AdminAssets {
 <h2>Attributes</h2>
 {{> attribute-table}}
 <details><summary>JSON</summary><pre class="code">{{json}}</pre></details>
+{{/body}}{{/layout}}
 
 """#,
         "objects": #"""
+{{<layout}}{{$body}}
 <form method="get" action="/admin/objects" class="filters">
   <label for="type">Type</label>
   <select id="type" name="type"><option value="">any</option>{{#types}}<option value="{{code}}"{{#selected}} selected{{/selected}}>{{name}} ({{code}})</option>{{/types}}</select>
@@ -765,6 +828,7 @@ package enum AdminAssets {
 </div>
 {{/hasRows}}
 <nav class="pager" aria-label="Pages">{{#next}}<a href="{{next}}">Next</a>{{/next}}</nav>
+{{/body}}{{/layout}}
 
 """#,
         "push-api-fields": #"""
@@ -802,6 +866,7 @@ package enum AdminAssets {
 
 """#,
         "push-api": #"""
+{{<layout}}{{$body}}
 <p>Calls: <code>POST {{url}}</code> with an API key of scope <code>push</code>.{{#controlPath}} Control file: <a href="{{controlPath}}">{{controlLabel}}</a>.{{/controlPath}}</p>
 {{> errors}}
 <form method="post" action="{{action}}" novalidate>
@@ -809,9 +874,11 @@ package enum AdminAssets {
 {{#fields}}{{> push-api-fields}}{{/fields}}
   <button type="submit">Save push API</button>
 </form>
+{{/body}}{{/layout}}
 
 """#,
         "push-apis": #"""
+{{<layout}}{{$body}}
 <p>A push API runs its control file over each request body at once, as a batch (comment <code>push NAME</code>), and answers with what it applied, in JSON or XML, as the original's REST APIs for data push did. Calls need an API key of scope <code>push</code>. <a href="/admin/docs/api#push-apis">More in the API documentation</a>.</p>
 {{^hasRows}}<p>There are no push APIs.</p>{{/hasRows}}
 {{#hasRows}}
@@ -856,9 +923,11 @@ package enum AdminAssets {
   <button type="submit">Create push API</button>
 </form>
 {{/isAdmin}}
+{{/body}}{{/layout}}
 
 """#,
         "results": #"""
+{{<layout}}{{$body}}
 <form method="get" action="/admin/batches/{{id}}/results" class="filters">
   <fieldset><legend>Status</legend>
   {{#statuses}}<label class="inline"><input type="checkbox" name="status" value="{{value}}"{{#checked}} checked{{/checked}}> {{value}} ({{count}})</label> {{/statuses}}
@@ -897,9 +966,11 @@ package enum AdminAssets {
 {{/hasRows}}
 <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">Previous</a>{{/previous}} {{#next}}<a href="{{next}}">Next</a>{{/next}}</nav>
 <p>Download: <a href="{{ndjson}}">results.ndjson</a> · <a href="{{csv}}">results.csv</a></p>
+{{/body}}{{/layout}}
 
 """#,
         "schema": #"""
+{{<layout}}{{$body}}
 <div class="filters" hidden><label for="schema-filter">Filter</label> <input type="search" id="schema-filter" data-filter="schema-tables"></div>
 <div id="schema-tables">
 <h2>Types</h2>
@@ -927,9 +998,11 @@ package enum AdminAssets {
 </table>
 </div>
 </div>
+{{/body}}{{/layout}}
 
 """#,
         "version": #"""
+{{<layout}}{{$body}}
 <table class="details">
   <caption class="visually-hidden">Details</caption>
   <tr><th scope="row">Ref</th><td class="mono"><a href="/admin/objects/{{ref}}">{{ref}}</a></td></tr>
@@ -941,9 +1014,11 @@ package enum AdminAssets {
 <h2>Attributes</h2>
 {{> attribute-table}}
 <details><summary>JSON</summary><pre class="code">{{json}}</pre></details>
+{{/body}}{{/layout}}
 
 """#,
         "webhook-created": #"""
+{{<layout}}{{$body}}
 <table class="details">
   <caption class="visually-hidden">Webhook</caption>
   <tr><th scope="row">Name</th><td>{{name}}</td></tr>
@@ -955,9 +1030,11 @@ package enum AdminAssets {
 <p class="warning"><strong>This is the only time it can be displayed.</strong></p>
 <p class="hint">Every delivery carries <code>Intake-Signature: t=TIME,v1=HMAC</code>, the hex HMAC-SHA256 of <code>TIME.BODY</code> with this secret; the documentation's Feeds chapter shows how a receiver checks it.</p>
 <p><a class="button" href="/admin/webhooks">I've stored the secret securely</a></p>
+{{/body}}{{/layout}}
 
 """#,
         "webhooks": #"""
+{{<layout}}{{$body}}
 <p>A webhook is told, by an HTTP POST signed with its secret, when a batch ends (<code>batch.finished</code>: complete, dry run, error, cancelled or rolled back) or a feed's night is held (<code>batch.held</code>). Failed deliveries are tried again for 24 hours; each batch's page lists them.</p>
 {{^hasRows}}<p>There are no webhooks.</p>{{/hasRows}}
 {{#hasRows}}
@@ -1010,6 +1087,7 @@ package enum AdminAssets {
   <button type="submit">Add webhook</button>
 </form>
 {{/isAdmin}}
+{{/body}}{{/layout}}
 
 """#,
     ]

@@ -43,78 +43,25 @@ struct AdminRenderer: Sendable {
         self.documentHTML = Dictionary(uniqueKeysWithValues: AdminDocs.documents.map { ($0.slug, DocumentRendering.html($0.markdown)) })
     }
 
-    func page(
-        _ template: String, title: String, session: AdminSession?, flash: String? = nil, status: HTTPResponse.Status = .ok,
-        crumbs: [Crumb] = [], context: [String: Any] = [:], refresh: Bool = false
-    ) -> Response {
-        var context = context
-        context["title"] = title
-        if let session {
-            context["user"] = session.account
-            context["csrf"] = session.csrfToken
-        }
-        let body = library.render(Self.removingNils(context), withTemplate: template) ?? ""
-        return layout(body, title: title, session: session, flash: flash, status: status, crumbs: crumbs, refresh: refresh)
-    }
-
-    /// A page from its typed model (`PageContext`).
+    /// A page from its typed model (`PageContext`): the page's template inherits the layout
+    /// (`{{<layout}}{{$body}}…`), which shows the title, crumbs, the one-time notice and the account.
     func page<Model: Sendable>(
         _ template: AdminTemplate, title: String, session: AdminSession?, flash: String? = nil, status: HTTPResponse.Status = .ok,
         crumbs: [Crumb] = [], model: Model, refresh: Bool = false
     ) -> Response {
-        layout(
-            body(template, title: title, session: session, model: model), title: title, session: session, flash: flash, status: status,
-            crumbs: crumbs, refresh: refresh)
-    }
-
-    /// The HTML of a page's body, before the layout wraps it.
-    func body<Model: Sendable>(_ template: AdminTemplate, title: String, session: AdminSession?, model: Model) -> String {
-        let context = PageContext(
-            model: model, title: title, canOperate: session?.role.allows(.operator) ?? false, isAdmin: session?.role.allows(.admin) ?? false,
-            user: session?.account, csrf: session?.csrfToken)
-        return library.render(context, withTemplate: template.rawValue) ?? ""
-    }
-
-    /// The page's body inside the layout (title, crumbs, the one-time notice, the account).
-    private func layout(
-        _ body: String, title: String, session: AdminSession?, flash: String?, status: HTTPResponse.Status, crumbs: [Crumb], refresh: Bool
-    ) -> Response {
-        var layout: [String: Any] = [
-            "title": title, "body": body, "refresh": refresh, "hasCrumbs": !crumbs.isEmpty,
-            "crumbs": crumbs.enumerated().map { index, crumb in
-                ["label": crumb.label, "href": (index == crumbs.count - 1 ? nil : crumb.href) as Any]
-            }
-        ]
-        if let flash { layout["flash"] = flash }
-        if let session {
-            layout["user"] = session.account
-            layout["csrf"] = session.csrfToken
-        }
-        let html = library.render(Self.removingNils(layout), withTemplate: "layout") ?? ""
+        let html = self.html(template, title: title, session: session, flash: flash, crumbs: crumbs, model: model, refresh: refresh)
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// Context values built with `optional as Any` hold `Optional.none`, which a template section
-    /// would take for a value: drop them (and unwrap the others), at every depth. Mustache also takes
-    /// an empty string for a value, so a page's own empty strings go too (`{{#mode}}` is then false).
-    /// Nested ones stay: a missing key in a row would be looked up in the page instead.
-    static func removingNils(_ value: Any, topLevel: Bool = true) -> Any {
-        let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .optional {
-            guard let wrapped = mirror.children.first?.value else { return Optional<Any>.none as Any }
-            return removingNils(wrapped, topLevel: topLevel)
-        }
-        if let dictionary = value as? [String: Any] {
-            var result: [String: Any] = [:]
-            for (key, element) in dictionary {
-                let cleaned = removingNils(element, topLevel: false)
-                if topLevel, let text = cleaned as? String, text.isEmpty { continue }
-                if Mirror(reflecting: cleaned).displayStyle != .optional { result[key] = cleaned }
-            }
-            return result
-        }
-        if let array = value as? [Any] { return array.map { removingNils($0, topLevel: false) } }
-        return value
+    /// The HTML of a whole page.
+    func html<Model: Sendable>(
+        _ template: AdminTemplate, title: String, session: AdminSession?, flash: String? = nil, crumbs: [Crumb] = [], model: Model,
+        refresh: Bool = false
+    ) -> String {
+        let context = PageContext(
+            model: model, title: title, canOperate: session?.role.allows(.operator) ?? false, isAdmin: session?.role.allows(.admin) ?? false,
+            user: session?.account, csrf: session?.csrfToken, layout: LayoutValues(crumbs: crumbs, flash: flash, refresh: refresh))
+        return library.render(context, withTemplate: template.rawValue) ?? ""
     }
 
     /// A page with one message: not found, not possible, form expired, too large.

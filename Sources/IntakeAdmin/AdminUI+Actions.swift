@@ -93,80 +93,39 @@ extension AdminUI {
     func renderConfirm(
         _ action: ConfirmedAction, batch: Batch, error: String? = nil, status: HTTPResponse.Status = .ok, session: inout AdminSession
     ) async throws -> Response {
-        var page: [String: Any] = [
-            "question": action.question(batch), "button": action.button, "action": AdminPath.batch(batch.id) + "/\(action.rawValue)",
-            "back": AdminPath.batch(batch.id), "isRollback": action == .rollback
-        ]
-        if action == .importData {
-            if let dryRun = try await matchingDryRun(of: batch) {
-                let p = dryRun.progress
-                page["dryRun"] = [
-                    "id": dryRun.id.rawValue,
-                    "text": "Dry run of batch \(dryRun.id.rawValue): \(p.recordsRead) records, \(p.recordsFailed) failed, \(p.errors) errors"
-                ]
-            } else {
-                page["noDryRun"] = "No dry run of these files was found."
-            }
+        var page = BatchConfirmPage(action, batch: batch, error: error)
+        if action == .importData { page.setDryRun(try await matchingDryRun(of: batch)) }
+        if action == .rollback { try await setRollbackPreview(&page, batch) }
+        if batch.state == .held, action == .approve || action == .cancel, let held = batch.progress.held, let feed = batch.feed {
+            let leavers =
+                held.reason == "leavers"
+                ? try await store.feedLeaverPreview(feed: feed, files: batch.files.map(\.name), batch: batch.id, limit: 50) : nil
+            page.setHeld(held, feed: feed, leavers: leavers)
         }
-        if let error { page["error"] = error }
-        if action == .rollback { page.merge(try await rollbackPreview(batch)) { _, new in new } }
-        if batch.state == .held, action == .approve || action == .cancel { page.merge(try await heldPreview(batch)) { _, new in new } }
         return try await render(
-            "confirm", title: action.title(batch), session: &session, status: status, crumbs: Self.crumbs(batch, action.button),
-            context: page)
+            .confirm, title: action.title(batch), session: &session, status: status, crumbs: Self.crumbs(batch, action.button), model: page)
     }
 
     func refusal(_ action: ConfirmedAction, _ batch: Batch) async throws -> String? {
         action.refusal(batch)
     }
 
-    /// What a held batch would do if approved: the guard's numbers and the first 50 leavers.
-    func heldPreview(_ batch: Batch) async throws -> [String: Any] {
-        guard let held = batch.progress.held else { return [:] }
-        var page: [String: Any] = ["held": Self.heldContext(held, feed: "feed \(batch.feed ?? "")")]
-        if held.reason == "leavers", let feed = batch.feed {
-            let leavers = try await store.feedLeaverPreview(feed: feed, files: batch.files.map(\.name), batch: batch.id, limit: 50)
-            page["leavers"] = leavers.map { ["file": $0.file, "key": $0.key, "lastChanged": Format.time($0.lastChanged) as Any] }
-            page["hasLeavers"] = !leavers.isEmpty
-            page["moreLeavers"] = held.count > leavers.count ? held.count - leavers.count : 0
-        }
-        return page
-    }
-
-    /// Why a batch is held, for the batch page and the confirm pages; `feed` names the feed.
-    static func heldContext(_ held: HeldReason, feed: String) -> [String: Any] {
-        [
-            "count": held.count, "of": held.of, "limit": held.limit,
-            "what": held.reason == "leavers" ? "keys would leave \(feed)" : "records, against the last run's"
-        ]
-    }
-
     /// The rollback preview (nothing changes): objects to delete, to restore, and those left alone,
     /// the first 200 of each listed; for a feed batch, how many keys get their memory back.
-    func rollbackPreview(_ batch: Batch) async throws -> [String: Any] {
+    func setRollbackPreview(_ page: inout BatchConfirmPage, _ batch: Batch) async throws {
         let preview = try await service.rollbackPreview(batch: batch.id.rawValue, limit: 200)
-        func row(_ ref: ObjectRef) async throws -> [String: Any] {
+        func row(_ ref: ObjectRef, to: Int? = nil) async throws -> BatchConfirmPage.PreviewObject {
             let object = try await store.object(ref)
-            return [
-                "ref": ref.text, "title": object?.title ?? "(deleted)", "type": object?.type.map { schema.types[$0]?.name ?? $0 } ?? "",
-                "version": object?.version ?? 0
-            ]
+            return BatchConfirmPage.PreviewObject(
+                ref: ref.text, title: object?.title ?? "(deleted)", type: object?.type.map { schema.types[$0]?.name ?? $0 } ?? "",
+                version: object?.version ?? 0, to: to)
         }
-        var delete: [[String: Any]] = [], restore: [[String: Any]] = [], conflicts: [[String: Any]] = []
+        var delete: [BatchConfirmPage.PreviewObject] = [], restore: [BatchConfirmPage.PreviewObject] = []
+        var conflicts: [BatchConfirmPage.PreviewObject] = []
         for ref in preview.delete { delete.append(try await row(ref)) }
-        for (ref, version) in preview.restore {
-            var entry = try await row(ref)
-            entry["to"] = version
-            restore.append(entry)
-        }
+        for (ref, version) in preview.restore { restore.append(try await row(ref, to: version)) }
         for ref in preview.conflicts { conflicts.append(try await row(ref)) }
-        return [
-            "delete": delete, "restore": restore, "conflicts": conflicts, "deleteCount": preview.deleteCount,
-            "restoreCount": preview.restoreCount, "conflictCount": preview.conflictCount, "hasDelete": !delete.isEmpty,
-            "hasRestore": !restore.isEmpty, "hasConflicts": !conflicts.isEmpty, "isFeed": batch.feed != nil,
-            "feedKeyCount": preview.feedKeyCount,
-            "listed": preview.deleteCount + preview.restoreCount + preview.conflictCount > delete.count + restore.count + conflicts.count
-        ]
+        page.setRollback(preview, isFeed: batch.feed != nil, delete: delete, restore: restore, conflicts: conflicts)
     }
 
     /// A finished dry run of the same control file and the same files (names and digests, in order).

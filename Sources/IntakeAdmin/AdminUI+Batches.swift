@@ -73,88 +73,13 @@ extension AdminUI {
         // The audit trail says when a batch was rolled back, and who did it.
         let rolledBack =
             batch.state == .rolledBack ? try await store.auditEntries(batch: batch.id, limit: 50).first { $0.event == "rolled back" } : nil
-        let p = batch.progress
-        let total = batch.files.reduce(Int64(0)) { $0 + $1.size }
-        let active = batch.state == .scheduled || batch.state == .running
-        let deliveries = try await store.deliveries(batch: batch.id).map { delivery -> [String: Any] in
-            [
-                "webhook": delivery.webhook, "event": delivery.event.rawValue, "batchState": delivery.batchState, "state": delivery.state.rawValue,
-                "nextAttempt": Format.time(delivery.nextAttempt) as Any,
-                "attempts": delivery.attempts.map { attempt -> [String: Any] in
-                    [
-                        "at": Format.time(attempt.at) as Any, "outcome": attempt.status.map { "HTTP \($0)" } ?? attempt.error ?? "no answer",
-                        "milliseconds": attempt.milliseconds
-                    ]
-                },
-                "hasAttempts": !delivery.attempts.isEmpty
-            ]
-        }
-        var page: [String: Any] = batchSummary(batch)
-        page.merge([
-            "control": batch.control.hex, "controlID": controlRecord?.id as Any, "controlComment": controlRecord?.comment ?? "",
-            "mode": batch.scheduled == nil ? "" : (batch.dryRun ? "dry run" : "import"), "scheduledBy": batch.scheduledBy ?? "",
-            "scheduled": Format.time(batch.scheduled) as Any, "copiedFrom": batch.copiedFrom?.rawValue as Any,
-            "showLogLink": [.complete, .dryRun, .error, .rolledBack].contains(batch.state),
-            "files": batch.files.map { file -> [String: Any] in
-                [
-                    "name": file.name, "filename": file.filename, "size": Format.sizeContext(file.size), "digest": file.digest.hex,
-                    "shortDigest": Format.short(file.digest.hex),
-                    "href": AdminPath.batch(batch.id) + "/files/"
-                        + (file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? file.name)
-                ]
-            },
-            "hasFiles": !batch.files.isEmpty,
-            "feed": batch.feed as Any,
-            "held": batch.progress.held.map { Self.heldContext($0, feed: "the feed") } as Any,
-            "summary": p.destinations.keys.sorted().map { name -> [String: Any] in
-                let d = p.destinations[name]!
-                return ["name": name, "created": d.created, "updated": d.updated, "unchanged": d.unchanged, "deleted": d.deleted]
-            },
-            "hasSummary": !p.destinations.isEmpty || p.recordsLeft > 0 || p.recordsSkipped > 0,
-            "skipped": p.recordsSkipped, "left": p.recordsLeft,
-            "nothingApplied": p.nothingApplied != nil, "notApplied": p.recordsNotApplied,
-            "deliveries": deliveries, "hasDeliveries": !deliveries.isEmpty,
-            "log": log.enumerated().map { index, line -> [String: Any] in
-                var entry: [String: Any] = [
-                    "number": index + 1, "text": line,
-                    "problem": line.hasPrefix("EXCEPTION:") || line.hasPrefix("Too many errors") || line.hasPrefix("NOTHING APPLIED:")
-                ]
-                // "… (record N)": a link to that record's row in the results table (100 rows a page).
-                if let match = line.firstMatch(of: /\(record (\d+)\)$/), let record = Int(match.1) {
-                    entry["text"] = String(line[..<match.range.lowerBound])
-                    entry["recordText"] = String(match.0)
-                    entry["recordHref"] = AdminPath.batch(batch.id) + "/results?page=\(record / Self.resultsPerPage + 1)#record-\(record)"
-                }
-                return entry
-            },
-            "hasLog": !log.isEmpty, "purged": Format.time(batch.purged) as Any,
-            "rolledBack": Format.time(rolledBack?.time) as Any, "rolledBackBy": rolledBack?.detail ?? "",
-            "canRollBack": batch.state == .complete,
-            "canRetry": ConfirmedAction.retry.refusal(batch) == nil,
-            "failedRows": p.recordsFailed == 0 || active
-                ? []
-                : batch.files.map { file -> [String: Any] in
-                    [
-                        "name": file.name,
-                        "href": AdminPath.batch(batch.id) + "/failed-rows?file="
-                            + (file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? file.name)
-                    ]
-                },
-            "hasFailedRows": p.recordsFailed > 0 && !active && batch.purged == nil,
-            "bytesRead": p.bytesRead, "bytesTotal": total, "percent": total > 0 ? Int(p.bytesRead * 100 / total) : 0,
-            "totalSize": Format.size(total), "applied": p.recordsApplied, "unchanged": p.recordsUnchanged,
-            "appliedWord": batch.dryRun ? "checked" : "applied",
-            "isUploading": batch.state == .uploading, "isReady": batch.state == .ready, "isScheduled": batch.state == .scheduled,
-            "isRunning": batch.state == .running, "isDryRun": batch.state == .dryRun, "isComplete": batch.state == .complete || batch.state == .rolledBack,
-            "isError": batch.state == .error, "isCancelled": batch.state == .cancelled, "isActive": active,
-            "canCopy": batch.state != .ready && !active && batch.purged == nil,
-            "hasResults": batch.started != nil && batch.purged == nil,
-            "statusURL": AdminPath.batch(batch.id) + "/status.json", "logURL": AdminPath.batch(batch.id) + "/log.txt"
-        ]) { _, new in new }
+        let deliveries = try await store.deliveries(batch: batch.id)
+        let model = BatchPage(
+            batch: batch, controlFile: controlRecord, log: log, deliveries: deliveries, rolledBack: rolledBack, resultsPerPage: Self.resultsPerPage)
         return try await render(
-            "batch", title: "Batch: \(batch.comment)", session: &session,
-            crumbs: [Crumb.home, Crumb("Batches", AdminPath.batches), Crumb(Format.short(batch.id.rawValue))], context: page,
-            refresh: active)
+            .batch, title: "Batch: \(batch.comment)", session: &session,
+            crumbs: [Crumb.home, Crumb("Batches", AdminPath.batches), Crumb(Format.short(batch.id.rawValue))], model: model,
+            refresh: model.isActive)
     }
 
     @Sendable func statusJSON(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {

@@ -23,13 +23,6 @@ struct FormErrors: Sendable {
     mutating func add(_ field: String, _ message: String) { list.append((field, message)) }
     var isEmpty: Bool { list.isEmpty }
     subscript(field: String) -> String? { list.first { $0.field == field }?.message }
-
-    /// The same values as a dictionary, for the pages that still build one.
-    var context: [String: Any] {
-        var context: [String: Any] = ["hasErrors": templateValue("hasErrors")!, "errorList": templateValue("errorList")!]
-        for (field, _) in list { context[field + "Error"] = self[field] }
-        return context
-    }
 }
 
 extension AdminUI {

@@ -7,17 +7,17 @@ extension AdminUI {
     func addDocsRoutes(_ admin: RouterGroup<IntakeRequestContext>) {
         get(admin, "docs") { _, _, session in
             try await render(
-                "docs", title: "Documentation", session: &session, crumbs: [Crumb.home, Crumb("Documentation")],
-                context: ["documents": AdminDocs.documents.map { ["slug": $0.slug, "title": $0.title, "path": $0.path] }])
+                .docs, title: "Documentation", session: &session, crumbs: [Crumb.home, Crumb("Documentation")],
+                model: DocsPage(documents: AdminDocs.documents.map { DocsPage.Document(slug: $0.slug, title: $0.title, path: $0.path) }))
         }
         get(admin, "docs/:doc") { _, context, session in
             guard let document = AdminDocs.documents.first(where: { $0.slug == context.parameters.get("doc") }) else {
                 return notFound("Document \(context.parameters.get("doc") ?? "")", session: session)
             }
             return try await render(
-                "doc", title: document.title, session: &session,
+                .doc, title: document.title, session: &session,
                 crumbs: [Crumb.home, Crumb("Documentation", AdminPath.docs), Crumb(document.title)],
-                context: ["html": renderer.documentHTML[document.slug] ?? "", "path": document.path])
+                model: DocPage(html: renderer.documentHTML[document.slug] ?? "", path: document.path))
         }
     }
 }

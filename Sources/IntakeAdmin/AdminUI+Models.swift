@@ -15,10 +15,10 @@ extension AdminUI {
         post(admin, "models/:model/generate", use: generate)
         get(admin, "models/:model/mapping", use: mappingPage)
         get(admin, "filters") { _, _, session in
-            let filters = environment.filters.sorted { $0.name < $1.name }.map { ["name": $0.name, "description": $0.description] }
+            let filters = environment.filters.sorted { $0.name < $1.name }.map { FiltersPage.Filter(name: $0.name, description: $0.description) }
             return try await render(
-                "filters", title: "Value filters", session: &session, crumbs: [Crumb.home, Crumb("Value filters")],
-                context: ["filters": filters])
+                .filters, title: "Value filters", session: &session, crumbs: [Crumb.home, Crumb("Value filters")],
+                model: FiltersPage(filters: filters))
         }
         addDocsRoutes(admin)
     }
@@ -36,18 +36,9 @@ extension AdminUI {
     }
 
     @Sendable func modelsPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
-        let all = environment.models.order.compactMap { environment.models[$0] }.sorted { $0.name < $1.name }
-        func entry(_ model: Model) -> [String: Any] {
-            [
-                "href": AdminPath.model(model.name), "label": "\(model.name) (\(model.title))",
-                "description": model.description.isEmpty ? "No description available" : model.description
-            ]
-        }
-        return try await render(
-            "models", title: "Models", session: &session, crumbs: [Crumb.home, Crumb("Models")],
-            context: [
-                "models": all.filter { !$0.name.hasPrefix("TYPE:") }.map(entry), "automatic": all.filter { $0.name.hasPrefix("TYPE:") }.map(entry)
-            ])
+        try await render(
+            .models, title: "Models", session: &session, crumbs: [Crumb.home, Crumb("Models")],
+            model: ModelsPage(environment.models.order.compactMap { environment.models[$0] }))
     }
 
     func linkedTypes(_ destination: Destination, _ name: NameDefinition) -> [String] {
@@ -57,44 +48,10 @@ extension AdminUI {
 
     @Sendable func modelPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let model = model(context) else { return modelNotFound(context, session) }
-        let destinations = model.destinations.map { destination -> [String: Any] in
-            var badges: [String] = []
-            if let depends = destination.depends { badges.append("Depends on \(depends)") }
-            if destination.optional { badges.append("Optional") }
-            if destination.pseudo { badges.append("Pseudo destination") }
-            if destination.kind == .dictionary {
-                badges.append("Dictionary")
-            } else if let type = destination.objectType {
-                badges.append("Object: \(schema.types[type]?.name ?? type) \(type)")
-            } else if let annotated = destination.annotatedTypes {
-                badges.append("Annotated: \(annotated)")
-            }
-            if let attribute = destination.objectDependsWithAttribute { badges.append("Linked with \(attribute)") }
-            let names = destination.nameOrder.compactMap { destination.name($0) }.map { name -> [String: Any] in
-                let linked = linkedTypes(destination, name)
-                var row: [String: Any] = [
-                    "code": name.name, "type": name.dataType.rawValue, "multivalue": name.multivalue, "required": name.required,
-                    "description": name.description,
-                    "linked": linked.isEmpty ? nil as String? as Any : linked.map { schema.types[$0]?.name ?? $0 }.joined(separator: ", ")
-                ]
-                if !linked.isEmpty {
-                    row["map"] =
-                        AdminPath.model(model.name) + "/mapping?destination="
-                        + (destination.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&name="
-                        + (name.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-                }
-                return row
-            }
-            return [
-                "name": destination.name, "title": destination.title.isEmpty ? destination.name : destination.title, "badges": badges,
-                "names": names, "snippet": "{\"destination\": \"\(destination.name)\"}",
-                "schemaHref": destination.objectType.map { AdminPath.schema + "#" + $0 } as Any
-            ]
-        }
         return try await render(
-            "model", title: "\(model.name) (\(model.title))", session: &session,
+            .model, title: "\(model.name) (\(model.title))", session: &session,
             crumbs: [Crumb.home, Crumb("Models", AdminPath.models), Crumb(model.name)],
-            context: ["description": model.description, "destinations": destinations, "generate": AdminPath.model(model.name) + "/generate"])
+            model: ModelPage(model, schema: schema, linkedTypes: linkedTypes))
     }
 
     /// Checkbox names: `n.<destination>.<name>` and `m.<destination>.<name>`, percent-encoded so that
@@ -107,22 +64,10 @@ extension AdminUI {
 
     @Sendable func generatePage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
         guard let model = model(context) else { return modelNotFound(context, session) }
-        let destinations = model.destinations.filter { !$0.pseudo }.map { destination -> [String: Any] in
-            [
-                "title": destination.title.isEmpty ? destination.name : destination.title,
-                "names": destination.nameOrder.compactMap { destination.name($0) }.map { name -> [String: Any] in
-                    [
-                        "code": name.name, "description": name.description.isEmpty ? name.name : name.description,
-                        "field": Self.checkboxName("n", destination.name, name.name),
-                        "multivalueField": name.multivalue ? Self.checkboxName("m", destination.name, name.name) : nil as String? as Any
-                    ]
-                }
-            ]
-        }
         return try await render(
-            "generate", title: "Generate control file for \(model.name)", session: &session,
+            .generate, title: "Generate control file for \(model.name)", session: &session,
             crumbs: [Crumb.home, Crumb("Models", AdminPath.models), Crumb(model.name, AdminPath.model(model.name)), Crumb("Generate")],
-            context: ["destinations": destinations, "action": AdminPath.model(model.name) + "/generate"])
+            model: GeneratePage(model, checkboxName: Self.checkboxName))
     }
 
     @Sendable func generate(_ request: Request, context: IntakeRequestContext, form: SubmittedForm, session: inout AdminSession) async throws
@@ -154,11 +99,11 @@ extension AdminUI {
                 body: .init(byteBuffer: ByteBuffer(string: json + "\n")))
         }
         // The same choices again, for the Download button.
-        let ticked = form.repeatedFields.filter { $0.name.hasPrefix("n.") || $0.name.hasPrefix("m.") }.map { ["name": $0.name] }
+        let ticked = form.repeatedFields.filter { $0.name.hasPrefix("n.") || $0.name.hasPrefix("m.") }.map { GeneratedPage.Ticked(name: $0.name) }
         return try await render(
-            "generated", title: "Generate control file for \(model.name)", session: &session,
+            .generated, title: "Generate control file for \(model.name)", session: &session,
             crumbs: [Crumb.home, Crumb("Models", AdminPath.models), Crumb(model.name, AdminPath.model(model.name)), Crumb("Generate")],
-            context: ["json": json, "ticked": ticked, "action": AdminPath.model(model.name) + "/generate"])
+            model: GeneratedPage(json: json, ticked: ticked, action: AdminPath.model(model.name) + "/generate"))
     }
 
     enum RefMappingOutcome {
@@ -214,7 +159,7 @@ extension AdminUI {
         }
         let title = "Mapping for \(model.name) / \(destinationName) / \(nameCode)"
         let crumbs = [Crumb.home, Crumb("Models", AdminPath.models), Crumb(model.name, AdminPath.model(model.name)), Crumb("Mapping")]
-        var page: [String: Any] = ["name": nameCode]
+        var page = MappingPage(name: nameCode, linked: [])
         switch try await refMapping(destination, name) {
         case .notRef:
             return renderer.message(status: .badRequest, title: title, text: "Not a ref name", session: session, back: AdminPath.model(model.name))
@@ -223,20 +168,20 @@ extension AdminUI {
                 status: .badRequest, title: title, text: "This name can link to any type, so no mapping can be generated.", session: session,
                 back: AdminPath.model(model.name))
         case .tooMany(let linked):
-            page["linked"] = linked.map { schema.types[$0]?.name ?? $0 }
-            page["tooMany"] = true
+            page.linked = linked.map { schema.types[$0]?.name ?? $0 }
+            page.tooMany = true
         case .mapping(let mapping):
-            page["linked"] = mapping.linked.map { schema.types[$0]?.name ?? $0 }
-            page["usesTitles"] = mapping.usesTitles
+            page.linked = mapping.linked.map { schema.types[$0]?.name ?? $0 }
+            page.usesTitles = mapping.usesTitles
             let instruction = JSONValue.object(
                 JSONObject([
                     ("source", .string("TODO-INPUT")), ("destination", .string(destinationName)), ("name", .string(nameCode)),
                     ("refMapping", .string(mapping.name))
                 ]))
-            page["json"] = JSONValue.object(
+            page.json = JSONValue.object(
                 JSONObject([("instructions", .array([instruction])), ("mapping", .object(JSONObject([(mapping.name, mapping.json)])))])
             ).prettyJSON(indent: 4)
         }
-        return try await render("mapping", title: title, session: &session, crumbs: crumbs, context: page)
+        return try await render(.mapping, title: title, session: &session, crumbs: crumbs, model: page)
     }
 }

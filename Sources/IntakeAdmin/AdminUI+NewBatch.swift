@@ -6,20 +6,11 @@ import IntakeHTTP
 import IntakeStore
 
 /// One row of the new-batch form's files table.
-struct FileRow {
+struct FileRow: Sendable {
     var name: String
     /// A file received by an earlier, refused submission of the form.
     var kept: SessionData.PendingFile?
     var nameError: String?
-
-    func context(index: Int) -> [String: Any] {
-        var row: [String: Any] = ["index": index, "name": name]
-        if let kept {
-            row["kept"] = ["token": kept.token, "filename": kept.filename, "size": Format.sizeContext(kept.size)]
-        }
-        if let nameError { row["nameError"] = nameError }
-        return row
-    }
 }
 
 extension AdminUI {
@@ -43,24 +34,15 @@ extension AdminUI {
         _ record: ControlFileRecord, rows: [FileRow], comment: String, errors: FormErrors, duplicates: String? = nil,
         status: HTTPResponse.Status, session: inout AdminSession
     ) async throws -> Response {
-        var page = errors.context
-        page["cid"] = record.id
-        page["controlComment"] = record.comment
-        page["shortDigest"] = Format.short(record.digest.hex)
-        page["digest"] = record.digest.hex
-        page["comment"] = comment
-        page["rows"] = rows.enumerated().map { $1.context(index: $0) }
-        page["rowCount"] = rows.count
-        page["names"] = await listedFileNames(record)
-        page["hasKept"] = rows.contains { $0.kept != nil }
-        if let duplicates { page["duplicates"] = duplicates }
+        let page = NewBatchPage(
+            record, comment: comment, files: FileTable(rows: rows, names: await listedFileNames(record), duplicates: duplicates), errors: errors)
         return try await render(
-            "new-batch", title: "New batch", session: &session, status: status,
+            .newBatch, title: "New batch", session: &session, status: status,
             crumbs: [
                 Crumb.home, Crumb("Control files", AdminPath.controlFiles),
                 Crumb(Format.short(record.digest.hex), AdminPath.controlFile(record.id)), Crumb("New batch")
             ],
-            context: page)
+            model: page)
     }
 
     /// Reads the files table of a form: each row's name, and its file — just received (it goes into
@@ -176,16 +158,12 @@ extension AdminUI {
         _ batch: Batch, rows: [FileRow], errors: FormErrors, duplicates: String? = nil, status: HTTPResponse.Status,
         session: inout AdminSession
     ) async throws -> Response {
-        var page = errors.context
-        page["batchID"] = batch.id.rawValue
-        page["rows"] = rows.enumerated().map { $1.context(index: $0) }
-        page["rowCount"] = rows.count
-        page["hasKept"] = rows.contains { $0.kept != nil }
-        page["names"] = (await environment.controlFile(batch.control)?["files"]?.objectValue?.keys ?? []).filter { $0 != "DEFAULT" }
-        if let duplicates { page["duplicates"] = duplicates }
+        let names = (await environment.controlFile(batch.control)?["files"]?.objectValue?.keys ?? []).filter { $0 != "DEFAULT" }
+        let page = EditFilesPage(
+            batchID: batch.id.rawValue, files: FileTable(rows: rows, names: names, duplicates: duplicates), formErrors: errors)
         return try await render(
-            "edit-files", title: "Files of batch: \(batch.comment)", session: &session, status: status, crumbs: Self.crumbs(batch, "Files"),
-            context: page)
+            .editFiles, title: "Files of batch: \(batch.comment)", session: &session, status: status, crumbs: Self.crumbs(batch, "Files"),
+            model: page)
     }
 
     @Sendable func editFiles(

@@ -57,46 +57,41 @@ extension AdminUI {
         guard let ref = objectRef(context), let object = try await store.object(ref) else {
             return notFound("Object \(context.parameters.get("ref") ?? "")", session: session)
         }
-        let values = try await valueRows(object.values)
         return try await render(
-            "object", title: object.title.isEmpty ? object.ref.text : object.title, session: &session,
+            .object, title: object.title.isEmpty ? object.ref.text : object.title, session: &session,
             crumbs: [Crumb.home, Crumb("Objects", AdminPath.objects), Crumb(object.ref.text)],
-            context: [
-                "ref": object.ref.text, "type": object.type.map { "\(schema.types[$0]?.name ?? $0) (\($0))" } ?? "", "version": object.version,
-                "created": Format.time(object.created) as Any, "updated": Format.time(object.updated) as Any, "values": values,
-                "json": ObjectJSON.object(object).prettyJSON(indent: 2), "deleted": object.deleted
-            ])
+            model: ObjectPage(object, schema: schema, values: try await valueRows(object.values)))
     }
 
     /// The rows of an attribute table: attribute name and code, qualifier, the value for people.
-    func valueRows(_ values: [ObjectValue]) async throws -> [[String: Any]] {
-        var rows: [[String: Any]] = []
+    func valueRows(_ values: [ObjectValue]) async throws -> [AttributeRow] {
+        var rows: [AttributeRow] = []
         for value in values {
-            rows.append([
-                "attribute": schema.attributes[value.attribute]?.name ?? value.attribute, "code": value.attribute,
-                "qualifier": value.qualifier ?? "", "lines": try await humanLines(value.value)
-            ])
+            rows.append(
+                AttributeRow(
+                    attribute: schema.attributes[value.attribute]?.name ?? value.attribute, code: value.attribute,
+                    qualifier: value.qualifier ?? "", lines: try await humanLines(value.value)))
         }
         return rows
     }
 
     /// A value as people read it: names joined, addresses on lines, refs with their titles.
-    func humanLines(_ value: AttributeValue) async throws -> [[String: Any]] {
+    func humanLines(_ value: AttributeValue) async throws -> [AttributeRow.Line] {
         let encoded = AttributeValueCoding.encode(value)
         switch value {
-        case .text(_, let text): return [["text": text]]
-        case .telephone(let text, let e164, _): return [["text": e164.map { "\(text) (\($0))" } ?? text]]
+        case .text(_, let text): return [.init(text)]
+        case .telephone(let text, let e164, _): return [.init(e164.map { "\(text) (\($0))" } ?? text)]
         case .ref(let ref):
             let title = try await store.object(ref)?.title
-            return [["text": title ?? ref.text, "ref": ref.text]]
+            return [.init(title ?? ref.text, ref: ref.text)]
         case .personName:
             let parts = ["title", "first", "middle", "last", "suffix"].compactMap { encoded[$0]?.stringValue }
-            return [["text": parts.joined(separator: " ")]]
+            return [.init(parts.joined(separator: " "))]
         case .postalAddress:
-            return ["street1", "street2", "city", "county", "postcode", "country"].compactMap { encoded[$0]?.stringValue }.map { ["text": $0] }
+            return ["street1", "street2", "city", "county", "postcode", "country"].compactMap { encoded[$0]?.stringValue }.map { .init($0) }
         default:
             let shown = encoded["value"] ?? encoded["code"] ?? .object(encoded)
-            return [["text": shown.stringValue ?? shown.compactJSON]]
+            return [.init(shown.stringValue ?? shown.compactJSON)]
         }
     }
 
@@ -108,18 +103,13 @@ extension AdminUI {
         else {
             return notFound("Version \(context.parameters.get("version") ?? "") of object \(context.parameters.get("ref") ?? "")", session: session)
         }
-        let values = try await valueRows(version.values)
         return try await render(
-            "version", title: "\(object.title), version \(number)", session: &session,
+            .version, title: "\(object.title), version \(number)", session: &session,
             crumbs: [
                 Crumb.home, Crumb("Objects", AdminPath.objects), Crumb(ref.text, AdminPath.object(ref)),
                 Crumb("History", AdminPath.objectHistory(ref)), Crumb("Version \(number)")
             ],
-            context: [
-                "ref": ref.text, "version": number, "current": object.version, "saved": Format.time(version.saved) as Any,
-                "batch": version.batch as Any, "batchID": version.batchID as Any, "deleted": version.deleted, "values": values,
-                "json": ObjectJSON.version(version).prettyJSON(indent: 2)
-            ])
+            model: VersionPage(version, of: object, values: try await valueRows(version.values)))
     }
 
     @Sendable func historyPage(_ request: Request, context: IntakeRequestContext, session: inout AdminSession) async throws -> Response {
@@ -128,29 +118,28 @@ extension AdminUI {
         }
         let versions = try await store.history(of: ref)
         var previous: [ObjectValue] = []
-        var rows: [[String: Any]] = []
+        var rows: [HistoryPage.Row] = []
         for version in versions {
             // What changed against the previous version, per attribute: values added and removed.
             let added = version.values.filter { !previous.contains($0) }
             let removed = previous.filter { !version.values.contains($0) }
             var changes: [String] = []
             for value in added {
-                changes.append("+ \(value.attribute): \(try await humanLines(value.value).compactMap { $0["text"] as? String }.joined(separator: ", "))")
+                changes.append("+ \(value.attribute): \(try await humanLines(value.value).map(\.text).joined(separator: ", "))")
             }
             for value in removed {
-                changes.append("− \(value.attribute): \(try await humanLines(value.value).compactMap { $0["text"] as? String }.joined(separator: ", "))")
+                changes.append("− \(value.attribute): \(try await humanLines(value.value).map(\.text).joined(separator: ", "))")
             }
             if version.deleted { changes.insert("Deleted", at: 0) }
-            rows.append([
-                "version": version.version, "saved": Format.time(version.saved) as Any, "batch": version.batch as Any,
-                "batchID": version.batchID as Any, "changes": changes,
-                "href": AdminPath.object(ref) + "/versions/\(version.version)"
-            ])
+            rows.append(
+                HistoryPage.Row(
+                    version: version.version, saved: Format.time(version.saved), batch: version.batch, batchID: version.batchID, changes: changes,
+                    href: AdminPath.object(ref) + "/versions/\(version.version)"))
             previous = version.values
         }
         return try await render(
-            "history", title: "History: \(object.title)", session: &session,
+            .history, title: "History: \(object.title)", session: &session,
             crumbs: [Crumb.home, Crumb("Objects", AdminPath.objects), Crumb(object.ref.text, AdminPath.object(ref)), Crumb("History")],
-            context: ["rows": rows, "ref": ref.text])
+            model: HistoryPage(ref: ref.text, rows: rows))
     }
 }

@@ -69,7 +69,7 @@ extension AdminUI {
         let page = max(1, request.uri.formParameters["page"].flatMap { Int($0) } ?? 1)
         let skip = (page - 1) * Self.resultsPerPage
         var matched = 0
-        var rows: [[String: Any]] = []
+        var rows: [ResultsPage.Row] = []
         var next = 0
         var more = false
         scan: for try await lines in store.resultPages(of: batch.id) {
@@ -80,66 +80,17 @@ extension AdminUI {
                     more = true
                     break scan
                 }
-                rows.append(resultRow(line, number: next + offset + 1))
+                rows.append(ResultsPage.Row(line, number: next + offset + 1, attributeName: attributeName))
             }
             next += lines.count
         }
-        let p = batch.progress
-        func count(_ status: RecordStatus) -> Int {
-            switch status {
-            case .applied: batch.dryRun ? 0 : p.recordsApplied
-            case .dryRun: batch.dryRun ? p.recordsApplied : 0
-            case .failed: p.recordsFailed
-            case .unchanged: p.recordsUnchanged
-            case .left: p.recordsLeft
-            case .notApplied: p.recordsNotApplied
-            }
-        }
-        let statusCounts: [[String: Any]] = RecordStatus.allCases.sorted { $0.rawValue < $1.rawValue }.map { status in
-            ["value": status.rawValue, "checked": filter.statuses.contains(status), "count": count(status)]
-        }
-        let base = AdminPath.batchResults(batch.id)
-        let query = filter.query
-        func link(_ page: Int) -> String { base + "?" + (query.isEmpty ? "" : query + "&") + "page=\(page)" }
         return try await render(
-            "results", title: "Results: \(batch.comment)", session: &session, crumbs: Self.crumbs(batch, "Results"),
-            context: [
-                "id": batch.id.rawValue, "rows": rows, "hasRows": !rows.isEmpty, "running": batch.state == .running,
-                "statuses": statusCounts,
-                "files": batch.files.map { ["name": $0.name, "selected": $0.name == filter.file] }, "q": filter.text ?? "",
-                "destination": filter.destination ?? "", "newYes": filter.isNew == true, "newNo": filter.isNew == false,
-                "previous": page > 1 ? link(page - 1) : nil as String? as Any, "next": more ? link(page + 1) : nil as String? as Any,
-                "ndjson": base + ".ndjson" + (query.isEmpty ? "" : "?filtered=1&" + query),
-                "csv": base + ".csv" + (query.isEmpty ? "" : "?filtered=1&" + query)
-            ])
+            .results, title: "Results: \(batch.comment)", session: &session, crumbs: Self.crumbs(batch, "Results"),
+            model: ResultsPage(batch: batch, filter: filter, rows: rows, page: page, more: more))
     }
 
-    func resultRow(_ line: String, number: Int) -> [String: Any] {
-        let value = (try? JSONParser.parse(Array(line.utf8))) ?? .null
-        let changes = (value["changes"]?.arrayValue ?? []).map { change -> [String: Any] in
-            [
-                "kind": change["kind"]?.stringValue ?? "", "destination": change["destination"]?.stringValue ?? "",
-                "ref": change["ref"]?.stringValue as Any, "isNew": change["new"] == .bool(true) ? "new" : "updated",
-                // Before and after per attribute, each value as its text (or its JSON when it has none).
-                "diff": (change["diff"]?.arrayValue ?? []).map { entry -> [String: Any] in
-                    func texts(_ values: JSONValue?) -> String {
-                        (values?.arrayValue ?? []).map { $0["text"]?.stringValue ?? $0["ref"]?.stringValue ?? $0.compactJSON }
-                            .joined(separator: "; ")
-                    }
-                    return [
-                        "attribute": schema.attributes[entry["attribute"]?.stringValue ?? ""]?.name ?? entry["attribute"]?.stringValue ?? "",
-                        "before": texts(entry["before"]), "after": texts(entry["after"])
-                    ]
-                }
-            ]
-        }
-        return [
-            "number": number, "anchor": "record-\(number - 1)", "record": value["record"]?.stringValue ?? "", "file": value["file"]?.stringValue ?? "",
-            "key": value["key"]?.stringValue as Any, "skipped": value["skipped"] == .bool(true),
-            "status": value["status"]?.stringValue ?? "", "changes": changes,
-            "errors": (value["errors"]?.arrayValue ?? []).compactMap(\.stringValue)
-        ]
-    }
+    /// An attribute's name in the schema (its code when the schema has no such attribute).
+    func attributeName(_ code: String) -> String { schema.attributes[code]?.name ?? code }
 
     func resultsDownload(_ request: Request, context: IntakeRequestContext, session: AdminSession, csv: Bool) async throws -> Response {
         guard let batch = try await batch(context) else { return batchNotFound(context, session) }

@@ -20,8 +20,7 @@ extension AdminUI {
         if query["signed-out"] != nil { notice = "You have signed out." }
         if case .active = try await sessions.find(request), query["next"] == nil { return redirect(AdminPath.home) }
         return renderer.page(
-            "login", title: "Sign in", session: nil,
-            context: ["next": Self.safeNext(query["next"].map(String.init)), "notice": notice as Any])
+            .login, title: "Sign in", session: nil, model: SignInPage(next: Self.safeNext(query["next"].map(String.init)), notice: notice))
     }
 
     @Sendable func signIn(_ request: Request, context: IntakeRequestContext) async throws -> Response {
@@ -50,8 +49,8 @@ extension AdminUI {
                 "admin sign-in refused",
                 metadata: ["intake.account": "\(username)", "client.address": "\(address)", "intake.locked": "\(locked)"])
             return renderer.page(
-                "login", title: "Sign in", session: nil, status: .unauthorized,
-                context: ["next": next, "username": username, "error": "Incorrect username or password."])
+                .login, title: "Sign in", session: nil, status: .unauthorized,
+                model: SignInPage(next: next, username: username, error: "Incorrect username or password."))
         }
         let cookie = try await sessions.start(account: username, replacing: request)
         try await audit("sign-in", detail: "\(username) from \(address)")
@@ -67,15 +66,5 @@ extension AdminUI {
         return try await render(
             .home, title: "Data import", session: &session,
             model: HomePage(databaseReachable: reachable, active: active, feeds: try await store.feeds(), finished: finished))
-    }
-
-    /// A batch's row (`BatchRow`) as a dictionary, for the batch page, which still builds one.
-    func batchSummary(_ batch: Batch) -> [String: Any] {
-        let row = BatchRow(batch)
-        var summary: [String: Any] = [:]
-        for case let label? in Mirror(reflecting: row).children.map(\.label) {
-            summary[label] = PageContext<BatchRow>.property(label, of: row)
-        }
-        return summary
     }
 }

@@ -45,7 +45,7 @@ package struct AdminUI: Sendable {
         admin.get("static/:file", use: staticFile)
         admin.get("login", use: signInPage)
         admin.post("login", use: signIn)
-        get(admin, "logout") { _, _, session in try await render("logout", title: "Sign out", session: &session) }
+        get(admin, "logout") { _, _, session in try await render(.logout, title: "Sign out", session: &session, model: EmptyPage()) }
         post(admin, "logout") { _, _, form, session in
             try await sessions.end(session)
             try await audit("sign-out", detail: session.account)
@@ -143,23 +143,8 @@ package struct AdminUI: Sendable {
 
     // MARK: Rendering
 
-    /// Renders a page for a signed-in admin, showing (and so using up) the session's flash.
-    func render(
-        _ template: String, title: String, session: inout AdminSession, status: HTTPResponse.Status = .ok, crumbs: [Crumb] = [],
-        context: [String: Any] = [:], refresh: Bool = false
-    ) async throws -> Response {
-        let flash = session.data.flash
-        session.data.flash = nil
-        try await sessions.save(session)
-        // What the account's role lets it do, so that pages show only those actions.
-        var context = context
-        context["canOperate"] = session.role.allows(.operator)
-        context["isAdmin"] = session.role.allows(.admin)
-        return renderer.page(
-            template, title: title, session: session, flash: flash, status: status, crumbs: crumbs, context: context, refresh: refresh)
-    }
-
-    /// A page from its typed model, as `render` does for a dictionary.
+    /// Renders a page for a signed-in admin from its typed model, showing (and so using up) the
+    /// session's flash.
     func render<Model: Sendable>(
         _ template: AdminTemplate, title: String, session: inout AdminSession, status: HTTPResponse.Status = .ok, crumbs: [Crumb] = [],
         model: Model, refresh: Bool = false

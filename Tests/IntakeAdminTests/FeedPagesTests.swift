@@ -56,7 +56,7 @@ import Testing
             FeedRecord(name: "students", activeKeys: 0, leftKeys: 0, lastBatch: nil)
         ]
         let page = FeedsPage(feeds: feeds, held: [])
-        let html = renderer.body(.feeds, title: "Feeds", session: nil, model: page)
+        let html = renderer.html(.feeds, title: "Feeds", session: nil, model: page)
         #expect(html.contains("&lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>x"))
         #expect(html.contains(#"<a href="/admin/feeds/hr-staff">hr-staff</a>"#))
         #expect(html.contains("3 created, 0 updated, 0 unchanged (0 skipped), 0 left, 0 failed"))

@@ -27,12 +27,12 @@ import Testing
         errors.add("name", "An active key already has this name")
         let page = NewAPIKeyPage(name: "<hr>", scope: .push, expires: "", errors: errors)
         #expect(page.scopes.filter(\.checked).map(\.value) == ["push"])
-        let html = try AdminRenderer().body(.apiKeyNew, title: "Create API key", session: nil, model: page)
+        let html = try AdminRenderer().html(.apiKeyNew, title: "Create API key", session: nil, model: page)
         #expect(html.contains(#"id="error-summary""#) && html.contains(##"<a href="#name">An active key already has this name</a>"##))
         #expect(html.contains(#"id="name-error">An active key already has this name</p>"#))
         #expect(html.contains("&lt;hr&gt;") && !html.contains("<hr>"))
         #expect(!html.contains("expires-error"))
-        let clean = try AdminRenderer().body(
+        let clean = try AdminRenderer().html(
             .apiKeyNew, title: "Create API key", session: nil, model: NewAPIKeyPage(name: "x", scope: .batch, expires: "", errors: FormErrors()))
         #expect(!clean.contains("error-summary"))
     }
@@ -55,9 +55,9 @@ import Testing
 @Suite struct MessagePageTests {
     @Test func theMessageIsEscapedAndBackIsShownOnlyWhenGiven() throws {
         let renderer = try AdminRenderer()
-        let withBack = renderer.body(.message, title: "Not found", session: nil, model: MessagePage(message: "Batch <x> not found", back: "/admin/batches"))
+        let withBack = renderer.html(.message, title: "Not found", session: nil, model: MessagePage(message: "Batch <x> not found", back: "/admin/batches"))
         #expect(withBack.contains("Batch &lt;x&gt; not found") && withBack.contains(#"<a href="/admin/batches">Back</a>"#))
-        let without = renderer.body(.message, title: "Not found", session: nil, model: MessagePage(message: "Gone", back: nil))
+        let without = renderer.html(.message, title: "Not found", session: nil, model: MessagePage(message: "Gone", back: nil))
         #expect(!without.contains("Back") && without.contains(#"<a href="/admin">Home</a>"#))
     }
 }

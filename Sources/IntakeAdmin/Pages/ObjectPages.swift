@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeHTTP
 import IntakeStore
 
 /// Objects by type (with subtypes when asked), exact title and the batch that wrote them, a page at
@@ -50,4 +51,75 @@ struct ObjectsPage: Sendable {
         (titleFilter, self.subtypes, batchFilter) = (title ?? "", subtypes, batch?.rawValue ?? "")
         types = schema.typeOrder.map { TypeChoice(code: $0, name: schema.types[$0]?.name ?? $0, selected: $0 == type) }
     }
+}
+
+/// An attribute's values in the attribute table of an object or a version: its name and code, the
+/// qualifier, and each value as people read it, one or more lines.
+struct AttributeRow: Sendable {
+    /// A line of a value; a ref links to its object (`isRef`: a line without one is looked up no
+    /// further, so it never links to the page's own object).
+    struct Line: Sendable {
+        var text: String
+        var ref: String
+        var isRef: Bool
+
+        init(_ text: String, ref: String? = nil) { (self.text, self.ref, isRef) = (text, ref ?? "", ref != nil) }
+    }
+    var attribute: String
+    var code: String
+    var qualifier: String
+    var lines: [Line]
+}
+
+/// One object: its details, attributes and JSON.
+struct ObjectPage: Sendable {
+    var ref: String
+    var type: String
+    var version: Int
+    var created: [String: String]?
+    var updated: [String: String]?
+    var values: [AttributeRow]
+    var json: String
+    var deleted: Bool
+
+    init(_ object: ObjectRecord, schema: Schema, values: [AttributeRow]) {
+        (ref, version, deleted, self.values) = (object.ref.text, object.version, object.deleted, values)
+        type = object.type.map { "\(schema.types[$0]?.name ?? $0) (\($0))" } ?? ""
+        (created, updated) = (Format.time(object.created), Format.time(object.updated))
+        json = ObjectJSON.object(object).prettyJSON(indent: 2)
+    }
+}
+
+/// One saved version of an object.
+struct VersionPage: Sendable {
+    var ref: String
+    var version: Int
+    var current: Int
+    var saved: [String: String]?
+    var batch: String?
+    var batchID: String?
+    var deleted: Bool
+    var values: [AttributeRow]
+    var json: String
+
+    init(_ version: ObjectVersionRecord, of object: ObjectRecord, values: [AttributeRow]) {
+        (ref, self.version, current, deleted, self.values) = (object.ref.text, version.version, object.version, version.deleted, values)
+        (saved, batch, batchID) = (Format.time(version.saved), version.batch, version.batchID)
+        json = ObjectJSON.version(version).prettyJSON(indent: 2)
+    }
+}
+
+/// An object's versions, oldest first, each with what it changed.
+struct HistoryPage: Sendable {
+    struct Row: Sendable {
+        var version: Int
+        var saved: [String: String]?
+        var batch: String?
+        var batchID: String?
+        /// `+ code: value` and `− code: value` per value added or removed; "Deleted" first.
+        var changes: [String]
+        var href: String
+    }
+    var ref: String
+    var rows: [Row]
 }

@@ -2,7 +2,8 @@ import IntakeStore
 import Mustache
 
 /// What a page template sees: its typed model's properties (by name, through reflection), then what
-/// every page has (its title, the account's role, the signed-in account and the form token).
+/// every page has (its title, the account's role, the signed-in account and the form token), then
+/// what the layout it inherits shows (`LayoutValues`).
 ///
 /// Page models are `Sendable` structs built from store values by their initialisers, without a
 /// request, so a test builds one and checks it. Templates see stored properties only (not computed
@@ -14,6 +15,7 @@ struct PageContext<Model: Sendable>: MustacheParent {
     let isAdmin: Bool
     let user: String?
     let csrf: String?
+    let layout: LayoutValues
 
     func child(named name: String) -> Any? {
         if let value = Self.property(name, of: model) { return value }
@@ -24,7 +26,7 @@ struct PageContext<Model: Sendable>: MustacheParent {
         case "isAdmin": return isAdmin
         case "user": return user
         case "csrf": return csrf
-        default: return nil
+        default: return Self.property(name, of: layout)
         }
     }
 
@@ -34,6 +36,29 @@ struct PageContext<Model: Sendable>: MustacheParent {
         let mirror = Mirror(reflecting: child.value)
         guard mirror.displayStyle == .optional else { return child.value }
         return mirror.children.first?.value
+    }
+}
+
+/// What the layout shows besides the title and the account: the crumbs, the one-time notice, and
+/// whether the page reloads itself without JavaScript (a running batch).
+struct LayoutValues: Sendable {
+    /// A crumb; the last one, the page itself, is not a link.
+    struct CrumbView: Sendable {
+        var label: String
+        var href: String
+        var isLink: Bool
+    }
+    var crumbs: [CrumbView]
+    var hasCrumbs: Bool
+    var flash: String?
+    var refresh: Bool
+
+    init(crumbs: [Crumb], flash: String?, refresh: Bool) {
+        self.crumbs = crumbs.enumerated().map { index, crumb in
+            let href = index == crumbs.count - 1 ? nil : crumb.href
+            return CrumbView(label: crumb.label, href: href ?? "", isLink: href != nil)
+        }
+        (hasCrumbs, self.flash, self.refresh) = (!crumbs.isEmpty, flash, refresh)
     }
 }
 
