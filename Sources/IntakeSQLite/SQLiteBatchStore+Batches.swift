@@ -25,24 +25,13 @@ extension SQLiteBatchStore {
     }
 
     static func fetchBatch(_ db: Database, _ id: BatchID) throws -> Batch? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
+        guard let row = try BatchTableRow.fetchOne(db, sql: "SELECT * FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
             return nil
         }
-        let files = try Row.fetchAll(
-            db, sql: "SELECT * FROM batch_files WHERE batch = ? ORDER BY position",
-            arguments: [id.rawValue]
-        ).map { f in
-            BatchFile(name: f["name"], digest: Digest(hex: f["digest"])!, size: f["size"], filename: f["filename"])
-        }
-        let progressText: String = row["progress"]
-        let progress = (try? JSONDecoder().decode(RunProgress.self, from: Data(progressText.utf8))) ?? RunProgress()
-        return Batch(
-            id: id, state: BatchState(rawValue: row["state"]) ?? .error, comment: row["comment"],
-            control: Digest(hex: row["control"])!, dryRun: row["dry_run"], created: date(row["created"])!,
-            scheduled: date(row["scheduled"]), started: date(row["started"]), finished: date(row["finished"]),
-            scheduledBy: row["scheduled_by"], files: files, progress: progress, purged: date(row["purged"]),
-            copiedFrom: (row["copied_from"] as String?).map(BatchID.init(rawValue:)), feed: row["feed"], force: row["force"],
-            maxErrors: row["max_errors"])
+        let files = try BatchFileRow.fetchAll(
+            db, sql: "SELECT * FROM batch_files WHERE batch = ? ORDER BY position", arguments: [id.rawValue]
+        ).map { try $0.record() }
+        return try row.record(files: files)
     }
 
     package func purgeableBatches(finishedBefore date: Date, limit: Int) async throws -> [Batch] {
@@ -186,24 +175,23 @@ extension SQLiteBatchStore {
     /// A running batch whose owner released it or is gone, claimed for this store; poisonous ones
     /// (see `JobLease.maxCrashes`) are finished as `error` on the way.
     private func takeOverRunningBatch(_ db: Database, now: Date) throws -> Batch? {
-        let rows = try Row.fetchAll(
+        let rows = try BatchLeaseRow.fetchAll(
             db,
             sql: """
                 SELECT id, lease_owner, lease_expires, crashes, stops, claim_position FROM batches
                 WHERE state = 'running' ORDER BY scheduled, created
                 """)
         for row in rows {
-            let owner: String? = row["lease_owner"]
-            let expires: Int64 = row["lease_expires"]
-            let id = BatchID(rawValue: row["id"])
+            let (owner, expires) = (row.leaseOwner, row.leaseExpires)
+            guard let id = row.id.map(BatchID.init(rawValue:)) else { continue }
             if let owner, owner != lease.owner, expires > Self.seconds(now), !JobLease.isDeadLocalProcess(owner) { continue }
             if owner == lease.owner { continue }  // this store is running it already
             guard var batch = try Self.fetchBatch(db, id) else { continue }
-            var counts = JobLease.Restarts(crashes: row["crashes"], stops: row["stops"])
+            var counts = row.restarts
             if let owner {
                 // The owner did not let go: its process died or hung. Stopping again before a single
                 // record was committed counts towards the poison-batch guard.
-                let progressed = Int64(batch.progress.recordsRead) != (row["claim_position"] as Int64)
+                let progressed = Int64(batch.progress.recordsRead) != row.claimPosition
                 let next = lease.afterTakeover(counts, progressed: progressed)
                 counts = next.counts
                 if next.giveUp {
@@ -229,11 +217,13 @@ extension SQLiteBatchStore {
 
     package func reportCrash(_ id: BatchID, now: Date) async throws {
         try await write { [self] db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT state, crashes, stops, claim_position FROM batches WHERE id = ?", arguments: [id.rawValue]),
-                (row["state"] as String) == BatchState.running.rawValue, let batch = try Self.fetchBatch(db, id)
+            guard
+                let row = try BatchLeaseRow.fetchOne(
+                    db, sql: "SELECT state, lease_expires, crashes, stops, claim_position FROM batches WHERE id = ?", arguments: [id.rawValue]),
+                row.state == BatchState.running.rawValue, let batch = try Self.fetchBatch(db, id)
             else { return }
-            let counts = JobLease.Restarts(crashes: row["crashes"], stops: row["stops"])
-            let progressed = Int64(batch.progress.recordsRead) != (row["claim_position"] as Int64)
+            let counts = row.restarts
+            let progressed = Int64(batch.progress.recordsRead) != row.claimPosition
             try Self.audit(db, id, "crash reported", "at record \(batch.progress.recordsRead)", now)
             let next = lease.afterCrashReport(counts, progressed: progressed)
             if next.giveUp {

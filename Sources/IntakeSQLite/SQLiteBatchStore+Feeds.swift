@@ -8,16 +8,6 @@ private let feedKeyColumns =
     "feed, file, key, digest, control, schema, objects, must_transform, reads, active, first_seen, last_changed, first_batch, last_batch"
 
 extension SQLiteBatchStore {
-    static func feedKeyMemory(_ row: Row) -> FeedKeyMemory {
-        FeedKeyMemory(
-            file: row["file"], key: row["key"], recordDigest: row["digest"], control: row["control"], schema: row["schema"],
-            objects: FeedObject.decode(row["objects"]),
-            mustTransform: row["must_transform"] || RememberedRead.decode(row["reads"]) == nil,
-            reads: RememberedRead.decode(row["reads"]) ?? [], active: row["active"],
-            firstSeen: date(row["first_seen"])!, lastChanged: date(row["last_changed"])!,
-            firstBatch: BatchID(rawValue: row["first_batch"]), lastBatch: BatchID(rawValue: row["last_batch"]))
-    }
-
     package func setFeed(_ id: BatchID, feed: String, notify: [String]) async throws {
         try await write { db in
             try db.execute(
@@ -49,11 +39,10 @@ extension SQLiteBatchStore {
     }
 
     private static func feedRecord(_ db: Database, _ name: String) throws -> FeedRecord {
-        let counts = try Row.fetchAll(db, sql: "SELECT active, count(*) AS n FROM feed_keys WHERE feed = ? GROUP BY active", arguments: [name])
-        var (active, left) = (0, 0)
-        for row in counts {
-            if row["active"] as Bool { active = row["n"] } else { left = row["n"] }
-        }
+        let counts = try FeedKeyCountRow.fetchAll(
+            db, sql: "SELECT active, count(*) AS n FROM feed_keys WHERE feed = ? GROUP BY active", arguments: [name])
+        let active = counts.first { $0.active }?.n ?? 0
+        let left = counts.first { !$0.active }?.n ?? 0
         let last = try String.fetchOne(
             db, sql: "SELECT id FROM batches WHERE feed = ? ORDER BY created DESC, rowid DESC LIMIT 1", arguments: [name])
         return FeedRecord(
@@ -74,7 +63,7 @@ extension SQLiteBatchStore {
             }
             sql += " ORDER BY file, key LIMIT ?"
             arguments += [limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.feedKeyMemory)
+            return try FeedKeyRow.fetchAll(db, sql: sql, arguments: arguments).map { $0.record() }
         }
     }
 
@@ -100,23 +89,23 @@ extension SQLiteBatchStore {
                 UNION ALL SELECT file, key FROM feed_key_history WHERE batch = ?1
                 """
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(restored))", arguments: [batch.rawValue]) ?? 0
-            let keys = try Row.fetchAll(
+            let keys = try FeedKeyPositionRow.fetchAll(
                 db, sql: "SELECT file, key FROM (\(restored)) ORDER BY file, key LIMIT ?2", arguments: [batch.rawValue, limit]
-            ).map { "\($0["file"] as String)/\($0["key"] as String)" }
+            ).map { "\($0.file)/\($0.key)" }
             return (count, keys)
         }
     }
 
     package func feedKeyHistory(feed: String, file: String, key: String) async throws -> [FeedKeyMemory] {
         try await read { db in
-            try Row.fetchAll(
+            try FeedKeyRow.fetchAll(
                 db,
                 sql: """
                     SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ?1 AND file = ?2 AND key = ?3
                     UNION ALL SELECT \(feedKeyColumns) FROM feed_key_history WHERE feed = ?1 AND file = ?2 AND key = ?3
                     ORDER BY last_changed DESC
                     """, arguments: [feed, file, key]
-            ).map(Self.feedKeyMemory)
+            ).map { $0.record() }
         }
     }
 

@@ -4,19 +4,12 @@ import IntakeCore
 import IntakeStore
 
 extension SQLiteBatchStore {
-    static func objectRecord(_ row: Row) -> ObjectRecord {
-        ObjectRecord(
-            ref: ObjectRef(row["ref"]), type: row["type"], title: row["title"], version: row["version"],
-            created: date(row["created"])!, updated: date(row["updated"])!,
-            values: ObjectValueStorage.decode(row["data"]), deleted: (row["deleted"] as Int64? ?? 0) != 0)
-    }
-
     package func object(_ ref: ObjectRef) async throws -> ObjectRecord? {
         try await read { db in
-            try Row.fetchOne(
+            try ObjectRow.fetchOne(
                 db, sql: "SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version WHERE o.ref = ?",
                 arguments: [ref.number]
-            ).map(Self.objectRecord)
+            )?.record()
         }
     }
 
@@ -34,7 +27,7 @@ extension SQLiteBatchStore {
             }
             sql += " ORDER BY o.ref LIMIT ?"
             arguments += [limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.objectRecord)
+            return try ObjectRow.fetchAll(db, sql: sql, arguments: arguments).map { $0.record() }
         }
     }
 
@@ -42,26 +35,20 @@ extension SQLiteBatchStore {
     /// write per version for the sake of an admin's page.
     package func objects(writtenBy batch: BatchID, after: ObjectRef?, limit: Int) async throws -> [ObjectRecord] {
         try await read { db in
-            try Row.fetchAll(
+            try ObjectRow.fetchAll(
                 db,
                 sql: """
                     SELECT o.*, v.data FROM objects o JOIN object_versions v ON v.ref = o.ref AND v.version = o.version
                     WHERE o.ref > ? AND o.ref IN (SELECT ref FROM object_versions WHERE batch = ?) ORDER BY o.ref LIMIT ?
                     """, arguments: [after?.number ?? 0, batch.rawValue, limit]
-            ).map(Self.objectRecord)
+            ).map { $0.record() }
         }
     }
 
     package func history(of ref: ObjectRef) async throws -> [ObjectVersionRecord] {
         try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM object_versions WHERE ref = ? ORDER BY version",
-                arguments: [ref.number]
-            ).map { row in
-                ObjectVersionRecord(
-                    version: row["version"], batch: row["batch"], saved: Self.date(row["saved"])!,
-                    values: ObjectValueStorage.decode(row["data"]), deleted: (row["deleted"] as Int64) != 0)
-            }
+            try ObjectVersionRow.fetchAll(db, sql: "SELECT * FROM object_versions WHERE ref = ? ORDER BY version", arguments: [ref.number])
+                .map { $0.record() }
         }
     }
 
@@ -73,12 +60,7 @@ extension SQLiteBatchStore {
                 sql += " AND batch = ?"
                 arguments += [batch.rawValue]
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).map { row in
-                let text: String = row["data"]
-                return DictionaryDocument(
-                    batch: row["batch"], record: row["record"],
-                    values: (try? JSONParser.parse(text)) ?? .null)
-            }
+            return try DocumentRow.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).map { $0.document() }
         }
     }
 
@@ -87,7 +69,7 @@ extension SQLiteBatchStore {
         // usually missing, and then no write lock is needed.
         let behaviours = objects.map(\.behaviour)
         let missing = try await read { db in
-            try behaviours.contains { try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM objects WHERE behaviour = ?)", arguments: [$0])! }
+            try behaviours.contains { try !Self.exists(db, "SELECT 1 FROM objects WHERE behaviour = ?", [$0]) }
         }
         guard missing else { return }
         try await write { db in

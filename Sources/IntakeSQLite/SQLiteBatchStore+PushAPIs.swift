@@ -5,7 +5,7 @@ import IntakeStore
 extension SQLiteBatchStore {
     package func createPushAPI(_ api: PushAPIRecord) async throws {
         try await write { db in
-            guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM push_apis WHERE name = ?)", arguments: [api.name])! else {
+            guard try !Self.exists(db, "SELECT 1 FROM push_apis WHERE name = ?", [api.name]) else {
                 throw StoreError.pushAPIExists(api.name)
             }
             try db.execute(
@@ -30,11 +30,11 @@ extension SQLiteBatchStore {
     }
 
     package func pushAPIs() async throws -> [PushAPIRecord] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM push_apis ORDER BY name").map(Self.pushAPI) }
+        try await read { db in try PushAPIRow.fetchAll(db, sql: "SELECT * FROM push_apis ORDER BY name").map { $0.record() } }
     }
 
     package func pushAPI(named name: String) async throws -> PushAPIRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM push_apis WHERE name = ?", arguments: [name]).map(Self.pushAPI) }
+        try await read { db in try PushAPIRow.fetchOne(db, sql: "SELECT * FROM push_apis WHERE name = ?", arguments: [name])?.record() }
     }
 
     package func deletePushAPI(name: String) async throws -> Bool {
@@ -44,10 +44,4 @@ extension SQLiteBatchStore {
         }
     }
 
-    private static func pushAPI(_ row: Row) -> PushAPIRecord {
-        PushAPIRecord(
-            name: row["name"], description: row["description"], enabled: row["enabled"],
-            response: PushResponseFormat(rawValue: row["response"]) ?? .json, control: row["control"], bodyLimit: row["body_limit"],
-            created: date(row["created"])!, updated: date(row["updated"])!)
-    }
 }

@@ -4,11 +4,6 @@ import IntakeCore
 import IntakeStore
 
 extension SQLiteBatchStore {
-    /// A version as `RollbackStep.plan` compares them: what it holds is its stored values and flag.
-    private static func rollbackHistoryEntry(_ row: Row) -> (version: Int, batch: String?, state: String) {
-        (row["version"], row["batch"], (row["data"] as String) + ((row["deleted"] as Int64) != 0 ? "\u{0}deleted" : ""))
-    }
-
     package func rollbackPlan(_ id: BatchID) async throws -> [(ref: ObjectRef, step: RollbackStep)] {
         try await read { db in
             guard let state = try String.fetchOne(db, sql: "SELECT state FROM batches WHERE id = ?", arguments: [id.rawValue]) else {
@@ -18,9 +13,9 @@ extension SQLiteBatchStore {
             let refs = try Int64.fetchAll(
                 db, sql: "SELECT DISTINCT ref FROM object_versions WHERE batch = ? ORDER BY ref", arguments: [id.rawValue])
             return try refs.map { number in
-                let history = try Row.fetchAll(
+                let history = try ObjectVersionRow.fetchAll(
                     db, sql: "SELECT version, batch, data, deleted FROM object_versions WHERE ref = ? ORDER BY version", arguments: [number]
-                ).map(Self.rollbackHistoryEntry)
+                ).map(\.rollbackEntry)
                 return (ObjectRef(number), RollbackStep.plan(versions: history, rollingBack: id.rawValue))
             }
         }
@@ -40,25 +35,26 @@ extension SQLiteBatchStore {
                 arguments: [id.rawValue])
             for number in refs {
                 let ref = ObjectRef(number)
-                let versions = try Row.fetchAll(
+                let versions = try ObjectVersionRow.fetchAll(
                     db, sql: "SELECT version, batch, data, deleted FROM object_versions WHERE ref = ? ORDER BY version",
                     arguments: [number])
-                let history = versions.map(Self.rollbackHistoryEntry)
+                let history = versions.map(\.rollbackEntry)
                 switch RollbackStep.plan(versions: history, rollingBack: id.rawValue) {
                 case .conflict:
                     outcome.conflicts.append(ref)
                 case .delete:
                     // A deleted version, not a removed row: the object's history shows the rollback.
                     outcome.deleted += 1
-                    let current = versions.last!
-                    if (current["deleted"] as Int64) == 0 {
-                        try restorer.writeVersion(ref: ref, values: ObjectValueStorage.decode(current["data"]), deleted: true)
+                    // `plan` said delete: the object has versions, the last one this batch's.
+                    if let current = versions.last, !current.deleted {
+                        try restorer.writeVersion(ref: ref, values: ObjectValueStorage.decode(current.data), deleted: true)
                     }
                 case .restore(let version):
                     outcome.restored += 1
-                    let previous = versions.first { ($0["version"] as Int) == version }!
-                    let values = ObjectValueStorage.decode(previous["data"])
-                    let wasDeleted = (previous["deleted"] as Int64) != 0
+                    // `plan` restores a version it found in `history`, which is `versions`.
+                    guard let previous = versions.first(where: { $0.version == version }) else { continue }
+                    let values = ObjectValueStorage.decode(previous.data)
+                    let wasDeleted = previous.deleted
                     let isDeleted = try Bool.fetchOne(db, sql: "SELECT deleted FROM objects WHERE ref = ?", arguments: [number]) ?? false
                     if wasDeleted == isDeleted {
                         _ = try restorer.save(ref: ref, values: values, isNew: false)

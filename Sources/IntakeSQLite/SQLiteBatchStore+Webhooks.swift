@@ -5,7 +5,7 @@ import IntakeStore
 extension SQLiteBatchStore {
     package func createWebhook(name: String, url: String, events: [WebhookEvent], everyBatch: Bool, secret: String, now: Date) async throws {
         try await write { db in
-            guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM webhooks WHERE name = ?)", arguments: [name])! else {
+            guard try !Self.exists(db, "SELECT 1 FROM webhooks WHERE name = ?", [name]) else {
                 throw StoreError.webhookExists(name)
             }
             try db.execute(
@@ -19,11 +19,7 @@ extension SQLiteBatchStore {
     }
 
     static func webhooks(_ db: Database) throws -> [WebhookRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM webhooks ORDER BY name").map { row in
-            WebhookRecord(
-                id: row["id"], name: row["name"], url: row["url"], events: WebhookRecord.events(row["events"]),
-                everyBatch: row["every_batch"], secret: row["secret"], created: date(row["created"])!)
-        }
+        try WebhookRow.fetchAll(db, sql: "SELECT * FROM webhooks ORDER BY name").map { $0.record() }
     }
 
     package func deleteWebhook(name: String) async throws -> Bool {
@@ -58,17 +54,9 @@ extension SQLiteBatchStore {
 
     package func deliveries(batch: BatchID) async throws -> [WebhookDelivery] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries WHERE batch = ? ORDER BY created, rowid", arguments: [batch.rawValue])
-                .map(Self.delivery)
+            try DeliveryRow.fetchAll(db, sql: "SELECT * FROM webhook_deliveries WHERE batch = ? ORDER BY created, rowid", arguments: [batch.rawValue])
+                .map { $0.record() }
         }
-    }
-
-    private static func delivery(_ row: Row) -> WebhookDelivery {
-        WebhookDelivery(
-            id: row["id"], webhook: row["webhook"], url: row["url"], batch: BatchID(rawValue: row["batch"]),
-            event: WebhookEvent(rawValue: row["event"]) ?? .finished, batchState: row["batch_state"], created: date(row["created"])!,
-            state: DeliveryState(rawValue: row["state"]) ?? .failed, nextAttempt: date(row["next_attempt"]),
-            attempts: DeliveryAttempt.decode(row["attempts"]))
     }
 
     package func takeDueDeliveries(now: Date, limit: Int, policy: DeliveryPolicy) async throws -> [DueDelivery] {
@@ -85,7 +73,7 @@ extension SQLiteBatchStore {
         return try await write { db in
             // Several processes may share one database file: the write lock makes take-and-lease one
             // step, so a delivery is taken by one sender at a time.
-            let rows = try Row.fetchAll(
+            let rows = try DeliveryRow.fetchAll(
                 db,
                 sql: """
                     SELECT d.*, w.secret FROM webhook_deliveries d LEFT JOIN webhooks w ON w.name = d.webhook
@@ -93,9 +81,9 @@ extension SQLiteBatchStore {
                     """, arguments: [Self.seconds(now), Self.seconds(now), limit])
             let leaseUntil = Self.seconds(now.addingTimeInterval(policy.lease))
             for row in rows {
-                try db.execute(sql: "UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?", arguments: [leaseUntil, row["id"] as String])
+                try db.execute(sql: "UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?", arguments: [leaseUntil, row.id])
             }
-            return rows.map { DueDelivery(delivery: Self.delivery($0), secret: $0["secret"], body: $0["body"]) }
+            return rows.map { DueDelivery(delivery: $0.record(), secret: $0.secret, body: $0.body) }
         }
     }
 

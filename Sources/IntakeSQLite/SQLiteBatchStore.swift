@@ -134,22 +134,21 @@ package final class SQLiteBatchStore: BatchStore {
         }
     }
 
-    private static func controlFile(_ row: Row) -> ControlFileRecord {
-        ControlFileRecord(
-            id: row["id"], digest: Digest(hex: row["digest"])!, size: row["size"], comment: row["comment"],
-            created: date(row["created"])!, uploadedBy: row["uploaded_by"])
+    /// Whether `sql` (a `SELECT 1 FROM …`) finds a row.
+    static func exists(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (\(sql))", arguments: arguments) ?? false
     }
 
     /// `instr(lower(…))` rather than LIKE, so `%` and `_` in what is searched for mean themselves.
     package func controlFiles(comment: String?, limit: Int, offset: Int) async throws -> [ControlFileRecord] {
         try await read { db in
-            try Row.fetchAll(
+            try ControlFileRow.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM control_files WHERE (? IS NULL OR instr(lower(comment), lower(?)) > 0)
                     ORDER BY created DESC, id DESC LIMIT ? OFFSET ?
                     """, arguments: [comment, comment, limit, offset]
-            ).map(Self.controlFile)
+            ).map { try $0.record() }
         }
     }
 
@@ -165,9 +164,9 @@ package final class SQLiteBatchStore: BatchStore {
 
     package func controlFiles(digest: Digest) async throws -> [ControlFileRecord] {
         try await read { db in
-            try Row.fetchAll(
+            try ControlFileRow.fetchAll(
                 db, sql: "SELECT * FROM control_files WHERE digest = ? ORDER BY created DESC, id DESC", arguments: [digest.hex]
-            ).map(Self.controlFile)
+            ).map { try $0.record() }
         }
     }
 
@@ -181,15 +180,15 @@ package final class SQLiteBatchStore: BatchStore {
 
     package func controlFile(id: Int64) async throws -> ControlFileRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM control_files WHERE id = ?", arguments: [id]).map(Self.controlFile)
+            try ControlFileRow.fetchOne(db, sql: "SELECT * FROM control_files WHERE id = ?", arguments: [id])?.record()
         }
     }
 
     package func controlFile(digest: Digest, comment: String) async throws -> ControlFileRecord? {
         try await read { db in
-            try Row.fetchOne(
+            try ControlFileRow.fetchOne(
                 db, sql: "SELECT * FROM control_files WHERE digest = ? AND comment = ?", arguments: [digest.hex, comment]
-            ).map(Self.controlFile)
+            )?.record()
         }
     }
 
@@ -208,11 +207,7 @@ package final class SQLiteBatchStore: BatchStore {
 
     package func adminSession(idHash: String) async throws -> AdminSessionRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM admin_sessions WHERE id_hash = ?", arguments: [idHash]).map { row in
-                AdminSessionRecord(
-                    idHash: row["id_hash"], account: row["account"], csrfToken: row["csrf_token"], created: Self.date(row["created"])!,
-                    lastSeen: Self.date(row["last_seen"])!, data: row["data"])
-            }
+            try AdminSessionRow.fetchOne(db, sql: "SELECT * FROM admin_sessions WHERE id_hash = ?", arguments: [idHash])?.record()
         }
     }
 
@@ -243,20 +238,14 @@ package final class SQLiteBatchStore: BatchStore {
 
     package func auditEntries(batch: BatchID, limit: Int) async throws -> [AuditEntry] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE batch = ? ORDER BY id DESC LIMIT ?", arguments: [batch.rawValue, limit]).map {
-                row in
-                AuditEntry(time: Self.date(row["time"])!, batch: batch, event: row["event"], detail: row["detail"])
-            }
+            try AuditRow.fetchAll(db, sql: "SELECT * FROM audit WHERE batch = ? ORDER BY id DESC LIMIT ?", arguments: [batch.rawValue, limit])
+                .map { $0.record() }
         }
     }
 
     package func auditEntries(limit: Int) async throws -> [AuditEntry] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
-                AuditEntry(
-                    time: Self.date(row["time"])!, batch: (row["batch"] as String?).map(BatchID.init(rawValue:)), event: row["event"],
-                    detail: row["detail"])
-            }
+            try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map { $0.record() }
         }
     }
 
@@ -276,7 +265,7 @@ package final class SQLiteBatchStore: BatchStore {
 
     package func createAdminAccount(name: String, passwordHash: String, role: AdminRole, now: Date) async throws {
         try await write { db in
-            guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM admin_accounts WHERE name = ?)", arguments: [name])! else {
+            guard try !Self.exists(db, "SELECT 1 FROM admin_accounts WHERE name = ?", [name]) else {
                 throw StoreError.accountExists(name)
             }
             try db.execute(
@@ -301,12 +290,6 @@ package final class SQLiteBatchStore: BatchStore {
         }
     }
 
-    private static func adminAccount(_ row: Row) -> AdminAccountRecord {
-        AdminAccountRecord(
-            name: row["name"], passwordHash: row["password_hash"], created: date(row["created"])!,
-            passwordChanged: date(row["password_changed"])!, disabled: row["disabled"], role: AdminRole(rawValue: row["role"]) ?? .viewer)
-    }
-
     package func setAdminAccountDisabled(name: String, disabled: Bool) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "UPDATE admin_accounts SET disabled = ? WHERE name = ?", arguments: [disabled, name])
@@ -327,12 +310,12 @@ package final class SQLiteBatchStore: BatchStore {
 
     package func adminAccount(name: String) async throws -> AdminAccountRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM admin_accounts WHERE name = ?", arguments: [name]).map(Self.adminAccount)
+            try AdminAccountRow.fetchOne(db, sql: "SELECT * FROM admin_accounts WHERE name = ?", arguments: [name])?.record()
         }
     }
 
     package func adminAccounts() async throws -> [AdminAccountRecord] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM admin_accounts ORDER BY name").map(Self.adminAccount) }
+        try await read { db in try AdminAccountRow.fetchAll(db, sql: "SELECT * FROM admin_accounts ORDER BY name").map { $0.record() } }
     }
 
     package func createAPIKey(
@@ -346,16 +329,9 @@ package final class SQLiteBatchStore: BatchStore {
         }
     }
 
-    private static func apiKey(_ row: Row) -> APIKeyRecord {
-        APIKeyRecord(
-            id: row["id"], name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .batch,
-            created: date(row["created"])!, lastUsed: date(row["last_used"]), revoked: row["revoked"], expires: date(row["expires"]),
-            restriction: (row["restriction"] as String?).flatMap(APIKeyRestriction.init(text:)))
-    }
-
     package func apiKeys() async throws -> [APIKeyRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id").map(Self.apiKey)
+            try APIKeyRow.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id").map { $0.record() }
         }
     }
 
@@ -371,8 +347,8 @@ package final class SQLiteBatchStore: BatchStore {
         // timing depends on the presented value. Deployments have a handful of keys.
         let found = try await read { db in
             var match: APIKeyRecord?
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE revoked = 0") {
-                if APIKeyHashing.constantTimeEquals(row["hash"], hash) { match = Self.apiKey(row) }
+            for row in try APIKeyRow.fetchAll(db, sql: "SELECT * FROM api_keys WHERE revoked = 0") {
+                if APIKeyHashing.constantTimeEquals(row.hash, hash) { match = row.record() }
             }
             return match
         }
