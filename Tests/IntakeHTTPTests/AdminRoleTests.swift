@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func everyRouteAgainstEveryRole() async throws {
-        try await AdminBrowser.signedIn().scoped { admin in
+        try await AdminBrowser.routedSignedIn { admin in
             let browsers: [(AdminRole, AdminBrowser)] = [
                 (.viewer, try await Self.signIn(.viewer, on: admin)), (.operator, try await Self.signIn(.operator, on: admin)), (.admin, admin)
             ]

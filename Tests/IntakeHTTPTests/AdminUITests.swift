@@ -6,73 +6,6 @@ import IntakeCore
 import IntakeStore
 import Testing
 
-/// A signed-in (or not) browser made of curl and a cookie jar, against a real server.
-final class AdminBrowser: Sendable {
-    let server: TestServer
-    let jar = FileManager().temporaryDirectory.appendingPathComponent("jar-\(UUID().uuidString)").path
-
-    init(_ server: TestServer) { self.server = server }
-
-    /// Runs `body` with this browser, then stops its server (see `TestServer.scoped`).
-    func scoped<T>(_ body: (AdminBrowser) async throws -> T) async throws -> T {
-        try await server.scoped { _ in try await body(self) }
-    }
-
-    static let password = "a long enough password"
-
-    /// A server with the admin account `ops`, and a browser signed in as it.
-    static func signedIn(webhookPollInterval: Duration? = nil) async throws -> AdminBrowser {
-        let server = try await TestServer.start(webhookPollInterval: webhookPollInterval)
-        try await AdminAccounts(store: server.store).create(name: "ops", password: password)
-        let browser = AdminBrowser(server)
-        let response = try await browser.post("/admin/login", ["username": "ops", "password": password, "next": "/admin"], csrf: false)
-        #expect(response.status == 303)
-        return browser
-    }
-
-    func get(_ path: String) async throws -> Curl.Result {
-        try await Curl.run(["-b", jar, "-c", jar, server.base + path])
-    }
-
-    /// The form's token, read from a page that has one.
-    func csrfToken() async throws -> String {
-        let page = try await get("/admin/logout")
-        guard let match = page.body.firstMatch(of: /name="csrf" value="([^"]+)"/) else { throw CocoaError(.featureUnsupported) }
-        return String(match.1)
-    }
-
-    func post(
-        _ path: String, _ fields: KeyValuePairs<String, String> = [:], files: [(String, URL)] = [], csrf: Bool = true,
-        headers: [String] = []
-    ) async throws -> Curl.Result {
-        var arguments = ["-b", jar, "-c", jar, "-X", "POST"] + headers.flatMap { ["-H", $0] }
-        var all = Array(fields)
-        if csrf { all.insert(("csrf", try await csrfToken()), at: 0) }
-        if files.isEmpty {
-            for (name, value) in all { arguments += ["--data-urlencode", "\(name)=\(value)"] }
-        } else {
-            for (name, value) in all { arguments += ["-F", "\(name)=\(value)"] }
-            for (name, url) in files { arguments += ["-F", "\(name)=@\(url.path)"] }
-        }
-        return try await Curl.run(arguments + [server.base + path])
-    }
-
-    var sessionToken: String? {
-        let text = (try? String(contentsOfFile: jar, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").first { $0.contains("intake_session") }.map { String($0.split(separator: "\t").last ?? "") }
-    }
-}
-
-extension Curl.Result {
-    func header(_ name: String) -> String? {
-        for line in headers.split(separator: "\r\n") {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == name.lowercased() { return parts[1].trimmingCharacters(in: .whitespaces) }
-        }
-        return nil
-    }
-}
-
 @Suite struct AdminUITests {
     let people = Fixtures.examples.deletingLastPathComponent().appendingPathComponent("Tests/browser/fixtures")
 
@@ -155,13 +88,13 @@ extension Curl.Result {
             let foreign = try await browser.post("/admin/api-keys/new", ["name": "forged"], headers: ["Origin: https://evil.example"])
             #expect(foreign.status == 403)
             #expect(try await browser.server.store.apiKeys().count == before)
-            let fine = try await browser.post("/admin/api-keys/new", ["name": "real"], headers: ["Origin: \(browser.server.base)"])
+            let fine = try await browser.post("/admin/api-keys/new", ["name": "real"], headers: ["Origin: \(try browser.live.base)"])
             #expect(fine.status == 303)
         }
     }
 
     @Test func controlFileUploadShowsTheExactMessagesAndReusesARecord() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let empty = try await browser.post("/admin/control-files/new", ["comment": ""], files: [])
             #expect(empty.status == 400)
             #expect(empty.body.components(separatedBy: ">Required field<").count - 1 >= 2)
@@ -207,7 +140,7 @@ extension Curl.Result {
     }
 
     @Test func newBatchChecksNamesKeepsReceivedFilesAndCreatesAReadyBatch() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let control = try await uploadPeopleControl(browser)
             let form = try await browser.get(control + "/new-batch")
             #expect(form.body.contains(#"name="name_0" type="text" list="file-names" value="staff""#))
@@ -244,7 +177,7 @@ extension Curl.Result {
     }
 
     @Test func theFilesOfAReadyBatchCanBeReplacedRemovedAndAddedAndOnlyThen() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let control = try await uploadPeopleControl(browser)
             let staff = people.appendingPathComponent("staff.json"), students = people.appendingPathComponent("students.tsv")
             let created = try await browser.post(
@@ -279,7 +212,7 @@ extension Curl.Result {
     }
 
     @Test func stateRulesAnswerNotPossibleAndUnknownThingsNotFound() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let client = BatchClient(browser.server)
             let digest = try await client.uploadControl(people.appendingPathComponent("people-control.json")).body
             let uploading = try await client.createBatch(control: digest, comment: "From script").body
@@ -310,7 +243,7 @@ extension Curl.Result {
     }
 
     @Test func aNewKeyIsShownOnceAndARevokedKeyIsRefusedByTheAPI() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let taken = try await browser.post("/admin/api-keys/new", ["name": "test", "scope": "batch"])
             #expect(taken.status == 400 && taken.body.contains("An active key already has this name"))
             let empty = try await browser.post("/admin/api-keys/new", ["name": " ", "scope": "batch"])
@@ -322,7 +255,7 @@ extension Curl.Result {
             let key = try #require(shown.body.firstMatch(of: /id="created-key">([^<]+)</).map { String($0.1) })
             let again = try await browser.get(location)
             #expect(again.body.contains("This key can no longer be displayed.") && !again.body.contains(key))
-            #expect(try await Curl.run(["--user", "haplo:\(key)", browser.server.base + "/api/v1/schema"]).status == 403, "scope batch")
+            #expect(try await browser.getAsStranger("/api/v1/schema", headers: [AdminBrowser.basic(key)]).status == 403, "scope batch")
             let control = try await BatchClient(browser.server, key: key).uploadControl(people.appendingPathComponent("people-control.json"))
             #expect(control.status == 200)
             let id = try #require(location.split(separator: "/").dropLast().last.map(String.init))
@@ -335,7 +268,7 @@ extension Curl.Result {
     }
 
     @Test func anIdleSessionExpiresAndSigningOutEndsTheSession() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let hash = SHA256.hash(data: Data(try #require(browser.sessionToken).utf8)).map { String(format: "%02x", $0) }.joined()
             let session = try #require(try await browser.server.store.adminSession(idHash: hash))
             try await browser.server.store.updateAdminSession(idHash: hash, lastSeen: Date().addingTimeInterval(-61 * 60), data: session.data)
@@ -348,14 +281,14 @@ extension Curl.Result {
             #expect(try await browser.get("/admin").status == 200)
             let out = try await browser.post("/admin/logout")
             #expect(out.status == 303 && out.header("Location") == "/admin/login?signed-out=1")
-            let reused = try await Curl.run(["-H", "Cookie: intake_session=\(token)", browser.server.base + "/admin"])
+            let reused = try await browser.getAsStranger("/admin", headers: ["Cookie: intake_session=\(token)"])
             #expect(reused.status == 303)
             #expect(try await browser.server.store.auditEntries(limit: 5).contains { $0.event == "sign-out" && $0.detail == "ops" })
         }
     }
 
     @Test func rollbackShowsAPreviewNeedsTheTickAndHappensOnce() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let client = BatchClient(browser.server)
             let id = try await importPeople(client)
             let preview = try await browser.get("/admin/batches/\(id)/rollback")
@@ -380,7 +313,7 @@ extension Curl.Result {
     /// A finished batch with a failure offers its failed rows per file and as a table, and a retry
     /// that opens a ready batch of them; a batch without failures offers neither.
     @Test func failedRowsDownloadAndRetryFromTheBatchPage() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let client = BatchClient(browser.server)
             let id = try await importPeople(client)
             let page = try await browser.get("/admin/batches/\(id)")
@@ -408,7 +341,7 @@ extension Curl.Result {
     }
 
     @Test func listsFilterBatchesAndSearchControlFiles() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let client = BatchClient(browser.server)
             let digest = try await client.uploadControl(people.appendingPathComponent("people-control.json"), comment: "People 100%").body
             _ = try await client.createBatch(control: digest, comment: "Nightly HR")
@@ -430,7 +363,7 @@ extension Curl.Result {
     }
 
     @Test func everyPageAnswersSignedInAndRedirectsSignedOutAndTheJSONHelpersMatchTheAPI() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let client = BatchClient(browser.server)
             let id = try await importPeople(client)
             let control = try #require(try await browser.server.store.controlFiles(limit: 1, offset: 0).first?.id)
@@ -457,7 +390,7 @@ extension Curl.Result {
                     #expect(page.body.components(separatedBy: "<h1>").count == 2, "\(path) has one h1")
                     #expect(page.body.contains(##"<a class="skip" href="#main">Skip to content</a>"##), "\(path)")
                 }
-                let signedOut = try await Curl.run([browser.server.base + path])
+                let signedOut = try await browser.getAsStranger(path)
                 #expect(signedOut.status == 303 && signedOut.header("Location")?.hasPrefix("/admin/login?next=") == true, "\(path) signed out")
             }
             for (mine, api) in [
@@ -486,7 +419,7 @@ extension Curl.Result {
     }
 
     @Test func anAdminChangesTheirOwnPassword() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let wrong = try await browser.post("/admin/account", ["current": "not it", "new": "a new long password", "repeat": "a new long password"])
             #expect(wrong.status == 400 && wrong.body.contains("This is not your current password."))
             let differ = try await browser.post(
@@ -505,7 +438,7 @@ extension Curl.Result {
     }
 
     @Test func aDisabledAccountIsSignedOutAndCannotSignIn() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             #expect(try await browser.get("/admin").status == 200)
             try await AdminAccounts(store: browser.server.store).setDisabled(name: "ops", true)
             #expect(try await browser.get("/admin").status == 303)
@@ -518,7 +451,7 @@ extension Curl.Result {
     }
 
     @Test func theShippedDocumentsArePagesWithAnchorsAndLinksBetweenThem() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let root = Fixtures.examples.deletingLastPathComponent()
             for (slug, path) in [("api", "docs/api.md"), ("control-file", "docs/control-files.md"), ("schema", "docs/schema.md")] {
                 let shipped = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
@@ -546,7 +479,7 @@ extension Curl.Result {
     }
 
     @Test func modelPagesGeneratorAndFilters() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let models = try await browser.get("/admin/models")
             #expect(models.body.contains(#"href="/admin/models/haplo%3Aperson">haplo:person (Person)"#))
             #expect(try await browser.get("/admin/models/haplo:person").status == 200, "raw colons are accepted too")

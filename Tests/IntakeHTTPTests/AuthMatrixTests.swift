@@ -188,7 +188,7 @@ import Testing
 /// checked when the key is made, by the command line and the admin UI alike.
 @Suite struct APIKeyExpiryTests {
     @Test func anExpiredKeyIsRefusedAndListedAsExpired() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let server = browser.server
             let key = APIKeyHashing.newKey()
             _ = try await server.store.createAPIKey(

@@ -195,7 +195,7 @@ import Testing
     }
 
     @Test func theBatchPageSaysNothingWasApplied() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let client = BatchClient(browser.server)
             let (status, _) = try await Self.run(client, policy: #"{"mode": "all-or-nothing"}"#, records: 20)
             let id = try #require(status["identifier"]?.stringValue)

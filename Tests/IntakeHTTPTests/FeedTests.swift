@@ -206,7 +206,7 @@ import Testing
     /// ref (`"deleted": true`); the dry run plans it as the real run does it; a key that comes back
     /// gets a new object; a rollback of the night that deleted it restores it.
     @Test func leaversDeleteTheirObjectsAndARollbackRestoresThem() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             let server = browser.server
             let client = BatchClient(server)
             let control = Self.deletingControl

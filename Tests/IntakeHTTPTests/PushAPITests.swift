@@ -268,7 +268,7 @@ import Testing
 /// fields, edit with a chosen control file, disable and enable from the list; values escaped.
 @Suite struct PushAPIAdminTests {
     @Test func anAdminDefinesEditsAndDisablesAPushAPI() async throws {
-        try await AdminBrowser.signedIn().scoped { browser in
+        try await AdminBrowser.routedSignedIn { browser in
             #expect(try await browser.get("/admin/push-apis").body.contains("There are no push APIs."))
 
             let badName = try await browser.post(

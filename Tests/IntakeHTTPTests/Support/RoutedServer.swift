@@ -71,10 +71,7 @@ struct RoutedServer: ServerEndpoint {
 
     /// A form POST (application/x-www-form-urlencoded), as `curl -d` sends it.
     func post(_ path: String, key: String? = nil, form: [(String, String)]) async throws -> Response {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
-        return try await request(.post, path, key: key, headers: [.contentType: "application/x-www-form-urlencoded"], body: body)
+        try await request(.post, path, key: key, headers: [.contentType: "application/x-www-form-urlencoded"], body: Self.urlencoded(form))
     }
 
     /// `BatchClient`'s requests, with the bodies curl would have sent.
@@ -87,31 +84,49 @@ struct RoutedServer: ServerEndpoint {
             headers[.contentType] = "application/x-www-form-urlencoded"
             body = ByteBuffer(string: fields.map { "\($0.0)=\($0.1)" }.joined(separator: "&"))
         case .multipart(let parts):
-            let boundary = "------------------------\(UUID().uuidString.replacingOccurrences(of: "-", with: ""))"
-            headers[.contentType] = "multipart/form-data; boundary=\(boundary)"
-            var data = Data()
-            for (name, part) in parts {
-                data += Data("--\(boundary)\r\n".utf8)
-                switch part {
-                case .text(let value):
-                    data += Data("Content-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
-                case .file(let url):
-                    data += Data(
-                        "Content-Disposition: form-data; name=\"\(name)\"; filename=\"\(url.lastPathComponent)\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                            .utf8)
-                    data += try Data(contentsOf: url)
-                    data += Data("\r\n".utf8)
-                }
-            }
-            data += Data("--\(boundary)--\r\n".utf8)
-            body = ByteBuffer(bytes: data)
+            let (type, bytes) = try Self.multipart(parts)
+            headers[.contentType] = type
+            body = bytes
         }
-        return try await client.execute(uri: request.path, method: HTTPRequest.Method(request.method)!, headers: headers, body: body) { response in
+        return try await execute(method: request.method, path: request.path, headers: headers, body: body)
+    }
+
+    /// One request through the router, answered as curl's result (status line and headers as text).
+    func execute(method: String, path: String, headers: HTTPFields, body: ByteBuffer?) async throws -> Curl.Result {
+        try await client.execute(uri: path, method: HTTPRequest.Method(method)!, headers: headers, body: body) { response in
             let data = Data(buffer: response.body)
             let headerLines = response.headers.map { "\($0.name.rawName): \($0.value)\r\n" }.joined()
             return Curl.Result(
                 status: Int(response.status.code), body: String(data: data, encoding: .utf8) ?? "",
                 headers: "HTTP/1.1 \(response.status.code)\r\n" + headerLines, data: data)
         }
+    }
+
+    /// A form body as `curl --data-urlencode` sends it.
+    static func urlencoded(_ fields: [(String, String)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
+    }
+
+    /// A multipart body as `curl -F` sends it, and its content type.
+    static func multipart(_ parts: [(String, TestRequest.Part)]) throws -> (String, ByteBuffer) {
+        let boundary = "------------------------\(UUID().uuidString.replacingOccurrences(of: "-", with: ""))"
+        var data = Data()
+        for (name, part) in parts {
+            data += Data("--\(boundary)\r\n".utf8)
+            switch part {
+            case .text(let value):
+                data += Data("Content-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+            case .file(let url):
+                data += Data(
+                    "Content-Disposition: form-data; name=\"\(name)\"; filename=\"\(url.lastPathComponent)\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                        .utf8)
+                data += try Data(contentsOf: url)
+                data += Data("\r\n".utf8)
+            }
+        }
+        data += Data("--\(boundary)--\r\n".utf8)
+        return ("multipart/form-data; boundary=\(boundary)", ByteBuffer(bytes: data))
     }
 }

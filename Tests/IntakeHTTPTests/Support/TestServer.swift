@@ -203,15 +203,19 @@ extension ServerEndpoint {
         switch request.body {
         case .none: break
         case .form(let fields): arguments += fields.flatMap { ["-d", "\($0.0)=\($0.1)"] }
-        case .multipart(let parts):
-            for (name, part) in parts {
-                switch part {
-                case .text(let value): arguments += ["-F", "\(name)=\(value)"]
-                case .file(let url): arguments += ["-F", "\(name)=@\(url.path)"]
-                }
-            }
+        case .multipart(let parts): arguments += Self.curlParts(parts)
         }
         return try await Curl.run(arguments + ["--user", "haplo:\(request.key)", base + request.path])
+    }
+
+    /// `-F name=value` and `-F name=@file`.
+    static func curlParts(_ parts: [(String, TestRequest.Part)]) -> [String] {
+        parts.flatMap { name, part in
+            switch part {
+            case .text(let value): ["-F", "\(name)=\(value)"]
+            case .file(let url): ["-F", "\(name)=@\(url.path)"]
+            }
+        }
     }
 }
 
