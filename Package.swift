@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Already resolved through postgres-nio; named here for TLS to the database (sslmode).
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // Tests only: the admin pages' HTML as reviewed snapshot files.
+        .package(url: "https://github.com/pointfreeco/swift-snapshot-testing.git", from: "1.19.7"),
     ],
     targets: [
         // The import engine: control files, models, value conversion, record transformation. No I/O.
@@ -189,7 +191,10 @@ let package = Package(
         .target(name: "IntakeTesting", dependencies: ["IntakeStore", "IntakePostgres"], swiftSettings: swiftSettings),
         .testTarget(name: "IntakeCoreTests", dependencies: ["IntakeCore"]),
         .testTarget(name: "IntakeStoreTests", dependencies: ["IntakeStore", "IntakeCore"]),
-        .testTarget(name: "IntakeAdminTests", dependencies: ["IntakeAdmin", "IntakeStore", "IntakeCore"]),
+        .testTarget(
+            name: "IntakeAdminTests",
+            dependencies: ["IntakeAdmin", "IntakeStore", "IntakeCore", .product(name: "SnapshotTesting", package: "swift-snapshot-testing")],
+            exclude: ["__Snapshots__"]),
         .testTarget(name: "IntakeAppTests", dependencies: ["IntakeApp", "IntakeRunner", "IntakeSQLite", "IntakeStore", "IntakeCore"]),
         .testTarget(
             name: "IntakeClientTests", dependencies: ["IntakeClient", .product(name: "NIOCore", package: "swift-nio")]),
