@@ -462,10 +462,13 @@ import Testing
             // beside it).
             for (folder, embedded, suffix) in [("Templates", AdminAssets.templates, ".mustache"), ("Static", AdminAssets.staticFiles, "")] {
                 let directory = root.appendingPathComponent("Sources/IntakeAdmin/\(folder)")
-                let names = try FileManager().contentsOfDirectory(atPath: directory.path)
+                // Templates sit in a folder per area; the file name is the key.
+                let paths = try FileManager().subpathsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(suffix) && !$0.hasSuffix("/") }
+                    .filter { path in (try? directory.appendingPathComponent(path).resourceValues(forKeys: [.isDirectoryKey]).isDirectory) != true }
+                let names = paths.map { ($0 as NSString).lastPathComponent }
                 #expect(Set(names.map { String($0.dropLast(suffix.count)) }) == Set(embedded.keys), "\(folder) changed: run scripts/embed-admin-docs")
-                for name in names {
-                    let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+                for (name, path) in zip(names, paths) {
+                    let text = try String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)
                     #expect(embedded[String(name.dropLast(suffix.count))] == text, "\(folder)/\(name) changed: run scripts/embed-admin-docs")
                 }
             }

@@ -1,4 +1,5 @@
-/// The templates under `Templates/`, by name: each page names its template once, here.
+/// The templates under `Templates/` (a folder per area: Batches, Objects, Settings, Shared, …), by
+/// file name: each page names its template once, here.
 /// `AdminUITests` checks that every case has its file and every file its case.
 enum AdminTemplate: String, CaseIterable, Sendable {
     case account
