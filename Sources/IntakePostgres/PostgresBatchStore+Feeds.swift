@@ -257,8 +257,9 @@ extension PostgresImportTransaction {
     func prefetchFeedKeys(feed: String, batch: BatchID, file: String, keys: [String]) throws {
         let wanted = keys.filter { prefetchedFeedKeys[PendingFeedWrites.Key(feed: feed, file: file, key: $0)] == nil }
         guard !wanted.isEmpty else { return }
-        // New objects not sent yet would be invisible to the statement's lookups.
-        try flushObjects()
+        // What this transaction has not sent would be invisible to the statement: new objects (to
+        // its lookups) and keys seen (a duplicate later in the window would pass for a first).
+        try flush()
         let rows = try connection.query(
             """
             SELECT u.key, s.record, k.feed, \(unescaped: String(Self.prefixed(feedKeyColumns, "k.").dropFirst("k.feed, ".count))), \(unescaped: Self.answersAlike)

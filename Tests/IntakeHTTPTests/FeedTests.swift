@@ -456,6 +456,29 @@ import Testing
         }
     }
 
+    /// A duplicate key is refused however far from its first occurrence and however the run's
+    /// statements are grouped (keys read ahead in windows of 256, seen marks sent every 400).
+    @Test func aDuplicateFarFromItsFirstOccurrenceIsRefused() async throws {
+        try await RoutedServer.run(schema: try Self.grantSchema()) { server in
+            let client = BatchClient(server)
+            let codes = (1...500).map { String(format: "g%03d", $0) }
+            func data(_ codes: [String]) -> String { "code,title,author,unused\n" + codes.map { "\($0),Title \($0),,\n" }.joined() }
+            for force in [false, true, false] {
+                let night = try await Self.night(client, control: Self.grantControl, file: "grants", data: data(codes), force: force)
+                #expect(night.state == "complete", "\(night.log)")
+            }
+            var duplicated = codes
+            duplicated[449] = "g005"
+            let night = try await Self.night(client, control: Self.grantControl, file: "grants", data: data(duplicated))
+            let failed = night.results.filter { $0["status"] == .string("failed") }
+            #expect(failed.count == 1, "\(failed)")
+            #expect(
+                failed.first?["errors"]?.arrayValue?.first == .string("Duplicate feed key g005 in file grants, first seen at record 4 (record 449)"),
+                "\(failed)")
+            #expect(night.progress("recordsSkipped") == 499)
+        }
+    }
+
     /// A record that maps a value by title is never skipped: the title table is read when the
     /// batch starts, and a retitled target must stop being linked the very next night.
     @Test func recordsUsingATitleMappingAreAlwaysTransformed() async throws {
