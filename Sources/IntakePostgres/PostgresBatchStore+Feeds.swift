@@ -226,63 +226,31 @@ extension PostgresImportTransaction {
     ) {
         let seen = PendingFeedWrites.Seen(batch: batch.rawValue, file: file, key: key)
         if let first = pendingFeed.seen[seen] { return (first, nil) }
-        let answer: PrefetchedFeedKey
-        if let prefetched = prefetchedFeedKeys.removeValue(forKey: PendingFeedWrites.Key(feed: feed, file: file, key: key)) {
-            answer = prefetched
-        } else {
-            // Prepared: planning this statement took four times as long as running it.
-            guard
-                let cells = try connection.execute(
-                    prepared: Self.seenAndMemory,
-                    [PostgresData(string: batch.rawValue), PostgresData(string: file), PostgresData(string: key), PostgresData(string: feed)]
-                ).first?.preparedCells
-            else { return (nil, nil) }
-            answer = try PrefetchedFeedKey(cells, from: 0)
-        }
-        if let first = answer.firstSeen { return (first, nil) }
+        // Prepared: planning this statement took four times as long as running it.
+        guard
+            let cells = try connection.execute(
+                prepared: Self.seenAndMemory,
+                [PostgresData(string: batch.rawValue), PostgresData(string: file), PostgresData(string: key), PostgresData(string: feed)]
+            ).first?.preparedCells
+        else { return (nil, nil) }
+        if let first = try cells[0].decode(Int64?.self) { return (Int(first), nil) }
         pendingFeed.seen[seen] = record
         pendingFeed.seenOrder.append(seen)
         if pendingFeed.rows >= Self.pendingRows { try sendFeedWrites() }
         if let unsent = pendingFeed.keys[PendingFeedWrites.Key(feed: feed, file: file, key: key)] { return (nil, unsent.memory) }
-        guard var memory = answer.memory else { return (nil, nil) }
-        memory.storeAnswersAlike = memory.storeAnswersAlike.map { $0 && !unsentObjectsAnswer(memory.reads) }
+        guard try cells[1].decode(String?.self) != nil else { return (nil, nil) }
+        let reads = RememberedRead.decode(try cells[9].decode(String.self))
+        var memory = FeedKeyMemory(
+            file: try cells[2].decode(String.self), key: try cells[3].decode(String.self), recordDigest: try cells[4].decode(String.self),
+            control: try cells[5].decode(String.self), schema: try cells[6].decode(String.self),
+            objects: FeedObject.decode(try cells[7].decode(String.self)), mustTransform: try cells[8].decode(Bool.self) || reads == nil,
+            reads: reads ?? [], active: try cells[10].decode(Bool.self),
+            firstSeen: Date(timeIntervalSince1970: TimeInterval(try cells[11].decode(Int64.self))),
+            lastChanged: Date(timeIntervalSince1970: TimeInterval(try cells[12].decode(Int64.self))),
+            firstBatch: BatchID(rawValue: try cells[13].decode(String.self)), lastBatch: BatchID(rawValue: try cells[14].decode(String.self)))
+        memory.storeAnswersAlike = try cells[15].decode(Bool?.self).map { $0 && !unsentObjectsAnswer(memory.reads) }
         return (nil, memory)
     }
-
-    /// Keys read ahead in one statement per call (a window of the records to come, see
-    /// `FeedTransaction.feedKeyPrefetchWindow`): a round trip per record was most of an unchanged
-    /// night's time on PostgreSQL. The answers stand until this transaction writes an object
-    /// (`forgetPrefetchedFeedKeys`), as the per-record statement's would: what this transaction has
-    /// not sent yet is checked when an answer is used, as for that statement.
-    func prefetchFeedKeys(feed: String, batch: BatchID, file: String, keys: [String]) throws {
-        let wanted = keys.filter { prefetchedFeedKeys[PendingFeedWrites.Key(feed: feed, file: file, key: $0)] == nil }
-        guard !wanted.isEmpty else { return }
-        // What this transaction has not sent would be invisible to the statement: new objects (to
-        // its lookups) and keys seen (a duplicate later in the window would pass for a first).
-        try flush()
-        let rows = try connection.query(
-            """
-            SELECT u.key, s.record, k.feed, \(unescaped: String(Self.prefixed(feedKeyColumns, "k.").dropFirst("k.feed, ".count))), \(unescaped: Self.answersAlike)
-            FROM unnest(\(wanted)::text[]) AS u (key)
-            LEFT JOIN feed_seen s ON s.batch = \(batch.rawValue) AND s.file = \(file) AND s.key = u.key
-            LEFT JOIN feed_keys k ON k.feed = \(feed) AND k.file = \(file) AND k.key = u.key
-            """
-        ).rows
-        for row in rows {
-            let cells = row.preparedCells
-            let key = try cells[0].decode(String.self)
-            prefetchedFeedKeys[PendingFeedWrites.Key(feed: feed, file: file, key: key)] = try PrefetchedFeedKey(cells, from: 1)
-        }
-    }
-
-    func hasPrefetchedFeedKey(feed: String, file: String, key: String) -> Bool {
-        prefetchedFeedKeys[PendingFeedWrites.Key(feed: feed, file: file, key: key)] != nil
-    }
-
-    var feedKeyPrefetchWindow: Int { Self.feedKeyPrefetchWindow }
-
-    /// How many records' keys a feed run reads ahead at once.
-    static let feedKeyPrefetchWindow = 256
 
     /// Whether the batch saw the key ($1 batch, $2 file, $3 key) and the key's memory in the feed
     /// ($4), with `answersAlike`.
@@ -399,33 +367,5 @@ extension PostgresImportTransaction {
     func forgetSeenFeedKeys(batch: BatchID) throws {
         try flush()
         try connection.query("DELETE FROM feed_seen WHERE batch = \(batch.rawValue)")
-    }
-}
-
-/// What `seenAndMemory` answers for a key: the record of the batch that saw it before, else its
-/// memory, if any, with `storeAnswersAlike` as the statement found it.
-struct PrefetchedFeedKey {
-    var firstSeen: Int?
-    var memory: FeedKeyMemory?
-
-    /// From the statement's cells, its first column (`s.record`) at `start`.
-    init(_ cells: [PostgresCell], from start: Int) throws {
-        func cell(_ index: Int) -> PostgresCell { cells[start + index] }
-        if let first = try cell(0).decode(Int64?.self) {
-            firstSeen = Int(first)
-            return
-        }
-        guard try cell(1).decode(String?.self) != nil else { return }
-        let reads = RememberedRead.decode(try cell(9).decode(String.self))
-        var memory = FeedKeyMemory(
-            file: try cell(2).decode(String.self), key: try cell(3).decode(String.self), recordDigest: try cell(4).decode(String.self),
-            control: try cell(5).decode(String.self), schema: try cell(6).decode(String.self),
-            objects: FeedObject.decode(try cell(7).decode(String.self)), mustTransform: try cell(8).decode(Bool.self) || reads == nil,
-            reads: reads ?? [], active: try cell(10).decode(Bool.self),
-            firstSeen: Date(timeIntervalSince1970: TimeInterval(try cell(11).decode(Int64.self))),
-            lastChanged: Date(timeIntervalSince1970: TimeInterval(try cell(12).decode(Int64.self))),
-            firstBatch: BatchID(rawValue: try cell(13).decode(String.self)), lastBatch: BatchID(rawValue: try cell(14).decode(String.self)))
-        memory.storeAnswersAlike = try cell(15).decode(Bool?.self)
-        self.memory = memory
     }
 }

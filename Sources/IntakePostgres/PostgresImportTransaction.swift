@@ -74,8 +74,6 @@ final class PostgresImportTransaction: ImportTransaction {
     private var known = RememberedVersions<String>()
     /// Feed memory written in this chunk, not sent yet (see `PendingFeedWrites`).
     var pendingFeed = PendingFeedWrites()
-    /// Feed keys read ahead (`prefetchFeedKeys`); forgotten when this transaction writes an object.
-    var prefetchedFeedKeys: [PendingFeedWrites.Key: PrefetchedFeedKey] = [:]
     /// Inside a savepoint writes go at once, so rolling the savepoint back undoes them.
     private(set) var inSavepoint = false
     /// About a chunk of records: more rows than this are sent without waiting for the next hand-over.
@@ -97,7 +95,6 @@ final class PostgresImportTransaction: ImportTransaction {
         guard !pending.isEmpty else { return }
         let writes = pending
         pending = ChunkWrites()
-        prefetchedFeedKeys = [:]
         pendingObjects = [:]
         pendingUsernames = [:]
         pendingBehaviours = [:]
@@ -141,8 +138,6 @@ final class PostgresImportTransaction: ImportTransaction {
         } catch {
             // What was saved inside is undone: forget every version this transaction has seen.
             known.forgetAll()
-            // What was read ahead may have seen writes this undoes.
-            prefetchedFeedKeys = [:]
             try connection.query("ROLLBACK TO SAVEPOINT \(unescaped: name)")
             try connection.query("RELEASE SAVEPOINT \(unescaped: name)")
             throw error
@@ -284,7 +279,6 @@ final class PostgresImportTransaction: ImportTransaction {
 
     /// Writes version `version` of a stored object, deleted or not as told (a leaver's delete).
     private func writeVersion(ref: ObjectRef, values: [ObjectValue], version: Int, deleted: Bool) throws {
-        prefetchedFeedKeys = [:]
         try connection.query(ObjectSQL.save(ref: ref, row: ObjectRow(values), version: version, batch: batch, now: now))
         try connection.query(ObjectSQL.markDeleted(ref, version: version, deleted: deleted))
         known.forget(ref)
@@ -316,7 +310,6 @@ final class PostgresImportTransaction: ImportTransaction {
         if let seen = try currentVersion(ref) {
             if seen.data == row.data { return .unchanged }
             version = seen.number + 1
-            prefetchedFeedKeys = [:]
             let saved = try connection.execute(
                 prepared: ObjectSQL.Prepared.saveIfCurrent,
                 ObjectSQL.Prepared.saveIfCurrentBinds(ref: ref, row: row, version: version, batch: batch, now: now)
@@ -336,7 +329,6 @@ final class PostgresImportTransaction: ImportTransaction {
                 version = currentVersion + 1
             }
         }
-        prefetchedFeedKeys = [:]
         try connection.query(ObjectSQL.save(ref: ref, row: row, version: version, batch: batch, now: now))
         known.remember(ref, version: version, data: row.data, values: values)
         return version == 1 ? .created : .updated

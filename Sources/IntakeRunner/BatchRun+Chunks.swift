@@ -138,7 +138,6 @@ extension BatchRun {
             }
             guard let record else { chunk.finished = true; break }
             count += 1
-            if let feedRun, lastFeedRecordSkipped { try readFeedKeysAhead(from: record, reader: reader, feed: feedRun, file: file, tx: tx) }
             do {
                 results.append(try transformAndCommit(record, file: file, importBatch: importBatch, tx: tx))
             } catch let error as ImportFatalError {
@@ -155,19 +154,6 @@ extension BatchRun {
         progress.bytesRead = bytesBefore + Int64(reader.bytesRead)
         try saveChunk(results: results, importBatch: importBatch, tx: tx)
         return count
-    }
-
-    /// Asks the store for the memory of the keys of `record` and of the records after it, in one
-    /// go, when the store wants that (`feedKeyPrefetchWindow`) and has no answer for this key yet.
-    private func readFeedKeysAhead(from record: SourceRecord, reader: any RecordReader, feed: FeedRun, file: RecordSource, tx: any ImportTransaction)
-        throws
-    {
-        let window = tx.feedKeyPrefetchWindow
-        guard window > 1, let lookahead = reader as? LookaheadRecordReader, let key = feed.declaration.keyValue(of: record.value),
-            !tx.hasPrefetchedFeedKey(feed: feed.name, file: file.name, key: key)
-        else { return }
-        let keys = [key] + lookahead.peek(window - 1).compactMap { feed.declaration.keyValue(of: $0.value) }
-        try tx.prefetchFeedKeys(feed: feed.name, batch: batch.id, file: file.name, keys: keys)
     }
 
     /// Saves a chunk's log lines, results and run position in its transaction.

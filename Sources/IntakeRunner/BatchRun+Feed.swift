@@ -132,9 +132,7 @@ extension BatchRun {
                 message: "Duplicate feed key \(key) in file \(file.name), first seen at record \(first)", key: key)
         }
         let digest = FeedRun.digest(of: record.value, buffer: &digestBuffer)
-        lastFeedRecordSkipped = false
         if let memory, try feed.canSkip(memory, digest: digest, tx: tx) {
-            lastFeedRecordSkipped = true
             progress.noteSeenActiveFeedKey()
             let identifier = importBatch.passOver(identifier: nextIdentifier(record, file: file, importBatch: importBatch))
             countRead(record)

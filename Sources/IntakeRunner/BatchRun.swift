@@ -311,9 +311,7 @@ package final class BatchRun {
             } catch {
                 throw FatalRunError(error, file: source.name)
             }
-            // A feed run looks at the keys of records to come (`LookaheadRecordReader`).
-            var prefetching: any RecordReader =
-                feedRun == nil ? PrefetchingRecordReader(reader) : LookaheadRecordReader(PrefetchingRecordReader(reader))
+            var prefetching: any RecordReader = PrefetchingRecordReader(reader)
             let outcome = try processFile(source, reader: &prefetching, batch: importBatch, proxy: proxy, bytesBefore: source.bytesBefore)
             if outcome != .finished(.complete) { return outcome }
             progress.fileIndex = index + 1
@@ -419,8 +417,5 @@ package final class BatchRun {
     var spools: (log: LineSpool, results: LineSpool)?
     /// Reused for each feed record's digest.
     var digestBuffer: [UInt8] = []
-    /// Whether the feed run skipped its last record: keys are read ahead only during a stretch of
-    /// skips, since a record that writes an object voids what was read ahead.
-    var lastFeedRecordSkipped = true
     var repositoryProxy: RepositoryProxy?
 }

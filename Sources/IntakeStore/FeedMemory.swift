@@ -156,22 +156,9 @@ package protocol FeedTransaction {
     func setBatchFeed(_ batch: BatchID, feed: String) throws
     /// Forgets which keys `batch` saw (at its end).
     func forgetSeenFeedKeys(batch: BatchID) throws
-    /// How many records' keys a run should read ahead with `prefetchFeedKeys`: 0 for a store that
-    /// answers `noteFeedKeySeenReadingMemory` cheaply record by record.
-    var feedKeyPrefetchWindow: Int { get }
-    /// Reads what `noteFeedKeySeenReadingMemory` would answer for `keys` of `file`, all at once; the
-    /// answers are used (once each) by that method, and only while this transaction has written no
-    /// object since. Notes nothing as seen.
-    func prefetchFeedKeys(feed: String, batch: BatchID, file: String, keys: [String]) throws
-    /// Whether an answer read ahead for the key is waiting.
-    func hasPrefetchedFeedKey(feed: String, file: String, key: String) -> Bool
 }
 
 extension FeedTransaction {
-    package var feedKeyPrefetchWindow: Int { 0 }
-    package func prefetchFeedKeys(feed: String, batch: BatchID, file: String, keys: [String]) throws {}
-    package func hasPrefetchedFeedKey(feed: String, file: String, key: String) -> Bool { false }
-
     package func noteFeedKeySeenReadingMemory(feed: String, batch: BatchID, file: String, key: String, record: Int) throws -> (
         firstSeen: Int?, memory: FeedKeyMemory?
     ) {
@@ -252,13 +239,6 @@ extension ForwardingFeedTransaction {
     package func lookUpRef(behaviour: String) throws -> ObjectRef? { try forwardingFeed { try $0.lookUpRef(behaviour: behaviour) } }
     package func setBatchFeed(_ batch: BatchID, feed: String) throws { try forwardingFeed { try $0.setBatchFeed(batch, feed: feed) } }
     package func forgetSeenFeedKeys(batch: BatchID) throws { try forwardingFeed { try $0.forgetSeenFeedKeys(batch: batch) } }
-    package var feedKeyPrefetchWindow: Int { (try? forwardingFeed { $0.feedKeyPrefetchWindow }) ?? 0 }
-    package func prefetchFeedKeys(feed: String, batch: BatchID, file: String, keys: [String]) throws {
-        try forwardingFeed { try $0.prefetchFeedKeys(feed: feed, batch: batch, file: file, keys: keys) }
-    }
-    package func hasPrefetchedFeedKey(feed: String, file: String, key: String) -> Bool {
-        (try? forwardingFeed { $0.hasPrefetchedFeedKey(feed: feed, file: file, key: key) }) ?? false
-    }
 }
 
 /// A read of the store a record's transform made, with the store's answer.

@@ -424,7 +424,8 @@ import Testing
 
     /// A record is judged against the store as the records before it in the same batch left it: two
     /// keys save the same object, and when the first changes it the second is transformed again,
-    /// although its memory (read ahead on PostgreSQL, before the first was saved) said "unchanged".
+    /// although its memory, as the night began, said "unchanged". (A store that read memories ahead
+    /// would have to drop them when it writes: this test failed for such a build that did not.)
     @Test func aRecordSeesWhatEarlierRecordsOfItsBatchChanged() async throws {
         try await RoutedServer.run(schema: try Self.grantSchema()) { server in
             let client = BatchClient(server)
@@ -457,7 +458,7 @@ import Testing
     }
 
     /// A duplicate key is refused however far from its first occurrence and however the run's
-    /// statements are grouped (keys read ahead in windows of 256, seen marks sent every 400).
+    /// statements are grouped (PostgreSQL sends seen marks 400 at a time).
     @Test func aDuplicateFarFromItsFirstOccurrenceIsRefused() async throws {
         try await RoutedServer.run(schema: try Self.grantSchema()) { server in
             let client = BatchClient(server)
