@@ -40,9 +40,9 @@ struct ResultFilter {
 
     var query: String {
         var parts = statuses.map { "status=\($0.rawValue)" }
-        if let file { parts.append("file=" + (file.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
-        if let text { parts.append("q=" + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
-        if let destination { parts.append("destination=" + (destination.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+        if let file { parts.append(PageLinks.part("file", file)) }
+        if let text { parts.append(PageLinks.part("q", text)) }
+        if let destination { parts.append(PageLinks.part("destination", destination)) }
         if let isNew { parts.append("new=" + (isNew ? "yes" : "no")) }
         return parts.joined(separator: "&")
     }

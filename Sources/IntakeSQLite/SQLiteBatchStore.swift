@@ -109,7 +109,6 @@ package final class SQLiteBatchStore: BatchStore {
     }
 
     static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
-    static func date(_ seconds: Int64?) -> Date? { seconds.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
 
     package func ping() async throws {
         _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }

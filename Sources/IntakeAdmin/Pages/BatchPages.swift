@@ -175,7 +175,7 @@ struct BatchPage: Sendable {
         files = batch.files.map { file in
             File(
                 name: file.name, filename: file.filename, size: Format.sizeContext(file.size), digest: file.digest.hex,
-                shortDigest: Format.short(file.digest.hex), href: batchPath + "/files/" + Self.encoded(file.name))
+                shortDigest: Format.short(file.digest.hex), href: batchPath + "/files/" + PageLinks.encoded(file.name))
         }
         hasFiles = !files.isEmpty
         summary = p.destinations.keys.sorted().map { name in
@@ -190,7 +190,7 @@ struct BatchPage: Sendable {
         hasLog = !log.isEmpty
         failedRows =
             p.recordsFailed == 0 || active
-            ? [] : batch.files.map { FailedRowsLink(name: $0.name, href: batchPath + "/failed-rows?file=" + Self.encoded($0.name)) }
+            ? [] : batch.files.map { FailedRowsLink(name: $0.name, href: batchPath + "/failed-rows?" + PageLinks.part("file", $0.name)) }
         hasFailedRows = p.recordsFailed > 0 && !active && batch.purged == nil
 
         let total = batch.files.reduce(Int64(0)) { $0 + $1.size }
@@ -212,9 +212,6 @@ struct BatchPage: Sendable {
         statusURL = batchPath + "/status.json"
         logURL = batchPath + "/log.txt"
     }
-
-    /// A file name in a path or query: everything but letters and digits percent-encoded.
-    static func encoded(_ name: String) -> String { name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name }
 }
 
 /// The page that asks before a batch action (schedule, copy, cancel, roll back, approve, retry):

@@ -127,7 +127,8 @@ struct PageLinks {
     }
 
     /// `name=value` with the value percent-encoded (all but letters and digits).
-    static func part(_ name: String, _ value: String) -> String {
-        name + "=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-    }
+    static func part(_ name: String, _ value: String) -> String { name + "=" + encoded(value) }
+
+    /// A value in a path or query: everything but letters and digits percent-encoded.
+    static func encoded(_ value: String) -> String { value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "" }
 }
