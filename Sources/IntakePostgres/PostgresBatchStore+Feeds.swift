@@ -347,6 +347,12 @@ extension PostgresImportTransaction {
             .scalar(Int.self) ?? 0
     }
 
+    func feedHasKeys(feed: String, file: String) throws -> Bool {
+        try flush()
+        return try connection.query("SELECT EXISTS (SELECT 1 FROM feed_keys WHERE feed = \(feed) AND file = \(file))")
+            .scalar(Bool.self) ?? false
+    }
+
     func currentVersion(of ref: ObjectRef) throws -> Int? {
         // A new object not sent yet is version 1; anything else is read (never from memory: a
         // skip is decided on the version now, which another node may have changed).

@@ -139,7 +139,8 @@ extension BatchRun {
             guard let record else { chunk.finished = true; break }
             count += 1
             do {
-                results.append(try transformAndCommit(record, file: file, importBatch: importBatch, tx: tx))
+                let digest = (reader as? PrefetchingRecordReader)?.digest
+                results.append(try transformAndCommit(record, digest: digest, file: file, importBatch: importBatch, tx: tx))
             } catch let error as ImportFatalError {
                 chunk.fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
                 break
@@ -181,12 +182,13 @@ extension BatchRun {
     }
 
     /// Transforms one record, commits it unless this is a dry run, and returns its result line.
+    /// `digest` is the record's `FeedRun.digest` when the reader worked it out already.
     func transformAndCommit(
-        _ record: SourceRecord, file: RecordSource, importBatch: ImportBatch,
+        _ record: SourceRecord, digest: String?, file: RecordSource, importBatch: ImportBatch,
         tx: any ImportTransaction
     ) throws -> String {
         if let feed = feedRun {
-            return try transformFeedRecord(record, file: file, importBatch: importBatch, tx: tx, feed: feed)
+            return try transformFeedRecord(record, digest: digest, file: file, importBatch: importBatch, tx: tx, feed: feed)
         }
         return try transformRecord(record, file: file, importBatch: importBatch, tx: tx).line
     }

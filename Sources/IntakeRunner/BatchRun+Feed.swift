@@ -12,6 +12,13 @@ struct FeedRun {
     let schema: String
     /// Transform every record (`force=true` on schedule).
     let force: Bool
+    /// The batch's files of which the feed remembered no key when this process took up the run
+    /// (a feed's first night): a key of theirs has memory only if this batch saved it, and then the
+    /// batch saw it before, so their records note the key as seen without reading its memory.
+    /// Nothing else writes the feed's memory meanwhile: its real nights run one at a time and only
+    /// a rollback deletes memory. A resumed run finds the memory it saved and reads every key; a
+    /// dry run, which may run beside a real night, always reads.
+    let filesWithoutMemory: Set<String>
 
     var name: String { declaration.name }
 
@@ -101,9 +108,11 @@ extension BatchRun {
         try tx.setBatchFeed(batch.id, feed: declaration.name)
         if let problem = Self.prepareLeavers(declaration, in: importBatch) { throw FatalRunError(message: problem) }
         let fingerprint = SHA256.hash(data: Array(environment.models.schema.fingerprint.utf8))
+        let filesWithoutMemory =
+            batch.dryRun ? [] : try Set(batch.files.map(\.name).filter { try !tx.feedHasKeys(feed: declaration.name, file: $0) })
         return FeedRun(
             declaration: declaration, control: batch.control.hex,
-            schema: fingerprint.withUnsafeBytes { FeedRun.hex($0) }, force: batch.force)
+            schema: fingerprint.withUnsafeBytes { FeedRun.hex($0) }, force: batch.force, filesWithoutMemory: filesWithoutMemory)
     }
 
     private static func prepareLeavers(_ declaration: FeedDeclaration, in importBatch: ImportBatch) -> String? {
@@ -119,19 +128,22 @@ extension BatchRun {
     /// record is skipped when nothing could change, else transformed and committed with the key's
     /// new memory, in the same transaction.
     func transformFeedRecord(
-        _ record: SourceRecord, file: RecordSource, importBatch: ImportBatch, tx: any ImportTransaction, feed: FeedRun
+        _ record: SourceRecord, digest: String?, file: RecordSource, importBatch: ImportBatch, tx: any ImportTransaction, feed: FeedRun
     ) throws -> String {
         guard let key = feed.declaration.keyValue(of: record.value) else {
             return refuse(record, file: file, importBatch: importBatch, message: feed.declaration.missingKeyMessage(), key: nil)
         }
         let number = importBatch.recordCounter
-        let (first, memory) = try tx.noteFeedKeySeenReadingMemory(feed: feed.name, batch: batch.id, file: file.name, key: key, record: number)
+        let (first, memory) =
+            feed.filesWithoutMemory.contains(file.name)
+            ? (try tx.noteFeedKeySeen(batch: batch.id, file: file.name, key: key, record: number), nil)
+            : try tx.noteFeedKeySeenReadingMemory(feed: feed.name, batch: batch.id, file: file.name, key: key, record: number)
         if let first {
             return refuse(
                 record, file: file, importBatch: importBatch,
                 message: "Duplicate feed key \(key) in file \(file.name), first seen at record \(first)", key: key)
         }
-        let digest = FeedRun.digest(of: record.value, buffer: &digestBuffer)
+        let digest = digest ?? FeedRun.digest(of: record.value, buffer: &digestBuffer)
         if let memory, try feed.canSkip(memory, digest: digest, tx: tx) {
             progress.noteSeenActiveFeedKey()
             let identifier = importBatch.passOver(identifier: nextIdentifier(record, file: file, importBatch: importBatch))

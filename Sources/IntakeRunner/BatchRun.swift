@@ -311,7 +311,7 @@ package final class BatchRun {
             } catch {
                 throw FatalRunError(error, file: source.name)
             }
-            var prefetching: any RecordReader = PrefetchingRecordReader(reader)
+            var prefetching: any RecordReader = PrefetchingRecordReader(reader, digesting: feedRun != nil)
             let outcome = try processFile(source, reader: &prefetching, batch: importBatch, proxy: proxy, bytesBefore: source.bytesBefore)
             if outcome != .finished(.complete) { return outcome }
             progress.fileIndex = index + 1

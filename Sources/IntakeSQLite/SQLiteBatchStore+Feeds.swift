@@ -308,6 +308,11 @@ extension SQLiteImportTransaction {
             arguments: [feed, filesJSON(files)]) ?? 0
     }
 
+    func feedHasKeys(feed: String, file: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM feed_keys WHERE feed = ? AND file = ?)", arguments: [feed, file]) ?? false
+    }
+
     func currentVersion(of ref: ObjectRef) throws -> Int? {
         if let lookedUp = versionLookedUp, lookedUp.ref == ref.number { return Int(lookedUp.version) }
         let statement = try feedStatements.version

@@ -42,8 +42,8 @@ final class SQLiteImportTransaction: ImportTransaction {
     private let now: Int64
     private var refs = RefCounter()
     private var known = RememberedVersions<[UInt8]>()
-    /// The object a feed's skip check last found by username or behaviour, with its version;
-    /// forgotten at every write.
+    /// The object a feed's skip check last found by username or behaviour, or the last one written,
+    /// with its version: the feed's next question is most often about that object.
     var versionLookedUp: (ref: Int64, version: Int64)?
 
     init(db: Database, batch: BatchID?, now: Date) {
@@ -238,7 +238,6 @@ final class SQLiteImportTransaction: ImportTransaction {
 
     /// Writes a version of an object: the first (`currentVersion` nil) or the one after it.
     private func write(ref: ObjectRef, values: [ObjectValue], columns: EncodedObject, currentVersion: Int64?) throws -> SaveOutcome {
-        versionLookedUp = nil
         let statements = try self.statements
         let version: Int64
         let outcome: SaveOutcome
@@ -283,6 +282,7 @@ final class SQLiteImportTransaction: ImportTransaction {
         // New objects are not remembered (most are never read in the chunk that makes them); a
         // lookup that finds one remembers it then.
         if currentVersion != nil { known.remember(ref, version: Int(version), data: columns.data, values: values) }
+        versionLookedUp = (ref.number, version)
         return outcome
     }
 

@@ -146,6 +146,8 @@ package protocol FeedTransaction {
         -> [FeedKeyMemory]
     func feedLeaverCount(feed: String, files: [String], batch: BatchID) throws -> Int
     func activeFeedKeyCount(feed: String, files: [String]) throws -> Int
+    /// Whether the feed remembers any key of `file`.
+    func feedHasKeys(feed: String, file: String) throws -> Bool
     /// The current version of an object, nil when there is none.
     func currentVersion(of ref: ObjectRef) throws -> Int?
     /// What a lookup by username or behaviour answers now (as `ObjectRepository`'s), without
@@ -233,6 +235,9 @@ extension ForwardingFeedTransaction {
     }
     package func activeFeedKeyCount(feed: String, files: [String]) throws -> Int {
         try forwardingFeed { try $0.activeFeedKeyCount(feed: feed, files: files) }
+    }
+    package func feedHasKeys(feed: String, file: String) throws -> Bool {
+        try forwardingFeed { try $0.feedHasKeys(feed: feed, file: file) }
     }
     package func currentVersion(of ref: ObjectRef) throws -> Int? { try forwardingFeed { try $0.currentVersion(of: ref) } }
     package func lookUpRef(username: String) throws -> ObjectRef? { try forwardingFeed { try $0.lookUpRef(username: username) } }

@@ -22,6 +22,22 @@ import Testing
         #expect(reader.bytesRead == text.utf8.count)
     }
 
+    @Test func aDigestingReaderGivesEachRecordItsOwnDigest() throws {
+        let reader = PrefetchingRecordReader(
+            JSONRecordReader(fileName: "f.json", source: MemoryByteSource(json(1000)), singleRecord: false), digesting: true)
+        var buffer: [UInt8] = []
+        var digests = Set<String>()
+        while let record = try reader.next() {
+            let digest = try #require(reader.digest)
+            #expect(digest == FeedRun.digest(of: record.value, buffer: &buffer))
+            digests.insert(digest)
+        }
+        #expect(digests.count == 1000)
+        let plain = PrefetchingRecordReader(JSONRecordReader(fileName: "f.json", source: MemoryByteSource(json(3)), singleRecord: false))
+        _ = try plain.next()
+        #expect(plain.digest == nil)
+    }
+
     @Test func anErrorComesAfterTheRecordsBeforeIt() throws {
         let reader = PrefetchingRecordReader(JSONRecordReader(fileName: "f.json", source: MemoryByteSource(json(300, tail: ",}")), singleRecord: false))
         var count = 0

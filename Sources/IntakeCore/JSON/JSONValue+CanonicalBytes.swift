@@ -21,10 +21,13 @@ extension JSONValue {
             for item in items { item.appendCanonicalBytes(to: &out) }
         case .object(let object):
             out.append(7)
-            appendInteger(UInt64(object.keys.count), to: &out)
-            for (key, value) in object.pairs {
-                appendString(key, to: &out)
-                value.appendCanonicalBytes(to: &out)
+            let (keys, values) = (object.keys, object.values)
+            appendInteger(UInt64(keys.count), to: &out)
+            // By index over the two arrays: the pairs' iterator retained and released each key and
+            // value, a third of the digest's time on a feed's unchanged night.
+            for index in keys.indices {
+                appendString(keys[index], to: &out)
+                values[index].appendCanonicalBytes(to: &out)
             }
         }
     }
@@ -36,10 +39,14 @@ extension JSONValue {
     }
 
     private func appendString(_ s: String, to out: inout [UInt8]) {
-        var s = s
-        s.withUTF8 { bytes in
+        // Native strings (every reader makes them) lend their UTF-8 without a copy.
+        let appended: Void? = s.utf8.withContiguousStorageIfAvailable { bytes in
             appendInteger(UInt64(bytes.count), to: &out)
             out.append(contentsOf: bytes)
+        }
+        if appended == nil {
+            appendInteger(UInt64(s.utf8.count), to: &out)
+            out.append(contentsOf: s.utf8)
         }
     }
 }
