@@ -120,6 +120,20 @@ struct BoundStatement {
             return count - otherCount
         }
 
+        /// How a text column orders against a string, as SQLite's BINARY collation orders them.
+        func compareText(_ column: Int32, to other: String) -> Int {
+            var other = other
+            return other.withUTF8 { theirs in
+                let count = Int(sqlite3_column_bytes(handle, column))
+                let common = min(count, theirs.count)
+                if common > 0, let mine = sqlite3_column_text(handle, column) {
+                    let order = memcmp(mine, theirs.baseAddress!, common)
+                    if order != 0 { return Int(order) }
+                }
+                return count - theirs.count
+            }
+        }
+
         /// Whether a text column holds exactly these UTF-8 bytes, without making a String of it.
         func text(_ column: Int32, equals bytes: [UInt8]) -> Bool {
             let count = Int(sqlite3_column_bytes(handle, column))

@@ -128,7 +128,9 @@ extension SQLiteBatchStore {
 /// The per-record statements of a feed batch, prepared once per connection (see `BoundStatement`).
 /// A class, so that reaching them for every record is one reference, not a copy of each.
 final class FeedStatements {
-    let selectKey, insertSeen, selectSeen, copyToHistory, upsertKey, version, refByUsername, refByBehaviour: BoundStatement
+    let insertSeen, selectSeen, copyToHistory, upsertKey, version, refByUsername, refByBehaviour: BoundStatement
+    /// A file's keys from one on, in key order: the walk of `SQLiteImportTransaction.feedKey`.
+    let walkKeys: BoundStatement
     /// The merge of a feed's active keys with a batch's seen keys, from the start of a file or after a key.
     let activeKeys, activeKeysAfter, seenKeys, seenKeysAfter: BoundStatement
     /// The texts of the last memory read (`feedKeyColumns` order), reused by the next when they
@@ -136,7 +138,7 @@ final class FeedStatements {
     private var lastTexts = [String](repeating: "", count: 14)
 
     init(_ db: Database) throws {
-        selectKey = try BoundStatement(db, "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ? AND file = ? AND key = ?")
+        walkKeys = try BoundStatement(db, "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ?1 AND file = ?2 AND key >= ?3 ORDER BY key")
         insertSeen = try BoundStatement(db, "INSERT OR IGNORE INTO feed_seen (batch, file, key, record) VALUES (?, ?, ?, ?)")
         selectSeen = try BoundStatement(db, "SELECT record FROM feed_seen WHERE batch = ? AND file = ? AND key = ?")
         let activeKeys = "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ?1 AND file = ?2 AND active"
@@ -176,14 +178,90 @@ final class FeedStatements {
     }
 }
 
+/// Where a transaction's walk through the memory of one feed's file stands (`feedKey`).
+struct FeedKeyWalk {
+    var feed: String
+    var file: String
+    /// The last key asked for: the walk's rows before it were passed.
+    var lastKey: String
+    /// The key of the row the walk stands on, when it stepped past the key asked for (which has no
+    /// memory); nil when it stands on the row it handed out last.
+    var ahead: String?
+    /// The walk read the file's last row.
+    var exhausted = false
+
+    /// Rows stepped over, at most, before seeking is cheaper.
+    static let maximumSteps = 16
+}
+
 extension SQLiteImportTransaction {
+    /// A key's memory. A night's records mostly come in key order, so the keys are read by walking
+    /// the file's memory in key order, stepping from one row to the next, rather than by a search
+    /// of the table per key, which was a third of an unchanged night (docs/DECISIONS.md, "Feeds").
+    /// A key behind the last one asked for, or far ahead, is sought afresh. A row is read only right
+    /// after the step that reached it: the statement stays open while the transaction writes (only
+    /// the memory of the key in hand, behind the walk), which SQLite allows, but the values of a row
+    /// stepped to before a write are not read.
     func feedKey(feed: String, file: String, key: String) throws -> FeedKeyMemory? {
         let statements = try feedStatements
-        let statement = statements.selectKey
-        statement.bind(1, feed)
-        statement.bind(2, file)
-        statement.bind(3, key)
-        return try statement.first(statements.memory)
+        let walk = statements.walkKeys
+        if var current = feedWalk, current.feed == feed, current.file == file, current.lastKey.utf8.lexicographicallyPrecedes(key.utf8) {
+            current.lastKey = key
+            var goOn = true
+            if let ahead = current.ahead {
+                if key.utf8.lexicographicallyPrecedes(ahead.utf8) {
+                    feedWalk = current
+                    return nil
+                }
+                // The row ahead is this key's (read before this transaction wrote since) or behind it.
+                goOn = ahead.utf8.lexicographicallyPrecedes(key.utf8)
+            }
+            if current.exhausted {
+                feedWalk = current
+                return nil
+            }
+            if goOn {
+                for _ in 0..<FeedKeyWalk.maximumSteps {
+                    guard let row = try walk.nextRow() else {
+                        current.exhausted = true
+                        feedWalk = current
+                        return nil
+                    }
+                    let order = row.compareText(2, to: key)
+                    if order == 0 {
+                        current.ahead = nil
+                        feedWalk = current
+                        return statements.memory(row)
+                    }
+                    if order > 0 {
+                        current.ahead = row.text(2)
+                        feedWalk = current
+                        return nil
+                    }
+                }
+            }
+        }
+        walk.finishRows()
+        feedWalk = nil
+        walk.bind(1, feed)
+        walk.bind(2, file)
+        walk.bind(3, key)
+        var current = FeedKeyWalk(feed: feed, file: file, lastKey: key)
+        defer { feedWalk = current }
+        guard let row = try walk.nextRow() else {
+            current.exhausted = true
+            return nil
+        }
+        if row.compareText(2, to: key) == 0 { return statements.memory(row) }
+        current.ahead = row.text(2)
+        return nil
+    }
+
+    /// Ends the walk of `feedKey`: before the transaction ends or rolls back to a savepoint.
+    func endFeedWalk() {
+        guard feedWalk != nil else { return }
+        feedWalk = nil
+        (try? feedStatements)?.walkKeys.finishRows()
     }
 
     func saveFeedKey(feed: String, _ memory: FeedKeyMemory, batch: BatchID) throws {

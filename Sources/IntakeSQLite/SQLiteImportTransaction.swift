@@ -20,6 +20,7 @@ extension SQLiteBatchStore {
         defer { checkpointer?.committed() }
         return try writer.write { db in
             let transaction = SQLiteImportTransaction(db: db, batch: batch, now: now)
+            defer { transaction.endFeedWalk() }
             let result = try body(transaction)
             try transaction.finish()
             // The fence: a process whose lease was taken over commits nothing more of this batch. The
@@ -45,6 +46,8 @@ final class SQLiteImportTransaction: ImportTransaction {
     /// The object a feed's skip check last found by username or behaviour, or the last one written,
     /// with its version: the feed's next question is most often about that object.
     var versionLookedUp: (ref: Int64, version: Int64)?
+    /// See `feedKey(feed:file:key:)`.
+    var feedWalk: FeedKeyWalk?
 
     init(db: Database, batch: BatchID?, now: Date) {
         self.db = db
@@ -65,6 +68,7 @@ final class SQLiteImportTransaction: ImportTransaction {
             // What the record saved is undone: forget every version seen.
             known.forgetAll()
             versionLookedUp = nil
+            endFeedWalk()
             try statements.rollbackToSavepoint.run()
             try statements.release.run()
             throw error
