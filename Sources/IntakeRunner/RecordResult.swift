@@ -59,7 +59,7 @@ enum RecordResult {
         out.raw("[")
         for (i, value) in values.enumerated() {
             if i > 0 { out.raw(",") }
-            out.raw(JSONValue.object(AttributeValueCoding.encode(value)).compactJSON)
+            out.value(value, attribute: false, shortEscapes: true)
         }
         out.raw("]")
     }

@@ -21,47 +21,8 @@ package enum ObjectValueStorage {
         var out = JSONBytes()
         out.raw("[")
         for (i, position) in order.enumerated() {
-            let v = values[position]
             if i > 0 { out.raw(",") }
-            out.raw("{\"attribute\":")
-            out.string(v.attribute)
-            out.raw(",\"type\":")
-            out.string(v.value.dataType.rawValue)
-            switch v.value {
-            case .text(_, let text):
-                out.field("text", text)
-            case .telephone(let text, let e164, let phoneExtension):
-                out.field("text", text)
-                if let e164 { out.field("e164", e164) }
-                if let phoneExtension { out.field("extension", phoneExtension) }
-            case .datetime:
-                out.field("value", AttributeValueCoding.datetimeText(v.value) ?? "")
-            case .integer(let n):
-                out.raw(",\"value\":")
-                out.raw(String(n))
-            case .number(let n):
-                out.raw(",\"value\":")
-                out.raw(n.isFinite ? JSForm.number(n) : "null")
-            case .boolean(let b):
-                out.raw(b ? ",\"value\":true" : ",\"value\":false")
-            case .ref(let r):
-                out.field("ref", r.text)
-            case .objectType(let code):
-                out.field("code", code)
-            case .personName(let name):
-                if let x = name.title { out.field("title", x) }
-                if let x = name.first { out.field("first", x) }
-                if let x = name.middle { out.field("middle", x) }
-                if let x = name.last { out.field("last", x) }
-                if let x = name.suffix { out.field("suffix", x) }
-            case .postalAddress(let address):
-                for (k, x) in address.fields { if let x { out.field(k, x) } }
-            case .json(_, let json):
-                out.raw(",\"value\":")
-                out.raw(json.compactJSON)
-            }
-            if let q = v.qualifier { out.field("qualifier", q) }
-            out.raw("}")
+            out.value(values[position], attribute: true, shortEscapes: false)
         }
         out.raw("]")
         return out.bytes
