@@ -139,7 +139,8 @@ extension BatchRun {
             guard let record else { chunk.finished = true; break }
             count += 1
             do {
-                let digest = (reader as? PrefetchingRecordReader)?.digest
+                // Only a feed run's reader works digests out; a plain import does not ask.
+                let digest = feedRun == nil ? nil : (reader as? PrefetchingRecordReader)?.digest
                 results.append(try transformAndCommit(record, digest: digest, file: file, importBatch: importBatch, tx: tx))
             } catch let error as ImportFatalError {
                 chunk.fatal = FatalRunError(message: error.message, file: file.name, line: record.line)

@@ -13,19 +13,9 @@ import Testing
 @Suite struct FeedKeyWalkTests {
     private struct Undone: Error {}
 
-    private func makeStore() throws -> (SQLiteBatchStore, URL) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-walk-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let queue = try DatabaseQueue(path: directory.appendingPathComponent("intake.sqlite").path)
-        return (try SQLiteBatchStore(writer: queue), directory)
-    }
+    private func makeStore() throws -> (SQLiteBatchStore, URL) { try makeFeedTestStore("walk") }
 
-    private func memory(file: String, key: String, digest: String) -> FeedKeyMemory {
-        FeedKeyMemory(
-            file: file, key: key, recordDigest: digest, control: "c", schema: "s", objects: [], mustTransform: false, active: true,
-            firstSeen: Date(timeIntervalSince1970: 0), lastChanged: Date(timeIntervalSince1970: 0), firstBatch: BatchID(rawValue: "old"),
-            lastBatch: BatchID(rawValue: "old"))
-    }
+    private func memory(file: String, key: String, digest: String) -> FeedKeyMemory { feedTestMemory(file: file, key: key, digest: digest) }
 
     @Test(arguments: 1...6)
     func theWalkAnswersAsASearchWould(seed: UInt64) throws {

@@ -11,19 +11,9 @@ import Testing
 /// files that the batch did not see, in (file, key) byte order), on keys chosen to trip a merge:
 /// prefixes, case, non-ASCII, seen keys that are not active or not in the feed at all.
 @Suite struct FeedLeaverMergeTests {
-    private func makeStore() throws -> (SQLiteBatchStore, URL) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-leavers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let queue = try DatabaseQueue(path: directory.appendingPathComponent("intake.sqlite").path)
-        return (try SQLiteBatchStore(writer: queue), directory)
-    }
+    private func makeStore() throws -> (SQLiteBatchStore, URL) { try makeFeedTestStore("leavers") }
 
-    private func memory(file: String, key: String, active: Bool) -> FeedKeyMemory {
-        FeedKeyMemory(
-            file: file, key: key, recordDigest: "d", control: "c", schema: "s", objects: [], mustTransform: false, active: active,
-            firstSeen: Date(timeIntervalSince1970: 0), lastChanged: Date(timeIntervalSince1970: 0), firstBatch: BatchID(rawValue: "old"),
-            lastBatch: BatchID(rawValue: "old"))
-    }
+    private func memory(file: String, key: String, active: Bool) -> FeedKeyMemory { feedTestMemory(file: file, key: key, active: active) }
 
     private static func byBytes(_ a: (file: String, key: String), _ b: (file: String, key: String)) -> Bool {
         a.file == b.file ? a.key.utf8.lexicographicallyPrecedes(b.key.utf8) : a.file.utf8.lexicographicallyPrecedes(b.file.utf8)
