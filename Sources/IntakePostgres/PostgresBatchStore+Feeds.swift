@@ -90,7 +90,7 @@ extension PostgresBatchStore {
             """
             SELECT k.* FROM feed_keys k
             WHERE k.feed = \(feed) AND k.active AND k.file = ANY(\(files))
-              AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = k.file AND s.key = k.key)
+              AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = k.file AND s.key = k.key OFFSET 0)
             ORDER BY k.file, k.key LIMIT \(limit)
             """
         ).rows.map(Self.feedKeyMemory)
@@ -168,6 +168,50 @@ struct PendingFeedWrites {
     var rows: Int { seenOrder.count + keyOrder.count }
 }
 
+/// Feed memory read ahead for the keys of the next records (`readFeedMemoryAhead`), and what the
+/// transaction wrote since, which may make a key's skip check answer differently than it did then.
+///
+/// Reading ahead moves the check of a record that is not changed by this transaction to the time
+/// of the read, a few hundred milliseconds earlier, in the same chunk transaction: as if the record
+/// had been read then. Another node's write in between is ordered after the record instead of
+/// before it, which it could be anyway (chunks do not lock what they only read).
+struct FeedMemoryAhead {
+    struct Entry {
+        var firstSeen: Int?
+        var memory: FeedKeyMemory?
+    }
+    /// By feed, file and key; each used once.
+    var entries: [PendingFeedWrites.Key: Entry] = [:]
+    /// Objects written since the read, and the usernames and behaviours they were written with.
+    private var writtenRefs: Set<Int64> = []
+    private var writtenUsernames: Set<String> = []
+    private var writtenBehaviours: Set<String> = []
+
+    /// Notes a version written (created, updated, deleted), while anything read ahead is left.
+    mutating func noteWrite(ref: Int64, username: String?, behaviour: String?) {
+        guard !entries.isEmpty else { return }
+        writtenRefs.insert(ref)
+        if let username { writtenUsernames.insert(username) }
+        if let behaviour { writtenBehaviours.insert(behaviour) }
+    }
+
+    /// Whether a write since the read touched an object the key saved or read, or may have changed
+    /// what one of its lookups answers: an object given the name, or the object that answered.
+    func mayAnswerDifferently(_ memory: FeedKeyMemory) -> Bool {
+        guard !writtenRefs.isEmpty else { return false }
+        if memory.objects.contains(where: { writtenRefs.contains($0.ref.number) }) { return true }
+        return memory.reads.contains { read in
+            switch read {
+            case .object(let ref, _): writtenRefs.contains(ref.number)
+            case .username(let name, let answer):
+                writtenUsernames.contains(name) || answer.map { writtenRefs.contains($0.number) } == true
+            case .behaviour(let code, let answer):
+                writtenBehaviours.contains(code) || answer.map { writtenRefs.contains($0.number) } == true
+            }
+        }
+    }
+}
+
 extension PostgresImportTransaction {
     /// Sends the gathered feed memory: seen keys, then for each feed the memory the batch replaces
     /// (to history, once per batch) and the new memory, each kind as one statement over arrays.
@@ -219,6 +263,71 @@ extension PostgresImportTransaction {
         columns.split(separator: ",").map { prefix + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
     }
 
+    /// Whether the batch saw the key before, and its memory, from what was read ahead with the keys
+    /// of the next records: one round trip for about a hundred records instead of one each, which
+    /// was most of a feed night's time on PostgreSQL (docs/DECISIONS.md, "Feeds").
+    func noteFeedKeySeen(
+        batch: BatchID, file: String, key: String, record: Int, readingMemoryOf feed: String?, upcoming: () -> [String]
+    ) throws -> (firstSeen: Int?, memory: FeedKeyMemory?) {
+        let feed = feed ?? ""
+        let seen = PendingFeedWrites.Seen(batch: batch.rawValue, file: file, key: key)
+        if let first = pendingFeed.seen[seen] { return (first, nil) }
+        let id = PendingFeedWrites.Key(feed: feed, file: file, key: key)
+        if feedAhead.entries[id] == nil { try readFeedMemoryAhead(feed: feed, batch: batch, file: file, keys: [key] + upcoming()) }
+        // Each entry is used once: a key that comes again finds the first time's seen mark.
+        guard let ahead = feedAhead.entries.removeValue(forKey: id) else {
+            return try noteFeedKeySeenReadingMemory(feed: feed, batch: batch, file: file, key: key, record: record)
+        }
+        if let first = ahead.firstSeen { return (first, nil) }
+        try noteSeen(seen, record: record)
+        if let unsent = pendingFeed.keys[id] { return (nil, unsent.memory) }
+        guard var memory = ahead.memory else { return (nil, nil) }
+        // An object written since the read may answer differently: then the skip check asks again.
+        if memory.storeAnswersAlike == true, feedAhead.mayAnswerDifferently(memory) { memory.storeAnswersAlike = nil }
+        return (nil, memory)
+    }
+
+    /// Reads whether the batch saw each of `keys` and their memory in `feed` ("" for none), with
+    /// `answersAlike`, replacing what was read ahead before. Each key is looked up by itself (a
+    /// subquery per key, `OFFSET 0` so it is not flattened into a join): joined, the feed's keys
+    /// and the batch's seen marks were scanned whole for each read whenever the planner's
+    /// statistics still took the tables for small, which made a night's reads grow with the square
+    /// of its keys.
+    private func readFeedMemoryAhead(feed: String, batch: BatchID, file: String, keys: [String]) throws {
+        var unique = Set<String>()
+        let keys = keys.filter { unique.insert($0).inserted }
+        feedAhead = FeedMemoryAhead()
+        // The statement must see every key the batch saw so far: the unsent seen marks go first
+        // (else a key seen before the read and sent after it would pass for new when it came again).
+        if !pendingFeed.seenOrder.isEmpty { try sendFeedWrites() }
+        let rows = try connection.query(
+            """
+            SELECT u.wanted,
+                (SELECT s.record FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = \(file) AND s.key = u.wanted) AS seen_record,
+                \(unescaped: Self.prefixed(feedKeyColumns, "k.")), \(unescaped: Self.answersAlike) AS alike
+            FROM unnest(\(keys)::text[]) AS u (wanted)
+            LEFT JOIN LATERAL (SELECT * FROM feed_keys WHERE feed = \(feed) AND file = \(file) AND key = u.wanted OFFSET 0) k ON true
+            """
+        ).rows
+        for row in rows {
+            let c = row.columns
+            var entry = FeedMemoryAhead.Entry(firstSeen: try c.value("seen_record", as: Int64?.self).map { Int($0) })
+            if try c.value("feed", as: String?.self) != nil {
+                var memory = try PostgresBatchStore.feedKeyMemory(row)
+                memory.storeAnswersAlike = try c.value("alike", as: Bool?.self).map { $0 && !unsentObjectsAnswer(memory.reads) }
+                entry.memory = memory
+            }
+            feedAhead.entries[PendingFeedWrites.Key(feed: feed, file: file, key: try c.value("wanted"))] = entry
+        }
+    }
+
+    /// Notes that the batch saw a key at `record`.
+    private func noteSeen(_ seen: PendingFeedWrites.Seen, record: Int) throws {
+        pendingFeed.seen[seen] = record
+        pendingFeed.seenOrder.append(seen)
+        if pendingFeed.rows >= Self.pendingRows { try sendFeedWrites() }
+    }
+
     /// One round trip: whether the batch saw the key before (in an earlier chunk, or earlier in this
     /// one), and its memory.
     func noteFeedKeySeenReadingMemory(feed: String, batch: BatchID, file: String, key: String, record: Int) throws -> (
@@ -234,9 +343,7 @@ extension PostgresImportTransaction {
             ).first?.preparedCells
         else { return (nil, nil) }
         if let first = try cells[0].decode(Int64?.self) { return (Int(first), nil) }
-        pendingFeed.seen[seen] = record
-        pendingFeed.seenOrder.append(seen)
-        if pendingFeed.rows >= Self.pendingRows { try sendFeedWrites() }
+        try noteSeen(seen, record: record)
         if let unsent = pendingFeed.keys[PendingFeedWrites.Key(feed: feed, file: file, key: key)] { return (nil, unsent.memory) }
         guard try cells[1].decode(String?.self) != nil else { return (nil, nil) }
         let reads = RememberedRead.decode(try cells[9].decode(String.self))
@@ -319,11 +426,14 @@ extension PostgresImportTransaction {
         try flush()
         let (file, key) = (after?.file ?? "", after?.key ?? "")
         // The columns compare byte by byte ("C", see PostgresMigrations): SQLite's order.
+        // `OFFSET 0` keeps the seen check a lookup per key in the key order: made into an anti
+        // join, the planner scanned the batch's seen marks once per key whenever its statistics
+        // were from before the night (18,569 keys: 22 s instead of milliseconds).
         return try connection.query(
             """
             SELECT k.* FROM feed_keys k
             WHERE k.feed = \(feed) AND k.active AND k.file = ANY(\(files))
-              AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = k.file AND s.key = k.key)
+              AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = k.file AND s.key = k.key OFFSET 0)
               AND (k.file, k.key) > (\(file), \(key))
             ORDER BY k.file, k.key LIMIT \(limit)
             """
@@ -336,7 +446,7 @@ extension PostgresImportTransaction {
             """
             SELECT count(*) FROM feed_keys k
             WHERE k.feed = \(feed) AND k.active AND k.file = ANY(\(files))
-              AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = k.file AND s.key = k.key)
+              AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.batch = \(batch.rawValue) AND s.file = k.file AND s.key = k.key OFFSET 0)
             """
         ).scalar(Int.self) ?? 0
     }

@@ -74,6 +74,8 @@ final class PostgresImportTransaction: ImportTransaction {
     private var known = RememberedVersions<String>()
     /// Feed memory written in this chunk, not sent yet (see `PendingFeedWrites`).
     var pendingFeed = PendingFeedWrites()
+    /// Feed memory read ahead for the next records (see `FeedMemoryAhead`).
+    var feedAhead = FeedMemoryAhead()
     /// Inside a savepoint writes go at once, so rolling the savepoint back undoes them.
     private(set) var inSavepoint = false
     /// About a chunk of records: more rows than this are sent without waiting for the next hand-over.
@@ -157,6 +159,9 @@ final class PostgresImportTransaction: ImportTransaction {
     }
 
     func apply(_ writes: ChunkWrites) throws {
+        for object in writes.newObjects where !feedAhead.entries.isEmpty {
+            feedAhead.noteWrite(ref: object.ref.number, username: object.encoded.username, behaviour: object.encoded.behaviour)
+        }
         if !merge(writes) {
             try flush()
             pending = writes
@@ -279,7 +284,9 @@ final class PostgresImportTransaction: ImportTransaction {
 
     /// Writes version `version` of a stored object, deleted or not as told (a leaver's delete).
     private func writeVersion(ref: ObjectRef, values: [ObjectValue], version: Int, deleted: Bool) throws {
-        try connection.query(ObjectSQL.save(ref: ref, row: ObjectRow(values), version: version, batch: batch, now: now))
+        let row = ObjectRow(values)
+        feedAhead.noteWrite(ref: ref.number, username: row.username, behaviour: row.behaviour)
+        try connection.query(ObjectSQL.save(ref: ref, row: row, version: version, batch: batch, now: now))
         try connection.query(ObjectSQL.markDeleted(ref, version: version, deleted: deleted))
         known.forget(ref)
     }
@@ -309,6 +316,7 @@ final class PostgresImportTransaction: ImportTransaction {
         var version = 1
         if let seen = try currentVersion(ref) {
             if seen.data == row.data { return .unchanged }
+            feedAhead.noteWrite(ref: ref.number, username: row.username, behaviour: row.behaviour)
             version = seen.number + 1
             let saved = try connection.execute(
                 prepared: ObjectSQL.Prepared.saveIfCurrent,
@@ -329,6 +337,7 @@ final class PostgresImportTransaction: ImportTransaction {
                 version = currentVersion + 1
             }
         }
+        feedAhead.noteWrite(ref: ref.number, username: row.username, behaviour: row.behaviour)
         try connection.query(ObjectSQL.save(ref: ref, row: row, version: version, batch: batch, now: now))
         known.remember(ref, version: version, data: row.data, values: values)
         return version == 1 ? .created : .updated

@@ -124,6 +124,9 @@ extension BatchRun {
         var results: [String] = []
         // A push API call waiting to write ends the chunk after the record in hand (`WriteYield`).
         let yield = environment.writeYield
+        // Only a feed run's reader works digests out and has its records' keys read ahead; a plain
+        // import does not ask.
+        let feedReader = feedRun == nil ? nil : reader as? PrefetchingRecordReader
         while !chunk.cancelled, chunk.stopped == nil, count < Self.recordsPerChunk, Date().timeIntervalSince(started) < Self.secondsPerChunk,
             count == 0 || !yield.isWanted
         {
@@ -139,9 +142,7 @@ extension BatchRun {
             guard let record else { chunk.finished = true; break }
             count += 1
             do {
-                // Only a feed run's reader works digests out; a plain import does not ask.
-                let digest = feedRun == nil ? nil : (reader as? PrefetchingRecordReader)?.digest
-                results.append(try transformAndCommit(record, digest: digest, file: file, importBatch: importBatch, tx: tx))
+                results.append(try transformAndCommit(record, reader: feedReader, file: file, importBatch: importBatch, tx: tx))
             } catch let error as ImportFatalError {
                 chunk.fatal = FatalRunError(message: error.message, file: file.name, line: record.line)
                 break
@@ -183,13 +184,14 @@ extension BatchRun {
     }
 
     /// Transforms one record, commits it unless this is a dry run, and returns its result line.
-    /// `digest` is the record's `FeedRun.digest` when the reader worked it out already.
+    /// `reader` is a feed run's, which worked out the record's `FeedRun.digest` and holds the next
+    /// records.
     func transformAndCommit(
-        _ record: SourceRecord, digest: String?, file: RecordSource, importBatch: ImportBatch,
+        _ record: SourceRecord, reader: PrefetchingRecordReader?, file: RecordSource, importBatch: ImportBatch,
         tx: any ImportTransaction
     ) throws -> String {
         if let feed = feedRun {
-            return try transformFeedRecord(record, digest: digest, file: file, importBatch: importBatch, tx: tx, feed: feed)
+            return try transformFeedRecord(record, reader: reader, file: file, importBatch: importBatch, tx: tx, feed: feed)
         }
         return try transformRecord(record, file: file, importBatch: importBatch, tx: tx).line
     }

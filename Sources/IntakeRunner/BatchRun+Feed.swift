@@ -128,22 +128,22 @@ extension BatchRun {
     /// record is skipped when nothing could change, else transformed and committed with the key's
     /// new memory, in the same transaction.
     func transformFeedRecord(
-        _ record: SourceRecord, digest: String?, file: RecordSource, importBatch: ImportBatch, tx: any ImportTransaction, feed: FeedRun
+        _ record: SourceRecord, reader: PrefetchingRecordReader?, file: RecordSource, importBatch: ImportBatch, tx: any ImportTransaction,
+        feed: FeedRun
     ) throws -> String {
         guard let key = feed.declaration.keyValue(of: record.value) else {
             return refuse(record, file: file, importBatch: importBatch, message: feed.declaration.missingKeyMessage(), key: nil)
         }
-        let number = importBatch.recordCounter
-        let (first, memory) =
-            feed.filesWithoutMemory.contains(file.name)
-            ? (try tx.noteFeedKeySeen(batch: batch.id, file: file.name, key: key, record: number), nil)
-            : try tx.noteFeedKeySeenReadingMemory(feed: feed.name, batch: batch.id, file: file.name, key: key, record: number)
+        let (first, memory) = try tx.noteFeedKeySeen(
+            batch: batch.id, file: file.name, key: key, record: importBatch.recordCounter,
+            readingMemoryOf: feed.filesWithoutMemory.contains(file.name) ? nil : feed.name,
+            upcoming: { reader?.recordsAhead.compactMap { feed.declaration.keyValue(of: $0.value) } ?? [] })
         if let first {
             return refuse(
                 record, file: file, importBatch: importBatch,
                 message: "Duplicate feed key \(key) in file \(file.name), first seen at record \(first)", key: key)
         }
-        let digest = digest ?? FeedRun.digest(of: record.value, buffer: &digestBuffer)
+        let digest = reader?.digest ?? FeedRun.digest(of: record.value, buffer: &digestBuffer)
         if let memory, try feed.canSkip(memory, digest: digest, tx: tx) {
             progress.noteSeenActiveFeedKey()
             let identifier = importBatch.passOver(identifier: nextIdentifier(record, file: file, importBatch: importBatch))

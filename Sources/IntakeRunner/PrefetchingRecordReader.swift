@@ -58,6 +58,11 @@ final class PrefetchingRecordReader: RecordReader {
         return current[position]
     }
 
+    /// The records read ahead of the one `next()` returned last, as far as the batch in hand goes
+    /// (up to `recordsPerBatch`): a feed run reads their keys' memory in one go on a store across a
+    /// network.
+    var recordsAhead: ArraySlice<SourceRecord> { current[position...] }
+
     struct Batch: Sendable {
         var records: [SourceRecord]
         var digests: [String] = []

@@ -141,6 +141,12 @@ package protocol FeedTransaction {
     func noteFeedKeySeenReadingMemory(feed: String, batch: BatchID, file: String, key: String, record: Int) throws -> (
         firstSeen: Int?, memory: FeedKeyMemory?
     )
+    /// `noteFeedKeySeen`, or with `feed` `noteFeedKeySeenReadingMemory`, for a run that knows the
+    /// keys of the records after this one: `upcoming` gives them (in order; called only when
+    /// wanted). A store across a network reads them ahead with this key, in one round trip instead
+    /// of one each; a store in the process ignores them.
+    func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int, readingMemoryOf feed: String?, upcoming: () -> [String])
+        throws -> (firstSeen: Int?, memory: FeedKeyMemory?)
     /// Active keys of `files` that `batch` did not see, in (file, key) order after `after`.
     func feedLeavers(feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?, limit: Int) throws
         -> [FeedKeyMemory]
@@ -166,6 +172,13 @@ extension FeedTransaction {
     ) {
         if let first = try noteFeedKeySeen(batch: batch, file: file, key: key, record: record) { return (first, nil) }
         return (nil, try feedKey(feed: feed, file: file, key: key))
+    }
+
+    package func noteFeedKeySeen(
+        batch: BatchID, file: String, key: String, record: Int, readingMemoryOf feed: String?, upcoming: () -> [String]
+    ) throws -> (firstSeen: Int?, memory: FeedKeyMemory?) {
+        guard let feed else { return (try noteFeedKeySeen(batch: batch, file: file, key: key, record: record), nil) }
+        return try noteFeedKeySeenReadingMemory(feed: feed, batch: batch, file: file, key: key, record: record)
     }
 }
 
