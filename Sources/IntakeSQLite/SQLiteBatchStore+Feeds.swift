@@ -129,6 +129,9 @@ extension SQLiteBatchStore {
 /// A class, so that reaching them for every record is one reference, not a copy of each.
 final class FeedStatements {
     let insertSeen, selectSeen, copyToHistory, upsertKey, version, refByUsername, refByBehaviour: BoundStatement
+    /// `PendingSeenMarks.rowsPerStatement` new seen marks of one batch's file at once, and the
+    /// highest key seen of a batch's file.
+    let insertSeenGroup, highestSeen: BoundStatement
     /// A file's keys from one on, in key order: the walk of `SQLiteImportTransaction.feedKey`.
     let walkKeys: BoundStatement
     /// The merge of a feed's active keys with a batch's seen keys, from the start of a file or after a key.
@@ -141,6 +144,11 @@ final class FeedStatements {
         walkKeys = try BoundStatement(db, "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ?1 AND file = ?2 AND key >= ?3 ORDER BY key")
         insertSeen = try BoundStatement(db, "INSERT OR IGNORE INTO feed_seen (batch, file, key, record) VALUES (?, ?, ?, ?)")
         selectSeen = try BoundStatement(db, "SELECT record FROM feed_seen WHERE batch = ? AND file = ? AND key = ?")
+        // Plain INSERT: the keys are new by construction (`noteFeedKeySeen`); were one not, the
+        // chunk fails rather than take a duplicate for a first occurrence.
+        let group = (0..<PendingSeenMarks.rowsPerStatement).map { "(?1, ?2, ?\(3 + 2 * $0), ?\(4 + 2 * $0))" }
+        insertSeenGroup = try BoundStatement(db, "INSERT INTO feed_seen (batch, file, key, record) VALUES \(group.joined(separator: ", "))")
+        highestSeen = try BoundStatement(db, "SELECT key FROM feed_seen WHERE batch = ?1 AND file = ?2 ORDER BY key DESC LIMIT 1")
         let activeKeys = "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ?1 AND file = ?2 AND active"
         self.activeKeys = try BoundStatement(db, "\(activeKeys) ORDER BY key")
         activeKeysAfter = try BoundStatement(db, "\(activeKeys) AND key > ?3 ORDER BY key")
@@ -176,6 +184,21 @@ final class FeedStatements {
             lastChanged: Date(timeIntervalSince1970: Double(row.int64(11))), firstBatch: BatchID(rawValue: repeated(12)),
             lastBatch: BatchID(rawValue: repeated(13)))
     }
+}
+
+/// Seen marks of new keys not written yet, and the highest key each batch's file saw
+/// (`SQLiteImportTransaction.noteFeedKeySeen`).
+struct PendingSeenMarks {
+    struct Place: Hashable {
+        var batch: String
+        var file: String
+    }
+    /// By batch and file, once read or noted: nil when the file has no seen mark yet.
+    var highest: [Place: String?] = [:]
+    var rows: [(place: Place, key: String, record: Int64)] = []
+
+    /// Measured against one statement per mark (see docs/DECISIONS.md, "Feeds").
+    static let rowsPerStatement = 64
 }
 
 /// Where a transaction's walk through the memory of one feed's file stands (`feedKey`).
@@ -296,8 +319,30 @@ extension SQLiteImportTransaction {
         try upsert.run()
     }
 
+    /// A key above every key the batch saw in the file is new: its seen mark waits, with the
+    /// others like it, to be written `PendingSeenMarks.rowsPerStatement` at a time (a nightly
+    /// extract mostly comes in key order, so most keys are). Any other key is looked up after the
+    /// waiting marks are written. The marks are written before anything reads them (the leavers'
+    /// queries) and before the transaction commits, with the records they belong to.
     func noteFeedKeySeen(batch: BatchID, file: String, key: String, record: Int) throws -> Int? {
         let statements = try feedStatements
+        let place = PendingSeenMarks.Place(batch: batch.rawValue, file: file)
+        let highest: String?
+        if let known = seenMarks.highest[place] {
+            highest = known
+        } else {
+            statements.highestSeen.bind(1, batch.rawValue)
+            statements.highestSeen.bind(2, file)
+            highest = try statements.highestSeen.first { $0.text(0) }
+        }
+        if highest.map({ $0.utf8.lexicographicallyPrecedes(key.utf8) }) ?? true {
+            seenMarks.highest[place] = .some(key)
+            seenMarks.rows.append((place, key, Int64(record)))
+            if seenMarks.rows.count >= PendingSeenMarks.rowsPerStatement { try writeSeenMarks() }
+            return nil
+        }
+        seenMarks.highest[place] = .some(highest)
+        try writeSeenMarks()
         statements.insertSeen.bind(1, batch.rawValue)
         statements.insertSeen.bind(2, file)
         statements.insertSeen.bind(3, key)
@@ -335,6 +380,40 @@ extension SQLiteImportTransaction {
         return count
     }
 
+    /// Writes the seen marks `noteFeedKeySeen` kept: a full group of one batch's file as one
+    /// statement, the rest one by one.
+    func writeSeenMarks() throws {
+        guard !seenMarks.rows.isEmpty else { return }
+        let statements = try feedStatements
+        let rows = seenMarks.rows
+        seenMarks.rows.removeAll(keepingCapacity: true)
+        var start = 0
+        while start < rows.count {
+            let place = rows[start].place
+            let group = rows[start...].prefix(PendingSeenMarks.rowsPerStatement).prefix { $0.place == place }
+            if group.count == PendingSeenMarks.rowsPerStatement {
+                let insert = statements.insertSeenGroup
+                insert.bind(1, place.batch)
+                insert.bind(2, place.file)
+                for (offset, row) in group.enumerated() {
+                    insert.bind(Int32(3 + 2 * offset), row.key)
+                    insert.bind(Int32(4 + 2 * offset), row.record)
+                }
+                try insert.run()
+            } else {
+                for row in group {
+                    let insert = statements.insertSeen
+                    insert.bind(1, place.batch)
+                    insert.bind(2, place.file)
+                    insert.bind(3, row.key)
+                    insert.bind(4, row.record)
+                    try insert.run()
+                }
+            }
+            start += group.count
+        }
+    }
+
     /// Hands `body` each active key of `files` that `batch` did not see, as a `feed_keys` row in
     /// `feedKeyColumns` order, in (file, key) order after `after`, until it returns false.
     ///
@@ -345,6 +424,7 @@ extension SQLiteImportTransaction {
         feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?,
         _ body: (BoundStatement.Row) throws -> Bool
     ) throws {
+        try writeSeenMarks()
         let statements = try feedStatements
         // SQLite orders texts by their bytes.
         let ordered = Set(files).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
@@ -419,6 +499,8 @@ extension SQLiteImportTransaction {
     }
 
     func forgetSeenFeedKeys(batch: BatchID) throws {
+        try writeSeenMarks()
+        seenMarks.highest = [:]
         try db.execute(sql: "DELETE FROM feed_seen WHERE batch = ?", arguments: [batch.rawValue])
     }
 }

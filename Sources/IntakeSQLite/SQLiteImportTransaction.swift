@@ -48,6 +48,8 @@ final class SQLiteImportTransaction: ImportTransaction {
     var versionLookedUp: (ref: Int64, version: Int64)?
     /// See `feedKey(feed:file:key:)`.
     var feedWalk: FeedKeyWalk?
+    /// See `noteFeedKeySeen`.
+    var seenMarks = PendingSeenMarks()
 
     init(db: Database, batch: BatchID?, now: Date) {
         self.db = db
@@ -186,6 +188,7 @@ final class SQLiteImportTransaction: ImportTransaction {
     func releaseRefs(after used: Int64, reservedThrough end: Int64) throws { try refs.release(after: used, reservedThrough: end, readCounter) }
 
     func finish() throws {
+        try writeSeenMarks()
         if let last = refs.last {
             try db.execute(sql: "UPDATE counters SET value = ? WHERE name = 'ref'", arguments: [last])
         }
