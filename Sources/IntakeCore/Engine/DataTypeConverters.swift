@@ -93,7 +93,8 @@ enum DataTypeConverters {
         case .emailAddress:
             return { value, batch in
                 guard case .json(.string(let s)) = value else { return nil }
-                if let at = s.firstIndex(of: "@"), at > s.startIndex { return .text(.emailAddress, s) }
+                // By bytes: a Character search forms every character before the `@`.
+                if let at = s.utf8.firstIndex(of: UInt8(ascii: "@")), at > s.startIndex { return .text(.emailAddress, s) }
                 batch.report("Invalid email address for \(d): \(s)")
                 return nil
             }

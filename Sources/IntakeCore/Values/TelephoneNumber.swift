@@ -419,7 +419,9 @@ package enum TelephoneNumber {
 
 extension String {
     var trimmingSpaces: String {
-        // Most values have no surrounding spaces: return them as they are.
+        // Most values have no surrounding spaces: return them as they are, told by their first and
+        // last bytes when those are printable ASCII (no Characters to form).
+        if let f = utf8.first, let l = utf8.last, (0x21..<0x80).contains(f), (0x21..<0x80).contains(l) { return self }
         guard let f = first, let l = last, f.isWhitespace || l.isWhitespace else { return self }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
