@@ -134,8 +134,9 @@ final class FeedStatements {
     let insertSeenGroup, highestSeen: BoundStatement
     /// A file's keys from one on, in key order: the walk of `SQLiteImportTransaction.feedKey`.
     let walkKeys: BoundStatement
-    /// The merge of a feed's active keys with a batch's seen keys, from the start of a file or after a key.
-    let activeKeys, activeKeysAfter, seenKeys, seenKeysAfter: BoundStatement
+    /// The merge of a feed's active keys with a batch's seen keys, from the start of a file or after a
+    /// key; the memory of one key (a leaver the merge found).
+    let activeKeys, activeKeysAfter, seenKeys, seenKeysAfter, memoryOfKey: BoundStatement
     /// The texts of the last memory read (`feedKeyColumns` order), reused by the next when they
     /// repeat: a night's keys share the control file and schema digests and mostly the batches.
     private var lastTexts = [String](repeating: "", count: 14)
@@ -149,7 +150,10 @@ final class FeedStatements {
         let group = (0..<PendingSeenMarks.rowsPerStatement).map { "(?1, ?2, ?\(3 + 2 * $0), ?\(4 + 2 * $0))" }
         insertSeenGroup = try BoundStatement(db, "INSERT INTO feed_seen (batch, file, key, record) VALUES \(group.joined(separator: ", "))")
         highestSeen = try BoundStatement(db, "SELECT key FROM feed_seen WHERE batch = ?1 AND file = ?2 ORDER BY key DESC LIMIT 1")
-        let activeKeys = "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ?1 AND file = ?2 AND active"
+        // Only the key: the merge passes over every active key of the file, and taking each row's
+        // fourteen columns cost it a third of its time; a leaver's memory is read by itself.
+        let activeKeys = "SELECT key FROM feed_keys WHERE feed = ?1 AND file = ?2 AND active"
+        memoryOfKey = try BoundStatement(db, "SELECT \(feedKeyColumns) FROM feed_keys WHERE feed = ?1 AND file = ?2 AND key = ?3")
         self.activeKeys = try BoundStatement(db, "\(activeKeys) ORDER BY key")
         activeKeysAfter = try BoundStatement(db, "\(activeKeys) AND key > ?3 ORDER BY key")
         let seenKeys = "SELECT key FROM feed_seen WHERE batch = ?1 AND file = ?2"
@@ -364,8 +368,12 @@ extension SQLiteImportTransaction {
         guard limit > 0 else { return [] }
         let statements = try feedStatements
         var leavers: [FeedKeyMemory] = []
-        try forEachUnseenActiveKey(feed: feed, files: files, batch: batch, after: after) { row in
-            leavers.append(statements.memory(row))
+        try forEachUnseenActiveKey(feed: feed, files: files, batch: batch, after: after) { file, row in
+            let read = statements.memoryOfKey
+            read.bind(1, feed)
+            read.bind(2, file)
+            read.bind(3, row.text(0))
+            if let memory = try read.first(statements.memory) { leavers.append(memory) }
             return leavers.count < limit
         }
         return leavers
@@ -373,7 +381,7 @@ extension SQLiteImportTransaction {
 
     func feedLeaverCount(feed: String, files: [String], batch: BatchID) throws -> Int {
         var count = 0
-        try forEachUnseenActiveKey(feed: feed, files: files, batch: batch, after: nil) { _ in
+        try forEachUnseenActiveKey(feed: feed, files: files, batch: batch, after: nil) { _, _ in
             count += 1
             return true
         }
@@ -414,15 +422,15 @@ extension SQLiteImportTransaction {
         }
     }
 
-    /// Hands `body` each active key of `files` that `batch` did not see, as a `feed_keys` row in
-    /// `feedKeyColumns` order, in (file, key) order after `after`, until it returns false.
+    /// Hands `body` each active key of `files` that `batch` did not see, with its file (the key in
+    /// the row's column 0), in (file, key) order after `after`, until it returns false.
     ///
     /// The feed's keys and the batch's seen keys are both read in key order, file by file, and
     /// merged: one pass over each, where asking the seen keys for every active key cost a B-tree
     /// search per key (docs/DECISIONS.md, "Measurements behind the code").
     private func forEachUnseenActiveKey(
         feed: String, files: [String], batch: BatchID, after: (file: String, key: String)?,
-        _ body: (BoundStatement.Row) throws -> Bool
+        _ body: (_ file: String, _ key: BoundStatement.Row) throws -> Bool
     ) throws {
         try writeSeenMarks()
         let statements = try feedStatements
@@ -452,12 +460,12 @@ extension SQLiteImportTransaction {
                 // Seen keys before this one are not active (new, or left before): passed over.
                 var order = 1
                 while let current = seenRow {
-                    order = current.compareText(0, to: key, 2)
+                    order = current.compareText(0, to: key, 0)
                     if order >= 0 { break }
                     seenRow = try seen.nextRow()
                 }
                 if seenRow != nil && order == 0 { continue }
-                if try !body(key) { return }
+                if try !body(file, key) { return }
             }
         }
     }
