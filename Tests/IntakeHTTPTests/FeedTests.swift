@@ -57,6 +57,20 @@ import Testing
             log: try await client.get("/api/haplo-data-import-batch/log?batch=\(batch)").body)
     }
 
+    /// A night of the "grants" file that must complete.
+    static func grantsNight(_ client: BatchClient, control: String, data: String, force: Bool = false) async throws -> Night {
+        let night = try await Self.night(client, control: control, file: "grants", data: data, force: force)
+        #expect(night.state == "complete", "\(night.log)")
+        return night
+    }
+
+    /// Runs `data` until its keys are settled (a night, a forced one, another) and returns the next
+    /// night, which should skip them.
+    static func settledGrantsNight(_ client: BatchClient, control: String, data: String) async throws -> Night {
+        for force in [false, true, false] { _ = try await grantsNight(client, control: control, data: data, force: force) }
+        return try await grantsNight(client, control: control, data: data)
+    }
+
     static func objectTitles(_ client: BatchClient, type: String) async throws -> [String] {
         let list = try JSONParser.parse(try await client.get("/api/v1/objects?type=\(type)&limit=1000").body)
         return (list["objects"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }.sorted()
@@ -441,17 +455,9 @@ import Testing
                     {"source": "notes", "destination": "object", "name": "std:attribute:notes"}
                  ]}
                 """
-            func run(_ data: String, force: Bool = false) async throws -> Night {
-                let night = try await Self.night(client, control: control, file: "grants", data: data, force: force)
-                #expect(night.state == "complete", "\(night.log)")
-                return night
-            }
             let data = "code,target,title,notes\na,shared,Alpha,\nb,shared,,note\n"
-            _ = try await run(data)
-            _ = try await run(data, force: true)
-            _ = try await run(data)
-            #expect(try await run(data).progress("recordsSkipped") == 2, "both keys settled")
-            let changed = try await run("code,target,title,notes\na,shared,Alpha 2,\nb,shared,,note\n")
+            #expect(try await Self.settledGrantsNight(client, control: control, data: data).progress("recordsSkipped") == 2, "both keys settled")
+            let changed = try await Self.grantsNight(client, control: control, data: "code,target,title,notes\na,shared,Alpha 2,\nb,shared,,note\n")
             #expect(changed.result(key: "grants/a")?["status"] == .string("applied"), "\(changed.results)")
             #expect(changed.result(key: "grants/b")?["skipped"] == nil, "b's object changed under it: \(changed.results)")
             #expect(try await Self.objectTitles(client, type: "test:type:grant") == ["Alpha 2"])
@@ -465,17 +471,11 @@ import Testing
     @Test func aLookupSeesAnObjectAnEarlierRecordOfItsBatchCreated() async throws {
         try await RoutedServer.run(schema: try Self.grantSchema()) { server in
             let client = BatchClient(server)
-            func run(_ data: String, force: Bool = false) async throws -> Night {
-                let night = try await Self.night(client, control: Self.grantControl, file: "grants", data: data, force: force)
-                #expect(night.state == "complete", "\(night.log)")
-                return night
-            }
             let alone = "code,title,author,unused\ng1,Alpha,g9,\n"
-            _ = try await run(alone)
-            _ = try await run(alone, force: true)
-            _ = try await run(alone)
-            #expect(try await run(alone).progress("recordsSkipped") == 1, "g1 settled, its author not found")
-            let joined = try await run("code,title,author,unused\ng9,Nine,,\ng1,Alpha,g9,\n")
+            #expect(
+                try await Self.settledGrantsNight(client, control: Self.grantControl, data: alone).progress("recordsSkipped") == 1,
+                "g1 settled, its author not found")
+            let joined = try await Self.grantsNight(client, control: Self.grantControl, data: "code,title,author,unused\ng9,Nine,,\ng1,Alpha,g9,\n")
             #expect(joined.result(key: "grants/g9")?["status"] == .string("applied"), "\(joined.results)")
             #expect(joined.result(key: "grants/g1")?["status"] == .string("applied"), "g1's author now exists: \(joined.results)")
             #expect(joined.progress("recordsSkipped") == 0)
